@@ -1,0 +1,26 @@
+import type { ImpactClass } from '../workflows/schema.js';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type Decision = 'approve' | 'reject';
+
+export interface ApprovalRow {
+  id: string;
+  tenant_id: string;
+  run_id: string | null;
+  workflow_id: string | null;
+  step_index: number | null;
+  action_type: string;
+  impact_class: ImpactClass;
+  summary: string;
+  payload: Record<string, unknown>;
+  payload_hash: string;
+  status: ApprovalStatus;
+  requested_by: string;
+  requested_at: number;
+  expires_at: number;
+  processed_at: number | null;
+  processed_by: string | null;
+  reason: string | null;
+  execution_started_at: number | null;
+  execution_finished_at: number | null;
+}

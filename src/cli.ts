@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { approvalsDecide, approvalsList, approvalsShow } from './cli/approvals.js';
+import { withDb } from './cli/context.js';
+import { schedulerCommand } from './cli/scheduler.js';
+import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
+import { loadConfig } from './config.js';
+import { describeDb } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import { migrations } from './db/migrations.generated.js';
+import { AppError, type ErrorCode } from './lib/errors.js';
+
+/** Exit codes: 0 ok, 1 failed, 2 bad usage or bad input. */
+const EXIT: Partial<Record<ErrorCode, number>> = { bad_input: 2, config: 2 };
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+}
+
+const json = () => new Option('--json', 'print machine-readable JSON');
+const tenant = () => new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT');
+
+/** Builds the `levqor` command tree; each action resolves to an exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('levqor')
+    .description('Levqor: scheduled workflows, human approval for critical actions, health and CI safety checks.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+  const act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => setExit(await fn(...args));
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (every command also does this first)')
+    .action(act(async () => {
+      const config = loadConfig();
+      return withDb(async ({ db }) => {
+        const result = await migrate(db, migrations);
+        console.log(`${describeDb(config)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`);
+        return 0;
+      });
+    }));
+
+  program
+    .command('scheduler')
+    .description('run due workflows: once (--once, for cron) or in a loop (every 60 s by default)')
+    .option('--once', 'run every due workflow once and exit (0 when all succeeded, 1 when any failed)')
+    .option('--interval <seconds>', 'longest wait between checks in loop mode (LEVQOR_SCHEDULER_INTERVAL_SECONDS)', positiveNumber)
+    .option('--batch-size <n>', 'due workflows claimed per transaction', positiveInt('--batch-size'))
+    .option('--concurrency <n>', 'runs executed at once', positiveInt('--concurrency'))
+    .action(act((opts: { once?: boolean; interval?: number; batchSize?: number; concurrency?: number }) => schedulerCommand(opts)));
+
+  program
+    .command('start')
+    .description('what `npm start` runs: the scheduler loop, creating a demo tenant and workflows on first start')
+    .option('--interval <seconds>', 'longest wait between checks', positiveNumber)
+    .action(act((opts: { interval?: number }) => schedulerCommand({ ...opts, demo: true })));
+
+  const tenants = program.command('tenant').description('manage tenants');
+  tenants.command('create <name>').description('create a tenant').option('--timezone <tz>', 'IANA time zone for reports', 'UTC').addOption(json())
+    .action(act((name: string, opts: { timezone?: string; json?: boolean }) => tenantCreate(name, opts)));
+  tenants.command('list').description('list tenants').addOption(json()).action(act((opts: { json?: boolean }) => tenantList(opts)));
+
+  const workflows = program.command('workflow').description('define and inspect workflows');
+  workflows
+    .command('apply')
+    .description('create or update workflows from a YAML or JSON file (one, a list, or several documents); invalid files write nothing')
+    .requiredOption('-f, --file <path>', 'workflow file, or - for standard input')
+    .option('--dry-run', 'validate only')
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((opts: { file: string; dryRun?: boolean; tenant?: string; json?: boolean }) => workflowApply(opts)));
+  workflows.command('list').description('list workflows with their schedules').addOption(tenant()).addOption(json())
+    .action(act((opts: { tenant?: string; json?: boolean }) => workflowList(opts)));
+
+  program
+    .command('run <workflow>')
+    .description('run a workflow now, outside its schedule (exit 1 when the run fails)')
+    .option('--enqueue', 'queue it for a running scheduler instead of running it here')
+    .option('--as <name>', 'who to record as starting it')
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((name: string, opts: { enqueue?: boolean; as?: string; tenant?: string; json?: boolean }) => runWorkflow(name, opts)));
+
+  const runs = program.command('runs').description('inspect workflow runs');
+  runs
+    .command('list')
+    .description('recent runs, newest first')
+    .option('-w, --workflow <name>', 'only this workflow')
+    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']))
+    .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((opts: { workflow?: string; status?: string; limit?: number; tenant?: string; json?: boolean }) => runsList(opts)));
+  runs.command('show <id>').description('a run and its events').addOption(tenant()).addOption(json())
+    .action(act((id: string, opts: { tenant?: string; json?: boolean }) => runsShow(id, opts)));
+
+  const approvals = program.command('approvals').description('the approval queue for Class C actions');
+  approvals
+    .command('list')
+    .description('requests (pending by default)')
+    .addOption(new Option('--status <status>', 'which requests').choices(['pending', 'approved', 'rejected', 'expired']).default('pending'))
+    .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((opts: { status?: string; limit?: number; tenant?: string; json?: boolean }) => approvalsList(opts)));
+  approvals.command('show <id>').description('one request as JSON').addOption(tenant())
+    .action(act((id: string, opts: { tenant?: string }) => approvalsShow(id, opts)));
+  approvals
+    .command('approve <id>')
+    .description('approve a request; the held step then runs here, exactly once')
+    .option('--as <name>', 'who is deciding (default: your user name)')
+    .option('--no-run', 'only record the decision; a scheduler runs the step')
+    .addOption(tenant())
+    .action(act((id: string, opts: { as?: string; run?: boolean; tenant?: string }) => approvalsDecide('approve', id, opts)));
+  approvals
+    .command('reject <id>')
+    .description('reject a request; its run ends as rejected')
+    .requiredOption('--reason <text>', 'why (1–500 characters)')
+    .option('--as <name>', 'who is deciding (default: your user name)')
+    .addOption(tenant())
+    .action(act((id: string, opts: { reason: string; as?: string; tenant?: string }) => approvalsDecide('reject', id, opts)));
+
+  program
+    .command('doctor <workflow>')
+    .description('why is a workflow not running? the operations guide checklist for one workflow')
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((name: string, opts: { tenant?: string; json?: boolean }) => doctorWorkflow(name, opts)));
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  program.exitOverride();
+  program.configureOutput({ outputError: (str, write) => write(str) });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      code = err.exitCode === 0 ? 0 : 2;
+    } else if (err instanceof AppError) {
+      process.stderr.write(`levqor: ${err.message}\n`);
+      code = EXIT[err.code] ?? 1;
+    } else {
+      process.stderr.write(`levqor: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      code = 1;
+    }
+  }
+  process.exitCode = code;
+}
+
+await main();

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { AppError } from './lib/errors.js';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable Levqor reads, with its default. README's table mirrors this. */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
+      message: 'must be a postgres:// or postgresql:// URL, e.g. postgres://user@127.0.0.1:5432/levqor',
+    })
+    .optional(),
+  LEVQOR_DATA_DIR: z.string().min(1).default('.levqor/data'),
+  LEVQOR_DB_POOL_MAX: int(1, 200).default(10),
+  LEVQOR_DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  LEVQOR_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(60),
+  LEVQOR_SCHEDULER_BATCH_SIZE: int(1, 5_000).default(200),
+  LEVQOR_SCHEDULER_CONCURRENCY: int(1, 1_000).default(20),
+  LEVQOR_RUN_LEASE_SECONDS: z.coerce.number().min(1).max(3_600).default(60),
+  LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(25),
+  LEVQOR_APPROVAL_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+  LEVQOR_HTTP_ALLOW: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  LEVQOR_HTTP_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  LEVQOR_HTTP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  LEVQOR_HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
+  LEVQOR_SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })
+    .optional(),
+  LEVQOR_SMTP_FROM: z.string().min(3).default('levqor@localhost'),
+  LEVQOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LEVQOR_LOG_PRETTY: bool.optional(),
+  LEVQOR_TENANT: z.string().min(1).optional(),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Parses the environment once; a bad variable fails with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new AppError('config', `invalid configuration:\n  ${issues.join('\n  ')}`, issues);
+}

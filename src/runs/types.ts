@@ -1,0 +1,47 @@
+export type RunStatus = 'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
+export type RunTrigger = 'schedule' | 'manual' | 'api';
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
+
+export interface RunContext {
+  steps?: Record<string, unknown>;
+  vars?: Record<string, unknown>;
+}
+
+export interface RunRow {
+  id: string;
+  tenant_id: string;
+  workflow_id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  scheduled_for: number | null;
+  started_at: number;
+  finished_at: number | null;
+  attempt: number;
+  step_index: number;
+  context: RunContext;
+  error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+/** A workflow_events row not yet written. */
+export interface NewEvent {
+  tenant_id: string;
+  run_id: string | null;
+  workflow_id: string | null;
+  type: string;
+  step_index?: number | null;
+  payload?: Record<string, unknown>;
+  created_at: number;
+}
+
+export interface EventRow {
+  id: string;
+  run_id: string | null;
+  workflow_id: string | null;
+  type: string;
+  step_index: number | null;
+  payload: Record<string, unknown>;
+  created_at: number;
+}

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from './config.js';
+import { openDatabase } from './db/open.js';
+import type { Db } from './db/types.js';
+import type { Logger } from './lib/log.js';
+import type { SchedulerDeps } from './scheduler/tick.js';
+import { createSmtpMailer } from './workflows/steps/email.js';
+import type { StepServices } from './workflows/steps/run-step.js';
+
+/** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer. */
+export function createStepServices(config: Config): StepServices {
+  return {
+    netPolicy: { allow: config.LEVQOR_HTTP_ALLOW },
+    http: {
+      timeoutMs: config.LEVQOR_HTTP_TIMEOUT_MS,
+      connectTimeoutMs: config.LEVQOR_HTTP_CONNECT_TIMEOUT_MS,
+      maxResponseBytes: config.LEVQOR_HTTP_MAX_RESPONSE_BYTES,
+    },
+    mailer: config.LEVQOR_SMTP_URL ? createSmtpMailer(config.LEVQOR_SMTP_URL) : undefined,
+    smtpFrom: config.LEVQOR_SMTP_FROM,
+  };
+}
+
+/** A process's unique lease-owner id: readable in logs, unique across restarts. */
+export function createInstanceId(role: string): string {
+  return `${role}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** Opens the configured database and logs what the process is using. */
+export async function openConfiguredDb(config: Config, log: Logger): Promise<Db> {
+  return openDatabase(config, {
+    onBackgroundError: (err) => log.warn({ err: err.message }, 'database connection dropped; the pool reconnects on next use'),
+  });
+}
+
+/** Everything the scheduler and run executor need, from configuration. */
+export function createSchedulerDeps(
+  config: Config,
+  db: Db,
+  log: Logger,
+  signals: { stopClaiming: AbortSignal; abortRuns: AbortSignal },
+  overrides: Partial<Pick<SchedulerDeps, 'batchSize' | 'concurrency' | 'owner'>> = {},
+): SchedulerDeps {
+  return {
+    db,
+    log,
+    owner: overrides.owner ?? createInstanceId('scheduler'),
+    services: createStepServices(config),
+    approvalTtlSeconds: config.LEVQOR_APPROVAL_TTL_HOURS * 3600,
+    clock: () => Date.now() / 1000,
+    random: Math.random,
+    signal: signals.abortRuns,
+    stopClaiming: signals.stopClaiming,
+    batchSize: overrides.batchSize ?? config.LEVQOR_SCHEDULER_BATCH_SIZE,
+    concurrency: overrides.concurrency ?? config.LEVQOR_SCHEDULER_CONCURRENCY,
+    leaseSeconds: config.LEVQOR_RUN_LEASE_SECONDS,
+  };
+}

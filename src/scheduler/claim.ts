@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+import { insertEvents, insertRuns, type NewRun } from '../runs/queries.js';
+import type { NewEvent, RunRow } from '../runs/types.js';
+import type { WorkflowRow } from '../workflows/queries.js';
+import { scheduleConfigSchema } from '../workflows/schema.js';
+import { planDueSlots } from '../workflows/schedule.js';
+
+type DueRow = WorkflowRow & { busy: boolean; now: number };
+
+/** A run this process just claimed, with the definition it runs. */
+export interface ClaimedRun {
+  workflow: WorkflowRow;
+  run: RunRow;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedRun[];
+  /** Workflows locked by this claim (due slots handled, whether they ran or not). */
+  workflows: number;
+  /** Slots dropped by catch-up or overlap policies. */
+  skipped: number;
+}
+
+/**
+ * Claims up to `limit` due workflows in one transaction: row locks (SKIP LOCKED) keep
+ * replicas apart, the slot compare-and-set and UNIQUE(workflow_id, scheduled_for) are
+ * the last guards. Runs, schedule advances and events are written in bulk.
+ */
+export async function claimDueWorkflows(
+  tx: Queryable,
+  opts: { owner: string; leaseSeconds: number; limit: number; dueBefore: number },
+): Promise<ClaimResult> {
+  const { rows } = await tx.query<DueRow>(
+    `SELECT w.id, w.tenant_id, w.name, w.description, w.steps, w.impact_class, w.max_run_attempts, w.is_active,
+            w.schedule_config, w.last_run_at, w.next_run_at, w.created_at, w.updated_at,
+            extract(epoch FROM now())::float8 AS now,
+            EXISTS (SELECT 1 FROM workflow_runs r
+                    WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval')) AS busy
+     FROM workflows w
+     WHERE w.is_active AND (w.schedule_config ->> 'enabled') = 'true' AND w.next_run_at <= $2
+     ORDER BY w.next_run_at
+     LIMIT $1
+     FOR UPDATE OF w SKIP LOCKED`,
+    [opts.limit, opts.dueBefore],
+  );
+  if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0 };
+  const now = rows[0]?.now ?? 0;
+  const runs: NewRun[] = [];
+  const advances: { id: string; due: number; next: number | null; last: number | null }[] = [];
+  const events: NewEvent[] = [];
+  const byRun = new Map<string, { workflow: WorkflowRow; run: NewRun }>();
+  let skipped = 0;
+  for (const row of rows) {
+    const { busy: _busy, now: _now, ...workflow } = row;
+    const due = row.next_run_at as number;
+    const schedule = scheduleConfigSchema.parse(row.schedule_config);
+    const plan = planDueSlots(schedule, due, now);
+    let slots = plan.run;
+    skipped += plan.skipped;
+    const skipEvent = (reason: string, count: number) =>
+      events.push({ tenant_id: row.tenant_id, run_id: null, workflow_id: row.id, type: 'slot_skipped', payload: { reason, count, due }, created_at: now });
+    if (plan.skipped > 0) skipEvent(`catch_up: ${schedule.catch_up}`, plan.skipped);
+    if (row.busy && schedule.overlap === 'skip' && slots.length > 0) {
+      skipEvent('overlap: the previous run is still in progress', slots.length);
+      skipped += slots.length;
+      slots = [];
+    }
+    for (const slot of slots) {
+      const run: NewRun = {
+        id: randomUUID(),
+        tenant_id: row.tenant_id,
+        workflow_id: row.id,
+        status: 'running',
+        trigger: 'schedule',
+        scheduled_for: slot,
+        started_at: now,
+        lease_owner: opts.owner,
+        lease_expires_at: now + opts.leaseSeconds,
+      };
+      runs.push(run);
+      byRun.set(run.id, { workflow, run });
+    }
+    advances.push({ id: row.id, due, next: plan.nextRunAt, last: slots.length > 0 ? now : null });
+  }
+  const inserted = await insertRuns(tx, runs);
+  await tx.query(
+    `UPDATE workflows w SET next_run_at = a.next, last_run_at = coalesce(a.last, w.last_run_at)
+     FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, due double precision, next double precision, last double precision)
+     WHERE w.id = a.id AND w.next_run_at = a.due`,
+    [JSON.stringify(advances)],
+  );
+  const claimed: ClaimedRun[] = [];
+  for (const id of inserted) {
+    const entry = byRun.get(id);
+    if (!entry) continue;
+    const { workflow, run } = entry;
+    claimed.push({ workflow, run: { ...run, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null } });
+    events.push({ tenant_id: run.tenant_id, run_id: run.id, workflow_id: run.workflow_id, type: 'run_started', payload: { trigger: 'schedule', scheduled_for: run.scheduled_for, owner: opts.owner }, created_at: now });
+  }
+  await insertEvents(tx, events);
+  claimed.sort((a, b) => (a.run.scheduled_for ?? 0) - (b.run.scheduled_for ?? 0));
+  return { claimed, workflows: rows.length, skipped };
+}
+
+/** Due workflows right now (for the tick's "found" count and `levqor doctor`). */
+export async function countDue(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM workflows
+     WHERE is_active AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Seconds until the earliest slot (negative when one is overdue), or null when none is scheduled. */
+export async function secondsUntilNextDue(db: Queryable): Promise<number | null> {
+  const { rows } = await db.query<{ wait: number | null }>(
+    `SELECT (min(next_run_at) - extract(epoch FROM now()))::float8 AS wait FROM workflows
+     WHERE is_active AND (schedule_config ->> 'enabled') = 'true'`,
+  );
+  return rows[0]?.wait ?? null;
+}

@@ -1,0 +1,165 @@
+import { hostname } from 'node:os';
+import { expireApprovals } from '../approvals/service.js';
+import type { Db } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+import { claimQueuedRuns, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
+import type { NewEvent } from '../runs/types.js';
+import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
+import { dbNow, getWorkflowsByIds } from '../workflows/queries.js';
+import { claimDueWorkflows, countDue, type ClaimedRun } from './claim.js';
+
+export interface SchedulerDeps extends ExecutorDeps {
+  batchSize: number;
+  concurrency: number;
+  leaseSeconds: number;
+  /** Aborted on SIGTERM: stop claiming; runs in flight go on until `signal` (the executor's) aborts. */
+  stopClaiming: AbortSignal;
+}
+
+export interface TickSummary {
+  found: number;
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  waiting_approval: number;
+  skipped: number;
+  recovered: number;
+  released: number;
+  expired_approvals: number;
+}
+
+/** A summary with every count at zero. */
+export function emptySummary(): TickSummary {
+  return { found: 0, claimed: 0, succeeded: 0, failed: 0, waiting_approval: 0, skipped: 0, recovered: 0, released: 0, expired_approvals: 0 };
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Executes claimed runs (one workflow's runs in slot order) and writes their ends in one transaction. */
+async function executeBatch(deps: SchedulerDeps, batch: ClaimedRun[], summary: TickSummary): Promise<void> {
+  const chains = new Map<string, ClaimedRun[]>();
+  for (const c of batch) chains.set(c.workflow.id, [...(chains.get(c.workflow.id) ?? []), c]);
+  const outcomes: { c: ClaimedRun; outcome: RunOutcome }[] = [];
+  await mapLimit([...chains.values()], deps.concurrency, async (chain) => {
+    for (const c of chain) {
+      let outcome: RunOutcome;
+      try {
+        outcome = await executeRun(deps, c.workflow, c.run);
+      } catch (err) {
+        // A database error mid-run: the lease runs out and the run is recovered by the next tick.
+        deps.log.error({ run_id: c.run.id, workflow: c.workflow.name, err: errorMessage(err) }, 'run interrupted');
+        outcome = { kind: 'lost' };
+      }
+      outcomes.push({ c, outcome });
+    }
+  });
+  await settleOutcomes(deps, outcomes, summary);
+}
+
+/** Writes where executed runs ended, in one transaction, counting and logging each. */
+export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedRun; outcome: RunOutcome }[], summary: TickSummary): Promise<void> {
+  const finishes: RunFinish[] = [];
+  const events: NewEvent[] = [];
+  const released: string[] = [];
+  for (const { c, outcome } of outcomes) {
+    if (outcome.kind === 'finished') {
+      finishes.push(outcome.finish);
+      events.push(...outcome.events);
+    } else if (outcome.kind === 'released') {
+      released.push(c.run.id);
+      events.push(...outcome.events);
+    }
+  }
+  const written = await deps.db.transaction(async (tx) => {
+    const ids = await finishRuns(tx, deps.owner, finishes);
+    const releasedIds = new Set(released);
+    summary.released += await releaseRuns(tx, deps.owner, released);
+    await insertEvents(tx, events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))));
+    return ids;
+  });
+  for (const { c, outcome } of outcomes) {
+    const base = { run_id: c.run.id, workflow: c.workflow.name, tenant_id: c.run.tenant_id, attempt: c.run.attempt };
+    if (outcome.kind === 'finished') {
+      if (!written.has(c.run.id)) {
+        deps.log.warn(base, 'run finished but its lease had been taken over; result discarded');
+        continue;
+      }
+      if (outcome.finish.status === 'succeeded') summary.succeeded++;
+      else summary.failed++;
+      const level = outcome.finish.status === 'succeeded' ? 'info' : 'warn';
+      deps.log[level]({ ...base, status: outcome.finish.status, error: outcome.finish.error ?? undefined }, 'run finished');
+    } else if (outcome.kind === 'parked') {
+      summary.waiting_approval++;
+      deps.log.info({ ...base, status: 'waiting_approval', approval_id: outcome.approvalId }, 'run waiting for approval');
+    } else if (outcome.kind === 'lost') {
+      deps.log.warn(base, 'run lost its lease; another scheduler owns it now');
+    }
+  }
+}
+
+/**
+ * One scheduler tick: recover runs of dead schedulers, expire approvals, then claim and run
+ * due workflows and queued runs batch by batch until none are left (or claiming stops).
+ */
+export async function runTick(deps: SchedulerDeps): Promise<TickSummary> {
+  const summary = emptySummary();
+  const { db } = deps;
+  const recovered = await recoverExpiredRuns(db);
+  summary.recovered = recovered.length;
+  if (recovered.length > 0) {
+    await insertEvents(db, recovered.map((r) => ({
+      tenant_id: r.tenant_id, run_id: r.id, workflow_id: r.workflow_id, type: r.status === 'queued' ? 'run_requeued' : 'run_finished',
+      payload: { status: r.status, error: r.error, attempt: r.attempt }, created_at: deps.clock(),
+    })));
+    for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
+  }
+  summary.expired_approvals = (await expireApprovals(db)).length;
+  summary.found = await countDue(db);
+  const dueBefore = await dbNow(db);
+  const heartbeat = setInterval(() => {
+    heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'));
+  }, Math.max(250, (deps.leaseSeconds * 1000) / 3));
+  try {
+    while (!deps.stopClaiming.aborted) {
+      const due = await db.transaction((tx) =>
+        claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
+      );
+      summary.skipped += due.skipped;
+      const queued = await claimQueuedRuns(db, deps.owner, deps.leaseSeconds, deps.batchSize);
+      const workflows = await getWorkflowsByIds(db, [...new Set(queued.map((r) => r.workflow_id))]);
+      const batch = [...due.claimed, ...queued.flatMap((run) => {
+        const workflow = workflows.get(run.workflow_id);
+        return workflow ? [{ workflow, run }] : [];
+      })];
+      if (due.workflows === 0 && queued.length === 0) break;
+      summary.claimed += batch.length;
+      if (batch.length > 0) await executeBatch(deps, batch, summary);
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+  return summary;
+}
+
+/** Records this scheduler's heartbeat row (doctor and health read it). */
+export async function recordInstance(db: Db, id: string, startedAt: number, summary: TickSummary | null, stopped = false): Promise<void> {
+  await db.query(
+    `INSERT INTO scheduler_instances (id, hostname, pid, started_at, last_tick_at, stopped_at, last_summary)
+     VALUES ($1, $2, $3, $4, extract(epoch FROM now()), CASE WHEN $5 THEN extract(epoch FROM now()) END, $6::jsonb)
+     ON CONFLICT (id) DO UPDATE SET last_tick_at = excluded.last_tick_at, stopped_at = excluded.stopped_at,
+       last_summary = CASE WHEN $6::jsonb = '{}'::jsonb THEN scheduler_instances.last_summary ELSE excluded.last_summary END`,
+    [id, hostname(), process.pid, startedAt, stopped, JSON.stringify(summary ?? {})],
+  );
+}

@@ -1,0 +1,116 @@
+import { claimExecution, finishExecution, insertApproval, latestApprovalForStep, payloadHash } from '../approvals/queries.js';
+import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
+import { describeClass } from './impact.js';
+import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
+import type { ImpactClass, Step } from './schema.js';
+
+export type Gate = { kind: 'execute'; approvalId: string } | { kind: 'stop'; outcome: RunOutcome };
+
+const CONTROL_FIELDS = new Set(['max_attempts', 'backoff_ms', 'timeout_ms']);
+
+/** The part of a rendered step a human approves: everything that decides what happens outside. */
+export function approvalPayload(step: Step): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(step).filter(([k, v]) => !CONTROL_FIELDS.has(k) && v !== undefined));
+}
+
+/** One line saying what the step will do, for the approver. */
+export function summarizeStep(step: Step): string {
+  switch (step.type) {
+    case 'http':
+      return `${step.method} ${step.url}`;
+    case 'email': {
+      const to = Array.isArray(step.to) ? step.to : [step.to];
+      return `email "${step.subject}" to ${to.slice(0, 3).join(', ')}${to.length > 3 ? ` and ${to.length - 3} more` : ''}`;
+    }
+    case 'set_workflow_active':
+      return `${step.active ? 'activate' : 'pause'} workflow ${step.workflow ?? '(this one)'}`;
+    default:
+      return `${step.type} step${step.name ? ` "${step.name}"` : ''}`;
+  }
+}
+
+async function park(s: RunState, step: Step, index: number, cls: ImpactClass, payload: Record<string, unknown>, existingId?: string): Promise<Gate> {
+  const { deps, run, wf } = s;
+  let approvalId = existingId ?? '';
+  try {
+    await deps.db.transaction(async (tx) => {
+      if (!existingId) {
+        const approval = await insertApproval(tx, {
+          tenant_id: run.tenant_id,
+          run_id: run.id,
+          workflow_id: wf.id,
+          step_index: index,
+          action_type: step.type,
+          impact_class: cls,
+          summary: `${wf.name}: ${summarizeStep(step)}`,
+          payload,
+          requested_by: `workflow:${wf.name}`,
+          ttl_seconds: deps.approvalTtlSeconds,
+        });
+        approvalId = approval.id;
+        pushEvent(s, 'approval_requested', index, {
+          approval_id: approval.id,
+          expires_at: approval.expires_at,
+          summary: approval.summary,
+          why: describeClass(step, wf.impact_class),
+        });
+      }
+      if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx))) throw new LeaseLostError();
+      await insertEvents(tx, s.events.splice(0));
+    });
+  } catch (err) {
+    if (err instanceof LeaseLostError) return { kind: 'stop', outcome: { kind: 'lost' } };
+    throw err;
+  }
+  return { kind: 'stop', outcome: { kind: 'parked', approvalId } };
+}
+
+/**
+ * Decides whether a Class C step may run now. Without a decision the run parks and a
+ * request is recorded; an approval only counts for the exact payload it was given for,
+ * and only once.
+ */
+export async function gateCriticalStep(s: RunState, step: Step, index: number, cls: ImpactClass): Promise<Gate> {
+  const payload = approvalPayload(step);
+  const approval = await latestApprovalForStep(s.deps.db, s.run.id, index);
+  if (!approval) return park(s, step, index, cls, payload);
+  const stop = (status: 'failed' | 'rejected' | 'expired', error: string): Gate => {
+    pushEvent(s, 'step_failed', index, { error, approval_id: approval.id });
+    return { kind: 'stop', outcome: finishedOutcome(s, status, index, error) };
+  };
+  switch (approval.status) {
+    case 'pending':
+      return park(s, step, index, cls, payload, approval.id);
+    case 'rejected':
+      return stop('rejected', `rejected by ${approval.processed_by ?? 'unknown'}: ${approval.reason ?? 'no reason given'}`);
+    case 'expired':
+      return stop('expired', `approval ${approval.id} expired without a decision`);
+    case 'approved':
+      break;
+  }
+  if (approval.payload_hash !== payloadHash(payload)) {
+    return stop('failed', `the step changed after approval ${approval.id} was given (payload hash differs); not executed`);
+  }
+  if (approval.execution_started_at !== null) {
+    return stop('failed', `approval ${approval.id} was already used by an execution that did not report back; not repeated (outcome unknown)`);
+  }
+  if (!(await claimExecution(s.deps.db, approval.id))) {
+    return stop('failed', `approval ${approval.id} was already used; not repeated`);
+  }
+  pushEvent(s, 'approval_used', index, { approval_id: approval.id, approved_by: approval.processed_by });
+  return { kind: 'execute', approvalId: approval.id };
+}
+
+/** Records that an approved action ran (or failed), with the run's checkpoint, in one transaction. */
+export async function recordCriticalOutcome(s: RunState, index: number, approvalId: string, output: unknown, failure: unknown): Promise<void> {
+  const { deps, run, wf } = s;
+  const step = wf.steps[index] as Step;
+  await deps.db.transaction(async (tx) => {
+    await finishExecution(tx, approvalId);
+    if (failure !== undefined) return;
+    saveOutput(s, step, index, output);
+    pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId });
+    if (!(await checkpointRun(tx, deps.owner, run.id, index + 1, s.ctx))) throw new LeaseLostError();
+    await insertEvents(tx, s.events.splice(0));
+  });
+}

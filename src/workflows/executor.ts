@@ -1,0 +1,141 @@
+import { AppError, errorMessage } from '../lib/errors.js';
+import { insertAudit } from '../approvals/queries.js';
+import { checkpointRun, insertEvents } from '../runs/queries.js';
+import type { RunRow } from '../runs/types.js';
+import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
+import { stepImpactClass } from './impact.js';
+import {
+  finishedOutcome as finished,
+  LeaseLostError,
+  pushEvent as event,
+  saveOutput,
+  stepLabel,
+  summarizeOutput,
+  type ExecutorDeps,
+  type RunOutcome,
+  type RunState,
+} from './run-state.js';
+import type { WorkflowRow } from './queries.js';
+import { stepSchema, type Step } from './schema.js';
+import { abortableDelay, backoffDelay, RetryableStepError, runStep, type StepEnv } from './steps/run-step.js';
+import { renderTemplates, type TemplateScope } from './templates.js';
+
+/** Runs fn with a per-step time limit, also ended by outer (shutdown) when given. */
+async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(new RetryableStepError(`timed out after ${ms} ms`)), ms);
+  const onOuter = () => ctrl.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuter, { once: true });
+  try {
+    const aborted = new Promise<never>((_, reject) => {
+      ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason as Error), { once: true });
+    });
+    return await Promise.race([fn(ctrl.signal), aborted]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
+  }
+}
+
+/**
+ * Runs one attempt-loop of a step: retries retryable failures with backoff and jitter.
+ * Returns the step's output, or throws its last error.
+ */
+async function attemptStep(s: RunState, step: Step, index: number, once: (signal: AbortSignal) => Promise<unknown>, interruptible: boolean): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTimeout(step.timeout_ms, interruptible ? s.deps.signal : undefined, once);
+    } catch (err) {
+      if (s.deps.signal.aborted && interruptible) throw err;
+      const retryable = err instanceof RetryableStepError;
+      if (!retryable || attempt >= step.max_attempts) throw err;
+      const delayMs = backoffDelay(step.backoff_ms, attempt, s.deps.random());
+      event(s, 'step_retrying', index, { attempt, next_attempt_in_ms: delayMs, error: errorMessage(err) });
+      await abortableDelay(delayMs, s.deps.signal);
+    }
+  }
+}
+
+/** Executes a claimed run from its checkpoint until it finishes, parks at a Class C step, or is released. */
+export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRow): Promise<RunOutcome> {
+  const s: RunState = {
+    deps,
+    wf,
+    run,
+    ctx: { steps: { ...(run.context.steps ?? {}) }, vars: { ...(run.context.vars ?? {}) } },
+    events: [],
+  };
+  for (let i = run.step_index; i < wf.steps.length; i++) {
+    const step = wf.steps[i] as Step;
+    if (deps.signal.aborted) return { kind: 'released', events: s.events };
+    const scope: TemplateScope = {
+      workflow: { id: wf.id, name: wf.name },
+      run: { id: run.id, attempt: run.attempt, scheduled_for: run.scheduled_for, trigger: run.trigger },
+      steps: s.ctx.steps,
+      vars: s.ctx.vars,
+    };
+    const parsed = stepSchema.safeParse(renderTemplates(step, scope));
+    if (!parsed.success) {
+      const error = `${stepLabel(step, i)}: after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`;
+      event(s, 'step_failed', i, { error });
+      return finished(s, 'failed', i, error);
+    }
+    const rendered = parsed.data;
+    const cls = stepImpactClass(step, wf.impact_class);
+    event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt });
+    try {
+      let output: unknown;
+      if (cls === 'C') {
+        const gate = await gateCriticalStep(s, rendered, i, cls);
+        if (gate.kind !== 'execute') return gate.outcome;
+        let failure: unknown;
+        try {
+          output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal, gate.approvalId)), false);
+        } catch (err) {
+          failure = err;
+        }
+        await recordCriticalOutcome(s, i, gate.approvalId, failure === undefined ? output : undefined, failure);
+        if (failure !== undefined) throw failure as Error;
+      } else if (cls === 'B') {
+        output = await attemptStep(s, rendered, i, (signal) =>
+          deps.db.transaction(async (tx) => {
+            const out = await runStep(rendered, stepEnv(s, tx, signal));
+            if (rendered.type !== 'set_workflow_active') {
+              await insertAudit(tx, { tenant_id: run.tenant_id, actor: `run:${run.id}`, action: `step.${rendered.type}`, subject: `workflow:${wf.id}`, detail: { step_index: i } });
+            }
+            saveOutput(s, rendered, i, out);
+            event(s, 'step_finished', i, { output: summarizeOutput(out) });
+            if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx))) throw new LeaseLostError();
+            await insertEvents(tx, s.events.splice(0));
+            return out;
+          }), true);
+        continue;
+      } else {
+        output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
+      }
+      saveOutput(s, rendered, i, output);
+      if (cls !== 'C') event(s, 'step_finished', i, { output: summarizeOutput(output) });
+    } catch (err) {
+      if (err instanceof LeaseLostError) return { kind: 'lost' };
+      if (deps.signal.aborted && cls !== 'C') return { kind: 'released', events: s.events };
+      const error = `${stepLabel(step, i)}: ${errorMessage(err)}`;
+      event(s, 'step_failed', i, { error, code: err instanceof AppError ? err.code : 'step_failed' });
+      return finished(s, 'failed', i, error);
+    }
+  }
+  return finished(s, 'succeeded', wf.steps.length, null);
+}
+
+function stepEnv(s: RunState, db: StepEnv['db'], signal: AbortSignal, approvalId?: string): StepEnv {
+  return {
+    services: s.deps.services,
+    db,
+    tenantId: s.run.tenant_id,
+    workflowName: s.wf.name,
+    actor: `run:${s.run.id}`,
+    approvalId,
+    signal,
+  };
+}
+
+export type { ExecutorDeps, RunOutcome } from './run-state.js';

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/types.js';
+import type { RunFinish } from '../runs/queries.js';
+import type { NewEvent, RunContext, RunRow } from '../runs/types.js';
+import type { WorkflowRow } from './queries.js';
+import type { Step } from './schema.js';
+import type { StepServices } from './steps/run-step.js';
+
+export interface ExecutorDeps {
+  db: Db;
+  /** This process's lease-owner id: every write to a run checks it still holds the run. */
+  owner: string;
+  services: StepServices;
+  approvalTtlSeconds: number;
+  /** Epoch seconds; events carry the time they happened, not the time they were flushed. */
+  clock: () => number;
+  random: () => number;
+  /** Aborted on shutdown: Class A/B steps stop and the run is released to another scheduler. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Where executing a run got to. Finished runs are written by the caller, in batches. */
+export type RunOutcome =
+  | { kind: 'finished'; finish: RunFinish; events: NewEvent[] }
+  | { kind: 'parked'; approvalId: string }
+  | { kind: 'released'; events: NewEvent[] }
+  | { kind: 'lost' };
+
+/** Thrown inside a transaction when another scheduler took the run over: rolls the write back. */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('the run lease was taken over by another scheduler');
+  }
+}
+
+/** One run in progress: its definition, its context and the events not yet written. */
+export interface RunState {
+  deps: ExecutorDeps;
+  wf: WorkflowRow;
+  run: RunRow;
+  ctx: Required<RunContext>;
+  events: NewEvent[];
+}
+
+/** Buffers an event with the time it happened. */
+export function pushEvent(s: RunState, type: string, stepIndex: number | null, payload: Record<string, unknown> = {}): void {
+  s.events.push({
+    tenant_id: s.run.tenant_id,
+    run_id: s.run.id,
+    workflow_id: s.wf.id,
+    type,
+    step_index: stepIndex,
+    payload,
+    created_at: s.deps.clock(),
+  });
+}
+
+/** The outcome of a run that ended, with its closing event. */
+export function finishedOutcome(s: RunState, status: 'succeeded' | 'failed' | 'rejected' | 'expired', stepIndex: number, error: string | null): RunOutcome {
+  pushEvent(s, 'run_finished', null, { status, ...(error ? { error } : {}) });
+  return {
+    kind: 'finished',
+    events: s.events,
+    finish: { id: s.run.id, status, step_index: stepIndex, context: s.ctx, error, finished_at: s.deps.clock() },
+  };
+}
+
+/** "step 2 (http "notify")", for messages. */
+export function stepLabel(step: Step, index: number): string {
+  return `step ${index + 1} (${step.type}${step.name ? ` "${step.name}"` : ''})`;
+}
+
+/** Keeps a step's output for later templates: steps.<name or index>, and transform's vars. */
+export function saveOutput(s: Pick<RunState, 'ctx'>, step: Step, index: number, output: unknown): void {
+  s.ctx.steps[step.name ?? String(index)] = output ?? null;
+  if (step.type === 'transform' && output && typeof output === 'object') Object.assign(s.ctx.vars, output);
+}
+
+/** A bounded preview of an output for the event log. */
+export function summarizeOutput(output: unknown): unknown {
+  const text = JSON.stringify(output ?? null);
+  return text.length <= 2048 ? (output ?? null) : `${text.slice(0, 2048)}…`;
+}

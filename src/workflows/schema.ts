@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { Cron } from 'croner';
+
+export const impactClassSchema = z.enum(['A', 'B', 'C']);
+export type ImpactClass = z.infer<typeof impactClassSchema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a cron expression is invalid, or undefined when it is valid. */
+export function cronProblem(expr: string): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) return `cron must have 5 fields (minute hour day month weekday), got ${fields.length}`;
+  try {
+    if (new Cron(expr, { paused: true }).nextRun() === null) return `cron expression "${expr}" never fires`;
+    return undefined;
+  } catch (err) {
+    return `invalid cron expression "${expr}": ${(err as Error).message}`;
+  }
+}
+
+export const scheduleConfigSchema = z
+  .object({
+    enabled: z.boolean(),
+    /** The guide's schedule: run every N minutes since the last slot. */
+    interval_minutes: z.number().positive().max(525_600).optional(),
+    /** A five-field cron expression, evaluated in `timezone`. */
+    cron: z.string().optional(),
+    timezone: z.string().refine(isTimeZone, { message: 'not an IANA time zone (e.g. Europe/London)' }).default('UTC'),
+    /** Missed slots while no scheduler ran: run the latest once (default), none, or all within the window. */
+    catch_up: z.enum(['latest', 'none', 'all']).default('latest'),
+    /** Slots older than this are never run. */
+    catch_up_window_minutes: z.number().positive().max(525_600).default(1440),
+    /** A slot whose previous run is still going is skipped (default) or run alongside. */
+    overlap: z.enum(['skip', 'allow']).default('skip'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.cron !== undefined) {
+      const problem = cronProblem(s.cron);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem });
+    }
+    if (s.cron !== undefined && s.interval_minutes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: 'set either cron or interval_minutes, not both' });
+    }
+    if (s.enabled && s.cron === undefined && s.interval_minutes === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['interval_minutes'], message: 'an enabled schedule needs interval_minutes or cron' });
+    }
+  });
+export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
+
+const stepBase = {
+  /** Names a step so later steps can refer to its output. */
+  name: z.string().regex(/^[a-zA-Z][\w-]{0,62}$/, 'letters, digits, _ and -').optional(),
+  /** Raises (never lowers) the step's impact class. */
+  impact_class: impactClassSchema.optional(),
+  max_attempts: z.number().int().min(1).max(10).default(1),
+  /** First retry delay; doubles each attempt, with jitter. */
+  backoff_ms: z.number().int().min(0).max(600_000).default(1_000),
+  timeout_ms: z.number().int().min(1).max(3_600_000).default(30_000),
+};
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
+
+const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email'];
+
+export const stepSchema = z.discriminatedUnion('type', [
+  z.object({ ...stepBase, type: z.literal('noop') }).strict(),
+  z
+    .object({ ...stepBase, type: z.literal('log'), message: z.string().min(1).max(10_000), level: z.enum(['info', 'warn', 'error']).default('info') })
+    .strict(),
+  z.object({ ...stepBase, type: z.literal('transform'), set: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ ...stepBase, type: z.literal('delay'), ms: z.number().int().min(0).max(600_000) }).strict(),
+  z
+    .object({ ...stepBase, type: z.literal('set_workflow_active'), workflow: z.string().min(1).optional(), active: z.boolean() })
+    .strict(),
+  z
+    .object({
+      ...stepBase,
+      type: z.literal('http'),
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
+      url: z.string().min(1).max(8_192),
+      headers: z.record(headerName, z.string().max(8_192)).default({}),
+      body: z.unknown().optional(),
+      max_response_bytes: z.number().int().positive().max(100 * 1024 * 1024).optional(),
+      max_redirects: z.number().int().min(0).max(10).default(5),
+    })
+    .strict(),
+  z
+    .object({
+      ...stepBase,
+      type: z.literal('email'),
+      to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1).max(1000)]),
+      subject: z.string().min(1).max(998),
+      text: z.string().max(1_000_000),
+      from: z.string().min(3).optional(),
+    })
+    .strict(),
+], {
+  error: (issue) => {
+    const type = (issue.input as { type?: unknown } | undefined)?.type;
+    return type === undefined
+      ? `a step needs a "type": one of ${STEP_TYPES.join(', ')}`
+      : `unknown step type ${JSON.stringify(type)}: expected one of ${STEP_TYPES.join(', ')}`;
+  },
+});
+export type Step = z.infer<typeof stepSchema>;
+export type StepType = Step['type'];
+
+export const workflowSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,127}$/, 'lowercase letters, digits, ".", "_" and "-", starting with a letter or digit'),
+    description: z.string().max(2_000).optional(),
+    steps: z.array(stepSchema).min(1).max(100),
+    is_active: z.boolean().default(true),
+    schedule_config: scheduleConfigSchema.default({ enabled: false, timezone: 'UTC', catch_up: 'latest', catch_up_window_minutes: 1440, overlap: 'skip' }),
+    /** Raises the class of every step (never lowers). */
+    impact_class: impactClassSchema.optional(),
+    /** Times a run is retried after its scheduler process died mid-run. */
+    max_run_attempts: z.number().int().min(1).max(10).default(1),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    const seen = new Set<string>();
+    w.steps.forEach((s, i) => {
+      if (s.name === undefined) return;
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: `duplicate step name "${s.name}"` });
+      seen.add(s.name);
+    });
+  });
+export type WorkflowSpec = z.infer<typeof workflowSchema>;
+export type WorkflowInput = z.input<typeof workflowSchema>;
+
+/** Formats zod issues as "path: message" lines, the path naming each bad field. */
+export function formatIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((i) => {
+    const path = [prefix, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+      .filter(Boolean)
+      .join('.')
+      .replaceAll('.[', '[');
+    return `${path || '(root)'}: ${i.message}`;
+  });
+}
