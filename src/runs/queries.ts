@@ -136,7 +136,7 @@ export async function listRuns(db: Queryable, f: RunListFilter): Promise<(RunRow
 export async function getRunEvents(db: Queryable, runId: string): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT id::text AS id, run_id, workflow_id, type, step_index, payload, created_at
-     FROM workflow_events WHERE run_id = $1 ORDER BY id`,
+     FROM workflow_events WHERE run_id = $1 ORDER BY workflow_events.id`,
     [runId],
   );
   return rows;
