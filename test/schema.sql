@@ -1,0 +1,149 @@
+TABLE api_tokens
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  name text NOT NULL
+  token_hash text NOT NULL
+  scopes text[] NOT NULL DEFAULT '{}'::text[]
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  revoked_at double precision
+  CONSTRAINT api_tokens_pkey PRIMARY KEY (id)
+  CONSTRAINT api_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT api_tokens_tenant_id_name_key UNIQUE (tenant_id, name)
+  CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash)
+TABLE approval_queue
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  run_id uuid
+  workflow_id uuid
+  step_index integer
+  action_type text NOT NULL
+  impact_class text NOT NULL
+  summary text NOT NULL
+  payload jsonb NOT NULL
+  payload_hash text NOT NULL
+  status text NOT NULL DEFAULT 'pending'::text
+  requested_by text NOT NULL
+  requested_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  expires_at double precision NOT NULL
+  processed_at double precision
+  processed_by text
+  reason text
+  execution_started_at double precision
+  execution_finished_at double precision
+  CONSTRAINT approval_queue_check CHECK (((status = 'pending'::text) = (processed_at IS NULL)))
+  CONSTRAINT approval_queue_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
+  CONSTRAINT approval_queue_pkey PRIMARY KEY (id)
+  CONSTRAINT approval_queue_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE SET NULL
+  CONSTRAINT approval_queue_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text, 'expired'::text])))
+  CONSTRAINT approval_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT approval_queue_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
+TABLE audit_log
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  actor text NOT NULL
+  action text NOT NULL
+  subject text NOT NULL
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+TABLE levqor_migrations
+  id integer NOT NULL
+  name text NOT NULL
+  checksum text NOT NULL
+  applied_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT levqor_migrations_pkey PRIMARY KEY (id)
+TABLE scheduler_instances
+  id text NOT NULL
+  hostname text NOT NULL
+  pid integer NOT NULL
+  started_at double precision NOT NULL
+  last_tick_at double precision NOT NULL
+  stopped_at double precision
+  last_summary jsonb NOT NULL DEFAULT '{}'::jsonb
+  CONSTRAINT scheduler_instances_pkey PRIMARY KEY (id)
+TABLE tenants
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  name text NOT NULL
+  timezone text NOT NULL DEFAULT 'UTC'::text
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT tenants_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text))
+  CONSTRAINT tenants_name_key UNIQUE (name)
+  CONSTRAINT tenants_pkey PRIMARY KEY (id)
+TABLE workflow_events
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  run_id uuid
+  workflow_id uuid
+  type text NOT NULL
+  step_index integer
+  payload jsonb NOT NULL DEFAULT '{}'::jsonb
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT workflow_events_pkey PRIMARY KEY (id)
+  CONSTRAINT workflow_events_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE CASCADE
+TABLE workflow_runs
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  workflow_id uuid NOT NULL
+  status text NOT NULL
+  trigger text NOT NULL
+  scheduled_for double precision
+  started_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  finished_at double precision
+  attempt integer NOT NULL DEFAULT 1
+  step_index integer NOT NULL DEFAULT 0
+  context jsonb NOT NULL DEFAULT '{}'::jsonb
+  error text
+  lease_owner text
+  lease_expires_at double precision
+  CONSTRAINT workflow_runs_pkey PRIMARY KEY (id)
+  CONSTRAINT workflow_runs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text, 'succeeded'::text, 'failed'::text, 'rejected'::text, 'expired'::text, 'cancelled'::text])))
+  CONSTRAINT workflow_runs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT workflow_runs_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'manual'::text, 'api'::text])))
+  CONSTRAINT workflow_runs_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE CASCADE
+  CONSTRAINT workflow_runs_workflow_id_scheduled_for_key UNIQUE (workflow_id, scheduled_for)
+TABLE workflows
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  name text NOT NULL
+  description text
+  steps jsonb NOT NULL
+  impact_class text
+  max_run_attempts integer NOT NULL DEFAULT 1
+  is_active boolean NOT NULL DEFAULT true
+  schedule_config jsonb NOT NULL DEFAULT '{"enabled": false}'::jsonb
+  last_run_at double precision
+  next_run_at double precision
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT workflows_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
+  CONSTRAINT workflows_max_run_attempts_check CHECK (((max_run_attempts >= 1) AND (max_run_attempts <= 10)))
+  CONSTRAINT workflows_pkey PRIMARY KEY (id)
+  CONSTRAINT workflows_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT workflows_tenant_id_name_key UNIQUE (tenant_id, name)
+INDEX CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id)
+INDEX CREATE UNIQUE INDEX api_tokens_tenant_id_name_key ON public.api_tokens USING btree (tenant_id, name)
+INDEX CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash)
+INDEX CREATE UNIQUE INDEX approval_queue_one_pending_idx ON public.approval_queue USING btree (run_id, step_index) WHERE (status = 'pending'::text)
+INDEX CREATE UNIQUE INDEX approval_queue_pkey ON public.approval_queue USING btree (id)
+INDEX CREATE INDEX approval_queue_processed_idx ON public.approval_queue USING btree (processed_at) WHERE (status <> 'pending'::text)
+INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USING btree (tenant_id, status, requested_at, id)
+INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
+INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
+INDEX CREATE UNIQUE INDEX levqor_migrations_pkey ON public.levqor_migrations USING btree (id)
+INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
+INDEX CREATE UNIQUE INDEX tenants_name_key ON public.tenants USING btree (name)
+INDEX CREATE UNIQUE INDEX tenants_pkey ON public.tenants USING btree (id)
+INDEX CREATE INDEX workflow_events_created_idx ON public.workflow_events USING btree (created_at)
+INDEX CREATE UNIQUE INDEX workflow_events_pkey ON public.workflow_events USING btree (id)
+INDEX CREATE INDEX workflow_events_run_idx ON public.workflow_events USING btree (run_id, id)
+INDEX CREATE INDEX workflow_runs_active_by_workflow_idx ON public.workflow_runs USING btree (workflow_id) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text]))
+INDEX CREATE INDEX workflow_runs_active_idx ON public.workflow_runs USING btree (status, lease_expires_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text]))
+INDEX CREATE UNIQUE INDEX workflow_runs_pkey ON public.workflow_runs USING btree (id)
+INDEX CREATE INDEX workflow_runs_started_idx ON public.workflow_runs USING btree (started_at)
+INDEX CREATE UNIQUE INDEX workflow_runs_workflow_id_scheduled_for_key ON public.workflow_runs USING btree (workflow_id, scheduled_for)
+INDEX CREATE INDEX workflow_runs_workflow_idx ON public.workflow_runs USING btree (workflow_id, started_at DESC)
+INDEX CREATE INDEX workflows_due_idx ON public.workflows USING btree (next_run_at) WHERE (is_active AND ((schedule_config ->> 'enabled'::text) = 'true'::text))
+INDEX CREATE UNIQUE INDEX workflows_pkey ON public.workflows USING btree (id)
+INDEX CREATE UNIQUE INDEX workflows_tenant_id_name_key ON public.workflows USING btree (tenant_id, name)
+TRIGGER CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+FUNCTION audit_log_append_only
