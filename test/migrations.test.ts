@@ -5,7 +5,6 @@ import { migrations } from '../src/db/migrations.generated.js';
 import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import { AppError } from '../src/lib/errors.js';
-// @ts-expect-error -- plain ESM build script without types
 import { renderMigrationsModule } from '../scripts/embed-migrations.mjs';
 import { BACKENDS, createPgDatabase, type TestDb } from './helpers/db.js';
 import { describeSchema } from './helpers/schema.js';
@@ -20,7 +19,7 @@ const GUIDE_SQL = [
 ];
 
 it('the embedded migrations module is generated from migrations/ (run npm run build)', async () => {
-  const fresh = (await renderMigrationsModule()) as string;
+  const fresh = await renderMigrationsModule();
   const committed = await readFile(new URL('../src/db/migrations.generated.ts', import.meta.url), 'utf8');
   expect(committed).toBe(fresh);
 });
@@ -121,7 +120,7 @@ describe('migrations on Postgres under concurrency', () => {
       const results = await Promise.all(dbs.map((db) => migrate(db, migrations)));
       const appliedCount = results.reduce((n, r) => n + r.applied.length, 0);
       expect(appliedCount).toBe(migrations.length);
-      const { rows } = await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM levqor_migrations');
+      const { rows } = await dbs[0].query<{ n: number }>('SELECT count(*)::int AS n FROM levqor_migrations');
       expect(rows[0]?.n).toBe(migrations.length);
       await Promise.all(dbs.map((db) => db.close()));
     } finally {

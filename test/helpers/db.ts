@@ -19,7 +19,7 @@ export function pgAdminUrl(): string {
 }
 
 /** Creates an empty database on the test server and returns its URL. */
-export async function createPgDatabase(prefix = 'levqor_t'): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPgDatabase(prefix = 'levqor_t'): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = pgAdminUrl();
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
@@ -30,7 +30,7 @@ export async function createPgDatabase(prefix = 'levqor_t'): Promise<{ url: stri
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
+    drop: async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
