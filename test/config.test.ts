@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { AppError } from '../src/lib/errors.js';
+
+describe('configuration', () => {
+  it('fills safe defaults from an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c).toMatchObject({
+      LEVQOR_DATA_DIR: '.levqor/data',
+      LEVQOR_SCHEDULER_INTERVAL_SECONDS: 60,
+      LEVQOR_APPROVAL_TTL_HOURS: 24,
+      LEVQOR_HTTP_ALLOW: [],
+    });
+  });
+
+  it('parses lists and numbers', () => {
+    const c = loadConfig({ LEVQOR_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/8 ,api.internal', LEVQOR_SCHEDULER_INTERVAL_SECONDS: '0.5', DATABASE_URL: 'postgresql://u:p@db:5432/levqor' });
+    expect(c.LEVQOR_HTTP_ALLOW).toEqual(['127.0.0.1', '10.0.0.0/8', 'api.internal']);
+    expect(c.LEVQOR_SCHEDULER_INTERVAL_SECONDS).toBe(0.5);
+    expect(c.DATABASE_URL).toBe('postgresql://u:p@db:5432/levqor');
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://root@localhost/x', /DATABASE_URL: must be a postgres:\/\//],
+    ['DATABASE_URL', 'not a url', /DATABASE_URL/],
+    ['LEVQOR_SCHEDULER_BATCH_SIZE', 'lots', /LEVQOR_SCHEDULER_BATCH_SIZE/],
+    ['LEVQOR_SCHEDULER_BATCH_SIZE', '0', /LEVQOR_SCHEDULER_BATCH_SIZE/],
+    ['LEVQOR_LOG_LEVEL', 'loud', /LEVQOR_LOG_LEVEL/],
+    ['LEVQOR_SMTP_URL', 'http://mail', /LEVQOR_SMTP_URL: must be an smtp/],
+    ['LEVQOR_LOG_PRETTY', 'maybe', /LEVQOR_LOG_PRETTY/],
+  ])('refuses %s=%s with a message naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('lists every bad variable in one error', () => {
+    const err = (() => {
+      try {
+        loadConfig({ DATABASE_URL: 'mysql://x', LEVQOR_RUN_LEASE_SECONDS: '-5', LEVQOR_APPROVAL_TTL_HOURS: 'soon' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('config');
+    expect((err as AppError).issues.map((i) => i.split(':')[0])).toEqual(['DATABASE_URL', 'LEVQOR_RUN_LEASE_SECONDS', 'LEVQOR_APPROVAL_TTL_HOURS']);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', LEVQOR_DATA_DIR: '' }).LEVQOR_DATA_DIR).toBe('.levqor/data');
+  });
+});

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createPgDb } from '../src/db/pg.js';
+import { openDatabase } from '../src/db/open.js';
+import { MEMORY_DIR } from '../src/db/pglite.js';
+import { AppError } from '../src/lib/errors.js';
+import { createPgDatabase } from './helpers/db.js';
+
+describe('Postgres adapter', () => {
+  it('survives the server dropping its idle connections, and reconnects on next use', async () => {
+    const { url, drop } = await createPgDatabase();
+    const errors: Error[] = [];
+    let sawError!: () => void;
+    const gotError = new Promise<void>((resolve) => (sawError = resolve));
+    const db = createPgDb({ connectionString: url, poolMax: 3, onBackgroundError: (err) => { errors.push(err); sawError(); } });
+    try {
+      await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      await admin.end();
+      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      await gotError;
+      expect(errors[0]?.message).toMatch(/terminat/i);
+      const { rows } = await db.query<{ ok: number }>('SELECT 1 AS ok');
+      expect(rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
+  it('rolls a transaction back when its function throws', async () => {
+    const { url, drop } = await createPgDatabase();
+    const db = createPgDb({ connectionString: url });
+    try {
+      await db.exec('CREATE TABLE t (n int)');
+      await expect(db.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (1)');
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      const { rows } = await db.query('SELECT * FROM t');
+      expect(rows).toHaveLength(0);
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
+  it('names the server, not the password, when it cannot connect', async () => {
+    const err = await openDatabase({ DATABASE_URL: 'postgres://levqor:s3cret@127.0.0.1:1/none', LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 1, LEVQOR_DB_CONNECT_TIMEOUT_MS: 2_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('db_unavailable');
+    expect((err as AppError).message).toMatch(/cannot use Postgres at 127\.0\.0\.1:1\/none/);
+    expect((err as AppError).message).not.toContain('s3cret');
+  });
+
+  it('delivers NOTIFY to a listener', async () => {
+    const { url, drop } = await createPgDatabase();
+    const db = createPgDb({ connectionString: url });
+    try {
+      let got!: (p: string) => void;
+      const payload = new Promise<string>((resolve) => (got = resolve));
+      const unlisten = await db.listen('levqor_test', (p) => got(p));
+      await db.query("SELECT pg_notify('levqor_test', 'hello')");
+      expect(await payload).toBe('hello');
+      await unlisten();
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+});
