@@ -47,7 +47,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const result = await migrate(db, migrations);
         console.log(`${describeDb(config)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`);
         return 0;
-      });
+      }, { migrate: false });
     }));
 
   program

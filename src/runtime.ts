@@ -28,8 +28,9 @@ export function createInstanceId(role: string): string {
 }
 
 /** Opens the configured database and logs what the process is using. */
-export async function openConfiguredDb(config: Config, log: Logger): Promise<Db> {
+export async function openConfiguredDb(config: Config, log: Logger, migrate = true): Promise<Db> {
   return openDatabase(config, {
+    migrate,
     onBackgroundError: (err) => log.warn({ err: err.message }, 'database connection dropped; the pool reconnects on next use'),
   });
 }

@@ -16,6 +16,8 @@ function addSummary(total: TickSummary, s: TickSummary): void {
 /** Sleeps up to `seconds`, waking early on a nudge or when claiming stops. */
 function pause(seconds: number, wake: { promise: Promise<void> }, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // A signal that aborted during the tick never fires again: check it before waiting.
+    if (stop.aborted) return resolve();
     const timer = setTimeout(done, Math.max(0, seconds * 1000));
     function done() {
       clearTimeout(timer);

@@ -111,6 +111,8 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
           }), true);
         continue;
       } else {
+        // A long wait should be visible while it lasts, not only when the run ends.
+        if (rendered.type === 'delay' && rendered.ms >= 1000) await insertEvents(deps.db, s.events.splice(0));
         output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
       }
       saveOutput(s, rendered, i, output);
