@@ -21,6 +21,7 @@ export default async function setup(project: TestProject): Promise<void> {
     throw new Error(
       `The tests need a Postgres server and none answered at ${url.replace(/:[^:@/]*@/, ':***@')} (${(err as Error).message}). ` +
         'Start one (pg_ctlcluster 15 main start) or set TEST_DATABASE_URL.',
+      { cause: err },
     );
   } finally {
     await client.end().catch(() => undefined);
