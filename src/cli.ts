@@ -35,7 +35,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('levqor')
     .description('Levqor: scheduled workflows, human approval for critical actions, health and CI safety checks.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before subcommands exist: commander copies these settings to each subcommand when it is created.
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
   const act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => setExit(await fn(...args));
 
   program
@@ -143,8 +146,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
 async function main(): Promise<void> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
-  program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -18,7 +18,14 @@ export function parseWorkflowText(text: string, source: string): WorkflowSpec[] 
       problems.push(...doc.errors.map((e) => `${source}: ${e.message.split('\n')[0] ?? 'parse error'}`));
       return;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      // toJS refuses alias bombs ("billion laughs") with an error of its own.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      problems.push(`${source}: ${(err as Error).message}`);
+      return;
+    }
     if (value === null || value === undefined) return;
     const prefix = list.length > 1 ? `${source}#${d + 1}` : source;
     if (Array.isArray(value)) value.forEach((v, i) => items.push({ value: v, path: `${prefix}:[${i}]` }));

@@ -140,7 +140,9 @@ export type WorkflowInput = z.input<typeof workflowSchema>;
 /** Formats zod issues as "path: message" lines, the path naming each bad field. */
 export function formatIssues(error: z.ZodError, prefix = ''): string[] {
   return error.issues.map((i) => {
-    const path = [prefix, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+    // Keys come from the user's file: quote odd ones so they cannot forge lines or paths.
+    const key = (p: PropertyKey) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? String(p) : `[${JSON.stringify(String(p))}]`);
+    const path = [prefix, ...i.path.map(key)]
       .filter(Boolean)
       .join('.')
       .replaceAll('.[', '[');
