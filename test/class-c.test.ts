@@ -98,7 +98,7 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
   it('ends the run as rejected, with the reason, and a second decision is a conflict', async () => {
     const { approval, runId } = await heldRun('rejected');
     await expect(decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli' })).rejects.toMatchObject({ code: 'bad_input' });
-    const decided = await decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli', reason: 'Not authorized' });
+    const { approval: decided } = await decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli', reason: 'Not authorized' });
     expect(decided).toMatchObject({ status: 'rejected', processed_by: 'test:bob', reason: 'Not authorized' });
     const run = await getRun(t.db, runId);
     expect(run).toMatchObject({ status: 'rejected', error: 'rejected by test:bob: Not authorized' });

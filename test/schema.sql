@@ -6,10 +6,34 @@ TABLE api_tokens
   scopes text[] NOT NULL DEFAULT '{}'::text[]
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   revoked_at double precision
+  last_used_at double precision
   CONSTRAINT api_tokens_pkey PRIMARY KEY (id)
   CONSTRAINT api_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT api_tokens_tenant_id_name_key UNIQUE (tenant_id, name)
   CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash)
+TABLE approval_events
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  approval_id uuid NOT NULL
+  type text NOT NULL
+  payload jsonb NOT NULL DEFAULT '{}'::jsonb
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT approval_events_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
+  CONSTRAINT approval_events_pkey PRIMARY KEY (id)
+  CONSTRAINT approval_events_type_check CHECK ((type = ANY (ARRAY['requested'::text, 'vote'::text, 'approved'::text, 'rejected'::text, 'expired'::text, 'reminder'::text])))
+TABLE approval_policies
+  tenant_id uuid NOT NULL
+  approvers text[] NOT NULL DEFAULT '{}'::text[]
+  groups jsonb NOT NULL DEFAULT '{}'::jsonb
+  required_approvals integer NOT NULL DEFAULT 1
+  allow_self_approval boolean NOT NULL DEFAULT false
+  ttl_seconds integer NOT NULL DEFAULT 86400
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text
+  CONSTRAINT approval_policies_pkey PRIMARY KEY (tenant_id)
+  CONSTRAINT approval_policies_required_approvals_check CHECK (((required_approvals >= 1) AND (required_approvals <= 10)))
+  CONSTRAINT approval_policies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT approval_policies_ttl_seconds_check CHECK (((ttl_seconds >= 60) AND (ttl_seconds <= 7776000)))
 TABLE approval_queue
   id uuid NOT NULL DEFAULT gen_random_uuid()
   tenant_id uuid NOT NULL
@@ -30,13 +54,32 @@ TABLE approval_queue
   reason text
   execution_started_at double precision
   execution_finished_at double precision
+  required_approvals integer NOT NULL DEFAULT 1
+  approvals_count integer NOT NULL DEFAULT 0
+  reminded_at double precision
+  previous_id uuid
+  source text NOT NULL DEFAULT 'workflow'::text
   CONSTRAINT approval_queue_check CHECK (((status = 'pending'::text) = (processed_at IS NULL)))
   CONSTRAINT approval_queue_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
   CONSTRAINT approval_queue_pkey PRIMARY KEY (id)
+  CONSTRAINT approval_queue_previous_id_fkey FOREIGN KEY (previous_id) REFERENCES approval_queue(id) ON DELETE SET NULL
   CONSTRAINT approval_queue_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE SET NULL
   CONSTRAINT approval_queue_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text, 'expired'::text])))
   CONSTRAINT approval_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT approval_queue_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
+TABLE approval_votes
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  approval_id uuid NOT NULL
+  actor text NOT NULL
+  channel text NOT NULL
+  vote text NOT NULL
+  reason text
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT approval_votes_approval_id_actor_key UNIQUE (approval_id, actor)
+  CONSTRAINT approval_votes_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
+  CONSTRAINT approval_votes_pkey PRIMARY KEY (id)
+  CONSTRAINT approval_votes_vote_check CHECK ((vote = ANY (ARRAY['approve'::text, 'reject'::text])))
 TABLE audit_log
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -123,10 +166,16 @@ TABLE workflows
 INDEX CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id)
 INDEX CREATE UNIQUE INDEX api_tokens_tenant_id_name_key ON public.api_tokens USING btree (tenant_id, name)
 INDEX CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash)
+INDEX CREATE UNIQUE INDEX approval_events_pkey ON public.approval_events USING btree (id)
+INDEX CREATE INDEX approval_events_tenant_idx ON public.approval_events USING btree (tenant_id, id)
+INDEX CREATE UNIQUE INDEX approval_policies_pkey ON public.approval_policies USING btree (tenant_id)
 INDEX CREATE UNIQUE INDEX approval_queue_one_pending_idx ON public.approval_queue USING btree (run_id, step_index) WHERE (status = 'pending'::text)
 INDEX CREATE UNIQUE INDEX approval_queue_pkey ON public.approval_queue USING btree (id)
 INDEX CREATE INDEX approval_queue_processed_idx ON public.approval_queue USING btree (processed_at) WHERE (status <> 'pending'::text)
+INDEX CREATE INDEX approval_queue_reminder_idx ON public.approval_queue USING btree (expires_at) WHERE ((status = 'pending'::text) AND (reminded_at IS NULL))
 INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USING btree (tenant_id, status, requested_at, id)
+INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
+INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
 INDEX CREATE UNIQUE INDEX levqor_migrations_pkey ON public.levqor_migrations USING btree (id)
@@ -146,4 +195,31 @@ INDEX CREATE INDEX workflows_due_idx ON public.workflows USING btree (next_run_a
 INDEX CREATE UNIQUE INDEX workflows_pkey ON public.workflows USING btree (id)
 INDEX CREATE UNIQUE INDEX workflows_tenant_id_name_key ON public.workflows USING btree (tenant_id, name)
 TRIGGER CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+POLICY api_tokens.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY api_tokens.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY approval_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_policies.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY approval_policies.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_queue.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY approval_queue.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_votes.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY approval_votes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY audit_log.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY workflow_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY workflow_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY workflow_runs.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY workflow_runs.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY workflows.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'MEMBER'::text))
+POLICY workflows.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+FORCED RLS api_tokens
+FORCED RLS approval_events
+FORCED RLS approval_policies
+FORCED RLS approval_queue
+FORCED RLS approval_votes
+FORCED RLS audit_log
+FORCED RLS workflow_events
+FORCED RLS workflow_runs
+FORCED RLS workflows
 FUNCTION audit_log_append_only

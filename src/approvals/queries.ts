@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { canonicalJson } from '../workflows/templates.js';
 import type { ImpactClass } from '../workflows/schema.js';
-import type { ApprovalRow, ApprovalStatus } from './types.js';
+import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
-  status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at`;
+  status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
+  required_approvals, approvals_count, reminded_at, previous_id, source`;
 
 /** Channel on which new requests and decisions are announced (the row is the record; this is the nudge). */
 export const APPROVALS_CHANNEL = 'levqor_approvals';
@@ -26,20 +27,24 @@ export interface NewApproval {
   payload: Record<string, unknown>;
   requested_by: string;
   ttl_seconds: number;
+  required_approvals?: number;
+  source?: string;
+  previous_id?: string | null;
 }
 
 /** Records a request for a human decision and announces it. */
 export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow> {
   const { rows } = await tx.query<ApprovalRow>(
     `INSERT INTO approval_queue (tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload,
-       payload_hash, requested_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, extract(epoch FROM now()) + $11)
+       payload_hash, requested_by, expires_at, required_approvals, source, previous_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, extract(epoch FROM now()) + $11, $12, $13, $14)
      RETURNING ${COLUMNS}`,
     [a.tenant_id, a.run_id, a.workflow_id, a.step_index, a.action_type, a.impact_class, a.summary,
-      JSON.stringify(a.payload), payloadHash(a.payload), a.requested_by, a.ttl_seconds],
+      JSON.stringify(a.payload), payloadHash(a.payload), a.requested_by, a.ttl_seconds, a.required_approvals ?? 1,
+      a.source ?? 'workflow', a.previous_id ?? null],
   );
   const row = rows[0] as ApprovalRow;
-  await tx.query('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, JSON.stringify({ event: 'requested', id: row.id, tenant_id: row.tenant_id })]);
+  await publishApprovalEvent(tx, row, 'requested', { summary: row.summary, expires_at: row.expires_at });
   return row;
 }
 
@@ -62,12 +67,115 @@ export async function latestApprovalForStep(db: Queryable, runId: string, stepIn
   return rows[0];
 }
 
-/** Requests of a tenant in one status, oldest first. */
-export async function listApprovals(db: Queryable, tenantId: string, status: ApprovalStatus, limit: number): Promise<ApprovalRow[]> {
+/** Requests of a tenant in one status, oldest first, after an optional (requested_at, id) cursor. */
+export async function listApprovals(
+  db: Queryable,
+  tenantId: string,
+  status: ApprovalStatus,
+  limit: number,
+  after?: { requested_at: number; id: string },
+): Promise<ApprovalRow[]> {
   const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_queue WHERE tenant_id = $1 AND status = $2 ORDER BY requested_at, id LIMIT $3`,
-    [tenantId, status, limit],
+    `SELECT ${COLUMNS} FROM approval_queue
+     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
+     ORDER BY requested_at, id LIMIT $3`,
+    [tenantId, status, limit, after?.requested_at ?? null, after?.id ?? null],
   );
+  return rows;
+}
+
+export type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
+
+export interface ApprovalEventRow {
+  id: string;
+  tenant_id: string;
+  approval_id: string;
+  type: ApprovalEventType;
+  payload: Record<string, unknown>;
+  created_at: number;
+}
+
+/** Records an approval event and announces it on NOTIFY; listeners catch up by id. */
+export async function publishApprovalEvent(
+  tx: Queryable,
+  approval: Pick<ApprovalRow, 'id' | 'tenant_id'>,
+  type: ApprovalEventType,
+  payload: Record<string, unknown> = {},
+): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO approval_events (tenant_id, approval_id, type, payload) VALUES ($1, $2, $3, $4::jsonb) RETURNING id::text AS id`,
+    [approval.tenant_id, approval.id, type, JSON.stringify(payload)],
+  );
+  const id = rows[0]?.id ?? '0';
+  await tx.query('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, JSON.stringify({ event_id: id, type, approval_id: approval.id, tenant_id: approval.tenant_id })]);
+  return id;
+}
+
+/** Approval events after an id (all tenants, or one), oldest first: how a listener catches up. */
+export async function approvalEventsAfter(db: Queryable, afterId: string, limit: number, tenantId?: string): Promise<ApprovalEventRow[]> {
+  const { rows } = await db.query<ApprovalEventRow>(
+    `SELECT id::text AS id, tenant_id, approval_id, type, payload, created_at FROM approval_events
+     WHERE approval_events.id > $1::bigint AND ($3::uuid IS NULL OR tenant_id = $3)
+     ORDER BY approval_events.id LIMIT $2`,
+    [afterId, limit, tenantId ?? null],
+  );
+  return rows;
+}
+
+/** Locks a pending request for a decision (votes for one request are taken one at a time). */
+export async function lockApproval(tx: Queryable, id: string, tenantId?: string): Promise<ApprovalRow | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const { rows } = await tx.query<ApprovalRow>(
+    `SELECT ${COLUMNS}, extract(epoch FROM now())::float8 AS db_now FROM approval_queue
+     WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2) FOR UPDATE`,
+    [id, tenantId ?? null],
+  );
+  return rows[0];
+}
+
+/** Records one identity's vote; false when that identity already voted on the request. */
+export async function insertVote(
+  tx: Queryable,
+  v: { tenant_id: string; approval_id: string; actor: string; channel: string; vote: 'approve' | 'reject'; reason: string | null },
+): Promise<boolean> {
+  const res = await tx.query(
+    `INSERT INTO approval_votes (tenant_id, approval_id, actor, channel, vote, reason) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (approval_id, actor) DO NOTHING`,
+    [v.tenant_id, v.approval_id, v.actor, v.channel, v.vote, v.reason],
+  );
+  return res.rowCount === 1;
+}
+
+/** Counts one more approval on a still-pending request. */
+export async function addApprovalVote(tx: Queryable, id: string): Promise<ApprovalRow | undefined> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_queue SET approvals_count = approvals_count + 1 WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** The votes cast on a request, in order. */
+export async function listVotes(db: Queryable, approvalId: string): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
+  const { rows } = await db.query<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }>(
+    'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id',
+    [approvalId],
+  );
+  return rows;
+}
+
+/** Marks pending requests that reached 80 % of their time as reminded; returns them. */
+export async function remindDue(tx: Queryable, limit = 500): Promise<ApprovalRow[]> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_queue SET reminded_at = extract(epoch FROM now())
+     WHERE id IN (SELECT id FROM approval_queue
+                  WHERE status = 'pending' AND reminded_at IS NULL
+                    AND requested_at + 0.8 * (expires_at - requested_at) <= extract(epoch FROM now())
+                  ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING ${COLUMNS}`,
+    [limit],
+  );
+  for (const row of rows) await publishApprovalEvent(tx, row, 'reminder', { expires_at: row.expires_at, summary: row.summary });
   return rows;
 }
 
@@ -88,7 +196,7 @@ export async function decidePending(
     [id, status, actor, reason],
   );
   const row = rows[0];
-  if (row) await tx.query('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, JSON.stringify({ event: status, id, tenant_id: row.tenant_id })]);
+  if (row) await publishApprovalEvent(tx, row, status, { by: actor, reason });
   return row;
 }
 
@@ -117,9 +225,7 @@ export async function expireDue(tx: Queryable, limit = 500): Promise<ApprovalRow
      RETURNING ${COLUMNS}`,
     [limit],
   );
-  for (const row of rows) {
-    await tx.query('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, JSON.stringify({ event: 'expired', id: row.id, tenant_id: row.tenant_id })]);
-  }
+  for (const row of rows) await publishApprovalEvent(tx, row, 'expired', { reason: row.reason });
   return rows;
 }
 
@@ -131,4 +237,26 @@ export async function insertAudit(
   await tx.query('INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [
     entry.tenant_id, entry.actor, entry.action, entry.subject, JSON.stringify(entry.detail ?? {}),
   ]);
+}
+
+/** A tenant's stored approval rules, or undefined when it has none. */
+export async function getPolicy(db: Queryable, tenantId: string): Promise<(ApprovalPolicy & { updated_at: number; updated_by: string | null }) | undefined> {
+  const { rows } = await db.query<ApprovalPolicy & { updated_at: number; updated_by: string | null }>(
+    `SELECT approvers, groups, required_approvals, allow_self_approval, ttl_seconds, updated_at, updated_by
+     FROM approval_policies WHERE tenant_id = $1`,
+    [tenantId],
+  );
+  return rows[0];
+}
+
+/** Stores a tenant's approval rules. */
+export async function setPolicy(db: Queryable, tenantId: string, p: ApprovalPolicy, by: string): Promise<void> {
+  await db.query(
+    `INSERT INTO approval_policies (tenant_id, approvers, groups, required_approvals, allow_self_approval, ttl_seconds, updated_by)
+     VALUES ($1, $2::text[], $3::jsonb, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id) DO UPDATE SET approvers = excluded.approvers, groups = excluded.groups,
+       required_approvals = excluded.required_approvals, allow_self_approval = excluded.allow_self_approval,
+       ttl_seconds = excluded.ttl_seconds, updated_by = excluded.updated_by, updated_at = extract(epoch FROM now())`,
+    [tenantId, p.approvers, JSON.stringify(p.groups), p.required_approvals, p.allow_self_approval, p.ttl_seconds, by],
+  );
 }

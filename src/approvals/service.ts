@@ -2,8 +2,20 @@ import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { insertEvents, settleWaitingRun } from '../runs/queries.js';
 import { SCHEDULER_CHANNEL } from '../workflows/queries.js';
-import { decidePending, expireDue, getApproval, insertAudit } from './queries.js';
-import type { ApprovalRow, Decision } from './types.js';
+import { decisionProblem } from './policy.js';
+import {
+  addApprovalVote,
+  decidePending,
+  expireDue,
+  getApproval,
+  getPolicy,
+  insertAudit,
+  insertVote,
+  lockApproval,
+  publishApprovalEvent,
+  remindDue,
+} from './queries.js';
+import { DEFAULT_POLICY, type ApprovalRow, type Decision } from './types.js';
 
 export interface DecisionInput {
   id: string;
@@ -51,35 +63,82 @@ async function moveRun(tx: Queryable, approval: ApprovalRow): Promise<void> {
   if (outcome === 'queued') await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
 }
 
+export interface DecisionResult {
+  approval: ApprovalRow;
+  /** "vote_recorded" while a quorum still waits for more approvers. */
+  outcome: 'approved' | 'rejected' | 'vote_recorded';
+}
+
+function conflict(a: ApprovalRow): AppError {
+  return new AppError('conflict', `approval ${a.id} is already ${a.status}${a.processed_by ? ` (by ${a.processed_by})` : ''}`);
+}
+
 /**
- * Decides a pending request: one conditional UPDATE, so a second decider gets a conflict
- * naming the current state. The decision, its audit entry and the run's next state
- * commit together; an approved run is queued for a scheduler to execute exactly once.
+ * Decides, or votes on, a pending request — the one ledger behind the API, the CLI and
+ * Slack. The row is locked for the vote; the final decision is one conditional UPDATE, so a
+ * second decider gets a conflict naming the current state. The decision, its vote, its
+ * audit entry, its event and the run's next state commit together; an approved run is
+ * queued for a scheduler to execute exactly once.
  */
-export async function decideApproval(db: Db, input: DecisionInput): Promise<ApprovalRow> {
+export async function decideApproval(db: Db, input: DecisionInput): Promise<DecisionResult> {
   const reason = validateReason(input.decision, input.reason);
-  return db.transaction(async (tx) => {
-    const status = input.decision === 'approve' ? 'approved' : 'rejected';
-    const current = await getApproval(tx, input.id, input.tenantId);
+  const result = await db.transaction(async (tx): Promise<DecisionResult | AppError> => {
+    const current = await lockApproval(tx, input.id, input.tenantId);
     if (!current) throw new AppError('not_found', `approval ${input.id} not found`);
-    const decided = await decidePending(tx, current.id, status, input.actor, reason);
-    if (!decided) {
-      const now = (await getApproval(tx, input.id, input.tenantId)) ?? current;
-      throw new AppError(
-        'conflict',
-        `approval ${input.id} is already ${now.status}${now.processed_by ? ` (by ${now.processed_by})` : ''}`,
-      );
+    if (current.status !== 'pending') throw conflict(current);
+    if ((current as ApprovalRow & { db_now: number }).db_now >= current.expires_at) {
+      // Commit the expiry, then report it.
+      const expired = await expireOne(tx, current.id);
+      return conflict(expired ?? current);
     }
+    const policy = (await getPolicy(tx, current.tenant_id)) ?? DEFAULT_POLICY;
+    const problem = decisionProblem(policy, current, input.actor);
+    if (problem) throw new AppError('forbidden', problem);
+    const voted = await insertVote(tx, { tenant_id: current.tenant_id, approval_id: current.id, actor: input.actor, channel: input.channel, vote: input.decision, reason });
+    if (!voted) {
+      throw new AppError('conflict', `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`);
+    }
+    let decided: ApprovalRow | undefined;
+    let outcome: DecisionResult['outcome'];
+    if (input.decision === 'reject') {
+      decided = await decidePending(tx, current.id, 'rejected', input.actor, reason);
+      outcome = 'rejected';
+    } else if (current.approvals_count + 1 >= current.required_approvals) {
+      await addApprovalVote(tx, current.id);
+      decided = await decidePending(tx, current.id, 'approved', input.actor, reason);
+      outcome = 'approved';
+    } else {
+      decided = await addApprovalVote(tx, current.id);
+      outcome = 'vote_recorded';
+      if (decided) await publishApprovalEvent(tx, decided, 'vote', { by: input.actor, approvals: decided.approvals_count, required: decided.required_approvals });
+    }
+    if (!decided) throw conflict((await getApproval(tx, current.id)) ?? current);
     await insertAudit(tx, {
       tenant_id: decided.tenant_id,
       actor: input.actor,
-      action: `approval.${status}`,
+      action: outcome === 'vote_recorded' ? 'approval.vote' : `approval.${decided.status}`,
       subject: `approval:${decided.id}`,
-      detail: { channel: input.channel, reason, action_type: decided.action_type, summary: decided.summary },
+      detail: { channel: input.channel, reason, action_type: decided.action_type, summary: decided.summary, approvals: decided.approvals_count, required: decided.required_approvals },
     });
-    await moveRun(tx, decided);
-    return decided;
+    if (outcome !== 'vote_recorded') await moveRun(tx, decided);
+    return { approval: decided, outcome };
   });
+  if (result instanceof AppError) throw result;
+  return result;
+}
+
+async function expireOne(tx: Queryable, id: string): Promise<ApprovalRow | undefined> {
+  const expired = await decidePending(tx, id, 'expired', 'levqor:expiry', 'no decision before it expired');
+  if (expired) {
+    await insertAudit(tx, { tenant_id: expired.tenant_id, actor: 'levqor:expiry', action: 'approval.expired', subject: `approval:${expired.id}`, detail: {} });
+    await moveRun(tx, expired);
+  }
+  return expired;
+}
+
+/** Marks requests at 80 % of their time with a reminder event. */
+export async function remindApprovals(db: Db): Promise<ApprovalRow[]> {
+  return db.transaction((tx) => remindDue(tx));
 }
 
 /** Expires pending requests past their time and ends the runs waiting on them. */

@@ -23,4 +23,26 @@ export interface ApprovalRow {
   reason: string | null;
   execution_started_at: number | null;
   execution_finished_at: number | null;
+  required_approvals: number;
+  approvals_count: number;
+  reminded_at: number | null;
+  previous_id: string | null;
+  source: string;
 }
+
+/** A tenant's approval rules (defaults when none are stored). */
+export interface ApprovalPolicy {
+  approvers: string[];
+  groups: Record<string, string[]>;
+  required_approvals: number;
+  allow_self_approval: boolean;
+  ttl_seconds: number;
+}
+
+export const DEFAULT_POLICY: ApprovalPolicy = {
+  approvers: [],
+  groups: {},
+  required_approvals: 1,
+  allow_self_approval: false,
+  ttl_seconds: 86_400,
+};

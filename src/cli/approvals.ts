@@ -41,7 +41,11 @@ export async function approvalsShow(id: string, opts: GlobalOptions): Promise<nu
 export async function approvalsDecide(decision: Decision, id: string, opts: GlobalOptions & { reason?: string; as?: string; run?: boolean }): Promise<number> {
   return withDb(async ({ config, db, log }) => {
     const tenant = await resolveTenant(db, opts.tenant);
-    const decided = await decideApproval(db, { id, tenantId: tenant.id, decision, actor: cliActor(opts.as), channel: 'cli', reason: opts.reason });
+    const { approval: decided, outcome } = await decideApproval(db, { id, tenantId: tenant.id, decision, actor: cliActor(opts.as), channel: 'cli', reason: opts.reason });
+    if (outcome === 'vote_recorded') {
+      console.log(`approval ${decided.id}: your approval is recorded (${decided.approvals_count} of ${decided.required_approvals}); still pending`);
+      return 0;
+    }
     console.log(`approval ${decided.id}: ${decided.status} by ${decided.processed_by ?? '?'}`);
     if (decision === 'approve' && decided.run_id && opts.run !== false) {
       const deps = createSchedulerDeps(config, db, log, { stopClaiming: new AbortController().signal, abortRuns: new AbortController().signal });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { expireApprovals } from '../approvals/service.js';
+import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { claimQueuedRuns, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
@@ -126,6 +126,7 @@ export async function runTick(deps: SchedulerDeps): Promise<TickSummary> {
     for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
   }
   summary.expired_approvals = (await expireApprovals(db)).length;
+  await remindApprovals(db);
   summary.found = await countDue(db);
   const dueBefore = await dbNow(db);
   const heartbeat = setInterval(() => {

@@ -1,4 +1,4 @@
-import { claimExecution, finishExecution, insertApproval, latestApprovalForStep, payloadHash } from '../approvals/queries.js';
+import { claimExecution, finishExecution, getPolicy, insertApproval, latestApprovalForStep, payloadHash } from '../approvals/queries.js';
 import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
 import { describeClass } from './impact.js';
 import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
@@ -35,6 +35,7 @@ async function park(s: RunState, step: Step, index: number, cls: ImpactClass, pa
   try {
     await deps.db.transaction(async (tx) => {
       if (!existingId) {
+        const policy = await getPolicy(tx, run.tenant_id);
         const approval = await insertApproval(tx, {
           tenant_id: run.tenant_id,
           run_id: run.id,
@@ -45,7 +46,8 @@ async function park(s: RunState, step: Step, index: number, cls: ImpactClass, pa
           summary: `${wf.name}: ${summarizeStep(step)}`,
           payload,
           requested_by: `workflow:${wf.name}`,
-          ttl_seconds: deps.approvalTtlSeconds,
+          ttl_seconds: policy?.ttl_seconds ?? deps.approvalTtlSeconds,
+          required_approvals: policy?.required_approvals ?? 1,
         });
         approvalId = approval.id;
         pushEvent(s, 'approval_requested', index, {

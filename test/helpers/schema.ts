@@ -38,6 +38,17 @@ export async function describeSchema(db: Queryable): Promise<string> {
      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal ORDER BY t.tgname`,
   );
   out.push(...triggers.rows.map((r) => `TRIGGER ${r.def}`));
+  const policies = await db.query<{ line: string }>(
+    `SELECT 'POLICY ' || tablename || '.' || policyname || ' ' || permissive || ' ' || array_to_string(roles, ',')
+            || ' ' || cmd || coalesce(' USING ' || qual, '') || coalesce(' CHECK ' || with_check, '') AS line
+     FROM pg_policies WHERE schemaname = 'public' ORDER BY tablename, policyname`,
+  );
+  out.push(...policies.rows.map((r) => r.line));
+  const rls = await db.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relforcerowsecurity ORDER BY c.relname`,
+  );
+  out.push(...rls.rows.map((r) => `FORCED RLS ${r.relname}`));
   const functions = await db.query<{ name: string }>(
     `SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'public' ORDER BY p.proname`,
