@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { approvalsDecide, approvalsList, approvalsShow } from './cli/approvals.js';
+import { policySet, policyShow, tokenCreate, tokenList, tokenRevoke, type PolicyFlags } from './cli/admin.js';
 import { withDb } from './cli/context.js';
+import { serveCommand, type ServeFlags } from './cli/serve.js';
+import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { loadConfig } from './config.js';
@@ -62,11 +65,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'runs executed at once', positiveInt('--concurrency'))
     .action(act((opts: { once?: boolean; interval?: number; batchSize?: number; concurrency?: number }) => schedulerCommand(opts)));
 
-  program
-    .command('start')
-    .description('what `npm start` runs: the scheduler loop, creating a demo tenant and workflows on first start')
-    .option('--interval <seconds>', 'longest wait between checks', positiveNumber)
-    .action(act((opts: { interval?: number }) => schedulerCommand({ ...opts, demo: true })));
+  const serveOptions = (cmd: Command) =>
+    cmd
+      .option('--host <host>', 'address to listen on (HOST, default 127.0.0.1)')
+      .option('--port <port>', 'port (PORT, default 8000)', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be 0–65535');
+        return n;
+      })
+      .option('--no-scheduler', 'do not run the scheduler loop in this process')
+      .option('--no-expiry', 'do not run the approval expiry sweep (when the scheduler is off)')
+      .option('--interval <seconds>', 'longest wait between scheduler checks', positiveNumber);
+  serveOptions(program.command('serve').description('the REST API (approvals, actions, workflows, runs, audit), with the scheduler loop'))
+    .action(act((opts: ServeFlags) => serveCommand(opts)));
+  serveOptions(program.command('start').description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'))
+    .action(act((opts: ServeFlags) => serveCommand({ ...opts, demo: true })));
+
+  const tokens = program.command('token').description('API tokens (tenant-scoped, stored hashed)');
+  tokens
+    .command('create')
+    .description('create a token; it is printed once')
+    .requiredOption('--name <name>', 'token name; decisions made with it are recorded as token:NAME')
+    .option('--scopes <list>', `comma-separated scopes (default: all): ${SCOPES.join(', ')}`)
+    .addOption(tenant())
+    .addOption(json())
+    .action(act((opts: { name: string; scopes?: string; tenant?: string; json?: boolean }) => tokenCreate(opts)));
+  tokens.command('revoke').description('revoke a token').requiredOption('--name <name>', 'token name').addOption(tenant())
+    .action(act((opts: { name: string; tenant?: string }) => tokenRevoke(opts)));
+  tokens.command('list').description('list tokens (never their secrets)').addOption(tenant()).addOption(json())
+    .action(act((opts: { tenant?: string; json?: boolean }) => tokenList(opts)));
 
   const tenants = program.command('tenant').description('manage tenants');
   tenants.command('create <name>').description('create a tenant').option('--timezone <tz>', 'IANA time zone for reports', 'UTC').addOption(json())
@@ -132,6 +159,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--as <name>', 'who is deciding (default: your user name)')
     .addOption(tenant())
     .action(act((id: string, opts: { reason: string; as?: string; tenant?: string }) => approvalsDecide('reject', id, opts)));
+
+  const policy = approvals.command('policy').description("the tenant's approval rules");
+  policy
+    .command('set')
+    .description('who may approve, quorum, self-approval and expiry (unset flags keep their value)')
+    .option('--approvers <list>', 'identities or groups, e.g. token:ops,slack:U0123,github:octocat,group:oncall (empty: anyone with approvals:decide)')
+    .option('--group <name=members>', 'define a group, e.g. oncall=slack:U1,github:bob (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--required <n>', 'approvals needed from distinct approvers (N of M)', positiveInt('--required'))
+    .option('--allow-self-approval', 'let a requester decide its own request')
+    .option('--no-allow-self-approval', 'refuse self-approval (the default)')
+    .option('--ttl-hours <hours>', 'how long a request waits before it expires', positiveNumber)
+    .option('--as <name>', 'who is changing the policy')
+    .addOption(tenant())
+    .action(act((opts: PolicyFlags) => policySet(opts)));
+  policy.command('show').description('print the rules as JSON').addOption(tenant())
+    .action(act((opts: { tenant?: string }) => policyShow(opts)));
 
   program
     .command('doctor <workflow>')

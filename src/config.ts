@@ -36,6 +36,10 @@ const envSchema = z.object({
   LEVQOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEVQOR_LOG_PRETTY: bool.optional(),
   LEVQOR_TENANT: z.string().min(1).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65_535).default(8000),
+  LEVQOR_API_RATE_LIMIT: int(1, 1_000_000).default(600),
+  LEVQOR_API_BODY_LIMIT_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
 });
 
 export type Config = z.infer<typeof envSchema>;

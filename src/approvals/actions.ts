@@ -1,0 +1,75 @@
+import type { Db } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
+import { maxClass, STEP_TYPE_CLASS } from '../workflows/impact.js';
+import type { ImpactClass, StepType } from '../workflows/schema.js';
+import { decidePending, getApproval, getPolicy, insertApproval, insertAudit } from './queries.js';
+import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
+
+export interface ActionInput {
+  tenantId: string;
+  /** "<source>:<identity>" of the requester; the requester may not approve its own action. */
+  actor: string;
+  channel: string;
+  action_type: string;
+  summary: string;
+  payload: Record<string, unknown>;
+  impact_class?: ImpactClass;
+}
+
+/** The class of a submitted action: a known step type's class, raised (never lowered) by the request; unknown types are C. */
+export function actionClass(actionType: string, requested?: ImpactClass): ImpactClass {
+  const known = (STEP_TYPE_CLASS as Record<string, ImpactClass | undefined>)[actionType as StepType];
+  return maxClass(known ?? (requested ? undefined : 'C'), requested);
+}
+
+/**
+ * Submits an action of any class (the generic entry for anything that needs a human, a
+ * deploy for instance): Class A is approved at once, Class B is approved at once and
+ * written to audit_log, Class C waits for the tenant's approvers.
+ */
+export async function submitAction(db: Db, input: ActionInput, previous?: ApprovalRow): Promise<ApprovalRow> {
+  const cls = actionClass(input.action_type, input.impact_class);
+  return db.transaction(async (tx) => {
+    const policy = (await getPolicy(tx, input.tenantId)) ?? DEFAULT_POLICY;
+    const request = await insertApproval(tx, {
+      tenant_id: input.tenantId,
+      run_id: null,
+      workflow_id: null,
+      step_index: null,
+      action_type: input.action_type,
+      impact_class: cls,
+      summary: input.summary,
+      payload: input.payload,
+      requested_by: input.actor,
+      ttl_seconds: policy.ttl_seconds,
+      required_approvals: cls === 'C' ? policy.required_approvals : 1,
+      source: input.channel,
+      previous_id: previous?.id ?? null,
+    });
+    if (cls === 'C') return request;
+    const approved = await decidePending(tx, request.id, 'approved', `levqor:class-${cls}`, `Class ${cls}: approved without a human`);
+    if (cls === 'B') {
+      await insertAudit(tx, {
+        tenant_id: input.tenantId,
+        actor: input.actor,
+        action: `action.${input.action_type}`,
+        subject: `approval:${request.id}`,
+        detail: { channel: input.channel, summary: input.summary, impact_class: cls },
+      });
+    }
+    return approved as ApprovalRow;
+  });
+}
+
+/** Asks again for a rejected or expired action; the new request links to the old one. */
+export async function rerequestAction(db: Db, id: string, tenantId: string, actor: string, channel: string): Promise<ApprovalRow> {
+  const old = await getApproval(db, id, tenantId);
+  if (!old) throw new AppError('not_found', `approval ${id} not found`);
+  if (old.status !== 'rejected' && old.status !== 'expired') {
+    throw new AppError('conflict', `approval ${id} is ${old.status}; only a rejected or expired request can be asked again`);
+  }
+  if (old.run_id) {
+    throw new AppError('bad_input', `approval ${id} belongs to run ${old.run_id}, which has ended; start a new run of the workflow instead`);
+  }
+  return submitAction(db, { tenantId, actor, channel, action_type: old.action_type, summary: old.summary, payload: old.payload, impact_class: old.impact_class }, old);
+}

@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
+
+/** What a token may do. */
+export const SCOPES = ['approvals:read', 'approvals:decide', 'actions:write', 'workflows:read', 'workflows:write', 'runs:read', 'audit:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface TokenIdentity {
+  id: string;
+  tenant_id: string;
+  name: string;
+  scopes: Scope[];
+}
+
+/** A new bearer token: "lvq_" and 32 random bytes. Only its hash is stored. */
+export function generateToken(): string {
+  return `lvq_${randomBytes(32).toString('base64url')}`;
+}
+
+/** sha256 of a token, as stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Parses a comma-separated scope list; every unknown scope is named. */
+export function parseScopes(text: string | undefined): Scope[] {
+  if (!text) return [...SCOPES];
+  const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new AppError('bad_input', `--scopes: unknown ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
+  return scopes as Scope[];
+}
+
+/** Creates a token for a tenant and returns it once, in clear. */
+export async function createToken(db: Queryable, tenantId: string, name: string, scopes: Scope[]): Promise<{ token: string; identity: TokenIdentity }> {
+  if (!/^[a-zA-Z0-9][\w.-]{0,62}$/.test(name)) throw new AppError('bad_input', `token name "${name}": letters, digits, ".", "_" and "-"`);
+  const token = generateToken();
+  const { rows } = await db.query<TokenIdentity>(
+    `INSERT INTO api_tokens (tenant_id, name, token_hash, scopes) VALUES ($1, $2, $3, $4::text[])
+     ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id, tenant_id, name, scopes`,
+    [tenantId, name, hashToken(token), scopes],
+  );
+  if (!rows[0]) throw new AppError('conflict', `a token named "${name}" already exists for this tenant (revoke it first)`);
+  return { token, identity: rows[0] };
+}
+
+/** Revokes a tenant's token by name; false when there was none to revoke. */
+export async function revokeToken(db: Queryable, tenantId: string, name: string): Promise<boolean> {
+  const res = await db.query(
+    'UPDATE api_tokens SET revoked_at = extract(epoch FROM now()) WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL',
+    [tenantId, name],
+  );
+  return res.rowCount === 1;
+}
+
+/** A tenant's tokens (never their secrets). */
+export async function listTokens(db: Queryable, tenantId: string): Promise<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }[]> {
+  const { rows } = await db.query<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }>(
+    'SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name',
+    [tenantId],
+  );
+  return rows;
+}
+
+/**
+ * Resolves bearer tokens to identities. Results are cached for `cacheMs` (default 5 s) so
+ * a busy API does not look every request up; a revocation therefore takes effect within it.
+ */
+export function createAuthenticator(db: Queryable, cacheMs = 5_000, now: () => number = Date.now) {
+  const cache = new Map<string, { at: number; identity: TokenIdentity | undefined }>();
+  return async (token: string): Promise<TokenIdentity | undefined> => {
+    if (!/^lvq_[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
+    const hash = hashToken(token);
+    const hit = cache.get(hash);
+    if (hit && now() - hit.at < cacheMs) return hit.identity;
+    const { rows } = await db.query<TokenIdentity>(
+      `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
+       WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
+      [hash],
+    );
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, { at: now(), identity: rows[0] });
+    return rows[0];
+  };
+}

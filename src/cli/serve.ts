@@ -1,0 +1,102 @@
+import { createToken, SCOPES } from '../auth/tokens.js';
+import { expireApprovals, remindApprovals } from '../approvals/service.js';
+import { describeDb } from '../db/open.js';
+import { errorMessage } from '../lib/errors.js';
+import { buildApp } from '../http/app.js';
+import { createSchedulerDeps } from '../runtime.js';
+import { runLoop } from '../scheduler/loop.js';
+import { seedDemo } from '../workflows/demo.js';
+import { withDb } from './context.js';
+
+export interface ServeFlags {
+  host?: string;
+  port?: number;
+  scheduler?: boolean;
+  expiry?: boolean;
+  interval?: number;
+  demo?: boolean;
+}
+
+/** Expires and reminds approvals every `seconds` until stopped (when no scheduler loop does it). */
+async function sweepLoop(run: () => Promise<unknown>, seconds: number, stop: AbortSignal): Promise<void> {
+  while (!stop.aborted) {
+    await run();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, seconds * 1000);
+      stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}
+
+/**
+ * `levqor serve`: the REST API on HOST:PORT, with the scheduler loop and the approval
+ * expiry sweep in the same process (each can be switched off). SIGTERM stops it gracefully.
+ */
+export async function serveCommand(flags: ServeFlags): Promise<number> {
+  return withDb(
+    async ({ config, db, log }) => {
+      const stopClaiming = new AbortController();
+      const abortRuns = new AbortController();
+      const deps = createSchedulerDeps(config, db, log, { stopClaiming: stopClaiming.signal, abortRuns: abortRuns.signal });
+      let stopped!: () => void;
+      const stoppedPromise = new Promise<void>((resolve) => (stopped = resolve));
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopClaiming.signal.aborted) {
+          abortRuns.abort(new Error(`stopped by ${signal}`));
+          return;
+        }
+        log.info({ signal }, 'stopping: closing the API, letting runs in flight finish');
+        stopClaiming.abort();
+        setTimeout(() => abortRuns.abort(new Error(`stopped by ${signal}`)), config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
+        setTimeout(() => process.exit(1), config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS * 1000 + 4_000).unref();
+        stopped();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        if (flags.demo) {
+          const tenant = await seedDemo(db);
+          if (tenant) {
+            const { token } = await createToken(db, tenant.id, 'demo', [...SCOPES]);
+            log.info({ tenant: tenant.name }, 'first start: created the demo tenant, three workflows and an API token');
+            process.stdout.write(`\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`);
+          }
+        }
+        const app = await buildApp({
+          db,
+          log,
+          rateLimitPerMinute: config.LEVQOR_API_RATE_LIMIT,
+          bodyLimitBytes: config.LEVQOR_API_BODY_LIMIT_BYTES,
+          runDeps: () => deps,
+          startedAt: Date.now() / 1000,
+        });
+        const host = flags.host ?? config.HOST;
+        const address = await app.listen({ host, port: flags.port ?? config.PORT });
+        log.info({ db: describeDb(config), scheduler: flags.scheduler !== false, expiry: flags.expiry !== false }, `levqor API listening on ${address}`);
+        const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
+        const background =
+          flags.scheduler !== false
+            ? runLoop(deps, { intervalSeconds: interval })
+            : flags.expiry !== false
+              ? sweepLoop(async () => {
+                  try {
+                    await expireApprovals(db);
+                    await remindApprovals(db);
+                  } catch (err) {
+                    log.warn({ err: errorMessage(err) }, 'approval sweep failed');
+                  }
+                }, 30, stopClaiming.signal)
+              : stoppedPromise;
+        await stoppedPromise;
+        await app.close();
+        await background;
+        log.info('levqor serve stopped');
+        return 0;
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    },
+    { logsToStdout: true },
+  );
+}

@@ -1,0 +1,81 @@
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createAuthenticator, type TokenIdentity } from '../auth/tokens.js';
+import type { Db } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
+import type { RunNowDeps } from '../scheduler/manual.js';
+import { handleError } from './errors.js';
+import { createRouter, openApiDocument } from './route.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { workflowRoutes } from './routes/workflows.js';
+
+export interface AppDeps {
+  db: Db;
+  log: Logger;
+  /** Requests per minute per token (or per address without one). */
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  runDeps: () => RunNowDeps;
+  startedAt: number;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** The Levqor REST API as a Fastify instance (not yet listening). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.log, bodyLimit: deps.bodyLimitBytes,
+    // Per-request lines would drown the scheduler's log; metrics cover request volume.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+  });
+  app.setErrorHandler(handleError);
+  const lookup = createAuthenticator(deps.db);
+  const authenticate = async (request: FastifyRequest): Promise<TokenIdentity> => {
+    const token = bearer(request);
+    if (!token) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token> (levqor token create)');
+    const identity = await lookup(token);
+    if (!identity) throw new AppError('unauthorized', 'invalid or revoked token');
+    return identity;
+  };
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const token = bearer(request);
+      return token ? `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
+    },
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+  });
+
+  const router = createRouter(app, authenticate);
+  approvalRoutes(router, deps.db);
+  workflowRoutes(router, deps.db, deps.runDeps);
+
+  app.get('/healthz', () => ({ ok: true, uptime_seconds: Math.round(process.uptime()) }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.db.query('SELECT 1 FROM levqor_migrations LIMIT 1');
+      return { ok: true };
+    } catch (err) {
+      void reply.status(503);
+      return { ok: false, error: (err as Error).message };
+    }
+  });
+  const doc = openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' });
+  app.get('/api/openapi.json', () => doc);
+  return app;
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { rerequestAction, submitAction } from '../../approvals/actions.js';
+import { getApproval, listApprovals, listVotes } from '../../approvals/queries.js';
+import { decideApproval } from '../../approvals/service.js';
+import type { Db } from '../../db/types.js';
+import { AppError } from '../../lib/errors.js';
+import { impactClassSchema } from '../../workflows/schema.js';
+import type { createRouter } from '../route.js';
+
+const idParams = z.object({ id: z.string().max(100) }).strict();
+
+/** Opaque pagination cursor: the last row's (requested_at, id). */
+export function encodeCursor(row: { requested_at: number; id: string }): string {
+  return Buffer.from(JSON.stringify([row.requested_at, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): { requested_at: number; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [requestedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof requestedAt === 'number' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { requested_at: requestedAt, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('bad_input', 'query.cursor: not a cursor returned by this API', ['query.cursor: invalid']);
+}
+
+const listQuery = z
+  .object({
+    status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(500).optional(),
+  })
+  .strict();
+
+const decideBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
+const rejectBody = z.object({ reason: z.string().trim().min(1, 'a rejection needs a reason').max(500) }).strict();
+
+export const actionBody = z
+  .object({
+    action_type: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, "_", "." and "-"'),
+    summary: z.string().trim().min(1).max(500),
+    payload: z.record(z.string(), z.unknown()).default({}),
+    impact_class: impactClassSchema.optional(),
+  })
+  .strict();
+
+/** The guide's approval endpoints, plus show, re-request and the generic action entry. */
+export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db): void {
+  router.add({
+    method: 'GET', url: '/api/approvals', tag: 'approvals', scope: 'approvals:read', query: listQuery,
+    summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
+    handler: async ({ query, auth }) => {
+      const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return { approvals: page, next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    },
+  });
+  router.add({
+    method: 'GET', url: '/api/approvals/:id', tag: 'approvals', scope: 'approvals:read', params: idParams,
+    summary: 'One approval request with its votes',
+    handler: async ({ params, auth }) => {
+      const approval = await getApproval(db, params.id, auth.tenant_id);
+      if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
+      return { ...approval, votes: await listVotes(db, approval.id) };
+    },
+  });
+  router.add({
+    method: 'POST', url: '/api/approvals/:id/approve', tag: 'approvals', scope: 'approvals:decide', params: idParams, body: decideBody,
+    summary: 'Approve (or, under a quorum, vote to approve) a pending request',
+    handler: async ({ params, body, auth }) => {
+      const { approval, outcome } = await decideApproval(db, { id: params.id, tenantId: auth.tenant_id, decision: 'approve', actor: `token:${auth.name}`, channel: 'api', reason: body?.reason });
+      return { outcome, approval };
+    },
+  });
+  router.add({
+    method: 'POST', url: '/api/approvals/:id/reject', tag: 'approvals', scope: 'approvals:decide', params: idParams, body: rejectBody,
+    summary: 'Reject a pending request, with a reason (1–500 characters)',
+    handler: async ({ params, body, auth }) => {
+      const { approval, outcome } = await decideApproval(db, { id: params.id, tenantId: auth.tenant_id, decision: 'reject', actor: `token:${auth.name}`, channel: 'api', reason: body.reason });
+      return { outcome, approval };
+    },
+  });
+  router.add({
+    method: 'POST', url: '/api/approvals/:id/rerequest', tag: 'approvals', scope: 'actions:write', params: idParams, status: 201,
+    summary: 'Ask again for a rejected or expired action; the new request links to the old one',
+    handler: ({ params, auth }) => rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api'),
+  });
+  router.add({
+    method: 'POST', url: '/api/actions', tag: 'approvals', scope: 'actions:write', body: actionBody, status: 201,
+    summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
+    handler: ({ body, auth }) =>
+      submitAction(db, { tenantId: auth.tenant_id, actor: `token:${auth.name}`, channel: 'api', action_type: body.action_type, summary: body.summary, payload: body.payload, impact_class: body.impact_class }),
+  });
+}
