@@ -29,7 +29,10 @@ function bearer(request: FastifyRequest): string | undefined {
 
 /** The Levqor REST API as a Fastify instance (not yet listening). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.log, bodyLimit: deps.bodyLimitBytes,
+  const loggerInstance: FastifyBaseLogger = deps.log;
+  const app: FastifyInstance = Fastify({
+    loggerInstance,
+    bodyLimit: deps.bodyLimitBytes,
     // Per-request lines would drown the scheduler's log; metrics cover request volume.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
