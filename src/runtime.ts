@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
@@ -43,6 +44,8 @@ export function createSchedulerDeps(
   signals: { stopClaiming: AbortSignal; abortRuns: AbortSignal },
   overrides: Partial<Pick<SchedulerDeps, 'batchSize' | 'concurrency' | 'owner'>> = {},
 ): SchedulerDeps {
+  // Every step in flight listens on the shutdown signal; dozens at once is expected, not a leak.
+  setMaxListeners(0, signals.abortRuns, signals.stopClaiming);
   return {
     db,
     log,
