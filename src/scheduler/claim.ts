@@ -20,6 +20,8 @@ export interface ClaimResult {
   workflows: number;
   /** Slots dropped by catch-up or overlap policies. */
   skipped: number;
+  /** The database's now() of this claim, or null when nothing was due. */
+  now: number | null;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface ClaimResult {
  */
 export async function claimDueWorkflows(
   tx: Queryable,
-  opts: { owner: string; leaseSeconds: number; limit: number; dueBefore: number },
+  opts: { owner: string; leaseSeconds: number; limit: number; dueBefore: number | null },
 ): Promise<ClaimResult> {
   const { rows } = await tx.query<DueRow>(
     `SELECT w.id, w.tenant_id, w.name, w.description, w.steps, w.impact_class, w.max_run_attempts, w.is_active,
@@ -38,13 +40,14 @@ export async function claimDueWorkflows(
             EXISTS (SELECT 1 FROM workflow_runs r
                     WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval')) AS busy
      FROM workflows w
-     WHERE w.is_active AND (w.schedule_config ->> 'enabled') = 'true' AND w.next_run_at <= $2
+     WHERE w.is_active AND (w.schedule_config ->> 'enabled') = 'true'
+       AND w.next_run_at <= extract(epoch FROM now()) AND ($2::float8 IS NULL OR w.next_run_at <= $2)
      ORDER BY w.next_run_at
      LIMIT $1
      FOR UPDATE OF w SKIP LOCKED`,
     [opts.limit, opts.dueBefore],
   );
-  if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0 };
+  if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0, now: null };
   const now = rows[0]?.now ?? 0;
   const runs: NewRun[] = [];
   const advances: { id: string; due: number; next: number | null; last: number | null }[] = [];
@@ -100,16 +103,7 @@ export async function claimDueWorkflows(
   }
   await insertEvents(tx, events);
   claimed.sort((a, b) => (a.run.scheduled_for ?? 0) - (b.run.scheduled_for ?? 0));
-  return { claimed, workflows: rows.length, skipped };
-}
-
-/** Due workflows right now (for the tick's "found" count and `levqor doctor`). */
-export async function countDue(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM workflows
-     WHERE is_active AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())`,
-  );
-  return rows[0]?.n ?? 0;
+  return { claimed, workflows: rows.length, skipped, now };
 }
 
 /** Seconds until the earliest slot (negative when one is overdue), or null when none is scheduled. */

@@ -13,18 +13,22 @@ function addSummary(total: TickSummary, s: TickSummary): void {
   for (const key of Object.keys(s) as (keyof TickSummary)[]) total[key] += s[key];
 }
 
-/** Sleeps up to `seconds`, waking early on a nudge or when claiming stops. */
-function pause(seconds: number, wake: { promise: Promise<void> }, stop: AbortSignal): Promise<void> {
+/** Why the loop woke: 'timer', 'stop', or the NOTIFY payload ('run', 'workflow'). */
+type WakeReason = string;
+
+/** Sleeps up to `seconds`, waking early on a nudge (with its NOTIFY payload) or when claiming stops. */
+function pause(seconds: number, wake: { promise: Promise<string> }, stop: AbortSignal): Promise<WakeReason> {
   return new Promise((resolve) => {
     // A signal that aborted during the tick never fires again: check it before waiting.
-    if (stop.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, seconds * 1000));
-    function done() {
+    if (stop.aborted) return resolve('stop');
+    const done = (reason: WakeReason) => {
       clearTimeout(timer);
-      stop.removeEventListener('abort', done);
-      resolve();
-    }
-    stop.addEventListener('abort', done, { once: true });
+      stop.removeEventListener('abort', onStop);
+      resolve(reason);
+    };
+    const onStop = () => done('stop');
+    const timer = setTimeout(() => done('timer'), Math.max(0, seconds * 1000));
+    stop.addEventListener('abort', onStop, { once: true });
     void wake.promise.then(done);
   });
 }
@@ -47,21 +51,25 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
   const { db, log } = deps;
   const total = emptySummary();
   const startedAt = await dbNow(db);
-  let nudge!: () => void;
-  const wake = { promise: Promise.resolve() };
+  let nudge: (payload: string) => void = () => undefined;
+  const wake = { promise: Promise.resolve('') };
   const rearm = () => {
-    wake.promise = new Promise<void>((resolve) => (nudge = resolve));
+    wake.promise = new Promise<string>((resolve) => (nudge = resolve));
   };
   rearm();
-  const unlisten = await listenSafely(db, () => nudge(), log);
+  const unlisten = await listenSafely(db, (payload) => nudge(payload), log);
+  // When the next full tick is due: schedules, recovery and approval sweeps.
+  let fullTickAt = 0;
   try {
     while (!deps.stopClaiming.aborted) {
       rearm();
+      // A queued run (manual, or approved) only needs the queue drained: the fast path.
+      const full = Date.now() >= fullTickAt;
       try {
-        const summary = await runTick(deps);
+        const summary = await runTick(deps, full ? {} : { maintenance: false, due: false });
         addSummary(total, summary);
-        log.info({ ...summary }, 'tick');
-        await recordInstance(db, deps.owner, startedAt, summary);
+        if (full || summary.claimed > 0) log.info({ ...summary, fast: !full || undefined }, 'tick');
+        if (full) await recordInstance(db, deps.owner, startedAt, summary);
       } catch (err) {
         log.error({ err: errorMessage(err) }, 'tick failed; retrying at the next interval');
       }
@@ -72,7 +80,11 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
       } catch {
         // the database is away: keep the interval
       }
-      await pause(wait, wake, deps.stopClaiming);
+      if (full) fullTickAt = Date.now() + wait * 1000;
+      else wait = Math.max(0, Math.min(wait, (fullTickAt - Date.now()) / 1000));
+      const reason = await pause(wait, wake, deps.stopClaiming);
+      // Anything but a queued run (a workflow change, the timer) re-plans with a full tick.
+      if (reason !== 'run') fullTickAt = 0;
     }
   } finally {
     await unlisten().catch(() => undefined);
@@ -81,7 +93,7 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
   return total;
 }
 
-async function listenSafely(db: Db, onNudge: () => void, log: SchedulerDeps['log']): Promise<() => Promise<void>> {
+async function listenSafely(db: Db, onNudge: (payload: string) => void, log: SchedulerDeps['log']): Promise<() => Promise<void>> {
   try {
     return await db.listen(SCHEDULER_CHANNEL, onNudge);
   } catch (err) {

@@ -5,8 +5,8 @@ import { errorMessage } from '../lib/errors.js';
 import { claimQueuedRuns, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
 import type { NewEvent } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
-import { dbNow, getWorkflowsByIds } from '../workflows/queries.js';
-import { claimDueWorkflows, countDue, type ClaimedRun } from './claim.js';
+import { getWorkflowsByIds } from '../workflows/queries.js';
+import { claimDueWorkflows, type ClaimedRun } from './claim.js';
 
 export interface SchedulerDeps extends ExecutorDeps {
   batchSize: number;
@@ -109,12 +109,8 @@ export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedR
   }
 }
 
-/**
- * One scheduler tick: recover runs of dead schedulers, expire approvals, then claim and run
- * due workflows and queued runs batch by batch until none are left (or claiming stops).
- */
-export async function runTick(deps: SchedulerDeps): Promise<TickSummary> {
-  const summary = emptySummary();
+/** Recovers runs of dead schedulers (retried in this tick when attempts remain) and sweeps approvals. */
+async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void> {
   const { db } = deps;
   const recovered = await recoverExpiredRuns(db);
   summary.recovered = recovered.length;
@@ -127,16 +123,37 @@ export async function runTick(deps: SchedulerDeps): Promise<TickSummary> {
   }
   summary.expired_approvals = (await expireApprovals(db)).length;
   await remindApprovals(db);
-  summary.found = await countDue(db);
-  const dueBefore = await dbNow(db);
+}
+
+export interface TickOptions {
+  /** Recover expired leases and sweep approvals first (default true). */
+  maintenance?: boolean;
+  /** Claim due scheduled workflows (default true); false only drains queued runs (the NOTIFY fast path). */
+  due?: boolean;
+}
+
+/**
+ * One scheduler tick: recover runs of dead schedulers, sweep approvals, then claim and run
+ * due workflows and queued runs batch by batch until none are left (or claiming stops).
+ * Only slots due when the tick began are taken, so a tick always ends.
+ */
+export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Promise<TickSummary> {
+  const summary = emptySummary();
+  const { db } = deps;
+  if (opts.maintenance !== false) await maintain(deps, summary);
   const heartbeat = setInterval(() => {
     heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'));
   }, Math.max(250, (deps.leaseSeconds * 1000) / 3));
+  let dueBefore: number | null = null;
   try {
     while (!deps.stopClaiming.aborted) {
-      const due = await db.transaction((tx) =>
-        claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
-      );
+      const due = opts.due === false
+        ? { claimed: [], workflows: 0, skipped: 0, now: null }
+        : await db.transaction((tx) =>
+            claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
+          );
+      dueBefore ??= due.now;
+      summary.found += due.workflows;
       summary.skipped += due.skipped;
       const queued = await claimQueuedRuns(db, deps.owner, deps.leaseSeconds, deps.batchSize);
       const workflows = await getWorkflowsByIds(db, [...new Set(queued.map((r) => r.workflow_id))]);
