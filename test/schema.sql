@@ -1,3 +1,15 @@
+TABLE alerts
+  id bigint NOT NULL IDENTITY
+  kind text NOT NULL
+  status text NOT NULL
+  message text NOT NULL
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb
+  fired_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  resolved_at double precision
+  delivered_at double precision
+  resolution_delivered_at double precision
+  CONSTRAINT alerts_pkey PRIMARY KEY (id)
+  CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['firing'::text, 'resolved'::text])))
 TABLE api_tokens
   id uuid NOT NULL DEFAULT gen_random_uuid()
   tenant_id uuid NOT NULL
@@ -95,6 +107,29 @@ TABLE levqor_migrations
   checksum text NOT NULL
   applied_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   CONSTRAINT levqor_migrations_pkey PRIMARY KEY (id)
+TABLE maintenance_log
+  task text NOT NULL
+  day date NOT NULL
+  started_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  finished_at double precision
+  result jsonb NOT NULL DEFAULT '{}'::jsonb
+  CONSTRAINT maintenance_log_pkey PRIMARY KEY (task, day)
+TABLE request_buckets
+  minute bigint NOT NULL
+  instance text NOT NULL
+  requests integer NOT NULL DEFAULT 0
+  errors integer NOT NULL DEFAULT 0
+  latency_hist integer[] NOT NULL
+  CONSTRAINT request_buckets_pkey PRIMARY KEY (minute, instance)
+TABLE scaling_state
+  id integer NOT NULL DEFAULT 1
+  level text NOT NULL
+  changed_at double precision NOT NULL
+  decided_at double precision NOT NULL
+  decision jsonb NOT NULL DEFAULT '{}'::jsonb
+  CONSTRAINT scaling_state_id_check CHECK ((id = 1))
+  CONSTRAINT scaling_state_level_check CHECK ((level = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'critical'::text])))
+  CONSTRAINT scaling_state_pkey PRIMARY KEY (id)
 TABLE scheduler_instances
   id text NOT NULL
   hostname text NOT NULL
@@ -163,6 +198,9 @@ TABLE workflows
   CONSTRAINT workflows_pkey PRIMARY KEY (id)
   CONSTRAINT workflows_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT workflows_tenant_id_name_key UNIQUE (tenant_id, name)
+INDEX CREATE UNIQUE INDEX alerts_one_firing_idx ON public.alerts USING btree (kind) WHERE (status = 'firing'::text)
+INDEX CREATE UNIQUE INDEX alerts_pkey ON public.alerts USING btree (id)
+INDEX CREATE INDEX alerts_recent_idx ON public.alerts USING btree (fired_at DESC)
 INDEX CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id)
 INDEX CREATE UNIQUE INDEX api_tokens_tenant_id_name_key ON public.api_tokens USING btree (tenant_id, name)
 INDEX CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash)
@@ -179,6 +217,9 @@ INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btr
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
 INDEX CREATE UNIQUE INDEX levqor_migrations_pkey ON public.levqor_migrations USING btree (id)
+INDEX CREATE UNIQUE INDEX maintenance_log_pkey ON public.maintenance_log USING btree (task, day)
+INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
+INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
 INDEX CREATE UNIQUE INDEX tenants_name_key ON public.tenants USING btree (name)
 INDEX CREATE UNIQUE INDEX tenants_pkey ON public.tenants USING btree (id)
@@ -187,6 +228,7 @@ INDEX CREATE UNIQUE INDEX workflow_events_pkey ON public.workflow_events USING b
 INDEX CREATE INDEX workflow_events_run_idx ON public.workflow_events USING btree (run_id, id)
 INDEX CREATE INDEX workflow_runs_active_by_workflow_idx ON public.workflow_runs USING btree (workflow_id) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text]))
 INDEX CREATE INDEX workflow_runs_active_idx ON public.workflow_runs USING btree (status, lease_expires_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text]))
+INDEX CREATE INDEX workflow_runs_finished_idx ON public.workflow_runs USING btree (finished_at) WHERE (finished_at IS NOT NULL)
 INDEX CREATE UNIQUE INDEX workflow_runs_pkey ON public.workflow_runs USING btree (id)
 INDEX CREATE INDEX workflow_runs_started_idx ON public.workflow_runs USING btree (started_at)
 INDEX CREATE UNIQUE INDEX workflow_runs_workflow_id_scheduled_for_key ON public.workflow_runs USING btree (workflow_id, scheduled_for)

@@ -1,0 +1,181 @@
+import type { Queryable } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+
+/** The guide's target: workflow failure rate under 5 %. */
+export const FAILURE_RATE_TARGET = 0.05;
+
+export interface SchedulerTick {
+  id: string;
+  hostname: string;
+  pid: number;
+  started_at: number;
+  last_tick_at: number;
+  stopped_at: number | null;
+  age_seconds: number;
+}
+
+export interface HealthFacts {
+  now: number;
+  queues: { pending_approvals: number; due_unclaimed_workflows: number; queued_runs: number; running_runs: number; waiting_approval_runs: number };
+  runs_1h: { total: number; failed: number };
+  runs_24h: { total: number; failed: number };
+  schedulers: SchedulerTick[];
+}
+
+export interface ErrorRate {
+  window: '1h' | '24h';
+  total: number;
+  failed: number;
+  rate: number | null;
+  target: number;
+  ok: boolean;
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+export interface HealthSummary {
+  status: HealthStatus;
+  reasons: string[];
+  checked_at: string;
+  uptime: { process_seconds: number; deployment_seconds: number | null };
+  database: { ok: boolean; latency_ms: number | null; error?: string };
+  queues: HealthFacts['queues'] | null;
+  error_rates: ErrorRate[] | null;
+  scheduler: { last_tick_at: number | null; age_seconds: number | null; stale: boolean; instances: SchedulerTick[] } | null;
+}
+
+export interface HealthThresholds {
+  /** Seconds between scheduler ticks; stale after 3 of them without one. */
+  schedulerIntervalSeconds: number;
+  pendingApprovalsHigh: number;
+  /** Fewer finished runs than this in a window say nothing about the failure rate. */
+  minRunsForRate: number;
+}
+
+const FACTS_SQL = `
+  SELECT extract(epoch FROM now())::float8 AS now,
+    (SELECT count(*)::int FROM approval_queue WHERE status = 'pending') AS pending_approvals,
+    (SELECT count(*)::int FROM workflows WHERE is_active AND (schedule_config ->> 'enabled') = 'true'
+       AND next_run_at <= extract(epoch FROM now())) AS due_unclaimed_workflows,
+    (SELECT count(*)::int FROM workflow_runs WHERE status = 'queued') AS queued_runs,
+    (SELECT count(*)::int FROM workflow_runs WHERE status = 'running') AS running_runs,
+    (SELECT count(*)::int FROM workflow_runs WHERE status = 'waiting_approval') AS waiting_approval_runs,
+    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600
+       AND status IN ('succeeded', 'failed')) AS total_1h,
+    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600 AND status = 'failed') AS failed_1h,
+    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400
+       AND status IN ('succeeded', 'failed')) AS total_24h,
+    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400 AND status = 'failed') AS failed_24h,
+    (SELECT coalesce(json_agg(s ORDER BY s.last_tick_at DESC), '[]'::json) FROM (
+       SELECT id, hostname, pid, started_at, last_tick_at, stopped_at FROM scheduler_instances
+       WHERE last_tick_at >= extract(epoch FROM now()) - 7 * 86400 ORDER BY last_tick_at DESC LIMIT 20) s) AS schedulers`;
+
+interface FactsRow {
+  now: number;
+  pending_approvals: number;
+  due_unclaimed_workflows: number;
+  queued_runs: number;
+  running_runs: number;
+  waiting_approval_runs: number;
+  total_1h: number;
+  failed_1h: number;
+  total_24h: number;
+  failed_24h: number;
+  schedulers: Omit<SchedulerTick, 'age_seconds'>[];
+}
+
+/** Everything the summary needs, in one round trip. */
+export async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
+  const { rows } = await db.query<FactsRow>(FACTS_SQL);
+  const r = rows[0] as FactsRow;
+  return {
+    now: r.now,
+    queues: {
+      pending_approvals: r.pending_approvals,
+      due_unclaimed_workflows: r.due_unclaimed_workflows,
+      queued_runs: r.queued_runs,
+      running_runs: r.running_runs,
+      waiting_approval_runs: r.waiting_approval_runs,
+    },
+    runs_1h: { total: r.total_1h, failed: r.failed_1h },
+    runs_24h: { total: r.total_24h, failed: r.failed_24h },
+    schedulers: r.schedulers.map((s) => ({ ...s, age_seconds: Math.max(0, r.now - s.last_tick_at) })),
+  };
+}
+
+function rate(window: '1h' | '24h', c: { total: number; failed: number }, minRuns: number): ErrorRate {
+  const value = c.total === 0 ? null : c.failed / c.total;
+  return { window, total: c.total, failed: c.failed, rate: value, target: FAILURE_RATE_TARGET, ok: value === null || c.total < minRuns || value <= FAILURE_RATE_TARGET };
+}
+
+/** Judges facts into ok / degraded with reasons (pure). */
+export function assessHealth(
+  facts: HealthFacts,
+  db: { latency_ms: number },
+  uptime: HealthSummary['uptime'],
+  t: HealthThresholds,
+): HealthSummary {
+  const reasons: string[] = [];
+  const errorRates = [rate('1h', facts.runs_1h, t.minRunsForRate), rate('24h', facts.runs_24h, t.minRunsForRate)];
+  for (const e of errorRates) {
+    if (!e.ok) reasons.push(`workflow failure rate over ${e.window} is ${((e.rate ?? 0) * 100).toFixed(1)} % (${e.failed} of ${e.total}), above the 5 % target`);
+  }
+  const live = facts.schedulers.filter((s) => s.stopped_at === null);
+  const latest = facts.schedulers[0];
+  const staleAfter = 3 * t.schedulerIntervalSeconds;
+  const stale = !latest || latest.age_seconds > staleAfter;
+  if (!latest) reasons.push('no scheduler has ever ticked against this database');
+  else if (stale) reasons.push(`no scheduler tick for ${Math.round(latest.age_seconds)} s (more than 3 intervals of ${t.schedulerIntervalSeconds} s)`);
+  if (facts.queues.pending_approvals > t.pendingApprovalsHigh) {
+    reasons.push(`${facts.queues.pending_approvals} approvals pending (threshold ${t.pendingApprovalsHigh}): approvers may be a bottleneck`);
+  }
+  return {
+    status: reasons.length ? 'degraded' : 'ok',
+    reasons,
+    checked_at: new Date(facts.now * 1000).toISOString(),
+    uptime,
+    database: { ok: true, latency_ms: db.latency_ms },
+    queues: facts.queues,
+    error_rates: errorRates,
+    scheduler: { last_tick_at: latest?.last_tick_at ?? null, age_seconds: latest?.age_seconds ?? null, stale, instances: live.length ? live : facts.schedulers.slice(0, 5) },
+  };
+}
+
+/**
+ * The health summary: answers within `timeoutMs` even when the database hangs or is down,
+ * saying so (`database.ok: false`, status `down`) instead of waiting.
+ */
+export async function healthSummary(db: Queryable, opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number }): Promise<HealthSummary> {
+  const nowMs = opts.nowMs ?? Date.now;
+  const started = nowMs();
+  const processSeconds = Math.round(started / 1000 - opts.processStartedAt);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs ?? 1500} ms`)), opts.timeoutMs ?? 1500);
+  });
+  try {
+    const probeStart = nowMs();
+    await Promise.race([db.query('SELECT 1'), timeout]);
+    const latency = nowMs() - probeStart;
+    const facts = await Promise.race([readHealthFacts(db), timeout]);
+    const live = facts.schedulers.filter((s) => s.stopped_at === null && s.age_seconds <= 3 * opts.schedulerIntervalSeconds);
+    const deploymentSince = live.length ? Math.min(...live.map((s) => s.started_at)) : null;
+    return assessHealth(facts, { latency_ms: Math.round(latency * 10) / 10 }, {
+      process_seconds: processSeconds,
+      deployment_seconds: deploymentSince === null ? null : Math.round(facts.now - deploymentSince),
+    }, opts);
+  } catch (err) {
+    return {
+      status: 'down',
+      reasons: [`database unreachable: ${errorMessage(err)}`],
+      checked_at: new Date(started).toISOString(),
+      uptime: { process_seconds: processSeconds, deployment_seconds: null },
+      database: { ok: false, latency_ms: null, error: errorMessage(err) },
+      queues: null,
+      error_rates: null,
+      scheduler: null,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,98 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Db, Queryable } from '../db/types.js';
+
+/** The guide's retention rules; windows in days. Pending approvals and audit_log are never deleted. */
+export interface RetentionOptions {
+  runsDays: number;
+  eventsDays: number;
+  approvalsDays: number;
+  /** Rows per transaction. */
+  batchSize: number;
+  /** Each batch statement is cut off after this long (SET LOCAL statement_timeout). */
+  statementTimeoutMs: number;
+  dryRun?: boolean;
+  /** Write each deleted row as a JSON line to DIR/<table>.jsonl before it is deleted. */
+  archiveDir?: string;
+  onProgress?: (table: string, deleted: number, total: number) => void;
+}
+
+export const DEFAULT_RETENTION: RetentionOptions = { runsDays: 90, eventsDays: 90, approvalsDays: 30, batchSize: 5000, statementTimeoutMs: 5000 };
+
+interface Target {
+  table: 'workflow_events' | 'workflow_runs' | 'approval_queue';
+  key: string;
+  where: string;
+  days: (o: RetentionOptions) => number;
+}
+
+// Events first, so an archive holds them before their runs' cascades could remove them.
+const TARGETS: readonly Target[] = [
+  { table: 'workflow_events', key: 'id', where: 'created_at < extract(epoch FROM now()) - $1', days: (o) => o.eventsDays },
+  { table: 'workflow_runs', key: 'id', where: 'started_at < extract(epoch FROM now()) - $1', days: (o) => o.runsDays },
+  { table: 'approval_queue', key: 'id', where: "status <> 'pending' AND processed_at < extract(epoch FROM now()) - $1", days: (o) => o.approvalsDays },
+];
+
+export type CleanupResult = Record<Target['table'], number>;
+
+async function countOld(db: Queryable, t: Target, seconds: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t.table} WHERE ${t.where}`, [seconds]);
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Deletes what the guide's maintenance SQL deletes, in batches of a few thousand rows per
+ * transaction with a statement timeout, so a scheduler keeps running alongside. With
+ * `dryRun` it only counts.
+ */
+export async function runCleanup(db: Db, opts: RetentionOptions): Promise<CleanupResult> {
+  const result: CleanupResult = { workflow_events: 0, workflow_runs: 0, approval_queue: 0 };
+  if (opts.archiveDir) await mkdir(opts.archiveDir, { recursive: true });
+  for (const t of TARGETS) {
+    const seconds = t.days(opts) * 86_400;
+    const total = await countOld(db, t, seconds);
+    if (opts.dryRun || total === 0) {
+      result[t.table] = total;
+      opts.onProgress?.(t.table, opts.dryRun ? 0 : total, total);
+      continue;
+    }
+    for (;;) {
+      const deleted = await db.transaction(async (tx) => {
+        await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.statementTimeoutMs))}`);
+        if (opts.archiveDir) {
+          const { rows } = await tx.query<Record<string, unknown>>(
+            `SELECT * FROM ${t.table} WHERE ${t.where} ORDER BY ${t.key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            [seconds, opts.batchSize],
+          );
+          if (rows.length === 0) return 0;
+          await appendFile(join(opts.archiveDir, `${t.table}.jsonl`), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+          const res = await tx.query(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1)`, [rows.map((r) => r[t.key])]);
+          return res.rowCount;
+        }
+        const res = await tx.query(
+          `DELETE FROM ${t.table} WHERE ${t.key} IN (SELECT ${t.key} FROM ${t.table} WHERE ${t.where} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+          [seconds, opts.batchSize],
+        );
+        return res.rowCount;
+      });
+      result[t.table] += deleted;
+      opts.onProgress?.(t.table, result[t.table], Math.max(total, result[t.table]));
+      if (deleted < opts.batchSize) break;
+    }
+  }
+  return result;
+}
+
+/** Claims today's run of a daily task: true for exactly one caller across replicas. */
+export async function claimDailyTask(db: Queryable, task: string): Promise<boolean> {
+  const res = await db.query('INSERT INTO maintenance_log (task, day) VALUES ($1, current_date) ON CONFLICT DO NOTHING', [task]);
+  return res.rowCount === 1;
+}
+
+/** Records how a daily task ended. */
+export async function finishDailyTask(db: Queryable, task: string, result: Record<string, unknown>): Promise<void> {
+  await db.query(
+    'UPDATE maintenance_log SET finished_at = extract(epoch FROM now()), result = $2::jsonb WHERE task = $1 AND day = current_date',
+    [task, JSON.stringify(result)],
+  );
+}
