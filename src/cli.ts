@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { approvalsDecide, approvalsList, approvalsShow } from './cli/approvals.js';
 import { policySet, policyShow, tokenCreate, tokenList, tokenRevoke, type PolicyFlags } from './cli/admin.js';
 import { withDb } from './cli/context.js';
+import { cleanupCommand, doctorApprovals, healthCommand, type CleanupFlags } from './cli/health.js';
 import { serveCommand, type ServeFlags } from './cli/serve.js';
 import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
@@ -24,11 +25,15 @@ function positiveInt(name: string) {
   };
 }
 
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
+function positiveNumberOf(unit: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of ${unit}`);
+    return n;
+  };
 }
+const positiveNumber = positiveNumberOf('seconds');
+const positiveDays = positiveNumberOf('days');
 
 const json = () => new Option('--json', 'print machine-readable JSON');
 const tenant = () => new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT');
@@ -169,7 +174,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--required <n>', 'approvals needed from distinct approvers (N of M)', positiveInt('--required'))
     .option('--allow-self-approval', 'let a requester decide its own request')
     .option('--no-allow-self-approval', 'refuse self-approval (the default)')
-    .option('--ttl-hours <hours>', 'how long a request waits before it expires', positiveNumber)
+    .option('--ttl-hours <hours>', 'how long a request waits before it expires', positiveNumberOf('hours'))
     .option('--as <name>', 'who is changing the policy')
     .addOption(tenant())
     .action(act((opts: PolicyFlags) => policySet(opts)));
@@ -178,10 +183,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('doctor <workflow>')
-    .description('why is a workflow not running? the operations guide checklist for one workflow')
+    .description('why is a workflow not running? the guide checklist for one workflow; `doctor approvals` explains an empty approval queue')
+    .option('--url <url>', 'for `doctor approvals`: the API to probe (default http://HOST:PORT)')
     .addOption(tenant())
     .addOption(json())
-    .action(act((name: string, opts: { tenant?: string; json?: boolean }) => doctorWorkflow(name, opts)));
+    .action(act((name: string, opts: { tenant?: string; json?: boolean; url?: string }) => (name === 'approvals' ? doctorApprovals(opts) : doctorWorkflow(name, opts))));
+
+  program
+    .command('health')
+    .description('the health summary (same as GET /api/health/summary); exit 1 unless ok')
+    .addOption(json())
+    .action(act((opts: { json?: boolean }) => healthCommand(opts)));
+
+  program
+    .command('cleanup')
+    .description("the guide's retention: runs and events older than 90 days, processed approvals older than 30 days, in batches")
+    .option('--dry-run', 'only count what would be deleted')
+    .option('--archive <dir>', 'write each deleted row to DIR/<table>.jsonl first')
+    .option('--runs-days <n>', 'keep runs this many days', positiveDays)
+    .option('--events-days <n>', 'keep events this many days', positiveDays)
+    .option('--approvals-days <n>', 'keep processed approvals this many days', positiveDays)
+    .option('--batch-size <n>', 'rows per transaction', positiveInt('--batch-size'))
+    .addOption(json())
+    .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
 
   return program;
 }

@@ -40,6 +40,17 @@ const envSchema = z.object({
   PORT: int(0, 65_535).default(8000),
   LEVQOR_API_RATE_LIMIT: int(1, 1_000_000).default(600),
   LEVQOR_API_BODY_LIMIT_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+  LEVQOR_DASHBOARD_PUBLIC: bool.default(false),
+  LEVQOR_ALERT_PENDING_APPROVALS: int(1, 1_000_000).default(50),
+  LEVQOR_SCALING_P95_HIGH_MS: int(1, 600_000).default(1000),
+  LEVQOR_SCALING_P95_CRITICAL_MS: int(1, 600_000).default(3000),
+  LEVQOR_SCALING_QUEUE_HIGH: int(1, 10_000_000).default(100),
+  LEVQOR_SCALING_QUEUE_CRITICAL: int(1, 10_000_000).default(1000),
+  LEVQOR_SCALING_COOLDOWN_SECONDS: int(0, 86_400).default(300),
+  LEVQOR_SCALING_MAX_REPLICAS: int(1, 1000).default(20),
+  LEVQOR_RETENTION_RUNS_DAYS: z.coerce.number().positive().max(36_500).default(90),
+  LEVQOR_RETENTION_EVENTS_DAYS: z.coerce.number().positive().max(36_500).default(90),
+  LEVQOR_RETENTION_APPROVALS_DAYS: z.coerce.number().positive().max(36_500).default(30),
 });
 
 export type Config = z.infer<typeof envSchema>;

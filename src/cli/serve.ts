@@ -3,7 +3,9 @@ import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import { describeDb } from '../db/open.js';
 import { errorMessage } from '../lib/errors.js';
 import { buildApp } from '../http/app.js';
-import { createSchedulerDeps } from '../runtime.js';
+import { healthOptions } from '../health/options.js';
+import { runHealthTasks } from '../health/tasks.js';
+import { createInstanceId, createSchedulerDeps } from '../runtime.js';
 import { runLoop } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
 import { withDb } from './context.js';
@@ -62,13 +64,18 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
             process.stdout.write(`\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`);
           }
         }
+        const startedAt = Date.now() / 1000;
+        const health = healthOptions(config);
         const app = await buildApp({
           db,
           log,
           rateLimitPerMinute: config.LEVQOR_API_RATE_LIMIT,
           bodyLimitBytes: config.LEVQOR_API_BODY_LIMIT_BYTES,
           runDeps: () => deps,
-          startedAt: Date.now() / 1000,
+          startedAt,
+          instanceId: createInstanceId('api'),
+          health: { thresholds: health.thresholds, scaling: health.scaling },
+          dashboardPublic: config.LEVQOR_DASHBOARD_PUBLIC,
         });
         const host = flags.host ?? config.HOST;
         const address = await app.listen({ host, port: flags.port ?? config.PORT });
@@ -87,9 +94,10 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
                   }
                 }, 30, stopClaiming.signal)
               : stoppedPromise;
+        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming.signal);
         await stoppedPromise;
         await app.close();
-        await background;
+        await Promise.all([background, healthTasks]);
         log.info('levqor serve stopped');
         return 0;
       } finally {

@@ -8,7 +8,13 @@ import { AppError } from '../lib/errors.js';
 import type { RunNowDeps } from '../scheduler/manual.js';
 import { handleError } from './errors.js';
 import { createRouter, openApiDocument } from './route.js';
+import { createRequestRecorder, flushRequestBuckets } from '../health/requests.js';
+import { DEFAULT_SCALING } from '../health/scaling.js';
+import { createInstanceId } from '../runtime.js';
+import { registerDashboard } from './dashboard.js';
+import { createMetrics } from './metrics.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { dashboardSnapshot, healthRoutes, type HealthDeps } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export interface AppDeps {
@@ -19,7 +25,18 @@ export interface AppDeps {
   bodyLimitBytes: number;
   runDeps: () => RunNowDeps;
   startedAt: number;
+  /** Names this process in the shared request buckets (default: host, pid and a random tag). */
+  instanceId?: string;
+  /** Health thresholds and scaling settings (default: the built-in defaults). */
+  health?: Omit<HealthDeps, 'db' | 'metrics' | 'processStartedAt'>;
+  /** Serve /dashboard without a token (LEVQOR_DASHBOARD_PUBLIC). */
+  dashboardPublic?: boolean;
 }
+
+const DEFAULT_HEALTH: NonNullable<AppDeps['health']> = {
+  thresholds: { schedulerIntervalSeconds: 60, pendingApprovalsHigh: 50, minRunsForRate: 20 },
+  scaling: DEFAULT_SCALING,
+};
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -53,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const token = bearer(request);
       return token ? `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
     },
-    allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'rate_limited',
@@ -62,6 +79,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+  });
+
+  const metrics = createMetrics(deps.db);
+  const recorder = createRequestRecorder();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (route.startsWith('/api/')) recorder.record(reply.elapsedTime, reply.statusCode >= 500);
+    done();
+  });
+  // Every replica adds its counts to Postgres, where rate and P95 are read across all of them.
+  const instanceId = deps.instanceId ?? createInstanceId('api');
+  const flush = () => flushRequestBuckets(deps.db, instanceId, recorder.drain()).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'request bucket flush failed'));
+  const flushTimer = setInterval(() => void flush(), 10_000);
+  flushTimer.unref();
+  app.addHook('onReady', async () => {
+    await flush();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(flushTimer);
+    await flush();
+  });
+  const healthDeps: HealthDeps = { ...(deps.health ?? DEFAULT_HEALTH), db: deps.db, metrics, processStartedAt: deps.startedAt };
+  healthRoutes(app, healthDeps);
+  registerDashboard(app, {
+    snapshot: () => dashboardSnapshot(healthDeps),
+    isPublic: deps.dashboardPublic ?? false,
+    authenticate: async (token) => (await lookup(token)) !== undefined,
+    subscribe: (onChange) => deps.db.listen('levqor_alerts', onChange),
   });
 
   const router = createRouter(app, authenticate);

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+import { claimDailyTask, finishDailyTask, runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
+import { alertConditions, reconcileAlerts } from './alerts.js';
+import { healthSummary, type HealthThresholds } from './summary.js';
+
+export interface HealthTaskDeps {
+  db: Db;
+  log: Logger;
+  thresholds: HealthThresholds;
+  retention: Omit<RetentionOptions, 'dryRun' | 'archiveDir' | 'onProgress'>;
+  processStartedAt: number;
+}
+
+/** Evaluates the alert conditions once; fired and resolved alerts are logged (and NOTIFYed). */
+export async function evaluateAlerts(deps: HealthTaskDeps): Promise<void> {
+  const summary = await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt });
+  if (!summary.database.ok) return;
+  const { fired, resolved } = await reconcileAlerts(deps.db, alertConditions(summary, deps.thresholds));
+  for (const a of fired) deps.log.warn({ alert: a.kind, id: a.id }, `alert firing: ${a.message}`);
+  for (const a of resolved) deps.log.info({ alert: a.kind, id: a.id }, `alert resolved: ${a.message}`);
+}
+
+/** Runs today's retention cleanup if no replica has yet. */
+export async function dailyCleanup(deps: HealthTaskDeps): Promise<void> {
+  if (!(await claimDailyTask(deps.db, 'cleanup'))) return;
+  const result = await runCleanup(deps.db, deps.retention);
+  await finishDailyTask(deps.db, 'cleanup', result);
+  deps.log.info({ ...result }, 'daily retention cleanup done');
+}
+
+/** The server's background health work: alerts every `alertSeconds`, cleanup once a day, until stop aborts. */
+export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, alertSeconds = 30): Promise<void> {
+  let lastCleanupCheck = 0;
+  while (!stop.aborted) {
+    try {
+      await evaluateAlerts(deps);
+      if (Date.now() - lastCleanupCheck > 3_600_000) {
+        lastCleanupCheck = Date.now();
+        await dailyCleanup(deps);
+      }
+    } catch (err) {
+      deps.log.warn({ err: errorMessage(err) }, 'health task failed; retrying');
+    }
+    await new Promise<void>((resolve) => {
+      if (stop.aborted) return resolve();
+      const timer = setTimeout(resolve, alertSeconds * 1000);
+      stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}
