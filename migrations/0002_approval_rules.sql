@@ -52,6 +52,7 @@ ALTER TABLE api_tokens ADD COLUMN last_used_at double precision;
 
 -- Row-level security: a role "levqor_app" (give it to the API's login role) sees only the
 -- tenant named by the setting levqor.tenant_id; other roles (the owner, the scheduler) see all.
+-- "Member" here means inheriting its privileges (USAGE), exactly when the tenant policy applies.
 -- Skipped with a notice where the migrating role may not create roles.
 DO $$
 DECLARE
@@ -76,7 +77,7 @@ BEGIN
          USING (tenant_id = nullif(current_setting(''levqor.tenant_id'', true), '''')::uuid)
          WITH CHECK (tenant_id = nullif(current_setting(''levqor.tenant_id'', true), '''')::uuid)', t);
     EXECUTE format(
-      'CREATE POLICY service_access ON %I USING (NOT pg_has_role(current_user, ''levqor_app'', ''MEMBER''))', t);
+      'CREATE POLICY service_access ON %I USING (NOT pg_has_role(current_user, ''levqor_app'', ''USAGE''))', t);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO levqor_app', t);
   END LOOP;
   GRANT SELECT ON tenants TO levqor_app;

@@ -47,3 +47,11 @@ CREATE TABLE maintenance_log (
 
 -- Error rates read recent runs by start time and status.
 CREATE INDEX workflow_runs_finished_idx ON workflow_runs (finished_at) WHERE finished_at IS NOT NULL;
+
+-- A re-request links to the request it repeats, once: the history does not fork.
+CREATE UNIQUE INDEX approval_queue_previous_idx ON approval_queue (previous_id) WHERE previous_id IS NOT NULL;
+
+-- Who started a run or last changed a workflow: an approval for a run is requested on their
+-- behalf, so they cannot approve it themselves.
+ALTER TABLE workflow_runs ADD COLUMN started_by text;
+ALTER TABLE workflows ADD COLUMN updated_by text;

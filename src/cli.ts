@@ -111,9 +111,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('create or update workflows from a YAML or JSON file (one, a list, or several documents); invalid files write nothing')
     .requiredOption('-f, --file <path>', 'workflow file, or - for standard input')
     .option('--dry-run', 'validate only')
+    .option('--as <name>', 'who to record as defining it (approvals for its runs are requested in that name)')
     .addOption(tenant())
     .addOption(json())
-    .action(act((opts: { file: string; dryRun?: boolean; tenant?: string; json?: boolean }) => workflowApply(opts)));
+    .action(act((opts: { file: string; dryRun?: boolean; as?: string; tenant?: string; json?: boolean }) => workflowApply(opts)));
   workflows.command('list').description('list workflows with their schedules').addOption(tenant()).addOption(json())
     .action(act((opts: { tenant?: string; json?: boolean }) => workflowList(opts)));
 

@@ -16,10 +16,14 @@ export interface ActionInput {
   impact_class?: ImpactClass;
 }
 
-/** The class of a submitted action: a known step type's class, raised (never lowered) by the request; unknown types are C. */
+/**
+ * The class of a submitted action: a known step type's class, raised (never lowered) by the
+ * request. Unknown types (a deploy) are Class C whatever the caller says: a caller cannot
+ * talk its way past a human.
+ */
 export function actionClass(actionType: string, requested?: ImpactClass): ImpactClass {
   const known = (STEP_TYPE_CLASS as Record<string, ImpactClass | undefined>)[actionType as StepType];
-  return maxClass(known ?? (requested ? undefined : 'C'), requested);
+  return maxClass(known ?? 'C', requested);
 }
 
 /**
@@ -68,8 +72,16 @@ export async function rerequestAction(db: Db, id: string, tenantId: string, acto
   if (old.status !== 'rejected' && old.status !== 'expired') {
     throw new AppError('conflict', `approval ${id} is ${old.status}; only a rejected or expired request can be asked again`);
   }
+  const { rows: later } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [old.id]);
+  if (later[0]) throw new AppError('conflict', `approval ${id} was already asked again as ${later[0].id}`);
   if (old.run_id) {
     throw new AppError('bad_input', `approval ${id} belongs to run ${old.run_id}, which has ended; start a new run of the workflow instead`);
   }
-  return submitAction(db, { tenantId, actor, channel, action_type: old.action_type, summary: old.summary, payload: old.payload, impact_class: old.impact_class }, old);
+  try {
+    return await submitAction(db, { tenantId, actor, channel, action_type: old.action_type, summary: old.summary, payload: old.payload, impact_class: old.impact_class }, old);
+  } catch (err) {
+    // Two re-requests at once: the unique index on previous_id lets one through.
+    if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `approval ${id} was already asked again`);
+    throw err;
+  }
 }

@@ -15,6 +15,7 @@ export function groupsOf(policy: ApprovalPolicy, actor: string): string[] {
  * An empty approver list admits anyone the face authenticated with the decide permission.
  */
 export function decisionProblem(policy: ApprovalPolicy, approval: Pick<ApprovalRow, 'requested_by'>, actor: string): string | undefined {
+  if (actor.startsWith('group:')) return `${actor} names a group, not a person`;
   if (!policy.allow_self_approval && approval.requested_by === actor) {
     return `${actor} requested this action and cannot decide it (self-approval is off for this tenant)`;
   }

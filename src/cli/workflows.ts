@@ -34,7 +34,7 @@ export async function tenantList(opts: GlobalOptions): Promise<number> {
 }
 
 /** `levqor workflow apply -f FILE`: validates every workflow first, then writes all in one transaction. */
-export async function workflowApply(opts: GlobalOptions & { file: string; dryRun?: boolean }): Promise<number> {
+export async function workflowApply(opts: GlobalOptions & { file: string; dryRun?: boolean; as?: string }): Promise<number> {
   const specs = await loadWorkflowFile(opts.file, readStdin);
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
@@ -44,7 +44,7 @@ export async function workflowApply(opts: GlobalOptions & { file: string; dryRun
     }
     const results = await db.transaction(async (tx) => {
       const out = [];
-      for (const spec of specs) out.push(await applyWorkflow(tx, tenant.id, spec));
+      for (const spec of specs) out.push(await applyWorkflow(tx, tenant.id, spec, cliActor(opts.as)));
       return out;
     });
     printTable(results.map(({ workflow, outcome }) => ({ name: workflow.name, outcome, next_run: iso(workflow.next_run_at) })), opts.json);

@@ -1,4 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { errorMessage } from '../lib/errors.js';
+import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
 import type { DashboardSnapshot } from './routes/health.js';
 
 export interface DashboardDeps {
@@ -7,7 +11,272 @@ export interface DashboardDeps {
   authenticate: (token: string) => Promise<boolean>;
   /** Calls onChange when something worth a refresh happens (an alert); resolves to an unsubscribe. */
   subscribe: (onChange: () => void) => Promise<() => Promise<void>>;
+  /** Milliseconds between snapshots pushed to open streams (default DASHBOARD_INTERVAL_MS). */
+  intervalMs?: number;
+  /** Milliseconds between heartbeat comments that keep proxies from timing an idle stream out (default DASHBOARD_HEARTBEAT_MS). */
+  heartbeatMs?: number;
 }
 
-/** Placeholder until the dashboard lands: registers nothing. */
-export function registerDashboard(_app: FastifyInstance, _deps: DashboardDeps): void {}
+export const DASHBOARD_INTERVAL_MS = 2_000;
+export const DASHBOARD_HEARTBEAT_MS = 15_000;
+/** The session cookie: it holds the API token itself (see registerDashboard for why). */
+export const DASHBOARD_COOKIE = 'levqor_dashboard';
+const SESSION_SECONDS = 12 * 3600;
+/** A viewer whose socket buffers more than this is too slow to follow and is dropped. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const loginSchema = z.object({ token: z.string().trim().min(1).max(512) });
+
+type Viewer = { kind: 'viewer'; token: string | undefined } | { kind: 'anonymous'; hadSession: boolean } | { kind: 'unavailable'; error: string };
+
+interface Stream {
+  res: ServerResponse;
+  token: string | undefined;
+}
+
+/**
+ * One shared feed for every open /dashboard/events stream: one snapshot per interval (not
+ * one per viewer) and one LISTEN connection while anyone watches, released with the last.
+ */
+function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
+  const streams = new Set<Stream>();
+  const intervalMs = deps.intervalMs ?? DASHBOARD_INTERVAL_MS;
+  const heartbeatMs = deps.heartbeatMs ?? DASHBOARD_HEARTBEAT_MS;
+  let ticker: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let subscribing = false;
+  let inflight: Promise<string> | undefined;
+  let broadcasting = false;
+  let again = false;
+  let seq = 0;
+
+  // Concurrent callers share one snapshot query.
+  const frame = (): Promise<string> =>
+    (inflight ??= deps
+      .snapshot()
+      .then(
+        (s) => `event: snapshot\nid: ${++seq}\ndata: ${JSON.stringify(s)}\n\n`,
+        (err: unknown) => `event: snapshot_error\ndata: ${JSON.stringify({ message: errorMessage(err) })}\n\n`,
+      )
+      .finally(() => {
+        inflight = undefined;
+      }));
+
+  const end = (s: Stream) => {
+    streams.delete(s);
+    if (!s.res.writableEnded) s.res.end();
+    if (streams.size === 0) stop();
+  };
+  const write = (s: Stream, text: string) => {
+    if (s.res.writableEnded || s.res.destroyed) return end(s);
+    s.res.write(text);
+    if (s.res.writableLength > MAX_BUFFERED_BYTES) end(s);
+  };
+
+  const broadcast = (): void => {
+    if (broadcasting) {
+      again = true; // a change arrived mid-query: send one more, fresher snapshot after this one
+      return;
+    }
+    broadcasting = true;
+    void (async () => {
+      const text = await frame();
+      for (const s of [...streams]) {
+        // A revoked token stops receiving (within the authenticator's cache time); an outage does not cut viewers off.
+        if (s.token !== undefined && !(await deps.authenticate(s.token).catch(() => true))) end(s);
+        else write(s, text);
+      }
+    })().finally(() => {
+      broadcasting = false;
+      if (again && streams.size > 0) {
+        again = false;
+        broadcast();
+      }
+    });
+  };
+
+  const subscribe = () => {
+    if (unsubscribe || subscribing || streams.size === 0) return;
+    subscribing = true;
+    deps.subscribe(broadcast).then(
+      (off) => {
+        subscribing = false;
+        if (streams.size === 0) void off().catch(() => undefined);
+        else unsubscribe = off;
+      },
+      (err: unknown) => {
+        subscribing = false; // retried on the next tick
+        log.warn({ err: errorMessage(err) }, 'dashboard: change subscription failed; updating on the interval only');
+      },
+    );
+  };
+
+  function stop() {
+    clearInterval(ticker);
+    clearInterval(heartbeat);
+    ticker = heartbeat = undefined;
+    const off = unsubscribe;
+    unsubscribe = undefined;
+    if (off) void off().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'dashboard: unsubscribe failed'));
+  }
+
+  return {
+    /** Starts streaming to a hijacked response: headers, the first snapshot at once, then updates. */
+    join(res: ServerResponse, token: string | undefined): void {
+      const s: Stream = { res, token };
+      streams.add(s);
+      res.on('close', () => end(s));
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-content-type-options': 'nosniff',
+      });
+      res.write('retry: 2000\n\n');
+      void frame().then((text) => streams.has(s) && write(s, text));
+      if (!ticker) {
+        ticker = setInterval(() => {
+          subscribe();
+          broadcast();
+        }, intervalMs);
+        heartbeat = setInterval(() => {
+          for (const x of [...streams]) write(x, ': heartbeat\n\n');
+        }, heartbeatMs);
+      }
+      subscribe();
+    },
+    /** Ends every stream, so closing the server does not wait on open dashboards. */
+    async close(): Promise<void> {
+      const off = unsubscribe;
+      unsubscribe = undefined;
+      for (const s of [...streams]) end(s);
+      await off?.().catch(() => undefined);
+    },
+    size: () => streams.size,
+  };
+}
+
+function cookieToken(request: FastifyRequest): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === DASHBOARD_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+function sessionCookie(request: FastifyRequest, token: string, maxAge: number): string {
+  const secure = request.protocol === 'https' ? '; Secure' : '';
+  return `${DASHBOARD_COOKIE}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
+}
+
+/** Browsers send Origin on form posts; one naming another site is a cross-site request. */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  return origin === undefined || origin === `${request.protocol}://${request.host}`;
+}
+
+function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .status(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', DASHBOARD_CSP)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'same-origin')
+    .send(html);
+}
+
+/**
+ * The live dashboard: GET /dashboard (the page, or a sign-in form), /dashboard/events
+ * (server-sent snapshots), /dashboard/snapshot.json, POST /dashboard/login and /logout.
+ *
+ * The session cookie holds the API token itself (HttpOnly, SameSite=Strict, Path=/dashboard)
+ * rather than a signed session: every request re-checks it against api_tokens, so revoking
+ * the token ends the session, and any replica accepts it without a shared signing secret.
+ */
+export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): void {
+  const feed = createSnapshotFeed(deps, app.log);
+  app.addHook('preClose', () => feed.close());
+
+  const identify = async (request: FastifyRequest): Promise<Viewer> => {
+    if (deps.isPublic) return { kind: 'viewer', token: undefined };
+    const token = cookieToken(request) ?? bearerToken(request);
+    if (token === undefined) return { kind: 'anonymous', hadSession: false };
+    try {
+      return (await deps.authenticate(token)) ? { kind: 'viewer', token } : { kind: 'anonymous', hadSession: true };
+    } catch (err) {
+      return { kind: 'unavailable', error: errorMessage(err) };
+    }
+  };
+  const refuse = (reply: FastifyReply, viewer: Exclude<Viewer, { kind: 'viewer' }>) =>
+    viewer.kind === 'unavailable'
+      ? reply.status(503).send({ error: 'db_unavailable', message: `cannot check the dashboard session: ${viewer.error}` })
+      : reply.status(401).send({ error: 'unauthorized', message: 'sign in at /dashboard, or send Authorization: Bearer <token>' });
+
+  // Encapsulated so the form parser applies to the dashboard's routes only, not the JSON API.
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    scope.get('/dashboard', async (request, reply) => {
+      const viewer = await identify(request);
+      if (viewer.kind === 'viewer') return sendHtml(reply, 200, dashboardPage({ isPublic: deps.isPublic }));
+      if (viewer.kind === 'unavailable') return sendHtml(reply, 503, signInPage('Cannot check your session: the database is unreachable. Try again shortly.'));
+      if (viewer.hadSession) void reply.header('set-cookie', sessionCookie(request, '', 0));
+      return sendHtml(reply, 200, signInPage(viewer.hadSession ? 'Your session has ended (the token is no longer valid). Sign in again.' : undefined));
+    });
+
+    scope.get('/dashboard/snapshot.json', async (request, reply) => {
+      const viewer = await identify(request);
+      if (viewer.kind !== 'viewer') return refuse(reply, viewer);
+      void reply.header('cache-control', 'no-store');
+      return deps.snapshot();
+    });
+
+    scope.get('/dashboard/events', async (request, reply) => {
+      const viewer = await identify(request);
+      if (viewer.kind !== 'viewer') return refuse(reply, viewer);
+      reply.hijack();
+      feed.join(reply.raw, viewer.token);
+    });
+
+    scope.post('/dashboard/login', async (request, reply) => {
+      if (!sameOrigin(request)) return sendHtml(reply, 403, signInPage('Sign-in must come from this dashboard’s own page.'));
+      if (deps.isPublic) return reply.redirect('/dashboard', 303);
+      const parsed = loginSchema.safeParse(request.body);
+      if (!parsed.success) return sendHtml(reply, 400, signInPage('Enter an access token.'));
+      let valid: boolean;
+      try {
+        valid = await deps.authenticate(parsed.data.token);
+      } catch (err) {
+        request.log.warn({ err: errorMessage(err) }, 'dashboard: sign-in check failed');
+        return sendHtml(reply, 503, signInPage('Cannot check the token: the database is unreachable. Try again shortly.'));
+      }
+      if (!valid) return sendHtml(reply, 401, signInPage('That token is not valid or has been revoked.'));
+      void reply.header('set-cookie', sessionCookie(request, parsed.data.token, SESSION_SECONDS));
+      return reply.redirect('/dashboard', 303);
+    });
+
+    scope.post('/dashboard/logout', (request, reply) => {
+      if (!sameOrigin(request)) return sendHtml(reply, 403, signInPage('Sign-out must come from this dashboard’s own page.'));
+      void reply.header('set-cookie', sessionCookie(request, '', 0));
+      return reply.redirect('/dashboard', 303);
+    });
+    done();
+  });
+}

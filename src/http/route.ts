@@ -59,9 +59,9 @@ export function createRouter(app: FastifyInstance, authenticate: (request: Fasti
           const params = parse(spec.params, request.params, 'params');
           const query = parse(spec.query, request.query, 'query');
           const body = parse(spec.body, request.body, 'body');
-          const result = await spec.handler({ params, query, body, auth, request, reply });
+          // The default first: a handler may still choose another status (201 vs 200).
           void reply.status(spec.status ?? 200);
-          return result;
+          return spec.handler({ params, query, body, auth, request, reply });
         },
       });
     },
@@ -87,7 +87,7 @@ export function openApiDocument(specs: readonly AnySpec[], info: { title: string
       tags: [s.tag],
       ...(s.scope ? { security: [{ bearer: [s.scope] }] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(s.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(s.body ? { requestBody: { required: !s.body.safeParse(undefined).success, content: { 'application/json': { schema: z.toJSONSchema(s.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
         [String(s.status ?? 200)]: { description: 'success' },
         '400': { description: 'invalid input; the message names each bad field' },

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/types.js';
 import type { EventRow, NewEvent, RunContext, RunRow, RunStatus, RunTrigger } from './types.js';
 
 const RUN_COLUMNS = `id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, attempt,
-  step_index, context, error, lease_owner, lease_expires_at`;
+  step_index, context, error, lease_owner, lease_expires_at, started_by`;
 
 /** Writes many events in one statement. */
 export async function insertEvents(db: Queryable, events: readonly NewEvent[]): Promise<void> {
@@ -26,16 +26,17 @@ export interface NewRun {
   started_at: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  started_by?: string | null;
 }
 
 /** Inserts runs; a slot that already has a run is skipped. Returns the ids actually inserted. */
 export async function insertRuns(db: Queryable, runs: readonly NewRun[]): Promise<Set<string>> {
   if (runs.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at)
-     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at
+    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by)
+     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, workflow_id uuid, status text, trigger text,
-       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision)
+       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision, started_by text)
      ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
      RETURNING id`,
     [JSON.stringify(runs)],

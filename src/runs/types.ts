@@ -23,6 +23,8 @@ export interface RunRow {
   error: string | null;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** Who started it by hand ("cli:alice", "token:ops"); null for scheduled runs. */
+  started_by: string | null;
 }
 
 /** A workflow_events row not yet written. */

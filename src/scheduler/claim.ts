@@ -35,7 +35,7 @@ export async function claimDueWorkflows(
 ): Promise<ClaimResult> {
   const { rows } = await tx.query<DueRow>(
     `SELECT w.id, w.tenant_id, w.name, w.description, w.steps, w.impact_class, w.max_run_attempts, w.is_active,
-            w.schedule_config, w.last_run_at, w.next_run_at, w.created_at, w.updated_at,
+            w.schedule_config, w.last_run_at, w.next_run_at, w.created_at, w.updated_at, w.updated_by,
             extract(epoch FROM now())::float8 AS now,
             EXISTS (SELECT 1 FROM workflow_runs r
                     WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval')) AS busy
@@ -98,7 +98,7 @@ export async function claimDueWorkflows(
     const entry = byRun.get(id);
     if (!entry) continue;
     const { workflow, run } = entry;
-    claimed.push({ workflow, run: { ...run, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null } });
+    claimed.push({ workflow, run: { ...run, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null, started_by: null } });
     events.push({ tenant_id: run.tenant_id, run_id: run.id, workflow_id: run.workflow_id, type: 'run_started', payload: { trigger: 'schedule', scheduled_for: run.scheduled_for, owner: opts.owner }, created_at: now });
   }
   await insertEvents(tx, events);

@@ -36,7 +36,7 @@ export async function startRun(deps: RunNowDeps, workflow: WorkflowRow, opts: { 
   const id = randomUUID();
   const now = await dbNow(deps.db);
   await deps.db.transaction(async (tx) => {
-    await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null }]);
+    await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor }]);
     await insertEvents(tx, [{ tenant_id: workflow.tenant_id, run_id: id, workflow_id: workflow.id, type: 'run_started', payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }]);
     if (opts.enqueue) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
   });

@@ -45,7 +45,8 @@ async function park(s: RunState, step: Step, index: number, cls: ImpactClass, pa
           impact_class: cls,
           summary: `${wf.name}: ${summarizeStep(step)}`,
           payload,
-          requested_by: `workflow:${wf.name}`,
+          // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
+          requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,
           ttl_seconds: policy?.ttl_seconds ?? deps.approvalTtlSeconds,
           required_approvals: policy?.required_approvals ?? 1,
         });

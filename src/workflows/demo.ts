@@ -36,7 +36,7 @@ export async function seedDemo(db: Db): Promise<TenantRow | undefined> {
   if ((await listTenants(db)).length > 0) return undefined;
   return db.transaction(async (tx) => {
     const tenant = await createTenant(tx, 'demo', 'Europe/London');
-    for (const wf of DEMO_WORKFLOWS) await applyWorkflow(tx, tenant.id, workflowSchema.parse(wf));
+    for (const wf of DEMO_WORKFLOWS) await applyWorkflow(tx, tenant.id, workflowSchema.parse(wf), 'levqor:demo');
     return tenant;
   });
 }

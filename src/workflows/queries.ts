@@ -18,10 +18,12 @@ export interface WorkflowRow {
   next_run_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Who last applied it ("cli:alice", "token:ops"); approvals for its runs are requested in their name. */
+  updated_by: string | null;
 }
 
 const COLUMNS = `id, tenant_id, name, description, steps, impact_class, max_run_attempts, is_active,
-  schedule_config, last_run_at, next_run_at, created_at, updated_at`;
+  schedule_config, last_run_at, next_run_at, created_at, updated_at, updated_by`;
 
 /** Channel a scheduler loop listens on to re-plan its wake-up and pick up queued runs. */
 export const SCHEDULER_CHANNEL = 'levqor_scheduler';
@@ -39,7 +41,7 @@ function scheduledNext(schedule: ScheduleConfig, isActive: boolean, now: number,
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 /** Creates or updates a workflow by (tenant, name); a changed schedule is planned afresh. */
-export async function applyWorkflow(tx: Queryable, tenantId: string, spec: WorkflowSpec): Promise<{ workflow: WorkflowRow; outcome: ApplyOutcome }> {
+export async function applyWorkflow(tx: Queryable, tenantId: string, spec: WorkflowSpec, actor: string | null = null): Promise<{ workflow: WorkflowRow; outcome: ApplyOutcome }> {
   const now = await dbNow(tx);
   const { rows: existing } = await tx.query<WorkflowRow>(
     `SELECT ${COLUMNS} FROM workflows WHERE tenant_id = $1 AND name = $2 FOR UPDATE`,
@@ -58,9 +60,9 @@ export async function applyWorkflow(tx: Queryable, tenantId: string, spec: Workf
     const next = scheduledNext(spec.schedule_config, spec.is_active, now, null);
     const { rows } = await tx.query<WorkflowRow>(
       `INSERT INTO workflows (tenant_id, name, description, steps, impact_class, max_run_attempts, is_active, schedule_config,
-         next_run_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10, $10) RETURNING ${COLUMNS}`,
-      [tenantId, spec.name, ...values, next, now],
+         next_run_at, created_at, updated_at, updated_by)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10, $10, $11) RETURNING ${COLUMNS}`,
+      [tenantId, spec.name, ...values, next, now, actor],
     );
     await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
     return { workflow: rows[0] as WorkflowRow, outcome: 'created' };
@@ -74,9 +76,9 @@ export async function applyWorkflow(tx: Queryable, tenantId: string, spec: Workf
   const next = sameSchedule ? old.next_run_at : scheduledNext(spec.schedule_config, spec.is_active, now, old.last_run_at);
   const { rows } = await tx.query<WorkflowRow>(
     `UPDATE workflows SET description = $2, steps = $3::jsonb, impact_class = $4, max_run_attempts = $5, is_active = $6,
-       schedule_config = $7::jsonb, next_run_at = $8, updated_at = $9
+       schedule_config = $7::jsonb, next_run_at = $8, updated_at = $9, updated_by = $10
      WHERE id = $1 RETURNING ${COLUMNS}`,
-    [old.id, ...values, next, now],
+    [old.id, ...values, next, now, actor],
   );
   await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
   return { workflow: rows[0] as WorkflowRow, outcome: 'updated' };

@@ -27,7 +27,7 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
     summary: 'Create or update a workflow (the workflow file schema; the name must match the URL)',
     handler: async ({ params, body, auth, reply }) => {
       if (body.name !== params.name) throw new AppError('bad_input', `body.name: "${body.name}" differs from the URL's "${params.name}"`, ['body.name: must match the URL']);
-      const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body));
+      const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body, `token:${auth.name}`));
       void reply.status(outcome === 'created' ? 201 : 200);
       return { outcome, workflow };
     },
