@@ -182,10 +182,21 @@ function sessionCookie(request: FastifyRequest, token: string, maxAge: number): 
   return `${DASHBOARD_COOKIE}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
 }
 
-/** Browsers send Origin on form posts; one naming another site is a cross-site request. */
+/**
+ * Refuses a browser's cross-site form post. Sec-Fetch-Site says so directly; without it, the
+ * Origin's host must be ours (hosts only: behind a TLS proxy the scheme differs). Clients that
+ * send neither (curl, scripts) are not browsers carrying someone else's intent.
+ */
 function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
   const origin = request.headers.origin;
-  return origin === undefined || origin === `${request.protocol}://${request.host}`;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.host;
+  } catch {
+    return false;
+  }
 }
 
 function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
