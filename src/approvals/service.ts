@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { unsafeInputProblem } from '../lib/safe-input.js';
 import { insertEvents, settleWaitingRun } from '../runs/queries.js';
 import { SCHEDULER_CHANNEL } from '../workflows/queries.js';
 import { decisionProblem } from './policy.js';
@@ -31,6 +32,8 @@ export interface DecisionInput {
 
 /** Checks a rejection reason: required, 1–500 characters. */
 export function validateReason(decision: Decision, reason: string | undefined): string | null {
+  const unsafe = reason === undefined ? undefined : unsafeInputProblem(reason, 'reason');
+  if (unsafe) throw new AppError('bad_input', unsafe, [unsafe]);
   if (decision === 'approve') return reason?.trim() ? reason.trim().slice(0, 500) : null;
   const text = reason?.trim() ?? '';
   if (text.length === 0) throw new AppError('bad_input', 'reason: a rejection needs a reason (1–500 characters)', ['reason: required']);

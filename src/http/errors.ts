@@ -25,6 +25,12 @@ export function handleError(err: FastifyError | AppError | Error, request: Fasti
     void reply.status(status).send({ error: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) });
     return;
   }
+  // A last guard: text Postgres cannot store is the caller's input, not our failure.
+  const sqlState = (err as { code?: string }).code;
+  if (sqlState === '22021' || sqlState === '22P05' || sqlState === '22P02' || sqlState === '54001') {
+    void reply.status(400).send({ error: 'bad_input', message: `invalid request: ${err.message}` });
+    return;
+  }
   const status = (err as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 415 ? 'unsupported_media_type' : 'bad_request';

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Scope, TokenIdentity } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
+import { unsafeInputProblem } from '../lib/safe-input.js';
 import { formatIssues } from '../workflows/schema.js';
 
 export interface Handled<P, Q, B> {
@@ -32,6 +33,8 @@ type AnySpec = RouteSpec<unknown, unknown, unknown>;
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
+  const unsafe = unsafeInputProblem(value, where);
+  if (unsafe) throw new AppError('bad_input', `invalid request: ${unsafe}`, [unsafe]);
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (result.success) return result.data;
   const issues = formatIssues(result.error, where);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { AppError } from '../lib/errors.js';
+import { unsafeInputProblem } from '../lib/safe-input.js';
 import { formatIssues, workflowSchema, type WorkflowSpec } from './schema.js';
 
 /**
@@ -37,6 +38,11 @@ export function parseWorkflowText(text: string, source: string): WorkflowSpec[] 
   const specs: WorkflowSpec[] = [];
   const names = new Map<string, string>();
   for (const item of items) {
+    const unsafe = unsafeInputProblem(item.value, item.path.replace(/:$/, ''));
+    if (unsafe) {
+      problems.push(unsafe);
+      continue;
+    }
     const parsed = workflowSchema.safeParse(item.value);
     if (!parsed.success) {
       problems.push(...formatIssues(parsed.error).map((i) => `${item.path}${item.path.endsWith(':') ? ' ' : '.'}${i}`.replace(':.', ': ')));

@@ -18,7 +18,9 @@ function decodeCursor(cursor: string | undefined): { requested_at: number; id: s
   if (!cursor) return undefined;
   try {
     const [requestedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof requestedAt === 'number' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { requested_at: requestedAt, id };
+    if (typeof requestedAt === 'number' && Number.isFinite(requestedAt) && typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      return { requested_at: requestedAt, id };
+    }
   } catch {
     // fall through
   }

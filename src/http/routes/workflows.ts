@@ -7,7 +7,8 @@ import { applyWorkflow, listWorkflows, requireWorkflow } from '../../workflows/q
 import { workflowSchema } from '../../workflows/schema.js';
 import type { createRouter } from '../route.js';
 
-const nameParams = z.object({ name: z.string().max(128) }).strict();
+const workflowName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,127}$/, 'not a workflow name');
+const nameParams = z.object({ name: workflowName }).strict();
 const runStatus = z.enum(['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']);
 
 /** Workflows (same schema as `levqor workflow apply`), manual runs, runs with their events, the audit log. */
@@ -43,7 +44,7 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
   });
   router.add({
     method: 'GET', url: '/api/runs', tag: 'runs', scope: 'runs:read',
-    query: z.object({ workflow: z.string().max(128).optional(), status: runStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+    query: z.object({ workflow: workflowName.optional(), status: runStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
     summary: 'Recent runs, newest first',
     handler: async ({ query, auth }) => {
       const wf = query.workflow ? await requireWorkflow(db, auth.tenant_id, query.workflow) : undefined;
