@@ -228,6 +228,8 @@ async function main(): Promise<void> {
     }
   }
   process.exitCode = code;
+  // A connection attempt to a hung server may linger after the answer is out: do not wait for it.
+  setTimeout(() => process.exit(code), 1_000).unref();
 }
 
 await main();

@@ -1,3 +1,6 @@
+import { loadConfig, type Config } from '../config.js';
+import { createPgDb } from '../db/pg.js';
+import type { Db } from '../db/types.js';
 import { healthOptions } from '../health/options.js';
 import { AppError } from '../lib/errors.js';
 import { healthSummary } from '../health/summary.js';
@@ -20,8 +23,22 @@ export async function healthCommand(opts: GlobalOptions): Promise<number> {
 }
 
 async function healthWithDb(opts: GlobalOptions): Promise<number> {
-  return withDb(async ({ config, db }) => {
-    const s = await healthSummary(db, { ...healthOptions(config).thresholds, processStartedAt: process.uptime() > 0 ? Date.now() / 1000 - process.uptime() : Date.now() / 1000 });
+  const config = loadConfig();
+  if (config.DATABASE_URL) {
+    // No opening probe and no migration: the summary bounds its own wait, a hung server included.
+    const db = createPgDb({ connectionString: config.DATABASE_URL, poolMax: 2, connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS, onBackgroundError: () => undefined });
+    try {
+      return await printHealth(opts, config, db);
+    } finally {
+      void db.close().catch(() => undefined);
+    }
+  }
+  return withDb(({ config: c, db }) => printHealth(opts, c, db));
+}
+
+async function printHealth(opts: GlobalOptions, config: Config, db: Db): Promise<number> {
+  {
+    const s = await healthSummary(db, { ...healthOptions(config).thresholds, processStartedAt: Date.now() / 1000 - process.uptime() });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     } else {
@@ -33,7 +50,7 @@ async function healthWithDb(opts: GlobalOptions): Promise<number> {
       if (s.scheduler) console.log(`scheduler: ${s.scheduler.last_tick_at === null ? 'never ticked' : `last tick ${Math.round(s.scheduler.age_seconds ?? 0)} s ago${s.scheduler.stale ? ' (stale)' : ''}`}`);
     }
     return s.status === 'ok' ? 0 : 1;
-  });
+  }
 }
 
 export interface CleanupFlags {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { claimDailyTask, finishDailyTask, runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
+import { claimDailyTask, finishDailyTask, releaseDailyTask, runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
 import { alertConditions, reconcileAlerts } from './alerts.js';
 import { healthSummary, type HealthThresholds } from './summary.js';
 
@@ -25,7 +25,17 @@ export async function evaluateAlerts(deps: HealthTaskDeps): Promise<void> {
 /** Runs today's retention cleanup if no replica has yet. */
 export async function dailyCleanup(deps: HealthTaskDeps): Promise<void> {
   if (!(await claimDailyTask(deps.db, 'cleanup'))) return;
-  const result = await runCleanup(deps.db, deps.retention);
+  let result;
+  try {
+    result = await runCleanup(deps.db, deps.retention);
+    // Health's own bookkeeping: only the last minutes of request buckets and a month of resolved alerts are read.
+    await deps.db.query('DELETE FROM request_buckets WHERE minute < floor(extract(epoch FROM now()) / 60) - 1440');
+    await deps.db.query("DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < extract(epoch FROM now()) - 2592000");
+  } catch (err) {
+    // Give the day back so the next check (here or on another replica) tries again.
+    await releaseDailyTask(deps.db, 'cleanup');
+    throw err;
+  }
   await finishDailyTask(deps.db, 'cleanup', result);
   deps.log.info({ ...result }, 'daily retention cleanup done');
 }

@@ -91,7 +91,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Every replica adds its counts to Postgres, where rate and P95 are read across all of them.
   const instanceId = deps.instanceId ?? createInstanceId('api');
-  const flush = () => flushRequestBuckets(deps.db, instanceId, recorder.drain()).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'request bucket flush failed'));
+  // Bounded: a hung database must not hold up start or shutdown.
+  const flush = () =>
+    Promise.race([
+      flushRequestBuckets(deps.db, instanceId, recorder.drain()),
+      new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'request bucket flush failed'));
   const flushTimer = setInterval(() => void flush(), 10_000);
   flushTimer.unref();
   app.addHook('onReady', async () => {

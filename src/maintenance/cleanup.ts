@@ -40,45 +40,69 @@ async function countOld(db: Queryable, t: Target, seconds: number): Promise<numb
   return rows[0]?.n ?? 0;
 }
 
+/** Events younger than their window that go with an old run (the guide's SQL removes them by cascade too). */
+async function countEventsOfOldRuns(db: Queryable, eventSeconds: number, runSeconds: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM workflow_events e JOIN workflow_runs r ON r.id = e.run_id
+     WHERE r.started_at < extract(epoch FROM now()) - $2 AND NOT (e.created_at < extract(epoch FROM now()) - $1)`,
+    [eventSeconds, runSeconds],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+async function archive(dir: string | undefined, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  if (dir && rows.length > 0) await appendFile(join(dir, `${table}.jsonl`), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+/** Deletes one batch of a target; a batch of runs takes its remaining events along, archived and counted. */
+async function deleteBatch(tx: Queryable, t: Target, seconds: number, opts: RetentionOptions, result: CleanupResult): Promise<number> {
+  await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.statementTimeoutMs))}`);
+  const { rows } = await tx.query<Record<string, unknown>>(
+    `SELECT ${opts.archiveDir ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [seconds, opts.batchSize],
+  );
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r[t.key]);
+  if (t.table === 'workflow_runs') {
+    const events = await tx.query<Record<string, unknown>>(
+      `DELETE FROM workflow_events WHERE run_id = ANY($1::uuid[]) RETURNING ${opts.archiveDir ? '*' : 'id'}`,
+      [ids],
+    );
+    await archive(opts.archiveDir, 'workflow_events', events.rows);
+    result.workflow_events += events.rowCount;
+  }
+  await archive(opts.archiveDir, t.table, rows);
+  const res = await tx.query(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1)`, [ids]);
+  return res.rowCount;
+}
+
 /**
  * Deletes what the guide's maintenance SQL deletes, in batches of a few thousand rows per
  * transaction with a statement timeout, so a scheduler keeps running alongside. With
- * `dryRun` it only counts.
+ * `dryRun` it only counts; with `archiveDir` every row is written out before it goes.
  */
 export async function runCleanup(db: Db, opts: RetentionOptions): Promise<CleanupResult> {
   const result: CleanupResult = { workflow_events: 0, workflow_runs: 0, approval_queue: 0 };
   if (opts.archiveDir) await mkdir(opts.archiveDir, { recursive: true });
   for (const t of TARGETS) {
     const seconds = t.days(opts) * 86_400;
-    const total = await countOld(db, t, seconds);
-    if (opts.dryRun || total === 0) {
-      result[t.table] = total;
-      opts.onProgress?.(t.table, opts.dryRun ? 0 : total, total);
+    let total = await countOld(db, t, seconds);
+    if (opts.dryRun) {
+      result[t.table] += total;
+      if (t.table === 'workflow_runs') result.workflow_events += await countEventsOfOldRuns(db, opts.eventsDays * 86_400, seconds);
+      opts.onProgress?.(t.table, 0, total);
       continue;
     }
-    for (;;) {
-      const deleted = await db.transaction(async (tx) => {
-        await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.statementTimeoutMs))}`);
-        if (opts.archiveDir) {
-          const { rows } = await tx.query<Record<string, unknown>>(
-            `SELECT * FROM ${t.table} WHERE ${t.where} ORDER BY ${t.key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [seconds, opts.batchSize],
-          );
-          if (rows.length === 0) return 0;
-          await appendFile(join(opts.archiveDir, `${t.table}.jsonl`), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-          const res = await tx.query(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1)`, [rows.map((r) => r[t.key])]);
-          return res.rowCount;
-        }
-        const res = await tx.query(
-          `DELETE FROM ${t.table} WHERE ${t.key} IN (SELECT ${t.key} FROM ${t.table} WHERE ${t.where} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-          [seconds, opts.batchSize],
-        );
-        return res.rowCount;
-      });
+    let done = 0;
+    while (total > 0) {
+      const deleted = await db.transaction((tx) => deleteBatch(tx, t, seconds, opts, result));
+      done += deleted;
       result[t.table] += deleted;
-      opts.onProgress?.(t.table, result[t.table], Math.max(total, result[t.table]));
+      total = Math.max(total, done);
+      opts.onProgress?.(t.table, done, total);
       if (deleted < opts.batchSize) break;
     }
+    if (done === 0) opts.onProgress?.(t.table, 0, 0);
   }
   return result;
 }
@@ -95,4 +119,9 @@ export async function finishDailyTask(db: Queryable, task: string, result: Recor
     'UPDATE maintenance_log SET finished_at = extract(epoch FROM now()), result = $2::jsonb WHERE task = $1 AND day = current_date',
     [task, JSON.stringify(result)],
   );
+}
+
+/** Gives up today's claim (the task failed), so it is tried again. */
+export async function releaseDailyTask(db: Queryable, task: string): Promise<void> {
+  await db.query('DELETE FROM maintenance_log WHERE task = $1 AND day = current_date AND finished_at IS NULL', [task]);
 }
