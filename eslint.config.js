@@ -9,7 +9,10 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'bench/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      globals: Object.fromEntries(
+        ['process', 'console', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'AbortController',
+          'AbortSignal', 'crypto', 'fetch', 'Buffer', 'performance', 'structuredClone', 'TextEncoder', 'TextDecoder'].map((g) => [g, 'readonly']),
+      ),
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
