@@ -1,0 +1,32 @@
+/** Every failure a face must map to its own form (exit code, HTTP status, Slack message). */
+export type ErrorCode =
+  | 'bad_input'
+  | 'unauthorized'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'config'
+  | 'db_unavailable'
+  | 'db_locked'
+  | 'migration_drift'
+  | 'blocked_target'
+  | 'step_failed'
+  | 'timeout';
+
+/** The one application error family; `issues` lists each bad field when input was invalid. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+}
+
+/** Narrows an unknown thrown value to a message. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
