@@ -63,7 +63,7 @@ describe("the operations guide's curl commands against `npm start`", () => {
 
     // 1. The demo's Class C call waits for a human.
     const partner = await pendingWhere((a) => a.summary.startsWith('notify-partner:'), "notify-partner's approval request");
-    expect(partner).toMatchObject({ status: 'pending', impact_class: 'C', action_type: 'http', requested_by: 'workflow:notify-partner' });
+    expect(partner).toMatchObject({ status: 'pending', impact_class: 'C', action_type: 'http', requested_by: 'levqor:demo' });
     expect(partner.summary).toBe('notify-partner: POST https://partner.example.com/hooks/levqor');
 
     // 2. curl -X POST -H "Authorization: Bearer $TOKEN" …/api/approvals/<action_id>/approve
@@ -83,10 +83,9 @@ describe("the operations guide's curl commands against `npm start`", () => {
     expect(self.status).toBe(403);
     expect(self.json.message).toContain('self-approval');
 
-    // So the request to reject comes from another run of the demo workflow.
-    const queued = await call<{ run_id: string }>('POST', '/api/workflows/notify-partner/run');
-    expect(queued.status, queued.text).toBe(202);
-    const second = await pendingWhere((a) => a.run_id === queued.json.run_id, 'the second notify-partner request');
+    // So the request to reject is the demo's other Class C workflow, the newsletter.
+    const second = await pendingWhere((a) => a.summary.startsWith('customer-newsletter:'), "customer-newsletter's approval request");
+    expect(second).toMatchObject({ impact_class: 'C', action_type: 'email', requested_by: 'levqor:demo' });
 
     // 3. curl -X POST -H "Authorization: Bearer $TOKEN" …/api/approvals/<action_id>/reject \
     //      -H "Content-Type: application/json" -d '{"reason": "Not authorized"}'
@@ -96,7 +95,7 @@ describe("the operations guide's curl commands against `npm start`", () => {
     });
     expect(rejected.status, rejected.text).toBe(200);
     expect(rejected.json).toMatchObject({ outcome: 'rejected', approval: { id: second.id, status: 'rejected', reason: 'Not authorized', processed_by: 'token:demo' } });
-    expect(await finalRun(queued.json.run_id)).toMatchObject({ status: 'rejected', error: 'rejected by token:demo: Not authorized' });
+    expect(await finalRun(second.run_id ?? '')).toMatchObject({ status: 'rejected', error: 'rejected by token:demo: Not authorized' });
 
     // The resulting states, as the guide's list shows them.
     const pending = await call<ApprovalPage>('GET', '/api/approvals');

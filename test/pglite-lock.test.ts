@@ -92,7 +92,7 @@ describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
     const { lockPath, env } = await embedded();
     const start = startCli(['start', '--interval', '3600'], { env });
     const seeded = JSON.parse(await start.waitForLine('first start: created the demo tenant and workflows', LINE_WAIT_MS)) as Record<string, unknown>;
-    expect(seeded).toMatchObject({ tenant: 'demo', workflows: ['daily-digest', 'heartbeat', 'notify-partner'] });
+    expect(seeded).toMatchObject({ tenant: 'demo', workflows: ['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner'] });
     await start.waitForLine('scheduler: checking for due workflows at least every 3600 s', LINE_WAIT_MS);
 
     start.child.kill('SIGTERM');
@@ -103,7 +103,7 @@ describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
     const r = await runCli(['workflow', 'list', '--tenant', 'demo', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const workflows = parseJson(r);
-    expect(workflows.map((w) => w.name)).toEqual(['daily-digest', 'heartbeat', 'notify-partner']);
+    expect(workflows.map((w) => w.name)).toEqual(['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner']);
     expect(workflows.find((w) => w.name === 'daily-digest')).toMatchObject({ schedule: 'cron 0 9 * * 1-5 Europe/London' });
   });
 });

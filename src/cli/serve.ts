@@ -8,6 +8,7 @@ import { runHealthTasks } from '../health/tasks.js';
 import { createInstanceId, createSchedulerDeps } from '../runtime.js';
 import { runLoop } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
+import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
 
 export interface ServeFlags {
@@ -60,7 +61,8 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
           const tenant = await seedDemo(db);
           if (tenant) {
             const { token } = await createToken(db, tenant.id, 'demo', [...SCOPES]);
-            log.info({ tenant: tenant.name }, 'first start: created the demo tenant, three workflows and an API token');
+            const workflows = (await listWorkflows(db, tenant.id)).map((w) => w.name);
+            log.info({ tenant: tenant.name, workflows }, 'first start: created the demo tenant and workflows, and an API token');
             process.stdout.write(`\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`);
           }
         }
@@ -94,7 +96,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
                   }
                 }, 30, stopClaiming.signal)
               : stoppedPromise;
-        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming.signal);
+        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming.signal, 30, 30);
         await stoppedPromise;
         await app.close();
         await Promise.all([background, healthTasks]);

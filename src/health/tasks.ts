@@ -41,8 +41,10 @@ export async function dailyCleanup(deps: HealthTaskDeps): Promise<void> {
 }
 
 /** The server's background health work: alerts every `alertSeconds`, cleanup once a day, until stop aborts. */
-export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, alertSeconds = 30): Promise<void> {
+export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, alertSeconds = 30, firstDelaySeconds = 0): Promise<void> {
   let lastCleanupCheck = 0;
+  // A scheduler starting beside us has not ticked yet: the server waits before judging it.
+  if (firstDelaySeconds > 0) await pauseFor(firstDelaySeconds, stop);
   while (!stop.aborted) {
     try {
       await evaluateAlerts(deps);
@@ -53,10 +55,14 @@ export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, al
     } catch (err) {
       deps.log.warn({ err: errorMessage(err) }, 'health task failed; retrying');
     }
-    await new Promise<void>((resolve) => {
-      if (stop.aborted) return resolve();
-      const timer = setTimeout(resolve, alertSeconds * 1000);
-      stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    });
+    await pauseFor(alertSeconds, stop);
   }
+}
+
+function pauseFor(seconds: number, stop: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (stop.aborted) return resolve();
+    const timer = setTimeout(resolve, seconds * 1000);
+    stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
 }

@@ -3,7 +3,7 @@ import { createTenant, listTenants, type TenantRow } from '../tenants/queries.js
 import { applyWorkflow } from './queries.js';
 import { workflowSchema, type WorkflowInput } from './schema.js';
 
-/** The demo workflows `npm start` creates on a fresh install: one of each impact class. */
+/** The demo workflows `npm start` creates on a fresh install: every impact class, two Class C requests to decide. */
 export const DEMO_WORKFLOWS: WorkflowInput[] = [
   {
     name: 'heartbeat',
@@ -28,6 +28,12 @@ export const DEMO_WORKFLOWS: WorkflowInput[] = [
       { type: 'http', method: 'POST', url: 'https://partner.example.com/hooks/levqor', body: { event: 'daily-sync', run: '{{run.id}}' } },
     ],
     schedule_config: { enabled: true, interval_minutes: 60 },
+  },
+  {
+    name: 'customer-newsletter',
+    description: 'Class C: an email to customers, held for a human decision before it is sent.',
+    steps: [{ type: 'email', to: ['customers@example.com'], subject: 'What is new this week', text: 'Hello from the Levqor demo ({{run.id}}).' }],
+    schedule_config: { enabled: true, interval_minutes: 10080 },
   },
 ];
 
