@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**'] },
+  { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**', 'bench/**/.cli-snapshot-*'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
