@@ -229,7 +229,7 @@ async function main(): Promise<void> {
   }
   process.exitCode = code;
   // A connection attempt to a hung server may linger after the answer is out: do not wait for it.
-  setTimeout(() => process.exit(code), 1_000).unref();
+  setTimeout(() => process.exit(code), 250).unref();
 }
 
 await main();

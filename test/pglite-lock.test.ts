@@ -90,10 +90,10 @@ describe('embedded database lock', PGLITE, () => {
 describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
   it('creates the demo tenant and workflows, stops on SIGTERM, and they persist', async () => {
     const { lockPath, env } = await embedded();
-    const start = startCli(['start', '--interval', '3600'], { env });
+    const start = startCli(['start', '--interval', '3600', '--port', '0'], { env });
     const seeded = JSON.parse(await start.waitForLine('first start: created the demo tenant and workflows', LINE_WAIT_MS)) as Record<string, unknown>;
     expect(seeded).toMatchObject({ tenant: 'demo', workflows: ['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner'] });
-    await start.waitForLine('scheduler: checking for due workflows at least every 3600 s', LINE_WAIT_MS);
+    await start.waitForLine('levqor API listening on', LINE_WAIT_MS);
 
     start.child.kill('SIGTERM');
     const stopped = await start.exited;

@@ -25,7 +25,9 @@ async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (s
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(new RetryableStepError(`timed out after ${ms} ms`)), ms);
   const onOuter = () => ctrl.abort(outer?.reason);
-  outer?.addEventListener('abort', onOuter, { once: true });
+  // An outer signal that is already aborted never fires again: pass it on now.
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
   try {
     const aborted = new Promise<never>((_, reject) => {
       ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason as Error), { once: true });
