@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import gw from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import {
-  ADMIN_URL, ROOT, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds, replaceSection,
+  ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds, replaceSection,
   runProcess, startProcess, table, withPg,
 } from './lib.mjs';
 
@@ -325,9 +325,11 @@ async function levqorThroughput() {
         const slot = await resetDue(c);
         const { load } = await phase(`Levqor throughput, ${procs} proc #${i + 1}`);
         const before = await commits(c, db);
+        const cpu0 = childCpuSeconds();
         const t0 = performance.now();
         const started = Array.from({ length: procs }, () => spawnChild(process.execPath, [CLI, 'scheduler', '--once'], { env: levqorEnv(url) }));
         const results = await Promise.all(started.map((p) => p.done));
+        const nodeCpu = childCpuSeconds() - cpu0;
         const wallS = (Math.max(...results.map((r) => r.endedAt)) - t0) / 1000;
         const delta = await counterDelta(c, db, before);
         const { rows: [s] } = await c.query(
@@ -336,7 +338,7 @@ async function levqorThroughput() {
         const problems = await verifyLevqorThroughput(c, slot);
         for (const r of results) if (r.code !== 0) problems.push(`scheduler exit ${r.code}: ${(r.stderr || r.stdout).slice(0, 1000)}`);
         if (problems.length) throw new CheckFailed(`Levqor ${procs} proc: exactly-once check failed:\n  ${problems.join('\n  ')}`);
-        return { wallS, spanS: s.span, tickS: s.tick, load, ...delta };
+        return { wallS, spanS: s.span, tickS: s.tick, load, nodeCpu, ...delta };
       });
       log(`Levqor ${procs} proc #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
       tries.push(t);
@@ -416,10 +418,12 @@ async function graphileThroughput({ db, url }) {
         const { load } = await phase(`graphile-worker throughput, ${conf.procs} × ${conf.label} #${i + 1}`);
         const before = await commits(c, db);
         const outs = Array.from({ length: conf.procs }, (_, k) => join(tmpdir(), `levqor-peers-gw-${process.pid}-${k}.json`));
+        const cpu0 = childCpuSeconds();
         const t0Wall = wallNow();
         const t0 = performance.now();
         const started = outs.map((out) => spawnChild(process.execPath, [GRAPHILE_CHILD, 'once', JSON.stringify({ url, out, ...conf.cfg })]));
         const results = await Promise.all(started.map((p) => p.done));
+        const nodeCpu = childCpuSeconds() - cpu0;
         const wallS = (Math.max(...results.map((r) => r.endedAt)) - t0) / 1000;
         const delta = await counterDelta(c, db, before);
         const problems = results.filter((r) => r.code !== 0).map((r) => `graphile child exit ${r.code}: ${r.stderr.slice(0, 1000)}`);
@@ -435,7 +439,7 @@ async function graphileThroughput({ db, url }) {
         const working = reports.filter((r) => r.ids.length > 0);
         const first = Math.min(...working.map((r) => r.firstLocked));
         const end = Math.max(...reports.map((r) => r.tEnd));
-        return { wallS, spanS: (end - first) / 1000, load, split: reports.map((r) => r.ids.length).join('/'), startupS: (Math.min(...working.map((r) => r.firstStart)) - t0Wall) / 1000, ...delta };
+        return { wallS, spanS: (end - first) / 1000, load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (Math.min(...working.map((r) => r.firstStart)) - t0Wall) / 1000, ...delta };
       });
       log(`graphile ${conf.procs} × ${conf.label} #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
       tries.push(t);
@@ -495,6 +499,7 @@ async function bossThroughput({ db, url, boss }) {
         const { load } = await phase(`pg-boss throughput, ${conf.procs} × ${conf.label} #${i + 1}`);
         const before = await commits(c, db);
         const outs = Array.from({ length: conf.procs }, (_, k) => join(tmpdir(), `levqor-peers-boss-${process.pid}-${k}.json`));
+        const cpu0 = childCpuSeconds();
         let handled = 0;
         let allHandled;
         const handledAll = new Promise((resolve) => (allHandled = resolve));
@@ -526,6 +531,7 @@ async function bossThroughput({ db, url, boss }) {
         doneWall = wallNow();
         for (const p of started) p.child.kill('SIGTERM');
         const results = await exited;
+        const nodeCpu = childCpuSeconds() - cpu0;
         const wallS = (Math.max(...results.map((r) => r.endedAt)) - t0) / 1000;
         const delta = await counterDelta(c, db, before);
         const problems = results.filter((r) => r.code !== 0).map((r) => `pg-boss child exit ${r.code}: ${r.stderr.slice(0, 1000)}`);
@@ -550,7 +556,7 @@ async function bossThroughput({ db, url, boss }) {
         // Capped: the rate while working (first job start to the stop), extrapolated to N.
         const units = s.completed;
         const spanS = conf.capS ? (doneWall - firstStart) / 1000 : s.span;
-        return { wallS, spanS, units, capped: Boolean(conf.capS), load, split: reports.map((r) => r.ids.length).join('/'), startupS: (firstStart - t0Wall) / 1000, ...delta };
+        return { wallS, spanS, units, capped: Boolean(conf.capS), load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (firstStart - t0Wall) / 1000, ...delta };
       });
       log(`pg-boss ${conf.procs} × ${conf.label} #${i + 1}: ${t.units} units, wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${round(t.units / t.spanS, 1)} units/s (verified exactly once)`);
       tries.push(t);
@@ -959,16 +965,18 @@ Jobs are added before the runners start (not timed), as Levqor's workflows are s
 to the last write: Levqor min(run.started_at) → max(scheduler_instances.last_tick_at), graphile-worker min(job.locked_at) →
 the end of the last \`runOnce()\`, pg-boss min(started_on) → max(completed_on). The row is the fastest of ${REPEATS} tries
 (noise only slows runs down); all spans are listed. **Commits** = \`xact_commit\` of the database during the run
-(every autocommit statement counts), **WAL** is server-wide.
+(every autocommit statement counts), **WAL** is server-wide. **Worker CPU** is the CPU time of the worker processes,
+startup included; **Postgres CPU** is every postgres process's (server-wide: other sessions' queries count too).
 
-${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s', 'all spans s', 'units/s (span)', '÷ pgbench (span)', 'Levqor 1 proc ÷ this (span / wall)', 'Levqor best ÷ this (span / wall)', 'commits per unit', 'WAL KiB per unit', 'load', 'units per process'],
+${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s', 'all spans s', 'units/s (span)', '÷ pgbench (span)', 'Levqor 1 proc ÷ this (span / wall)', 'Levqor best ÷ this (span / wall)', 'commits per unit', 'WAL KiB per unit', 'worker CPU ms per unit', 'Postgres CPU ms per unit', 'load', 'units per process'],
     tput.map((row) => {
       const rr = rate(row);
       return [row.system, row.config, row.units, round(row.wallS), round(rr.incl, row.capped ? 2 : 0), round(row.spanS), row.spans.map((s) => round(s)).join(', '),
         round(rr.excl, row.capped ? 2 : 0), pct(rr.excl / base.tps),
         row.system === 'Levqor' ? '' : `${times(rate(lev1).excl / rr.excl)} / ${times(rate(lev1).incl / rr.incl)}`,
         row.system === 'Levqor' ? '' : `${times(rate(levBest).excl / rr.excl)} / ${times(rate(levBestIncl).incl / rr.incl)}`,
-        round(row.commits / row.units, 3), round((row.walMB * 1024) / row.units, 2), row.load, row.split ?? ''];
+        round(row.commits / row.units, 3), round((row.walMB * 1024) / row.units, 2), round((row.nodeCpu * 1000) / row.units, 3),
+        round((row.pgCpu * 1000) / row.units, 3), row.load, row.split ?? ''];
     }))}
 
 - pg-boss with defaults was stopped after ${BOSS_DEFAULT_CAP_S} s (${tput.find((row) => row.capped)?.units ?? '?'} jobs completed): its rate is
