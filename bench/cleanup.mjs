@@ -706,6 +706,8 @@ function report(ctx) {
   const selTime = an('runs: same, ORDER BY started_at');
   const countEv = (t) => phases.find((p) => p.table === t)?.countMs;
   const maxDel = Math.max(...runsPhase.batches.map((x) => x.ms.delete ?? 0));
+  const share = trig(delRuns, 'approval_queue_run_id_fkey') / (delRuns?.exec ?? NaN);
+  const grow = (5000 - maxDel * (1 - share)) / (maxDel * share);
   const claimLockWaits = [...sample.counts.claim].filter(([k]) => /^active: Lock:/.test(k)).reduce((a, [, n]) => a + n, 0);
   const diagnosis = [
     `- **The runs phase is the cleanup**: ${round(runsPhase.seconds, 0)} s of ${round(cleanup.ms / 1000, 0)} s (${Math.round((runsPhase.seconds / (cleanup.ms / 1000)) * 100)} %), ${int(runsPhase.rows / runsPhase.seconds)} runs/s,
@@ -717,7 +719,8 @@ function report(ctx) {
   (${sizes.aq_pages} pages) once per deleted run: ${round(trig(delRuns, 'approval_queue_run_id_fkey'), 0)} ms of a ${round(delRuns?.exec, 0)} ms batch in the anatomy below,
   against ${round(trig(delIdx, 'approval_queue_run_id_fkey'), 0)} ms (${round(delIdx?.exec, 0)} ms for the whole DELETE) with \`CREATE INDEX … ON approval_queue (run_id)\`.
   The cost grows with approval_queue × runs deleted: the slowest \`DELETE FROM workflow_runs\` already took ${int(maxDel)} ms with ${int(sizes.aq_rows)} approvals,
-  so about ${round(5000 / maxDel, 1)}× as many approvals (~${int((sizes.aq_rows * 5000) / maxDel)}) would put such batches past the 5 s \`statement_timeout\`, and
+  so about ${round(grow, 1)}× as many approvals (~${int(sizes.aq_rows * grow)}) would put such batches past the 5 s \`statement_timeout\` (taking the trigger's
+  ${Math.round(share * 100)} % share of the anatomy's DELETE as the part that grows with the table), and
   \`levqor cleanup\` (and the daily run in \`levqor serve\`) would then fail with an error instead of finishing.`,
     `- **Random uuid order scatters every runs batch over the heap**: \`ORDER BY id\` picks 5,000 runs from all over the table, so one batch
   locks and dirties ${int(dirtied(selId))} heap pages (${round(selId?.exec, 0)} ms), against ${int(dirtied(selTime))} pages (${round(selTime?.exec, 0)} ms) for \`ORDER BY started_at\`,
