@@ -244,6 +244,50 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
   });
 
+  it('a batch cut off by the statement timeout is rolled back and retried at half the size, archive included', async () => {
+    // Stands in for a slow table: any DELETE of more than two runs fails as a statement timeout does (SQLSTATE 57014).
+    await t.db.exec(`
+      CREATE FUNCTION test_slow_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM gone) > 2 THEN RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014'; END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER test_slow_runs AFTER DELETE ON workflow_runs REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION test_slow_runs();`);
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
+      dirs.push(dir);
+      const progress: [string, number, number][] = [];
+      const result = await runCleanup(t.db, opts({ batchSize: 8, archiveDir: dir, onProgress: (table, done, total) => progress.push([table, done, total]) }));
+      expect(result).toEqual(RULE_COUNTS);
+      expect(progress.filter(([table]) => table === 'workflow_runs')).toEqual([
+        ['workflow_runs', 2, 7], ['workflow_runs', 4, 7], ['workflow_runs', 6, 7], ['workflow_runs', 7, 7],
+      ]);
+      expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+      // The failed attempts' lines were cut off again: every removed row is archived exactly once.
+      const runIds = (await readJsonLines(join(dir, 'workflow_runs.jsonl'))).map((r) => String(r.id));
+      expect(runIds).toHaveLength(7);
+      expect(new Set(runIds).size).toBe(7);
+      const eventIds = (await readJsonLines(join(dir, 'workflow_events.jsonl'))).map((e) => String(e.id));
+      expect(eventIds.sort()).toEqual([...new Set(eventIds)].sort());
+      expect(eventIds).toHaveLength(RULE_COUNTS.workflow_events);
+    } finally {
+      await t.db.exec('DROP TRIGGER test_slow_runs ON workflow_runs; DROP FUNCTION test_slow_runs()');
+    }
+  });
+
+  it('a batch that still times out at one row fails the cleanup with the database error', async () => {
+    await t.db.exec(`
+      CREATE FUNCTION test_stuck_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014'; END $$;
+      CREATE TRIGGER test_stuck_runs BEFORE DELETE ON workflow_runs FOR EACH STATEMENT EXECUTE FUNCTION test_stuck_runs();`);
+    try {
+      await expect(runCleanup(t.db, opts({ batchSize: 4 }))).rejects.toMatchObject({ code: '57014' });
+      expect((await remainingLabels(t.db, s)).workflow_runs).toHaveLength(RUNS.length);
+    } finally {
+      await t.db.exec('DROP TRIGGER test_stuck_runs ON workflow_runs; DROP FUNCTION test_stuck_runs()');
+    }
+  });
+
   it('an archive holds every row the cleanup removes, events removed with their runs included', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
     dirs.push(dir);

@@ -214,6 +214,7 @@ INDEX CREATE UNIQUE INDEX approval_queue_pkey ON public.approval_queue USING btr
 INDEX CREATE UNIQUE INDEX approval_queue_previous_idx ON public.approval_queue USING btree (previous_id) WHERE (previous_id IS NOT NULL)
 INDEX CREATE INDEX approval_queue_processed_idx ON public.approval_queue USING btree (processed_at) WHERE (status <> 'pending'::text)
 INDEX CREATE INDEX approval_queue_reminder_idx ON public.approval_queue USING btree (expires_at) WHERE ((status = 'pending'::text) AND (reminded_at IS NULL))
+INDEX CREATE INDEX approval_queue_run_idx ON public.approval_queue USING btree (run_id) WHERE (run_id IS NOT NULL)
 INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USING btree (tenant_id, status, requested_at, id)
 INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
 INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)

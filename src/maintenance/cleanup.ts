@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db, Queryable } from '../db/types.js';
 
@@ -22,18 +22,30 @@ export const DEFAULT_RETENTION: RetentionOptions = { runsDays: 90, eventsDays: 9
 interface Target {
   table: 'workflow_events' | 'workflow_runs' | 'approval_queue';
   key: string;
+  /** The retention column: batches walk its index, which follows insertion order. */
+  column: string;
   where: string;
   days: (o: RetentionOptions) => number;
 }
 
 // Events first, so an archive holds them before their runs' cascades could remove them.
 const TARGETS: readonly Target[] = [
-  { table: 'workflow_events', key: 'id', where: 'created_at < extract(epoch FROM now()) - $1', days: (o) => o.eventsDays },
-  { table: 'workflow_runs', key: 'id', where: 'started_at < extract(epoch FROM now()) - $1', days: (o) => o.runsDays },
-  { table: 'approval_queue', key: 'id', where: "status <> 'pending' AND processed_at < extract(epoch FROM now()) - $1", days: (o) => o.approvalsDays },
+  { table: 'workflow_events', key: 'id', column: 'created_at', where: 'created_at < extract(epoch FROM now()) - $1', days: (o) => o.eventsDays },
+  { table: 'workflow_runs', key: 'id', column: 'started_at', where: 'started_at < extract(epoch FROM now()) - $1', days: (o) => o.runsDays },
+  {
+    table: 'approval_queue',
+    key: 'id',
+    column: 'processed_at',
+    where: "status <> 'pending' AND processed_at < extract(epoch FROM now()) - $1",
+    days: (o) => o.approvalsDays,
+  },
 ];
 
 export type CleanupResult = Record<Target['table'], number>;
+
+/** Smallest batch tried after statement timeouts before the cleanup gives up. */
+const MIN_BATCH = 1;
+const QUERY_CANCELED = '57014';
 
 async function countOld(db: Queryable, t: Target, seconds: number): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t.table} WHERE ${t.where}`, [seconds]);
@@ -55,11 +67,11 @@ async function archive(dir: string | undefined, table: string, rows: Record<stri
 }
 
 /** Deletes one batch of a target; a batch of runs takes its remaining events along, archived and counted. */
-async function deleteBatch(tx: Queryable, t: Target, seconds: number, opts: RetentionOptions, result: CleanupResult): Promise<number> {
+async function deleteBatch(tx: Queryable, t: Target, seconds: number, limit: number, opts: RetentionOptions, result: CleanupResult): Promise<number> {
   await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.statementTimeoutMs))}`);
   const { rows } = await tx.query<Record<string, unknown>>(
-    `SELECT ${opts.archiveDir ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.key} LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [seconds, opts.batchSize],
+    `SELECT ${opts.archiveDir ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.column} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [seconds, limit],
   );
   if (rows.length === 0) return 0;
   const ids = rows.map((r) => r[t.key]);
@@ -76,6 +88,50 @@ async function deleteBatch(tx: Queryable, t: Target, seconds: number, opts: Rete
   return res.rowCount;
 }
 
+/** Remembers the archive files' sizes, to cut off what a rolled-back batch appended. */
+async function archiveMark(dir: string | undefined): Promise<() => Promise<void>> {
+  if (!dir) return () => Promise.resolve();
+  const files = ['workflow_events', 'workflow_runs', 'approval_queue'].map((table) => join(dir, `${table}.jsonl`));
+  const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)));
+  return async () => {
+    await Promise.all(files.map((f, i) => truncate(f, sizes[i]).catch(() => undefined)));
+  };
+}
+
+function isStatementTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === QUERY_CANCELED;
+}
+
+/**
+ * Deletes one target's old rows batch by batch. A batch that hits the statement timeout is
+ * rolled back and retried at half the size (down to one row), so a slow table slows the
+ * cleanup instead of failing it.
+ */
+async function cleanTarget(db: Db, t: Target, seconds: number, opts: RetentionOptions, result: CleanupResult): Promise<void> {
+  let total = opts.onProgress ? await countOld(db, t, seconds) : 0;
+  let limit = opts.batchSize;
+  let done = 0;
+  for (;;) {
+    let deleted: number;
+    const before = result.workflow_events;
+    const rollBackArchive = await archiveMark(opts.archiveDir);
+    try {
+      deleted = await db.transaction((tx) => deleteBatch(tx, t, seconds, limit, opts, result));
+    } catch (err) {
+      result.workflow_events = before;
+      await rollBackArchive();
+      if (!isStatementTimeout(err) || limit <= MIN_BATCH) throw err;
+      limit = Math.max(MIN_BATCH, Math.floor(limit / 2));
+      continue;
+    }
+    done += deleted;
+    result[t.table] += deleted;
+    total = Math.max(total, done);
+    opts.onProgress?.(t.table, done, total);
+    if (deleted < limit) break;
+  }
+}
+
 /**
  * Deletes what the guide's maintenance SQL deletes, in batches of a few thousand rows per
  * transaction with a statement timeout, so a scheduler keeps running alongside. With
@@ -86,23 +142,14 @@ export async function runCleanup(db: Db, opts: RetentionOptions): Promise<Cleanu
   if (opts.archiveDir) await mkdir(opts.archiveDir, { recursive: true });
   for (const t of TARGETS) {
     const seconds = t.days(opts) * 86_400;
-    let total = await countOld(db, t, seconds);
     if (opts.dryRun) {
+      const total = await countOld(db, t, seconds);
       result[t.table] += total;
       if (t.table === 'workflow_runs') result.workflow_events += await countEventsOfOldRuns(db, opts.eventsDays * 86_400, seconds);
       opts.onProgress?.(t.table, 0, total);
       continue;
     }
-    let done = 0;
-    while (total > 0) {
-      const deleted = await db.transaction((tx) => deleteBatch(tx, t, seconds, opts, result));
-      done += deleted;
-      result[t.table] += deleted;
-      total = Math.max(total, done);
-      opts.onProgress?.(t.table, done, total);
-      if (deleted < opts.batchSize) break;
-    }
-    if (done === 0) opts.onProgress?.(t.table, 0, 0);
+    await cleanTarget(db, t, seconds, opts, result);
   }
   return result;
 }
