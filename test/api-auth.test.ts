@@ -4,6 +4,7 @@ import { submitAction } from '../src/approvals/actions.js';
 import type { ApprovalRow } from '../src/approvals/types.js';
 import { startRun } from '../src/scheduler/manual.js';
 import { deployAction, makeApiTenant, startApi, type ApiTenant, type DecisionJson, type TestApi } from './helpers/api.js';
+import type { Queryable } from '../src/db/types.js';
 import { BACKENDS, type TestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeWorkflow } from './helpers/fixtures.js';
@@ -111,6 +112,27 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       // A lookup records when the token was last used.
       const { rows } = await t.db.query<{ last_used_at: number | null }>('SELECT last_used_at FROM api_tokens WHERE id = $1', [identity.id]);
       expect(rows[0]?.last_used_at).toBeGreaterThan(0);
+    });
+
+    it('concurrent requests with an uncached token share one look-up', async () => {
+      const ten = await makeApiTenant(t.db, {});
+      const { token, identity } = await createToken(t.db, ten.tenant.id, 'burst', ['approvals:read']);
+      let lookups = 0;
+      const counting: Queryable = {
+        query: <R,>(sql: string, params?: readonly unknown[]) => {
+          if (sql.includes('api_tokens')) lookups += 1;
+          return t.db.query<R>(sql, params);
+        },
+        exec: (sql) => t.db.exec(sql),
+      };
+      const lookup = createAuthenticator(counting, 5_000, () => 1_000_000);
+      const results = await Promise.all(Array.from({ length: 20 }, () => lookup(token)));
+      expect(results.every((r) => r?.id === identity.id)).toBe(true);
+      expect(lookups).toBe(1);
+      // A failed look-up is not cached: the next request tries again.
+      const failing = createAuthenticator({ query: () => Promise.reject(new Error('connection lost')), exec: () => Promise.resolve() }, 5_000);
+      await expect(Promise.all([failing(token), failing(token)])).rejects.toThrow('connection lost');
+      await expect(failing(token)).rejects.toThrow('connection lost');
     });
   });
 

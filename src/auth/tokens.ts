@@ -66,21 +66,35 @@ export async function listTokens(db: Queryable, tenantId: string): Promise<{ nam
 /**
  * Resolves bearer tokens to identities. Results are cached for `cacheMs` (default 5 s) so
  * a busy API does not look every request up; a revocation therefore takes effect within it.
+ * Concurrent misses for one token share a single look-up (which also stamps last_used_at).
  */
 export function createAuthenticator(db: Queryable, cacheMs = 5_000, now: () => number = Date.now) {
   const cache = new Map<string, { at: number; identity: TokenIdentity | undefined }>();
+  const inFlight = new Map<string, Promise<TokenIdentity | undefined>>();
+  const lookUp = async (hash: string): Promise<TokenIdentity | undefined> => {
+    try {
+      const { rows } = await db.query<TokenIdentity>(
+        `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
+         WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
+        [hash],
+      );
+      if (cache.size > 10_000) cache.clear();
+      cache.set(hash, { at: now(), identity: rows[0] });
+      return rows[0];
+    } finally {
+      inFlight.delete(hash);
+    }
+  };
   return async (token: string): Promise<TokenIdentity | undefined> => {
     if (!/^lvq_[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
     const hash = hashToken(token);
     const hit = cache.get(hash);
     if (hit && now() - hit.at < cacheMs) return hit.identity;
-    const { rows } = await db.query<TokenIdentity>(
-      `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
-       WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
-      [hash],
-    );
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { at: now(), identity: rows[0] });
-    return rows[0];
+    let pending = inFlight.get(hash);
+    if (!pending) {
+      pending = lookUp(hash);
+      inFlight.set(hash, pending);
+    }
+    return pending;
   };
 }
