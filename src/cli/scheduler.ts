@@ -4,6 +4,7 @@ import { runLoop, runOnce } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
 import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
+import { withShutdownSignals } from './shutdown.js';
 
 export interface SchedulerFlags {
   once?: boolean;
@@ -21,28 +22,9 @@ export interface SchedulerFlags {
 export async function schedulerCommand(flags: SchedulerFlags): Promise<number> {
   return withDb(
     async ({ config, db, log }) => {
-      const stopClaiming = new AbortController();
-      const abortRuns = new AbortController();
-      const deps = createSchedulerDeps(config, db, log, { stopClaiming: stopClaiming.signal, abortRuns: abortRuns.signal }, {
-        batchSize: flags.batchSize,
-        concurrency: flags.concurrency,
-      });
-      const graceMs = config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS * 1000;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stopClaiming.signal.aborted) {
-          log.warn({ signal }, 'second signal: releasing runs in flight now');
-          abortRuns.abort(new Error(`stopped by ${signal}`));
-          return;
-        }
-        log.info({ signal, grace_seconds: graceMs / 1000 }, 'stopping: no new runs are claimed; waiting for runs in flight');
-        stopClaiming.abort();
-        setTimeout(() => abortRuns.abort(new Error(`stopped by ${signal}`)), graceMs).unref();
-        // The last resort: never outlive the 30 s an orchestrator gives between SIGTERM and SIGKILL.
-        setTimeout(() => process.exit(1), graceMs + 4_000).unref();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-      try {
+      const grace = config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS;
+      return withShutdownSignals(log, grace, 'no new runs are claimed; waiting for runs in flight', async ({ stopClaiming, abortRuns }) => {
+        const deps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { batchSize: flags.batchSize, concurrency: flags.concurrency });
         if (flags.demo) {
           const tenant = await seedDemo(db);
           if (tenant) {
@@ -62,10 +44,7 @@ export async function schedulerCommand(flags: SchedulerFlags): Promise<number> {
         await runLoop(deps, { intervalSeconds: interval });
         log.info('scheduler stopped');
         return 0;
-      } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
+      });
     },
     { logsToStdout: true },
   );

@@ -10,6 +10,7 @@ import { runLoop } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
 import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
+import { withShutdownSignals } from './shutdown.js';
 
 export interface ServeFlags {
   host?: string;
@@ -38,25 +39,9 @@ async function sweepLoop(run: () => Promise<unknown>, seconds: number, stop: Abo
 export async function serveCommand(flags: ServeFlags): Promise<number> {
   return withDb(
     async ({ config, db, log }) => {
-      const stopClaiming = new AbortController();
-      const abortRuns = new AbortController();
-      const deps = createSchedulerDeps(config, db, log, { stopClaiming: stopClaiming.signal, abortRuns: abortRuns.signal });
-      let stopped!: () => void;
-      const stoppedPromise = new Promise<void>((resolve) => (stopped = resolve));
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stopClaiming.signal.aborted) {
-          abortRuns.abort(new Error(`stopped by ${signal}`));
-          return;
-        }
-        log.info({ signal }, 'stopping: closing the API, letting runs in flight finish');
-        stopClaiming.abort();
-        setTimeout(() => abortRuns.abort(new Error(`stopped by ${signal}`)), config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
-        setTimeout(() => process.exit(1), config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS * 1000 + 4_000).unref();
-        stopped();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-      try {
+      const grace = config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS;
+      return withShutdownSignals(log, grace, 'closing the API, letting runs in flight finish', async ({ stopClaiming, abortRuns, stopped }) => {
+        const deps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns });
         if (flags.demo) {
           const tenant = await seedDemo(db);
           if (tenant) {
@@ -94,18 +79,15 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
                   } catch (err) {
                     log.warn({ err: errorMessage(err) }, 'approval sweep failed');
                   }
-                }, 30, stopClaiming.signal)
-              : stoppedPromise;
-        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming.signal, 30, 30);
-        await stoppedPromise;
+                }, 30, stopClaiming)
+              : stopped;
+        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming, 30, 30);
+        await stopped;
         await app.close();
         await Promise.all([background, healthTasks]);
         log.info('levqor serve stopped');
         return 0;
-      } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
+      });
     },
     { logsToStdout: true },
   );
