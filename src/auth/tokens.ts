@@ -3,7 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 
 /** What a token may do. */
-export const SCOPES = ['approvals:read', 'approvals:decide', 'actions:write', 'workflows:read', 'workflows:write', 'runs:read', 'audit:read'] as const;
+export const SCOPES = ['approvals:read', 'approvals:decide', 'actions:write', 'workflows:read', 'workflows:write', 'runs:read', 'audit:read', 'analytics:read', 'events:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface TokenIdentity {

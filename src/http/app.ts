@@ -13,6 +13,7 @@ import { DEFAULT_SCALING } from '../health/scaling.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
 import { createMetrics } from './metrics.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { dashboardSnapshot, healthRoutes, type HealthDeps } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const router = createRouter(app, authenticate);
   approvalRoutes(router, deps.db);
   workflowRoutes(router, deps.db, deps.runDeps);
+  analyticsRoutes(router, deps.db);
 
   app.get('/healthz', () => ({ ok: true, uptime_seconds: Math.round(process.uptime()) }));
   app.get('/readyz', async (_request, reply) => {

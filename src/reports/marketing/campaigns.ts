@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { Db } from '../../db/types.js';
+import { startRun, type RunNowDeps } from '../../scheduler/manual.js';
+import { applyWorkflow } from '../../workflows/queries.js';
+import { workflowSchema } from '../../workflows/schema.js';
+import type { MarketingRecommendation } from './rules.js';
+
+/** Who proposes campaigns: excluded from engagement, and never its own approver. */
+export const MARKETING_ACTOR = 'levqor:marketing';
+
+export interface CampaignProposal {
+  campaign: string;
+  week: string;
+  workflow: string;
+  recipients: number;
+  run_id: string | null;
+  approval_id: string | null;
+  /** "proposed" now, or "already_proposed" earlier this week (nothing new was created). */
+  status: 'proposed' | 'already_proposed';
+}
+
+/**
+ * Deps for starting a campaign run when the caller has no scheduler deps: the run's only
+ * step is a Class C e-mail, so it parks for approval before any service is used. Once
+ * approved, a scheduler (with the configured SMTP mailer) runs it.
+ */
+export function parkingDeps(db: Db): RunNowDeps {
+  return {
+    db,
+    owner: `marketing:${randomUUID().slice(0, 8)}`,
+    services: { netPolicy: { allow: [] }, http: { timeoutMs: 1_000, connectTimeoutMs: 1_000, maxResponseBytes: 1 }, smtpFrom: 'levqor@localhost' },
+    approvalTtlSeconds: 86_400,
+    clock: () => Date.now() / 1000,
+    random: Math.random,
+    signal: new AbortController().signal,
+    log: pino({ level: 'silent' }),
+    leaseSeconds: 60,
+  };
+}
+
+/** "campaign-re-engagement-2025w43": one workflow per tenant, campaign and week. */
+export function campaignWorkflowName(kind: string, week: string): string {
+  return `campaign-${kind}-${week.toLowerCase().replace('-', '')}`;
+}
+
+interface CampaignRow {
+  workflow_id: string | null;
+  run_id: string | null;
+}
+
+/**
+ * Proposes a recommendation's campaign as a workflow whose one step e-mails the audience,
+ * and starts a run of it: the run parks at the Class C step, so the request waits in the
+ * approval queue and nothing is sent before a human approves. The (tenant, campaign, week)
+ * row is claimed first in the same transaction as the workflow: a second cycle in the same
+ * week, or two at once, propose it once.
+ */
+export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string, week: string, rec: MarketingRecommendation): Promise<CampaignProposal | undefined> {
+  const c = rec.campaign;
+  if (!c) return undefined;
+  const name = campaignWorkflowName(c.kind, week);
+  const base = { campaign: c.kind, week, workflow: name, recipients: c.recipients.length };
+  const created = await db.transaction(async (tx) => {
+    const { rows } = await tx.query(
+      `INSERT INTO marketing_campaigns (tenant_id, campaign, week, audience, evidence) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (tenant_id, campaign, week) DO NOTHING RETURNING tenant_id`,
+      [tenantId, c.kind, week, c.recipients.length, JSON.stringify({ rule: rec.rule, message: rec.message, ...rec.evidence })],
+    );
+    if (!rows[0]) return undefined;
+    const spec = workflowSchema.parse({
+      name,
+      description: `Proposed by the marketing cycle for ${week}: ${rec.message}`.slice(0, 2_000),
+      is_active: true,
+      schedule_config: { enabled: false },
+      // Blind copies: campaign recipients are other tenants' users and must not see each other.
+      steps: [{ type: 'email', name: 'send', bcc: c.recipients, subject: c.subject, text: c.text }],
+    });
+    const { workflow } = await applyWorkflow(tx, tenantId, spec, MARKETING_ACTOR);
+    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, workflow.id]);
+    return workflow;
+  });
+  if (!created) {
+    const { rows } = await db.query<CampaignRow & { approval_id: string | null }>(
+      `SELECT m.workflow_id, m.run_id, (SELECT a.id FROM approval_queue a WHERE a.tenant_id = m.tenant_id AND a.run_id = m.run_id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id
+       FROM marketing_campaigns m WHERE m.tenant_id = $1 AND m.campaign = $2 AND m.week = $3`,
+      [tenantId, c.kind, week],
+    );
+    return { ...base, run_id: rows[0]?.run_id ?? null, approval_id: rows[0]?.approval_id ?? null, status: 'already_proposed' };
+  }
+  const { runId, outcome } = await startRun(deps, created, { enqueue: false, trigger: 'manual', actor: MARKETING_ACTOR });
+  await db.query('UPDATE marketing_campaigns SET run_id = $4 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, runId]);
+  return { ...base, run_id: runId, approval_id: outcome?.kind === 'parked' ? outcome.approvalId : null, status: 'proposed' };
+}
