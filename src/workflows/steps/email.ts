@@ -5,6 +5,8 @@ import { AppError, errorMessage } from '../../lib/errors.js';
 export interface EmailMessage {
   from: string;
   to: string[];
+  /** Blind copies: recipients who do not see each other. */
+  bcc?: string[];
   subject: string;
   text: string;
   headers?: Record<string, string>;
@@ -35,15 +37,16 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
   return {
     async send(msg) {
       const from = parseAddress(msg.from, 'from');
-      if (msg.to.length === 0) throw new AppError('bad_input', 'email needs at least one recipient', ['to']);
+      if (msg.to.length === 0 && !msg.bcc?.length) throw new AppError('bad_input', 'email needs at least one recipient', ['to']);
       const to = msg.to.map((addr, i) => parseAddress(addr, `to[${i}]`));
+      const bcc = msg.bcc?.map((addr, i) => parseAddress(addr, `bcc[${i}]`));
       assertNoLineBreaks(msg.subject, 'subject');
       for (const [name, value] of Object.entries(msg.headers ?? {})) {
         if (!HEADER_NAME.test(name)) throw new AppError('bad_input', `invalid email header name: ${JSON.stringify(name)}`, ['headers']);
         assertNoLineBreaks(value, `headers.${name}`);
       }
       try {
-        const info = await transport.sendMail({ from, to, subject: msg.subject, text: msg.text, headers: msg.headers });
+        const info = await transport.sendMail({ from, to, bcc, subject: msg.subject, text: msg.text, headers: msg.headers });
         return { messageId: info.messageId, accepted: info.accepted.map(String), rejected: info.rejected.map(String) };
       } catch (err) {
         throw toAppError(err, server);
