@@ -4,7 +4,7 @@ import { runLoop, runOnce } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
 import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
-import { withShutdownSignals } from './shutdown.js';
+import { withShutdownSignals } from '../lib/shutdown.js';
 
 export interface SchedulerFlags {
   once?: boolean;

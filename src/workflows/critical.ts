@@ -19,9 +19,13 @@ export function summarizeStep(step: Step): string {
     case 'http':
       return `${step.method} ${step.url}`;
     case 'email': {
-      const to = Array.isArray(step.to) ? step.to : [step.to];
-      return `email "${step.subject}" to ${to.slice(0, 3).join(', ')}${to.length > 3 ? ` and ${to.length - 3} more` : ''}`;
+      const to = step.to === undefined ? [] : Array.isArray(step.to) ? step.to : [step.to];
+      const all = [...to, ...(step.bcc ?? [])];
+      const list = `${all.slice(0, 3).join(', ')}${all.length > 3 ? ` and ${all.length - 3} more` : ''}`;
+      return `email "${step.subject}" to ${list}${step.bcc?.length ? ` (${to.length ? `${step.bcc.length} ` : ''}blind copies)` : ''}`;
     }
+    case 'slack_message':
+      return `Slack message to ${step.channel}: "${step.text.length > 80 ? `${step.text.slice(0, 79)}…` : step.text}"`;
     case 'set_workflow_active':
       return `${step.active ? 'activate' : 'pause'} workflow ${step.workflow ?? '(this one)'}`;
     default:
@@ -55,7 +59,7 @@ async function park(s: RunState, step: Step, index: number, cls: ImpactClass, pa
           approval_id: approval.id,
           expires_at: approval.expires_at,
           summary: approval.summary,
-          why: describeClass(step, wf.impact_class),
+          why: describeClass(step, wf.impact_class, s.internalChannels),
         });
       }
       if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx))) throw new LeaseLostError();

@@ -3,6 +3,7 @@ import { insertAudit } from '../approvals/queries.js';
 import { checkpointRun, insertEvents } from '../runs/queries.js';
 import type { RunRow } from '../runs/types.js';
 import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
+import { getSlackSettings } from '../slack/settings.js';
 import { stepImpactClass } from './impact.js';
 import {
   finishedOutcome as finished,
@@ -66,6 +67,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     run,
     ctx: { steps: { ...(run.context.steps ?? {}) }, vars: { ...(run.context.vars ?? {}) } },
     events: [],
+    internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? ((await getSlackSettings(deps.db, run.tenant_id))?.internal_channels ?? []) : [],
   };
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
@@ -83,7 +85,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
       return finished(s, 'failed', i, error);
     }
     const rendered = parsed.data;
-    const cls = stepImpactClass(step, wf.impact_class);
+    const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
     event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt });
     try {
       let output: unknown;

@@ -9,6 +9,7 @@ export const STEP_TYPE_CLASS: Readonly<Record<StepType, ImpactClass>> = {
   set_workflow_active: 'B',
   http: 'C',
   email: 'C',
+  slack_message: 'C',
 };
 
 const RANK: Readonly<Record<ImpactClass, number>> = { A: 0, B: 1, C: 2 };
@@ -20,15 +21,27 @@ export function maxClass(...classes: (ImpactClass | null | undefined)[]): Impact
   return best;
 }
 
+/**
+ * The class of a step's type as used: a Slack message to one of the tenant's internal
+ * channels stays inside the team (B); to any other channel it leaves it (C).
+ */
+export function baseClass(step: Step, internalChannels: readonly string[] = []): ImpactClass {
+  if (step.type === 'slack_message' && internalChannels.includes(step.channel)) return 'B';
+  return STEP_TYPE_CLASS[step.type];
+}
+
 /** A step's class: the maximum of its type's class, its own override and the workflow's. */
-export function stepImpactClass(step: Step, workflowClass?: ImpactClass | null): ImpactClass {
-  return maxClass(STEP_TYPE_CLASS[step.type], step.impact_class, workflowClass);
+export function stepImpactClass(step: Step, workflowClass?: ImpactClass | null, internalChannels?: readonly string[]): ImpactClass {
+  return maxClass(baseClass(step, internalChannels), step.impact_class, workflowClass);
 }
 
 /** Why a class is what it is, for approval requests. */
-export function describeClass(step: Step, workflowClass?: ImpactClass | null): string {
-  const base = STEP_TYPE_CLASS[step.type];
-  const cls = stepImpactClass(step, workflowClass);
+export function describeClass(step: Step, workflowClass?: ImpactClass | null, internalChannels?: readonly string[]): string {
+  const base = baseClass(step, internalChannels);
+  const cls = stepImpactClass(step, workflowClass, internalChannels);
+  if (step.type === 'slack_message' && cls === base) {
+    return base === 'B' ? `Slack messages to the internal channel ${step.channel} are Class B` : `Slack messages to ${step.channel}, not one of the tenant's internal channels, are Class C: they leave the team`;
+  }
   if (cls === base) return `${step.type} steps are Class ${cls}${cls === 'C' ? ': they act outside Levqor' : ''}`;
   return step.impact_class === cls
     ? `the step raises its class from ${base} to ${cls}`

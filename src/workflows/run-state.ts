@@ -41,6 +41,8 @@ export interface RunState {
   run: RunRow;
   ctx: Required<RunContext>;
   events: NewEvent[];
+  /** The tenant's internal Slack channels (slack_message steps to them are Class B). */
+  internalChannels: readonly string[];
 }
 
 /** Buffers an event with the time it happened. */

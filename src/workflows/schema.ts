@@ -68,7 +68,7 @@ const stepBase = {
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
 
-const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email'];
+const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email', 'slack_message'];
 
 export const stepSchema = z.discriminatedUnion('type', [
   z.object({ ...stepBase, type: z.literal('noop') }).strict(),
@@ -96,10 +96,22 @@ export const stepSchema = z.discriminatedUnion('type', [
     .object({
       ...stepBase,
       type: z.literal('email'),
-      to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1).max(1000)]),
+      to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1).max(1000)]).optional(),
+      /** Recipients who do not see each other (a campaign); `to` may then be left out. */
+      bcc: z.array(z.string().min(3)).min(1).max(1000).optional(),
       subject: z.string().min(1).max(998),
       text: z.string().max(1_000_000),
       from: z.string().min(3).optional(),
+    })
+    .strict()
+    .refine((st) => st.to !== undefined || st.bcc !== undefined, { message: 'an email step needs "to" or "bcc"', path: ['to'] }),
+  z
+    .object({
+      ...stepBase,
+      type: z.literal('slack_message'),
+      /** A channel id, never a name: the id decides the class (B for the tenant's internal channels). */
+      channel: z.string().regex(/^[CGD][A-Z0-9]{2,30}$/, 'a Slack channel id like C0123ABCD (names are not accepted)'),
+      text: z.string().min(1).max(40_000),
     })
     .strict(),
 ], {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, errorMessage } from '../../lib/errors.js';
 import { insertAudit } from '../../approvals/queries.js';
 import { setWorkflowActive } from '../queries.js';
 import type { Step } from '../schema.js';
@@ -13,6 +13,13 @@ export interface StepServices {
   http: { timeoutMs: number; connectTimeoutMs: number; maxResponseBytes: number };
   mailer?: Mailer;
   smtpFrom: string;
+  /** Posts slack_message steps; unset when SLACK_BOT_TOKEN is not configured. */
+  slack?: SlackPoster;
+}
+
+/** What a slack_message step needs from Slack. */
+export interface SlackPoster {
+  postMessage(message: { channel: string; text: string }): Promise<{ channel: string; ts: string }>;
 }
 
 export interface StepEnv {
@@ -117,15 +124,28 @@ export async function runStep(step: Step, env: StepEnv): Promise<unknown> {
     case 'email': {
       const mailer = env.services.mailer;
       if (!mailer) throw new AppError('config', 'email step: LEVQOR_SMTP_URL is not set');
-      const to = Array.isArray(step.to) ? step.to : [step.to];
+      const to = step.to === undefined ? [] : Array.isArray(step.to) ? step.to : [step.to];
       const sent = await mailer.send({
         from: step.from ?? env.services.smtpFrom,
         to,
+        bcc: step.bcc,
         subject: step.subject,
         text: step.text,
         headers: env.approvalId ? { 'X-Levqor-Approval': env.approvalId } : undefined,
       });
       return { message_id: sent.messageId, accepted: sent.accepted, rejected: sent.rejected };
+    }
+    case 'slack_message': {
+      const slack = env.services.slack;
+      if (!slack) throw new AppError('config', 'slack_message step: SLACK_BOT_TOKEN is not set for this process');
+      let posted;
+      try {
+        posted = await slack.postMessage({ channel: step.channel, text: step.text });
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw new RetryableStepError(`Slack: ${errorMessage(err)}`);
+      }
+      return { channel: posted.channel, ts: posted.ts };
     }
   }
 }

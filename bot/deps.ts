@@ -1,0 +1,45 @@
+import type { Config } from '../src/config.js';
+import { AppError, errorMessage } from '../src/lib/errors.js';
+import type { RunNowDeps } from '../src/scheduler/manual.js';
+import type { SlackSyncDeps } from '../src/slack/sync.js';
+
+/** What the bot's handlers need; built once by the entry point (tests build their own). */
+export interface BotDeps extends SlackSyncDeps {
+  config: Config;
+  /** How runs execute in this process. */
+  runDeps: RunNowDeps;
+  /** Execute approved and /levqor-started runs here (else queue them for a scheduler). */
+  executeRuns: boolean;
+  processStartedAt: number;
+}
+
+/** An error as the one line a Slack user sees (the one place codes map to Slack wording). */
+export function explain(err: unknown): string {
+  if (!(err instanceof AppError)) return `Something went wrong on Levqor's side (${errorMessage(err)}); nothing was decided. Try again, or use the CLI.`;
+  switch (err.code) {
+    case 'conflict':
+      return `Nothing done: ${err.message}.`;
+    case 'forbidden':
+      return `You can't decide this one: ${err.message}.`;
+    case 'not_found':
+      return `Not found: ${err.message} (it may belong to another workspace, or have been cleaned up).`;
+    case 'bad_input':
+      return err.message;
+    default:
+      return `Levqor could not do that: ${err.message}`;
+  }
+}
+
+/** Tells one user something only they see, in the channel they clicked in. */
+export async function tellUser(deps: BotDeps, channel: string | undefined, user: string, text: string): Promise<void> {
+  if (!channel) {
+    deps.log.warn({ user, text }, 'no channel to answer in; the explanation was not shown');
+    return;
+  }
+  await deps.slack.chat.postEphemeral({ channel, user, text });
+}
+
+/** The workspace is not connected: say how to connect it. */
+export function notConnected(team: string | undefined): string {
+  return `This Slack workspace (${team ?? 'unknown'}) is not connected to a Levqor tenant. An operator connects it with: levqor slack configure --tenant NAME --team ${team ?? 'T…'} --approvals-channel C…`;
+}

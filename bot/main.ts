@@ -1,0 +1,70 @@
+// Entry of lib/bot.js: `levqor bot` (and `npm run bot`) import it lazily and call runBot.
+import { loadConfig } from '../src/config.js';
+import { describeDb } from '../src/db/open.js';
+import { errorMessage } from '../src/lib/errors.js';
+import { createLogger } from '../src/lib/log.js';
+import { createInstanceId, createSchedulerDeps, openConfiguredDb } from '../src/runtime.js';
+import { createSlackClient, parseSlackEnv, requireBotCredentials } from '../src/slack/client.js';
+import { withShutdownSignals } from '../src/lib/shutdown.js';
+import { ALERTS_CHANNEL } from '../src/health/alerts.js';
+import { healthOptions } from '../src/health/options.js';
+import { runScheduledPosts } from '../src/slack/scheduled.js';
+import { startBot } from './app.js';
+
+export interface BotFlags {
+  port?: number;
+  host?: string;
+  /** false: only record decisions; a scheduler executes approved steps. */
+  run?: boolean;
+}
+
+/** Runs the Slack bot until SIGTERM/SIGINT; refuses to start without its credentials. */
+export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Promise<number> {
+  const slackEnv = parseSlackEnv(env);
+  const creds = requireBotCredentials(slackEnv);
+  const config = loadConfig(env);
+  const log = createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY);
+  const db = await openConfiguredDb(config, log);
+  try {
+    return await withShutdownSignals(log, config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS, 'the Slack bot stops taking requests', async ({ stopClaiming, abortRuns, stopped }) => {
+      const owner = createInstanceId('bot');
+      const runDeps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { owner });
+      const slack = createSlackClient(slackEnv);
+      const processStartedAt = Date.now() / 1000;
+      const deps = { db, log, slack, config, runDeps, executeRuns: flags.run !== false, processStartedAt };
+      const bot = await startBot(deps, {
+        ...creds,
+        apiUrl: slackEnv.SLACK_API_URL,
+        appToken: slackEnv.SLACK_APP_TOKEN,
+        port: flags.port ?? slackEnv.LEVQOR_BOT_PORT,
+        host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
+      });
+      await slack.auth.test().then(
+        (who) => log.info({ team: who.team_id, bot: who.user_id }, 'Slack accepted the bot token'),
+        (err: unknown) => log.error({ err: errorMessage(err) }, 'Slack did not accept SLACK_BOT_TOKEN (auth.test failed): check the token and SLACK_API_URL'),
+      );
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_settings');
+      if ((rows[0]?.n ?? 0) === 0) log.warn('no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`');
+      log.info({ db: describeDb(config), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns }, `Levqor Slack bot ready: ${bot.url}`);
+      const posts = runScheduledPosts(
+        {
+          db,
+          owner,
+          log,
+          processStartedAt,
+          thresholds: healthOptions(config).thresholds,
+          post: async (channel, message) => (await slack.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false })).ts ?? '',
+        },
+        stopClaiming,
+        slackEnv.LEVQOR_BOT_POSTS_SECONDS,
+        (wake) => db.listen(ALERTS_CHANNEL, wake),
+      );
+      await stopped;
+      await bot.stop();
+      await posts;
+      return 0;
+    });
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,35 @@
+import type { WebClient } from '@slack/web-api';
+import { AppError } from '../lib/errors.js';
+import type { SlackPoster } from '../workflows/steps/run-step.js';
+import { parseSlackEnv } from './client.js';
+
+/** Slack's answers that no retry will change: the step fails with Slack's reason. */
+const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked', 'missing_scope', 'msg_too_long', 'no_text', 'restricted_action']);
+
+/** chat.postMessage for slack_message steps: permanent refusals fail the step, the rest may be retried. */
+export function slackPoster(client: () => Promise<WebClient>): SlackPoster {
+  return {
+    async postMessage({ channel, text }) {
+      try {
+        const res = await (await client()).chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false });
+        return { channel: res.channel ?? channel, ts: res.ts ?? '' };
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code && PERMANENT.has(code)) throw new AppError('step_failed', `Slack refused the message to ${channel}: ${code}`);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * A poster when the environment holds a bot token, else undefined (the step then fails
+ * saying so). The Slack client is loaded on first use, so processes that never post do
+ * not pay for loading it.
+ */
+export function slackPosterFromEnv(env: Record<string, string | undefined>): SlackPoster | undefined {
+  if (!env.SLACK_BOT_TOKEN) return undefined;
+  const slackEnv = parseSlackEnv(env);
+  let client: Promise<WebClient> | undefined;
+  return slackPoster(() => (client ??= import('./client.js').then((m) => m.createSlackClient(slackEnv))));
+}

@@ -1,0 +1,116 @@
+import type { Queryable } from '../db/types.js';
+import type { ApprovalRow } from '../approvals/types.js';
+import type { ApprovalView } from './blocks.js';
+
+/** A request as its Slack message shows it, with where that message is. */
+export type SlackApprovalRow = ApprovalView & Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at'> & {
+  slack_channel: string | null;
+  slack_ts: string | null;
+  slack_rendered: string | null;
+  slack_reminder_ts: string | null;
+  db_now: number;
+};
+
+/**
+ * Serialises Slack work on one request across every bot process until the transaction
+ * ends: posting, updating and the reminder reply each happen once.
+ */
+export async function lockSlackMessage(tx: Queryable, approvalId: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('levqor_slack:' || $1::text))", [approvalId]);
+}
+
+/** One request with its workflow's name and its Slack message, scoped to a tenant when given. */
+export async function getSlackApproval(db: Queryable, id: string, tenantId?: string): Promise<SlackApprovalRow | undefined> {
+  const { rows } = await db.query<SlackApprovalRow>(
+    `SELECT a.id, a.tenant_id, a.action_type, a.impact_class, a.summary, a.payload, a.status, a.requested_by, a.requested_at,
+       a.expires_at, a.processed_at, a.processed_by, a.reason, a.run_id, a.required_approvals, a.approvals_count, a.reminded_at,
+       a.slack_channel, a.slack_ts, a.slack_rendered, a.slack_reminder_ts, w.name AS workflow_name,
+       extract(epoch FROM now())::float8 AS db_now
+     FROM approval_queue a LEFT JOIN workflows w ON w.id = a.workflow_id AND w.tenant_id = a.tenant_id
+     WHERE a.id = $1 AND ($2::uuid IS NULL OR a.tenant_id = $2)`,
+    [id, tenantId ?? null],
+  );
+  return rows[0];
+}
+
+/** Records where a request was posted and the state the message shows. */
+export async function recordPosted(tx: Queryable, id: string, channel: string, ts: string, rendered: string): Promise<void> {
+  await tx.query('UPDATE approval_queue SET slack_channel = $2, slack_ts = $3, slack_rendered = $4 WHERE id = $1', [id, channel, ts, rendered]);
+}
+
+/** Records the state a request's message now shows. */
+export async function recordRendered(tx: Queryable, id: string, rendered: string): Promise<void> {
+  await tx.query('UPDATE approval_queue SET slack_rendered = $2 WHERE id = $1', [id, rendered]);
+}
+
+/** Records the reminder thread reply. */
+export async function recordReminder(tx: Queryable, id: string, ts: string): Promise<void> {
+  await tx.query('UPDATE approval_queue SET slack_reminder_ts = $2 WHERE id = $1', [id, ts]);
+}
+
+/**
+ * Requests of connected tenants whose Slack message is missing, out of date or owes a
+ * reminder: what a bot catches up on after downtime or a failed Slack call.
+ */
+export async function approvalsNeedingSync(db: Queryable, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT a.id FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
+     WHERE (a.status = 'pending' AND a.slack_ts IS NULL AND a.impact_class = 'C' AND a.expires_at > extract(epoch FROM now()))
+        OR (a.slack_ts IS NOT NULL AND a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count)
+        OR (a.status = 'pending' AND a.slack_ts IS NOT NULL AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL)
+     ORDER BY a.requested_at LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Of the given requests, those whose Slack message may be behind (one query, no locks): the
+ * feed skips the rest, which another bot or the click handler already brought up to date.
+ */
+export async function approvalsBehind(db: Queryable, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT a.id FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
+     WHERE a.id = ANY($1::uuid[])
+       AND ((a.slack_ts IS NULL AND a.status = 'pending')
+         OR a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count
+         OR (a.status = 'pending' AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL))
+     ORDER BY a.requested_at`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Records a delivery; false when the same payload was already delivered (a retry or a replay). */
+export async function recordDelivery(db: Queryable, d: { key: string; team_id: string | null; kind: string }): Promise<boolean> {
+  const res = await db.query('INSERT INTO slack_deliveries (key, team_id, kind) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [d.key, d.team_id, d.kind]);
+  return res.rowCount === 1;
+}
+
+/** Forgets deliveries older than `seconds` (Slack refuses to retry, and we to accept, anything that old). */
+export async function pruneDeliveries(db: Queryable, seconds: number): Promise<number> {
+  const res = await db.query('DELETE FROM slack_deliveries WHERE received_at < extract(epoch FROM now()) - $1', [seconds]);
+  return res.rowCount;
+}
+
+const FEED = 'approvals';
+
+/** The shared position in the approval event feed; created at the feed's end on first use. */
+export async function readFeedCursor(db: Queryable): Promise<string> {
+  await db.query(
+    `INSERT INTO slack_feed_cursor (name, last_event_id) SELECT $1, coalesce(max(id), 0) FROM approval_events
+     ON CONFLICT (name) DO NOTHING`,
+    [FEED],
+  );
+  const { rows } = await db.query<{ last_event_id: string }>('SELECT last_event_id::text AS last_event_id FROM slack_feed_cursor WHERE name = $1', [FEED]);
+  return rows[0]?.last_event_id ?? '0';
+}
+
+/** Moves the shared cursor forward (never back: several bots advance it). */
+export async function advanceFeedCursor(db: Queryable, eventId: string): Promise<void> {
+  await db.query(
+    `UPDATE slack_feed_cursor SET last_event_id = greatest(last_event_id, $2::bigint), updated_at = extract(epoch FROM now()) WHERE name = $1`,
+    [FEED, eventId],
+  );
+}

@@ -1,0 +1,212 @@
+import { Cron } from 'croner';
+import type { Logger } from 'pino';
+import type { Db, Queryable } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+import { alertConditions, reconcileAlerts, type AlertRow } from '../health/alerts.js';
+import { healthSummary, type HealthThresholds } from '../health/summary.js';
+import { formatIsoWeek, localDate, previousIsoWeek } from '../reports/week.js';
+import { generateWeeklyReport } from '../reports/weekly.js';
+import type { SlackMessage } from './blocks.js';
+import { esc } from './blocks.js';
+import { healthMessage, markdownToBlocks } from './report-blocks.js';
+
+/** Posts a message, returning its ts: chat.postMessage in production. */
+export type PostMessage = (channel: string, message: SlackMessage) => Promise<string>;
+
+export interface ScheduledPostDeps {
+  db: Db;
+  post: PostMessage;
+  /** This process, as recorded on the posts it claims. */
+  owner: string;
+  log: Logger;
+  thresholds: HealthThresholds & { pendingApprovalsHigh: number; minRunsForRate: number };
+  processStartedAt: number;
+  /** Epoch seconds; a clock for tests. */
+  now?: () => number;
+}
+
+type PostKind = 'weekly_report' | 'health_summary' | 'alert';
+
+interface PostKey {
+  tenant_id: string;
+  kind: PostKind;
+  period: string;
+  channel: string;
+}
+
+interface TenantSchedule {
+  tenant_id: string;
+  timezone: string;
+  reports_channel: string | null;
+  alerts_channel: string | null;
+  report_weekday: number;
+  report_time: string | null;
+  health_time: string | null;
+}
+
+/** How late a missed post still goes out (a bot that was down); later ones are skipped. */
+const LATE_SECONDS: Record<Exclude<PostKind, 'alert'>, number> = { weekly_report: 86_400, health_summary: 6 * 3_600 };
+/** Alerts older than this are history, not news: a first start does not replay them. */
+const ALERT_NEWS_SECONDS = 3_600;
+/** A claim left 'posting' this long belongs to a bot that died mid-post. */
+const STALE_CLAIM_SECONDS = 120;
+
+/** The latest time at or before `now` that a local "HH:MM" (on an ISO weekday, or daily) fell on (pure). */
+export function lastSlot(time: string, timeZone: string, now: number, isoWeekday?: number): number | null {
+  const [hh, mm] = time.split(':').map(Number);
+  const dow = isoWeekday === undefined ? '*' : String(isoWeekday % 7);
+  const [slot] = new Cron(`${mm} ${hh} * * ${dow}`, { timezone: timeZone }).previousRuns(1, new Date(now * 1000 + 1));
+  return slot ? slot.getTime() / 1000 : null;
+}
+
+/** The scheduled posts a tenant is due for at `now`: which period, which channel (pure). */
+export function duePosts(t: TenantSchedule, now: number): PostKey[] {
+  const due: PostKey[] = [];
+  if (!t.reports_channel) return due;
+  if (t.report_time) {
+    const slot = lastSlot(t.report_time, t.timezone, now, t.report_weekday);
+    if (slot !== null && now - slot <= LATE_SECONDS.weekly_report) {
+      due.push({ tenant_id: t.tenant_id, kind: 'weekly_report', period: formatIsoWeek(previousIsoWeek(slot, t.timezone)), channel: t.reports_channel });
+    }
+  }
+  if (t.health_time) {
+    const slot = lastSlot(t.health_time, t.timezone, now);
+    if (slot !== null && now - slot <= LATE_SECONDS.health_summary) {
+      due.push({ tenant_id: t.tenant_id, kind: 'health_summary', period: localDate(slot, t.timezone), channel: t.reports_channel });
+    }
+  }
+  return due;
+}
+
+/** Claims a post for this process: true for exactly one caller (or whoever takes over a dead claim). */
+async function claimPost(db: Queryable, key: PostKey, owner: string): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO slack_posts (tenant_id, kind, period, channel, claimed_by) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, kind, period) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_at = extract(epoch FROM now())
+       WHERE slack_posts.status = 'posting' AND slack_posts.claimed_at < extract(epoch FROM now()) - ${STALE_CLAIM_SECONDS}
+     RETURNING tenant_id`,
+    [key.tenant_id, key.kind, key.period, key.channel, owner],
+  );
+  return res.rowCount === 1;
+}
+
+async function settlePost(db: Queryable, key: PostKey, owner: string, ts: string | null): Promise<void> {
+  const params = [key.tenant_id, key.kind, key.period, owner];
+  if (ts === null) {
+    await db.query(`DELETE FROM slack_posts WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4 AND status = 'posting'`, params);
+  } else {
+    await db.query(
+      `UPDATE slack_posts SET status = 'posted', ts = $5, posted_at = extract(epoch FROM now())
+       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4`,
+      [...params, ts],
+    );
+  }
+}
+
+/** Claims, builds and posts one message; a failed post gives its claim back for the next sweep. */
+async function postOnce(deps: ScheduledPostDeps, key: PostKey, build: () => Promise<SlackMessage>): Promise<boolean> {
+  if (!(await claimPost(deps.db, key, deps.owner))) return false;
+  try {
+    const ts = await deps.post(key.channel, await build());
+    await settlePost(deps.db, key, deps.owner, ts);
+    deps.log.info({ tenant: key.tenant_id, kind: key.kind, period: key.period, channel: key.channel }, 'slack: scheduled post sent');
+    return true;
+  } catch (err) {
+    await settlePost(deps.db, key, deps.owner, null);
+    deps.log.warn({ tenant: key.tenant_id, kind: key.kind, period: key.period, err: errorMessage(err) }, 'slack: scheduled post failed; will retry');
+    return false;
+  }
+}
+
+const MAX_BLOCKS = 50;
+
+async function weeklyReportMessage(db: Queryable, tenantId: string, week: string): Promise<SlackMessage> {
+  const markdown = await generateWeeklyReport(db, { tenantId, week });
+  const blocks = markdownToBlocks(markdown).slice(0, MAX_BLOCKS);
+  return { text: `Levqor weekly report, ${week}`, blocks };
+}
+
+export function alertMessage(a: AlertRow): SlackMessage {
+  const firing = a.status === 'firing';
+  const text = firing ? `🚨 Levqor alert: ${a.message}` : `✅ Resolved: ${a.message}`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${firing ? '🚨 *Alert*' : '✅ *Resolved*'} (${a.kind}): ${esc(a.message)}` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `${firing ? 'fired' : 'resolved'} <!date^${Math.floor((firing ? a.fired_at : a.resolved_at) ?? a.fired_at)}^{date_short_pretty} {time}|${new Date(((firing ? a.fired_at : a.resolved_at) ?? a.fired_at) * 1000).toISOString()}>` }] },
+    ],
+  };
+}
+
+/** Alerts fired or resolved within the last hour, each a separate piece of news. */
+async function recentAlertNews(db: Queryable, now: number): Promise<AlertRow[]> {
+  const { rows } = await db.query<AlertRow>(
+    `SELECT id::text AS id, kind, status, message, detail, fired_at, resolved_at FROM alerts
+     WHERE fired_at > $1 OR resolved_at > $1 ORDER BY fired_at, id`,
+    [now - ALERT_NEWS_SECONDS],
+  );
+  return rows;
+}
+
+async function tenantSchedules(db: Queryable): Promise<TenantSchedule[]> {
+  const { rows } = await db.query<TenantSchedule>(
+    `SELECT s.tenant_id, t.timezone, s.reports_channel, s.alerts_channel, s.report_weekday, s.report_time, s.health_time
+     FROM slack_settings s JOIN tenants t ON t.id = s.tenant_id ORDER BY s.tenant_id`,
+  );
+  return rows;
+}
+
+/**
+ * One pass: evaluates the alert conditions (replica-safe), then makes every post that is due
+ * and not yet made by any bot: weekly reports, daily health summaries, alert news.
+ */
+export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<number> {
+  const now = deps.now?.() ?? Date.now() / 1000;
+  const summary = await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt });
+  if (summary.database.ok) await reconcileAlerts(deps.db, alertConditions(summary, deps.thresholds));
+  const alerts = await recentAlertNews(deps.db, now);
+  let posted = 0;
+  for (const t of await tenantSchedules(deps.db)) {
+    for (const key of duePosts(t, now)) {
+      const build = key.kind === 'weekly_report' ? () => weeklyReportMessage(deps.db, t.tenant_id, key.period) : () => Promise.resolve(healthMessage(summary));
+      if (await postOnce(deps, key, build)) posted++;
+    }
+    if (!t.alerts_channel) continue;
+    for (const a of alerts) {
+      for (const status of a.status === 'resolved' ? (['firing', 'resolved'] as const) : (['firing'] as const)) {
+        if ((status === 'firing' ? a.fired_at : (a.resolved_at ?? 0)) <= now - ALERT_NEWS_SECONDS) continue;
+        const key: PostKey = { tenant_id: t.tenant_id, kind: 'alert', period: `${a.id}:${status}`, channel: t.alerts_channel };
+        if (await postOnce(deps, key, () => Promise.resolve(alertMessage({ ...a, status })))) posted++;
+      }
+    }
+  }
+  return posted;
+}
+
+/** Sweeps every `seconds` (and when an alert is announced) until stop aborts. */
+export async function runScheduledPosts(deps: ScheduledPostDeps, stop: AbortSignal, seconds: number, wake?: (notify: () => void) => Promise<() => Promise<void>>): Promise<void> {
+  let poke: (() => void) | undefined;
+  const unlisten = wake ? await wake(() => poke?.()) : undefined;
+  try {
+    while (!stop.aborted) {
+      try {
+        await sweepScheduledPosts(deps);
+        deps.log.debug('slack: scheduled posts swept');
+      } catch (err) {
+        deps.log.warn({ err: errorMessage(err) }, 'slack: scheduled posts sweep failed; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          poke = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, seconds * 1000);
+        poke = done;
+        stop.addEventListener('abort', done, { once: true });
+      });
+    }
+  } finally {
+    await unlisten?.();
+  }
+}
