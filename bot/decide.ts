@@ -23,7 +23,10 @@ async function refreshMessage(deps: BotDeps, approvalId: string): Promise<void> 
 function runApproved(deps: BotDeps, approval: ApprovalRow): void {
   if (!deps.executeRuns || !approval.run_id) return;
   const runId = approval.run_id;
-  void runQueuedNow(deps.runDeps, runId).catch((err: unknown) => deps.log.error({ run: runId, err: errorMessage(err) }, 'running the approved step failed'));
+  const running: Promise<unknown> = runQueuedNow(deps.runDeps, runId)
+    .catch((err: unknown) => deps.log.error({ run: runId, err: errorMessage(err) }, 'running the approved step failed'))
+    .finally(() => deps.inFlight?.delete(running));
+  deps.inFlight?.add(running);
 }
 
 /** Approve clicked: decide as the signed-in clicker, update the message, run the step; explain any refusal privately. */

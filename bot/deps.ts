@@ -11,6 +11,8 @@ export interface BotDeps extends SlackSyncDeps {
   /** Execute approved and /levqor-started runs here (else queue them for a scheduler). */
   executeRuns: boolean;
   processStartedAt: number;
+  /** Runs started after a click and still executing: shutdown waits for them. */
+  inFlight?: Set<Promise<unknown>>;
 }
 
 /** An error as the one line a Slack user sees (the one place codes map to Slack wording). */

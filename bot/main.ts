@@ -31,7 +31,7 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
       const runDeps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { owner });
       const slack = createSlackClient(slackEnv);
       const processStartedAt = Date.now() / 1000;
-      const deps = { db, log, slack, config, runDeps, executeRuns: flags.run !== false, processStartedAt };
+      const deps = { db, log, slack, config, runDeps, executeRuns: flags.run !== false, processStartedAt, inFlight: new Set<Promise<unknown>>() };
       const bot = await startBot(deps, {
         ...creds,
         apiUrl: slackEnv.SLACK_API_URL,
@@ -61,7 +61,8 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
       );
       await stopped;
       await bot.stop();
-      await posts;
+      // Approved steps still running finish (or are released at the end of the grace) before the database closes.
+      await Promise.all([posts, ...deps.inFlight]);
       return 0;
     });
   } finally {
