@@ -1,0 +1,1 @@
+export function buildAction(outdir?: string): Promise<string[]>;

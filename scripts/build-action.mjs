@@ -1,0 +1,82 @@
+// Bundles the GitHub Action (src/action/index.ts) into dist/: ESM, every dependency inlined
+// (a runner has no node_modules), one chunk per command so a start loads only what it runs.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// The embedded database (PGlite, megabytes of wasm) has no place on a runner: the action
+// needs `database-url`. Anything that reaches for it gets a module that says so.
+const noEmbeddedDb = {
+  name: 'no-embedded-db',
+  setup(b) {
+    b.onResolve({ filter: /^@electric-sql\/pglite/ }, (args) => ({ path: args.path, namespace: 'no-pglite' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-pglite' }, () => ({
+      contents: 'export class PGlite { constructor() { throw new Error("the GitHub Action has no embedded database: give it database-url"); } }',
+      loader: 'js',
+    }));
+  },
+};
+
+// zod re-exports every locale through `z.locales`, which a bundler cannot drop; Levqor's
+// messages are English only (zod itself configures `en` from its own module).
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: join(args.resolveDir, 'locales-en-only.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from './locales/en.js';",
+      resolveDir: join(args.path, '..', '..'),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Builds the action into `outdir` (default dist/) and returns its files. Only files whose
+ * content changed are written, and files of an older build removed, so builds running at
+ * once (test runs in parallel) never leave a half-written dist/.
+ */
+export async function buildAction(outdir = join(root, 'dist')) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { index: 'src/action/index.ts' },
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    chunkNames: 'chunks/[name]-[hash]',
+    // CommonJS dependencies (pg, pino) call require(): give the ESM bundle one.
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    plugins: [noEmbeddedDb, zodEnglishOnly],
+    logLevel: 'warning',
+    write: false,
+  });
+  const wanted = new Map(result.outputFiles.map((f) => [relative(outdir, f.path), f.contents]));
+  mkdirSync(outdir, { recursive: true });
+  for (const file of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
+    const rel = relative(outdir, join(file.parentPath ?? file.path, file.name));
+    if (file.isFile() && !wanted.has(rel)) rmSync(join(outdir, rel), { force: true });
+  }
+  for (const [rel, contents] of wanted) {
+    const path = join(outdir, rel);
+    if (existsSync(path) && Buffer.compare(readFileSync(path), contents) === 0) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, contents);
+  }
+  return [...wanted.keys()].sort();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = process.argv[2];
+  const files = await buildAction(out ? resolve(out) : undefined);
+  console.log(`action bundle: ${files.length} files`);
+}

@@ -1,0 +1,89 @@
+import type { Runner } from './runner.js';
+
+/** Every input action.yml declares (test/action-workflows.test.ts keeps the two in step). */
+export const INPUTS = {
+  command: 'command',
+  githubToken: 'github-token',
+  databaseUrl: 'database-url',
+  tenant: 'tenant',
+  apiUrl: 'api-url',
+  apiToken: 'api-token',
+  workingDirectory: 'working-directory',
+  frontendDirectory: 'frontend-directory',
+  lintCommand: 'lint-command',
+  buildCommand: 'build-command',
+  syntaxCommand: 'syntax-command',
+  backendEntry: 'backend-entry',
+  checkTimeoutSeconds: 'check-timeout-seconds',
+  lintTimeoutSeconds: 'lint-timeout-seconds',
+  buildTimeoutSeconds: 'build-timeout-seconds',
+  syntaxTimeoutSeconds: 'syntax-timeout-seconds',
+  gateTimeoutSeconds: 'gate-timeout-seconds',
+  parallel: 'parallel',
+  comment: 'comment',
+  allowedApprovers: 'allowed-approvers',
+  actionType: 'action-type',
+  title: 'title',
+  details: 'details',
+  payload: 'payload',
+  requester: 'requester',
+  wait: 'wait',
+  timeoutMinutes: 'timeout-minutes',
+  pollIntervalSeconds: 'poll-interval-seconds',
+  maxPollIntervalSeconds: 'max-poll-interval-seconds',
+  dispatchRepository: 'dispatch-repository',
+  dispatchEventType: 'dispatch-event-type',
+  week: 'week',
+} as const;
+
+/** Every output action.yml declares. */
+export const OUTPUTS = ['passed', 'result', 'report', 'decision', 'approver', 'reason', 'approval-id', 'markdown'] as const;
+
+/** Secret inputs: masked before anything is logged. */
+export const SECRET_INPUTS = [INPUTS.githubToken, INPUTS.databaseUrl, INPUTS.apiToken] as const;
+
+/** A bad input: the step fails naming it. */
+export class InputError extends Error {
+  constructor(input: string, problem: string) {
+    super(`input ${input}: ${problem}`);
+    this.name = 'InputError';
+  }
+}
+
+/** A positive number input, or its default. */
+export function numberInput(runner: Runner, name: string, fallback: number, max = 86_400): number {
+  const raw = runner.input(name);
+  if (raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new InputError(name, `must be a positive number up to ${max} (got "${raw}")`);
+  return n;
+}
+
+/** A boolean input ("true"/"false", YAML 1.2 core forms), or its default. */
+export function boolInput(runner: Runner, name: string, fallback: boolean): boolean {
+  const raw = runner.input(name);
+  if (raw === '') return fallback;
+  if (/^(true|True|TRUE)$/.test(raw)) return true;
+  if (/^(false|False|FALSE)$/.test(raw)) return false;
+  throw new InputError(name, `must be true or false (got "${raw}")`);
+}
+
+/** A required input. */
+export function requiredInput(runner: Runner, name: string, why: string): string {
+  const v = runner.input(name);
+  if (!v) throw new InputError(name, `required ${why}`);
+  return v;
+}
+
+/** Masks each secret input, and a database URL's password on its own (it may be logged by a driver). */
+export function maskSecrets(runner: Runner): void {
+  for (const name of SECRET_INPUTS) {
+    const v = runner.input(name);
+    if (!v) continue;
+    runner.mask(v);
+    if (name === INPUTS.databaseUrl && URL.canParse(v)) {
+      const pw = decodeURIComponent(new URL(v).password);
+      if (pw) runner.mask(pw);
+    }
+  }
+}

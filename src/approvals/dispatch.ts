@@ -1,0 +1,136 @@
+import type { Db } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { APPROVALS_CHANNEL, claimExecution, finishExecution, insertAudit } from './queries.js';
+import type { ApprovalRow } from './types.js';
+
+/**
+ * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
+ * event_type }` (the action's `request-approval` with `wait: false`) starts a workflow by
+ * `repository_dispatch` once it is approved, so no runner waits for the human. The token is
+ * the server's (LEVQOR_GITHUB_DISPATCH_TOKEN), never part of a request.
+ */
+export interface DispatchConfig {
+  token: string;
+  apiUrl: string;
+  /** owner/repo names the token may be used for; empty: any. */
+  allowedRepos: string[];
+}
+
+/** Reads the dispatch settings from an environment; undefined when no token is configured. */
+export function dispatchConfig(env: NodeJS.ProcessEnv): DispatchConfig | undefined {
+  const token = env.LEVQOR_GITHUB_DISPATCH_TOKEN?.trim();
+  if (!token) return undefined;
+  return {
+    token,
+    apiUrl: (env.LEVQOR_GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, ''),
+    allowedRepos: (env.LEVQOR_GITHUB_DISPATCH_REPOS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+  };
+}
+
+interface DispatchTarget {
+  repository: string;
+  event_type: string;
+}
+
+/** The dispatch target a payload names, or a reason it is unusable. */
+export function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): DispatchTarget | string {
+  const d = payload.dispatch as Partial<DispatchTarget> | undefined;
+  if (!d || typeof d !== 'object') return 'payload.dispatch: missing';
+  if (typeof d.repository !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(d.repository)) return 'payload.dispatch.repository: must be owner/repo';
+  if (typeof d.event_type !== 'string' || !/^[\w.:-]{1,100}$/.test(d.event_type)) return 'payload.dispatch.event_type: 1–100 letters, digits, "_", ".", ":" or "-"';
+  if (cfg.allowedRepos.length > 0 && !cfg.allowedRepos.includes(d.repository.toLowerCase())) return `payload.dispatch.repository: ${d.repository} is not in LEVQOR_GITHUB_DISPATCH_REPOS`;
+  return { repository: d.repository, event_type: d.event_type };
+}
+
+async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: ApprovalRow, fetchFn: typeof fetch): Promise<void> {
+  const { dispatch: _d, ...payload } = a.payload;
+  const res = await fetchFn(`${cfg.apiUrl}/repos/${target.repository}/dispatches`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${cfg.token}`, accept: 'application/vnd.github+json', 'content-type': 'application/json', 'user-agent': 'levqor', 'x-github-api-version': '2022-11-28' },
+    body: JSON.stringify({
+      event_type: target.event_type,
+      client_payload: { approval_id: a.id, action_type: a.action_type, summary: a.summary, approver: a.processed_by, payload },
+    }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (!res.ok) throw new Error(`GitHub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+}
+
+/** Approved, not yet dispatched requests that ask for a dispatch (all tenants: a system sweep, like expiry). */
+async function dueDispatches(db: Db, limit: number): Promise<ApprovalRow[]> {
+  const { rows } = await db.query<ApprovalRow>(
+    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
+     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
+     ORDER BY processed_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/**
+ * One sweep: each due request is claimed (its one execution, a conditional UPDATE, so two
+ * servers never both send), dispatched, and marked finished; the outcome goes to audit_log.
+ * A failed send stays claimed and audited: a deploy is started at most once, never twice.
+ */
+export async function dispatchApproved(db: Db, cfg: DispatchConfig, log: Pick<Logger, 'info' | 'warn'>, fetchFn: typeof fetch = fetch): Promise<{ sent: number; failed: number }> {
+  let sent = 0;
+  let failed = 0;
+  for (const a of await dueDispatches(db, 50)) {
+    if (!(await claimExecution(db, a.id))) continue;
+    const target = dispatchTarget(a.payload, cfg);
+    try {
+      if (typeof target === 'string') throw new Error(target);
+      await sendDispatch(cfg, target, a, fetchFn);
+      await db.transaction(async (tx) => {
+        await finishExecution(tx, a.id);
+        await insertAudit(tx, { tenant_id: a.tenant_id, actor: 'levqor:dispatch', action: 'approval.dispatched', subject: `approval:${a.id}`, detail: { ...target } });
+      });
+      log.info({ approval_id: a.id, repository: target.repository, event_type: target.event_type }, 'sent repository_dispatch for an approved request');
+      sent++;
+    } catch (err) {
+      await insertAudit(db, { tenant_id: a.tenant_id, actor: 'levqor:dispatch', action: 'approval.dispatch_failed', subject: `approval:${a.id}`, detail: { error: errorMessage(err) } });
+      log.warn({ approval_id: a.id, err: errorMessage(err) }, 'repository_dispatch failed; the request is left claimed (start the workflow by hand)');
+      failed++;
+    }
+  }
+  return { sent, failed };
+}
+
+/**
+ * Runs the dispatcher until `signal` aborts: a sweep at start, on every approval NOTIFY and
+ * every `intervalSeconds`. Does nothing when no token is configured. Never rejects.
+ */
+export async function startApprovalDispatch(opts: { db: Db; log: Logger; env: NodeJS.ProcessEnv; signal: AbortSignal; intervalSeconds?: number; fetch?: typeof fetch }): Promise<void> {
+  const cfg = dispatchConfig(opts.env);
+  if (!cfg) return;
+  const { db, log, signal } = opts;
+  let wake: () => void = () => undefined;
+  const unlisten = await db.listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? wake() : undefined)).catch((err: unknown) => {
+    log.warn({ err: errorMessage(err) }, 'dispatch: LISTEN failed; sweeping on the interval only');
+    return () => Promise.resolve();
+  });
+  log.info({ api: cfg.apiUrl, repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any' }, 'dispatch: approved requests with payload.dispatch start GitHub workflows');
+  try {
+    while (!signal.aborted) {
+      const woken = new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, (opts.intervalSeconds ?? 60) * 1000);
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+      try {
+        await dispatchApproved(db, cfg, log, opts.fetch);
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'dispatch sweep failed; retrying');
+      }
+      await woken;
+    }
+  } finally {
+    await unlisten().catch(() => undefined);
+  }
+}

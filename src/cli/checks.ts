@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CHECK_NAMES, defaultSyntaxCommand, runChecks } from '../checks/checks.js';
+import { verifyLocal, verifyPullRequest, type GateResult } from '../checks/gate.js';
+import { git } from '../checks/git.js';
+import { MANIFEST_PATH, updateManifest } from '../checks/manifest.js';
+import { renderJson } from '../checks/render.js';
+import { lastLines } from '../checks/run.js';
+
+type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+
+interface ChecksFlags {
+  root: string;
+  frontendDir: string;
+  lint: string;
+  build: string;
+  syntax?: string;
+  backendEntry?: string;
+  timeout: number;
+  sequential?: boolean;
+  json?: boolean;
+}
+
+const seconds = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+};
+
+/** `levqor checks`: the guide's `python scripts/ci/run_all_checks.py` — all 4/4 must pass. */
+async function checksCommand(flags: ChecksFlags): Promise<number> {
+  const root = resolve(flags.root);
+  const spec = (command: string) => ({ command, timeoutSeconds: flags.timeout });
+  const report = await runChecks({
+    root,
+    frontendDir: resolve(root, flags.frontendDir),
+    lint: spec(flags.lint),
+    build: spec(flags.build),
+    syntax: spec(flags.syntax ?? defaultSyntaxCommand(root, flags.backendEntry)),
+    gateTimeoutSeconds: flags.timeout,
+    parallel: !flags.sequential,
+    onResult: flags.json ? undefined : (r) => process.stderr.write(`${r.status === 'pass' ? '✓' : '✗'} ${r.name}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)\n`),
+  });
+  if (flags.json) {
+    process.stdout.write(`${renderJson(report)}\n`);
+  } else {
+    for (const c of report.checks.filter((x) => x.status !== 'pass')) {
+      process.stdout.write(`\n── ${c.name}: ${c.detail ?? c.status}\n${lastLines(c.output, 30).join('\n')}\n`);
+    }
+    process.stdout.write(`\n${report.passed}/${report.total} checks passed${report.result === 'pass' ? '' : ` — all ${report.total}/${report.total} must pass before deployment`}\n`);
+  }
+  return report.result === 'pass' ? 0 : 1;
+}
+
+function printGate(result: GateResult, json: boolean | undefined): number {
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(`${[result.detail, ...result.lines.map((l) => `  ${l}`), ...(result.diffStat ? ['', result.diffStat] : [])].join('\n')}\n`);
+  return result.passed ? 0 : 1;
+}
+
+/** Registers `levqor checks` and `levqor gate update|verify`. */
+export function registerChecks(program: Command, act: Act): void {
+  program
+    .command('checks')
+    .description(`the four CI safety checks (${CHECK_NAMES.join(', ')}) at once; exit 0 only when 4/4 pass`)
+    .option('--root <dir>', 'repository root', '.')
+    .option('--frontend-dir <dir>', 'where lint and build run', '.')
+    .option('--lint <command>', 'frontend lint command', 'npm run lint')
+    .option('--build <command>', 'frontend build command', 'npm run build')
+    .option('--syntax <command>', 'backend syntax command (default: tsc --noEmit, or node --check of the entry)')
+    .option('--backend-entry <file>', 'backend entry for `node --check`')
+    .option('--timeout <seconds>', 'time limit per check', seconds, 900)
+    .option('--sequential', 'run the checks one after another')
+    .addOption(new Option('--json', 'print the report as JSON'))
+    .action(act((flags: ChecksFlags) => checksCommand(flags)));
+
+  const gate = program.command('gate').description(`the safety gate: critical files and their sha256 in ${MANIFEST_PATH}`);
+  gate
+    .command('update')
+    .description('write the manifest: hash every file the globs match (default: the globs already in it)')
+    .option('--glob <glob>', 'a critical-file glob, e.g. migrations/** (repeatable; replaces the stored globs)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--root <dir>', 'repository root', '.')
+    .action(act((flags: { glob?: string[]; root: string }) => {
+      const m = updateManifest(resolve(flags.root), flags.glob);
+      process.stdout.write(`${MANIFEST_PATH}: ${Object.keys(m.files).length} critical files (${m.globs.join(', ')})\n`);
+      return Promise.resolve(0);
+    }));
+  gate
+    .command('verify')
+    .description('fail when a critical file is missing, added or changed; --base compares with a base commit as on a pull request')
+    .option('--root <dir>', 'repository root', '.')
+    .option('--base <ref>', 'read the manifest from this commit (e.g. origin/main) and list what would need approval')
+    .addOption(new Option('--json', 'print the result as JSON'))
+    .action(act(async (flags: { root: string; base?: string; json?: boolean }) => {
+      const root = resolve(flags.root);
+      if (!flags.base) return printGate(verifyLocal(root), flags.json);
+      const sha = (await git(root, ['rev-parse', '--verify', `${flags.base}^{commit}`])).trim();
+      const head = (await git(root, ['rev-parse', 'HEAD'])).trim();
+      return printGate(await verifyPullRequest(root, { repository: 'local', number: 0, baseSha: sha, headSha: head }, undefined), flags.json);
+    }));
+}
