@@ -7,6 +7,9 @@ import { cleanupCommand, doctorApprovals, healthCommand, type CleanupFlags } fro
 import { serveCommand, type ServeFlags } from './cli/serve.js';
 import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
+import { registerSlack } from './cli/slack.js';
+import { registerChecks } from './cli/checks.js';
+import { registerReports } from './cli/reports.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { loadConfig } from './config.js';
 import { describeDb } from './db/open.js';
@@ -84,6 +87,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   serveOptions(program.command('serve').description('the REST API (approvals, actions, workflows, runs, audit), with the scheduler loop'))
     .action(act((opts: ServeFlags) => serveCommand(opts)));
   serveOptions(program.command('start').description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'))
+    .addOption(new Option('--demo-history <weeks>', 'weeks of demo history to add on first start (0: none)').env('LEVQOR_DEMO_HISTORY').default(8).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
+      return n;
+    }))
     .action(act((opts: ServeFlags) => serveCommand({ ...opts, demo: true })));
 
   const tokens = program.command('token').description('API tokens (tenant-scoped, stored hashed)');
@@ -207,6 +215,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--batch-size <n>', 'rows per transaction', positiveInt('--batch-size'))
     .addOption(json())
     .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
+  registerSlack(program, act);
+  registerChecks(program, act);
+  registerReports(program, act);
 
   return program;
 }

@@ -71,6 +71,10 @@ TABLE approval_queue
   reminded_at double precision
   previous_id uuid
   source text NOT NULL DEFAULT 'workflow'::text
+  slack_channel text
+  slack_ts text
+  slack_rendered text
+  slack_reminder_ts text
   CONSTRAINT approval_queue_check CHECK (((status = 'pending'::text) = (processed_at IS NULL)))
   CONSTRAINT approval_queue_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
   CONSTRAINT approval_queue_pkey PRIMARY KEY (id)
@@ -101,6 +105,16 @@ TABLE audit_log
   detail jsonb NOT NULL DEFAULT '{}'::jsonb
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+TABLE engagement_events
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  user_id text NOT NULL
+  event text NOT NULL
+  properties jsonb NOT NULL DEFAULT '{}'::jsonb
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  event_id text
+  CONSTRAINT engagement_events_pkey PRIMARY KEY (id)
+  CONSTRAINT engagement_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE levqor_migrations
   id integer NOT NULL
   name text NOT NULL
@@ -114,6 +128,19 @@ TABLE maintenance_log
   finished_at double precision
   result jsonb NOT NULL DEFAULT '{}'::jsonb
   CONSTRAINT maintenance_log_pkey PRIMARY KEY (task, day)
+TABLE marketing_campaigns
+  tenant_id uuid NOT NULL
+  campaign text NOT NULL
+  week text NOT NULL
+  workflow_id uuid
+  run_id uuid
+  audience integer NOT NULL
+  evidence jsonb NOT NULL DEFAULT '{}'::jsonb
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT marketing_campaigns_pkey PRIMARY KEY (tenant_id, campaign, week)
+  CONSTRAINT marketing_campaigns_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE SET NULL
+  CONSTRAINT marketing_campaigns_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT marketing_campaigns_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
 TABLE request_buckets
   minute bigint NOT NULL
   instance text NOT NULL
@@ -139,6 +166,48 @@ TABLE scheduler_instances
   stopped_at double precision
   last_summary jsonb NOT NULL DEFAULT '{}'::jsonb
   CONSTRAINT scheduler_instances_pkey PRIMARY KEY (id)
+TABLE slack_deliveries
+  key text NOT NULL
+  team_id text
+  kind text NOT NULL
+  received_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT slack_deliveries_pkey PRIMARY KEY (key)
+TABLE slack_feed_cursor
+  name text NOT NULL
+  last_event_id bigint NOT NULL DEFAULT 0
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT slack_feed_cursor_pkey PRIMARY KEY (name)
+TABLE slack_posts
+  tenant_id uuid NOT NULL
+  kind text NOT NULL
+  period text NOT NULL
+  channel text NOT NULL
+  status text NOT NULL DEFAULT 'posting'::text
+  claimed_by text NOT NULL
+  claimed_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  ts text
+  posted_at double precision
+  CONSTRAINT slack_posts_kind_check CHECK ((kind = ANY (ARRAY['weekly_report'::text, 'health_summary'::text, 'alert'::text])))
+  CONSTRAINT slack_posts_pkey PRIMARY KEY (tenant_id, kind, period)
+  CONSTRAINT slack_posts_status_check CHECK ((status = ANY (ARRAY['posting'::text, 'posted'::text])))
+  CONSTRAINT slack_posts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+TABLE slack_settings
+  tenant_id uuid NOT NULL
+  team_id text NOT NULL
+  approvals_channel text NOT NULL
+  reports_channel text
+  alerts_channel text
+  internal_channels text[] NOT NULL DEFAULT '{}'::text[]
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  report_weekday integer NOT NULL DEFAULT 1
+  report_time text DEFAULT '09:00'::text
+  health_time text DEFAULT '09:00'::text
+  CONSTRAINT slack_settings_health_time_check CHECK ((health_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'::text))
+  CONSTRAINT slack_settings_pkey PRIMARY KEY (tenant_id)
+  CONSTRAINT slack_settings_report_time_check CHECK ((report_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'::text))
+  CONSTRAINT slack_settings_report_weekday_check CHECK (((report_weekday >= 1) AND (report_weekday <= 7)))
+  CONSTRAINT slack_settings_team_id_key UNIQUE (team_id)
+  CONSTRAINT slack_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE tenants
   id uuid NOT NULL DEFAULT gen_random_uuid()
   name text NOT NULL
@@ -215,16 +284,30 @@ INDEX CREATE UNIQUE INDEX approval_queue_previous_idx ON public.approval_queue U
 INDEX CREATE INDEX approval_queue_processed_idx ON public.approval_queue USING btree (processed_at) WHERE (status <> 'pending'::text)
 INDEX CREATE INDEX approval_queue_reminder_idx ON public.approval_queue USING btree (expires_at) WHERE ((status = 'pending'::text) AND (reminded_at IS NULL))
 INDEX CREATE INDEX approval_queue_run_idx ON public.approval_queue USING btree (run_id) WHERE (run_id IS NOT NULL)
+INDEX CREATE INDEX approval_queue_slack_pending_idx ON public.approval_queue USING btree (tenant_id) WHERE ((status = 'pending'::text) AND (slack_ts IS NULL))
+INDEX CREATE INDEX approval_queue_tenant_requested_idx ON public.approval_queue USING btree (tenant_id, requested_at)
 INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USING btree (tenant_id, status, requested_at, id)
 INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
 INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
+INDEX CREATE INDEX audit_log_tenant_created_idx ON public.audit_log USING btree (tenant_id, created_at)
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
+INDEX CREATE UNIQUE INDEX engagement_events_dedup_idx ON public.engagement_events USING btree (tenant_id, event_id) WHERE (event_id IS NOT NULL)
+INDEX CREATE UNIQUE INDEX engagement_events_pkey ON public.engagement_events USING btree (id)
+INDEX CREATE INDEX engagement_events_tenant_time_idx ON public.engagement_events USING btree (tenant_id, created_at)
+INDEX CREATE INDEX engagement_events_tenant_user_idx ON public.engagement_events USING btree (tenant_id, user_id, created_at)
 INDEX CREATE UNIQUE INDEX levqor_migrations_pkey ON public.levqor_migrations USING btree (id)
 INDEX CREATE UNIQUE INDEX maintenance_log_pkey ON public.maintenance_log USING btree (task, day)
+INDEX CREATE UNIQUE INDEX marketing_campaigns_pkey ON public.marketing_campaigns USING btree (tenant_id, campaign, week)
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
+INDEX CREATE UNIQUE INDEX slack_deliveries_pkey ON public.slack_deliveries USING btree (key)
+INDEX CREATE INDEX slack_deliveries_received_idx ON public.slack_deliveries USING btree (received_at)
+INDEX CREATE UNIQUE INDEX slack_feed_cursor_pkey ON public.slack_feed_cursor USING btree (name)
+INDEX CREATE UNIQUE INDEX slack_posts_pkey ON public.slack_posts USING btree (tenant_id, kind, period)
+INDEX CREATE UNIQUE INDEX slack_settings_pkey ON public.slack_settings USING btree (tenant_id)
+INDEX CREATE UNIQUE INDEX slack_settings_team_id_key ON public.slack_settings USING btree (team_id)
 INDEX CREATE UNIQUE INDEX tenants_name_key ON public.tenants USING btree (name)
 INDEX CREATE UNIQUE INDEX tenants_pkey ON public.tenants USING btree (id)
 INDEX CREATE INDEX workflow_events_created_idx ON public.workflow_events USING btree (created_at)
@@ -235,6 +318,7 @@ INDEX CREATE INDEX workflow_runs_active_idx ON public.workflow_runs USING btree 
 INDEX CREATE INDEX workflow_runs_finished_idx ON public.workflow_runs USING btree (finished_at) WHERE (finished_at IS NOT NULL)
 INDEX CREATE UNIQUE INDEX workflow_runs_pkey ON public.workflow_runs USING btree (id)
 INDEX CREATE INDEX workflow_runs_started_idx ON public.workflow_runs USING btree (started_at)
+INDEX CREATE INDEX workflow_runs_tenant_started_idx ON public.workflow_runs USING btree (tenant_id, started_at)
 INDEX CREATE UNIQUE INDEX workflow_runs_workflow_id_scheduled_for_key ON public.workflow_runs USING btree (workflow_id, scheduled_for)
 INDEX CREATE INDEX workflow_runs_workflow_idx ON public.workflow_runs USING btree (workflow_id, started_at DESC)
 INDEX CREATE INDEX workflows_due_idx ON public.workflows USING btree (next_run_at) WHERE (is_active AND ((schedule_config ->> 'enabled'::text) = 'true'::text))
@@ -253,6 +337,10 @@ POLICY approval_votes.service_access PERMISSIVE public ALL USING (NOT pg_has_rol
 POLICY approval_votes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY audit_log.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY engagement_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY engagement_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY marketing_campaigns.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY marketing_campaigns.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY workflow_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_runs.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -265,6 +353,8 @@ FORCED RLS approval_policies
 FORCED RLS approval_queue
 FORCED RLS approval_votes
 FORCED RLS audit_log
+FORCED RLS engagement_events
+FORCED RLS marketing_campaigns
 FORCED RLS workflow_events
 FORCED RLS workflow_runs
 FORCED RLS workflows

@@ -1,5 +1,6 @@
 import { createToken, SCOPES } from '../auth/tokens.js';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
+import { startApprovalDispatch } from '../approvals/dispatch.js';
 import { describeDb } from '../db/open.js';
 import { errorMessage } from '../lib/errors.js';
 import { buildApp } from '../http/app.js';
@@ -7,10 +8,11 @@ import { healthOptions } from '../health/options.js';
 import { runHealthTasks } from '../health/tasks.js';
 import { createInstanceId, createSchedulerDeps } from '../runtime.js';
 import { runLoop } from '../scheduler/loop.js';
-import { seedDemo } from '../workflows/demo.js';
+import { seedDemoHistory } from '../reports/demo-history.js';
+import { DEMO_WORKFLOWS, seedDemo } from '../workflows/demo.js';
 import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
-import { withShutdownSignals } from './shutdown.js';
+import { withShutdownSignals } from '../lib/shutdown.js';
 
 export interface ServeFlags {
   host?: string;
@@ -19,6 +21,8 @@ export interface ServeFlags {
   expiry?: boolean;
   interval?: number;
   demo?: boolean;
+  /** Weeks of demo history to add when the demo tenant is created (0: none). */
+  demoHistory?: number;
 }
 
 /** Expires and reminds approvals every `seconds` until stopped (when no scheduler loop does it). */
@@ -49,6 +53,10 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
             const workflows = (await listWorkflows(db, tenant.id)).map((w) => w.name);
             log.info({ tenant: tenant.name, workflows }, 'first start: created the demo tenant and workflows, and an API token');
             process.stdout.write(`\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`);
+            if (flags.demoHistory) {
+              const h = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: flags.demoHistory, now: Date.now() / 1000 });
+              process.stdout.write(`  Added ${h.weeks} weeks of demo history (${h.runs} runs, ${h.approvals} approvals, ${h.events} engagement events) for reports, analytics and the dashboard; LEVQOR_DEMO_HISTORY=0 skips it.\n\n`);
+            }
           }
         }
         const startedAt = Date.now() / 1000;
@@ -82,9 +90,11 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
                 }, 30, stopClaiming)
               : stopped;
         const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming, 30, 30);
+        // repository_dispatch for approved deploy requests (when LEVQOR_GITHUB_DISPATCH_TOKEN is set).
+        const dispatch = startApprovalDispatch({ db, log, env: process.env, signal: stopClaiming });
         await stopped;
         await app.close();
-        await Promise.all([background, healthTasks]);
+        await Promise.all([background, healthTasks, dispatch]);
         log.info('levqor serve stopped');
         return 0;
       });

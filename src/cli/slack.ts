@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseSlackEnv, requireBotCredentials } from '../slack/client.js';
+import { parseSlackEnv, requireBotCredentials } from '../slack/env.js';
 import { getSlackSettings, setSlackSettings } from '../slack/settings.js';
 import { listTenants, resolveTenant } from '../tenants/queries.js';
 import { iso, printTable, withDb } from './context.js';

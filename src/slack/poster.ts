@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { AppError } from '../lib/errors.js';
 import type { SlackPoster } from '../workflows/steps/run-step.js';
-import { parseSlackEnv } from './client.js';
+import { parseSlackEnv, slackClientOptions } from './env.js';
 
 /** Slack's answers that no retry will change: the step fails with Slack's reason. */
 const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked', 'missing_scope', 'msg_too_long', 'no_text', 'restricted_action']);
@@ -31,5 +31,6 @@ export function slackPosterFromEnv(env: Record<string, string | undefined>): Sla
   if (!env.SLACK_BOT_TOKEN) return undefined;
   const slackEnv = parseSlackEnv(env);
   let client: Promise<WebClient> | undefined;
-  return slackPoster(() => (client ??= import('./client.js').then((m) => m.createSlackClient(slackEnv))));
+  // The SDK itself is imported here, not statically: a bundle then loads it on first use only.
+  return slackPoster(() => (client ??= import('@slack/web-api').then((m) => new m.WebClient(slackEnv.SLACK_BOT_TOKEN, slackClientOptions(slackEnv.SLACK_API_URL)))));
 }
