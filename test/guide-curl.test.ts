@@ -100,10 +100,22 @@ describe("the operations guide's curl commands against `npm start`", () => {
     // The resulting states, as the guide's list shows them.
     const pending = await call<ApprovalPage>('GET', '/api/approvals');
     expect(pending.json.approvals.map((a) => a.id)).toEqual([submitted.json.id]);
-    const approvedList = await call<ApprovalPage>('GET', '/api/approvals?status=approved');
-    expect(approvedList.json.approvals.map((a) => a.id)).toContain(partner.id);
-    const rejectedList = await call<ApprovalPage>('GET', '/api/approvals?status=rejected');
-    expect(rejectedList.json.approvals.map((a) => [a.id, a.reason])).toEqual([[second.id, 'Not authorized']]);
+    // The demo's eight weeks of history hold decided requests too: walk every page (oldest first).
+    const all = async (status: string) => {
+      const rows: ApprovalRow[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { json: ApprovalPage } = await call<ApprovalPage>('GET', `/api/approvals?status=${status}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+        rows.push(...page.json.approvals);
+        cursor = page.json.next_cursor;
+      } while (cursor);
+      return rows;
+    };
+    const approvedList = await all('approved');
+    expect(approvedList.at(-1)?.id).toBe(partner.id);
+    const rejectedList = await all('rejected');
+    expect(rejectedList.at(-1)).toMatchObject({ id: second.id, reason: 'Not authorized' });
+    expect(rejectedList.filter((a) => a.id === second.id)).toHaveLength(1);
 
     server.child.kill('SIGTERM');
     const exit = await server.exited;
