@@ -1,5 +1,7 @@
 // Builds the CLI into lib/ (dependencies stay external) after embedding migrations.
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embedMigrations } from './embed-migrations.mjs';
 import { buildAction } from './build-action.mjs';
@@ -7,21 +9,23 @@ import { buildAction } from './build-action.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 await embedMigrations();
-// The CLI, and the Slack bot: a separate bundle that `levqor bot` loads only when it starts.
-for (const [entry, outfile] of [['src/cli.ts', 'lib/cli.js'], ['bot/main.ts', 'lib/bot.js']]) {
-  await build({
-    absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
-}
+// The CLI and the Slack bot (which `levqor bot` loads only when it starts), split into chunks so
+// a command loads only what it uses: `levqor scheduler --once` from cron does not load Fastify.
+await rm(join(root, 'lib/chunks'), { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli.ts', bot: 'bot/main.ts' },
+  outdir: 'lib',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 // The GitHub Action's committed dist/: refreshed by every local build; in CI it is left as
 // committed, and test/action-dist.test.ts fails when it is stale.
 if (!process.env.CI) await buildAction();

@@ -4,7 +4,7 @@ import { approvalsDecide, approvalsList, approvalsShow } from './cli/approvals.j
 import { policySet, policyShow, tokenCreate, tokenList, tokenRevoke, type PolicyFlags } from './cli/admin.js';
 import { withDb } from './cli/context.js';
 import { cleanupCommand, doctorApprovals, healthCommand, type CleanupFlags } from './cli/health.js';
-import { serveCommand, type ServeFlags } from './cli/serve.js';
+import type { ServeFlags } from './cli/serve.js';
 import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
 import { registerSlack } from './cli/slack.js';
@@ -85,14 +85,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--no-expiry', 'do not run the approval expiry sweep (when the scheduler is off)')
       .option('--interval <seconds>', 'longest wait between scheduler checks', positiveNumber);
   serveOptions(program.command('serve').description('the REST API (approvals, actions, workflows, runs, audit), with the scheduler loop'))
-    .action(act((opts: ServeFlags) => serveCommand(opts)));
+    .action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand(opts)));
   serveOptions(program.command('start').description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'))
     .addOption(new Option('--demo-history <weeks>', 'weeks of demo history to add on first start (0: none)').env('LEVQOR_DEMO_HISTORY').default(8).argParser((v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
       return n;
     }))
-    .action(act((opts: ServeFlags) => serveCommand({ ...opts, demo: true })));
+    .action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand({ ...opts, demo: true })));
 
   const tokens = program.command('token').description('API tokens (tenant-scoped, stored hashed)');
   tokens

@@ -2,8 +2,6 @@ import type { Config } from '../config.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.generated.js';
-import { createPgDb } from './pg.js';
-import { createPgliteDb } from './pglite.js';
 import type { Db } from './types.js';
 
 export type DbConfig = Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR' | 'LEVQOR_DB_POOL_MAX' | 'LEVQOR_DB_CONNECT_TIMEOUT_MS'>;
@@ -23,14 +21,15 @@ export async function openDatabase(
   config: DbConfig,
   opts: { migrate?: boolean; onBackgroundError?: (err: Error) => void } = {},
 ): Promise<Db> {
+  // Each driver is loaded only when used: a Postgres deployment never loads PGlite's WebAssembly.
   const db = config.DATABASE_URL
-    ? createPgDb({
+    ? (await import('./pg.js')).createPgDb({
         connectionString: config.DATABASE_URL,
         poolMax: config.LEVQOR_DB_POOL_MAX,
         connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
         onBackgroundError: opts.onBackgroundError,
       })
-    : await createPgliteDb(config.LEVQOR_DATA_DIR);
+    : await (await import('./pglite.js')).createPgliteDb(config.LEVQOR_DATA_DIR);
   try {
     await db.query('SELECT 1');
     if (opts.migrate !== false) await migrate(db, migrations);

@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
 
 /** An e-mail a workflow step sends; addresses are bare (`a@b`) or `Name <a@b>`. */
@@ -32,7 +33,9 @@ const DEFAULT_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, s
 
 /** Builds a Mailer over nodemailer's SMTP transport; options in the URL's query win over our timeouts. */
 export function createSmtpMailer(smtpUrl: string): Mailer {
-  const transport = nodemailer.createTransport({ url: smtpUrl, ...DEFAULT_TIMEOUTS });
+  // nodemailer is loaded with the first e-mail: most processes never send one.
+  let transport: Promise<Transporter<SMTPTransport.SentMessageInfo>> | undefined;
+  const connect = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport({ url: smtpUrl, ...DEFAULT_TIMEOUTS })));
   const server = describeServer(smtpUrl);
   return {
     async send(msg) {
@@ -46,14 +49,14 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
         assertNoLineBreaks(value, `headers.${name}`);
       }
       try {
-        const info = await transport.sendMail({ from, to, bcc, subject: msg.subject, text: msg.text, headers: msg.headers });
+        const info = await (await connect()).sendMail({ from, to, bcc, subject: msg.subject, text: msg.text, headers: msg.headers });
         return { messageId: info.messageId, accepted: info.accepted.map(String), rejected: info.rejected.map(String) };
       } catch (err) {
         throw toAppError(err, server);
       }
     },
     close() {
-      transport.close();
+      void transport?.then((t) => t.close());
     },
   };
 }
