@@ -16,11 +16,11 @@ import autocannon from 'autocannon';
 import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +39,8 @@ const BUILT_CLI = join(ROOT, 'lib/cli.js');
 // Other sessions rebuild lib/cli.js while we run: every Levqor process here runs a snapshot taken
 // at start. It sits under node_modules/ so that its bare imports resolve to the project's packages.
 const SNAPSHOT_DIR = join(ROOT, 'node_modules/.cache/levqor-bench-api');
-const CLI = join(SNAPSHOT_DIR, `cli-${process.pid}.mjs`);
+// The whole of lib/ (the CLI is split into chunks), under node_modules/ so bare imports resolve.
+const CLI = join(SNAPSHOT_DIR, `lib-${process.pid}`, 'cli.js');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
 const PENDING = 10_000;
 const CONNECTIONS = [10, 50];
@@ -946,7 +947,7 @@ ${table(['transaction', 'round trips', 'TPS, 1 client', `TPS, ${DECIDERS} client
 async function snapshotBuild() {
   if (!existsSync(BUILT_CLI)) throw new Error('lib/cli.js is missing: run `npm run bench:api` (it builds first)');
   mkdirSync(SNAPSHOT_DIR, { recursive: true });
-  copyFileSync(BUILT_CLI, CLI);
+  cpSync(dirname(BUILT_CLI), dirname(CLI), { recursive: true });
   const sha = createHash('sha256').update(readFileSync(CLI)).digest('hex').slice(0, 12);
   const git = async (args) => (await runProcess('git', args)).stdout.trim();
   const head = await git(['rev-parse', '--short', 'HEAD']);
@@ -1019,7 +1020,7 @@ async function main() {
 
 async function cleanup() {
   for (const p of [...children]) await stopChild(p).catch(() => undefined);
-  rmSync(CLI, { force: true });
+  rmSync(dirname(CLI), { recursive: true, force: true });
   if (KEEP) {
     if (created.size) log(`kept databases: ${[...created].join(', ')}`);
     return;

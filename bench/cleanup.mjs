@@ -16,9 +16,9 @@
 // Flags: --keep (keep the database), --baseline-seconds N (default 30).
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,7 +44,8 @@ const BUILT_CLI = join(ROOT, 'lib/cli.js');
 // Other sessions rebuild lib/cli.js while we run: the cleanup runs a snapshot taken at start,
 // under node_modules/ so that its bare imports resolve to the project's packages.
 const SNAPSHOT_DIR = join(ROOT, 'node_modules/.cache/levqor-bench-cleanup');
-const CLI = join(SNAPSHOT_DIR, `cli-${process.pid}.mjs`);
+// The whole of lib/ (the CLI is split into chunks), under node_modules/ so bare imports resolve.
+const CLI = join(SNAPSHOT_DIR, `lib-${process.pid}`, 'cli.js');
 const DB = `levqor_bench_cleanup_${process.pid}`;
 /** The second database, for the suggested variant of the cleanup. */
 const DB2 = `${DB}_b`;
@@ -925,7 +926,7 @@ async function prepare(name) {
 async function snapshotBuild() {
   if (!existsSync(BUILT_CLI)) throw new Error('lib/cli.js is missing: run `npm run bench:cleanup` (it builds first)');
   mkdirSync(SNAPSHOT_DIR, { recursive: true });
-  copyFileSync(BUILT_CLI, CLI);
+  cpSync(dirname(BUILT_CLI), dirname(CLI), { recursive: true });
   const sha = createHash('sha256').update(readFileSync(CLI)).digest('hex').slice(0, 12);
   const cleanupSha = createHash('sha256').update(readFileSync(join(ROOT, 'src/maintenance/cleanup.ts'))).digest('hex').slice(0, 12);
   const git = async (args) => (await runProcess('git', args)).stdout.trim();
@@ -1111,7 +1112,7 @@ async function main() {
 }
 
 async function dropAll() {
-  rmSync(CLI, { force: true });
+  rmSync(dirname(CLI), { recursive: true, force: true });
   if (KEEP) {
     if (created.size) log(`kept databases: ${[...created].join(', ')}`);
     return;
