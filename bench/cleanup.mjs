@@ -1055,7 +1055,7 @@ async function main() {
     const seedInfo2 = await seed(c);
     const before2 = await snapshot(c, seedInfo2.now0);
     const t0 = performance.now();
-    await c.query('CREATE INDEX approval_queue_run_idx ON approval_queue (run_id)');
+    await c.query('CREATE INDEX IF NOT EXISTS approval_queue_run_idx ON approval_queue (run_id)');
     const indexMs = performance.now() - t0;
     await c.query(`ALTER DATABASE "${DB2}" SET log_min_duration_statement = 1000`);
     await c.query(`ALTER DATABASE "${DB2}" SET log_parameter_max_length = 0`);
@@ -1127,7 +1127,7 @@ process.on('SIGINT', () => {
 try {
   await main();
 } catch (err) {
-  console.error('[bench:cleanup] FAILED:', err instanceof Error ? err.message : err);
+  console.error('[bench:cleanup] FAILED:', err instanceof Error ? (err.stack ?? err.message) : err);
   process.exitCode = 1;
 } finally {
   await dropAll();
