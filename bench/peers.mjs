@@ -12,10 +12,10 @@
 //
 // Flags: --quick (fewer units and repeats, for trying the script out), --keep (keep the databases).
 // Child processes: bench/peers/graphile-worker.mjs and bench/peers/pg-boss-worker.mjs.
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,7 +32,9 @@ const KEEP = process.argv.includes('--keep');
 const BUILT_CLI = join(ROOT, 'lib/cli.js');
 // Other sessions rebuild lib/cli.js while we run: every Levqor process runs a copy taken at start,
 // next to this script so that its bare imports resolve to the project's node_modules.
-const CLI = join(ROOT, `bench/peers/.cli-snapshot-${process.pid}.mjs`);
+// The build may split lib/ into chunks: the whole folder is copied, so its relative imports hold.
+const CLI_SNAPSHOT = join(ROOT, `bench/peers/.cli-snapshot-${process.pid}`);
+const CLI = join(CLI_SNAPSHOT, 'cli.js');
 const RESULTS = join(ROOT, 'bench/RESULTS.md');
 const GRAPHILE_CHILD = join(ROOT, 'bench/peers/graphile-worker.mjs');
 const BOSS_CHILD = join(ROOT, 'bench/peers/pg-boss-worker.mjs');
@@ -42,8 +44,10 @@ const LAT_N = QUICK ? 100 : 1_000;
 const BOSS_LAT_N = QUICK ? 20 : 200;
 const BOSS_DEFAULT_LAT_N = QUICK ? 5 : 15;
 /** pg-boss with defaults works ~0.5 jobs/s: measured for this long, then extrapolated. */
-const BOSS_DEFAULT_CAP_S = QUICK ? 10 : 30;
+const BOSS_DEFAULT_CAP_S = QUICK ? 10 : 20;
 const REPEATS = QUICK ? 1 : 2;
+/** Passes of the Levqor and graphile-worker latency measures (LAT_N units each). */
+const LAT_PASSES = QUICK ? 1 : 2;
 const STARTUP_REPEATS = QUICK ? 2 : 5;
 const PGBENCH_SECONDS = QUICK ? 5 : 10;
 /** Spacing of the scheduled latency workflows' slots (one due at a time). */
@@ -58,7 +62,20 @@ const log = (...a) => console.log('[peers]', ...a);
 const round = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(d)));
 const pct = (x) => (x === null || Number.isNaN(x) || !Number.isFinite(x) ? 'n/a' : `${Math.round(x * 100)} %`);
 const times = (x) => (x === null || Number.isNaN(x) || !Number.isFinite(x) ? 'n/a' : `${x >= 10 ? Math.round(x) : round(x, 2)}×`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The median; of an even count, the mean of the middle two. */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+/** One row of several tries of a configuration: every numeric field the median of the tries', the load the highest seen. */
+function medianRow(tries) {
+  const row = { ...tries[0] };
+  for (const [k, v] of Object.entries(tries[0])) if (typeof v === 'number') row[k] = median(tries.map((t) => t[k]));
+  row.load = Math.max(...tries.map((t) => t.load));
+  row.loads = tries.map((t) => t.load);
+  return row;
+}
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 const wallNow = () => performance.timeOrigin + performance.now();
 
@@ -157,10 +174,15 @@ async function benchBackendsWorking() {
  */
 /** Other benchmarks last seen idle, waiting for this one: not waited for again while they stay idle. */
 const idleOthers = new Set();
+const MAX_PHASE_WAIT_S = 60;
+const WAIT_BUDGET_S = 180;
+let waitedMs = 0;
 
 async function phase(name) {
-  const IDLE_WINDOW_S = 45;
+  const IDLE_WINDOW_S = 10;
   const t0 = performance.now();
+  // Not more than this per phase (nor WAIT_BUDGET_S in all): the run must end; the load is recorded either way.
+  const maxWaitMs = Math.min(MAX_PHASE_WAIT_S * 1000, Math.max(0, WAIT_BUDGET_S * 1000 - waitedMs));
   let warned = false;
   let idleSince = null;
   let last = null;
@@ -186,10 +208,16 @@ async function phase(name) {
       if (!known) log(`${note}: going on`);
       break;
     }
+    if (now - t0 >= maxWaitMs) {
+      note = `another benchmark still running after ${Math.round((now - t0) / 1000)} s: measured anyway`;
+      log(note);
+      break;
+    }
     if (!warned && !known) log(`waiting for another benchmark to finish (${pids.join(', ')})`);
     warned = true;
     await sleep(known ? 2000 : 5000);
   }
+  waitedMs += performance.now() - t0;
   const p = { name, waitedS: (performance.now() - t0) / 1000, load: load1(), note };
   phases.push(p);
   log(`phase ${name}: load ${p.load}${p.waitedS > 3 ? `, waited ${round(p.waitedS, 0)} s for another benchmark` : ''}`);
@@ -309,6 +337,12 @@ async function verifyLevqorThroughput(c, slot) {
   return problems;
 }
 
+const LEVQOR_CONFIGS = [
+  { procs: 1, args: [], label: 'defaults: batch 200, concurrency 20' },
+  { procs: 4, args: [], label: 'defaults: batch 200, concurrency 20' },
+  { procs: 1, args: ['--batch-size', '1000', '--concurrency', '50'], label: 'batch 1000, concurrency 50' },
+];
+
 async function levqorThroughput() {
   const db = await scratchDb('levqor');
   const url = dbUrl(db);
@@ -317,17 +351,15 @@ async function levqorThroughput() {
     const { rows: [t] } = await c.query(SEED_TENANT);
     await c.query(seedSql(N, 'extract(epoch FROM now()) - 1'), [t.id]);
   });
-  const rows = [];
-  for (const procs of [1, 4]) {
-    const tries = [];
-    for (let i = 0; i < REPEATS; i++) {
+  return LEVQOR_CONFIGS.map(({ procs, args, label }) => ({
+    runTry: async (i) => {
       const t = await withPg(url, async (c) => {
         const slot = await resetDue(c);
-        const { load } = await phase(`Levqor throughput, ${procs} proc #${i + 1}`);
+        const { load } = await phase(`Levqor throughput, ${procs} × ${label} #${i + 1}`);
         const before = await commits(c, db);
         const cpu0 = childCpuSeconds();
         const t0 = performance.now();
-        const started = Array.from({ length: procs }, () => spawnChild(process.execPath, [CLI, 'scheduler', '--once'], { env: levqorEnv(url) }));
+        const started = Array.from({ length: procs }, () => spawnChild(process.execPath, [CLI, 'scheduler', '--once', ...args], { env: levqorEnv(url) }));
         const results = await Promise.all(started.map((p) => p.done));
         const nodeCpu = childCpuSeconds() - cpu0;
         const wallS = (Math.max(...results.map((r) => r.endedAt)) - t0) / 1000;
@@ -340,20 +372,17 @@ async function levqorThroughput() {
         if (problems.length) throw new CheckFailed(`Levqor ${procs} proc: exactly-once check failed:\n  ${problems.join('\n  ')}`);
         return { wallS, spanS: s.span, tickS: s.tick, load, nodeCpu, ...delta };
       });
-      log(`Levqor ${procs} proc #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
-      tries.push(t);
-    }
-    const best = [...tries].sort((a, b) => a.spanS - b.spanS)[0];
-    rows.push({
-      system: 'Levqor', config: `\`scheduler --once\`, ${procs} process${procs > 1 ? 'es' : ''} (batch 200, concurrency 20: defaults)`,
-      procs, units: N, ...best, spans: tries.map((t) => t.spanS), verified: `${N} runs, one per (workflow, slot), all succeeded, schedules advanced, 1 run_started + 1 step_started + 1 run_finished event each`,
-    });
-  }
-  if (!KEEP) {
-    await dropDatabase(db);
-    created.delete(db);
-  }
-  return rows;
+      log(`Levqor ${procs} × ${label} #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
+      return t;
+    },
+    row: (tries) => {
+      const best = medianRow(tries);
+      return {
+        system: 'Levqor', config: `\`scheduler --once${args.length ? ` ${args.join(' ')}` : ''}\`, ${procs} process${procs > 1 ? 'es' : ''} (${label})`,
+        procs, units: N, ...best, spans: tries.map((t) => t.spanS), verified: `${N} runs, one per (workflow, slot), all succeeded, schedules advanced, 1 run_started + 1 step_started + 1 run_finished event each`,
+      };
+    },
+  }));
 }
 
 // ---------------------------------------------------------------------------- graphile-worker
@@ -404,12 +433,9 @@ const GRAPHILE_CONFIGS = [
   { label: 'concurrency 24, batched: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0', procs: 4, cfg: { concurrency: 24, preset: { worker: GRAPHILE_BATCHED } } },
 ];
 
-async function graphileThroughput({ db, url }) {
-  const rows = [];
-  for (const conf of GRAPHILE_CONFIGS) {
-    const tries = [];
-    const repeats = conf.cfg.concurrency ? REPEATS : 1;
-    for (let i = 0; i < repeats; i++) {
+function graphileThroughput({ db, url }) {
+  return GRAPHILE_CONFIGS.map((conf) => ({
+    runTry: async (i) => {
       const t = await withPg(url, async (c) => {
         await c.query('TRUNCATE graphile_worker._private_jobs CASCADE');
         const added = await graphileAddJobs(url);
@@ -442,15 +468,16 @@ async function graphileThroughput({ db, url }) {
         return { wallS, spanS: (end - first) / 1000, load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (Math.min(...working.map((r) => r.firstStart)) - t0Wall) / 1000, ...delta };
       });
       log(`graphile ${conf.procs} × ${conf.label} #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
-      tries.push(t);
-    }
-    const best = [...tries].sort((a, b) => a.spanS - b.spanS)[0];
-    rows.push({
-      system: 'graphile-worker', config: `\`runOnce\`, ${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, units: N, ...best,
-      spans: tries.map((x) => x.spanS), verified: `each of the ${N} added job ids handled once (ids recorded by the task), queue empty afterwards, no retries`,
-    });
-  }
-  return rows;
+      return t;
+    },
+    row: (tries) => {
+      const best = medianRow(tries);
+      return {
+        system: 'graphile-worker', config: `\`runOnce\`, ${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, units: N, ...best,
+        spans: tries.map((x) => x.spanS), verified: `each of the ${N} added job ids handled once (ids recorded by the task), queue empty afterwards, no retries`,
+      };
+    },
+  }));
 }
 
 // ---------------------------------------------------------------------------- pg-boss
@@ -487,12 +514,9 @@ const BOSS_CONFIGS = [
   { label: 'tuned: 4 workers each (work() called 4 times), batchSize 100, pollingIntervalSeconds 0.5', procs: 4, workers: 4, work: { batchSize: 100, pollingIntervalSeconds: 0.5 } },
 ];
 
-async function bossThroughput({ db, url, boss }) {
-  const rows = [];
-  for (const conf of BOSS_CONFIGS) {
-    const tries = [];
-    const repeats = conf.capS ? 1 : REPEATS;
-    for (let i = 0; i < repeats; i++) {
+function bossThroughput({ db, url, boss }) {
+  return BOSS_CONFIGS.map((conf) => ({
+    runTry: async (i) => {
       const t = await withPg(url, async (c) => {
         const added = await bossReset(c, boss);
         if (added.length !== N) throw new Error(`pg-boss insert: ${added.length} jobs created, expected ${N}`);
@@ -559,26 +583,53 @@ async function bossThroughput({ db, url, boss }) {
         return { wallS, spanS, units, capped: Boolean(conf.capS), load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (firstStart - t0Wall) / 1000, ...delta };
       });
       log(`pg-boss ${conf.procs} × ${conf.label} #${i + 1}: ${t.units} units, wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${round(t.units / t.spanS, 1)} units/s (verified exactly once)`);
-      tries.push(t);
-    }
-    const best = [...tries].sort((a, b) => b.units / b.spanS - a.units / a.spanS)[0];
-    rows.push({
-      system: 'pg-boss', config: `${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, ...best,
-      spans: tries.map((x) => x.spanS),
-      verified: best.capped
-        ? `stopped after ${conf.capS} s: each completed job handled once, the other ${N - best.units} still waiting, no retries`
-        : `each of the ${N} inserted job ids handled once (ids recorded by the handler), all completed, no retries`,
-    });
+      return t;
+    },
+    row: (tries) => {
+      const best = medianRow(tries);
+      return {
+        system: 'pg-boss', config: `${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, ...best,
+        spans: tries.map((x) => x.spanS),
+        verified: best.capped
+          ? `stopped after ${conf.capS} s: each completed job handled once, the other ${N - best.units} still waiting, no retries`
+          : `each of the ${N} inserted job ids handled once (ids recorded by the handler), all completed, no retries`,
+      };
+    },
+  }));
+}
+
+/**
+ * Runs every configuration's tries round by round (try 1 of each, then try 2 of each…), so that
+ * the machine's load, which drifts with the other sessions' work, falls on all systems alike;
+ * then one row per configuration from the medians of its tries.
+ */
+async function throughputInterleaved(configs) {
+  const tries = configs.map(() => []);
+  for (let i = 0; i < REPEATS; i++) {
+    for (const [k, conf] of configs.entries()) tries[k].push(await conf.runTry(i));
   }
-  return rows;
+  return configs.map((conf, k) => conf.row(tries[k]));
 }
 
 // ---------------------------------------------------------------------------- latency
 
 function stats(ms) {
-  if (ms.length === 0) return { n: 0 };
+  if (ms.length === 0) return { n: 0, samples: [] };
   const s = [...ms].sort((a, b) => a - b);
-  return { n: s.length, min: s[0], p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.at(-1) };
+  return { n: s.length, min: s[0], p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s.at(-1), samples: ms };
+}
+
+/** Several passes of one latency measure as one: percentiles over all their samples, each pass's p50 and load listed, counters summed. */
+function pooled(passes) {
+  const all = stats(passes.flatMap((p) => p.samples));
+  const loads = passes.map((p) => p.load).filter((l) => l !== undefined);
+  const sum = (k) => (passes.every((p) => typeof p[k] === 'number') ? passes.reduce((a, p) => a + p[k], 0) : undefined);
+  return { ...all, passes: passes.map((p) => p.p50), load: loads.length ? loads.join(', ') : undefined, commits: sum('commits') };
+}
+
+/** Each key of several passes' results pooled. */
+function poolAll(results, keys) {
+  return Object.fromEntries(keys.map((k) => [k, pooled(results.map((r) => r[k]))]));
 }
 
 /** The SQL of src/scheduler/manual.ts startRun({ enqueue: true }): dbNow, then run + run_started event + NOTIFY in one transaction. */
@@ -898,6 +949,8 @@ async function startupShutdown(graphile, bossDb) {
 
 function report(r) {
   const { machine, date, versions, pgbenchRows, tput, lat, startup, trace } = r;
+  const notesFile = join(ROOT, 'bench/peers/NOTES.md');
+  const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
   const base = [...pgbenchRows].sort((a, b) => b.tps - a.tps)[0];
   const rate = (row) => ({ incl: row.units / row.wallS, excl: row.units / row.spanS });
   const lev = tput.filter((row) => row.system === 'Levqor');
@@ -975,12 +1028,14 @@ A graphile-worker unit is a job locked and deleted; a pg-boss unit is a job fetc
 Jobs are added before the runners start (not timed), as Levqor's workflows are seeded due before it starts.
 **Wall** (startup included) is the first spawn to the last process exit. **Span** (startup excluded) is the first unit's claim
 to the last write: Levqor min(run.started_at) → max(scheduler_instances.last_tick_at), graphile-worker min(job.locked_at) →
-the end of the last \`runOnce()\`, pg-boss min(started_on) → max(completed_on). The row is the fastest of ${REPEATS} tries
-(noise only slows runs down); all spans are listed. **Commits** = \`xact_commit\` of the database during the run
+the end of the last \`runOnce()\`, pg-boss min(started_on) → max(completed_on). Each configuration ran ${REPEATS} times,
+round by round (the first try of every configuration of every system, then the second…, so that the drifting load of
+the shared machine falls on all alike); every number in a row is the **median** of its tries (of two: their mean), all spans
+and the 1-minute load average before each try are listed. **Commits** = \`xact_commit\` of the database during the run
 (every autocommit statement counts), **WAL** is server-wide. **Worker CPU** is the CPU time of the worker processes,
 startup included; **Postgres CPU** is every postgres process's (server-wide: other sessions' queries count too).
 
-${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s', 'all spans s', 'units/s (span)', '÷ pgbench (span)', 'Levqor 1 proc ÷ this (span / wall)', 'Levqor best ÷ this (span / wall)', 'commits per unit', 'WAL KiB per unit', 'worker CPU ms per unit', 'Postgres CPU ms per unit', 'load', 'units per process'],
+${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s', 'all spans s', 'units/s (span)', '÷ pgbench (span)', 'Levqor 1 proc ÷ this (span / wall)', 'Levqor best ÷ this (span / wall)', 'commits per unit', 'WAL KiB per unit', 'worker CPU ms per unit', 'Postgres CPU ms per unit', 'load (each try)', 'units per process'],
     tput.map((row) => {
       const rr = rate(row);
       return [row.system, row.config, row.units, round(row.wallS), round(rr.incl, row.capped ? 2 : 0), round(row.spanS), row.spans.map((s) => round(s)).join(', '),
@@ -988,7 +1043,7 @@ ${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s
         row.system === 'Levqor' ? '' : `${times(rate(lev1).excl / rr.excl)} / ${times(rate(lev1).incl / rr.incl)}`,
         row.system === 'Levqor' ? '' : `${times(rate(levBest).excl / rr.excl)} / ${times(rate(levBestIncl).incl / rr.incl)}`,
         round(row.commits / row.units, 3), round((row.walMB * 1024) / row.units, 2), round((row.nodeCpu * 1000) / row.units, 3),
-        round((row.pgCpu * 1000) / row.units, 3), row.load, row.split ?? ''];
+        round((row.pgCpu * 1000) / row.units, 3), (row.loads ?? [row.load]).join(', '), row.split ?? ''];
     }))}
 
 - pg-boss with defaults was stopped after ${BOSS_DEFAULT_CAP_S} s (${tput.find((row) => row.capped)?.units ?? '?'} jobs completed): its rate is
@@ -1000,16 +1055,19 @@ ${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s
   (${rate(levBest).excl >= rate(peerBest).excl ? 'met' : 'not met'}). Startup included: ${Math.round(rate(levBestIncl).incl)} against ${peerBestIncl.system}'s
   ${Math.round(rate(peerBestIncl).incl)} (${peerBestIncl.config}): **${times(rate(levBestIncl).incl / rate(peerBestIncl).incl)}**.
 
+${notes}
 ### Start latency: one unit at a time
 
-${LAT_N.toLocaleString('en')} units for Levqor and graphile-worker, each added once the previous one has started (plus 0–5 ms);
+${LAT_N.toLocaleString('en')} units for Levqor and graphile-worker in each of ${LAT_PASSES} passes (Levqor's pass, then graphile-worker's, in turn;
+the percentiles are over all passes' units together, each pass's p50 is listed), each unit added once the previous one has started (plus 0–5 ms);
 pg-boss polls, so each of its units is added at a random phase of the poll (0–1 interval after the previous start), and it has
 fewer units. Both ends come from the same machine's clock: the database's \`now()\` for the added side, the worker process's
 for the start (Levqor's event times are ms-resolution epoch floats). Commits per unit include the enqueue's own (Levqor 2:
 the \`dbNow\` query and the insert transaction; graphile-worker 1; pg-boss 1) and, for pg-boss, its idle polls.
 
-${table(['system', 'mode', 'n', 'min ms', 'p50 ms', 'p99 ms', 'max ms', 'Levqor manual p50 ÷ this p50', 'from → to', 'commits per unit', 'load'],
+${table(['system', 'mode', 'n', 'min ms', 'p50 ms', 'p99 ms', 'max ms', 'p50 of each pass', 'Levqor manual p50 ÷ this p50', 'from → to', 'commits per unit', 'load (each pass)'],
     latRows.map(([sys, mode, s, span]) => [sys, mode, s.n, round(s.min, 1), round(s.p50, 1), round(s.p99, 1), round(s.max, 1),
+      (s.passes ?? [s.p50]).map((x) => round(x, 1)).join(', '),
       times(lat.levqor.manual.p50 / s.p50), span, s.commits === undefined ? '' : round(s.commits / s.n, 1), s.load ?? '']))}
 
 - **Goal (issue 8): Levqor's start latency p50 within 2× graphile-worker's** (${round(gwP50, 1)} ms → limit ${round(2 * gwP50, 1)} ms):
@@ -1042,14 +1100,22 @@ ${table(['system', 'what', 'median wall ms', 'all ms', 'inside the process'],
 
 /** `--only=levqor-latency`: that measurement alone, printed, nothing written (for working on the script). */
 async function only(what) {
-  const r = what === 'levqor-latency' ? await levqorLatency(LAT_N) : what === 'levqor-trace' ? await levqorLatency(TRACE_N, { trace: true, modes: ['manual'] }) : null;
+  const runs = {
+    'levqor-latency': () => levqorLatency(LAT_N),
+    'levqor-trace': () => levqorLatency(TRACE_N, { trace: true, modes: ['manual'] }),
+    'levqor-throughput': async () => throughputInterleaved(await levqorThroughput()),
+    'graphile-throughput': async () => throughputInterleaved(graphileThroughput(await graphileSetup())),
+    'graphile-latency': async () => graphileLatency(await graphileSetup()),
+    'boss-throughput': async () => throughputInterleaved(bossThroughput(await bossSetup())),
+  };
+  const r = runs[what] ? await runs[what]() : null;
   if (!r) throw new Error(`unknown --only=${what}`);
   console.log(JSON.stringify(r, null, 1));
 }
 
 async function main() {
   if (!existsSync(BUILT_CLI)) throw new Error('lib/cli.js is missing: run `npm run bench:peers` (it builds first)');
-  copyFileSync(BUILT_CLI, CLI);
+  cpSync(dirname(BUILT_CLI), CLI_SNAPSHOT, { recursive: true });
   const onlyArg = process.argv.find((a) => a.startsWith('--only='));
   if (onlyArg) return only(onlyArg.slice(7));
   const machine = await machineInfo();
@@ -1068,12 +1134,21 @@ async function main() {
 
   const graphile = await graphileSetup();
   const boss = await bossSetup();
-  const tput = [...(await levqorThroughput()), ...(await graphileThroughput(graphile)), ...(await bossThroughput(boss))];
+  const tput = await throughputInterleaved([...(await levqorThroughput()), ...graphileThroughput(graphile), ...bossThroughput(boss)]);
 
-  const levLat = await levqorLatency(LAT_N);
-  log(`Levqor latency p50: manual ${round(levLat.manual.p50, 1)} ms, scheduled ${round(levLat.schedStep.p50, 1)} ms (claim ${round(levLat.schedClaim.p50, 1)} ms)`);
-  const gwLat = await graphileLatency(graphile);
-  log(`graphile-worker latency p50 ${round(gwLat.start.p50, 1)} ms`);
+  // Levqor and graphile-worker, pass by pass in turn (the load drifts), then pooled.
+  const levPasses = [];
+  const gwPasses = [];
+  for (let i = 0; i < LAT_PASSES; i++) {
+    const l = await levqorLatency(LAT_N);
+    log(`Levqor latency pass ${i + 1} p50: manual ${round(l.manual.p50, 1)} ms, scheduled ${round(l.schedStep.p50, 1)} ms (claim ${round(l.schedClaim.p50, 1)} ms)`);
+    levPasses.push(l);
+    const g = await graphileLatency(graphile);
+    log(`graphile-worker latency pass ${i + 1} p50 ${round(g.start.p50, 1)} ms`);
+    gwPasses.push(g);
+  }
+  const levLat = poolAll(levPasses, ['manual', 'manualFromCommit', 'schedClaim', 'schedStep']);
+  const gwLat = poolAll(gwPasses, ['start', 'locked', 'fromSent']);
   const bossLat = await bossLatency(boss, { units: BOSS_LAT_N, work: { pollingIntervalSeconds: 0.5 }, label: 'poll 0.5 s' });
   log(`pg-boss latency p50 ${round(bossLat.p50, 1)} ms`);
   const bossDefaultLat = await bossLatency(boss, { units: BOSS_DEFAULT_LAT_N, work: {}, label: 'defaults' });
@@ -1109,7 +1184,7 @@ process.on('uncaughtException', (err) => {
 
 async function cleanup() {
   cleaningUp = true;
-  rmSync(CLI, { force: true });
+  rmSync(CLI_SNAPSHOT, { recursive: true, force: true });
   for (const child of running) child.kill('SIGKILL');
   if (KEEP) {
     if (created.size) log(`kept databases: ${[...created].join(', ')}`);

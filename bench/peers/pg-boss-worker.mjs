@@ -32,6 +32,21 @@ if (mode === 'startstop') {
 
 const ids = [];
 let firstStart = Infinity;
+// SIGTERM may come before this process is ready (the other processes emptied the queue while it
+// started): handled from the start, it stops once started, and the process still reports.
+let markReady;
+const ready = new Promise((resolve) => (markReady = resolve));
+process.once('SIGTERM', () => {
+  const tStop = now();
+  void ready.then(() => boss.stop({ graceful: true, wait: true })).then(() => {
+    const tEnd = now();
+    if (cfg.out) writeFileSync(cfg.out, JSON.stringify({ ids, firstStart, tProcess, tCall, tStop, tEnd }));
+    process.exit(0);
+  }, (err) => {
+    process.stderr.write(`stop failed: ${err.message}\n`);
+    process.exit(1);
+  });
+});
 const tCall = now();
 await boss.start();
 const handler = mode === 'latency'
@@ -48,15 +63,4 @@ const handler = mode === 'latency'
   };
 for (let i = 0; i < (cfg.workers ?? 1); i++) await boss.work(QUEUE, { ...(cfg.work ?? {}) }, handler);
 process.stdout.write(`ready ${now().toFixed(3)}\n`);
-
-process.once('SIGTERM', () => {
-  const tStop = now();
-  void boss.stop({ graceful: true, wait: true }).then(() => {
-    const tEnd = now();
-    if (cfg.out) writeFileSync(cfg.out, JSON.stringify({ ids, firstStart, tProcess, tCall, tStop, tEnd }));
-    process.exit(0);
-  }, (err) => {
-    process.stderr.write(`stop failed: ${err.message}\n`);
-    process.exit(1);
-  });
-});
+markReady();

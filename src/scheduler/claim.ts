@@ -1,12 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { insertEvents, insertRuns, type NewRun } from '../runs/queries.js';
 import type { NewEvent, RunRow } from '../runs/types.js';
 import type { WorkflowRow } from '../workflows/queries.js';
-import { scheduleConfigSchema } from '../workflows/schema.js';
+import { scheduleConfigSchema, type ScheduleConfig } from '../workflows/schema.js';
 import { planDueSlots } from '../workflows/schedule.js';
+import { writeClaim, type ScheduleAdvance, type ScheduledRun } from './writes.js';
 
 type DueRow = WorkflowRow & { busy: boolean; now: number };
+
+/**
+ * Validated schedules by their JSON text. Validating one checks its time zone by building an
+ * Intl.DateTimeFormat (~0.1 ms here) when it names one, and its cron; the
+ * result depends on the text alone, and most workflows share a few schedules. Bounded: cleared
+ * when full.
+ */
+const parsedSchedules = new Map<string, ScheduleConfig>();
+const PARSED_SCHEDULES_MAX = 1000;
+
+function parseSchedule(config: unknown): ScheduleConfig {
+  const key = JSON.stringify(config);
+  let schedule = parsedSchedules.get(key);
+  if (!schedule) {
+    schedule = Object.freeze(scheduleConfigSchema.parse(config));
+    if (parsedSchedules.size >= PARSED_SCHEDULES_MAX) parsedSchedules.clear();
+    parsedSchedules.set(key, schedule);
+  }
+  return schedule;
+}
 
 /** A run this process just claimed, with the definition it runs. */
 export interface ClaimedRun {
@@ -27,7 +47,7 @@ export interface ClaimResult {
 /**
  * Claims up to `limit` due workflows in one transaction: row locks (SKIP LOCKED) keep
  * replicas apart, the slot compare-and-set and UNIQUE(workflow_id, scheduled_for) are
- * the last guards. Runs, schedule advances and events are written in bulk.
+ * the last guards. Runs, schedule advances and events are written in one statement.
  */
 export async function claimDueWorkflows(
   tx: Queryable,
@@ -49,15 +69,15 @@ export async function claimDueWorkflows(
   );
   if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0, now: null };
   const now = rows[0]?.now ?? 0;
-  const runs: NewRun[] = [];
-  const advances: { id: string; due: number; next: number | null; last: number | null }[] = [];
+  const runs: ScheduledRun[] = [];
+  const advances: ScheduleAdvance[] = [];
   const events: NewEvent[] = [];
-  const byRun = new Map<string, { workflow: WorkflowRow; run: NewRun }>();
+  const byRun = new Map<string, { workflow: WorkflowRow; run: ScheduledRun }>();
   let skipped = 0;
   for (const row of rows) {
     const { busy: _busy, now: _now, ...workflow } = row;
     const due = row.next_run_at as number;
-    const schedule = scheduleConfigSchema.parse(row.schedule_config);
+    const schedule = parseSchedule(row.schedule_config);
     const plan = planDueSlots(schedule, due, now);
     let slots = plan.run;
     skipped += plan.skipped;
@@ -70,38 +90,33 @@ export async function claimDueWorkflows(
       slots = [];
     }
     for (const slot of slots) {
-      const run: NewRun = {
+      const run: ScheduledRun = {
         id: randomUUID(),
         tenant_id: row.tenant_id,
         workflow_id: row.id,
-        status: 'running',
-        trigger: 'schedule',
         scheduled_for: slot,
-        started_at: now,
-        lease_owner: opts.owner,
-        lease_expires_at: now + opts.leaseSeconds,
       };
       runs.push(run);
       byRun.set(run.id, { workflow, run });
     }
     advances.push({ id: row.id, due, next: plan.nextRunAt, last: slots.length > 0 ? now : null });
   }
-  const inserted = await insertRuns(tx, runs);
-  await tx.query(
-    `UPDATE workflows w SET next_run_at = a.next, last_run_at = coalesce(a.last, w.last_run_at)
-     FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, due double precision, next double precision, last double precision)
-     WHERE w.id = a.id AND w.next_run_at = a.due`,
-    [JSON.stringify(advances)],
-  );
+  // Runs, their run_started events, skipped-slot events and schedule advances: one statement.
+  const inserted = await writeClaim(tx, { now, owner: opts.owner, leaseSeconds: opts.leaseSeconds, runs, advances, events });
   const claimed: ClaimedRun[] = [];
   for (const id of inserted) {
     const entry = byRun.get(id);
     if (!entry) continue;
     const { workflow, run } = entry;
-    claimed.push({ workflow, run: { ...run, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null, started_by: null } });
-    events.push({ tenant_id: run.tenant_id, run_id: run.id, workflow_id: run.workflow_id, type: 'run_started', payload: { trigger: 'schedule', scheduled_for: run.scheduled_for, owner: opts.owner }, created_at: now });
+    claimed.push({
+      workflow,
+      run: {
+        id: run.id, tenant_id: run.tenant_id, workflow_id: run.workflow_id, status: 'running', trigger: 'schedule',
+        scheduled_for: run.scheduled_for, started_at: now, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null,
+        lease_owner: opts.owner, lease_expires_at: now + opts.leaseSeconds, started_by: null,
+      },
+    });
   }
-  await insertEvents(tx, events);
   claimed.sort((a, b) => (a.run.scheduled_for ?? 0) - (b.run.scheduled_for ?? 0));
   return { claimed, workflows: rows.length, skipped, now };
 }

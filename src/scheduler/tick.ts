@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { claimQueuedRuns, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
+import { finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
 import type { NewEvent } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
-import { getWorkflowsByIds } from '../workflows/queries.js';
 import { claimDueWorkflows, type ClaimedRun } from './claim.js';
+import { claimQueuedWithWorkflows, writeFinishes } from './writes.js';
 
 export interface SchedulerDeps extends ExecutorDeps {
   batchSize: number;
@@ -82,13 +82,16 @@ export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedR
       events.push(...outcome.events);
     }
   }
-  const written = await deps.db.transaction(async (tx) => {
-    const ids = await finishRuns(tx, deps.owner, finishes);
-    const releasedIds = new Set(released);
-    summary.released += await releaseRuns(tx, deps.owner, released);
-    await insertEvents(tx, events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))));
-    return ids;
-  });
+  // The common case, only finished runs: their ends and events in one autocommitted statement.
+  const written = released.length === 0
+    ? await writeFinishes(deps.db, deps.owner, finishes, events)
+    : await deps.db.transaction(async (tx) => {
+      const ids = await finishRuns(tx, deps.owner, finishes);
+      const releasedIds = new Set(released);
+      summary.released += await releaseRuns(tx, deps.owner, released);
+      await insertEvents(tx, events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))));
+      return ids;
+    });
   for (const { c, outcome } of outcomes) {
     const base = { run_id: c.run.id, workflow: c.workflow.name, tenant_id: c.run.tenant_id, attempt: c.run.attempt };
     if (outcome.kind === 'finished') {
@@ -132,10 +135,41 @@ export interface TickOptions {
   due?: boolean;
 }
 
+/** One claimed batch: due workflows' new runs and queued runs, with what the claim found. */
+interface ClaimedBatch {
+  runs: ClaimedRun[];
+  /** Due workflows locked and queued runs taken: 0 when nothing was left to claim. */
+  found: number;
+  workflows: number;
+  skipped: number;
+  now: number | null;
+}
+
+/**
+ * Claims one batch: due workflows (own transaction), then queued runs. Queued runs are looked
+ * for in the first batch, while the last look filled a batch, and whenever no due workflow is
+ * left, so a tick drains the queue before it ends without a query per batch when it is empty.
+ */
+async function claimBatch(deps: SchedulerDeps, opts: TickOptions, dueBefore: number | null, queue: { look: boolean }): Promise<ClaimedBatch> {
+  const { db } = deps;
+  const due = opts.due === false
+    ? { claimed: [], workflows: 0, skipped: 0, now: null }
+    : await db.transaction((tx) =>
+        claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
+      );
+  const queued = queue.look || due.workflows === 0 ? await claimQueuedWithWorkflows(db, deps.owner, deps.leaseSeconds, deps.batchSize) : [];
+  queue.look = queued.length >= deps.batchSize;
+  return { runs: [...due.claimed, ...queued], found: due.workflows + queued.length, workflows: due.workflows, skipped: due.skipped, now: due.now };
+}
+
+const NOTHING: ClaimedBatch = { runs: [], found: 0, workflows: 0, skipped: 0, now: null };
+
 /**
  * One scheduler tick: recover runs of dead schedulers, sweep approvals, then claim and run
  * due workflows and queued runs batch by batch until none are left (or claiming stops).
- * Only slots due when the tick began are taken, so a tick always ends.
+ * Only slots due when the tick began are taken, so a tick always ends. The next batch is
+ * claimed (on another connection) while the current one executes and settles, so the
+ * database works on both at once; at most two batches are held at a time.
  */
 export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Promise<TickSummary> {
   const summary = emptySummary();
@@ -144,28 +178,32 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
   const heartbeat = setInterval(() => {
     heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'));
   }, Math.max(250, (deps.leaseSeconds * 1000) / 3));
-  let dueBefore: number | null = null;
+  let next: Promise<ClaimedBatch> | null = null;
   try {
-    while (!deps.stopClaiming.aborted) {
-      const due = opts.due === false
-        ? { claimed: [], workflows: 0, skipped: 0, now: null }
-        : await db.transaction((tx) =>
-            claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
-          );
-      dueBefore ??= due.now;
-      summary.found += due.workflows;
-      summary.skipped += due.skipped;
-      const queued = await claimQueuedRuns(db, deps.owner, deps.leaseSeconds, deps.batchSize);
-      const workflows = await getWorkflowsByIds(db, [...new Set(queued.map((r) => r.workflow_id))]);
-      const batch = [...due.claimed, ...queued.flatMap((run) => {
-        const workflow = workflows.get(run.workflow_id);
-        return workflow ? [{ workflow, run }] : [];
-      })];
-      if (due.workflows === 0 && queued.length === 0) break;
-      summary.claimed += batch.length;
-      if (batch.length > 0) await executeBatch(deps, batch, summary);
+    if (deps.stopClaiming.aborted) return summary;
+    const queue = { look: true };
+    let batch = await claimBatch(deps, opts, null, queue);
+    let dueBefore: number | null = null;
+    for (;;) {
+      dueBefore ??= batch.now;
+      summary.found += batch.workflows;
+      summary.skipped += batch.skipped;
+      if (batch.found === 0) break;
+      summary.claimed += batch.runs.length;
+      next = deps.stopClaiming.aborted ? Promise.resolve(NOTHING) : claimBatch(deps, opts, dueBefore, queue);
+      // Claimed runs are executed (or released, on shutdown) even when the next claim failed.
+      next.catch(() => undefined);
+      if (batch.runs.length > 0) await executeBatch(deps, batch.runs, summary);
+      batch = await next;
+      next = null;
     }
   } finally {
+    // A claim still in flight (the executing batch failed): its runs are executed before leaving.
+    const pending = await next?.catch(() => NOTHING);
+    if (pending && pending.runs.length > 0) {
+      summary.claimed += pending.runs.length;
+      await executeBatch(deps, pending.runs, summary).catch((err: unknown) => deps.log.error({ err: errorMessage(err) }, 'settling a claimed batch failed'));
+    }
     clearInterval(heartbeat);
   }
   return summary;
