@@ -25,12 +25,16 @@ const noEmbeddedDb = {
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
+    // The module's path is a fixed name, not an absolute one: esbuild hashes plugin paths into
+    // chunk names, and dist/ must come out byte for byte the same wherever the repository sits.
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: join(args.resolveDir, 'locales-en-only.js'), namespace: 'zod-locales' } : undefined,
+      args.importer.includes(`${join('node_modules', 'zod')}`)
+        ? { path: 'zod-locales-en-only.js', namespace: 'zod-locales', pluginData: { resolveDir: join(args.resolveDir, '..') } }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
       contents: "export { default as en } from './locales/en.js';",
-      resolveDir: join(args.path, '..', '..'),
+      resolveDir: /** @type {{ resolveDir: string }} */ (args.pluginData).resolveDir,
       loader: 'js',
     }));
   },
