@@ -1,5 +1,6 @@
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
 import { APPROVALS_CHANNEL, claimExecution, finishExecution, insertAudit } from './queries.js';
 import type { ApprovalRow } from './types.js';
@@ -105,30 +106,20 @@ export async function startApprovalDispatch(opts: { db: Db; log: Logger; env: No
   const cfg = dispatchConfig(opts.env);
   if (!cfg) return;
   const { db, log, signal } = opts;
-  let wake: () => void = () => undefined;
-  const unlisten = await db.listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? wake() : undefined)).catch((err: unknown) => {
+  const pause = createPause(signal);
+  const unlisten = await db.listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? pause.wake() : undefined)).catch((err: unknown) => {
     log.warn({ err: errorMessage(err) }, 'dispatch: LISTEN failed; sweeping on the interval only');
     return () => Promise.resolve();
   });
   log.info({ api: cfg.apiUrl, repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any' }, 'dispatch: approved requests with payload.dispatch start GitHub workflows');
   try {
     while (!signal.aborted) {
-      const woken = new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, (opts.intervalSeconds ?? 60) * 1000);
-        wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
       try {
         await dispatchApproved(db, cfg, log, opts.fetch);
       } catch (err) {
         log.warn({ err: errorMessage(err) }, 'dispatch sweep failed; retrying');
       }
-      await woken;
+      await pause.wait(opts.intervalSeconds ?? 60);
     }
   } finally {
     await unlisten().catch(() => undefined);

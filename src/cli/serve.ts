@@ -12,6 +12,7 @@ import { seedDemoHistory } from '../reports/demo-history.js';
 import { DEMO_WORKFLOWS, seedDemo } from '../workflows/demo.js';
 import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
+import { createPause } from '../lib/pause.js';
 import { withShutdownSignals } from '../lib/shutdown.js';
 
 export interface ServeFlags {
@@ -27,12 +28,10 @@ export interface ServeFlags {
 
 /** Expires and reminds approvals every `seconds` until stopped (when no scheduler loop does it). */
 async function sweepLoop(run: () => Promise<unknown>, seconds: number, stop: AbortSignal): Promise<void> {
+  const pause = createPause(stop);
   while (!stop.aborted) {
     await run();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, seconds * 1000);
-      stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    });
+    await pause.wait(seconds);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { createPause } from '../lib/pause.js';
 import { claimDailyTask, finishDailyTask, releaseDailyTask, runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
 import { alertConditions, reconcileAlerts } from './alerts.js';
 import { healthSummary, type HealthThresholds } from './summary.js';
@@ -43,8 +44,9 @@ export async function dailyCleanup(deps: HealthTaskDeps): Promise<void> {
 /** The server's background health work: alerts every `alertSeconds`, cleanup once a day, until stop aborts. */
 export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, alertSeconds = 30, firstDelaySeconds = 0): Promise<void> {
   let lastCleanupCheck = 0;
+  const pause = createPause(stop);
   // A scheduler starting beside us has not ticked yet: the server waits before judging it.
-  if (firstDelaySeconds > 0) await pauseFor(firstDelaySeconds, stop);
+  if (firstDelaySeconds > 0) await pause.wait(firstDelaySeconds);
   while (!stop.aborted) {
     try {
       await evaluateAlerts(deps);
@@ -55,14 +57,6 @@ export async function runHealthTasks(deps: HealthTaskDeps, stop: AbortSignal, al
     } catch (err) {
       deps.log.warn({ err: errorMessage(err) }, 'health task failed; retrying');
     }
-    await pauseFor(alertSeconds, stop);
+    await pause.wait(alertSeconds);
   }
-}
-
-function pauseFor(seconds: number, stop: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (stop.aborted) return resolve();
-    const timer = setTimeout(resolve, seconds * 1000);
-    stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
 }

@@ -2,12 +2,12 @@ import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { createPause } from '../lib/pause.js';
 import { alertConditions, reconcileAlerts, type AlertRow } from '../health/alerts.js';
 import { healthSummary, type HealthThresholds } from '../health/summary.js';
 import { formatIsoWeek, localDate, previousIsoWeek } from '../reports/week.js';
 import { generateWeeklyReport } from '../reports/weekly.js';
-import type { SlackMessage } from './blocks.js';
-import { esc } from './blocks.js';
+import { esc, slackDate, type SlackMessage } from './blocks.js';
 import { healthMessage, markdownToBlocks } from './report-blocks.js';
 
 /** Posts a message, returning its ts: chat.postMessage in production. */
@@ -128,12 +128,12 @@ async function weeklyReportMessage(db: Queryable, tenantId: string, week: string
 
 export function alertMessage(a: AlertRow): SlackMessage {
   const firing = a.status === 'firing';
-  const text = firing ? `🚨 Levqor alert: ${a.message}` : `✅ Resolved: ${a.message}`;
+  const at = firing ? a.fired_at : (a.resolved_at ?? a.fired_at);
   return {
-    text,
+    text: firing ? `🚨 Levqor alert: ${a.message}` : `✅ Resolved: ${a.message}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${firing ? '🚨 *Alert*' : '✅ *Resolved*'} (${a.kind}): ${esc(a.message)}` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${firing ? 'fired' : 'resolved'} <!date^${Math.floor((firing ? a.fired_at : a.resolved_at) ?? a.fired_at)}^{date_short_pretty} {time}|${new Date(((firing ? a.fired_at : a.resolved_at) ?? a.fired_at) * 1000).toISOString()}>` }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `${firing ? 'fired' : 'resolved'} ${slackDate(at)}` }] },
     ],
   };
 }
@@ -185,8 +185,8 @@ export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<numb
 
 /** Sweeps every `seconds` (and when an alert is announced) until stop aborts. */
 export async function runScheduledPosts(deps: ScheduledPostDeps, stop: AbortSignal, seconds: number, wake?: (notify: () => void) => Promise<() => Promise<void>>): Promise<void> {
-  let poke: (() => void) | undefined;
-  const unlisten = wake ? await wake(() => poke?.()) : undefined;
+  const pause = createPause(stop);
+  const unlisten = wake ? await wake(() => pause.wake()) : undefined;
   try {
     while (!stop.aborted) {
       try {
@@ -195,16 +195,7 @@ export async function runScheduledPosts(deps: ScheduledPostDeps, stop: AbortSign
       } catch (err) {
         deps.log.warn({ err: errorMessage(err) }, 'slack: scheduled posts sweep failed; retrying');
       }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          poke = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, seconds * 1000);
-        poke = done;
-        stop.addEventListener('abort', done, { once: true });
-      });
+      await pause.wait(seconds);
     }
   } finally {
     await unlisten?.();
