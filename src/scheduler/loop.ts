@@ -9,6 +9,9 @@ export interface LoopOptions {
   intervalSeconds: number;
 }
 
+/** The shortest time between two runs of lease recovery and the approval sweeps in the loop. */
+const MAINTENANCE_GAP_MS = 1_000;
+
 function addSummary(total: TickSummary, s: TickSummary): void {
   for (const key of Object.keys(s) as (keyof TickSummary)[]) total[key] += s[key];
 }
@@ -60,13 +63,18 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
   const unlisten = await listenSafely(db, (payload) => nudge(payload), log);
   // When the next full tick is due: schedules, recovery and approval sweeps.
   let fullTickAt = 0;
+  // Lease recovery and the approval sweeps run at most once a MAINTENANCE_GAP_MS, not in
+  // every tick: a slot that falls due is claimed without waiting for them.
+  let maintenanceAt = 0;
   try {
     while (!deps.stopClaiming.aborted) {
       rearm();
       // A queued run (manual, or approved) only needs the queue drained: the fast path.
       const full = Date.now() >= fullTickAt;
+      const maintenance = full && Date.now() >= maintenanceAt;
+      if (maintenance) maintenanceAt = Date.now() + MAINTENANCE_GAP_MS;
       try {
-        const summary = await runTick(deps, full ? {} : { maintenance: false, due: false });
+        const summary = await runTick(deps, full ? { maintenance } : { maintenance: false, due: false });
         addSummary(total, summary);
         if (full || summary.claimed > 0) log.info({ ...summary, fast: !full || undefined }, 'tick');
         if (full) await recordInstance(db, deps.owner, startedAt, summary);
@@ -80,6 +88,8 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
       } catch {
         // the database is away: keep the interval
       }
+      // Maintenance skipped in this tick is not skipped for long: the loop wakes for it.
+      if (full && !maintenance) wait = Math.min(wait, Math.max(0.01, (maintenanceAt - Date.now()) / 1000));
       if (full) fullTickAt = Date.now() + wait * 1000;
       else wait = Math.max(0, Math.min(wait, (fullTickAt - Date.now()) / 1000));
       const reason = await pause(wait, wake, deps.stopClaiming);
