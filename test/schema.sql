@@ -75,6 +75,9 @@ TABLE approval_queue
   slack_ts text
   slack_rendered text
   slack_reminder_ts text
+  slack_attempts integer NOT NULL DEFAULT 0
+  slack_retry_at double precision
+  slack_error text
   CONSTRAINT approval_queue_check CHECK (((status = 'pending'::text) = (processed_at IS NULL)))
   CONSTRAINT approval_queue_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
   CONSTRAINT approval_queue_pkey PRIMARY KEY (id)
@@ -187,9 +190,12 @@ TABLE slack_posts
   claimed_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   ts text
   posted_at double precision
+  attempts integer NOT NULL DEFAULT 0
+  retry_at double precision
+  error text
   CONSTRAINT slack_posts_kind_check CHECK ((kind = ANY (ARRAY['weekly_report'::text, 'health_summary'::text, 'alert'::text])))
   CONSTRAINT slack_posts_pkey PRIMARY KEY (tenant_id, kind, period)
-  CONSTRAINT slack_posts_status_check CHECK ((status = ANY (ARRAY['posting'::text, 'posted'::text])))
+  CONSTRAINT slack_posts_status_check CHECK ((status = ANY (ARRAY['posting'::text, 'posted'::text, 'retry'::text, 'failed'::text])))
   CONSTRAINT slack_posts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE slack_settings
   tenant_id uuid NOT NULL

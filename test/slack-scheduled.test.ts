@@ -81,17 +81,18 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     };
   }
 
-  it('posts the weekly report and the health summary once, and a failed post is retried by the next sweep', async () => {
+  it('posts the weekly report and the health summary once, and a failed post is retried by a sweep after its back-off', async () => {
     const tenant = await makeTenant(t.db);
     await setSlackSettings(t.db, tenant.id, { team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`, approvals_channel: 'CAPPROVALS', reports_channel: 'CREPORTS' });
     const now = at('2026-11-23T09:05:00Z'); // tenant time zone UTC
     const failed: { channel: string; message: SlackMessage }[] = [];
     expect(await sweepScheduledPosts(deps(failed, now, 'bot-a', true))).toBe(0);
-    expect((await t.db.query('SELECT 1 FROM slack_posts')).rowCount).toBe(0);
+    expect((await t.db.query(`SELECT 1 FROM slack_posts WHERE status = 'retry' AND retry_at = $1`, [now + 30])).rowCount).toBe(2);
 
     const posts: { channel: string; message: SlackMessage }[] = [];
-    expect(await sweepScheduledPosts(deps(posts, now))).toBe(2);
-    expect(await sweepScheduledPosts(deps(posts, now, 'bot-b'))).toBe(0);
+    expect(await sweepScheduledPosts(deps(posts, now + 10))).toBe(0);
+    expect(await sweepScheduledPosts(deps(posts, now + 30))).toBe(2);
+    expect(await sweepScheduledPosts(deps(posts, now + 30, 'bot-b'))).toBe(0);
     expect(posts.map((p) => [p.channel, p.message.text])).toEqual([
       ['CREPORTS', 'Levqor weekly report, 2026-W47'],
       ['CREPORTS', expect.stringMatching(/^Levqor health: /) as string],

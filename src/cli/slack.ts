@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseSlackEnv, requireBotCredentials } from '../slack/env.js';
+import { slackFailures } from '../slack/queries.js';
 import { getSlackSettings, setSlackSettings } from '../slack/settings.js';
 import { listTenants, resolveTenant } from '../tenants/queries.js';
 import { iso, printTable, withDb } from './context.js';
@@ -51,22 +52,33 @@ async function slackConfigure(flags: ConfigureFlags): Promise<number> {
   });
 }
 
-/** `levqor slack show`: each connected tenant's workspace and channels, and whether the bot has its credentials. */
+/**
+ * `levqor slack show`: each connected tenant's workspace and channels, whether the bot has its
+ * credentials, and the Slack posts that are failing (with Slack's reason and the next try).
+ */
 async function slackShow(opts: { tenant?: string; json?: boolean }): Promise<number> {
   return withDb(async ({ db }) => {
     const tenants = opts.tenant ? [await resolveTenant(db, opts.tenant)] : await listTenants(db);
+    const failures = await slackFailures(db, tenants.map((t) => t.id));
     const rows = [];
     for (const t of tenants) {
       const s = await getSlackSettings(db, t.id);
       if (s || opts.tenant) {
+        const failing = failures.filter((f) => f.tenant_id === t.id).map(({ tenant_id: _, ...f }) => ({ ...f, retry_at: f.retry_at === null ? null : iso(f.retry_at) }));
         rows.push({ tenant: t.name, team: s?.team_id ?? '(not connected)', approvals_channel: s?.approvals_channel ?? '-', reports_channel: s?.reports_channel ?? '-',
           alerts_channel: s?.alerts_channel ?? '-', internal_channels: s?.internal_channels.join(',') || '-',
           weekly_report: s ? (s.report_time ? `${WEEKDAYS[s.report_weekday - 1] ?? '?'} ${s.report_time}` : 'off') : '-', health_summary: s ? (s.health_time ?? 'off') : '-',
-          updated: iso(s?.updated_at ?? null) });
+          updated: iso(s?.updated_at ?? null), ...(opts.json ? { failing } : { failing: failing.length }) });
       }
     }
     printTable(rows, opts.json, 'no tenant is connected to Slack: levqor slack configure --tenant NAME --team T… --approvals-channel C…');
     if (!opts.json) {
+      if (failures.length > 0) {
+        const name = new Map(tenants.map((t) => [t.id, t.name]));
+        console.log('\nfailing Slack posts (fix the channel or the token, then `levqor slack configure` to try them again at once):');
+        printTable(failures.map((f) => ({ tenant: name.get(f.tenant_id) ?? f.tenant_id, post: f.post, channel: f.channel, error: f.error, attempts: f.attempts,
+          next_try: f.retry_at === null ? 'after levqor slack configure' : iso(f.retry_at) })), false);
+      }
       const env = parseSlackEnv(process.env);
       console.log(`bot credentials: SLACK_SIGNING_SECRET ${env.SLACK_SIGNING_SECRET ? 'set' : 'missing'}, SLACK_BOT_TOKEN ${env.SLACK_BOT_TOKEN ? 'set' : 'missing'}; Slack API ${env.SLACK_API_URL}${env.SLACK_APP_TOKEN ? '; Socket Mode (SLACK_APP_TOKEN)' : ''}`);
     }

@@ -2,9 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { AppError } from '../lib/errors.js';
 import type { SlackPoster } from '../workflows/steps/run-step.js';
 import { parseSlackEnv, slackClientOptions } from './env.js';
-
-/** Slack's answers that no retry will change: the step fails with Slack's reason. */
-const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked', 'missing_scope', 'msg_too_long', 'no_text', 'restricted_action']);
+import { isPermanentSlackError, slackErrorCode } from './errors.js';
 
 /** chat.postMessage for slack_message steps: permanent refusals fail the step, the rest may be retried. */
 export function slackPoster(client: () => Promise<WebClient>): SlackPoster {
@@ -14,8 +12,8 @@ export function slackPoster(client: () => Promise<WebClient>): SlackPoster {
         const res = await (await client()).chat.postMessage({ channel, text, unfurl_links: false, unfurl_media: false });
         return { channel: res.channel ?? channel, ts: res.ts ?? '' };
       } catch (err) {
-        const code = (err as { data?: { error?: string } }).data?.error;
-        if (code && PERMANENT.has(code)) throw new AppError('step_failed', `Slack refused the message to ${channel}: ${code}`);
+        // Slack's answers that no retry will change: the step fails with Slack's reason.
+        if (isPermanentSlackError(err)) throw new AppError('step_failed', `Slack refused the message to ${channel}: ${slackErrorCode(err)}`);
         throw err;
       }
     },

@@ -8,6 +8,8 @@ export type SlackApprovalRow = ApprovalView & Pick<ApprovalRow, 'tenant_id' | 'i
   slack_ts: string | null;
   slack_rendered: string | null;
   slack_reminder_ts: string | null;
+  /** Slack calls for this request that failed in a row. */
+  slack_attempts: number;
   db_now: number;
 };
 
@@ -24,7 +26,7 @@ export async function getSlackApproval(db: Queryable, id: string, tenantId?: str
   const { rows } = await db.query<SlackApprovalRow>(
     `SELECT a.id, a.tenant_id, a.action_type, a.impact_class, a.summary, a.payload, a.status, a.requested_by, a.requested_at,
        a.expires_at, a.processed_at, a.processed_by, a.reason, a.run_id, a.required_approvals, a.approvals_count, a.reminded_at,
-       a.slack_channel, a.slack_ts, a.slack_rendered, a.slack_reminder_ts, w.name AS workflow_name,
+       a.slack_channel, a.slack_ts, a.slack_rendered, a.slack_reminder_ts, a.slack_attempts, w.name AS workflow_name,
        extract(epoch FROM now())::float8 AS db_now
      FROM approval_queue a LEFT JOIN workflows w ON w.id = a.workflow_id AND w.tenant_id = a.tenant_id
      WHERE a.id = $1 AND ($2::uuid IS NULL OR a.tenant_id = $2)`,
@@ -33,20 +35,35 @@ export async function getSlackApproval(db: Queryable, id: string, tenantId?: str
   return rows[0];
 }
 
+/** A Slack call that worked clears the record of failures before it. */
+const CLEARED = 'slack_attempts = 0, slack_retry_at = NULL, slack_error = NULL';
+
 /** Records where a request was posted and the state the message shows. */
 export async function recordPosted(tx: Queryable, id: string, channel: string, ts: string, rendered: string): Promise<void> {
-  await tx.query('UPDATE approval_queue SET slack_channel = $2, slack_ts = $3, slack_rendered = $4 WHERE id = $1', [id, channel, ts, rendered]);
+  await tx.query(`UPDATE approval_queue SET slack_channel = $2, slack_ts = $3, slack_rendered = $4, ${CLEARED} WHERE id = $1`, [id, channel, ts, rendered]);
 }
 
 /** Records the state a request's message now shows. */
 export async function recordRendered(tx: Queryable, id: string, rendered: string): Promise<void> {
-  await tx.query('UPDATE approval_queue SET slack_rendered = $2 WHERE id = $1', [id, rendered]);
+  await tx.query(`UPDATE approval_queue SET slack_rendered = $2, ${CLEARED} WHERE id = $1`, [id, rendered]);
 }
 
 /** Records the reminder thread reply. */
 export async function recordReminder(tx: Queryable, id: string, ts: string): Promise<void> {
-  await tx.query('UPDATE approval_queue SET slack_reminder_ts = $2 WHERE id = $1', [id, ts]);
+  await tx.query(`UPDATE approval_queue SET slack_reminder_ts = $2, ${CLEARED} WHERE id = $1`, [id, ts]);
 }
+
+/** Records a failed Slack call for a request: the sweep leaves it alone for `retryIn` seconds. */
+export async function recordSlackFailure(tx: Queryable, id: string, error: string, retryIn: number): Promise<void> {
+  await tx.query(
+    `UPDATE approval_queue SET slack_attempts = slack_attempts + 1, slack_error = $2, slack_retry_at = extract(epoch FROM now()) + $3
+     WHERE id = $1`,
+    [id, error, retryIn],
+  );
+}
+
+/** A request whose last Slack call failed waits out its back-off before the sweep or the feed tries it again. */
+const NOT_BACKING_OFF = '(a.slack_retry_at IS NULL OR a.slack_retry_at <= extract(epoch FROM now()))';
 
 /**
  * Requests of connected tenants whose Slack message is missing, out of date or owes a
@@ -55,9 +72,10 @@ export async function recordReminder(tx: Queryable, id: string, ts: string): Pro
 export async function approvalsNeedingSync(db: Queryable, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT a.id FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
-     WHERE (a.status = 'pending' AND a.slack_ts IS NULL AND a.impact_class = 'C' AND a.expires_at > extract(epoch FROM now()))
+     WHERE ((a.status = 'pending' AND a.slack_ts IS NULL AND a.impact_class = 'C' AND a.expires_at > extract(epoch FROM now()))
         OR (a.slack_ts IS NOT NULL AND a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count)
-        OR (a.status = 'pending' AND a.slack_ts IS NOT NULL AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL)
+        OR (a.status = 'pending' AND a.slack_ts IS NOT NULL AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL))
+       AND ${NOT_BACKING_OFF}
      ORDER BY a.requested_at LIMIT $1`,
     [limit],
   );
@@ -72,7 +90,7 @@ export async function approvalsBehind(db: Queryable, ids: string[]): Promise<str
   if (ids.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
     `SELECT a.id FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
-     WHERE a.id = ANY($1::uuid[])
+     WHERE a.id = ANY($1::uuid[]) AND ${NOT_BACKING_OFF}
        AND ((a.slack_ts IS NULL AND a.status = 'pending')
          OR a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count
          OR (a.status = 'pending' AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL))
@@ -113,4 +131,33 @@ export async function advanceFeedCursor(db: Queryable, eventId: string): Promise
     `UPDATE slack_feed_cursor SET last_event_id = greatest(last_event_id, $2::bigint), updated_at = extract(epoch FROM now()) WHERE name = $1`,
     [FEED, eventId],
   );
+}
+
+/** A Slack post that failed and has not worked since: what `levqor slack show` lists. */
+export interface SlackFailureRow {
+  tenant_id: string;
+  /** "approval <id>", "weekly_report 2026-W47", "alert 12:firing"… */
+  post: string;
+  channel: string;
+  error: string;
+  attempts: number;
+  /** Next try (epoch seconds), or null: not before `levqor slack configure`. */
+  retry_at: number | null;
+}
+
+/** Pending requests whose Slack message keeps failing, and scheduled posts of the last week that failed, for the given tenants. */
+export async function slackFailures(db: Queryable, tenantIds: string[]): Promise<SlackFailureRow[]> {
+  const { rows } = await db.query<SlackFailureRow>(
+    `SELECT a.tenant_id, 'approval ' || a.id AS post, coalesce(a.slack_channel, s.approvals_channel) AS channel, a.slack_error AS error,
+            a.slack_attempts AS attempts, a.slack_retry_at AS retry_at
+     FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
+     WHERE a.tenant_id = ANY($1::uuid[]) AND a.status = 'pending' AND a.slack_error IS NOT NULL
+     UNION ALL
+     SELECT p.tenant_id, p.kind || ' ' || p.period, p.channel, p.error, p.attempts, CASE WHEN p.status = 'retry' THEN p.retry_at END
+     FROM slack_posts p
+     WHERE p.tenant_id = ANY($1::uuid[]) AND p.status IN ('retry', 'failed') AND p.claimed_at > extract(epoch FROM now()) - 7 * 86400
+     ORDER BY 1, 2`,
+    [tenantIds],
+  );
+  return rows;
 }

@@ -8,6 +8,7 @@ import { healthSummary, type HealthThresholds } from '../health/summary.js';
 import { formatIsoWeek, localDate, previousIsoWeek } from '../reports/week.js';
 import { generateWeeklyReport } from '../reports/weekly.js';
 import { esc, slackDate, type SlackMessage } from './blocks.js';
+import { isPermanentSlackError, slackFailure, slackRetryDelay } from './errors.js';
 import { healthMessage, markdownToBlocks } from './report-blocks.js';
 
 /** Posts a message, returning its ts: chat.postMessage in production. */
@@ -78,42 +79,62 @@ export function duePosts(t: TenantSchedule, now: number): PostKey[] {
   return due;
 }
 
-/** Claims a post for this process: true for exactly one caller (or whoever takes over a dead claim). */
-async function claimPost(db: Queryable, key: PostKey, owner: string): Promise<boolean> {
-  const res = await db.query(
+/**
+ * Claims a post for this process: true for exactly one caller, or for whoever takes over a
+ * dead bot's claim or a failed post whose back-off is over. A post Slack refused for good
+ * ('failed') waits for `levqor slack configure`, which clears it.
+ */
+async function claimPost(db: Queryable, key: PostKey, owner: string, now: number): Promise<{ attempts: number } | null> {
+  const { rows } = await db.query<{ attempts: number }>(
     `INSERT INTO slack_posts (tenant_id, kind, period, channel, claimed_by) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (tenant_id, kind, period) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_at = extract(epoch FROM now())
-       WHERE slack_posts.status = 'posting' AND slack_posts.claimed_at < extract(epoch FROM now()) - ${STALE_CLAIM_SECONDS}
-     RETURNING tenant_id`,
-    [key.tenant_id, key.kind, key.period, key.channel, owner],
+     ON CONFLICT (tenant_id, kind, period) DO UPDATE
+       SET claimed_by = EXCLUDED.claimed_by, claimed_at = extract(epoch FROM now()), channel = EXCLUDED.channel, status = 'posting'
+       WHERE (slack_posts.status = 'posting' AND slack_posts.claimed_at < extract(epoch FROM now()) - ${STALE_CLAIM_SECONDS})
+          OR (slack_posts.status = 'retry' AND slack_posts.retry_at <= $6)
+     RETURNING attempts`,
+    [key.tenant_id, key.kind, key.period, key.channel, owner, now],
   );
-  return res.rowCount === 1;
+  return rows[0] ?? null;
 }
 
-async function settlePost(db: Queryable, key: PostKey, owner: string, ts: string | null): Promise<void> {
+/** Records a post as made (with its ts) or as failed: to be tried again from `retryAt`, or (null) only after `levqor slack configure`. */
+async function settlePost(db: Queryable, key: PostKey, owner: string, outcome: { ts: string } | { error: string; retryAt: number | null }): Promise<void> {
   const params = [key.tenant_id, key.kind, key.period, owner];
-  if (ts === null) {
-    await db.query(`DELETE FROM slack_posts WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4 AND status = 'posting'`, params);
+  if ('ts' in outcome) {
+    await db.query(
+      `UPDATE slack_posts SET status = 'posted', ts = $5, posted_at = extract(epoch FROM now()), retry_at = NULL, error = NULL
+       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4`,
+      [...params, outcome.ts],
+    );
   } else {
     await db.query(
-      `UPDATE slack_posts SET status = 'posted', ts = $5, posted_at = extract(epoch FROM now())
-       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4`,
-      [...params, ts],
+      `UPDATE slack_posts SET attempts = attempts + 1, error = $5, retry_at = $6, status = CASE WHEN $6::float8 IS NULL THEN 'failed' ELSE 'retry' END
+       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4 AND status = 'posting'`,
+      [...params, outcome.error, outcome.retryAt],
     );
   }
 }
 
-/** Claims, builds and posts one message; a failed post gives its claim back for the next sweep. */
-async function postOnce(deps: ScheduledPostDeps, key: PostKey, build: () => Promise<SlackMessage>): Promise<boolean> {
-  if (!(await claimPost(deps.db, key, deps.owner))) return false;
+/** Claims, builds and posts one message; a failed post is tried again after a back-off (unless Slack refused it for good). */
+async function postOnce(deps: ScheduledPostDeps, key: PostKey, now: number, build: () => Promise<SlackMessage>): Promise<boolean> {
+  const claim = await claimPost(deps.db, key, deps.owner, now);
+  if (!claim) return false;
+  const where = { tenant: key.tenant_id, kind: key.kind, period: key.period, channel: key.channel };
   try {
     const ts = await deps.post(key.channel, await build());
-    await settlePost(deps.db, key, deps.owner, ts);
-    deps.log.info({ tenant: key.tenant_id, kind: key.kind, period: key.period, channel: key.channel }, 'slack: scheduled post sent');
+    await settlePost(deps.db, key, deps.owner, { ts });
+    deps.log.info(where, 'slack: scheduled post sent');
     return true;
   } catch (err) {
-    await settlePost(deps.db, key, deps.owner, null);
-    deps.log.warn({ tenant: key.tenant_id, kind: key.kind, period: key.period, err: errorMessage(err) }, 'slack: scheduled post failed; will retry');
+    const attempts = claim.attempts + 1;
+    if (isPermanentSlackError(err)) {
+      await settlePost(deps.db, key, deps.owner, { error: slackFailure(err), retryAt: null });
+      deps.log.error({ ...where, err: errorMessage(err), attempts }, 'slack: Slack refused the scheduled post; not retrying it (fix the channel or token, then levqor slack configure)');
+    } else {
+      const retryIn = slackRetryDelay(attempts, false);
+      await settlePost(deps.db, key, deps.owner, { error: slackFailure(err), retryAt: now + retryIn });
+      deps.log.warn({ ...where, err: errorMessage(err), attempts, retry_in_seconds: retryIn }, 'slack: scheduled post failed; will retry');
+    }
     return false;
   }
 }
@@ -169,14 +190,14 @@ export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<numb
   for (const t of await tenantSchedules(deps.db)) {
     for (const key of duePosts(t, now)) {
       const build = key.kind === 'weekly_report' ? () => weeklyReportMessage(deps.db, t.tenant_id, key.period) : () => Promise.resolve(healthMessage(summary));
-      if (await postOnce(deps, key, build)) posted++;
+      if (await postOnce(deps, key, now, build)) posted++;
     }
     if (!t.alerts_channel) continue;
     for (const a of alerts) {
       for (const status of a.status === 'resolved' ? (['firing', 'resolved'] as const) : (['firing'] as const)) {
         if ((status === 'firing' ? a.fired_at : (a.resolved_at ?? 0)) <= now - ALERT_NEWS_SECONDS) continue;
         const key: PostKey = { tenant_id: t.tenant_id, kind: 'alert', period: `${a.id}:${status}`, channel: t.alerts_channel };
-        if (await postOnce(deps, key, () => Promise.resolve(alertMessage({ ...a, status })))) posted++;
+        if (await postOnce(deps, key, now, () => Promise.resolve(alertMessage({ ...a, status })))) posted++;
       }
     }
   }

@@ -71,6 +71,7 @@ export function slackSettingsProblems(s: SlackSettingsInput): string[] {
 /**
  * Connects a tenant to a workspace (or changes its channels). Unset optional fields keep
  * their stored value; a workspace already connected to another tenant is a conflict.
+ * Slack posts that failed for the tenant are tried again at the next sweep.
  */
 export async function setSlackSettings(db: Queryable, tenantId: string, s: SlackSettingsInput): Promise<SlackSettings> {
   const problems = slackSettingsProblems(s);
@@ -93,5 +94,9 @@ export async function setSlackSettings(db: Queryable, tenantId: string, s: Slack
       s.reports_channel !== undefined, s.alerts_channel !== undefined, s.report_weekday ?? null,
       s.report_time ?? null, s.report_time !== undefined, s.health_time ?? null, s.health_time !== undefined],
   );
+  // Whatever failed before may work with the new settings (a channel the bot was not in, a
+  // channel that changed): failed approval messages and scheduled posts are tried again now.
+  await db.query('UPDATE approval_queue SET slack_retry_at = NULL WHERE tenant_id = $1 AND slack_retry_at IS NOT NULL', [tenantId]);
+  await db.query(`DELETE FROM slack_posts WHERE tenant_id = $1 AND status IN ('retry', 'failed')`, [tenantId]);
   return rows[0] as SlackSettings;
 }

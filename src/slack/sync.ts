@@ -3,7 +3,8 @@ import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { approvalMessage, reminderMessage, renderKey } from './blocks.js';
-import { getSlackApproval, lockSlackMessage, recordPosted, recordReminder, recordRendered } from './queries.js';
+import { isGoneSlackError, isPermanentSlackError, slackFailure, slackRetryDelay } from './errors.js';
+import { getSlackApproval, lockSlackMessage, recordPosted, recordReminder, recordRendered, recordSlackFailure } from './queries.js';
 import { getSlackSettings } from './settings.js';
 
 export interface SlackSyncDeps {
@@ -12,14 +13,29 @@ export interface SlackSyncDeps {
   log: Logger;
 }
 
-export type SyncResult = { posted: boolean; updated: boolean; reminded: boolean; skipped?: 'missing' | 'not_connected' | 'not_pending' };
-
-/** Slack errors that no retry will fix: the message or channel is gone. */
-const GONE = new Set(['message_not_found', 'cant_update_message', 'channel_not_found', 'is_archived', 'not_in_channel']);
-
-function slackErrorCode(err: unknown): string | undefined {
-  return (err as { data?: { error?: string } }).data?.error;
+/** A failed Slack call, told apart from a database error (which is not caught here). */
+class SlackCallFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super(errorMessage(reason));
+  }
 }
+
+async function slackCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new SlackCallFailed(err);
+  }
+}
+
+export type SyncResult = {
+  posted: boolean;
+  updated: boolean;
+  reminded: boolean;
+  skipped?: 'missing' | 'not_connected' | 'not_pending';
+  /** The Slack call that failed: recorded on the request, tried again after retry_in seconds. */
+  failed?: { error: string; permanent: boolean; retry_in: number };
+};
 
 /**
  * Brings one request's Slack message in line with the request: posts it when it is pending
@@ -36,31 +52,50 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
     if (!a) return { ...result, skipped: 'missing' };
     const settings = await getSlackSettings(tx, a.tenant_id);
     if (!settings) return { ...result, skipped: 'not_connected' };
-    if (!a.slack_ts) {
-      if (a.status !== 'pending' || a.impact_class !== 'C' || a.expires_at <= a.db_now) return { ...result, skipped: 'not_pending' };
-      const msg = approvalMessage(a);
-      const res = await deps.slack.chat.postMessage({ channel: settings.approvals_channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false });
-      if (!res.ts) throw new Error(`chat.postMessage to ${settings.approvals_channel} returned no ts`);
-      await recordPosted(tx, a.id, res.channel ?? settings.approvals_channel, res.ts, renderKey(a));
-      a.slack_channel = res.channel ?? settings.approvals_channel;
-      a.slack_ts = res.ts;
-      result.posted = true;
-    } else if (a.slack_rendered !== renderKey(a)) {
-      const msg = approvalMessage(a);
-      try {
-        await deps.slack.chat.update({ channel: a.slack_channel ?? settings.approvals_channel, ts: a.slack_ts, text: msg.text, blocks: msg.blocks });
-        result.updated = true;
-      } catch (err) {
-        if (!GONE.has(slackErrorCode(err) ?? '')) throw err;
-        deps.log.warn({ approval: a.id, err: errorMessage(err) }, 'the Slack message of this request is gone; not updating it again');
+    try {
+      if (!a.slack_ts) {
+        if (a.status !== 'pending' || a.impact_class !== 'C' || a.expires_at <= a.db_now) return { ...result, skipped: 'not_pending' };
+        const msg = approvalMessage(a);
+        const res = await slackCall(async () => {
+          const r = await deps.slack.chat.postMessage({ channel: settings.approvals_channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false });
+          if (!r.ts) throw new Error(`chat.postMessage to ${settings.approvals_channel} returned no ts`);
+          return { channel: r.channel, ts: r.ts };
+        });
+        await recordPosted(tx, a.id, res.channel ?? settings.approvals_channel, res.ts, renderKey(a));
+        a.slack_channel = res.channel ?? settings.approvals_channel;
+        a.slack_ts = res.ts;
+        result.posted = true;
+      } else if (a.slack_rendered !== renderKey(a)) {
+        const msg = approvalMessage(a);
+        try {
+          await deps.slack.chat.update({ channel: a.slack_channel ?? settings.approvals_channel, ts: a.slack_ts, text: msg.text, blocks: msg.blocks });
+          result.updated = true;
+        } catch (err) {
+          if (!isGoneSlackError(err)) throw new SlackCallFailed(err);
+          deps.log.warn({ approval: a.id, err: errorMessage(err) }, 'the Slack message of this request is gone; not updating it again');
+        }
+        await recordRendered(tx, a.id, renderKey(a));
       }
-      await recordRendered(tx, a.id, renderKey(a));
-    }
-    if (a.status === 'pending' && a.reminded_at !== null && a.slack_ts && !a.slack_reminder_ts) {
-      const msg = reminderMessage(a);
-      const res = await deps.slack.chat.postMessage({ channel: a.slack_channel ?? settings.approvals_channel, thread_ts: a.slack_ts, text: msg.text, blocks: msg.blocks });
-      await recordReminder(tx, a.id, res.ts ?? 'unknown');
-      result.reminded = true;
+      if (a.status === 'pending' && a.reminded_at !== null && a.slack_ts && !a.slack_reminder_ts) {
+        const msg = reminderMessage(a);
+        const res = await slackCall(() => deps.slack.chat.postMessage({ channel: a.slack_channel ?? settings.approvals_channel, thread_ts: a.slack_ts ?? undefined, text: msg.text, blocks: msg.blocks }));
+        await recordReminder(tx, a.id, res.ts ?? 'unknown');
+        result.reminded = true;
+      }
+    } catch (caught) {
+      // A Slack call failed (a database error is rethrown: it is not Slack's). What went
+      // through stays recorded; the request is tried again after a back-off, and Slack's
+      // reason is kept for `levqor slack show`.
+      if (!(caught instanceof SlackCallFailed)) throw caught;
+      const err = caught.reason;
+      const permanent = isPermanentSlackError(err);
+      const failed = { error: slackFailure(err), permanent, retry_in: slackRetryDelay(a.slack_attempts + 1, permanent) };
+      await recordSlackFailure(tx, a.id, failed.error, failed.retry_in);
+      deps.log[permanent ? 'error' : 'warn'](
+        { approval: a.id, tenant_id: a.tenant_id, channel: a.slack_channel ?? settings.approvals_channel, err: errorMessage(err), retry_in_seconds: failed.retry_in },
+        permanent ? 'Slack refused the approval message; fix the channel or token (levqor slack show)' : 'could not bring the Slack message up to date; will retry',
+      );
+      return { ...result, failed };
     }
     return result;
   });

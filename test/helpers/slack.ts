@@ -27,6 +27,8 @@ export interface FakeSlack {
   respondUrl: string;
   calls: SlackCall[];
   of(method: string): SlackCall[];
+  /** Channels whose chat.* calls Slack refuses, with the error code it answers (`{ ok: false, error }`). */
+  refusals: Map<string, string>;
   /** Resolves with the first call (already made or coming) matching, or rejects after `ms`. */
   waitFor(method: string, match?: (c: SlackCall) => boolean, ms?: number): Promise<SlackCall>;
   close(): Promise<void>;
@@ -43,10 +45,12 @@ function parseArgs(body: string, type: string | undefined): Record<string, unkno
 
 /**
  * A local stand-in for Slack's Web API: records chat.postMessage, chat.update,
- * chat.postEphemeral, views.open (and response_url posts) and answers auth.test.
+ * chat.postEphemeral, views.open (and response_url posts) and answers auth.test; refuses
+ * chat.* calls to the channels in `refusals` the way Slack does (HTTP 200, ok: false).
  */
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
+  const refusals = new Map<string, string>();
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let ts = 0;
@@ -65,6 +69,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       else if (method === 'chat.update') answer = { ok: true, channel: args.channel, ts: args.ts };
       else if (method === 'chat.postEphemeral') answer = { ok: true, message_ts: `1700000000.${String(++ts).padStart(6, '0')}` };
       else if (method === 'views.open') answer = { ok: true, view: { id: `V${calls.length}` } };
+      const refused = method.startsWith('chat.') ? refusals.get(String(args.channel)) : undefined;
+      if (refused) answer = { ok: false, error: refused };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
       events.emit('call', call);
@@ -76,6 +82,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${base}/api/`,
     respondUrl: `${base}/respond/`,
     calls,
+    refusals,
     of: (method) => calls.filter((c) => c.method === method),
     waitFor(method, match = () => true, ms = 15_000) {
       const hit = calls.find((c) => c.method === method && match(c));

@@ -4,7 +4,7 @@ import{b as l}from"./chunk-ITYMDF2F.js";import{a as N}from"./chunk-MCHVAVA4.js";
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at double precision NOT NULL DEFAULT extract(epoch FROM now())
-  )`);let{rows:a}=await e.query("SELECT id, name, checksum FROM levqor_migrations ORDER BY id"),r=new Map(n.map(t=>[t.id,t])),s=[];for(let t of a){let i=r.get(t.id);i?u(i.sql)!==t.checksum&&s.push(`${E(i)} was edited after it was applied (checksum differs)`):s.push(`${E(t)} is applied but unknown to this version of Levqor (is the database newer than the code?)`)}if(s.length>0)throw new o("migration_drift",`refusing to migrate: ${s.join("; ")}. Migrations are forward-only: add a new file instead.`,s);let c=new Set(a.map(t=>t.id)),d=[];for(let t of[...n].sort((i,O)=>i.id-O.id))if(!c.has(t.id)){await e.exec("BEGIN");try{await e.exec(t.sql),await e.query("INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)",[t.id,t.name,u(t.sql)]),await e.exec("COMMIT")}catch(i){throw await e.exec("ROLLBACK"),new o("migration_drift",`migration ${E(t)} failed: ${i.message}`,[],{cause:i})}d.push(E(t))}let A=Math.max(0,...n.map(t=>t.id));return{applied:d,current:A}}var _=[{id:1,name:"init",sql:`-- Levqor core schema. Times are epoch seconds (double precision) so the operations
+  )`);let{rows:a}=await e.query("SELECT id, name, checksum FROM levqor_migrations ORDER BY id"),r=new Map(n.map(t=>[t.id,t])),s=[];for(let t of a){let i=r.get(t.id);i?u(i.sql)!==t.checksum&&s.push(`${E(i)} was edited after it was applied (checksum differs)`):s.push(`${E(t)} is applied but unknown to this version of Levqor (is the database newer than the code?)`)}if(s.length>0)throw new o("migration_drift",`refusing to migrate: ${s.join("; ")}. Migrations are forward-only: add a new file instead.`,s);let T=new Set(a.map(t=>t.id)),d=[];for(let t of[...n].sort((i,O)=>i.id-O.id))if(!T.has(t.id)){await e.exec("BEGIN");try{await e.exec(t.sql),await e.query("INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)",[t.id,t.name,u(t.sql)]),await e.exec("COMMIT")}catch(i){throw await e.exec("ROLLBACK"),new o("migration_drift",`migration ${E(t)} failed: ${i.message}`,[],{cause:i})}d.push(E(t))}let A=Math.max(0,...n.map(t=>t.id));return{applied:d,current:A}}var c=[{id:1,name:"init",sql:`-- Levqor core schema. Times are epoch seconds (double precision) so the operations
 -- guide's maintenance SQL runs verbatim. Every tenant row carries tenant_id.
 
 CREATE TABLE tenants (
@@ -421,4 +421,23 @@ CREATE TABLE slack_posts (
   posted_at   double precision,
   PRIMARY KEY (tenant_id, kind, period)
 );
-`}];async function h(e){let{rows:n}=await e.query("SELECT id, name, timezone, created_at FROM tenants ORDER BY name");return n}async function w(e,n){let a=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(n),{rows:r}=await e.query(`SELECT id, name, timezone, created_at FROM tenants WHERE ${a?"id = $1::uuid":"name = $1"}`,[n]);return r[0]}async function T(e,n){if(n){let r=await w(e,n);if(!r)throw new o("not_found",`tenant "${n}" not found (levqor tenant list shows them)`);return r}let a=await h(e);if(a.length===1&&a[0])return a[0];throw a.length===0?new o("not_found","no tenant exists yet: create one with `levqor tenant create NAME`"):new o("bad_input",`several tenants exist (${a.map(r=>r.name).join(", ")}): pass --tenant NAME or set LEVQOR_TENANT`)}async function F(e){if(!/^postgres(ql)?:\/\//.test(e)||!URL.canParse(e))throw new l("database-url","must be a postgres:// or postgresql:// URL");let n=N({connectionString:e,poolMax:4,applicationName:"levqor-action"});try{await n.query("SELECT 1"),await L(n,_)}catch(a){await n.close().catch(()=>{});let r=new URL(e);throw new Error(`cannot use Postgres at ${r.hostname}:${r.port||5432}${r.pathname}: ${a.message}`,{cause:a})}return n}async function S(e,n){return T(e,n||void 0)}export{F as a,S as b};
+`},{id:8,name:"slack_failures",sql:`-- Failed Slack posts back off instead of being tried again on every sweep. A refusal that no
+-- retry changes (channel_not_found, not_in_channel, invalid_auth \u2026) is recorded with Slack's
+-- code, so \`levqor slack show\` can say what to fix.
+
+-- Scheduled posts: 'retry' waits until retry_at; 'failed' (a permanent refusal) is tried again
+-- only when the tenant's channel for it changes.
+ALTER TABLE slack_posts DROP CONSTRAINT slack_posts_status_check;
+ALTER TABLE slack_posts ADD CONSTRAINT slack_posts_status_check CHECK (status IN ('posting', 'posted', 'retry', 'failed'));
+ALTER TABLE slack_posts
+  ADD COLUMN attempts  integer NOT NULL DEFAULT 0,      -- failures so far
+  ADD COLUMN retry_at  double precision,                -- status 'retry': not before
+  ADD COLUMN error     text;                            -- the last failure (Slack's code when Slack refused)
+
+-- Approval messages: consecutive failed Slack calls for the request, when to try again, why.
+-- Cleared by the next call that works, and by \`levqor slack configure\` for the tenant.
+ALTER TABLE approval_queue
+  ADD COLUMN slack_attempts  integer NOT NULL DEFAULT 0,
+  ADD COLUMN slack_retry_at  double precision,
+  ADD COLUMN slack_error     text;
+`}];async function h(e){let{rows:n}=await e.query("SELECT id, name, timezone, created_at FROM tenants ORDER BY name");return n}async function w(e,n){let a=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(n),{rows:r}=await e.query(`SELECT id, name, timezone, created_at FROM tenants WHERE ${a?"id = $1::uuid":"name = $1"}`,[n]);return r[0]}async function _(e,n){if(n){let r=await w(e,n);if(!r)throw new o("not_found",`tenant "${n}" not found (levqor tenant list shows them)`);return r}let a=await h(e);if(a.length===1&&a[0])return a[0];throw a.length===0?new o("not_found","no tenant exists yet: create one with `levqor tenant create NAME`"):new o("bad_input",`several tenants exist (${a.map(r=>r.name).join(", ")}): pass --tenant NAME or set LEVQOR_TENANT`)}async function S(e){if(!/^postgres(ql)?:\/\//.test(e)||!URL.canParse(e))throw new l("database-url","must be a postgres:// or postgresql:// URL");let n=N({connectionString:e,poolMax:4,applicationName:"levqor-action"});try{await n.query("SELECT 1"),await L(n,c)}catch(a){await n.close().catch(()=>{});let r=new URL(e);throw new Error(`cannot use Postgres at ${r.hostname}:${r.port||5432}${r.pathname}: ${a.message}`,{cause:a})}return n}async function F(e,n){return _(e,n||void 0)}export{S as a,F as b};
