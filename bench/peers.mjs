@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import gw from 'graphile-worker';
 import PgBoss from 'pg-boss';
+import { floorUnits, timeFloor } from './peers/floor.mjs';
 import {
   ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds, replaceSection,
   runProcess, startProcess, table, withPg,
@@ -53,6 +54,8 @@ const PGBENCH_SECONDS = QUICK ? 5 : 10;
 /** Spacing of the scheduled latency workflows' slots (one due at a time). */
 const SLOT_SPACING_S = 0.05;
 const TRACE_N = QUICK ? 50 : 200;
+/** Passes of the write-floor measure (bench/peers/floor.mjs). */
+const FLOOR_PASSES = QUICK ? 1 : 3;
 
 const created = new Set();
 /** Child processes still running, killed by cleanup() if the benchmark fails half-way. */
@@ -343,7 +346,8 @@ const LEVQOR_CONFIGS = [
   { procs: 1, args: ['--batch-size', '1000', '--concurrency', '50'], label: 'batch 1000, concurrency 50' },
 ];
 
-async function levqorThroughput() {
+/** Levqor's throughput database: migrated, N no-op workflows seeded. */
+async function levqorSetup() {
   const db = await scratchDb('levqor');
   const url = dbUrl(db);
   await migrateLevqor(url);
@@ -351,6 +355,10 @@ async function levqorThroughput() {
     const { rows: [t] } = await c.query(SEED_TENANT);
     await c.query(seedSql(N, 'extract(epoch FROM now()) - 1'), [t.id]);
   });
+  return { db, url };
+}
+
+function levqorThroughput({ db, url }) {
   return LEVQOR_CONFIGS.map(({ procs, args, label }) => ({
     runTry: async (i) => {
       const t = await withPg(url, async (c) => {
@@ -609,6 +617,42 @@ async function throughputInterleaved(configs) {
     for (const [k, conf] of configs.entries()) tries[k].push(await conf.runTry(i));
   }
   return configs.map((conf, k) => conf.row(tries[k]));
+}
+
+// ---------------------------------------------------------------------------- write floors
+
+/**
+ * Each system's unit written by Postgres alone (bench/peers/floor.mjs), FLOOR_PASSES times, round
+ * by round across the definitions; the units to write are made ready first (workflows due, jobs
+ * added) and the dead tuples the rolled-back writes leave are vacuumed after.
+ */
+async function floors({ levqor, graphile, boss }) {
+  const urls = { Levqor: levqor.url, 'graphile-worker': graphile.url, 'pg-boss': boss.url };
+  await withPg(levqor.url, (c) => resetDue(c));
+  await withPg(graphile.url, async (c) => {
+    await c.query('TRUNCATE graphile_worker._private_jobs CASCADE');
+    await graphileAddJobs(graphile.url);
+    await c.query('VACUUM ANALYZE graphile_worker._private_jobs');
+  });
+  await withPg(boss.url, (c) => bossReset(c, boss.boss));
+  const units = floorUnits(N);
+  const tries = units.map(() => []);
+  for (let i = 0; i < FLOOR_PASSES; i++) {
+    const { load } = await phase(`write floors, pass ${i + 1}`);
+    for (const [k, unit] of units.entries()) {
+      const t = await withPg(urls[unit.system], (c) => timeFloor(c, unit, N));
+      tries[k].push({ ...t, load });
+      log(`floor ${unit.system} (${unit.tuples} tuples a unit) pass ${i + 1}: ${round(t.ms, 0)} ms (${t.statementsMs.map((x) => Math.round(x)).join(" + ")}) → ${Math.round(N / (t.ms / 1000))} units/s`);
+    }
+  }
+  for (const url of Object.values(urls)) await withPg(url, (c) => c.query('VACUUM'));
+  return units.map((unit, k) => {
+    const ms = median(tries[k].map((t) => t.ms));
+    return {
+      system: unit.system, what: unit.what, tuples: unit.tuples, statements: unit.writes.length, ms, all: tries[k].map((t) => t.ms),
+      perStatement: unit.writes.map((_, j) => median(tries[k].map((t) => t.statementsMs[j]))), loads: tries[k].map((t) => t.load),
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------- latency
@@ -948,7 +992,7 @@ async function startupShutdown(graphile, bossDb) {
 // ---------------------------------------------------------------------------- report
 
 function report(r) {
-  const { machine, date, versions, pgbenchRows, tput, lat, startup, trace } = r;
+  const { machine, date, versions, pgbenchRows, tput, floor, lat, startup, trace } = r;
   const notesFile = join(ROOT, 'bench/peers/NOTES.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
   const base = [...pgbenchRows].sort((a, b) => b.tps - a.tps)[0];
@@ -1055,6 +1099,32 @@ ${table(['system', 'configuration', 'units', 'wall s', 'units/s (wall)', 'span s
   (${rate(levBest).excl >= rate(peerBest).excl ? 'met' : 'not met'}). Startup included: ${Math.round(rate(levBestIncl).incl)} against ${peerBestIncl.system}'s
   ${Math.round(rate(peerBestIncl).incl)} (${peerBestIncl.config}): **${times(rate(levBestIncl).incl / rate(peerBestIncl).incl)}**.
 
+### Write floor: each unit's rows written by Postgres alone
+
+Every write of ${N.toLocaleString('en')} units as one statement over rows generated on the server (no worker, no JSON, no
+round trips), timed from send to result, in one transaction rolled back afterwards (bench/peers/floor.mjs; ${FLOOR_PASSES} pass${FLOOR_PASSES > 1 ? "es" : ""}
+round by round, the median shown). A system's measured rate can approach its floor but not pass it: the floor is what
+its record of a unit costs on this server, whoever writes it.
+
+${table(['system', 'unit written', 'tuples per unit', 'statements', 'ms (median)', 'ms per statement (median)', 'all passes ms', 'floor units/s', 'measured best ÷ floor', 'load (each pass)'],
+    (floor ?? []).map((f) => {
+      const best = [...tput.filter((row) => row.system === f.system && !row.capped)].sort((a, b) => rate(b).excl - rate(a).excl)[0];
+      const floorRate = N / (f.ms / 1000);
+      return [f.system, f.what, f.tuples, f.statements, round(f.ms, 0), f.perStatement.map((x) => Math.round(x)).join(' + '), f.all.map((x) => Math.round(x)).join(', '),
+        Math.round(floorRate), f.tuples === 7 || f.system !== 'Levqor' ? (best ? pct(rate(best).excl / floorRate) : '') : '', f.loads.join(', ')];
+    }))}
+
+${(() => {
+    const today = floor?.find((f) => f.system === 'Levqor' && f.tuples === 7);
+    const least = floor?.find((f) => f.system === 'Levqor' && f.tuples === 3);
+    if (!today || !least) return '';
+    const rateOf = (f) => N / (f.ms / 1000);
+    return `- Levqor's best measured rate is **${pct(rate(levBest).excl / rateOf(today))} of the floor of its own record**, so how the scheduler writes is not what keeps
+  it behind ${peerBest.system}'s ${Math.round(rate(peerBest).excl)} units/s: the record is. Even the least a run could record (written once, already
+  finished, one event: ${least.tuples} tuples with today's indexes and foreign keys) floors at **${Math.round(rateOf(least))} units/s**, ${times(rateOf(least) / rate(peerBest).excl)} of that peer's
+  measured rate, before any worker does any work.`;
+  })()}
+
 ${notes}
 ### Start latency: one unit at a time
 
@@ -1103,7 +1173,16 @@ async function only(what) {
   const runs = {
     'levqor-latency': () => levqorLatency(LAT_N),
     'levqor-trace': () => levqorLatency(TRACE_N, { trace: true, modes: ['manual'] }),
-    'levqor-throughput': async () => throughputInterleaved(await levqorThroughput()),
+    'levqor-throughput': async () => throughputInterleaved(levqorThroughput(await levqorSetup())),
+    floors: async () => {
+      const graphile = await graphileSetup();
+      const boss = await bossSetup();
+      try {
+        return await floors({ levqor: await levqorSetup(), graphile, boss });
+      } finally {
+        await boss.boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+      }
+    },
     'graphile-throughput': async () => throughputInterleaved(graphileThroughput(await graphileSetup())),
     'graphile-latency': async () => graphileLatency(await graphileSetup()),
     'boss-throughput': async () => throughputInterleaved(bossThroughput(await bossSetup())),
@@ -1134,7 +1213,9 @@ async function main() {
 
   const graphile = await graphileSetup();
   const boss = await bossSetup();
-  const tput = await throughputInterleaved([...(await levqorThroughput()), ...graphileThroughput(graphile), ...bossThroughput(boss)]);
+  const levqor = await levqorSetup();
+  const tput = await throughputInterleaved([...levqorThroughput(levqor), ...graphileThroughput(graphile), ...bossThroughput(boss)]);
+  const floor = await floors({ levqor, graphile, boss });
 
   // Levqor and graphile-worker, pass by pass in turn (the load drifts), then pooled.
   const levPasses = [];
@@ -1164,7 +1245,7 @@ async function main() {
   pgbenchRows.push(await pgbench(pgState, 'last'));
 
   const body = report({
-    machine, date, versions, pgbenchRows, tput,
+    machine, date, versions, pgbenchRows, tput, floor,
     lat: { levqor: levLat, graphile: gwLat, boss: bossLat, bossDefault: bossDefaultLat },
     startup, trace: traced,
   });
