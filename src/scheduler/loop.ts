@@ -60,7 +60,12 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
     wake.promise = new Promise<string>((resolve) => (nudge = resolve));
   };
   rearm();
-  const unlisten = await listenSafely(db, (payload) => nudge(payload), log);
+  // A run queued while a tick works through a backlog of due slots is claimed with the next batch.
+  const queueNudge = { pending: false };
+  const unlisten = await listenSafely(db, (payload) => {
+    if (payload === 'run') queueNudge.pending = true;
+    nudge(payload);
+  }, log);
   // When the next full tick is due: schedules, recovery and approval sweeps.
   let fullTickAt = 0;
   // Lease recovery and the approval sweeps run at most once a MAINTENANCE_GAP_MS, not in
@@ -74,7 +79,7 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
       const maintenance = full && Date.now() >= maintenanceAt;
       if (maintenance) maintenanceAt = Date.now() + MAINTENANCE_GAP_MS;
       try {
-        const summary = await runTick(deps, full ? { maintenance } : { maintenance: false, due: false });
+        const summary = await runTick(deps, full ? { maintenance, queueNudge } : { maintenance: false, due: false, queueNudge });
         addSummary(total, summary);
         if (full || summary.claimed > 0) log.info({ ...summary, fast: !full || undefined }, 'tick');
         if (full) await recordInstance(db, deps.owner, startedAt, summary);

@@ -131,6 +131,12 @@ async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void
 export interface TickOptions {
   /** Recover expired leases and sweep approvals first (default true). */
   maintenance?: boolean;
+  /**
+   * Set (by the loop, on a NOTIFY for a queued run) while the tick works through due
+   * workflows: the next batch looks at the queue too, so a manual run does not wait for a
+   * long backlog of due slots to be worked off first.
+   */
+  queueNudge?: { pending: boolean };
   /** Claim due scheduled workflows (default true); false only drains queued runs (the NOTIFY fast path). */
   due?: boolean;
 }
@@ -147,15 +153,18 @@ interface ClaimedBatch {
 
 /**
  * Claims one batch: due workflows (own transaction), then queued runs. Queued runs are looked
- * for in the first batch, while the last look filled a batch, and whenever no due workflow is
- * left, so a tick drains the queue before it ends without a query per batch when it is empty.
+ * for in the first batch, while the last look filled a batch, after a run was queued (the
+ * loop's nudge), and whenever no due workflow is left, so a tick drains the queue before it
+ * ends without a query per batch when it is empty.
  */
 async function claimBatch(deps: SchedulerDeps, opts: TickOptions, dueBefore: number | null, queue: { look: boolean }): Promise<ClaimedBatch> {
   const { db } = deps;
   const claimQueued = () => claimQueuedWithWorkflows(db, deps.owner, deps.leaseSeconds, deps.batchSize);
   // When the queue is to be looked at anyway, it is, on another connection, while the due
   // workflows are claimed: a run that fell due starts one round trip sooner.
-  const queuedAlongside = queue.look ? claimQueued() : null;
+  const look = queue.look || opts.queueNudge?.pending === true;
+  if (opts.queueNudge) opts.queueNudge.pending = false;
+  const queuedAlongside = look ? claimQueued() : null;
   queuedAlongside?.catch(() => undefined);
   const due = opts.due === false
     ? { claimed: [], workflows: 0, skipped: 0, now: null }
