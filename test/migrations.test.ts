@@ -40,6 +40,23 @@ describe.each(BACKENDS)('migrations on $name', ({ open }) => {
     expect(schema, 'migrations drifted from test/schema.sql: review, then UPDATE_SCHEMA=1 npx vitest run test/migrations.test.ts').toBe(committed);
   });
 
+  it('every foreign key has an index leading with its columns, so a delete never scans the referencing table', async () => {
+    const { rows } = await t.db.query<{ fk: string }>(
+      `SELECT c.conrelid::regclass || ' (' || string_agg(a.attname, ', ' ORDER BY k.n) || ') -> ' || c.confrelid::regclass AS fk
+       FROM pg_constraint c
+       CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+       WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+         AND NOT EXISTS (
+           SELECT 1 FROM pg_index i
+           WHERE i.indrelid = c.conrelid
+             AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+       GROUP BY c.oid, c.conrelid, c.confrelid
+       ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.fk)).toEqual([]);
+  });
+
   it('is idempotent and records each migration with its checksum', async () => {
     const again = await migrate(t.db, migrations);
     expect(again.applied).toEqual([]);
