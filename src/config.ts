@@ -28,6 +28,21 @@ const envSchema = z.object({
   LEVQOR_HTTP_TIMEOUT_MS: int(100, 600_000).default(30_000),
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
+  // repository_dispatch after an approval (the action's request-approval with wait: false).
+  LEVQOR_GITHUB_DISPATCH_TOKEN: z.string().trim().min(1).optional(),
+  LEVQOR_GITHUB_DISPATCH_REPOS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+    .superRefine((repos, ctx) => {
+      const bad = repos.filter((r) => !/^[\w.-]+\/[\w.-]+$/.test(r));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `each entry must be owner/repo, not ${bad.map((b) => `"${b}"`).join(', ')}` });
+    }),
+  LEVQOR_GITHUB_API_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http:// or https:// URL' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default('https://api.github.com'),
   LEVQOR_SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })

@@ -14,6 +14,14 @@ describe('configuration', () => {
     });
   });
 
+  it('reads the GitHub dispatch settings: repositories lower-cased, the API URL without a trailing slash', () => {
+    const none = loadConfig({});
+    expect(none.LEVQOR_GITHUB_DISPATCH_TOKEN).toBeUndefined();
+    expect(none).toMatchObject({ LEVQOR_GITHUB_DISPATCH_REPOS: [], LEVQOR_GITHUB_API_URL: 'https://api.github.com' });
+    const c = loadConfig({ LEVQOR_GITHUB_DISPATCH_TOKEN: ' ghp_x ', LEVQOR_GITHUB_DISPATCH_REPOS: 'Acme/Deployer, acme/web', LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api/' });
+    expect(c).toMatchObject({ LEVQOR_GITHUB_DISPATCH_TOKEN: 'ghp_x', LEVQOR_GITHUB_DISPATCH_REPOS: ['acme/deployer', 'acme/web'], LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api' });
+  });
+
   it('parses lists and numbers', () => {
     const c = loadConfig({ LEVQOR_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/8 ,api.internal', LEVQOR_SCHEDULER_INTERVAL_SECONDS: '0.5', DATABASE_URL: 'postgresql://u:p@db:5432/levqor' });
     expect(c.LEVQOR_HTTP_ALLOW).toEqual(['127.0.0.1', '10.0.0.0/8', 'api.internal']);
@@ -28,6 +36,8 @@ describe('configuration', () => {
     ['LEVQOR_SCHEDULER_BATCH_SIZE', '0', /LEVQOR_SCHEDULER_BATCH_SIZE/],
     ['LEVQOR_LOG_LEVEL', 'loud', /LEVQOR_LOG_LEVEL/],
     ['LEVQOR_SMTP_URL', 'http://mail', /LEVQOR_SMTP_URL: must be an smtp/],
+    ['LEVQOR_GITHUB_DISPATCH_REPOS', 'acme/deployer, acme', /LEVQOR_GITHUB_DISPATCH_REPOS: each entry must be owner\/repo, not "acme"/],
+    ['LEVQOR_GITHUB_API_URL', 'api.github.com', /LEVQOR_GITHUB_API_URL: must be an http/],
     ['LEVQOR_LOG_PRETTY', 'maybe', /LEVQOR_LOG_PRETTY/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);

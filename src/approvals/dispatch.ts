@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
@@ -18,15 +19,11 @@ export interface DispatchConfig {
   allowedRepos: string[];
 }
 
-/** Reads the dispatch settings from an environment; undefined when no token is configured. */
-export function dispatchConfig(env: NodeJS.ProcessEnv): DispatchConfig | undefined {
-  const token = env.LEVQOR_GITHUB_DISPATCH_TOKEN?.trim();
+/** The dispatch settings (parsed in src/config.ts); undefined when no token is configured. */
+export function dispatchConfig(config: Pick<Config, 'LEVQOR_GITHUB_DISPATCH_TOKEN' | 'LEVQOR_GITHUB_DISPATCH_REPOS' | 'LEVQOR_GITHUB_API_URL'>): DispatchConfig | undefined {
+  const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
   if (!token) return undefined;
-  return {
-    token,
-    apiUrl: (env.LEVQOR_GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, ''),
-    allowedRepos: (env.LEVQOR_GITHUB_DISPATCH_REPOS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
-  };
+  return { token, apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
 }
 
 interface DispatchTarget {
@@ -102,8 +99,8 @@ export async function dispatchApproved(db: Db, cfg: DispatchConfig, log: Pick<Lo
  * Runs the dispatcher until `signal` aborts: a sweep at start, on every approval NOTIFY and
  * every `intervalSeconds`. Does nothing when no token is configured. Never rejects.
  */
-export async function startApprovalDispatch(opts: { db: Db; log: Logger; env: NodeJS.ProcessEnv; signal: AbortSignal; intervalSeconds?: number; fetch?: typeof fetch }): Promise<void> {
-  const cfg = dispatchConfig(opts.env);
+export async function startApprovalDispatch(opts: { db: Db; log: Logger; config: Parameters<typeof dispatchConfig>[0]; signal: AbortSignal; intervalSeconds?: number; fetch?: typeof fetch }): Promise<void> {
+  const cfg = dispatchConfig(opts.config);
   if (!cfg) return;
   const { db, log, signal } = opts;
   const pause = createPause(signal);

@@ -90,7 +90,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
               : stopped;
         const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming, 30, 30);
         // repository_dispatch for approved deploy requests (when LEVQOR_GITHUB_DISPATCH_TOKEN is set).
-        const dispatch = startApprovalDispatch({ db, log, env: process.env, signal: stopClaiming });
+        const dispatch = startApprovalDispatch({ db, log, config, signal: stopClaiming });
         await stopped;
         await app.close();
         await Promise.all([background, healthTasks, dispatch]);
