@@ -272,3 +272,13 @@ export function parseServerLog(text, db) {
 }
 
 if (process.env.LEVQOR_BENCH_TRACE) installQueryTrace(process.env.LEVQOR_BENCH_TRACE);
+
+/** The runs a scheduler benchmark made for one slot: how many, succeeded, distinct (workflow, slot) pairs and workflows, runs for another slot. */
+export async function slotRunCounts(c, slot) {
+  const { rows: [r] } = await c.query(
+    `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(DISTINCT (workflow_id, scheduled_for))::int AS slots, count(DISTINCT workflow_id)::int AS workflows,
+            count(*) FILTER (WHERE scheduled_for IS DISTINCT FROM $1)::int AS other_slot
+     FROM workflow_runs`, [slot]);
+  return r;
+}

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
   ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, parseServerLog,
-  postgresCpuSeconds, replaceSection, runProcess, sampleBackends, startProcess, table, withPg,
+  postgresCpuSeconds, replaceSection, runProcess, sampleBackends, slotRunCounts, startProcess, table, withPg,
 } from './lib.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -131,11 +131,7 @@ async function readSpans(c) {
 
 /** Exactly once: `expected` runs, all succeeded, one per (workflow, slot), every due workflow moved on. */
 async function verifyExactlyOnce(c, { expected, slot }) {
-  const { rows: [r] } = await c.query(
-    `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-            count(DISTINCT (workflow_id, scheduled_for))::int AS slots, count(DISTINCT workflow_id)::int AS workflows,
-            count(*) FILTER (WHERE scheduled_for IS DISTINCT FROM $1)::int AS other_slot
-     FROM workflow_runs`, [slot]);
+  const r = await slotRunCounts(c, slot);
   const { rows: [w] } = await c.query(
     `SELECT count(*) FILTER (WHERE last_run_at IS NOT NULL)::int AS ran,
             count(*) FILTER (WHERE last_run_at IS NOT NULL AND next_run_at > $1 AND next_run_at > extract(epoch FROM now()))::int AS advanced,
