@@ -6,6 +6,7 @@ import type { Db } from '../src/db/types.js';
 import { runMarketingCycle } from '../src/reports/marketing/cycle.js';
 import { marketingRecommendations, type Engagement } from '../src/reports/marketing/rules.js';
 import { runQueuedNow } from '../src/scheduler/manual.js';
+import { runTick } from '../src/scheduler/tick.js';
 import { createTenant, type TenantRow } from '../src/tenants/queries.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
@@ -141,6 +142,37 @@ describe('an approved campaign is sent by the email step, exactly once, and noth
     // Running the cycle again the same week proposes nothing and sends nothing.
     await runMarketingCycle(t.db, { tenantId: tenant.id, now: NOW + 3600, runDeps: deps });
     expect(smtp.messages).toHaveLength(1);
+  });
+});
+
+describe('a marketing cycle that dies right after proposing (Postgres)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openPgTestDb();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('leaves each proposed campaign with its queued run, which a scheduler takes up to the approval', async () => {
+    const tenant = await createTenant(t.db, 'crashy');
+    await seedEngagement(t.db, tenant);
+    // The process "dies" between the proposal's commit and running it here: claiming the run fails.
+    const dying: Db = { ...t.db, query: (sql, params) => (sql.includes("SET status = 'running'") ? Promise.reject(new Error('killed')) : t.db.query(sql, params)) };
+    await expect(runMarketingCycle(t.db, { tenantId: tenant.id, now: NOW, runDeps: { ...testSchedulerDeps(t.db), db: dying } })).rejects.toThrow('killed');
+    const campaigns = async () => (await t.db.query<{ campaign: string; run_status: string | null; approval_status: string | null }>(
+      `SELECT m.campaign, r.status AS run_status, (SELECT a.status FROM approval_queue a WHERE a.run_id = m.run_id) AS approval_status
+       FROM marketing_campaigns m LEFT JOIN workflow_runs r ON r.id = m.run_id WHERE m.tenant_id = $1 ORDER BY m.campaign`, [tenant.id])).rows;
+    expect(await campaigns()).toEqual([{ campaign: 're-engagement', run_status: 'queued', approval_status: null }]);
+
+    const tick = await runTick(testSchedulerDeps(t.db));
+    expect(tick).toMatchObject({ claimed: 1, waiting_approval: 1 });
+    expect(await campaigns()).toEqual([{ campaign: 're-engagement', run_status: 'waiting_approval', approval_status: 'pending' }]);
+    // The next cycle proposes the rest and reports the first as already proposed, with its request.
+    const again = await runMarketingCycle(t.db, { tenantId: tenant.id, now: NOW + 60, runDeps: testSchedulerDeps(t.db) });
+    const proposals = again.tenants[0]?.proposals ?? [];
+    expect(proposals.find((p) => p.campaign === 're-engagement')).toMatchObject({ status: 'already_proposed', approval_id: expect.any(String) as string });
+    expect(proposals.find((p) => p.campaign === 'onboarding')).toMatchObject({ status: 'proposed', approval_id: expect.any(String) as string });
   });
 });
 

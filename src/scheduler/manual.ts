@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
 import { claimQueuedRuns, insertEvents, insertRuns } from '../runs/queries.js';
 import type { RunTrigger } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
@@ -31,15 +32,23 @@ export async function runQueuedNow(deps: RunNowDeps, runId: string): Promise<Run
   return { runId, outcome, summary };
 }
 
+/**
+ * Queues a run of a workflow inside the caller's transaction (the run row and its
+ * run_started event), so that it commits together with whatever made it: once committed,
+ * a scheduler runs it even if this process dies before it does. NOTIFY wakes the loops.
+ */
+export async function queueRun(tx: Queryable, workflow: WorkflowRow, opts: { trigger: RunTrigger; actor: string; notify: boolean }): Promise<string> {
+  const id = randomUUID();
+  const now = await dbNow(tx);
+  await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor }]);
+  await insertEvents(tx, [{ tenant_id: workflow.tenant_id, run_id: id, workflow_id: workflow.id, type: 'run_started', payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }]);
+  if (opts.notify) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
+  return id;
+}
+
 /** Starts a run of a workflow now, outside its schedule: executed here, or queued for a scheduler. */
 export async function startRun(deps: RunNowDeps, workflow: WorkflowRow, opts: { enqueue: boolean; trigger: RunTrigger; actor: string }): Promise<RunNowResult> {
-  const id = randomUUID();
-  const now = await dbNow(deps.db);
-  await deps.db.transaction(async (tx) => {
-    await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor }]);
-    await insertEvents(tx, [{ tenant_id: workflow.tenant_id, run_id: id, workflow_id: workflow.id, type: 'run_started', payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }]);
-    if (opts.enqueue) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
-  });
+  const id = await deps.db.transaction((tx) => queueRun(tx, workflow, { trigger: opts.trigger, actor: opts.actor, notify: opts.enqueue }));
   if (opts.enqueue) return { runId: id, summary: emptySummary() };
   return runQueuedNow(deps, id);
 }

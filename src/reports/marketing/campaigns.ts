@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Db } from '../../db/types.js';
-import { startRun, type RunNowDeps } from '../../scheduler/manual.js';
+import { queueRun, runQueuedNow, type RunNowDeps } from '../../scheduler/manual.js';
 import { applyWorkflow } from '../../workflows/queries.js';
 import { workflowSchema } from '../../workflows/schema.js';
 import type { MarketingRecommendation } from './rules.js';
@@ -49,12 +49,22 @@ interface CampaignRow {
   run_id: string | null;
 }
 
+/** The latest approval request of a campaign's run, or null while the run has not reached its Class C step. */
+async function requestOf(db: Db, tenantId: string, runId: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM approval_queue WHERE tenant_id = $1 AND run_id = $2 ORDER BY requested_at DESC LIMIT 1',
+    [tenantId, runId],
+  );
+  return rows[0]?.id ?? null;
+}
+
 /**
  * Proposes a recommendation's campaign as a workflow whose one step e-mails the audience,
  * and starts a run of it: the run parks at the Class C step, so the request waits in the
  * approval queue and nothing is sent before a human approves. The (tenant, campaign, week)
- * row is claimed first in the same transaction as the workflow: a second cycle in the same
- * week, or two at once, propose it once.
+ * row is claimed first in the same transaction as the workflow and its queued run: a second
+ * cycle in the same week, or two at once, propose it once, and a crash after the commit
+ * leaves the run for a scheduler.
  */
 export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string, week: string, rec: MarketingRecommendation): Promise<CampaignProposal | undefined> {
   const c = rec.campaign;
@@ -77,18 +87,21 @@ export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string
       steps: [{ type: 'email', name: 'send', bcc: c.recipients, subject: c.subject, text: c.text }],
     });
     const { workflow } = await applyWorkflow(tx, tenantId, spec, MARKETING_ACTOR);
-    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, workflow.id]);
-    return workflow;
+    // The run is queued in the same transaction: a process that dies right after the commit
+    // leaves a queued run that any scheduler takes up, never a campaign without its run.
+    const runId = await queueRun(tx, workflow, { trigger: 'manual', actor: MARKETING_ACTOR, notify: false });
+    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4, run_id = $5 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, workflow.id, runId]);
+    return runId;
   });
   if (!created) {
-    const { rows } = await db.query<CampaignRow & { approval_id: string | null }>(
-      `SELECT m.workflow_id, m.run_id, (SELECT a.id FROM approval_queue a WHERE a.tenant_id = m.tenant_id AND a.run_id = m.run_id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id
-       FROM marketing_campaigns m WHERE m.tenant_id = $1 AND m.campaign = $2 AND m.week = $3`,
+    const { rows } = await db.query<CampaignRow>(
+      'SELECT workflow_id, run_id FROM marketing_campaigns WHERE tenant_id = $1 AND campaign = $2 AND week = $3',
       [tenantId, c.kind, week],
     );
-    return { ...base, run_id: rows[0]?.run_id ?? null, approval_id: rows[0]?.approval_id ?? null, status: 'already_proposed' };
+    const runId = rows[0]?.run_id ?? null;
+    return { ...base, run_id: runId, approval_id: runId ? await requestOf(db, tenantId, runId) : null, status: 'already_proposed' };
   }
-  const { runId, outcome } = await startRun(deps, created, { enqueue: false, trigger: 'manual', actor: MARKETING_ACTOR });
-  await db.query('UPDATE marketing_campaigns SET run_id = $4 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, runId]);
-  return { ...base, run_id: runId, approval_id: outcome?.kind === 'parked' ? outcome.approvalId : null, status: 'proposed' };
+  // Run here now, up to its Class C step (a scheduler that claimed it first does the same).
+  const { outcome } = await runQueuedNow(deps, created);
+  return { ...base, run_id: created, approval_id: outcome?.kind === 'parked' ? outcome.approvalId : await requestOf(db, tenantId, created), status: 'proposed' };
 }
