@@ -29,6 +29,8 @@ export interface FakeSlack {
   of(method: string): SlackCall[];
   /** Channels whose chat.* calls Slack refuses, with the error code it answers (`{ ok: false, error }`). */
   refusals: Map<string, string>;
+  /** The WebSocket URL apps.connections.open hands out (Socket Mode); set by the test. */
+  socketUrl: string | null;
   /** Resolves with the first call (already made or coming) matching, or rejects after `ms`. */
   waitFor(method: string, match?: (c: SlackCall) => boolean, ms?: number): Promise<SlackCall>;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       else if (method === 'chat.update') answer = { ok: true, channel: args.channel, ts: args.ts };
       else if (method === 'chat.postEphemeral') answer = { ok: true, message_ts: `1700000000.${String(++ts).padStart(6, '0')}` };
       else if (method === 'views.open') answer = { ok: true, view: { id: `V${calls.length}` } };
+      else if (method === 'apps.connections.open') answer = fake.socketUrl ? { ok: true, url: fake.socketUrl } : { ok: false, error: 'invalid_auth' };
       const refused = method.startsWith('chat.') ? refusals.get(String(args.channel)) : undefined;
       if (refused) answer = { ok: false, error: refused };
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -78,11 +81,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const fake: FakeSlack = {
     apiUrl: `${base}/api/`,
     respondUrl: `${base}/respond/`,
     calls,
     refusals,
+    socketUrl: null,
     of: (method) => calls.filter((c) => c.method === method),
     waitFor(method, match = () => true, ms = 15_000) {
       const hit = calls.find((c) => c.method === method && match(c));
@@ -106,6 +110,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       server.close(() => resolve());
     }),
   };
+  return fake;
 }
 
 /** Slack's request signature: v0=HMAC-SHA256(secret, "v0:timestamp:body"). */
