@@ -119,6 +119,32 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(withdrawn.gate.approval).toMatchObject({ state: 'rejected', detail: 'changes requested by carol' });
   });
 
+  it('a team in allowed-approvers lets its active members approve; invited members, outsiders and the author do not count', async () => {
+    gh.teams.set('acme/platform', new Map([['erin', 'active'], ['frank', 'pending'], ['alice', 'active']]));
+    const inputs = { 'allowed-approvers': 'carol, @acme/platform', 'github-token': TOKEN };
+    const outsiders = await runPr({ 'src/pay.ts': 'export const fee = 5;\n' }, {
+      updateManifest: true, inputs,
+      reviews: (head) => [review('frank', 'APPROVED', head), review('mallory', 'APPROVED', head), review('alice', 'APPROVED', head)],
+    });
+    expect(outsiders.run.code).toBe(1);
+    expect(outsiders.gate.approval).toMatchObject({ state: 'missing' });
+    expect(outsiders.gate.approval?.detail).toContain('from one of: carol, acme/platform');
+    const member = await runPr({ 'src/pay.ts': 'export const fee = 6;\n' }, { updateManifest: true, inputs, reviews: (head) => [review('Erin', 'APPROVED', head)] });
+    expect(member.run.code, member.run.stdout).toBe(0);
+    expect(member.gate.approval).toMatchObject({ state: 'approved', by: 'github:Erin', detail: expect.stringContaining('(member of acme/platform)') as string });
+    expect(gh.calls.some((c) => c.path === '/orgs/acme/teams/platform/memberships/erin')).toBe(true);
+    const blocked = await runPr({ 'src/pay.ts': 'export const fee = 7;\n' }, { updateManifest: true, inputs, reviews: (head) => [review('erin', 'CHANGES_REQUESTED', head)] });
+    expect(blocked.gate.approval).toMatchObject({ state: 'rejected', detail: 'changes requested by erin (member of acme/platform)' });
+  });
+
+  it('a team the token cannot see fails the gate saying which token it needs', async () => {
+    const { run } = await runPr({ 'src/pay.ts': 'export const fee = 8;\n' }, {
+      updateManifest: true, inputs: { 'allowed-approvers': 'acme/secret-team', 'github-token': TOKEN }, reviews: (head) => [review('erin', 'APPROVED', head)],
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain('team acme/secret-team is not visible with github-token');
+  });
+
   it('lists a renamed critical file as a rename and a deleted one as deleted', async () => {
     const renamed = await runPr({ 'migrations/0002_index.sql': null, 'migrations/0003_index.sql': 'CREATE INDEX ON orders (id);\n' }, { updateManifest: true, inputs: approvers });
     expect(renamed.run.code).toBe(1);

@@ -4,6 +4,10 @@ export interface GitHubClient {
   createIssueComment(repo: string, issue: number, body: string): Promise<{ id: number }>;
   updateIssueComment(repo: string, commentId: number, body: string): Promise<{ id: number }>;
   listReviews(repo: string, pull: number): Promise<PullReview[]>;
+  /** Whether the token can see team `org/slug` (false: no such team, or it may not read the organisation's teams). */
+  teamVisible(org: string, slug: string): Promise<boolean>;
+  /** A login's membership of team `org/slug`: 'active', 'pending' (invited), or null (not a member). */
+  teamMembership(org: string, slug: string, login: string): Promise<'active' | 'pending' | null>;
 }
 
 export interface PullReview {
@@ -51,11 +55,26 @@ export function createGitHubClient(apiUrl: string, token: string, fetchFn: typeo
     return out;
   };
   const enc = (repo: string) => repo.split('/').map(encodeURIComponent).join('/');
+  /** A GET whose 404 means "none": the value, or null. */
+  const found = async <T>(path: string): Promise<T | null> => {
+    try {
+      return await call<T>('GET', path);
+    } catch (err) {
+      if (err instanceof GitHubError && err.status === 404) return null;
+      throw err;
+    }
+  };
+  const team = (org: string, slug: string) => `/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(slug)}`;
   return {
     listIssueComments: (repo, issue) => all(`/repos/${enc(repo)}/issues/${issue}/comments`),
     createIssueComment: (repo, issue, body) => call('POST', `/repos/${enc(repo)}/issues/${issue}/comments`, { body }),
     updateIssueComment: (repo, id, body) => call('PATCH', `/repos/${enc(repo)}/issues/comments/${id}`, { body }),
     listReviews: (repo, pull) => all(`/repos/${enc(repo)}/pulls/${pull}/reviews`),
+    teamVisible: async (org, slug) => (await found<{ id: number }>(team(org, slug))) !== null,
+    teamMembership: async (org, slug, login) => {
+      const m = await found<{ state?: string }>(`${team(org, slug)}/memberships/${encodeURIComponent(login)}`);
+      return m?.state === 'active' || m?.state === 'pending' ? m.state : null;
+    },
   };
 }
 

@@ -37,6 +37,8 @@ export interface FakeGitHub {
   calls: RecordedCall[];
   comments: Map<number, FakeComment[]>;
   reviews: Map<number, FakeReview[]>;
+  /** Teams by "org/slug" (lower case), each with its members' states; a team missing here answers 404, as one the token cannot see. */
+  teams: Map<string, Map<string, 'active' | 'pending'>>;
   dispatches: { repo: string; event_type: string; client_payload: unknown }[];
   /** Answers the next calls matching `pathPattern` with `status` (e.g. 403 for a fork's token). */
   failWith(pathPattern: RegExp, status: number): void;
@@ -55,6 +57,7 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
   const calls: RecordedCall[] = [];
   const comments = new Map<number, FakeComment[]>();
   const reviews = new Map<number, FakeReview[]>();
+  const teams: FakeGitHub['teams'] = new Map();
   const dispatches: FakeGitHub['dispatches'] = [];
   const failures: { pattern: RegExp; status: number }[] = [];
   let nextId = 1000;
@@ -97,6 +100,13 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
       if ((m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/.exec(url.pathname)) && req.method === 'GET') {
         return send(200, paged(reviews.get(Number(m[1])) ?? []));
       }
+      if ((m = /^\/orgs\/([^/]+)\/teams\/([^/]+)(?:\/memberships\/([^/]+))?$/.exec(url.pathname)) && req.method === 'GET') {
+        const members = teams.get(`${m[1] ?? ''}/${m[2] ?? ''}`.toLowerCase());
+        if (!members) return send(404, { message: 'Not Found' });
+        if (!m[3]) return send(200, { id: 1, slug: m[2] });
+        const state = members.get(decodeURIComponent(m[3]).toLowerCase());
+        return state ? send(200, { state, role: 'member' }) : send(404, { message: 'Not Found' });
+      }
       if ((m = /^\/repos\/([^/]+\/[^/]+)\/dispatches$/.exec(url.pathname)) && req.method === 'POST') {
         const b = body as { event_type: string; client_payload: unknown };
         dispatches.push({ repo: m[1] ?? '', event_type: b.event_type, client_payload: b.client_payload });
@@ -112,6 +122,7 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     calls,
     comments,
     reviews,
+    teams,
     dispatches,
     failWith: (pattern, status) => failures.push({ pattern, status }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
