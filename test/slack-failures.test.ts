@@ -11,7 +11,7 @@ import { sweepScheduledPosts, type ScheduledPostDeps } from '../src/slack/schedu
 import { setSlackSettings } from '../src/slack/settings.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { runCli } from './helpers/cli.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 
@@ -169,5 +169,35 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     expect(await sweepScheduledPosts(deps(now + 3800))).toBe(0);
     expect(posts).toEqual([expect.stringContaining('weekly report, 2026-W47'), expect.stringContaining('Levqor health')]);
     expect((await state()).map((s) => [s.status, s.error])).toEqual([['posted', null], ['posted', null]]);
+  });
+});
+
+describe('levqor doctor approvals: requests missing in Slack (Postgres, CLI process)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openPgTestDb();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const doctorLine = async (tenant: string) => {
+    const r = await runCli(['doctor', 'approvals', '--tenant', tenant, '--url', 'http://127.0.0.1:1'], { env: { DATABASE_URL: t.url } });
+    return r.stdout.split('\n').find((l) => l.includes('posted to Slack')) ?? r.stdout + r.stderr;
+  };
+
+  it('names failing posts with Slack\'s reason, and requests a bot never posted; passes once they are posted', async () => {
+    const tenant = await makeTenant(t.db, 'doctor');
+    expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: no tenant is connected to Slack/);
+    await setSlackSettings(t.db, tenant.id, { team_id: `TDOC${process.pid}`, approvals_channel: 'CDOCAPPR' });
+    const failing = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'a', payload: { v: 1 } });
+    const unposted = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'b', payload: { v: 2 } });
+    await t.db.query(`UPDATE approval_queue SET slack_error = 'not_in_channel', slack_attempts = 1, slack_retry_at = extract(epoch FROM now()) + 1800 WHERE id = $1`, [failing.id]);
+    // A fresh request is not late yet: the bot has a minute to post it.
+    expect(await doctorLine(tenant.name)).toMatch(/✗ posted to Slack: of 2 pending Class C requests of Slack-connected tenants, 1 could not be posted: not_in_channel \(levqor slack show/);
+    await t.db.query('UPDATE approval_queue SET requested_at = requested_at - 120 WHERE id = $1', [unposted.id]);
+    expect(await doctorLine(tenant.name)).toMatch(/1 could not be posted: not_in_channel .*; 1 not posted a minute after the request: is `levqor bot` running/);
+    await t.db.query(`UPDATE approval_queue SET slack_ts = '1.0001', slack_channel = 'CDOCAPPR', slack_error = NULL, slack_retry_at = NULL WHERE tenant_id = $1`, [tenant.id]);
+    expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: 2 pending Class C requests of Slack-connected tenants, none missing in Slack/);
   });
 });

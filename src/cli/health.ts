@@ -1,10 +1,11 @@
 import { loadConfig, type Config } from '../config.js';
 import { createPgDb } from '../db/pg.js';
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { healthOptions } from '../health/options.js';
 import { AppError } from '../lib/errors.js';
 import { healthSummary } from '../health/summary.js';
 import { runCleanup } from '../maintenance/cleanup.js';
+import { slackDeliveryStatus } from '../slack/queries.js';
 import { findTenant } from '../tenants/queries.js';
 import { printTable, withDb, type GlobalOptions } from './context.js';
 
@@ -94,6 +95,24 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<number> {
   });
 }
 
+/**
+ * "The request is pending but nobody saw it in Slack": pending Class C requests of tenants
+ * connected to Slack whose message is missing, failing (with Slack's reasons) or not posted
+ * a minute after the request (no bot running?).
+ */
+async function slackDeliveryCheck(db: Queryable, tenantId: string | undefined): Promise<{ ok: boolean; check: string; detail: string }> {
+  const r = await slackDeliveryStatus(db, tenantId);
+  const check = 'posted to Slack';
+  if (r.connected === 0) return { ok: true, check, detail: 'no tenant is connected to Slack (levqor slack configure): requests are seen in the API and CLI only' };
+  const problems = [
+    r.failing > 0 ? `${r.failing} could not be posted: ${r.errors ?? '?'} (levqor slack show lists them; fix, then levqor slack configure)` : '',
+    r.late > 0 ? `${r.late} not posted a minute after the request: is \`levqor bot\` running with SLACK_BOT_TOKEN?` : '',
+  ].filter(Boolean);
+  return problems.length
+    ? { ok: false, check, detail: `of ${r.pending} pending Class C requests of Slack-connected tenants, ${problems.join('; ')}` }
+    : { ok: true, check, detail: `${r.pending} pending Class C requests of Slack-connected tenants, none missing in Slack` };
+}
+
 /** `levqor doctor approvals`: the guide's "Approval Queue Empty but Actions Pending" checklist. */
 export async function doctorApprovals(opts: GlobalOptions & { url?: string }): Promise<number> {
   return withDb(async ({ config, db }) => {
@@ -116,6 +135,7 @@ export async function doctorApprovals(opts: GlobalOptions & { url?: string }): P
        AND NOT EXISTS (SELECT 1 FROM approval_queue a WHERE a.run_id = r.id AND a.status = 'pending')`,
     );
     lines.push({ ok: (orphaned.rows[0]?.n ?? 0) === 0, check: 'runs waiting without a request', detail: `${orphaned.rows[0]?.n ?? 0} runs wait for approval without a pending request (a scheduler tick settles them)` });
+    lines.push(await slackDeliveryCheck(db, tenant?.id));
     const url = opts.url ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     try {
       const res = await fetch(`${url}/api/approvals`, { signal: AbortSignal.timeout(2000) });

@@ -161,3 +161,31 @@ export async function slackFailures(db: Queryable, tenantIds: string[]): Promise
   );
   return rows;
 }
+
+/** How the Slack messages of pending Class C requests stand, for `levqor doctor approvals` (one tenant, or all). */
+export interface SlackDeliveryStatus {
+  /** Tenants connected to Slack (among those asked about). */
+  connected: number;
+  /** Pending Class C requests of connected tenants. */
+  pending: number;
+  /** … whose message could not be posted (Slack refused or failed). */
+  failing: number;
+  /** … not posted a minute after the request, with no failure recorded (no bot running?). */
+  late: number;
+  /** The distinct failures, comma separated. */
+  errors: string | null;
+}
+
+export async function slackDeliveryStatus(db: Queryable, tenantId?: string): Promise<SlackDeliveryStatus> {
+  const { rows } = await db.query<SlackDeliveryStatus>(
+    `SELECT (SELECT count(*)::int FROM slack_settings WHERE $1::uuid IS NULL OR tenant_id = $1) AS connected,
+            count(a.id)::int AS pending,
+            count(a.id) FILTER (WHERE a.slack_ts IS NULL AND a.slack_error IS NOT NULL)::int AS failing,
+            count(a.id) FILTER (WHERE a.slack_ts IS NULL AND a.slack_error IS NULL AND a.requested_at < extract(epoch FROM now()) - 60)::int AS late,
+            string_agg(DISTINCT a.slack_error, ', ') AS errors
+     FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
+     WHERE a.status = 'pending' AND a.impact_class = 'C' AND ($1::uuid IS NULL OR a.tenant_id = $1)`,
+    [tenantId ?? null],
+  );
+  return rows[0] ?? { connected: 0, pending: 0, failing: 0, late: 0, errors: null };
+}
