@@ -3,7 +3,7 @@ import type { TenantAnalytics } from '../src/reports/analytics.js';
 import { tenantAnalytics } from '../src/reports/analytics.js';
 import { collectWeeklyData } from '../src/reports/weekly.js';
 import { startApi, makeApiTenant, type ApiTenant, type TestApi } from './helpers/api.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { openPgTestDb, useTestDb, type TestDb } from './helpers/db.js';
 import { seedReportFixture } from './report-fixture.js';
 
 describe('GET /api/analytics and POST /api/events', () => {
@@ -101,13 +101,7 @@ describe('GET /api/analytics and POST /api/events', () => {
 });
 
 describe('a 1,000,000-run history', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   it('aggregates to the same numbers as independent count queries', async () => {
     const tenant = await seedReportFixture(t.db, 'big');

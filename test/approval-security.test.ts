@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actionClass, rerequestAction, submitAction } from '../src/approvals/actions.js';
 import { decisionProblem } from '../src/approvals/policy.js';
 import { decideApproval } from '../src/approvals/service.js';
@@ -7,18 +7,12 @@ import { listApprovals } from '../src/approvals/queries.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { applyWorkflow } from '../src/workflows/queries.js';
 import { workflowSchema } from '../src/workflows/schema.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant } from './helpers/fixtures.js';
 
 describe('approval loopholes stay closed', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   it.each([
     ['deploy', 'A', 'C'],

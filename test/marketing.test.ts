@@ -9,7 +9,7 @@ import { runQueuedNow } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { createTenant, type TenantRow } from '../src/tenants/queries.js';
 import { testSchedulerDeps } from './helpers/deps.js';
-import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, openPgTestDb, useTestDb, type TestDb } from './helpers/db.js';
 
 const NOW = Date.UTC(2025, 9, 29, 12) / 1000; // Wednesday of 2025-W44
 const DAY = 86_400;
@@ -146,13 +146,7 @@ describe('an approved campaign is sent by the email step, exactly once, and noth
 });
 
 describe('a marketing cycle that dies right after proposing (Postgres)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   it('leaves each proposed campaign with its queued run, which a scheduler takes up to the approval', async () => {
     const tenant = await createTenant(t.db, 'crashy');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/db/types.js';
 import { createRequestRecorder, flushRequestBuckets, LATENCY_BOUNDS_MS, readRequestLoad } from '../src/health/requests.js';
 import { buildApp } from '../src/http/app.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 
 // /metrics (Prometheus text from prom-client), /api/scaling (the KEDA metrics-api shape) and
@@ -88,13 +88,7 @@ describe('createRequestRecorder (pure, fake clock)', () => {
 });
 
 describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await open();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb(open);
 
   describe('request buckets across replicas', () => {
     beforeEach(async () => {

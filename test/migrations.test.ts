@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checksum, migrate, type Migration } from '../src/db/migrate.js';
 import { migrations } from '../src/db/migrations.generated.js';
 import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import { AppError } from '../src/lib/errors.js';
 import { renderMigrationsModule } from '../scripts/embed-migrations.mjs';
-import { BACKENDS, createPgDatabase, type TestDb } from './helpers/db.js';
+import { BACKENDS, createPgDatabase, useTestDb } from './helpers/db.js';
 import { describeSchema } from './helpers/schema.js';
 
 const SCHEMA_FILE = new URL('./schema.sql', import.meta.url);
@@ -25,13 +25,7 @@ it('the embedded migrations module is generated from migrations/ (run npm run bu
 });
 
 describe.each(BACKENDS)('migrations on $name', ({ open }) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await open();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb(open);
 
   it('leaves the schema equal to the committed dump test/schema.sql', async () => {
     const schema = await describeSchema(t.db);

@@ -1,9 +1,9 @@
 // A run queued (manual, or resumed after approval) while the loop works through a backlog of
 // due slots is claimed with the next batch, not after the whole backlog.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRun } from '../src/scheduler/manual.js';
 import { runLoop } from '../src/scheduler/loop.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 import { insertDueWorkflows, pollUntil } from './helpers/proc.js';
@@ -12,13 +12,7 @@ const DUE = 60;
 const BATCH = 5;
 
 describe('a queued run during a backlog of due slots (Postgres)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   it('starts with the next batch, ahead of the due workflows still waiting', async () => {
     const tenant = await makeTenant(t.db, 'backlog');

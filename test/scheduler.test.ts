@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getRunEvents, listRuns } from '../src/runs/queries.js';
 import { startRun } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { dbNow, getWorkflowByName } from '../src/workflows/queries.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeDue, makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
 describe.each(BACKENDS)('scheduler tick on $name', ({ open }) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await open();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb(open);
 
   const eventTypes = async (runId: string) => (await getRunEvents(t.db, runId)).map((e) => e.type);
 

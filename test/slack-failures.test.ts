@@ -11,7 +11,7 @@ import { sweepScheduledPosts, type ScheduledPostDeps } from '../src/slack/schedu
 import { setSlackSettings } from '../src/slack/settings.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { runCli } from './helpers/cli.js';
-import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb, type TestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 
@@ -173,13 +173,7 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
 });
 
 describe('levqor doctor approvals: requests missing in Slack (Postgres, CLI process)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   const doctorLine = async (tenant: string) => {
     const r = await runCli(['doctor', 'approvals', '--tenant', tenant, '--url', 'http://127.0.0.1:1'], { env: { DATABASE_URL: t.url } });

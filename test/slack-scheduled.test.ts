@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../src/slack/blocks.js';
 import { duePosts, lastSlot, sweepScheduledPosts, type ScheduledPostDeps } from '../src/slack/scheduled.js';
 import { setSlackSettings } from '../src/slack/settings.js';
-import { openPgTestDb, BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { silentLog } from './helpers/deps.js';
 import { makeTenant } from './helpers/fixtures.js';
 
@@ -54,13 +54,7 @@ describe('lastSlot and duePosts (pure)', () => {
 });
 
 describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await open();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb(open);
   beforeEach(async () => {
     await t.db.exec('DELETE FROM slack_posts; DELETE FROM slack_settings; DELETE FROM alerts');
   });
@@ -132,13 +126,7 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
 });
 
 describe('two bots sweeping at once (Postgres)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestDb();
 
   it('20 concurrent sweeps by different owners make each due post exactly once', async () => {
     const tenants = await Promise.all([1, 2, 3].map(() => makeTenant(t.db)));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { MEMORY_DIR } from '../../src/db/pglite.js';
 import type { Db } from '../../src/db/types.js';
@@ -71,3 +71,33 @@ export const BACKENDS = [
   { name: 'postgres', open: openPgTestDb },
   { name: 'pglite', open: openPgliteTestDb },
 ] as const;
+
+/**
+ * A test database for the enclosing describe block: opened in its beforeAll, closed in its
+ * afterAll. Read `db` and `url` inside tests (or later hooks), not while the block is defined.
+ */
+export function useTestDb(open: () => Promise<TestDb> = openPgTestDb): TestDb {
+  let current: TestDb | undefined;
+  beforeAll(async () => {
+    current = await open();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  const opened = (): TestDb => {
+    if (!current) throw new Error('the test database opens in beforeAll: use it inside a test or a later hook');
+    return current;
+  };
+  return {
+    get db() {
+      return opened().db;
+    },
+    get url() {
+      return opened().url;
+    },
+    get kind() {
+      return opened().kind;
+    },
+    close: () => opened().close(),
+  };
+}
