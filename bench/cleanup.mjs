@@ -24,11 +24,11 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import {
   ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds,
-  replaceSection, runProcess, startProcess, withPg,
+  readFrom, replaceSection, runProcess, startProcess, withPg,
 } from './lib.mjs';
 import { anatomy, notInLog } from './cleanup/anatomy.mjs';
 import { baseline, claimLoop, claimSql, counters, sampler } from './cleanup/claim.mjs';
-import { AFTER_S, BASELINE_S, DB, DUE, KEEP, QUICK, int, loads3, log, readFrom, round } from './cleanup/config.mjs';
+import { AFTER_S, BASELINE_S, DB, DUE, KEEP, QUICK, int, loads3, log, round } from './cleanup/config.mjs';
 import { seed, snapshot, verify, verifyDryRun } from './cleanup/data.mjs';
 import { seenOthers, waitForQuiet } from './cleanup/others.mjs';
 import { report } from './cleanup/report.mjs';

@@ -3,8 +3,9 @@
 //
 // Imported with `node --import ./bench/lib.mjs` and LEVQOR_BENCH_TRACE=<file> set, it also
 // counts and times every query a Levqor process sends (see installQueryTrace).
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -281,4 +282,16 @@ export async function slotRunCounts(c, slot) {
             count(*) FILTER (WHERE scheduled_for IS DISTINCT FROM $1)::int AS other_slot
      FROM workflow_runs`, [slot]);
   return r;
+}
+
+/** The bytes of a file from offset `from` to `to` (default: its current end), as text. */
+export function readFrom(path, from, to = statSync(path).size) {
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('utf8');
 }

@@ -8,8 +8,7 @@
 // Writes the `## Scheduler` section of bench/RESULTS.md and drops every database it made.
 //
 // Flags: --quick (one config per measure, short pgbench), --keep (keep the databases).
-import { Buffer } from 'node:buffer';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
   ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, parseServerLog,
-  postgresCpuSeconds, replaceSection, runProcess, sampleBackends, slotRunCounts, startProcess, table, withPg,
+  postgresCpuSeconds, readFrom, replaceSection, runProcess, sampleBackends, slotRunCounts, startProcess, table, withPg,
 } from './lib.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -308,18 +307,6 @@ function serverLogPath(major) {
   } catch {
     return null;
   }
-}
-
-function readFrom(path, offset) {
-  const size = statSync(path).size;
-  const buf = Buffer.alloc(Math.max(0, size - offset));
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, buf, 0, buf.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-  return buf.toString('utf8');
 }
 
 const LOG_STATEMENTS = ['log_min_duration_statement = 0', 'log_parameter_max_length = 0'];

@@ -1,5 +1,4 @@
 // Settings, sizes and small helpers shared by bench/cleanup.mjs and its modules.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import process from 'node:process';
 
@@ -43,14 +42,3 @@ export function percentiles(xs) {
   return { n: s.length, min: s[0], p50: at(0.5), p99: at(0.99), max: s.at(-1), mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
-/** The bytes of a file from offset `from` to `to` (default: its current end), as text. */
-export function readFrom(path, from, to = statSync(path).size) {
-  const buf = Buffer.alloc(Math.max(0, to - from));
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, buf, 0, buf.length, from);
-  } finally {
-    closeSync(fd);
-  }
-  return buf.toString('utf8');
-}
