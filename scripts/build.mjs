@@ -29,3 +29,12 @@ await build({
 // The GitHub Action's committed dist/: refreshed by every local build; in CI it is left as
 // committed, and test/action-dist.test.ts fails when it is stale.
 if (!process.env.CI) await buildAction();
+// docs/configuration.md, generated from src/config.ts by the CLI just built (checked fresh by
+// test/deploy-config.test.ts, like dist/).
+if (!process.env.CI) {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const reference = execFileSync(process.execPath, [join(root, 'lib/cli.js'), 'config', 'docs'], { encoding: 'utf8' });
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  writeFileSync(join(root, 'docs/configuration.md'), reference);
+}

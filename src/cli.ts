@@ -10,6 +10,7 @@ import { schedulerCommand } from './cli/scheduler.js';
 import { registerSlack } from './cli/slack.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
+import { registerConfig } from './cli/config.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { loadConfig } from './config.js';
 import { describeDb } from './db/open.js';
@@ -218,6 +219,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerSlack(program, act);
   registerChecks(program, act);
   registerReports(program, act);
+  registerConfig(program, act);
 
   return program;
 }

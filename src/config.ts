@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { AppError } from './lib/errors.js';
 
+/** Slack's Web API, unless SLACK_API_URL says otherwise. */
+export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Every environment variable Levqor reads, with its default. README's table mirrors this. */
-const envSchema = z.object({
+/** Every environment variable Levqor reads, with its default (docs/configuration.md is generated from it and ENV_DOCS). */
+export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
@@ -67,6 +70,87 @@ const envSchema = z.object({
   LEVQOR_RETENTION_EVENTS_DAYS: z.coerce.number().positive().max(36_500).default(90),
   LEVQOR_RETENTION_APPROVALS_DAYS: z.coerce.number().positive().max(36_500).default(30),
 });
+
+/** The Slack variables: `levqor bot`, and the `slack_message` steps of any process that runs workflows. */
+export const slackEnvSchema = z.object({
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  SLACK_API_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http(s) URL, e.g. https://slack.com/api/' })
+    .transform((v) => (v.endsWith('/') ? v : `${v}/`))
+    .default(DEFAULT_SLACK_API_URL),
+  LEVQOR_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  LEVQOR_BOT_HOST: z.string().min(1).default('0.0.0.0'),
+  /** How often the bot checks for due scheduled posts (weekly report, health summary, alerts). */
+  LEVQOR_BOT_POSTS_SECONDS: z.coerce.number().positive().max(3600).default(30),
+});
+
+/** The processes that read configuration: `levqor serve` (and `start`), `scheduler`, `bot`, and the one-shot commands. */
+export const PROCESSES = ['serve', 'scheduler', 'bot', 'cli'] as const;
+export type ProcessName = (typeof PROCESSES)[number];
+
+/** What a variable means and which processes read it: the one annotation per variable. */
+export interface EnvDoc {
+  uses: readonly ProcessName[];
+  doc: string;
+}
+
+const ALL = PROCESSES;
+// Everything that runs workflow steps: the scheduler loop (also inside serve), the bot (an approved
+// step right after the click) and the CLI (`levqor run`, `approvals approve`).
+const STEPS = ALL;
+const SERVE = ['serve'] as const;
+const HEALTH = ['serve', 'bot', 'cli'] as const;
+
+/** One entry per variable of envSchema and slackEnvSchema (the compiler keeps them in step). */
+export const ENV_DOCS = {
+  DATABASE_URL: { uses: ALL, doc: '`postgres://…` to use a Postgres server; unset uses the embedded database (one process at a time)' },
+  LEVQOR_DATA_DIR: { uses: ALL, doc: 'embedded database directory (without `DATABASE_URL`)' },
+  LEVQOR_DB_POOL_MAX: { uses: ALL, doc: 'Postgres connections per process' },
+  LEVQOR_DB_CONNECT_TIMEOUT_MS: { uses: ALL, doc: 'Postgres connect timeout' },
+  LEVQOR_SCHEDULER_INTERVAL_SECONDS: { uses: ALL, doc: 'longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down' },
+  LEVQOR_SCHEDULER_BATCH_SIZE: { uses: STEPS, doc: 'due workflows claimed per transaction' },
+  LEVQOR_SCHEDULER_CONCURRENCY: { uses: STEPS, doc: 'runs executed at once per process' },
+  LEVQOR_RUN_LEASE_SECONDS: { uses: STEPS, doc: 'how long a silent process keeps its runs before another recovers them' },
+  LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: { uses: ['serve', 'scheduler', 'bot'], doc: 'grace for runs in flight after SIGTERM (keep the pod\'s terminationGracePeriodSeconds above it)' },
+  LEVQOR_APPROVAL_TTL_HOURS: { uses: STEPS, doc: 'how long a Class C request waits before it expires' },
+  LEVQOR_HTTP_ALLOW: { uses: STEPS, doc: 'comma-separated hosts, IPs or CIDRs `http` steps may reach despite the SSRF guard' },
+  LEVQOR_HTTP_TIMEOUT_MS: { uses: STEPS, doc: 'total time limit of an `http` step' },
+  LEVQOR_HTTP_CONNECT_TIMEOUT_MS: { uses: STEPS, doc: 'connect time limit of an `http` step' },
+  LEVQOR_HTTP_MAX_RESPONSE_BYTES: { uses: STEPS, doc: 'response size cap of an `http` step' },
+  LEVQOR_GITHUB_DISPATCH_TOKEN: { uses: SERVE, doc: 'token allowed to create repository_dispatch events after an approval; unset: no dispatches' },
+  LEVQOR_GITHUB_DISPATCH_REPOS: { uses: SERVE, doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)' },
+  LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches' },
+  LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
+  LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },
+  LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
+  LEVQOR_LOG_PRETTY: { uses: ALL, doc: 'human-readable logs instead of JSON lines (default: on a terminal)' },
+  LEVQOR_TENANT: { uses: ['cli'], doc: 'default `--tenant` for commands' },
+  HOST: { uses: ['serve', 'cli'], doc: '`levqor serve` address (`0.0.0.0` in a container); `levqor health` asks it' },
+  PORT: { uses: ['serve', 'cli'], doc: '`levqor serve` port; `levqor health` asks it' },
+  LEVQOR_API_RATE_LIMIT: { uses: SERVE, doc: 'requests per minute per token (per address without one)' },
+  LEVQOR_API_BODY_LIMIT_BYTES: { uses: SERVE, doc: 'request body cap (413 above)' },
+  LEVQOR_DASHBOARD_PUBLIC: { uses: SERVE, doc: 'serve `/dashboard` without a token' },
+  LEVQOR_ALERT_PENDING_APPROVALS: { uses: HEALTH, doc: 'pending approvals above which health degrades and an alert fires' },
+  LEVQOR_SCALING_P95_HIGH_MS: { uses: SERVE, doc: '`/api/scaling`: P95 latency that asks for a scale up' },
+  LEVQOR_SCALING_P95_CRITICAL_MS: { uses: SERVE, doc: '`/api/scaling`: P95 latency that asks for an emergency scale' },
+  LEVQOR_SCALING_QUEUE_HIGH: { uses: SERVE, doc: '`/api/scaling`: queue depth that asks for a scale up' },
+  LEVQOR_SCALING_QUEUE_CRITICAL: { uses: SERVE, doc: '`/api/scaling`: queue depth that asks for an emergency scale' },
+  LEVQOR_SCALING_COOLDOWN_SECONDS: { uses: SERVE, doc: '`/api/scaling`: no step down sooner than this after a change' },
+  LEVQOR_SCALING_MAX_REPLICAS: { uses: SERVE, doc: '`/api/scaling`: cap of `recommendedReplicas` (keep the ScaledObject\'s maxReplicaCount equal)' },
+  LEVQOR_RETENTION_RUNS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of runs (`levqor cleanup`, daily in serve)' },
+  LEVQOR_RETENTION_EVENTS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of run events' },
+  LEVQOR_RETENTION_APPROVALS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of processed approvals (pending ones are never deleted)' },
+  SLACK_SIGNING_SECRET: { uses: ['bot'], doc: 'verifies every request from Slack (required by the bot)' },
+  SLACK_BOT_TOKEN: { uses: STEPS, doc: '`xoxb-…`: the bot posts and updates messages (required by the bot); `slack_message` steps post with it' },
+  SLACK_APP_TOKEN: { uses: ['bot'], doc: '`xapp-…` (scope `connections:write`): Socket Mode instead of a public HTTP endpoint' },
+  SLACK_API_URL: { uses: STEPS, doc: 'the Slack Web API (tests point it at a local fake)' },
+  LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens (HTTP mode: Slack\'s request URL; `/healthz` in both modes)' },
+  LEVQOR_BOT_HOST: { uses: ['bot'], doc: 'the bot\'s listening address' },
+  LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
+} as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
 
 export type Config = z.infer<typeof envSchema>;
 

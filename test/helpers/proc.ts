@@ -62,9 +62,11 @@ function parseLogLine(line: string): LogLine | undefined {
 /**
  * Spawns `node lib/cli.js <args>` with only the given variables (plus PATH/HOME), JSON logs
  * on stdout. The parent's LEVQOR_* variables are not inherited, so tests see defaults.
+ * `cliPath` runs another copy of the CLI (the image's file layout).
  */
-export function spawnCli(args: readonly string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+export function spawnCli(args: readonly string[], env: Record<string, string>, opts: { cliPath?: string; cwd?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [opts.cliPath ?? CLI_PATH, ...args], {
+    cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LEVQOR_LOG_PRETTY: 'false', LEVQOR_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
