@@ -59,9 +59,9 @@ export function parseDockerfile(text: string): { args: Record<string, string>; s
   return { args, stages };
 }
 
-/** Parses every YAML document of a repository file. */
+/** Parses every YAML document of a repository file (merge keys `<<:` resolved). */
 export function readYamlDocuments<T = Record<string, unknown>>(path: string): T[] {
-  return parseAllDocuments(readFileSync(join(REPO_ROOT, path), 'utf8')).map((d) => {
+  return parseAllDocuments(readFileSync(join(REPO_ROOT, path), 'utf8'), { merge: true }).map((d) => {
     if (d.errors.length) throw new Error(`${path}: ${d.errors.map((e) => e.message).join('; ')}`);
     return d.toJS() as T;
   });
