@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { INPUTS, OUTPUTS } from '../src/action/inputs.js';
+import { INPUT_DEFAULTS, INPUTS, OUTPUTS } from '../src/action/inputs.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
 // Lints this repository's workflows and action.yml for the rules the project keeps.
@@ -34,20 +34,23 @@ const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps ??
 const UNTRUSTED = /\$\{\{[^}]*\b(github\.event\.|github\.head_ref|inputs\.)/;
 
 describe('.github/workflows', () => {
-  it('has ci.yml, checks.yml and levqor-scheduler.yml', () => {
-    expect(files).toEqual(expect.arrayContaining(['checks.yml', 'ci.yml', 'levqor-scheduler.yml']));
+  it('has ci.yml, checks.yml, levqor-scheduler.yml and release.yml', () => {
+    expect(files).toEqual(expect.arrayContaining(['checks.yml', 'ci.yml', 'levqor-scheduler.yml', 'release.yml']));
   });
 
   it.each(files)('%s: least-privilege permissions at the top, never write-all', (file) => {
     const { doc } = load(file);
     expect(doc.permissions, `${file} must declare top-level permissions`).toBeDefined();
     expect(doc.permissions).not.toBe('write-all');
-    const grants = [doc.permissions, ...Object.values(doc.jobs).map((j) => j.permissions)].filter((p): p is Record<string, string> => typeof p === 'object' && p !== null);
-    for (const g of grants) {
-      for (const [scope, level] of Object.entries(g)) {
+    const grants = [{ where: 'top', p: doc.permissions }, ...Object.entries(doc.jobs).map(([name, j]) => ({ where: name, p: j.permissions }))]
+      .filter((g): g is { where: string; p: Record<string, string> } => typeof g.p === 'object' && g.p !== null);
+    for (const { where, p } of grants) {
+      for (const [scope, level] of Object.entries(p)) {
         expect(['read', 'none', 'write'], `${file}: ${scope}`).toContain(level);
-        // Write access only where a step needs it: comments on pull requests.
-        if (level === 'write') expect(['pull-requests', 'issues'], `${file}: ${scope}: write`).toContain(scope);
+        // Write access only where a step needs it: comments on pull requests; and release.yml's
+        // one job that moves the major tag (contents), never at the top where every job gets it.
+        const tagMover = file === 'release.yml' && where === 'move-major-tag' && scope === 'contents';
+        if (level === 'write' && !tagMover) expect(['pull-requests', 'issues'], `${file}: ${where}: ${scope}: write`).toContain(scope);
       }
     }
   });
@@ -92,6 +95,17 @@ describe('.github/workflows', () => {
     expect(steps(doc).find((s) => s.uses === './')?.with).toMatchObject({ command: 'scheduler', 'database-url': '${{ secrets.LEVQOR_DATABASE_URL }}' });
   });
 
+  it('release.yml: a published release moves its major tag (v1), tag name through env:, pre-releases skipped', () => {
+    const { doc } = load('release.yml');
+    expect(doc.on).toEqual({ release: { types: ['published'] } });
+    expect(doc.permissions).toEqual({ contents: 'read' });
+    const job = doc.jobs['move-major-tag'] as Job & { if?: string };
+    expect(job.if).toContain('!github.event.release.prerelease');
+    const move = steps(doc).find((s) => s.run?.includes('git push --force origin "refs/tags/$MAJOR"'));
+    expect(move?.env).toEqual({ TAG: '${{ github.event.release.tag_name }}' });
+    expect(move?.run).toContain('MAJOR="${TAG%%.*}"');
+  });
+
   it('ci.yml installs chromium and runs .ci/run', () => {
     const runs = steps(load('ci.yml').doc).map((s) => s.run ?? '');
     expect(runs.some((r) => r.includes('apt-get install -y chromium'))).toBe(true);
@@ -110,5 +124,10 @@ describe('action.yml', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(Object.values(INPUTS).sort());
     expect(Object.keys(action.outputs).sort()).toEqual([...OUTPUTS].sort());
     for (const [name, input] of Object.entries(action.inputs)) expect(input.description, name).toBeTruthy();
+  });
+
+  it('declares exactly the defaults the code falls back to (INPUT_DEFAULTS)', () => {
+    const declared = Object.fromEntries(Object.entries(action.inputs).filter(([, i]) => i.default !== undefined).map(([name, i]) => [name, String(i.default)]));
+    expect(declared).toEqual(INPUT_DEFAULTS);
   });
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { runChecks, defaultSyntaxCommand, type ChecksReport } from '../checks/checks.js';
+import { defaultScriptCommand, defaultSyntaxCommand, runChecks, type ChecksReport } from '../checks/checks.js';
 import type { GateApprover } from '../checks/gate.js';
 import { levqorApprover } from '../checks/levqor-approval.js';
 import { COMMENT_MARKER, renderComment, renderJson, renderMarkdown } from '../checks/render.js';
@@ -8,7 +8,7 @@ import type { Db } from '../db/types.js';
 import { runUrl, type ActionContext } from './context.js';
 import { actionTenant, openActionDb } from './db.js';
 import { createGitHubClient, upsertStickyComment } from './github.js';
-import { boolInput, INPUTS, InputError, numberInput } from './inputs.js';
+import { boolInput, INPUT_DEFAULTS, INPUTS, InputError, numberInput } from './inputs.js';
 import { parseApprovers, reviewApprover } from './reviews.js';
 import type { Runner } from './runner.js';
 
@@ -52,9 +52,12 @@ function reportResults(runner: Runner, report: ChecksReport): void {
 /** `command: checks`: the guide's four checks, a summary table, annotations, outputs and the sticky PR comment. */
 export async function checksCommand(runner: Runner, ctx: ActionContext, env: NodeJS.ProcessEnv): Promise<void> {
   const root = resolve(ctx.workspace, runner.input(INPUTS.workingDirectory) || '.');
-  const timeout = numberInput(runner, INPUTS.checkTimeoutSeconds, 900);
-  const spec = (commandInput: string, timeoutInput: string, fallback: string) => ({
-    command: runner.input(commandInput) || fallback,
+  const frontendDir = resolve(root, runner.input(INPUTS.frontendDirectory) || '.');
+  const timeout = numberInput(runner, INPUTS.checkTimeoutSeconds, Number(INPUT_DEFAULTS[INPUTS.checkTimeoutSeconds]));
+  // The declared default (`npm run lint`, which a runner always passes) goes through the same
+  // fallback as no input: in a repository that is not an npm project it fails naming the input.
+  const spec = (commandInput: keyof typeof INPUT_DEFAULTS, timeoutInput: string, fallback: string) => ({
+    command: [undefined, '', INPUT_DEFAULTS[commandInput]].includes(runner.input(commandInput)) ? fallback : runner.input(commandInput),
     timeoutSeconds: numberInput(runner, timeoutInput, timeout),
   });
   const token = runner.input(INPUTS.githubToken);
@@ -68,11 +71,11 @@ export async function checksCommand(runner: Runner, ctx: ActionContext, env: Nod
     const approve = await gateApprover(runner, ctx, token, (d) => (held.db = d));
     const report = await runChecks({
       root,
-      frontendDir: resolve(root, runner.input(INPUTS.frontendDirectory) || '.'),
-      lint: spec(INPUTS.lintCommand, INPUTS.lintTimeoutSeconds, 'npm run lint'),
-      build: spec(INPUTS.buildCommand, INPUTS.buildTimeoutSeconds, 'npm run build'),
+      frontendDir,
+      lint: spec(INPUTS.lintCommand, INPUTS.lintTimeoutSeconds, defaultScriptCommand(frontendDir, 'lint', `the ${INPUTS.lintCommand} input`)),
+      build: spec(INPUTS.buildCommand, INPUTS.buildTimeoutSeconds, defaultScriptCommand(frontendDir, 'build', `the ${INPUTS.buildCommand} input`)),
       syntax: spec(INPUTS.syntaxCommand, INPUTS.syntaxTimeoutSeconds, defaultSyntaxCommand(root, runner.input(INPUTS.backendEntry) || undefined)),
-      gateTimeoutSeconds: numberInput(runner, INPUTS.gateTimeoutSeconds, 120),
+      gateTimeoutSeconds: numberInput(runner, INPUTS.gateTimeoutSeconds, Number(INPUT_DEFAULTS[INPUTS.gateTimeoutSeconds])),
       pullRequest: ctx.pullRequest,
       approve,
       parallel: boolInput(runner, INPUTS.parallel, true),

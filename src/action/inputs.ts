@@ -36,6 +36,27 @@ export const INPUTS = {
   week: 'week',
 } as const;
 
+type InputName = (typeof INPUTS)[keyof typeof INPUTS];
+
+/** Every default action.yml declares (a runner passes them as inputs; test/action-workflows.test.ts keeps them in step). */
+export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
+  [INPUTS.command]: 'checks',
+  [INPUTS.workingDirectory]: '.',
+  [INPUTS.frontendDirectory]: '.',
+  [INPUTS.lintCommand]: 'npm run lint',
+  [INPUTS.buildCommand]: 'npm run build',
+  [INPUTS.checkTimeoutSeconds]: '900',
+  [INPUTS.gateTimeoutSeconds]: '120',
+  [INPUTS.parallel]: 'true',
+  [INPUTS.comment]: 'true',
+  [INPUTS.actionType]: 'deploy',
+  [INPUTS.wait]: 'true',
+  [INPUTS.timeoutMinutes]: '60',
+  [INPUTS.pollIntervalSeconds]: '5',
+  [INPUTS.maxPollIntervalSeconds]: '60',
+  [INPUTS.dispatchEventType]: 'levqor-approved',
+};
+
 /** Every output action.yml declares. */
 export const OUTPUTS = ['passed', 'result', 'report', 'decision', 'approver', 'reason', 'approval-id', 'markdown'] as const;
 

@@ -43,20 +43,38 @@ export interface ChecksReport {
   durationMs: number;
 }
 
+/** The guide's commands for checks 1 and 2, run in the frontend directory. */
+export const DEFAULT_CHECK_COMMANDS = { lint: 'npm run lint', build: 'npm run build' } as const;
+
+/** A command that fails at once with `message` on stderr (exit 2: a setup problem, not a finding). */
+const failWith = (message: string) => `echo ${JSON.stringify(message)} >&2; exit 2`;
+
 /**
- * The default backend syntax check: the TypeScript type check when the root has a
- * tsconfig.json, else `node --check` of the backend entry (or package.json's main).
+ * The default lint or build command: the guide's `npm run …`, or — where `dir` is not an npm
+ * project — a check that fails naming the input to set, instead of npm's ENOENT.
+ */
+export function defaultScriptCommand(dir: string, check: keyof typeof DEFAULT_CHECK_COMMANDS, setting: string): string {
+  if (existsSync(join(dir, 'package.json'))) return DEFAULT_CHECK_COMMANDS[check];
+  return failWith(`no package.json in ${dir}: not an npm project, so "${DEFAULT_CHECK_COMMANDS[check]}" cannot run; set ${setting} (e.g. ruff check ., make build)`);
+}
+
+/**
+ * The default backend syntax check: `node --check` or the guide's `python -m py_compile` of the
+ * backend entry; else the TypeScript type check when the root has a tsconfig.json, `node --check`
+ * of package.json's main, or `py_compile` of the guide's run.py.
  */
 export function defaultSyntaxCommand(root: string, backendEntry?: string): string {
-  if (backendEntry) return `node --check ${JSON.stringify(backendEntry)}`;
+  const compile = (file: string) => (file.endsWith('.py') ? `python3 -m py_compile ${JSON.stringify(file)}` : `node --check ${JSON.stringify(file)}`);
+  if (backendEntry) return compile(backendEntry);
   if (existsSync(join(root, 'tsconfig.json'))) return 'npx --no-install tsc --noEmit --pretty false';
   try {
     const main = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: unknown }).main;
-    if (typeof main === 'string') return `node --check ${JSON.stringify(main)}`;
+    if (typeof main === 'string') return compile(main);
   } catch {
     // no package.json: fall through
   }
-  return 'echo "no backend entry: set the syntax-command or backend-entry input" >&2; exit 2';
+  if (existsSync(join(root, 'run.py'))) return compile('run.py');
+  return failWith('no backend entry: set the syntax-command or backend-entry input');
 }
 
 async function runGate(opts: ChecksOptions): Promise<{ result: CheckResult; gate?: GateResult }> {

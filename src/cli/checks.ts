@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CHECK_NAMES, defaultSyntaxCommand, runChecks } from '../checks/checks.js';
+import { CHECK_NAMES, DEFAULT_CHECK_COMMANDS, defaultScriptCommand, defaultSyntaxCommand, runChecks } from '../checks/checks.js';
 import { verifyLocal, verifyPullRequest, type GateResult } from '../checks/gate.js';
 import { git } from '../checks/git.js';
 import { MANIFEST_PATH, updateManifest } from '../checks/manifest.js';
@@ -12,8 +12,8 @@ type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...arg
 interface ChecksFlags {
   root: string;
   frontendDir: string;
-  lint: string;
-  build: string;
+  lint?: string;
+  build?: string;
   syntax?: string;
   backendEntry?: string;
   timeout: number;
@@ -31,11 +31,12 @@ const seconds = (v: string): number => {
 async function checksCommand(flags: ChecksFlags): Promise<number> {
   const root = resolve(flags.root);
   const spec = (command: string) => ({ command, timeoutSeconds: flags.timeout });
+  const frontendDir = resolve(root, flags.frontendDir);
   const report = await runChecks({
     root,
-    frontendDir: resolve(root, flags.frontendDir),
-    lint: spec(flags.lint),
-    build: spec(flags.build),
+    frontendDir,
+    lint: spec(flags.lint ?? defaultScriptCommand(frontendDir, 'lint', '--lint')),
+    build: spec(flags.build ?? defaultScriptCommand(frontendDir, 'build', '--build')),
     syntax: spec(flags.syntax ?? defaultSyntaxCommand(root, flags.backendEntry)),
     gateTimeoutSeconds: flags.timeout,
     parallel: !flags.sequential,
@@ -65,8 +66,8 @@ export function registerChecks(program: Command, act: Act): void {
     .description(`the four CI safety checks (${CHECK_NAMES.join(', ')}) at once; exit 0 only when 4/4 pass`)
     .option('--root <dir>', 'repository root', '.')
     .option('--frontend-dir <dir>', 'where lint and build run', '.')
-    .option('--lint <command>', 'frontend lint command', 'npm run lint')
-    .option('--build <command>', 'frontend build command', 'npm run build')
+    .option('--lint <command>', `frontend lint command (default: ${DEFAULT_CHECK_COMMANDS.lint})`)
+    .option('--build <command>', `frontend build command (default: ${DEFAULT_CHECK_COMMANDS.build})`)
     .option('--syntax <command>', 'backend syntax command (default: tsc --noEmit, or node --check of the entry)')
     .option('--backend-entry <file>', 'backend entry for `node --check`')
     .option('--timeout <seconds>', 'time limit per check', seconds, 900)

@@ -167,8 +167,16 @@ export function pullRequestEvent(dir: string, pr: { number: number; baseSha: str
   return path;
 }
 
+/** What startAction runs: the inputs, extra variables, the workspace, and another copy of the bundle (`actionPath`). */
+export interface ActionStart {
+  inputs: Record<string, string>;
+  env?: Record<string, string>;
+  workspace: string;
+  actionPath?: string;
+}
+
 /** Starts `node dist/index.js` as a runner does: INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. */
-export function startAction(opts: { inputs: Record<string, string>; env?: Record<string, string>; workspace: string }): { done: Promise<ActionRun>; pid: number | undefined } {
+export function startAction(opts: ActionStart): { done: Promise<ActionRun>; pid: number | undefined } {
   const files = mkdtempSync(join(tmpdir(), 'levqor-action-run-'));
   const outputFile = join(files, 'output');
   const summaryFile = join(files, 'summary');
@@ -190,7 +198,7 @@ export function startAction(opts: { inputs: Record<string, string>; env?: Record
     ...opts.env,
   };
   for (const [k, v] of Object.entries(opts.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
-  const child = spawn(process.execPath, [ACTION_PATH], { cwd: opts.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [opts.actionPath ?? ACTION_PATH], { cwd: opts.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -214,7 +222,7 @@ export function startAction(opts: { inputs: Record<string, string>; env?: Record
 }
 
 /** Runs the action to its end. */
-export function runAction(opts: { inputs: Record<string, string>; env?: Record<string, string>; workspace: string }): Promise<ActionRun> {
+export function runAction(opts: ActionStart): Promise<ActionRun> {
   return startAction(opts).done;
 }
 
