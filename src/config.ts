@@ -147,7 +147,7 @@ export const ENV_DOCS = {
   SLACK_BOT_TOKEN: { uses: STEPS, doc: '`xoxb-…`: the bot posts and updates messages (required by the bot); `slack_message` steps post with it' },
   SLACK_APP_TOKEN: { uses: ['bot'], doc: '`xapp-…` (scope `connections:write`): Socket Mode instead of a public HTTP endpoint' },
   SLACK_API_URL: { uses: STEPS, doc: 'the Slack Web API (tests point it at a local fake)' },
-  LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens (HTTP mode: Slack\'s request URL; `/healthz` in both modes)' },
+  LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens in HTTP mode (`/slack/events`, `/healthz`); Socket Mode opens no port' },
   LEVQOR_BOT_HOST: { uses: ['bot'], doc: 'the bot\'s listening address' },
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
 } as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
