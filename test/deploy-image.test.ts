@@ -77,7 +77,9 @@ describe('the image\'s file layout, built offline', () => {
     // The runtime stage's own command, offline: npm may use its cache and nothing else.
     const install = runs(runtime).find((r) => r.startsWith('npm ci')) ?? '';
     const started = performance.now();
-    await run('npm', [...install.split(/\s+/).slice(1), '--offline'], { cwd: app, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    // Without the npm_* variables `npm test` sets (npm_config_local_prefix names the repository).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+    await run('npm', [...install.split(/\s+/).slice(1), '--offline'], { cwd: app, env: { ...env, npm_config_update_notifier: 'false' } });
     installSeconds = (performance.now() - started) / 1000;
     database = await createPgDatabase('levqor_image');
   }, 180_000);
