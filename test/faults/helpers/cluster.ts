@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,11 @@ export interface Cluster {
   restart(mode: StopMode): Promise<void>;
   stop(mode: StopMode): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOPs (true) or SIGCONTs (false) the postmaster and every backend: a server that
+   * accepts TCP connections and answers nothing, as a hung or partitioned database does.
+   */
+  freeze(frozen: boolean): Promise<void>;
   /** The server's log so far (for failure messages). */
   log(): Promise<string>;
   /** Stops the server (immediate) and removes the directory; safe to call twice. */
@@ -61,6 +66,20 @@ async function postgresIds(): Promise<{ uid: number; gid: number }> {
   const { stdout: uid } = await run('id', ['-u', 'postgres']);
   const { stdout: gid } = await run('id', ['-g', 'postgres']);
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+}
+
+/** The postmaster of a data directory and its children (from /proc). */
+async function clusterPids(data: string): Promise<number[]> {
+  const postmaster = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): state, ppid, …
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === postmaster) children.push(Number(entry));
+  }
+  return [postmaster, ...children];
 }
 
 /** pg_ctl stop -m immediate on a cluster directory, ignoring "not running": for cleanup after a crash. */
@@ -108,10 +127,14 @@ export async function startCluster(root: string): Promise<Cluster> {
     restart: async (mode) => void (await ctl('-m', mode, 'restart')),
     stop: async (mode) => void (await ctl('-m', mode, 'stop')),
     start: async () => void (await ctl('start')),
+    async freeze(frozen) {
+      for (const pid of await clusterPids(data)) process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     log: async () => (await run('tail', ['-n', '40', logFile]).catch(() => ({ stdout: '' }))).stdout,
     async destroy() {
       if (destroyed) return;
       destroyed = true;
+      await cluster.freeze(false).catch(() => undefined);
       await stopClusterDir(dir);
       await rm(dir, { recursive: true, force: true });
     },
