@@ -30,6 +30,35 @@ describe('Postgres adapter', () => {
     }
   });
 
+  it('survives the server ending a connection that a transaction holds between two queries, and reconnects', async () => {
+    const { url, drop } = await createPgDatabase();
+    let sawError!: (err: Error) => void;
+    const gotError = new Promise<Error>((resolve) => (sawError = resolve));
+    const db = createPgDb({ connectionString: url, poolMax: 2, onBackgroundError: (err) => sawError(err) });
+    try {
+      // The server's FATAL arrives while no query is running on the checked-out client (as in a
+      // pg_ctl restart mid-tick): unhandled, that 'error' event used to end the process.
+      const inside = db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await admin.end();
+        const err = await gotError;
+        await tx.query('SELECT 1');
+        return err;
+      });
+      await expect(inside).rejects.toThrow();
+      expect((await gotError).message).toMatch(/terminat/i);
+      const { rows } = await db.query<{ ok: number }>('SELECT 1 AS ok');
+      expect(rows).toEqual([{ ok: 1 }]);
+      expect(await db.transaction(async (tx) => (await tx.query<{ ok: number }>('SELECT 2 AS ok')).rows)).toEqual([{ ok: 2 }]);
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
   it('rolls a transaction back when its function throws', async () => {
     const { url, drop } = await createPgDatabase();
     const db = createPgDb({ connectionString: url });

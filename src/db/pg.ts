@@ -45,12 +45,20 @@ export function createPgDb(opts: PgOptions): Db {
       throw new AppError('db_unavailable', `cannot connect to Postgres: ${errorMessage(err)}`, [], { cause: err });
     }
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a server shutdown or restart arriving while fn
+    // is between queries would otherwise be an unhandled 'error' event and kill the process.
+    const onError = (err: Error) => {
+      broken = err;
+      onBackgroundError(err);
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (err) {
       if (isConnectionError(err)) broken = err as Error;
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   };

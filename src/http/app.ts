@@ -5,11 +5,13 @@ import type { Logger } from 'pino';
 import { createAuthenticator, type TokenIdentity } from '../auth/tokens.js';
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { createDeadline } from '../lib/deadline.js';
 import type { RunNowDeps } from '../scheduler/manual.js';
 import { handleError } from './errors.js';
 import { createRouter, openApiDocument } from './route.js';
 import { createRequestRecorder, flushRequestBuckets } from '../health/requests.js';
 import { DEFAULT_SCALING } from '../health/scaling.js';
+import { HEALTH_TIMEOUT_MS } from '../health/summary.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
 import { createMetrics } from './metrics.js';
@@ -123,12 +125,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', () => ({ ok: true, uptime_seconds: Math.round(process.uptime()) }));
   app.get('/readyz', async (_request, reply) => {
+    // A hung database (connections accepted, nothing answered) must not hang the probe.
+    const deadline = createDeadline(HEALTH_TIMEOUT_MS);
     try {
-      await deps.db.query('SELECT 1 FROM levqor_migrations LIMIT 1');
+      await deadline.race(deps.db.query('SELECT 1 FROM levqor_migrations LIMIT 1'));
       return { ok: true };
     } catch (err) {
       void reply.status(503);
       return { ok: false, error: (err as Error).message };
+    } finally {
+      deadline.clear();
     }
   });
   const doc = openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' });

@@ -211,19 +211,32 @@ export async function insertTenant(db: Queryable, name: string): Promise<string>
 
 /**
  * Inserts `count` workflows named `<prefix>-<i>`, all due one second ago on a 5-minute
- * interval schedule, in one INSERT … SELECT generate_series. Returns their ids.
+ * interval schedule (or `schedule`, first due at `dueAt`, the i-th `spreadSeconds * i / count`
+ * later), in one INSERT … SELECT generate_series. Returns their ids.
  */
 export async function insertDueWorkflows(
   db: Queryable,
   tenantId: string,
-  opts: { prefix: string; count?: number; steps: readonly Record<string, unknown>[]; maxRunAttempts?: number },
+  opts: {
+    prefix: string;
+    count?: number;
+    steps: readonly Record<string, unknown>[];
+    maxRunAttempts?: number;
+    schedule?: Record<string, unknown>;
+    dueAt?: number;
+    spreadSeconds?: number;
+  },
 ): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO workflows (tenant_id, name, steps, max_run_attempts, schedule_config, next_run_at)
-     SELECT $1, $2 || '-' || i, $3::jsonb, $4, '{"enabled": true, "interval_minutes": 5}'::jsonb, extract(epoch FROM now()) - 1
+     SELECT $1, $2 || '-' || i, $3::jsonb, $4, $6::jsonb,
+            coalesce($7::float8, extract(epoch FROM now()) - 1) + $8::float8 * (i - 1) / $5::int
      FROM generate_series(1, $5::int) AS i
      RETURNING id`,
-    [tenantId, opts.prefix, JSON.stringify(opts.steps), opts.maxRunAttempts ?? 1, opts.count ?? 1],
+    [
+      tenantId, opts.prefix, JSON.stringify(opts.steps), opts.maxRunAttempts ?? 1, opts.count ?? 1,
+      JSON.stringify(opts.schedule ?? { enabled: true, interval_minutes: 5 }), opts.dueAt ?? null, opts.spreadSeconds ?? 0,
+    ],
   );
   return rows.map((r) => r.id);
 }

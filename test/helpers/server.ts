@@ -26,11 +26,12 @@ export interface ServedApi {
 }
 
 /**
- * Starts `levqor serve --no-scheduler --port 0` against `env.DATABASE_URL` and resolves once
- * its JSON start line names the port it bound (no sleeps, no port guessing).
+ * Starts `levqor serve --no-scheduler --port 0` (with its scheduler loop when `scheduler` is
+ * set) against `env.DATABASE_URL` and resolves once its JSON start line names the port it
+ * bound (no sleeps, no port guessing).
  */
-export async function startServe(env: Record<string, string>, extraArgs: readonly string[] = []): Promise<ServedApi> {
-  const proc = spawnCli(['serve', '--no-scheduler', '--port', '0', ...extraArgs], {
+export async function startServe(env: Record<string, string>, extraArgs: readonly string[] = [], opts: { scheduler?: boolean } = {}): Promise<ServedApi> {
+  const proc = spawnCli(['serve', ...(opts.scheduler ? [] : ['--no-scheduler']), '--port', '0', ...extraArgs], {
     LEVQOR_LOG_PRETTY: 'false',
     LEVQOR_API_RATE_LIMIT: String(HIGH_RATE_LIMIT),
     ...env,

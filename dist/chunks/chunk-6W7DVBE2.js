@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as l}from"./chunk-KUS7FMSB.js";import{a as p}from"./chunk-MCHVAVA4.js";import{a as o}from"./chunk-5B7BHNZK.js";import{createHash as U}from"node:crypto";var N=0x6c6576716f72;function u(e){return U("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function L(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[N]);try{return await R(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[N])}})}async function R(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
+import{c as l}from"./chunk-KUS7FMSB.js";import{a as p}from"./chunk-HZ5SMDN3.js";import{a as o}from"./chunk-5B7BHNZK.js";import{createHash as U}from"node:crypto";var N=0x6c6576716f72;function u(e){return U("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function L(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[N]);try{return await R(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[N])}})}async function R(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
     id integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
