@@ -12,6 +12,7 @@ import { createRequestRecorder, flushRequestBuckets } from '../health/requests.j
 import { DEFAULT_SCALING } from '../health/scaling.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
+import { createWebAuth } from './web-auth.js';
 import { createMetrics } from './metrics.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -107,12 +108,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clearInterval(flushTimer);
     await flush();
   });
+  const webAuth = createWebAuth(deps.db, lookup);
   const healthDeps: HealthDeps = { ...(deps.health ?? DEFAULT_HEALTH), db: deps.db, metrics, processStartedAt: deps.startedAt };
   healthRoutes(app, healthDeps);
   registerDashboard(app, {
     snapshot: () => dashboardSnapshot(healthDeps),
     isPublic: deps.dashboardPublic ?? false,
-    authenticate: async (token) => (await lookup(token)) !== undefined,
+    auth: webAuth,
     subscribe: (onChange) => deps.db.listen('levqor_alerts', onChange),
   });
 
