@@ -13,6 +13,7 @@ import { DEFAULT_SCALING } from '../health/scaling.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
 import { createWebAuth } from './web-auth.js';
+import { registerConsole } from './console/routes.js';
 import { createMetrics } from './metrics.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -117,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth: webAuth,
     subscribe: (onChange) => deps.db.listen('levqor_alerts', onChange),
   });
+
+  registerConsole(app, { db: deps.db, auth: webAuth, schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds });
 
   const router = createRouter(app, authenticate);
   approvalRoutes(router, deps.db);

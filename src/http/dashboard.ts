@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
 import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
 import type { DashboardSnapshot } from './routes/health.js';
-import { identifyViewer, requestSession, sameOrigin, sendHtml as sendPage, sessionCookie, SESSION_COOKIE, SESSION_SECONDS, type Viewer, type WebAuth } from './web-auth.js';
+import { addFormParser, identifyViewer, safeNext, requestSession, sameOrigin, sendHtml as sendPage, sessionCookie, SESSION_COOKIE, SESSION_SECONDS, type Viewer, type WebAuth } from './web-auth.js';
 
 export interface DashboardDeps {
   snapshot: () => Promise<DashboardSnapshot>;
@@ -26,7 +26,7 @@ export const DASHBOARD_COOKIE = SESSION_COOKIE;
 /** A viewer whose socket buffers more than this is too slow to follow and is dropped. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-const loginSchema = z.object({ token: z.string().trim().min(1).max(512) });
+const loginSchema = z.object({ token: z.string().trim().min(1).max(512), next: z.string().max(200).optional() });
 
 interface Stream {
   res: ServerResponse;
@@ -179,9 +179,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
 
   // Encapsulated so the form parser applies to the dashboard's routes only, not the JSON API.
   void app.register((scope, _opts, done) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
+    addFormParser(scope);
 
     scope.get('/dashboard', async (request, reply) => {
       const viewer = await identify(request);
@@ -220,7 +218,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       }
       if (secret === undefined) return sendHtml(reply, 401, signInPage('That token is not valid or has been revoked.'));
       void reply.header('set-cookie', sessionCookie(request, secret, SESSION_SECONDS));
-      return reply.redirect('/dashboard', 303);
+      return reply.redirect(safeNext(parsed.data.next), 303);
     });
 
     scope.post('/dashboard/logout', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openSession, resolveSession, revokeSession } from '../auth/sessions.js';
 import type { TokenIdentity } from '../auth/tokens.js';
 import type { Queryable } from '../db/types.js';
@@ -115,4 +115,16 @@ export function sendHtml(reply: FastifyReply, status: number, html: string, csp:
     .header('x-frame-options', 'DENY')
     .header('referrer-policy', 'same-origin')
     .send(html);
+}
+
+/** Parses HTML form posts in this (encapsulated) scope only, not on the JSON API. */
+export function addFormParser(scope: FastifyInstance): void {
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+}
+
+/** Where a sign-in may send the browser next: a dashboard or console page, nothing else. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(dashboard|console)(\/[\w./-]*)?$/.test(next) && !next.includes('//') ? next : '/dashboard';
 }
