@@ -242,7 +242,7 @@ describe('dashboard on a real database', () => {
       await waitForAttr(page, '[data-tile="alerts"]', 'data-value', 'loading', true);
       expect(new URL(page.url()).pathname).toBe('/dashboard');
       const cookie = (await context.cookies()).find((c) => c.name === DASHBOARD_COOKIE);
-      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
 
       const values = await tileValues(page);
       expect(Object.keys(values).sort()).toEqual([...TILES].sort());
@@ -354,7 +354,7 @@ describe('dashboard on a real database', () => {
       expect(res.headers.get('location')).toBe('/dashboard');
       const setCookie = res.headers.get('set-cookie') ?? '';
       expect(setCookie).toMatch(new RegExp(`^${DASHBOARD_COOKIE}=`));
-      for (const attr of ['HttpOnly', 'SameSite=Strict', 'Path=/dashboard']) expect(setCookie).toContain(attr);
+      for (const attr of ['HttpOnly', 'SameSite=Strict', 'Path=/;']) expect(setCookie).toContain(attr);
       const cookie = setCookie.split(';')[0]!;
 
       const stream = await openStream(`${main.baseUrl}/dashboard/events`, { cookie });
@@ -382,6 +382,8 @@ describe('dashboard on a real database', () => {
       const out = await fetch(`${main.baseUrl}/dashboard/logout`, { method: 'POST', redirect: 'manual', headers: { cookie } });
       expect(out.status).toBe(303);
       expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+      // The server revoked the session: a copy of the old cookie no longer works.
+      expect((await fetch(`${main.baseUrl}/dashboard/snapshot.json`, { headers: { cookie } })).status).toBe(401);
     });
 
     it('answers a bad token with 401 and the form, an empty one with 400, and a cross-site post with 403', async () => {
@@ -425,7 +427,11 @@ describe('snapshot feed', () => {
       // Far longer than the test: every update seen below comes from a change, not the interval.
       intervalMs: 3_600_000,
       heartbeatMs: 25,
-      authenticate: (candidate) => Promise.resolve(candidate === 'good' && !revoked),
+      auth: {
+        identify: ({ bearer }) => Promise.resolve(bearer === 'good' && !revoked ? { id: 't', tenant_id: 't', name: 'good', scopes: [] } : undefined),
+        signIn: () => Promise.resolve(undefined),
+        signOut: () => Promise.resolve(),
+      },
       snapshot: () => {
         snapshots += 1;
         return Promise.resolve(fakeSnapshot({ uptime: { process_seconds: snapshots, deployment_seconds: null } }));
@@ -500,7 +506,11 @@ describe('dashboard with the database down', () => {
     const error = 'connect ECONNREFUSED 127.0.0.1:5432';
     registerDashboard(app, {
       isPublic: true,
-      authenticate: () => Promise.reject(new Error('not asked in public mode')),
+      auth: {
+        identify: () => Promise.reject(new Error('not asked in public mode')),
+        signIn: () => Promise.reject(new Error('not asked in public mode')),
+        signOut: () => Promise.reject(new Error('not asked in public mode')),
+      },
       subscribe: () => Promise.reject(new Error(error)),
       snapshot: () =>
         Promise.resolve(

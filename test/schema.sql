@@ -222,6 +222,19 @@ TABLE tenants
   CONSTRAINT tenants_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text))
   CONSTRAINT tenants_name_key UNIQUE (name)
   CONSTRAINT tenants_pkey PRIMARY KEY (id)
+TABLE web_sessions
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  token_id uuid NOT NULL
+  secret_hash text NOT NULL
+  csrf text NOT NULL
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  expires_at double precision NOT NULL
+  revoked_at double precision
+  CONSTRAINT web_sessions_pkey PRIMARY KEY (id)
+  CONSTRAINT web_sessions_secret_hash_key UNIQUE (secret_hash)
+  CONSTRAINT web_sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT web_sessions_token_id_fkey FOREIGN KEY (token_id) REFERENCES api_tokens(id) ON DELETE CASCADE
 TABLE workflow_events
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -320,6 +333,10 @@ INDEX CREATE UNIQUE INDEX slack_settings_pkey ON public.slack_settings USING btr
 INDEX CREATE UNIQUE INDEX slack_settings_team_id_key ON public.slack_settings USING btree (team_id)
 INDEX CREATE UNIQUE INDEX tenants_name_key ON public.tenants USING btree (name)
 INDEX CREATE UNIQUE INDEX tenants_pkey ON public.tenants USING btree (id)
+INDEX CREATE UNIQUE INDEX web_sessions_pkey ON public.web_sessions USING btree (id)
+INDEX CREATE UNIQUE INDEX web_sessions_secret_hash_key ON public.web_sessions USING btree (secret_hash)
+INDEX CREATE INDEX web_sessions_tenant_idx ON public.web_sessions USING btree (tenant_id)
+INDEX CREATE INDEX web_sessions_token_idx ON public.web_sessions USING btree (token_id)
 INDEX CREATE INDEX workflow_events_created_idx ON public.workflow_events USING btree (created_at)
 INDEX CREATE UNIQUE INDEX workflow_events_pkey ON public.workflow_events USING btree (id)
 INDEX CREATE INDEX workflow_events_run_idx ON public.workflow_events USING btree (run_id, id)

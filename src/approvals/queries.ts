@@ -84,6 +84,24 @@ export async function listApprovals(
   return rows;
 }
 
+/** Decided (or expired) requests of a tenant in one status, newest decision first. */
+export async function listDecidedApprovals(db: Queryable, tenantId: string, status: Exclude<ApprovalStatus, 'pending'>, limit: number): Promise<ApprovalRow[]> {
+  const { rows } = await db.query<ApprovalRow>(
+    `SELECT ${COLUMNS} FROM approval_queue WHERE tenant_id = $1 AND status = $2 ORDER BY processed_at DESC NULLS LAST, id LIMIT $3`,
+    [tenantId, status, limit],
+  );
+  return rows;
+}
+
+/** The requests a run made, oldest first. */
+export async function listRunApprovals(db: Queryable, runId: string, tenantId: string): Promise<ApprovalRow[]> {
+  const { rows } = await db.query<ApprovalRow>(
+    `SELECT ${COLUMNS} FROM approval_queue WHERE run_id = $1 AND tenant_id = $2 ORDER BY requested_at, id`,
+    [runId, tenantId],
+  );
+  return rows;
+}
+
 export type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
 
 export interface ApprovalEventRow {

@@ -5,7 +5,7 @@ import type { RunStatus } from '../runs/types.js';
 import { createSchedulerDeps } from '../runtime.js';
 import { startRun } from '../scheduler/manual.js';
 import { createTenant, listTenants, resolveTenant } from '../tenants/queries.js';
-import { diagnose, gatherFacts } from '../workflows/doctor.js';
+import { checkWorkflow } from '../workflows/doctor.js';
 import { loadWorkflowFile } from '../workflows/load.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../workflows/queries.js';
 import { iso, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
@@ -128,7 +128,7 @@ export async function doctorWorkflow(name: string, opts: GlobalOptions): Promise
   return withDb(async ({ config, db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = await requireWorkflow(db, tenant.id, name);
-    const checks = diagnose(wf, await gatherFacts(db, wf), config.LEVQOR_SCHEDULER_INTERVAL_SECONDS);
+    const checks = await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS);
     if (opts.json) printTable(checks.map((c) => ({ ...c })), true);
     else {
       console.log(`workflow ${wf.name} (tenant ${tenant.name})`);

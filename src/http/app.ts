@@ -14,6 +14,8 @@ import { DEFAULT_SCALING } from '../health/scaling.js';
 import { HEALTH_TIMEOUT_MS } from '../health/summary.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
+import { createWebAuth } from './web-auth.js';
+import { registerConsole } from './console/routes.js';
 import { createMetrics } from './metrics.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -109,14 +111,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clearInterval(flushTimer);
     await flush();
   });
+  const webAuth = createWebAuth(deps.db, lookup);
   const healthDeps: HealthDeps = { ...(deps.health ?? DEFAULT_HEALTH), db: deps.db, metrics, processStartedAt: deps.startedAt };
   healthRoutes(app, healthDeps);
   registerDashboard(app, {
     snapshot: () => dashboardSnapshot(healthDeps),
     isPublic: deps.dashboardPublic ?? false,
-    authenticate: async (token) => (await lookup(token)) !== undefined,
+    auth: webAuth,
     subscribe: (onChange) => deps.db.listen('levqor_alerts', onChange),
   });
+
+  registerConsole(app, { db: deps.db, auth: webAuth, schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds });
 
   const router = createRouter(app, authenticate);
   approvalRoutes(router, deps.db);

@@ -416,8 +416,8 @@ export function dashboardPage(opts: { isPublic: boolean }): string {
   return opts.isPublic ? PAGE_PUBLIC : PAGE_SIGNED_IN;
 }
 
-/** The sign-in form, with an optional error shown above it. */
-export function signInPage(error?: string): string {
+/** The sign-in form, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
+export function signInPage(error?: string, next?: string): string {
   return shell(
     'Sign in · Levqor health',
     `<main class="signin">
@@ -425,6 +425,7 @@ export function signInPage(error?: string): string {
   <p class="sub">Sign in with an API token (create one with <code>levqor token create</code>).</p>
   ${error ? `<p class="error" role="alert" id="signin-error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="/dashboard/login">
+    ${next ? `<input type="hidden" name="next" value="${escapeHtml(next)}">` : ''}
     <label for="token">Access token</label>
     <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required autofocus>
     <button type="submit">Sign in</button>

@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
 import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
 import type { DashboardSnapshot } from './routes/health.js';
+import { addFormParser, identifyViewer, safeNext, requestSession, sameOrigin, sendHtml as sendPage, sessionCookie, SESSION_COOKIE, SESSION_SECONDS, type Viewer, type WebAuth } from './web-auth.js';
 
 export interface DashboardDeps {
   snapshot: () => Promise<DashboardSnapshot>;
   isPublic: boolean;
-  authenticate: (token: string) => Promise<boolean>;
+  /** Sessions and tokens: the one sign-in the dashboard and the console share. */
+  auth: WebAuth;
   /** Calls onChange when something worth a refresh happens (an alert); resolves to an unsubscribe. */
   subscribe: (onChange: () => void) => Promise<() => Promise<void>>;
   /** Milliseconds between snapshots pushed to open streams (default DASHBOARD_INTERVAL_MS). */
@@ -19,19 +21,17 @@ export interface DashboardDeps {
 
 export const DASHBOARD_INTERVAL_MS = 2_000;
 export const DASHBOARD_HEARTBEAT_MS = 15_000;
-/** The session cookie: it holds the API token itself (see registerDashboard for why). */
-export const DASHBOARD_COOKIE = 'levqor_dashboard';
-const SESSION_SECONDS = 12 * 3600;
+/** The session cookie (shared with /console). */
+export const DASHBOARD_COOKIE = SESSION_COOKIE;
 /** A viewer whose socket buffers more than this is too slow to follow and is dropped. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-const loginSchema = z.object({ token: z.string().trim().min(1).max(512) });
-
-type Viewer = { kind: 'viewer'; token: string | undefined } | { kind: 'anonymous'; hadSession: boolean } | { kind: 'unavailable'; error: string };
+const loginSchema = z.object({ token: z.string().trim().min(1).max(512), next: z.string().max(200).optional() });
 
 interface Stream {
   res: ServerResponse;
-  token: string | undefined;
+  /** Re-checks the viewer's session or token; undefined on a public dashboard. */
+  recheck: (() => Promise<boolean>) | undefined;
 }
 
 /**
@@ -83,8 +83,8 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
     void (async () => {
       const text = await frame();
       for (const s of [...streams]) {
-        // A revoked token stops receiving (within the authenticator's cache time); an outage does not cut viewers off.
-        if (s.token !== undefined && !(await deps.authenticate(s.token).catch(() => true))) end(s);
+        // A revoked session or token stops receiving (within the authenticator's cache time); an outage does not cut viewers off.
+        if (s.recheck !== undefined && !(await s.recheck().catch(() => true))) end(s);
         else write(s, text);
       }
     })().finally(() => {
@@ -123,8 +123,8 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
 
   return {
     /** Starts streaming to a hijacked response: headers, the first snapshot at once, then updates. */
-    join(res: ServerResponse, token: string | undefined): void {
-      const s: Stream = { res, token };
+    join(res: ServerResponse, recheck: Stream['recheck']): void {
+      const s: Stream = { res, recheck };
       streams.add(s);
       res.on('close', () => end(s));
       res.writeHead(200, {
@@ -158,81 +158,20 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
   };
 }
 
-function cookieToken(request: FastifyRequest): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === DASHBOARD_COOKIE) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  return typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-}
-
-function sessionCookie(request: FastifyRequest, token: string, maxAge: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${DASHBOARD_COOKIE}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
-}
-
-/**
- * Refuses a browser's cross-site form post. Sec-Fetch-Site says so directly; without it, the
- * Origin's host must be ours (hosts only: behind a TLS proxy the scheme differs). Clients that
- * send neither (curl, scripts) are not browsers carrying someone else's intent.
- */
-function sameOrigin(request: FastifyRequest): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.host;
-  } catch {
-    return false;
-  }
-}
-
-function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply
-    .status(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('content-security-policy', DASHBOARD_CSP)
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('x-frame-options', 'DENY')
-    .header('referrer-policy', 'same-origin')
-    .send(html);
-}
-
 /**
  * The live dashboard: GET /dashboard (the page, or a sign-in form), /dashboard/events
  * (server-sent snapshots), /dashboard/snapshot.json, POST /dashboard/login and /logout.
  *
- * The session cookie holds the API token itself (HttpOnly, SameSite=Strict, Path=/dashboard)
- * rather than a signed session: every request re-checks it against api_tokens, so revoking
- * the token ends the session, and any replica accepts it without a shared signing secret.
+ * The session cookie holds a server-issued session secret (web_sessions; HttpOnly,
+ * SameSite=Strict): every request re-checks it in the database, so signing out or revoking
+ * the token ends it, and any replica accepts it without a shared signing secret.
  */
 export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): void {
   const feed = createSnapshotFeed(deps, app.log);
   app.addHook('preClose', () => feed.close());
 
-  const identify = async (request: FastifyRequest): Promise<Viewer> => {
-    if (deps.isPublic) return { kind: 'viewer', token: undefined };
-    const token = cookieToken(request) ?? bearerToken(request);
-    if (token === undefined) return { kind: 'anonymous', hadSession: false };
-    try {
-      return (await deps.authenticate(token)) ? { kind: 'viewer', token } : { kind: 'anonymous', hadSession: true };
-    } catch (err) {
-      return { kind: 'unavailable', error: errorMessage(err) };
-    }
-  };
+  const identify = (request: FastifyRequest): Promise<Viewer> => identifyViewer(deps.auth, request, deps.isPublic);
+  const sendHtml = (reply: FastifyReply, status: number, html: string) => sendPage(reply, status, html, DASHBOARD_CSP);
   const refuse = (reply: FastifyReply, viewer: Exclude<Viewer, { kind: 'viewer' }>) =>
     viewer.kind === 'unavailable'
       ? reply.status(503).send({ error: 'db_unavailable', message: `cannot check the dashboard session: ${viewer.error}` })
@@ -240,9 +179,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
 
   // Encapsulated so the form parser applies to the dashboard's routes only, not the JSON API.
   void app.register((scope, _opts, done) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
+    addFormParser(scope);
 
     scope.get('/dashboard', async (request, reply) => {
       const viewer = await identify(request);
@@ -263,7 +200,8 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       const viewer = await identify(request);
       if (viewer.kind !== 'viewer') return refuse(reply, viewer);
       reply.hijack();
-      feed.join(reply.raw, viewer.token);
+      const { credential } = viewer;
+      feed.join(reply.raw, deps.isPublic ? undefined : async () => (await deps.auth.identify(credential)) !== undefined);
     });
 
     scope.post('/dashboard/login', async (request, reply) => {
@@ -271,20 +209,22 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       if (deps.isPublic) return reply.redirect('/dashboard', 303);
       const parsed = loginSchema.safeParse(request.body);
       if (!parsed.success) return sendHtml(reply, 400, signInPage('Enter an access token.'));
-      let valid: boolean;
+      let secret: string | undefined;
       try {
-        valid = await deps.authenticate(parsed.data.token);
+        secret = await deps.auth.signIn(parsed.data.token);
       } catch (err) {
         request.log.warn({ err: errorMessage(err) }, 'dashboard: sign-in check failed');
         return sendHtml(reply, 503, signInPage('Cannot check the token: the database is unreachable. Try again shortly.'));
       }
-      if (!valid) return sendHtml(reply, 401, signInPage('That token is not valid or has been revoked.'));
-      void reply.header('set-cookie', sessionCookie(request, parsed.data.token, SESSION_SECONDS));
-      return reply.redirect('/dashboard', 303);
+      if (secret === undefined) return sendHtml(reply, 401, signInPage('That token is not valid or has been revoked.'));
+      void reply.header('set-cookie', sessionCookie(request, secret, SESSION_SECONDS));
+      return reply.redirect(safeNext(parsed.data.next), 303);
     });
 
-    scope.post('/dashboard/logout', (request, reply) => {
+    scope.post('/dashboard/logout', async (request, reply) => {
       if (!sameOrigin(request)) return sendHtml(reply, 403, signInPage('Sign-out must come from this dashboard’s own page.'));
+      const secret = requestSession(request);
+      if (secret !== undefined) await deps.auth.signOut(secret).catch((err: unknown) => request.log.warn({ err: errorMessage(err) }, 'dashboard: sign-out failed'));
       void reply.header('set-cookie', sessionCookie(request, '', 0));
       return reply.redirect('/dashboard', 303);
     });

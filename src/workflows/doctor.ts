@@ -77,3 +77,8 @@ export async function gatherFacts(db: Queryable, wf: WorkflowRow): Promise<Facts
   )).rows;
   return { now, lastTick, lastRun, lastFailure, active };
 }
+
+/** The "Workflow Not Running" checklist for one workflow, read from the database: what `levqor doctor WORKFLOW` and the console show. */
+export async function checkWorkflow(db: Queryable, wf: WorkflowRow, schedulerIntervalSeconds: number): Promise<Check[]> {
+  return diagnose(wf, await gatherFacts(db, wf), schedulerIntervalSeconds);
+}

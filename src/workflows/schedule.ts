@@ -169,3 +169,41 @@ function selectRuns(policy: ScheduleConfig['catch_up'], recent: number[], now: n
       return now - latest <= Math.min(NONE_GRACE_SECONDS, windowSeconds) ? [latest] : [];
   }
 }
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const pad2 = (n: string) => n.padStart(2, '0');
+
+function cronInWords(expr: string): string {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) return `on cron "${expr}"`;
+  const [m = '', h = '', dom = '', mon = '', dow = ''] = fields;
+  const num = /^\d+$/;
+  const everyMin = /^\*\/(\d+)$/.exec(m);
+  if (everyMin && h === '*' && dom === '*' && mon === '*' && dow === '*') return `every ${everyMin[1]} minutes`;
+  if (m === '*' && h === '*' && dom === '*' && mon === '*' && dow === '*') return 'every minute';
+  if (num.test(m) && h === '*' && dom === '*' && mon === '*' && dow === '*') return `every hour at :${pad2(m)}`;
+  if (!num.test(m) || !num.test(h) || mon !== '*') return `on cron "${expr}"`;
+  const at = `at ${pad2(h)}:${pad2(m)}`;
+  if (dom === '*' && dow === '*') return `every day ${at}`;
+  if (dom === '*' && /^[0-7]$/.test(dow)) return `every ${WEEKDAYS[Number(dow) % 7] ?? dow} ${at}`;
+  if (dom === '*' && dow === '1-5') return `every weekday ${at}`;
+  if (num.test(dom) && dow === '*') return `on day ${dom} of every month ${at}`;
+  return `on cron "${expr}"`;
+}
+
+/** A schedule in words, with its time zone: "every day at 02:30 (Europe/London)". */
+export function describeSchedule(schedule: ScheduleConfig): string {
+  if (!schedule.enabled) return 'not scheduled (runs only when started by hand)';
+  const zone = schedule.timezone ?? 'UTC';
+  if (schedule.cron !== undefined) return `${cronInWords(schedule.cron)} (${zone})`;
+  if (schedule.interval_minutes !== undefined) return `every ${schedule.interval_minutes} minutes`;
+  return 'no rule (neither cron nor interval_minutes)';
+}
+
+/** The next `count` slots from the stored next slot on (epoch s); empty when nothing is scheduled. */
+export function upcomingSlots(schedule: ScheduleConfig, nextRunAt: number | null, count: number): number[] {
+  if (!schedule.enabled || nextRunAt === null || ruleOf(schedule) === null) return [];
+  const slots = [nextRunAt];
+  while (slots.length < count) slots.push(nextSlotAfter(schedule, nextRunAt, slots[slots.length - 1] ?? nextRunAt));
+  return slots;
+}

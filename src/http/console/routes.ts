@@ -1,0 +1,178 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { rerequestAction } from '../../approvals/actions.js';
+import { getApproval, listApprovals, listDecidedApprovals, listRunApprovals } from '../../approvals/queries.js';
+import { decideApproval } from '../../approvals/service.js';
+import type { Db } from '../../db/types.js';
+import type { Scope } from '../../auth/tokens.js';
+import { AppError } from '../../lib/errors.js';
+import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
+import { checkWorkflow } from '../../workflows/doctor.js';
+import { dbNow, getWorkflowByName, getWorkflowsByIds, listWorkflows, type WorkflowRow } from '../../workflows/queries.js';
+import { describeSchedule, upcomingSlots } from '../../workflows/schedule.js';
+import { DASHBOARD_CSP, signInPage } from '../dashboard-page.js';
+import { addFormParser, identifyViewer, sameOrigin, sendHtml, type WebAuth, type WebIdentity } from '../web-auth.js';
+import { renderApprovals } from './approvals-page.js';
+import { consolePage, CONSOLE_CSP, type Section } from './layout.js';
+import { renderRun, renderRuns } from './runs-page.js';
+import { renderWorkflows, type WorkflowView } from './workflows-page.js';
+
+export interface ConsoleDeps {
+  db: Db;
+  auth: WebAuth;
+  /** For the doctor verdict: how often a scheduler is expected to tick. */
+  schedulerIntervalSeconds: number;
+}
+
+const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'), decided: z.string().uuid().optional() }).strip();
+const runsQuery = z.object({ workflow: z.string().max(200).optional() }).strip();
+const idParams = z.object({ id: z.string().uuid() });
+const decisionParams = z.object({ id: z.string().uuid(), verb: z.enum(['approve', 'reject', 'rerequest']) });
+const formBody = z.object({ csrf: z.string().max(200).default(''), reason: z.string().max(4000).optional() }).strip();
+
+const HTTP_STATUS: Partial<Record<AppError['code'], number>> = { bad_input: 400, forbidden: 403, not_found: 404, conflict: 409, unauthorized: 401 };
+
+/** Slots as the workflow's zone shows them: "2026-12-07 02:30 Europe/London". */
+function slotTexts(wf: WorkflowRow, count: number): string[] {
+  const zone = wf.schedule_config.timezone ?? 'UTC';
+  const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const slots = wf.is_active ? upcomingSlots(wf.schedule_config, wf.next_run_at, count) : [];
+  return slots.map((s) => `${fmt.format(new Date(s * 1000))} ${zone}`);
+}
+
+function csrfMatches(identity: WebIdentity, sent: string): boolean {
+  if (identity.csrf === undefined) return false;
+  const a = Buffer.from(identity.csrf);
+  const b = Buffer.from(sent);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The operator console: /console/approvals (decide, history), /console/runs (+ a run's
+ * timeline) and /console/workflows. It signs in through the dashboard's session (one cookie);
+ * every decision goes through decideApproval, the ledger the API, CLI and Slack share.
+ */
+export function registerConsole(root: FastifyInstance, deps: ConsoleDeps): void {
+  void root.register((app, _opts, done) => {
+    addFormParser(app);
+    routes(app, deps);
+    done();
+  });
+}
+
+function routes(app: FastifyInstance, deps: ConsoleDeps): void {
+  const { db } = deps;
+  const who = (i: WebIdentity) => `token ${i.name}${i.scopes.includes('approvals:decide') ? '' : ' (read-only)'}`;
+  const page = (reply: FastifyReply, status: number, identity: WebIdentity, section: Section, title: string, body: string) =>
+    sendHtml(reply, status, consolePage({ title, section, who: who(identity), csrf: identity.csrf, body }), CONSOLE_CSP);
+
+  /** The signed-in identity, or undefined after answering with the sign-in form / a refusal. */
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply, scope: Scope, asJson = false): Promise<WebIdentity | undefined> => {
+    const viewer = await identifyViewer(deps.auth, request);
+    if (viewer.kind === 'viewer' && viewer.identity) {
+      const identity = viewer.identity;
+      if (identity.scopes.includes(scope)) return identity;
+      const message = `This token lacks the ${scope} scope.`;
+      await (asJson ? reply.status(403).send({ error: 'forbidden', message }) : page(reply, 403, identity, 'approvals', 'Forbidden', `<p class="flash bad" role="alert">${message}</p>`));
+      return undefined;
+    }
+    if (asJson) {
+      await reply.status(viewer.kind === 'unavailable' ? 503 : 401).send({ error: viewer.kind === 'unavailable' ? 'db_unavailable' : 'unauthorized', message: 'sign in at /console' });
+      return undefined;
+    }
+    const message = viewer.kind === 'unavailable' ? 'Cannot check your session: the database is unreachable.' : viewer.kind === 'anonymous' && viewer.hadSession ? 'Your session has ended. Sign in again.' : undefined;
+    await sendHtml(reply, viewer.kind === 'unavailable' ? 503 : 200, signInPage(message, request.url.split('?')[0]), DASHBOARD_CSP);
+    return undefined;
+  };
+
+  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, flash?: { text: string; bad: boolean }) => {
+    const rows = status === 'pending' ? await listApprovals(db, identity.tenant_id, 'pending', 200) : await listDecidedApprovals(db, identity.tenant_id, status, 200);
+    const body = renderApprovals({
+      status, rows, now: await dbNow(db), csrf: identity.csrf, flash,
+      canDecide: identity.scopes.includes('approvals:decide'), canRerequest: identity.scopes.includes('actions:write'),
+    });
+    return page(reply, code, identity, 'approvals', 'Approvals', body);
+  };
+
+  app.get('/console', (_request, reply) => reply.redirect('/console/approvals', 303));
+
+  app.get('/console/approvals', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'approvals:read');
+    if (!identity) return reply;
+    const query = statusQuery.safeParse(request.query);
+    const q = query.success ? query.data : { status: 'pending' as const, decided: undefined };
+    const decided = q.decided ? await getApproval(db, q.decided, identity.tenant_id) : undefined;
+    const flash = decided ? { text: `${decided.summary}: ${decided.status}${decided.processed_by ? ` by ${decided.processed_by}` : ''}${decided.status === 'pending' ? ` (${decided.approvals_count} of ${decided.required_approvals} approvals)` : ''}.`, bad: false } : undefined;
+    return approvalsPage(reply, identity, q.status, 200, flash);
+  });
+
+  app.get('/console/approvals/pending.json', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'approvals:read', true);
+    if (!identity) return reply;
+    void reply.header('cache-control', 'no-store');
+    return { ids: (await listApprovals(db, identity.tenant_id, 'pending', 200)).map((a) => a.id) };
+  });
+
+  app.post('/console/approvals/:id/:verb', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'approvals:read');
+    if (!identity) return reply;
+    const params = decisionParams.safeParse(request.params);
+    const form = formBody.safeParse(request.body ?? {});
+    if (!sameOrigin(request) || !form.success || !csrfMatches(identity, form.data.csrf)) {
+      return approvalsPage(reply, identity, 'pending', 403, { text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.', bad: true });
+    }
+    if (!params.success) return approvalsPage(reply, identity, 'pending', 404, { text: 'No such approval request.', bad: true });
+    const { id, verb } = params.data;
+    try {
+      const actor = `token:${identity.name}`;
+      if (verb === 'rerequest') {
+        if (!identity.scopes.includes('actions:write')) throw new AppError('forbidden', 'this token lacks the actions:write scope');
+        const fresh = await rerequestAction(db, id, identity.tenant_id, actor, 'console');
+        return reply.redirect(`/console/approvals?decided=${fresh.id}`, 303);
+      }
+      if (!identity.scopes.includes('approvals:decide')) throw new AppError('forbidden', 'this token lacks the approvals:decide scope: the queue is read-only');
+      await decideApproval(db, { id, tenantId: identity.tenant_id, decision: verb, actor, channel: 'console', reason: form.data.reason });
+      return reply.redirect(`/console/approvals?decided=${id}`, 303);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { text: err.message, bad: true });
+    }
+  });
+
+  app.get('/console/runs', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'runs:read');
+    if (!identity) return reply;
+    const q = runsQuery.safeParse(request.query);
+    const name = q.success ? q.data.workflow || undefined : undefined;
+    const workflows = await listWorkflows(db, identity.tenant_id);
+    const wf = name ? await getWorkflowByName(db, identity.tenant_id, name) : undefined;
+    const runs = name && !wf ? [] : await listRuns(db, { tenantId: identity.tenant_id, workflowId: wf?.id, limit: 100 });
+    return page(reply, 200, identity, 'runs', 'Runs', renderRuns(runs, workflows, name));
+  });
+
+  app.get('/console/runs/:id', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'runs:read');
+    if (!identity) return reply;
+    const params = idParams.safeParse(request.params);
+    const run = params.success ? await getRun(db, params.data.id, identity.tenant_id) : undefined;
+    if (!run) return page(reply, 404, identity, 'runs', 'Run not found', '<h2>Run not found</h2><p><a href="/console/runs">All runs</a></p>');
+    const wf = (await getWorkflowsByIds(db, [run.workflow_id])).get(run.workflow_id);
+    // The timeline has one reader (the one GET /api/runs/:id uses), whatever stores it.
+    const events = await getRunEvents(db, run.id);
+    const body = renderRun(run, wf, events, await listRunApprovals(db, run.id, identity.tenant_id), wf ? slotTexts(wf, 5) : []);
+    return page(reply, 200, identity, 'runs', 'Run', body);
+  });
+
+  app.get('/console/workflows', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'workflows:read');
+    if (!identity) return reply;
+    const views: WorkflowView[] = [];
+    for (const wf of await listWorkflows(db, identity.tenant_id)) {
+      const [last] = await listRuns(db, { tenantId: identity.tenant_id, workflowId: wf.id, limit: 1 });
+      const checks = await checkWorkflow(db, wf, deps.schedulerIntervalSeconds);
+      views.push({ workflow: wf, schedule: describeSchedule(wf.schedule_config), slots: slotTexts(wf, 5), lastRun: last && { id: last.id, status: last.status }, problems: checks.filter((c) => !c.ok) });
+    }
+    return page(reply, 200, identity, 'workflows', 'Workflows', renderWorkflows(views));
+  });
+}
