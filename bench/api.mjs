@@ -1,8 +1,11 @@
 // API benchmark: `npm run bench:api` (builds lib/cli.js first).
 //
-// 1. GET /api/approvals (default page of 50 among 10,000 pending Class C requests) against a
-//    bare Fastify route, with autocannon at 10 and 50 connections, and against servers that add
-//    one ingredient each (the rate-limit plugin, serialising the same page, the page's query);
+// 1. GET /api/approvals (default page of 50 among 10,000 pending Class C requests) and
+//    GET /api/approvals/:id against a bare Fastify + pg server that runs the same SQL (written out
+//    here, checked against src/approvals/queries.ts) and returns a byte-identical body (checked at
+//    start), with autocannon at 10 and 50 connections, Levqor and bare alternating, ROUNDS rounds;
+//    the medians are reported against the targets (list ≥ 90 %, by id ≥ 60 % of the bare route);
+//    a bare `{"ok":true}` route once, for reference;
 // 2. approve throughput: 4 deciders, each with its own token and HTTP loop, on distinct requests,
 //    then a race of the 4 on shared requests, everything verified exactly once;
 // 3. where the time goes: query timings, a query-traced server (round trips per request, token
@@ -11,7 +14,7 @@
 //
 // Flags: --quick (one round of 5 s runs), --keep (keep the database), --no-wait (measure even while
 // another benchmark runs: for trying the script out; such rows are flagged busy).
-// `node bench/api.mjs --variant plain|ratelimit|static|query` is a comparison server it starts.
+// `node bench/api.mjs --variant bare` is the comparison server it starts.
 import autocannon from 'autocannon';
 import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
@@ -45,8 +48,9 @@ const RESULTS = join(ROOT, 'bench/RESULTS.md');
 const PENDING = 10_000;
 const CONNECTIONS = [10, 50];
 const WARMUP_S = 2;
-const DURATION_S = QUICK ? 5 : 10;
-const ROUNDS = QUICK ? 1 : 2;
+const DURATION_S = QUICK ? 5 : 8;
+/** Rounds of the Levqor / bare comparison (odd, so that the median is a measured round). */
+const ROUNDS = QUICK ? 1 : 5;
 const DECIDERS = 4;
 const APPROVE_S = QUICK ? 5 : 10;
 const RACE_IDS = 100;
@@ -55,18 +59,15 @@ const TRACED_APPROVALS = 200;
 const TRACED_LIST_S = 11;
 const SEQUENTIAL = 500;
 const PAGE_LIMITS = [1, 10, 200];
-/** Levqor's default pool size (LEVQOR_DB_POOL_MAX), for the share of pool time the token look-ups hold. */
+/** Levqor's default pool size (LEVQOR_DB_POOL_MAX), for the share of pool time the token look-ups hold; the bare server's too. */
 const POOL_MAX = 10;
 /** LEVQOR_API_RATE_LIMIT: config.ts refuses more than 1,000,000 (100,000,000 fails at start). */
 const RATE_LIMIT = 1_000_000;
-const VARIANTS = ['plain', 'ratelimit', 'static', 'query', 'levqor'];
-const DESCRIBE = {
-  plain: 'bare Fastify: `GET /bench` → `{"ok":true}` (the baseline)',
-  ratelimit: 'bare + `@fastify/rate-limit` with app.ts\'s options (sha256 key of the bearer token), `{"ok":true}`',
-  static: 'bare, returning the same 50-row page Levqor returned (parsed once at start, serialised per request)',
-  query: 'bare + pg pool (max 10) running listApprovals\' SQL (from src/approvals/queries.ts) and returning the page',
-  levqor: '`levqor serve --no-scheduler`: `GET /api/approvals`',
-};
+/** The endpoints compared, each Levqor's route against the bare server's, with the issue-13 target. */
+const ENDPOINTS = [
+  { key: 'list', label: 'GET /api/approvals (page of 50)', target: 0.9, levqor: () => '/api/approvals', bare: () => '/bench/approvals' },
+  { key: 'id', label: 'GET /api/approvals/:id', target: 0.6, levqor: (id) => `/api/approvals/${id}`, bare: (id) => `/bench/approvals/${id}` },
+];
 
 const log = (...a) => console.log('[bench:api]', ...a);
 const round = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x.toFixed(d)));
@@ -80,63 +81,66 @@ function percentile(xs, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** The bearer token of a request, as app.ts reads it. */
-function bearer(request) {
-  const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
+// The bare server's SQL, written out to match src/approvals/queries.ts (COLUMNS, listApprovals,
+// getApproval, listVotes); checkSameSql() fails the run when the two drift apart.
+const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
+  status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
+  required_approvals, approvals_count, reminded_at, previous_id, source`;
+const BARE_SQL = {
+  listApprovals: `SELECT ${COLUMNS} FROM approval_queue
+     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
+     ORDER BY requested_at, id LIMIT $3`,
+  getApproval: `SELECT ${COLUMNS} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
+  listVotes: 'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** listApprovals' SQL, taken from src/approvals/queries.ts so that it cannot drift. */
-function listApprovalsSql() {
+/** Fails unless each bare statement is, whitespace aside, the one src/approvals/queries.ts sends. */
+function checkSameSql() {
   const src = readFileSync(join(ROOT, 'src/approvals/queries.ts'), 'utf8');
   const columns = /const COLUMNS = `([^`]*)`/.exec(src)?.[1];
-  const body = src.slice(src.indexOf('export async function listApprovals'));
-  const sql = /`([^`]*)`/.exec(body)?.[1];
-  if (!columns || !sql?.includes('FROM approval_queue')) throw new Error('could not find listApprovals\' SQL in src/approvals/queries.ts');
-  return sql.replace('${COLUMNS}', columns);
+  const squash = (x) => x.replace(/\s+/g, ' ').trim();
+  for (const [fn, sql] of Object.entries(BARE_SQL)) {
+    const body = src.slice(src.indexOf(`export async function ${fn}(`));
+    const text = /(?:`([^`]*)`|'([^']*)')/.exec(body.slice(body.indexOf('.query')));
+    const theirs = text && (text[1] ?? text[2]).replace('${COLUMNS}', columns ?? '');
+    if (!columns || !theirs || squash(theirs) !== squash(sql)) {
+      throw new Error(`bench/api.mjs: the bare server's ${fn} SQL no longer matches src/approvals/queries.ts:\n  theirs: ${theirs && squash(theirs)}\n  ours:   ${squash(sql)}`);
+    }
+  }
 }
 
-// ----------------------------------------------------------------- comparison servers
+// ----------------------------------------------------------------- comparison server
 
-async function serveVariant(name) {
+/**
+ * The bare comparison server: Fastify and a pg pool, no auth, rate limit, validation or hooks.
+ * `/bench/ok` → `{"ok":true}`; `/bench/approvals` and `/bench/approvals/:id` run Levqor's SQL for the
+ * benchmark tenant and build the same bodies as src/http/routes/approvals.ts, serialised by Fastify.
+ */
+async function serveBare() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify();
-  let pool;
-  if (name === 'ratelimit') {
-    const { default: rateLimit } = await import('@fastify/rate-limit');
-    await app.register(rateLimit, {
-      max: RATE_LIMIT,
-      timeWindow: 60_000,
-      keyGenerator: (request) => {
-        const token = bearer(request);
-        return token ? `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
-      },
-      allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
-      errorResponseBuilder: (_request, context) => ({ statusCode: 429, error: 'rate_limited', message: `limit ${context.max}` }),
-    });
-  }
-  if (name === 'static') {
-    const page = JSON.parse(readFileSync(process.env.BENCH_PAGE_FILE, 'utf8'));
-    app.get('/bench', async () => page);
-  } else if (name === 'query') {
-    pool = new pg.Pool({ connectionString: process.env.BENCH_DB_URL, max: 10, application_name: 'levqor-bench-query' });
-    const sql = listApprovalsSql();
-    const tenant = process.env.BENCH_TENANT_ID;
-    app.get('/bench', async () => {
-      const { rows } = await pool.query(sql, [tenant, 'pending', 51, null, null]);
-      const page = rows.slice(0, 50);
-      const last = page.at(-1);
-      return { approvals: page, next_cursor: rows.length > 50 && last ? Buffer.from(JSON.stringify([last.requested_at, last.id])).toString('base64url') : null };
-    });
-  } else {
-    app.get('/bench', () => ({ ok: true }));
-  }
+  const pool = new pg.Pool({ connectionString: process.env.BENCH_DB_URL, max: POOL_MAX, application_name: 'levqor-bench-bare' });
+  const tenant = process.env.BENCH_TENANT_ID;
+  app.get('/bench/ok', () => ({ ok: true }));
+  app.get('/bench/approvals', async () => {
+    const { rows } = await pool.query(BARE_SQL.listApprovals, [tenant, 'pending', 51, null, null]);
+    const page = rows.slice(0, 50);
+    const last = page.at(-1);
+    return { approvals: page, next_cursor: rows.length > 50 && last ? Buffer.from(JSON.stringify([last.requested_at, last.id])).toString('base64url') : null };
+  });
+  app.get('/bench/approvals/:id', async (request, reply) => {
+    const { id } = request.params;
+    const { rows: [approval] } = UUID.test(id) ? await pool.query(BARE_SQL.getApproval, [id, tenant]) : { rows: [] };
+    if (!approval) return reply.status(404).send({ error: 'not_found', message: `approval ${id} not found` });
+    const { rows: votes } = await pool.query(BARE_SQL.listVotes, [approval.id]);
+    return { ...approval, votes };
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`listening ${app.server.address().port}\n`);
   const stop = async () => {
     await app.close();
-    await pool?.end();
+    await pool.end();
     process.exit(0);
   };
   process.on('SIGTERM', stop);
@@ -251,8 +255,8 @@ async function startLevqor(url, { traceFile, profileDir } = {}) {
   }
 }
 
-async function startVariant(name, env) {
-  const p = startProcess(process.execPath, [join(ROOT, 'bench/api.mjs'), '--variant', name], { env: { ...process.env, ...env } });
+async function startBare(env) {
+  const p = startProcess(process.execPath, [join(ROOT, 'bench/api.mjs'), '--variant', 'bare'], { env: { ...process.env, ...env } });
   children.add(p);
   const port = await new Promise((resolve, reject) => {
     let out = '';
@@ -261,10 +265,10 @@ async function startVariant(name, env) {
       const m = /listening (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    void p.done.then((r) => reject(new Error(`variant ${name} exited (${r.code}): ${r.stderr}`)));
-    setTimeout(() => reject(new Error(`variant ${name} did not start in 20 s`)), 20_000).unref();
+    void p.done.then((r) => reject(new Error(`bare server exited (${r.code}): ${r.stderr}`)));
+    setTimeout(() => reject(new Error('bare server did not start in 20 s')), 20_000).unref();
   });
-  return { name, proc: p, pid: p.child.pid, port, url: `http://127.0.0.1:${port}/bench` };
+  return { name: 'bare', proc: p, pid: p.child.pid, port, url: `http://127.0.0.1:${port}/bench/ok` };
 }
 
 /** One HTTP request; resolves with status and body text. */
@@ -341,7 +345,7 @@ async function cannon(target, token, connections, seconds) {
   return { r, latencies };
 }
 
-async function measure(target, token, connections, roundNo) {
+async function measure(target, token, connections, roundNo, endpoint = 'list') {
   const busy = otherBenchmarks(true).length > 0;
   await cannon(target, token, connections, WARMUP_S);
   const load = load1();
@@ -352,7 +356,7 @@ async function measure(target, token, connections, roundNo) {
   const me = process.cpuUsage(me0);
   const n = r.requests.total;
   const row = {
-    name: target.name, connections, round: roundNo, rps: r.requests.mean, total: n,
+    name: target.name, endpoint, connections, round: roundNo, rps: r.requests.mean, total: n,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, x) => Math.max(a, x), 0),
     errors: r.errors + r.timeouts, non2xx: r.non2xx, bytes: r.throughput.total / n,
     serverCpuMs: ((pidCpuSeconds(target.pid) - cpu0) * 1000) / n,
@@ -360,7 +364,7 @@ async function measure(target, token, connections, roundNo) {
     benchCpuMs: (me.user + me.system) / 1000 / n,
     load, busy: otherBenchmarks(true).length > 0 || busy,
   };
-  log(`${target.name.padEnd(9)} c=${connections} #${roundNo}: ${Math.round(row.rps)} req/s, p50 ${round(row.p50)} ms, p99 ${round(row.p99)} ms`);
+  log(`${target.name.padEnd(9)} ${endpoint.padEnd(4)} c=${connections} #${roundNo}: ${Math.round(row.rps)} req/s, p50 ${round(row.p50)} ms, p99 ${round(row.p99)} ms`);
   return row;
 }
 
@@ -378,26 +382,56 @@ async function sequentialLatency(target, token, n) {
   return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
 }
 
-async function listBenchmark(targets, token) {
+/** The median of a list of numbers (the middle one for an odd count). */
+function median(xs) {
+  return percentile(xs, 50);
+}
+
+/** One endpoint on one server, as a measurement target. */
+function endpointTarget(server, endpoint, approvalId) {
+  const path = server.name === 'levqor' ? endpoint.levqor(approvalId) : endpoint.bare(approvalId);
+  return { ...server, url: `http://127.0.0.1:${server.port}${path}` };
+}
+
+/**
+ * Levqor against the bare server, each endpoint at each connection count, ROUNDS rounds; within a
+ * round each pair runs back to back, Levqor first in odd rounds and bare first in even ones, so that
+ * drifting background load does not favour one side. Then the `{"ok":true}` reference, one request
+ * at a time latencies, and Levqor's list at other page sizes.
+ */
+async function compareBenchmark(levqor, bare, token, approvalId) {
   const rows = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const c of CONNECTIONS) {
-      // Alternate the order between rounds so that drifting background load does not favour one side.
-      const order = r % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
-      for (const name of order) rows.push(await measure(targets[name], token, c, r));
+    for (const endpoint of ENDPOINTS) {
+      for (const c of CONNECTIONS) {
+        for (const server of r % 2 === 1 ? [levqor, bare] : [bare, levqor]) {
+          rows.push(await measure(endpointTarget(server, endpoint, approvalId), token, c, r, endpoint.key));
+        }
+      }
     }
   }
+  const plain = [];
+  for (const c of CONNECTIONS) plain.push(await measure(bare, token, c, 1, 'ok'));
   const sequential = {};
-  for (const name of VARIANTS) sequential[name] = await sequentialLatency(targets[name], token, SEQUENTIAL);
-  // The page's size: Levqor at 10 connections with ?limit=N, ROUNDS times in alternating order; the best run of each is kept.
-  const tries = [];
-  for (let r = 1; r <= ROUNDS; r++) {
-    for (const limit of r % 2 === 1 ? PAGE_LIMITS : [...PAGE_LIMITS].reverse()) {
-      tries.push({ limit, ...(await measure({ ...targets.levqor, name: `levqor?limit=${limit}`, url: `${targets.levqor.url}?limit=${limit}` }, token, 10, r)) });
-    }
+  for (const endpoint of ENDPOINTS) {
+    for (const server of [levqor, bare]) sequential[`${server.name} ${endpoint.key}`] = await sequentialLatency(endpointTarget(server, endpoint, approvalId), token, SEQUENTIAL);
   }
-  const pages = PAGE_LIMITS.map((limit) => tries.filter((t) => t.limit === limit).sort((a, b) => b.rps - a.rps)[0]);
-  return { rows, sequential, pages };
+  const pages = [];
+  for (const limit of PAGE_LIMITS) pages.push({ limit, ...(await measure({ ...levqor, name: `levqor?limit=${limit}`, url: `${levqor.url}?limit=${limit}` }, token, 10, 1)) });
+  return { rows, plain, sequential, pages };
+}
+
+/** The comparison of one endpoint at one connection count: medians, per-round ratios, the median round of each side. */
+function comparison(rows, endpoint, c) {
+  const of = (name) => rows.filter((r) => r.name === name && r.endpoint === endpoint.key && r.connections === c).sort((a, b) => a.round - b.round);
+  const lq = of('levqor');
+  const bq = of('bare');
+  const ratios = lq.map((l, i) => l.rps / bq[i].rps);
+  const mid = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor((xs.length - 1) / 2)];
+  const levqorMedian = median(lq.map((r) => r.rps));
+  const bareMedian = median(bq.map((r) => r.rps));
+  const ratio = levqorMedian / bareMedian;
+  return { endpoint, c, lq, bq, ratios, levqorMedian, bareMedian, ratio, pairedMedian: median(ratios), met: ratio >= endpoint.target, L: mid(lq), B: mid(bq) };
 }
 
 // ------------------------------------------------------------------------ diagnosis
@@ -425,7 +459,7 @@ function timeSync(fn, n) {
 
 /** Query and in-process costs of one list request, measured one at a time. */
 async function listDiagnosis(url, tenantId, page, token) {
-  const sql = listApprovalsSql();
+  const sql = BARE_SQL.listApprovals;
   const values = [tenantId, 'pending', 51, null, null];
   const raw = { getTypeParser: () => (v) => v };
   const q = await withPg(url, async (c) => {
@@ -747,15 +781,11 @@ function backendLine(b) {
 
 function report(ctx) {
   const { machine, date, loads, wait, build, setupInfo, list, diag: q, tracedLists, approve, tracedA, check, probe, versions } = ctx;
-  const L = (name, c) => list.rows.filter((r) => r.name === name && r.connections === c).sort((a, b) => b.rps - a.rps)[0];
-  const cell = (name, c, f) => list.rows.filter((r) => r.name === name && r.connections === c).map(f).join(' / ');
-  const roundRatio = (a, b, c, i) => {
-    const x = list.rows.find((r) => r.name === a && r.connections === c && r.round === i);
-    const y = list.rows.find((r) => r.name === b && r.connections === c && r.round === i);
-    return x.rps / y.rps;
-  };
-  const ratio = (a, b, c) => L(a, c).rps / L(b, c).rps;
+  const comps = ENDPOINTS.flatMap((e) => CONNECTIONS.map((c) => comparison(list.rows, e, c)));
+  const comp = (key, c) => comps.find((x) => x.endpoint.key === key && x.c === c);
+  const plain = (c) => list.plain.find((r) => r.connections === c);
   const cpu = (r) => r.serverCpuMs + (r.pgCpuMs ?? 0) + r.benchCpuMs;
+  const loadCell = (rs) => `${round(Math.min(...rs.map((r) => r.load)), 2)}–${round(Math.max(...rs.map((r) => r.load)), 2)}${rs.some((r) => r.busy) ? ' (busy)' : ''}`;
   const anyBusy = list.rows.some((r) => r.busy) || approve.runs.some((r) => r.busy);
   const t50 = tracedLists.find((t) => t.connections === 50) ?? tracedLists.at(-1);
   const tokenStats = (t) => {
@@ -778,25 +808,30 @@ function report(ctx) {
   const rate = (r) => r.decisions.length / r.elapsed;
   const probeOf = (clients, shape) => probe.find((p) => p.clients === clients && p.shape === shape)?.tps;
   const mainState = (b) => [...b.counts].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'n/a';
-  const L10 = (n) => L(n, 10);
+  const L10 = comp('list', 10).L;
+  const seq = (k) => list.sequential[k];
 
   return `_Written by \`npm run bench:api\` (bench/api.mjs) on ${date}. Rerun it to refresh this section._
 
 ### Summary
 
-${CONNECTIONS.map((c) => `- **Levqor / bare Fastify, GET /api/approvals at ${c} connections: ${pct(ratio('levqor', 'plain', c))}** (${Math.round(L('levqor', c).rps)} against ${Math.round(L('plain', c).rps)} req/s; target ≥ 50 %: ${ratio('levqor', 'plain', c) >= 0.5 ? 'met' : 'not met'}).`).join('\n')}
-- The target compares a 50-row page out of Postgres (${q.bodyBytes.toLocaleString('en')} bytes of JSON) with \`{"ok":true}\`. Bare Fastify
-  returning that same page from memory reaches ${CONNECTIONS.map((c) => pct(ratio('static', 'plain', c))).join(' / ')} of the bare route, and bare
-  Fastify + pg running the same query ${CONNECTIONS.map((c) => pct(ratio('query', 'plain', c))).join(' / ')} (at ${CONNECTIONS.join(' / ')} connections)${CONNECTIONS.every((c) => ratio('query', 'plain', c) < 0.5) ? `:
-  even a bare server of this endpoint stays far below the target on this machine` : ''}. Against that bare query server, Levqor reaches
-  **${CONNECTIONS.map((c) => pct(ratio('levqor', 'query', c))).join(' / ')}**. Page size decides: Levqor at 10 connections serves
-  ${[...list.pages, { ...L10('levqor'), limit: 50 }].sort((a, b) => a.limit - b.limit).map((r) => `${Math.round(r.rps)} req/s with ?limit=${r.limit}`).join(', ')}.
-- CPU per list request at 10 connections (Levqor process + Postgres + load generator; all three share ${machine.nproc} cores):
-  bare ${round(cpu(L10('plain')), 3)} ms, + serialising and sending the page ${round(cpu(L10('static')), 3)} ms, + the query through pg
-  ${round(cpu(L10('query')), 3)} ms, Levqor ${round(cpu(L10('levqor')), 3)} ms. Everything Levqor does besides the query (auth, rate limit, zod, router, hooks) adds
-  ${round(L10('levqor').serverCpuMs - L10('query').serverCpuMs, 3)} ms of server CPU to the query server's ${round(L10('query').serverCpuMs, 3)} ms.
+Levqor against a bare Fastify + pg server that runs the same SQL and returns a byte-identical body (median req/s of
+${ROUNDS} alternating round(s) of ${DURATION_S} s each; target from issue 13):
+
+${table(['endpoint', 'conn', 'Levqor req/s', 'bare req/s', 'Levqor ÷ bare', 'target', 'met', 'each round (Levqor ÷ bare)', 'median of round ratios', 'Levqor p50 / p99 ms', 'bare p50 / p99 ms', 'load'],
+    comps.map((x) => [x.endpoint.label, x.c, Math.round(x.levqorMedian), Math.round(x.bareMedian), `**${pct(x.ratio)}**`, `≥ ${pct(x.endpoint.target)}`, x.met ? 'yes' : '**no**',
+      x.ratios.map(pct).join(', '), pct(x.pairedMedian), `${round(x.L.p50)} / ${round(x.L.p99)}`, `${round(x.B.p50)} / ${round(x.B.p99)}`, loadCell([...x.lq, ...x.bq])]))}
+
+- Same bodies, checked before measuring: ${list.same.map((x) => `${x.key === 'list' ? 'the list' : 'one request'} ${x.bytes.toLocaleString('en')} bytes (sha256 ${x.sha}…)`).join(', ')},
+  byte for byte from both servers. The bare server's SQL is checked, whitespace aside, against src/approvals/queries.ts at start.
+- For reference, the target of issue 3: bare Fastify's \`{"ok":true}\` route serves ${CONNECTIONS.map((c) => `${Math.round(plain(c).rps)} req/s at ${c} connections`).join(', ')};
+  Levqor's list is ${CONNECTIONS.map((c) => pct(comp('list', c).levqorMedian / plain(c).rps)).join(' / ')} of it, the bare list ${CONNECTIONS.map((c) => pct(comp('list', c).bareMedian / plain(c).rps)).join(' / ')}:
+  a 34 KB page out of Postgres cannot come near \`{"ok":true}\`.
+- CPU per request at 10 connections (server process + all of Postgres + load generator; all three share ${machine.nproc} cores):
+${ENDPOINTS.map((e) => { const x = comp(e.key, 10); return `  ${e.label}: Levqor ${round(cpu(x.L), 3)} ms (server ${round(x.L.serverCpuMs, 3)}), bare ${round(cpu(x.B), 3)} ms (server ${round(x.B.serverCpuMs, 3)}).`; }).join('\n')}
+  What Levqor adds to the bare server (auth and its token cache, rate limit, zod, router, metrics hooks): ${ENDPOINTS.map((e) => { const x = comp(e.key, 10); return `${round(x.L.serverCpuMs - x.B.serverCpuMs, 3)} ms`; }).join(' / ')} of server CPU per request.
 - Token cache: ${tracedLists.map((t) => `${tokenStats(t).count} token look-ups (an UPDATE and a commit each) in ${TRACED_LIST_S} s at ${t.connections} connections`).join(', ')},
-  where one per 5 s period would be ${expectedTokenUpdates}: concurrent misses are not coalesced (they held ${tracedLists.map((t) => pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000))).join(' / ')} of the pool's connection time).
+  where one per 5 s period would be ${expectedTokenUpdates} (they held ${tracedLists.map((t) => pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000))).join(' / ')} of the pool's connection time).
 - Approvals: **${Math.round(rate(all))} decisions/s with ${all.deciders} deciders** (p50 ${round(percentile(all.decisions.map((x) => x.ms), 50))} ms), ${Math.round(rate(one))}/s with 1;
   ${round(approveQueries, 1)} round trips per decision in one transaction; every decision verified exactly once.
 
@@ -807,10 +842,12 @@ ${CONNECTIONS.map((c) => `- **Levqor / bare Fastify, GET /api/approvals at ${c} 
 - Node ${machine.node}; fastify ${versions.fastify}; @fastify/rate-limit ${versions.rateLimit}; autocannon ${versions.autocannon}; pg ${versions.pg}; zod ${versions.zod}
 - Levqor: lib/cli.js built from git ${build.head}${build.dirty ? ` plus uncommitted changes (${build.dirty} files under src/ or migrations/)` : ''}, sha256 ${build.sha}…; every Levqor
   process of the run uses a copy taken at start, since other sessions rebuild lib/cli.js.
-- 1-minute load average at start / before the first measurement / end: ${loads.join(' / ')}${wait.waitedS > 1 ? `; waited ${round(wait.waitedS, 0)} s for other benchmarks to finish first` : ''}.
+- 1-minute load average at start / before the first measurement / end: ${loads.join(' / ')}${wait.waitedS > 1 ? `; waited ${round(wait.waitedS, 0)} s for other benchmarks to finish first` : ''};
+  per measurement in the tables (the range over a comparison's rounds in the summary). The load average counts this
+  benchmark's own server, Postgres backends and load generator too (about 2 while they keep both cores busy).
   ${anyBusy ? `**Another benchmark was running at the start or end of some measurements** (flagged "busy" in the tables): ${[...seenOthers].map((c) => `\`${c}\``).join(', ')}.` : 'No other benchmark (bench/**.mjs) ran during the measurements.'} The machine and the
   Postgres server are shared with other sessions (test suites), so single numbers carry ±20 % noise or more, and
-  **PG CPU** (every postgres process) counts their queries too. Each list configuration ran ${ROUNDS} time(s), in alternating order.
+  **PG CPU** (every postgres process) counts their queries too: hence alternating rounds and medians.
 
 ### Commands
 
@@ -820,7 +857,7 @@ DATABASE_URL=postgres://…/DB node lib/cli.js migrate
 DATABASE_URL=postgres://…/DB node lib/cli.js token create --tenant bench --name bench --json        # reader (all scopes)
 DATABASE_URL=postgres://…/DB node lib/cli.js token create --tenant bench --name decider-N --scopes approvals:read,approvals:decide --json   # N = 1…${DECIDERS}
 DATABASE_URL=postgres://…/DB LEVQOR_API_RATE_LIMIT=${RATE_LIMIT} LEVQOR_LOG_LEVEL=warn node lib/cli.js serve --no-scheduler --port P
-node bench/api.mjs --variant plain|ratelimit|static|query                       # comparison servers, same fastify, port 0
+BENCH_DB_URL=postgres://…/DB BENCH_TENANT_ID=… node bench/api.mjs --variant bare   # the bare server: same fastify and pg, port 0
 # autocannon (programmatic): { url, connections: C, duration: ${WARMUP_S} } warm-up, then { url, connections: C, duration: ${DURATION_S} },
 #   headers { authorization: 'Bearer <reader token>' } on every target
 \`\`\`
@@ -830,6 +867,11 @@ node bench/api.mjs --variant plain|ratelimit|static|query                       
   \`\`\`sql
   ${SEED_SQL.split('\n').join('\n  ')}
   \`\`\`
+- The bare server (\`--variant bare\`, in bench/api.mjs, importing nothing from src/): Fastify with default options, a pg pool of
+  ${POOL_MAX} (Levqor's default), and three routes: \`GET /bench/approvals\` runs listApprovals' SQL with (tenant, 'pending', 51, null, null)
+  and returns \`{ approvals: first 50, next_cursor }\`; \`GET /bench/approvals/:id\` runs getApproval's and listVotes' SQL and returns
+  \`{ ...approval, votes }\`; \`GET /bench/ok\` returns \`{"ok":true}\`. No auth, rate limit, validation, logging or hooks. The by-id
+  request is the oldest pending one (no votes), the same id on both servers.
 - \`LEVQOR_API_RATE_LIMIT=100000000\` is refused by config.ts (\`Too big: expected number to be <=1000000\`, exit 2), so the
   benchmark uses the maximum, ${RATE_LIMIT.toLocaleString('en')} per token per minute; no measurement comes near it (a 429 would fail the run).
 - \`serve --no-scheduler\` still runs its approval expiry/reminder sweep every 30 s (two small transactions; nothing is due).
@@ -838,32 +880,24 @@ node bench/api.mjs --variant plain|ratelimit|static|query                       
   server process, **PG** = all postgres processes, **gen** = the load generator (this process).
   Every run must have 0 errors, 0 timeouts and 0 non-2xx responses, or the benchmark fails.
 
-### GET /api/approvals (page of 50 among ${PENDING.toLocaleString('en')} pending) against bare Fastify
+### Every round
 
-${table(['server', 'conn', 'req/s (best)', 'req/s (each round)', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'bytes/resp', 'srv CPU ms/req', 'PG CPU ms/req', 'gen CPU ms/req', 'load'],
-    ['plain', 'levqor'].flatMap((name) => CONNECTIONS.map((c) => {
-      const r = L(name, c);
-      return [name === 'plain' ? 'bare Fastify' : 'Levqor', c, Math.round(r.rps), cell(name, c, (x) => Math.round(x.rps)), round(r.p50), round(r.p99),
-        r.errors, r.non2xx, Math.round(r.bytes), round(r.serverCpuMs, 3), round(r.pgCpuMs, 3), round(r.benchCpuMs, 3), `${r.load}${r.busy ? ' (busy)' : ''}`];
-    })))}
+${table(['endpoint', 'server', 'conn', 'req/s (median)', 'req/s (each round)', 'p50 ms', 'p99 ms', 'bytes/resp', 'srv CPU ms/req', 'PG CPU ms/req', 'gen CPU ms/req', 'load (each round)'],
+    comps.flatMap((x) => [['levqor', x.lq, x.L], ['bare', x.bq, x.B]].map(([name, rs, mid]) => [x.endpoint.label, name, x.c, Math.round(name === 'levqor' ? x.levqorMedian : x.bareMedian),
+      rs.map((r) => Math.round(r.rps)).join(' / '), round(mid.p50), round(mid.p99), Math.round(mid.bytes), round(mid.serverCpuMs, 3), round(mid.pgCpuMs, 3), round(mid.benchCpuMs, 3),
+      rs.map((r) => `${r.load}${r.busy ? ' (busy)' : ''}`).join(' / ')])))}
 
-${CONNECTIONS.map((c) => `- **Levqor / bare at ${c} connections: ${pct(ratio('levqor', 'plain', c))}** (target ≥ 50 %; best against best; each round: ${Array.from({ length: ROUNDS }, (_, i) => pct(roundRatio('levqor', 'plain', c, i + 1))).join(', ')}).`).join('\n')}
-- One request at a time (${SEQUENTIAL} sequential requests on one keep-alive connection, p50 / p99): bare ${round(list.sequential.plain.p50, 3)} / ${round(list.sequential.plain.p99, 3)} ms,
-  Levqor ${round(list.sequential.levqor.p50, 3)} / ${round(list.sequential.levqor.p99, 3)} ms.
+(p50, p99, bytes and CPU columns are those of the median round.) Bare \`{"ok":true}\`, once: ${list.plain.map((r) => `${Math.round(r.rps)} req/s at ${r.connections} connections (p99 ${round(r.p99)} ms, server CPU ${round(r.serverCpuMs, 3)} ms/req, load ${r.load})`).join('; ')}.
+
+One request at a time (${SEQUENTIAL} sequential requests on one keep-alive connection, p50 / p99 ms):
+${ENDPOINTS.map((e) => `${e.label}: Levqor ${round(seq(`levqor ${e.key}`).p50, 3)} / ${round(seq(`levqor ${e.key}`).p99, 3)}, bare ${round(seq(`bare ${e.key}`).p50, 3)} / ${round(seq(`bare ${e.key}`).p99, 3)}`).join('; ')}.
 
 ### Where the list request's time goes
 
-The same autocannon runs against servers that each add one ingredient to the bare one (best of the rounds; the last row is Levqor):
-
-${table(['server', 'what it does', ...CONNECTIONS.map((c) => `req/s c=${c}`), ...CONNECTIONS.map((c) => `÷ bare c=${c}`), ...CONNECTIONS.map((c) => `p99 ms c=${c}`), 'srv CPU ms/req', 'PG CPU ms/req', 'gen CPU ms/req', 'all CPU ms/req', 'one at a time p50 ms'],
-    VARIANTS.map((name) => [name, DESCRIBE[name], ...CONNECTIONS.map((c) => Math.round(L(name, c).rps)), ...CONNECTIONS.map((c) => pct(ratio(name, 'plain', c))),
-      ...CONNECTIONS.map((c) => round(L(name, c).p99)), round(L10(name).serverCpuMs, 3), round(L10(name).pgCpuMs, 3), round(L10(name).benchCpuMs, 3),
-      round(cpu(L10(name)), 3), round(list.sequential[name].p50, 3)]))}
-
-(CPU columns at 10 connections.) The page's size, Levqor at 10 connections with \`?limit=N\` (best of ${ROUNDS} run(s) each; 50 is the row above):
+The page's size, Levqor at 10 connections with \`?limit=N\` (one run each; 50 is the median round above):
 
 ${table(['limit', 'bytes/resp', 'req/s', 'p50 ms', 'p99 ms', 'srv CPU ms/req', 'PG CPU ms/req', 'all CPU ms/req', 'load'],
-    [...list.pages, { ...L10('levqor'), limit: 50 }].sort((a, b) => a.limit - b.limit).map((r) => [r.limit, Math.round(r.bytes), Math.round(r.rps), round(r.p50), round(r.p99),
+    [...list.pages, { ...L10, limit: 50 }].sort((a, b) => a.limit - b.limit).map((r) => [r.limit, Math.round(r.bytes), Math.round(r.rps), round(r.p50), round(r.p99),
       round(r.serverCpuMs, 3), round(r.pgCpuMs, 3), round(cpu(r), 3), `${r.load}${r.busy ? ' (busy)' : ''}`]))}
 
 Measured one at a time in the benchmark process (pg client, same SQL and parameters; median of 7
@@ -888,9 +922,8 @@ ${table(['conn', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'list querie
     tracedLists.map((t) => [t.connections, t.requests, Math.round(t.rps), round(t.p50), round(t.p99), round(t.max), round(listStats(t).count / t.requests, 3), round(listStats(t).ms, 3),
       tokenStats(t).count, expectedTokenUpdates, round(tokenStats(t).ms, 2), pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000))]))}
 
-The authenticator caches a token for 5 s, but a miss is not shared: every request that arrives while the entry is missing or
-expired sends its own \`UPDATE api_tokens SET last_used_at … RETURNING\` of the same row; they queue on that row's lock and each
-commits (a WAL flush), while holding pool connections that list queries wait for.
+The authenticator (src/auth/tokens.ts) caches a token for 5 s, and concurrent misses for one token share one look-up: an
+\`UPDATE api_tokens SET last_used_at … RETURNING\` and its commit (a WAL flush), holding one pool connection meanwhile.
 
 Where the Levqor process's CPU went at ${t50.connections} connections (self time from the profile after start-up, idle excluded; ${round(t50.profile?.busyMs ?? NaN, 0)} ms busy of ${round(t50.profile?.totalMs ?? NaN, 0)} ms):
 
@@ -943,6 +976,23 @@ ${table(['transaction', 'round trips', 'TPS, 1 client', `TPS, ${DECIDERS} client
 
 // ----------------------------------------------------------------------------- main
 
+/** Fails unless Levqor and the bare server answer each endpoint with the same status and byte-identical JSON. */
+async function checkSameBodies(levqor, bare, token, approvalId) {
+  const out = [];
+  for (const endpoint of ENDPOINTS) {
+    const l = await request(levqor.port, 'GET', endpoint.levqor(approvalId), { token });
+    const b = await request(bare.port, 'GET', endpoint.bare(approvalId), { token });
+    if (l.status !== 200 || b.status !== 200 || l.text !== b.text) {
+      const at = [...l.text].findIndex((ch, i) => ch !== b.text[i]);
+      throw new Error(`${endpoint.label}: Levqor ${l.status} and bare ${b.status} bodies differ (${Buffer.byteLength(l.text)} / ${Buffer.byteLength(b.text)} bytes, ` +
+        `first difference at ${at}: ${JSON.stringify(l.text.slice(Math.max(0, at - 40), at + 40))} / ${JSON.stringify(b.text.slice(Math.max(0, at - 40), at + 40))})`);
+    }
+    out.push({ key: endpoint.key, bytes: Buffer.byteLength(l.text), sha: createHash('sha256').update(l.text).digest('hex').slice(0, 12) });
+  }
+  log(`same bodies: ${out.map((x) => `${x.key} ${x.bytes} bytes (sha256 ${x.sha})`).join(', ')}`);
+  return out;
+}
+
 /** Copies lib/cli.js so that a rebuild by another session cannot change the server mid-run. */
 async function snapshotBuild() {
   if (!existsSync(BUILT_CLI)) throw new Error('lib/cli.js is missing: run `npm run bench:api` (it builds first)');
@@ -965,29 +1015,24 @@ async function main() {
   const setupInfo = await setup();
   const { url, db, tenantId, reader, deciders } = setupInfo;
 
+  checkSameSql();
   const levqor = await startLevqor(url);
   const first = await request(levqor.port, 'GET', '/api/approvals', { token: reader.token });
   const page = JSON.parse(first.text);
   if (first.status !== 200 || page.approvals?.length !== 50 || !page.next_cursor) {
     throw new Error(`GET /api/approvals: ${first.status} ${first.text.slice(0, 300)}`);
   }
-  const pageFile = join(tmpdir(), `levqor-bench-api-page-${process.pid}.json`);
-  writeFileSync(pageFile, first.text);
-  const targets = { levqor };
-  for (const name of VARIANTS.filter((v) => v !== 'levqor')) {
-    targets[name] = await startVariant(name, { BENCH_PAGE_FILE: pageFile, BENCH_DB_URL: url, BENCH_TENANT_ID: tenantId });
-  }
-  for (const name of ['static', 'query']) {
-    const r = await request(targets[name].port, 'GET', '/bench');
-    if (r.status !== 200 || JSON.parse(r.text).approvals.length !== 50) throw new Error(`variant ${name}: ${r.status} ${r.text.slice(0, 200)}`);
-  }
-  rmSync(pageFile, { force: true });
+  const approvalId = page.approvals[0].id;
+  const bare = await startBare({ BENCH_DB_URL: url, BENCH_TENANT_ID: tenantId });
+  const same = await checkSameBodies(levqor, bare, reader.token, approvalId);
 
   wait.waitedS += (await waitForQuiet()).waitedS;
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z'); // when the measurements start
   loads.push(load1());
-  const list = await listBenchmark(targets, reader.token);
-  for (const t of Object.values(targets)) await stopChild(t.proc);
+  const list = await compareBenchmark(levqor, bare, reader.token, approvalId);
+  list.same = same;
+  await stopChild(levqor.proc);
+  await stopChild(bare.proc);
 
   const diag = await listDiagnosis(url, tenantId, page, reader.token);
   log(`list query: ${round(diag.unnamed, 3)} ms unnamed, ${round(diag.prepared, 3)} ms prepared; body ${diag.bodyBytes} bytes`);
@@ -1030,7 +1075,8 @@ async function cleanup() {
 
 const variant = process.argv.indexOf('--variant');
 if (variant >= 0) {
-  await serveVariant(process.argv[variant + 1]);
+  if (process.argv[variant + 1] !== 'bare') throw new Error(`--variant ${process.argv[variant + 1]}: the only comparison server is "bare"`);
+  await serveBare();
 } else {
   process.on('SIGINT', () => {
     void cleanup().finally(() => process.exit(130));
