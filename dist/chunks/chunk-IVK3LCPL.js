@@ -447,7 +447,7 @@ CREATE INDEX approval_events_approval_idx ON approval_events (approval_id);
 CREATE INDEX approval_queue_workflow_idx ON approval_queue (workflow_id) WHERE workflow_id IS NOT NULL;
 CREATE INDEX marketing_campaigns_run_idx ON marketing_campaigns (run_id) WHERE run_id IS NOT NULL;
 CREATE INDEX marketing_campaigns_workflow_idx ON marketing_campaigns (workflow_id) WHERE workflow_id IS NOT NULL;
-`},{id:11,name:"web_sessions",sql:`-- Browser sessions for /dashboard and /console: the cookie holds a random secret (only its
+`},{id:10,name:"web_sessions",sql:`-- Browser sessions for /dashboard and /console: the cookie holds a random secret (only its
 -- hash is stored), so a session can be revoked on its own, and revoking the API token it was
 -- opened with ends it too (lookups join api_tokens). csrf is the per-session form token.
 CREATE TABLE web_sessions (
