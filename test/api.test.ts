@@ -175,7 +175,7 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
     it('POST reject needs a reason of 1–500 characters, naming body.reason', async () => {
       const ten = await makeApiTenant(t.db);
       const a = await submit(ten);
-      for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 'x'.repeat(501) }]) {
+      for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 'x'.repeat(501) }, { reason: '😀'.repeat(501) }]) {
         const res = await api.request('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('lead'), body });
         expect(res.status, JSON.stringify(body).slice(0, 40)).toBe(400);
         expect(res.json.error).toBe('bad_input');
@@ -191,6 +191,14 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(ok.status, ok.text).toBe(200);
       expect(ok.json.outcome).toBe('rejected');
       expect(ok.json.approval).toMatchObject({ status: 'rejected', processed_by: 'token:lead', reason: 'x'.repeat(500) });
+    });
+
+    it('counts a reason in code points: 500 emoji (1,000 UTF-16 units) are a valid reason', async () => {
+      const ten = await makeApiTenant(t.db);
+      const a = await submit(ten);
+      const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('lead'), body: { reason: '😀'.repeat(500) } });
+      expect(ok.status, ok.text).toBe(200);
+      expect(ok.json.approval.reason).toBe('😀'.repeat(500));
     });
   });
 

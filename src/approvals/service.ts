@@ -30,15 +30,18 @@ export interface DecisionInput {
   reason?: string;
 }
 
-/** Checks a rejection reason: required, 1–500 characters. */
+/** The longest reason, in code points. */
+export const REASON_MAX = 500;
+
+/** Checks a decision's reason: at most 500 code points (an emoji is one, as a reader counts it), required to reject. */
 export function validateReason(decision: Decision, reason: string | undefined): string | null {
   const unsafe = reason === undefined ? undefined : unsafeInputProblem(reason, 'reason');
   if (unsafe) throw new AppError('bad_input', unsafe, [unsafe]);
-  if (decision === 'approve') return reason?.trim() ? reason.trim().slice(0, 500) : null;
-  const text = reason?.trim() ?? '';
-  if (text.length === 0) throw new AppError('bad_input', 'reason: a rejection needs a reason (1–500 characters)', ['reason: required']);
-  if (text.length > 500) throw new AppError('bad_input', `reason: at most 500 characters (got ${text.length})`, ['reason: too long']);
-  return text;
+  const points = [...(reason?.trim() ?? '')];
+  if (points.length > REASON_MAX) throw new AppError('bad_input', `reason: at most ${REASON_MAX} characters (got ${points.length})`, ['reason: too long']);
+  if (decision === 'approve') return points.length ? points.join('') : null;
+  if (points.length === 0) throw new AppError('bad_input', `reason: a rejection needs a reason (1–${REASON_MAX} characters)`, ['reason: required']);
+  return points.join('');
 }
 
 async function moveRun(tx: Queryable, approval: ApprovalRow): Promise<void> {

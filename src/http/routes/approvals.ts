@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rerequestAction, submitAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listVotes } from '../../approvals/queries.js';
-import { decideApproval } from '../../approvals/service.js';
+import { decideApproval, REASON_MAX } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { impactClassSchema } from '../../workflows/schema.js';
@@ -35,8 +35,12 @@ const listQuery = z
   })
   .strict();
 
-const decideBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
-const rejectBody = z.object({ reason: z.string().trim().min(1, 'a rejection needs a reason').max(500) }).strict();
+// A reason is at most 500 code points, as validateReason (the rule every face shares) counts them
+// and as JSON Schema's maxLength means it; zod's max() would count UTF-16 units.
+const fitsReason = [(s: string) => [...s].length <= REASON_MAX, `at most ${REASON_MAX} characters`] as const;
+const reasonText = z.string().trim().refine(...fitsReason).meta({ maxLength: REASON_MAX });
+const decideBody = z.object({ reason: reasonText.optional() }).strict().optional();
+const rejectBody = z.object({ reason: z.string().trim().min(1, 'a rejection needs a reason').refine(...fitsReason).meta({ maxLength: REASON_MAX }) }).strict();
 
 export const actionBody = z
   .object({
