@@ -75,7 +75,7 @@ describe('Postgres down under levqor serve', () => {
         await pollUntil(async () => {
           const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE started_at > $1 AND status = 'succeeded'`, [since]);
           return (rows[0]?.n ?? 0) > 0;
-        }, { what: 'a run scheduled after the outage', attempts: 300, intervalMs: 100 });
+        }, { what: 'a run scheduled after the outage', attempts: 1200, intervalMs: 100 });
         const summary = await probe(serve.baseUrl, '/api/health/summary');
         figures.push([`${outage}: database back → /readyz 200 (ms), same process`, readyAfter], [`${outage}: health after recovery`, `${summary.status} ${String(summary.body.status)}`]);
         expect(summary.body.database).toMatchObject({ ok: true });
