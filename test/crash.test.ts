@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getRunEvents } from '../src/runs/queries.js';
 import type { EventRow, RunRow } from '../src/runs/types.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
 import { insertDueWorkflows, insertTenant, killLeftovers, LEVEL, pollUntil, schedulerOwner, spawnCli } from './helpers/proc.js';
@@ -31,8 +32,7 @@ async function onlyRun(workflowId: string): Promise<RunRow> {
 }
 
 async function eventsOf(runId: string): Promise<EventRow[]> {
-  const { rows } = await t.db.query<EventRow>('SELECT * FROM workflow_events WHERE run_id = $1 ORDER BY id', [runId]);
-  return rows;
+  return getRunEvents(t.db, runId);
 }
 
 /** Starts `scheduler --once` on the workflow, waits until its run is running, and SIGKILLs it. */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/types.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { ALL_RUN_EVENTS, openPgTestDb, type TestDb } from './helpers/db.js';
 import { insertDueWorkflows, insertTenant, killLeftovers, pollUntil, spawnCli, type CliProcess } from './helpers/proc.js';
 
 // Four `scheduler --once` replicas race over the same 500 due workflows, three rounds in a
@@ -119,8 +119,8 @@ describe(`${PROCESSES} scheduler processes over ${WORKFLOWS} due workflows`, () 
 
       // Each run's life is in the event log exactly once: started, step 0 started and finished, finished.
       const { rows: badEvents } = await t.db.query(
-        `SELECT r.id, array_agg(e.type ORDER BY e.id) AS types
-         FROM workflow_runs r LEFT JOIN workflow_events e ON e.run_id = r.id
+        `SELECT r.id, array_agg(e.type ORDER BY e.created_at) AS types
+         FROM workflow_runs r LEFT JOIN ${ALL_RUN_EVENTS} e ON e.run_id = r.id
          GROUP BY r.id
          HAVING count(*) <> 4
              OR count(*) FILTER (WHERE e.type = 'run_started') <> 1
@@ -130,7 +130,7 @@ describe(`${PROCESSES} scheduler processes over ${WORKFLOWS} due workflows`, () 
       );
       expect(badEvents).toEqual([]);
       const { rows: runStarts } = await t.db.query<{ owners: number }>(
-        `SELECT count(DISTINCT payload ->> 'owner')::int AS owners FROM workflow_events WHERE type = 'run_started' AND created_at >= $1`,
+        `SELECT count(DISTINCT payload ->> 'owner')::int AS owners FROM ${ALL_RUN_EVENTS} e WHERE type = 'run_started' AND created_at >= $1`,
         [roundStart],
       );
       // The replicas really interleaved: more than one of them claimed work this round.

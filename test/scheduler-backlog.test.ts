@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../src/scheduler/manual.js';
 import { runLoop } from '../src/scheduler/loop.js';
-import { useTestDb } from './helpers/db.js';
+import { ALL_RUN_EVENTS, useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 import { insertDueWorkflows, pollUntil } from './helpers/proc.js';
@@ -30,7 +30,7 @@ describe('a queued run during a backlog of due slots (Postgres)', () => {
       // When each run's step started: the manual run's against the due runs'.
       const { rows } = await t.db.query<{ due_before: number; due_after: number }>(
         `WITH starts AS (
-           SELECT e.run_id, r.trigger, e.created_at FROM workflow_events e JOIN workflow_runs r ON r.id = e.run_id WHERE e.type = 'step_started'
+           SELECT e.run_id, r.trigger, e.created_at FROM ${ALL_RUN_EVENTS} e JOIN workflow_runs r ON r.id = e.run_id WHERE e.type = 'step_started'
          )
          SELECT count(*) FILTER (WHERE s.created_at < m.created_at)::int AS due_before, count(*) FILTER (WHERE s.created_at > m.created_at)::int AS due_after
          FROM starts s, (SELECT created_at FROM starts WHERE run_id = $1) m WHERE s.trigger = 'schedule'`,

@@ -262,9 +262,9 @@ TABLE workflow_runs
   lease_owner text
   lease_expires_at double precision
   started_by text
+  timeline jsonb NOT NULL DEFAULT '[]'::jsonb
   CONSTRAINT workflow_runs_pkey PRIMARY KEY (id)
   CONSTRAINT workflow_runs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'waiting_approval'::text, 'succeeded'::text, 'failed'::text, 'rejected'::text, 'expired'::text, 'cancelled'::text])))
-  CONSTRAINT workflow_runs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT workflow_runs_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'manual'::text, 'api'::text])))
   CONSTRAINT workflow_runs_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE CASCADE
   CONSTRAINT workflow_runs_workflow_id_scheduled_for_key UNIQUE (workflow_id, scheduled_for)

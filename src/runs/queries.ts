@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.js';
-import type { EventRow, NewEvent, RunContext, RunRow, RunStatus, RunTrigger } from './types.js';
+import type { EventRow, NewEvent, RunContext, RunRow, RunStatus, RunTrigger, TimelineEntry } from './types.js';
 
 const RUN_COLUMNS = `id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, attempt,
   step_index, context, error, lease_owner, lease_expires_at, started_by`;
@@ -27,16 +27,19 @@ export interface NewRun {
   lease_owner: string | null;
   lease_expires_at: number | null;
   started_by?: string | null;
+  /** The run's first timeline entries (its run_started). */
+  timeline?: TimelineEntry[];
 }
 
 /** Inserts runs; a slot that already has a run is skipped. Returns the ids actually inserted. */
 export async function insertRuns(db: Queryable, runs: readonly NewRun[]): Promise<Set<string>> {
   if (runs.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by)
-     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by
+    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by, timeline)
+     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by, coalesce(timeline, '[]')
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, workflow_id uuid, status text, trigger text,
-       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision, started_by text)
+       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision, started_by text,
+       timeline jsonb)
      ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
      RETURNING id`,
     [JSON.stringify(runs)],
@@ -51,7 +54,14 @@ export interface RunFinish {
   context: RunContext;
   error: string | null;
   finished_at: number | null;
+  /** Timeline entries of this execution, appended to the run's row with its end. */
+  timeline: TimelineEntry[];
 }
+
+/** The SET list and record columns of a run's end (shared with the scheduler's one-statement settle). */
+export const FINISH_SET = `status = f.status, step_index = f.step_index, context = f.context, error = f.error,
+  finished_at = f.finished_at, lease_owner = NULL, lease_expires_at = NULL, timeline = r.timeline || coalesce(f.timeline, '[]')`;
+export const FINISH_COLUMNS = `id uuid, status text, step_index integer, context jsonb, error text, finished_at double precision, timeline jsonb`;
 
 /**
  * Records where many runs ended, in one statement, only for runs this owner still holds:
@@ -61,10 +71,8 @@ export async function finishRuns(db: Queryable, owner: string, finishes: readonl
   if (finishes.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
     `UPDATE workflow_runs r
-     SET status = f.status, step_index = f.step_index, context = f.context, error = f.error,
-         finished_at = f.finished_at, lease_owner = NULL, lease_expires_at = NULL
-     FROM jsonb_to_recordset($2::jsonb) AS f(id uuid, status text, step_index integer, context jsonb, error text,
-       finished_at double precision)
+     SET ${FINISH_SET}
+     FROM jsonb_to_recordset($2::jsonb) AS f(${FINISH_COLUMNS})
      WHERE r.id = f.id AND r.status = 'running' AND r.lease_owner = $1
      RETURNING r.id`,
     [owner, JSON.stringify(finishes)],
@@ -72,12 +80,24 @@ export async function finishRuns(db: Queryable, owner: string, finishes: readonl
   return new Set(rows.map((r) => r.id));
 }
 
-/** Saves a running run's progress so a later attempt resumes after its side effects. */
-export async function checkpointRun(db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext): Promise<boolean> {
+/** Saves a running run's progress (and its timeline so far) so a later attempt resumes after its side effects. */
+export async function checkpointRun(
+  db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext, timeline: readonly TimelineEntry[] = [],
+): Promise<boolean> {
   const res = await db.query(
-    `UPDATE workflow_runs SET step_index = $3, context = $4::jsonb
+    `UPDATE workflow_runs SET step_index = $3, context = $4::jsonb, timeline = timeline || $5::jsonb
      WHERE id = $2 AND status = 'running' AND lease_owner = $1`,
-    [owner, runId, stepIndex, JSON.stringify(context)],
+    [owner, runId, stepIndex, JSON.stringify(context), JSON.stringify(timeline)],
+  );
+  return res.rowCount === 1;
+}
+
+/** Appends to a running run's timeline (a long step shows it started while it lasts; a released run keeps what it did). */
+export async function appendTimeline(db: Queryable, owner: string, runId: string, timeline: readonly TimelineEntry[]): Promise<boolean> {
+  if (timeline.length === 0) return true;
+  const res = await db.query(
+    `UPDATE workflow_runs SET timeline = timeline || $3::jsonb WHERE id = $2 AND status = 'running' AND lease_owner = $1`,
+    [owner, runId, JSON.stringify(timeline)],
   );
   return res.rowCount === 1;
 }
@@ -133,22 +153,37 @@ export async function listRuns(db: Queryable, f: RunListFilter): Promise<(RunRow
   return rows;
 }
 
-/** A run's events in order. */
+/**
+ * A run's whole timeline in order: the entries on its row (its start, Class A steps, its end;
+ * ids "t1", "t2"…) merged by time with its workflow_events (Class B/C steps, approvals, errors,
+ * retries, recoveries; numeric ids). The one reader: CLI, API, dashboard and console use it.
+ */
 export async function getRunEvents(db: Queryable, runId: string): Promise<EventRow[]> {
   const { rows } = await db.query<EventRow>(
-    `SELECT id::text AS id, run_id, workflow_id, type, step_index, payload, created_at
-     FROM workflow_events WHERE run_id = $1 ORDER BY workflow_events.id`,
+    `SELECT id, run_id, workflow_id, type, step_index, payload, created_at FROM (
+       SELECT 't' || t.ord AS id, r.id AS run_id, r.workflow_id, t.e ->> 'type' AS type, (t.e ->> 'step_index')::int AS step_index,
+              coalesce(t.e -> 'payload', '{}') AS payload, (t.e ->> 'created_at')::float8 AS created_at, 0 AS source, t.ord AS seq
+       FROM workflow_runs r, jsonb_array_elements(r.timeline) WITH ORDINALITY AS t(e, ord)
+       WHERE r.id = $1
+       UNION ALL
+       SELECT e.id::text, e.run_id, e.workflow_id, e.type, e.step_index, e.payload, e.created_at, 1, e.id
+       FROM workflow_events e WHERE e.run_id = $1
+     ) x
+     ORDER BY created_at, source, seq`,
     [runId],
   );
   return rows;
 }
 
 /** Parks a run this owner holds at a Class C step until a human decides. */
-export async function parkRun(db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext): Promise<boolean> {
+export async function parkRun(
+  db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext, timeline: readonly TimelineEntry[] = [],
+): Promise<boolean> {
   const res = await db.query(
-    `UPDATE workflow_runs SET status = 'waiting_approval', step_index = $3, context = $4::jsonb, lease_owner = NULL, lease_expires_at = NULL
+    `UPDATE workflow_runs SET status = 'waiting_approval', step_index = $3, context = $4::jsonb, lease_owner = NULL, lease_expires_at = NULL,
+       timeline = timeline || $5::jsonb
      WHERE id = $2 AND status = 'running' AND lease_owner = $1`,
-    [owner, runId, stepIndex, JSON.stringify(context)],
+    [owner, runId, stepIndex, JSON.stringify(context), JSON.stringify(timeline)],
   );
   return res.rowCount === 1;
 }

@@ -27,6 +27,17 @@ export interface RunRow {
   started_by: string | null;
 }
 
+/**
+ * One entry of a run's own timeline, kept on its row (workflow_runs.timeline): the run's start,
+ * its Class A steps and its end. Everything else goes to workflow_events (see keptInLedger).
+ */
+export interface TimelineEntry {
+  type: string;
+  step_index: number | null;
+  payload: Record<string, unknown>;
+  created_at: number;
+}
+
 /** A workflow_events row not yet written. */
 export interface NewEvent {
   tenant_id: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { claimQueuedRuns, insertEvents, insertRuns } from '../runs/queries.js';
+import { claimQueuedRuns, insertRuns } from '../runs/queries.js';
 import type { RunTrigger } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
 import { dbNow, getWorkflowsByIds, SCHEDULER_CHANNEL, type WorkflowRow } from '../workflows/queries.js';
@@ -33,15 +33,15 @@ export async function runQueuedNow(deps: RunNowDeps, runId: string): Promise<Run
 }
 
 /**
- * Queues a run of a workflow inside the caller's transaction (the run row and its
- * run_started event), so that it commits together with whatever made it: once committed,
+ * Queues a run of a workflow inside the caller's transaction (the run row, its
+ * run_started on its timeline), so that it commits together with whatever made it: once committed,
  * a scheduler runs it even if this process dies before it does. NOTIFY wakes the loops.
  */
 export async function queueRun(tx: Queryable, workflow: WorkflowRow, opts: { trigger: RunTrigger; actor: string; notify: boolean }): Promise<string> {
   const id = randomUUID();
   const now = await dbNow(tx);
-  await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor }]);
-  await insertEvents(tx, [{ tenant_id: workflow.tenant_id, run_id: id, workflow_id: workflow.id, type: 'run_started', payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }]);
+  await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor,
+    timeline: [{ type: 'run_started', step_index: null, payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }] }]);
   if (opts.notify) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
   return id;
 }

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
+import { appendTimeline, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
+import type { TimelineEntry } from '../runs/types.js';
 import type { NewEvent } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
 import { claimDueWorkflows, type ClaimedRun } from './claim.js';
@@ -73,12 +74,14 @@ export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedR
   const finishes: RunFinish[] = [];
   const events: NewEvent[] = [];
   const released: string[] = [];
+  const releasedTimelines: [string, TimelineEntry[]][] = [];
   for (const { c, outcome } of outcomes) {
     if (outcome.kind === 'finished') {
       finishes.push(outcome.finish);
       events.push(...outcome.events);
     } else if (outcome.kind === 'released') {
       released.push(c.run.id);
+      releasedTimelines.push([c.run.id, outcome.timeline]);
       events.push(...outcome.events);
     }
   }
@@ -88,6 +91,7 @@ export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedR
     : await deps.db.transaction(async (tx) => {
       const ids = await finishRuns(tx, deps.owner, finishes);
       const releasedIds = new Set(released);
+      for (const [id, timeline] of releasedTimelines) await appendTimeline(tx, deps.owner, id, timeline);
       summary.released += await releaseRuns(tx, deps.owner, released);
       await insertEvents(tx, events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))));
       return ids;

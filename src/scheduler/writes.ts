@@ -1,9 +1,10 @@
 // The scheduler's bulk writes, each one statement (one round trip, one plan) for a whole
-// batch: a claim's runs + schedule advances + events, and a batch's run ends + events.
+// batch: a claim's runs + schedule advances + events, and a batch's run ends (each with its
+// timeline) + events. A Class A run writes no workflow_events row at all.
 // Events keep the order they were produced in (ROWS FROM … WITH ORDINALITY), so a run's
 // timeline reads in order by event id.
 import type { Queryable } from '../db/types.js';
-import type { RunFinish } from '../runs/queries.js';
+import { FINISH_COLUMNS, FINISH_SET, type RunFinish } from '../runs/queries.js';
 import type { NewEvent, RunRow } from '../runs/types.js';
 import type { WorkflowRow } from '../workflows/queries.js';
 import type { ClaimedRun } from './claim.js';
@@ -27,8 +28,8 @@ export interface ScheduleAdvance {
 const EVENT_COLUMNS = `tenant_id uuid, run_id uuid, workflow_id uuid, type text, step_index integer, payload jsonb, created_at double precision`;
 
 /**
- * Inserts a claim's runs (a slot that already has a run is skipped), a run_started event for each
- * run inserted, the claim's other events (slots skipped), and advances the schedules, in one
+ * Inserts a claim's runs (a slot that already has a run is skipped), each with its run_started
+ * timeline entry, the claim's events (slots skipped), and advances the schedules, in one
  * statement. Returns the ids of the runs inserted.
  */
 export async function writeClaim(
@@ -41,8 +42,11 @@ export async function writeClaim(
          AS (id uuid, tenant_id uuid, workflow_id uuid, scheduled_for double precision)) WITH ORDINALITY
          AS s(id, tenant_id, workflow_id, scheduled_for, ord)
      ), runs AS (
-       INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at)
-       SELECT id, tenant_id, workflow_id, 'running', 'schedule', scheduled_for, $2::float8, $3::text, $2::float8 + $4::float8 FROM src
+       INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, timeline)
+       SELECT id, tenant_id, workflow_id, 'running', 'schedule', scheduled_for, $2::float8, $3::text, $2::float8 + $4::float8,
+              jsonb_build_array(jsonb_build_object('type', 'run_started', 'step_index', NULL, 'created_at', $2::float8,
+                'payload', jsonb_build_object('trigger', 'schedule', 'scheduled_for', scheduled_for, 'owner', $3::text)))
+       FROM src
        ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
        RETURNING id
      ), advanced AS (
@@ -51,15 +55,10 @@ export async function writeClaim(
        WHERE w.id = a.id AND w.next_run_at = a.due
      ), events AS (
        INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
-       SELECT tenant_id, run_id, workflow_id, type, step_index, payload, created_at FROM (
-         SELECT 0 AS part, e.ord, e.tenant_id, e.run_id, e.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}') AS payload, e.created_at
-         FROM ROWS FROM (jsonb_to_recordset($6::jsonb) AS (${EVENT_COLUMNS})) WITH ORDINALITY
-           AS e(tenant_id, run_id, workflow_id, type, step_index, payload, created_at, ord)
-         UNION ALL
-         SELECT 1, src.ord, src.tenant_id, src.id, src.workflow_id, 'run_started', NULL::integer,
-                jsonb_build_object('trigger', 'schedule', 'scheduled_for', src.scheduled_for, 'owner', $3::text), $2::float8
-         FROM src JOIN runs ON runs.id = src.id
-       ) e ORDER BY part, ord
+       SELECT e.tenant_id, e.run_id, e.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}'), e.created_at
+       FROM ROWS FROM (jsonb_to_recordset($6::jsonb) AS (${EVENT_COLUMNS})) WITH ORDINALITY
+         AS e(tenant_id, run_id, workflow_id, type, step_index, payload, created_at, ord)
+       ORDER BY e.ord
      )
      SELECT id FROM runs`,
     [
@@ -75,18 +74,15 @@ export async function writeClaim(
 }
 
 /**
- * Records where runs ended, only for runs this owner still holds, and the events of the runs
- * written (with their run's tenant and workflow), in one statement (autocommit: no transaction round trips). Returns the ids written.
+ * Records where runs ended (with their timelines), only for runs this owner still holds, and the
+ * workflow_events of the runs written (with their run's tenant and workflow), in one statement (autocommit: no transaction round trips). Returns the ids written.
  */
 export async function writeFinishes(db: Queryable, owner: string, finishes: readonly RunFinish[], events: readonly NewEvent[]): Promise<Set<string>> {
   if (finishes.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
     `WITH done AS (
-       UPDATE workflow_runs r
-       SET status = f.status, step_index = f.step_index, context = f.context, error = f.error,
-           finished_at = f.finished_at, lease_owner = NULL, lease_expires_at = NULL
-       FROM jsonb_to_recordset($2::jsonb) AS f(id uuid, status text, step_index integer, context jsonb, error text,
-         finished_at double precision)
+       UPDATE workflow_runs r SET ${FINISH_SET}
+       FROM jsonb_to_recordset($2::jsonb) AS f(${FINISH_COLUMNS})
        WHERE r.id = f.id AND r.status = 'running' AND r.lease_owner = $1
        RETURNING r.id, r.tenant_id, r.workflow_id
      ), events AS (

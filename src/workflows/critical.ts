@@ -62,7 +62,7 @@ async function park(s: RunState, step: Step, index: number, cls: ImpactClass, pa
           why: describeClass(step, wf.impact_class, s.internalChannels),
         });
       }
-      if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx))) throw new LeaseLostError();
+      if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
       await insertEvents(tx, s.events.splice(0));
     });
   } catch (err) {
@@ -116,8 +116,8 @@ export async function recordCriticalOutcome(s: RunState, index: number, approval
     await finishExecution(tx, approvalId);
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);
-    pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId });
-    if (!(await checkpointRun(tx, deps.owner, run.id, index + 1, s.ctx))) throw new LeaseLostError();
+    pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId }, 'C');
+    if (!(await checkpointRun(tx, deps.owner, run.id, index + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
     await insertEvents(tx, s.events.splice(0));
   });
 }

@@ -1,6 +1,6 @@
 import { AppError, errorMessage } from '../lib/errors.js';
 import { insertAudit } from '../approvals/queries.js';
-import { checkpointRun, insertEvents } from '../runs/queries.js';
+import { appendTimeline, checkpointRun, insertEvents } from '../runs/queries.js';
 import type { RunRow } from '../runs/types.js';
 import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
 import { getSlackSettings } from '../slack/settings.js';
@@ -67,11 +67,13 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     run,
     ctx: { steps: { ...(run.context.steps ?? {}) }, vars: { ...(run.context.vars ?? {}) } },
     events: [],
+    timeline: [],
+    lastAt: 0,
     internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? ((await getSlackSettings(deps.db, run.tenant_id))?.internal_channels ?? []) : [],
   };
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
-    if (deps.signal.aborted) return { kind: 'released', events: s.events };
+    if (deps.signal.aborted) return released(s);
     const scope: TemplateScope = {
       workflow: { id: wf.id, name: wf.name },
       run: { id: run.id, attempt: run.attempt, scheduled_for: run.scheduled_for, trigger: run.trigger },
@@ -86,7 +88,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     }
     const rendered = parsed.data;
     const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
-    event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt });
+    event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt }, cls);
     try {
       let output: unknown;
       if (cls === 'C') {
@@ -108,28 +110,35 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
               await insertAudit(tx, { tenant_id: run.tenant_id, actor: `run:${run.id}`, action: `step.${rendered.type}`, subject: `workflow:${wf.id}`, detail: { step_index: i } });
             }
             saveOutput(s, rendered, i, out);
-            event(s, 'step_finished', i, { output: summarizeOutput(out) });
-            if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx))) throw new LeaseLostError();
+            event(s, 'step_finished', i, { output: summarizeOutput(out) }, cls);
+            if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
             await insertEvents(tx, s.events.splice(0));
             return out;
           }), true);
         continue;
       } else {
         // A long wait should be visible while it lasts, not only when the run ends.
-        if (rendered.type === 'delay' && rendered.ms >= 1000) await insertEvents(deps.db, s.events.splice(0));
+        if (rendered.type === 'delay' && rendered.ms >= 1000) {
+          await appendTimeline(deps.db, deps.owner, run.id, s.timeline.splice(0));
+          await insertEvents(deps.db, s.events.splice(0));
+        }
         output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
       }
       saveOutput(s, rendered, i, output);
-      if (cls !== 'C') event(s, 'step_finished', i, { output: summarizeOutput(output) });
+      if (cls !== 'C') event(s, 'step_finished', i, { output: summarizeOutput(output) }, cls);
     } catch (err) {
       if (err instanceof LeaseLostError) return { kind: 'lost' };
-      if (deps.signal.aborted && cls !== 'C') return { kind: 'released', events: s.events };
+      if (deps.signal.aborted && cls !== 'C') return released(s);
       const error = `${stepLabel(step, i)}: ${errorMessage(err)}`;
       event(s, 'step_failed', i, { error, code: err instanceof AppError ? err.code : 'step_failed' });
       return finished(s, 'failed', i, error);
     }
   }
   return finished(s, 'succeeded', wf.steps.length, null);
+}
+
+function released(s: RunState): RunOutcome {
+  return { kind: 'released', events: s.events, timeline: s.timeline };
 }
 
 function stepEnv(s: RunState, db: StepEnv['db'], signal: AbortSignal, approvalId?: string): StepEnv {

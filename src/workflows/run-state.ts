@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
 import type { RunFinish } from '../runs/queries.js';
-import type { NewEvent, RunContext, RunRow } from '../runs/types.js';
+import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
+import type { ImpactClass } from './schema.js';
 import type { WorkflowRow } from './queries.js';
 import type { Step } from './schema.js';
 import type { StepServices } from './steps/run-step.js';
@@ -24,7 +25,7 @@ export interface ExecutorDeps {
 export type RunOutcome =
   | { kind: 'finished'; finish: RunFinish; events: NewEvent[] }
   | { kind: 'parked'; approvalId: string }
-  | { kind: 'released'; events: NewEvent[] }
+  | { kind: 'released'; events: NewEvent[]; timeline: TimelineEntry[] }
   | { kind: 'lost' };
 
 /** Thrown inside a transaction when another scheduler took the run over: rolls the write back. */
@@ -40,22 +41,37 @@ export interface RunState {
   wf: WorkflowRow;
   run: RunRow;
   ctx: Required<RunContext>;
+  /** Not yet written to workflow_events (see keptInLedger). */
   events: NewEvent[];
+  /** Not yet appended to the run's own timeline. */
+  timeline: TimelineEntry[];
+  /** The time of the last event pushed: each next one is later, so a merged timeline keeps their order. */
+  lastAt: number;
   /** The tenant's internal Slack channels (slack_message steps to them are Class B). */
   internalChannels: readonly string[];
 }
 
-/** Buffers an event with the time it happened. */
-export function pushEvent(s: RunState, type: string, stepIndex: number | null, payload: Record<string, unknown> = {}): void {
-  s.events.push({
-    tenant_id: s.run.tenant_id,
-    run_id: s.run.id,
-    workflow_id: s.wf.id,
-    type,
-    step_index: stepIndex,
-    payload,
-    created_at: s.deps.clock(),
-  });
+const TIMELINE_TYPES: ReadonlySet<string> = new Set(['run_started', 'step_started', 'step_finished', 'run_finished']);
+
+/**
+ * Whether an event goes to workflow_events, which an auditor or operator queries on its own:
+ * Class B/C steps, approvals, errors, retries. A run's start, its Class A steps and its end
+ * stay on the run's row, written with it.
+ */
+export function keptInLedger(type: string, impactClass: ImpactClass | null): boolean {
+  return impactClass === 'B' || impactClass === 'C' || !TIMELINE_TYPES.has(type);
+}
+
+/** Buffers an event with the time it happened (a step's events carry the step's impact class). */
+export function pushEvent(s: RunState, type: string, stepIndex: number | null, payload: Record<string, unknown> = {}, impactClass: ImpactClass | null = null): void {
+  // Strictly increasing within a run: two events of one millisecond still read in order.
+  const createdAt = Math.max(s.deps.clock(), s.lastAt + 0.000001);
+  s.lastAt = createdAt;
+  if (keptInLedger(type, impactClass)) {
+    s.events.push({ tenant_id: s.run.tenant_id, run_id: s.run.id, workflow_id: s.wf.id, type, step_index: stepIndex, payload, created_at: createdAt });
+  } else {
+    s.timeline.push({ type, step_index: stepIndex, payload, created_at: createdAt });
+  }
 }
 
 /** The outcome of a run that ended, with its closing event. */
@@ -64,7 +80,7 @@ export function finishedOutcome(s: RunState, status: 'succeeded' | 'failed' | 'r
   return {
     kind: 'finished',
     events: s.events,
-    finish: { id: s.run.id, status, step_index: stepIndex, context: s.ctx, error, finished_at: s.deps.clock() },
+    finish: { id: s.run.id, status, step_index: stepIndex, context: s.ctx, error, finished_at: s.lastAt, timeline: s.timeline },
   };
 }
 

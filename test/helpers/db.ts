@@ -101,3 +101,15 @@ export function useTestDb(open: () => Promise<TestDb> = openPgTestDb): TestDb {
     close: () => opened().close(),
   };
 }
+
+/**
+ * Every run's events as one relation (run_id, type, step_index, payload, created_at): the
+ * timeline entries on each run's row and the workflow_events rows, as getRunEvents merges them.
+ */
+export const ALL_RUN_EVENTS = `(
+  SELECT r.id AS run_id, t.e ->> 'type' AS type, (t.e ->> 'step_index')::int AS step_index, t.e -> 'payload' AS payload,
+         (t.e ->> 'created_at')::float8 AS created_at
+  FROM workflow_runs r, jsonb_array_elements(r.timeline) AS t(e)
+  UNION ALL
+  SELECT run_id, type, step_index, payload, created_at FROM workflow_events WHERE run_id IS NOT NULL
+)`;

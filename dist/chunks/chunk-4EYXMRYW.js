@@ -1,10 +1,10 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as l}from"./chunk-KUS7FMSB.js";import{a as N}from"./chunk-HZ5SMDN3.js";import{a as o}from"./chunk-5B7BHNZK.js";import{createHash as U}from"node:crypto";var p=0x6c6576716f72;function u(e){return U("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function _(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[p]);try{return await R(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[p])}})}async function R(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
+import{c as l}from"./chunk-KUS7FMSB.js";import{a as u}from"./chunk-HZ5SMDN3.js";import{a as s}from"./chunk-5B7BHNZK.js";import{createHash as h}from"node:crypto";var p=0x6c6576716f72;function _(e){return h("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function N(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[p]);try{return await O(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[p])}})}async function O(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
     id integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at double precision NOT NULL DEFAULT extract(epoch FROM now())
-  )`);let{rows:a}=await e.query("SELECT id, name, checksum FROM levqor_migrations ORDER BY id"),r=new Map(n.map(t=>[t.id,t])),s=[];for(let t of a){let i=r.get(t.id);i?u(i.sql)!==t.checksum&&s.push(`${E(i)} was edited after it was applied (checksum differs)`):s.push(`${E(t)} is applied but unknown to this version of Levqor (is the database newer than the code?)`)}if(s.length>0)throw new o("migration_drift",`refusing to migrate: ${s.join("; ")}. Migrations are forward-only: add a new file instead.`,s);let T=new Set(a.map(t=>t.id)),d=[];for(let t of[...n].sort((i,O)=>i.id-O.id))if(!T.has(t.id)){await e.exec("BEGIN");try{await e.exec(t.sql),await e.query("INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)",[t.id,t.name,u(t.sql)]),await e.exec("COMMIT")}catch(i){throw await e.exec("ROLLBACK"),new o("migration_drift",`migration ${E(t)} failed: ${i.message}`,[],{cause:i})}d.push(E(t))}let A=Math.max(0,...n.map(t=>t.id));return{applied:d,current:A}}var L=[{id:1,name:"init",sql:`-- Levqor core schema. Times are epoch seconds (double precision) so the operations
+  )`);let{rows:a}=await e.query("SELECT id, name, checksum FROM levqor_migrations ORDER BY id"),r=new Map(n.map(t=>[t.id,t])),i=[];for(let t of a){let o=r.get(t.id);o?_(o.sql)!==t.checksum&&i.push(`${E(o)} was edited after it was applied (checksum differs)`):i.push(`${E(t)} is applied but unknown to this version of Levqor (is the database newer than the code?)`)}if(i.length>0)throw new s("migration_drift",`refusing to migrate: ${i.join("; ")}. Migrations are forward-only: add a new file instead.`,i);let T=new Set(a.map(t=>t.id)),d=[];for(let t of[...n].sort((o,w)=>o.id-w.id))if(!T.has(t.id)){await e.exec("BEGIN");try{await e.exec(t.sql),await e.query("INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)",[t.id,t.name,_(t.sql)]),await e.exec("COMMIT")}catch(o){throw await e.exec("ROLLBACK"),new s("migration_drift",`migration ${E(t)} failed: ${o.message}`,[],{cause:o})}d.push(E(t))}let A=Math.max(0,...n.map(t=>t.id));return{applied:d,current:A}}var c=[{id:1,name:"init",sql:`-- Levqor core schema. Times are epoch seconds (double precision) so the operations
 -- guide's maintenance SQL runs verbatim. Every tenant row carries tenant_id.
 
 CREATE TABLE tenants (
@@ -462,4 +462,33 @@ CREATE TABLE web_sessions (
 );
 CREATE INDEX web_sessions_token_idx ON web_sessions (token_id);
 CREATE INDEX web_sessions_tenant_idx ON web_sessions (tenant_id);
-`}];async function h(e){let{rows:n}=await e.query("SELECT id, name, timezone, created_at FROM tenants ORDER BY name");return n}async function w(e,n){let a=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(n),{rows:r}=await e.query(`SELECT id, name, timezone, created_at FROM tenants WHERE ${a?"id = $1::uuid":"name = $1"}`,[n]);return r[0]}async function c(e,n){if(n){let r=await w(e,n);if(!r)throw new o("not_found",`tenant "${n}" not found (levqor tenant list shows them)`);return r}let a=await h(e);if(a.length===1&&a[0])return a[0];throw a.length===0?new o("not_found","no tenant exists yet: create one with `levqor tenant create NAME`"):new o("bad_input",`several tenants exist (${a.map(r=>r.name).join(", ")}): pass --tenant NAME or set LEVQOR_TENANT`)}async function S(e){if(!/^postgres(ql)?:\/\//.test(e)||!URL.canParse(e))throw new l("database-url","must be a postgres:// or postgresql:// URL");let n=N({connectionString:e,poolMax:4,applicationName:"levqor-action"});try{await n.query("SELECT 1"),await _(n,L)}catch(a){await n.close().catch(()=>{});let r=new URL(e);throw new Error(`cannot use Postgres at ${r.hostname}:${r.port||5432}${r.pathname}: ${a.message}`,{cause:a})}return n}async function F(e,n){return c(e,n||void 0)}export{S as a,F as b};
+`},{id:11,name:"run_timeline",sql:`-- A run's own timeline lives on its row (issue 13). The events of a run's Class A steps
+-- (run_started, step_started, step_finished, run_finished) are appended to \`timeline\` in the
+-- statement that writes the run anyway (claim, checkpoint, park, finish), so a Class A run
+-- writes 3 tuples (run inserted, run finished, schedule advanced) instead of 7.
+-- workflow_events keeps what an auditor or operator queries on its own: Class B/C steps,
+-- approvals, errors, retries, skipped slots, lease recoveries. src/runs/queries.ts
+-- getRunEvents reads both and returns one ordered timeline. Nothing is moved: runs recorded
+-- before this migration keep their events in workflow_events and read as before.
+-- A constant default: no table rewrite (metadata only on Postgres 11+).
+ALTER TABLE workflow_runs ADD COLUMN timeline jsonb NOT NULL DEFAULT '[]'::jsonb;
+
+-- A run's tenant is its workflow's tenant: the workflow foreign key (ON DELETE CASCADE,
+-- itself cascaded from tenants through workflows) already removes a deleted tenant's runs.
+-- The tenant key checked each run insert again and share-locked the tenant row from every
+-- replica's claim at once.
+ALTER TABLE workflow_runs DROP CONSTRAINT workflow_runs_tenant_id_fkey;
+
+-- Kept on workflow_runs, each with the query that needs it:
+--   workflow_runs_pkey                       getRun, finishRuns, checkpointRun (by id)
+--   workflow_id_scheduled_for_key (UNIQUE)   the claim's last guard: one run per slot
+--   workflow_runs_workflow_idx               listRuns of one workflow; the workflow FK's cascade
+--   workflow_runs_tenant_started_idx         listRuns of a tenant, weekly report, analytics, marketing
+--   workflow_runs_started_idx                guide's DELETE \u2026 WHERE started_at <, cleanup batches, /metrics, health windows
+--   workflow_runs_finished_idx (partial)     health summary's finished-in-the-last-hour/day counts
+--   workflow_runs_active_idx (partial)       lease recovery, claimQueuedRuns
+--   workflow_runs_active_by_workflow_idx     the claim's overlap check (busy), doctor
+-- Kept on workflow_events: run_idx (getRunEvents), created_idx (guide's DELETE, cleanup);
+-- its run_id foreign key stays: its ON DELETE CASCADE makes the guide's DELETE of old runs
+-- take their events along, and Class A runs no longer insert events, so it costs them nothing.
+`}];async function R(e){let{rows:n}=await e.query("SELECT id, name, timezone, created_at FROM tenants ORDER BY name");return n}async function U(e,n){let a=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(n),{rows:r}=await e.query(`SELECT id, name, timezone, created_at FROM tenants WHERE ${a?"id = $1::uuid":"name = $1"}`,[n]);return r[0]}async function L(e,n){if(n){let r=await U(e,n);if(!r)throw new s("not_found",`tenant "${n}" not found (levqor tenant list shows them)`);return r}let a=await R(e);if(a.length===1&&a[0])return a[0];throw a.length===0?new s("not_found","no tenant exists yet: create one with `levqor tenant create NAME`"):new s("bad_input",`several tenants exist (${a.map(r=>r.name).join(", ")}): pass --tenant NAME or set LEVQOR_TENANT`)}async function S(e){if(!/^postgres(ql)?:\/\//.test(e)||!URL.canParse(e))throw new l("database-url","must be a postgres:// or postgresql:// URL");let n=u({connectionString:e,poolMax:4,applicationName:"levqor-action"});try{await n.query("SELECT 1"),await N(n,c)}catch(a){await n.close().catch(()=>{});let r=new URL(e);throw new Error(`cannot use Postgres at ${r.hostname}:${r.port||5432}${r.pathname}: ${a.message}`,{cause:a})}return n}async function F(e,n){return L(e,n||void 0)}export{S as a,F as b};
