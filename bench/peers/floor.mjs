@@ -8,6 +8,9 @@
 // records from how well a system writes it.
 import { performance } from 'node:perf_hooks';
 
+const RUN_SECONDARY_INDEXES = ['workflow_runs_workflow_idx', 'workflow_runs_tenant_started_idx', 'workflow_runs_started_idx',
+  'workflow_runs_finished_idx', 'workflow_runs_active_idx', 'workflow_runs_active_by_workflow_idx'];
+
 /** A system's unit as statements: `setup` (not timed) then `writes`, each over all n units. */
 export function floorUnits(n) {
   const now = 'extract(epoch FROM now())';
@@ -16,10 +19,21 @@ export function floorUnits(n) {
      WHERE next_run_at IS NOT NULL ORDER BY next_run_at LIMIT ${n}`;
   const advance = `UPDATE workflows w SET next_run_at = w.next_run_at + 3600, last_run_at = w.next_run_at
      FROM floor_src s WHERE w.id = s.workflow_id`;
+  const started = `jsonb_build_array(jsonb_build_object('type', 'run_started', 'step_index', NULL, 'created_at', ${now},
+    'payload', jsonb_build_object('trigger', 'schedule', 'scheduled_for', slot, 'owner', 'floor')))`;
+  const rest = `'[{"type":"step_started","step_index":0,"payload":{"type":"noop","impact_class":"A","attempt":1},"created_at":1},
+    {"type":"step_finished","step_index":0,"payload":{"output":null},"created_at":1},
+    {"type":"run_finished","step_index":null,"payload":{"status":"succeeded"},"created_at":1}]'::jsonb`;
+  const TIMELINE_ALL = `${started} || ${rest}`;
+  const runInsert = `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, timeline)
+     SELECT id, tenant_id, workflow_id, 'running', 'schedule', slot, ${now}, 'floor', ${now} + 60, ${started} FROM floor_src`;
+  const runFinish = `UPDATE workflow_runs r SET status = 'succeeded', step_index = 1, finished_at = ${now}, lease_owner = NULL, lease_expires_at = NULL,
+       timeline = r.timeline || ${rest}
+     FROM floor_src s WHERE r.id = s.id`;
   return [
     {
       system: 'Levqor',
-      what: 'a run as recorded today: run inserted (running, leased) and finished, 4 events, schedule advanced (what `scheduler --once` writes)',
+      what: 'a run as recorded before migration 0011: run inserted (running, leased) and finished, 4 events, schedule advanced',
       tuples: 7,
       setup: [levqorSource],
       writes: [
@@ -40,15 +54,28 @@ export function floorUnits(n) {
     },
     {
       system: 'Levqor',
-      what: 'the least a run could record (not what Levqor does): run inserted once, already finished, 1 event, schedule advanced',
+      what: 'a run as recorded today: run inserted (running, leased, run_started on its timeline), schedule advanced, run finished with its timeline appended (what `scheduler --once` writes since migration 0011)',
+      current: true,
       tuples: 3,
       setup: [levqorSource],
+      writes: [runInsert, advance, runFinish],
+    },
+    {
+      system: 'Levqor',
+      what: 'the same run without the run row\'s secondary indexes (workflow, tenant, started, finished, active ×2: none of them can go, see migration 0011)',
+      tuples: 3,
+      setup: [levqorSource, ...RUN_SECONDARY_INDEXES.map((i) => `DROP INDEX ${i}`)],
+      writes: [runInsert, advance, runFinish],
+    },
+    {
+      system: 'Levqor',
+      what: 'a run written once, already finished (not what Levqor does: a crash mid-run would lose the slot)',
+      tuples: 2,
+      setup: [levqorSource],
       writes: [
-        `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, step_index)
-         SELECT id, tenant_id, workflow_id, 'succeeded', 'schedule', slot, ${now}, ${now}, 1 FROM floor_src`,
+        `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, step_index, timeline)
+         SELECT id, tenant_id, workflow_id, 'succeeded', 'schedule', slot, ${now}, ${now}, 1, ${TIMELINE_ALL} FROM floor_src`,
         advance,
-        `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, payload, created_at)
-         SELECT tenant_id, id, workflow_id, 'run_finished', '{"status":"succeeded"}', ${now} FROM floor_src`,
       ],
     },
     {

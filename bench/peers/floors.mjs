@@ -34,7 +34,7 @@ export async function floors({ levqor, graphile, boss }) {
   return units.map((unit, k) => {
     const ms = median(tries[k].map((t) => t.ms));
     return {
-      system: unit.system, what: unit.what, tuples: unit.tuples, statements: unit.writes.length, ms, all: tries[k].map((t) => t.ms),
+      system: unit.system, what: unit.what, current: unit.current === true, tuples: unit.tuples, statements: unit.writes.length, ms, all: tries[k].map((t) => t.ms),
       perStatement: unit.writes.map((_, j) => median(tries[k].map((t) => t.statementsMs[j]))), loads: tries[k].map((t) => t.load),
     };
   });

@@ -23,6 +23,10 @@ export async function migrateLevqor(url) {
   if (r.code !== 0) throw new Error(`levqor migrate failed (${r.code}): ${r.stderr || r.stdout}`);
 }
 
+/** A run's timeline entries (workflow_runs.timeline: its start, Class A steps, its end) as rows. */
+const ENTRIES = `(SELECT r.id AS run_id, t.e ->> 'type' AS type, (t.e ->> 'step_index')::int AS step_index,
+    (t.e ->> 'created_at')::float8 AS created_at FROM workflow_runs r, jsonb_array_elements(r.timeline) AS t(e))`;
+
 const SEED_TENANT = `INSERT INTO tenants (name) VALUES ('bench') RETURNING id`;
 const seedSql = (n, nextRunAt) =>
   `INSERT INTO workflows (tenant_id, name, steps, schedule_config, next_run_at)
@@ -39,7 +43,7 @@ export async function resetDue(c) {
   return r.slot;
 }
 
-/** Exactly once: N runs, all succeeded, one per (workflow, slot), every workflow moved on, one start and one end event each. */
+/** Exactly once: N runs, all succeeded, one per (workflow, slot), every workflow moved on, one start, one step and one end on each timeline, no workflow_events row. */
 async function verifyLevqorThroughput(c, slot) {
   const r = await slotRunCounts(c, slot);
   const { rows: [w] } = await c.query(
@@ -47,8 +51,9 @@ async function verifyLevqorThroughput(c, slot) {
      FROM workflows`, [slot]);
   const { rows: [e] } = await c.query(
     `SELECT count(*) FILTER (WHERE type = 'run_started')::int AS started, count(*) FILTER (WHERE type = 'run_finished')::int AS finished,
-            count(DISTINCT run_id) FILTER (WHERE type = 'step_started')::int AS stepped, count(*) FILTER (WHERE type = 'step_started')::int AS steps
-     FROM workflow_events`);
+            count(DISTINCT run_id) FILTER (WHERE type = 'step_started')::int AS stepped, count(*) FILTER (WHERE type = 'step_started')::int AS steps,
+            (SELECT count(*)::int FROM workflow_events) AS ledger
+     FROM ${ENTRIES} e`);
   const problems = [];
   if (r.runs !== N) problems.push(`${r.runs} runs, expected ${N}`);
   if (r.succeeded !== r.runs) problems.push(`${r.runs - r.succeeded} runs did not succeed`);
@@ -56,8 +61,9 @@ async function verifyLevqorThroughput(c, slot) {
   if (r.other_slot !== 0) problems.push(`${r.other_slot} runs for another slot`);
   if (w.advanced !== N) problems.push(`${w.advanced} workflows advanced, expected ${N}`);
   if (e.started !== N || e.finished !== N || e.steps !== N || e.stepped !== N) {
-    problems.push(`events: ${e.started} run_started, ${e.steps} step_started (${e.stepped} runs), ${e.finished} run_finished`);
+    problems.push(`timelines: ${e.started} run_started, ${e.steps} step_started (${e.stepped} runs), ${e.finished} run_finished`);
   }
+  if (e.ledger !== 0) problems.push(`${e.ledger} workflow_events rows for Class A runs, expected none`);
   return problems;
 }
 
@@ -108,7 +114,7 @@ export function levqorThroughput({ db, url }) {
       const best = medianRow(tries);
       return {
         system: 'Levqor', config: `\`scheduler --once${args.length ? ` ${args.join(' ')}` : ''}\`, ${procs} process${procs > 1 ? 'es' : ''} (${label})`,
-        procs, units: N, ...best, spans: tries.map((t) => t.spanS), verified: `${N} runs, one per (workflow, slot), all succeeded, schedules advanced, 1 run_started + 1 step_started + 1 run_finished event each`,
+        procs, units: N, ...best, spans: tries.map((t) => t.spanS), verified: `${N} runs, one per (workflow, slot), all succeeded, schedules advanced, 1 run_started + 1 step_started + 1 run_finished on each run's timeline, 0 workflow_events rows`,
       };
     },
   }));
@@ -116,25 +122,20 @@ export function levqorThroughput({ db, url }) {
 
 // ---------------------------------------------------------------------------- latency
 
-/** The SQL of src/scheduler/manual.ts startRun({ enqueue: true }): dbNow, then run + run_started event + NOTIFY in one transaction. */
+/** The SQL of src/scheduler/manual.ts startRun({ enqueue: true }): dbNow, then the run (run_started on its timeline) + NOTIFY in one transaction. */
 async function levqorEnqueue(c, wf, id) {
   const { rows: [n] } = await c.query('SELECT extract(epoch FROM now())::float8 AS now');
   await c.query('BEGIN');
   await c.query(
-    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at)
-     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at
+    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by, timeline)
+     SELECT id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, started_by, coalesce(timeline, '[]')
      FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, workflow_id uuid, status text, trigger text,
-       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision)
+       scheduled_for double precision, started_at double precision, lease_owner text, lease_expires_at double precision, started_by text,
+       timeline jsonb)
      ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
      RETURNING id`,
-    [JSON.stringify([{ id, tenant_id: wf.tenant_id, workflow_id: wf.id, status: 'queued', trigger: 'manual', scheduled_for: null, started_at: n.now, lease_owner: null, lease_expires_at: null }])],
-  );
-  await c.query(
-    `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
-     SELECT tenant_id, run_id, workflow_id, type, step_index, coalesce(payload, '{}'), created_at
-     FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, run_id uuid, workflow_id uuid, type text,
-       step_index integer, payload jsonb, created_at double precision)`,
-    [JSON.stringify([{ tenant_id: wf.tenant_id, run_id: id, workflow_id: wf.id, type: 'run_started', payload: { trigger: 'manual', by: 'bench' }, created_at: n.now }])],
+    [JSON.stringify([{ id, tenant_id: wf.tenant_id, workflow_id: wf.id, status: 'queued', trigger: 'manual', scheduled_for: null, started_at: n.now, lease_owner: null, lease_expires_at: null,
+      started_by: 'bench', timeline: [{ type: 'run_started', step_index: null, payload: { trigger: 'manual', by: 'bench' }, created_at: n.now }] }])],
   );
   await c.query('SELECT pg_notify($1, $2)', ['levqor_scheduler', 'run']);
   const commitSent = wallNow(); // the NOTIFY goes out with this commit
@@ -222,14 +223,14 @@ export async function levqorLatency(units, { trace = false, modes = ['manual', '
     if (exit.code !== 0) problems.push(`scheduler loop exit ${exit.code}: ${exit.stderr.slice(0, 1000)}`);
     const { rows: manual } = await c.query(
       `SELECT r.id, r.status, r.attempt, r.started_at AS added,
-              (SELECT min(created_at) FROM workflow_events e WHERE e.run_id = r.id AND e.type = 'step_started') AS stepped,
-              (SELECT count(*)::int FROM workflow_events e WHERE e.run_id = r.id AND e.type = 'step_started') AS steps,
-              (SELECT count(*)::int FROM workflow_events e WHERE e.run_id = r.id AND e.type = 'run_finished') AS finishes
+              (SELECT min(created_at) FROM ${ENTRIES} e WHERE e.run_id = r.id AND e.type = 'step_started') AS stepped,
+              (SELECT count(*)::int FROM ${ENTRIES} e WHERE e.run_id = r.id AND e.type = 'step_started') AS steps,
+              (SELECT count(*)::int FROM ${ENTRIES} e WHERE e.run_id = r.id AND e.type = 'run_finished') AS finishes
        FROM workflow_runs r WHERE r.trigger = 'manual'`);
     const { rows: sched } = await c.query(
       `SELECT r.id, r.workflow_id, r.status, r.attempt, r.scheduled_for AS due, r.started_at AS claimed,
-              (SELECT min(created_at) FROM workflow_events e WHERE e.run_id = r.id AND e.type = 'step_started') AS stepped,
-              (SELECT count(*)::int FROM workflow_events e WHERE e.run_id = r.id AND e.type = 'step_started') AS steps
+              (SELECT min(created_at) FROM ${ENTRIES} e WHERE e.run_id = r.id AND e.type = 'step_started') AS stepped,
+              (SELECT count(*)::int FROM ${ENTRIES} e WHERE e.run_id = r.id AND e.type = 'step_started') AS steps
        FROM workflow_runs r WHERE r.trigger = 'schedule'`);
     const manualIds = new Set(manual.map((r) => r.id));
     if (manual.length !== manualUnits || ids.some((id) => !manualIds.has(id))) problems.push(`manual: ${manual.length} runs, expected ${manualUnits}`);
