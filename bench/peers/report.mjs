@@ -139,7 +139,7 @@ ${(() => {
     const others = floor.filter((f) => f.system === 'Levqor' && f !== today);
     return `- Levqor's best measured rate is **${pct(rate(levBest).excl / rateOf(today))} of the floor of its own record** (${Math.round(rateOf(today))} units/s,
   ${today.tuples} tuples a run); ${peerBest.system}'s floor is ${Math.round(rateOf(floor.find((f) => f.system === peerBest.system) ?? today))} units/s.
-${others.map((f) => `  - ${f.what}: ${Math.round(rateOf(f))} units/s, ${round(f.ms - today.ms, 0)} ms for ${N.toLocaleString('en')} units against today's record (${f.tuples} tuples a unit).`).join('\n')}`;
+${others.map((f) => `  - ${f.what}: ${Math.round(rateOf(f))} units/s, ${f.ms >= today.ms ? `${round(f.ms - today.ms, 0)} ms more` : `${round(today.ms - f.ms, 0)} ms less`} for ${N.toLocaleString('en')} units than today's record (${f.tuples} tuples a unit).`).join('\n')}`;
   })()}
 
 ${notes}
