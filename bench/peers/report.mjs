@@ -83,7 +83,7 @@ Ratios below use the best pass: **${round(base.tps, 0)} TPS**. A pgbench -N tran
 
 ### Throughput: ${N.toLocaleString('en')} trivial units
 
-A Levqor unit is a full run: a \`workflow_runs\` row inserted and finished, 4 events, the workflow's schedule advanced.
+A Levqor unit is a full run: a \`workflow_runs\` row inserted and finished with its timeline (run_started, the step's start and finish, run_finished), the workflow's schedule advanced.
 A graphile-worker unit is a job locked and deleted; a pg-boss unit is a job fetched (state active) and completed.
 Jobs are added before the runners start (not timed), as Levqor's workflows are seeded due before it starts.
 **Wall** (startup included) is the first spawn to the last process exit. **Span** (startup excluded) is the first unit's claim
