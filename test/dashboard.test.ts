@@ -1,8 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.js';
 import type { Db } from '../src/db/types.js';
@@ -10,26 +9,14 @@ import { buildApp } from '../src/http/app.js';
 import { DASHBOARD_COOKIE, registerDashboard } from '../src/http/dashboard.js';
 import type { DashboardSnapshot } from '../src/http/routes/health.js';
 import type { HealthSummary } from '../src/health/summary.js';
+import { ARTIFACTS, launchChromium, newPage } from './helpers/browser.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
 import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS}dashboard.png`;
 const SCREENSHOT_DARK = `${ARTIFACTS}dashboard-dark.png`;
 const TILES = ['status', 'uptime', 'db-latency', 'queues', 'error-rate', 'scheduler', 'runs-per-minute', 'scaling', 'alerts'];
-
-/** Debian's chromium, never a browser playwright downloads; its absence fails the suite. */
-async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the dashboard test drives Debian's chromium through playwright-core. Install it with .ci/install-chromium.sh`);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--no-first-run'],
-  });
-}
 
 async function startApp(db: Db, dashboardPublic: boolean): Promise<{ app: FastifyInstance; baseUrl: string }> {
   const app = await buildApp({
@@ -80,18 +67,6 @@ async function tileValues(page: Page): Promise<Record<string, string | null>> {
 
 async function fieldValue(page: Page, tile: string, field: string): Promise<string | null> {
   return page.getAttribute(`[data-tile="${tile}"] [data-field="${field}"]`, 'data-value');
-}
-
-/** A page that records script errors and CSP violations (both surface as console errors). */
-async function newPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  return { page, errors };
 }
 
 async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {

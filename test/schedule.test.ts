@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AppError } from '../src/lib/errors.js';
 import { scheduleConfigSchema, type ScheduleConfig } from '../src/workflows/schema.js';
-import { MAX_CATCH_UP_RUNS, NONE_GRACE_SECONDS, firstRunAt, nextSlotAfter, planDueSlots } from '../src/workflows/schedule.js';
+import { MAX_CATCH_UP_RUNS, NONE_GRACE_SECONDS, describeSchedule, firstRunAt, nextSlotAfter, planDueSlots, upcomingSlots } from '../src/workflows/schedule.js';
 
 type ScheduleInput = Partial<Record<keyof ScheduleConfig, unknown>>;
 
@@ -305,5 +305,48 @@ describe('planDueSlots: cron catch-up', () => {
 
   it('a cron that never fires has no next slot', () => {
     expect(planDueSlots(schedule({ cron: '0 0 30 2 *' }), T, T + 1)).toEqual({ run: [T], skipped: 0, nextRunAt: null });
+  });
+});
+
+describe('describeSchedule: a schedule in words (the console and doctor show it)', () => {
+  it.each([
+    [{ cron: '30 2 * * *', timezone: 'Europe/London' }, 'every day at 02:30 (Europe/London)'],
+    [{ cron: '*/15 * * * *' }, 'every 15 minutes (UTC)'],
+    [{ cron: '* * * * *' }, 'every minute (UTC)'],
+    [{ cron: '5 * * * *' }, 'every hour at :05 (UTC)'],
+    [{ cron: '0 9 * * 1', timezone: 'America/New_York' }, 'every Monday at 09:00 (America/New_York)'],
+    [{ cron: '0 9 * * 7' }, 'every Sunday at 09:00 (UTC)'],
+    [{ cron: '0 18 * * 1-5' }, 'every weekday at 18:00 (UTC)'],
+    [{ cron: '0 6 1 * *' }, 'on day 1 of every month at 06:00 (UTC)'],
+    [{ cron: '0 6 1 1 *' }, 'on cron "0 6 1 1 *" (UTC)'],
+    [{ cron: '0 8-18/2 * * *' }, 'on cron "0 8-18/2 * * *" (UTC)'],
+    [{ interval_minutes: 5 }, 'every 5 minutes'],
+  ] as const)('%j → %s', (input, words) => {
+    expect(describeSchedule(schedule(input))).toBe(words);
+  });
+
+  it('says when nothing is scheduled', () => {
+    expect(describeSchedule(scheduleConfigSchema.parse({ enabled: false }))).toBe('not scheduled (runs only when started by hand)');
+  });
+});
+
+describe('upcomingSlots', () => {
+  it('starts at the stored next slot and follows the rule, in the zone, across a DST change', () => {
+    const s = schedule({ cron: '30 2 * * *', timezone: 'Europe/London' });
+    // 2026-10-25 is the night London leaves BST; 02:30 local exists on both sides of it.
+    const first = at('2026-10-23T01:30:00Z');
+    const slots = upcomingSlots(s, first, 5);
+    expect(slots.map(iso)).toEqual(['2026-10-23T01:30:00Z', '2026-10-24T01:30:00Z', '2026-10-25T02:30:00Z', '2026-10-26T02:30:00Z', '2026-10-27T02:30:00Z']);
+    for (const t of slots) expect(localTime(t, 'Europe/London')).toBe('02:30');
+  });
+
+  it('steps an interval schedule by its minutes', () => {
+    const first = at('2026-12-06T10:00:00Z');
+    expect(upcomingSlots(schedule({ interval_minutes: 45 }), first, 3).map(iso)).toEqual(['2026-12-06T10:00:00Z', '2026-12-06T10:45:00Z', '2026-12-06T11:30:00Z']);
+  });
+
+  it('is empty when the schedule is off or has no next slot', () => {
+    expect(upcomingSlots(scheduleConfigSchema.parse({ enabled: false }), at('2026-12-06T10:00:00Z'), 5)).toEqual([]);
+    expect(upcomingSlots(schedule({ interval_minutes: 5 }), null, 5)).toEqual([]);
   });
 });

@@ -299,17 +299,25 @@ const SCRIPT = String.raw`
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-/** Content-Security-Policy of the dashboard and sign-in pages: only their own inline style and script, same-origin connections. */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  `script-src ${hash(SCRIPT)}`,
-  `style-src ${hash(STYLE)}`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+/**
+ * The Content-Security-Policy of a server-rendered page whose only style and script are the
+ * given inline texts (pinned by hash): nothing else loads, connections and forms stay on this origin.
+ */
+export function inlineOnlyCsp(script: string, style: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${hash(script)}`,
+    `style-src ${hash(style)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** Content-Security-Policy of the dashboard and sign-in pages. */
+export const DASHBOARD_CSP = inlineOnlyCsp(SCRIPT, STYLE);
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -418,10 +426,11 @@ export function dashboardPage(opts: { isPublic: boolean }): string {
 
 /** The sign-in form, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
 export function signInPage(error?: string, next?: string): string {
+  const product = next?.startsWith('/console') ? 'Levqor console' : 'Levqor health';
   return shell(
-    'Sign in · Levqor health',
+    `Sign in · ${product}`,
     `<main class="signin">
-  <h1>Levqor health</h1>
+  <h1>${product}</h1>
   <p class="sub">Sign in with an API token (create one with <code>levqor token create</code>).</p>
   ${error ? `<p class="error" role="alert" id="signin-error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="/dashboard/login">

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { escapeHtml } from '../dashboard-page.js';
+import { escapeHtml, inlineOnlyCsp } from '../dashboard-page.js';
 
 // Server-rendered pages with one small script: no inline handlers, no innerHTML; the CSP pins
 // the inline style and script by hash, so an injected <script> or attribute cannot run.
@@ -11,8 +10,9 @@ const STYLE = String.raw`
 body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.45 system-ui, sans-serif; }
 header { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; align-items: center; padding: .8rem 1.5rem; background: var(--card); border-bottom: 1px solid var(--line); }
 header h1 { margin: 0; font-size: 1.1rem; }
-nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; }
-nav a[aria-current="page"] { font-weight: 700; text-decoration: underline; }
+a { color: var(--accent); }
+nav a { margin-right: 1rem; text-decoration: none; }
+a[aria-current="page"] { font-weight: 700; text-decoration: underline; }
 .who { margin-left: auto; color: var(--muted); font-size: .875rem; }
 main { max-width: 1200px; margin: 0 auto; padding: 1.25rem 1.5rem 2rem; }
 table { width: 100%; border-collapse: collapse; background: var(--card); }
@@ -59,19 +59,8 @@ const SCRIPT = String.raw`
 })();
 `;
 
-const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 /** Content-Security-Policy of every console page. */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  `script-src ${hash(SCRIPT)}`,
-  `style-src ${hash(STYLE)}`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CONSOLE_CSP = inlineOnlyCsp(SCRIPT, STYLE);
 
 /** Escapes text for element content and quoted attributes. */
 export const h = (value: string | number | null | undefined): string => escapeHtml(value === null || value === undefined ? '' : String(value));
@@ -99,7 +88,7 @@ export function consolePage(opts: { title: string; section: Section; who: string
 
 /** An epoch-seconds time as ISO UTC (or "—"). */
 export function iso(t: number | null | undefined): string {
-  return t === null || t === undefined ? '—' : new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  return t === null || t === undefined ? '—' : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A span of seconds in words: "45 s", "12 min", "3.5 h", "2.0 days". */
