@@ -117,6 +117,15 @@ describe('the console in headless Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await reason.evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
     expect(await approvalState(t.db, rejectMe)).toMatchObject({ status: 'pending' });
+    // The browser counts the reason as the server does, in code points: 500 emoji pass, 501 do not, spaces alone do not.
+    const validity = () => reason.evaluate((el) => { const v = (el as unknown as { validity: { valid: boolean }; validationMessage: string }); return { valid: v.validity.valid, message: v.validationMessage }; });
+    await reason.fill('🚫'.repeat(501));
+    expect(await validity()).toEqual({ valid: false, message: 'At most 500 characters (this is 501).' });
+    await reason.fill('🚫'.repeat(500));
+    expect((await validity()).valid).toBe(true);
+    await reason.fill('   ');
+    expect(await validity()).toEqual({ valid: false, message: 'A reason cannot be only spaces.' });
+    await reason.fill('');
     await reason.focus();
     await page.keyboard.type('not during the freeze 🚫');
     await page.keyboard.press('Tab');

@@ -47,9 +47,19 @@ describe.each(BACKENDS)('console on $name', ({ open }) => {
     const empty = await postForm(api.baseUrl, rpath, cookie, { csrf, reason: '   ' });
     expect(empty.status).toBe(400);
     expect(await empty.text()).toContain('a rejection needs a reason');
-    expect((await postForm(api.baseUrl, rpath, cookie, { csrf, reason: 'x'.repeat(501) })).status).toBe(400);
-    expect((await postForm(api.baseUrl, rpath, cookie, { csrf, reason: 'not tonight' })).status).toBe(303);
-    expect(await approvalState(t.db, second)).toMatchObject({ status: 'rejected', reason: 'not tonight' });
+    // Too long: refused naming the reason, and what was typed comes back in that row's field.
+    const long = await postForm(api.baseUrl, rpath, cookie, { csrf, reason: `${'🚫'.repeat(500)}!` });
+    expect(long.status).toBe(400);
+    const longHtml = await long.text();
+    expect(longHtml).toContain('reason: at most 500 characters (got 501)');
+    expect(longHtml).toMatch(new RegExp(`id="reason-${second}"[^>]* value="${'🚫'.repeat(500)}!" aria-invalid="true"`));
+    // Far over any limit: still a reason error, not a refused form.
+    const huge = await postForm(api.baseUrl, rpath, cookie, { csrf, reason: 'y'.repeat(5000) });
+    expect(huge.status).toBe(400);
+    expect(await huge.text()).toContain('reason: at most 500 characters (got 5000)');
+    // 500 emoji are 500 code points: a valid reason (maxlength would have cut it at 250).
+    expect((await postForm(api.baseUrl, rpath, cookie, { csrf, reason: `not tonight ${'🚫'.repeat(488)}` })).status).toBe(303);
+    expect(await approvalState(t.db, second)).toMatchObject({ status: 'rejected', reason: `not tonight ${'🚫'.repeat(488)}` });
     const history = await getPage(api.baseUrl, '/console/approvals?status=rejected', cookie);
     expect(history.html).toContain('not tonight');
     expect(history.html).toContain(`/console/approvals/${second}/rerequest`);

@@ -1,4 +1,5 @@
 import type { ApprovalRow, ApprovalStatus } from '../../approvals/types.js';
+import { REASON_MAX } from '../../approvals/service.js';
 import { h, iso, json, span } from './layout.js';
 
 export interface ApprovalsView {
@@ -10,23 +11,25 @@ export interface ApprovalsView {
   canDecide: boolean;
   canRerequest: boolean;
   flash?: { text: string; bad: boolean };
+  /** A refused rejection: its reason goes back into that row's field, so nothing typed is lost. */
+  draft?: { id: string; reason: string };
 }
 
 const FILTERS: ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
 
-function decideForms(a: ApprovalRow, csrf: string): string {
+function decideForms(a: ApprovalRow, csrf: string, draft: string | undefined): string {
   const id = h(a.id);
   return `<form class="inline" method="post" action="/console/approvals/${id}/approve" data-once>
 <input type="hidden" name="csrf" value="${h(csrf)}"><button type="submit" aria-label="Approve ${h(a.summary)}">Approve</button></form>
 <form class="inline" method="post" action="/console/approvals/${id}/reject" data-once>
 <input type="hidden" name="csrf" value="${h(csrf)}">
 <label for="reason-${id}">Reason (required to reject)</label>
-<input id="reason-${id}" name="reason" required maxlength="500" size="24">
+<input id="reason-${id}" name="reason" required data-max-points="${REASON_MAX}" size="24"${draft === undefined ? '' : ` value="${h(draft)}" aria-invalid="true" aria-describedby="flash" autofocus`}>
 <button type="submit" aria-label="Reject ${h(a.summary)}">Reject</button></form>`;
 }
 
 function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
-  const actions = v.canDecide && v.csrf ? decideForms(a, v.csrf) : '<span class="muted">read-only</span>';
+  const actions = v.canDecide && v.csrf ? decideForms(a, v.csrf, v.draft?.id === a.id ? v.draft.reason : undefined) : '<span class="muted">read-only</span>';
   return `<tr data-approval-id="${h(a.id)}">
 <td>${h(a.impact_class)}</td>
 <td><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · ${h(a.id)}</div>

@@ -37,6 +37,16 @@ const SCRIPT = String.raw`
   for (const form of document.querySelectorAll('form[data-once]')) {
     form.addEventListener('submit', () => { for (const b of form.querySelectorAll('button')) b.disabled = true; });
   }
+  // The server counts a reason in code points (an emoji is one), as the browser's maxlength does not.
+  for (const input of document.querySelectorAll('input[data-max-points]')) {
+    const max = Number(input.getAttribute('data-max-points'));
+    const check = () => {
+      const n = [...input.value.trim()].length;
+      input.setCustomValidity(n > max ? 'At most ' + max + ' characters (this is ' + n + ').' : input.required && n === 0 && input.value.length > 0 ? 'A reason cannot be only spaces.' : '');
+    };
+    input.addEventListener('input', check);
+    check();
+  }
   const list = document.querySelector('[data-poll]');
   if (!list) return;
   const notice = document.getElementById('live');

@@ -29,7 +29,7 @@ const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected'
 const runsQuery = z.object({ workflow: z.string().max(200).optional() }).strip();
 const idParams = z.object({ id: z.string().uuid() });
 const decisionParams = z.object({ id: z.string().uuid(), verb: z.enum(['approve', 'reject', 'rerequest']) });
-const formBody = z.object({ csrf: z.string().max(200).default(''), reason: z.string().max(4000).optional() }).strip();
+const formBody = z.object({ csrf: z.string().max(200).default(''), reason: z.string().optional() }).strip();
 
 const HTTP_STATUS: Partial<Record<AppError['code'], number>> = { bad_input: 400, forbidden: 403, not_found: 404, conflict: 409, unauthorized: 401 };
 
@@ -86,10 +86,10 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     return undefined;
   };
 
-  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, flash?: { text: string; bad: boolean }) => {
+  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, flash?: { text: string; bad: boolean }, draft?: { id: string; reason: string }) => {
     const rows = status === 'pending' ? await listApprovals(db, identity.tenant_id, 'pending', 200) : await listDecidedApprovals(db, identity.tenant_id, status, 200);
     const body = renderApprovals({
-      status, rows, now: await dbNow(db), csrf: identity.csrf, flash,
+      status, rows, now: await dbNow(db), csrf: identity.csrf, flash, draft,
       canDecide: identity.scopes.includes('approvals:decide'), canRerequest: identity.scopes.includes('actions:write'),
     });
     return page(reply, code, identity, 'approvals', 'Approvals', body);
@@ -136,7 +136,8 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
       return reply.redirect(`/console/approvals?decided=${id}`, 303);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { text: err.message, bad: true });
+      const draft = verb === 'reject' && form.data.reason !== undefined ? { id, reason: form.data.reason } : undefined;
+      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { text: err.message, bad: true }, draft);
     }
   });
 
