@@ -1,8 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createAuthenticator, type TokenIdentity } from '../auth/tokens.js';
+import { createAuthenticator, hashToken, type TokenIdentity } from '../auth/tokens.js';
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { createDeadline } from '../lib/deadline.js';
@@ -73,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeWindow: 60_000,
     keyGenerator: (request) => {
       const token = bearer(request);
-      return token ? `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
+      return token ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
     },
     allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
     errorResponseBuilder: (_request, context) => ({
