@@ -48,6 +48,10 @@ function unlabelledControls(page: Page): Promise<string[]> {
 
 const row = (page: Page, id: string): Locator => page.locator(`tr[data-approval-id="${id}"]`);
 
+/** One attribute of every element a locator matches, in document order. */
+const attrs = (locator: Locator, name: string): Promise<(string | null)[]> =>
+  locator.evaluateAll((els, attr) => els.map((e) => (e as unknown as El).getAttribute(attr)), name);
+
 let browser: Browser;
 let t: TestDb;
 let api: TestApi;
@@ -96,7 +100,7 @@ describe('the console in headless Chromium', () => {
     expect(await unlabelledControls(page)).toEqual([]);
 
     // Oldest first, each with the exact payload the approval binds to.
-    const ids = await page.locator('tbody[data-poll] tr[data-approval-id]').evaluateAll((rows) => rows.map((r) => (r as unknown as El).getAttribute('data-approval-id')));
+    const ids = await attrs(page.locator('tbody[data-poll] tr[data-approval-id]'), 'data-approval-id');
     expect(ids).toEqual([approveMe, rejectMe, slackSide]);
     await row(page, rejectMe).getByText(/^Payload/).click();
     await expect.poll(() => row(page, rejectMe).locator('pre').textContent()).toContain('"sql": "DROP TABLE sessions"');
@@ -210,7 +214,7 @@ describe('the console in headless Chromium', () => {
     expect(await page.locator('tr[data-run-id]').count()).toBe(1);
     await Promise.all([page.waitForURL(new RegExp(`/console/runs/${good.runId}$`)), page.getByRole('link', { name: 'nightly-digest' }).click()]);
     expect(await page.locator('#run-status').textContent()).toBe('succeeded');
-    const timeline = await page.locator('#timeline li').evaluateAll((items) => items.map((i) => (i as unknown as El).getAttribute('data-event')));
+    const timeline = await attrs(page.locator('#timeline li'), 'data-event');
     expect(timeline).toEqual(['run_started', 'step_started', 'step_finished', 'step_started', 'step_finished', 'run_finished']);
     expect(await page.locator('#timeline').textContent()).toContain('"count": 3');
     expect(await page.locator('#next-slots li').count()).toBe(5);
@@ -220,7 +224,7 @@ describe('the console in headless Chromium', () => {
     await Promise.all([page.waitForURL(/\/console\/runs\/[0-9a-f-]+$/), brokenRow.getByRole('link', { name: 'failed' }).click()]);
     expect(await page.locator('#run-status').textContent()).toBe('failed');
     expect(await page.locator('dd.bad').textContent()).toContain('ghost');
-    const events = await page.locator('#timeline li').evaluateAll((items) => items.map((i) => (i as unknown as El).getAttribute('data-event')));
+    const events = await attrs(page.locator('#timeline li'), 'data-event');
     expect(events[0]).toBe('run_started');
     expect(events.at(-1)).toBe('run_finished');
     expect(events).toContain('step_failed');

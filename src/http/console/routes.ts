@@ -13,7 +13,7 @@ import { dbNow, getWorkflowByName, getWorkflowsByIds, listWorkflows, type Workfl
 import { describeSchedule, upcomingSlots } from '../../workflows/schedule.js';
 import { DASHBOARD_CSP, signInPage } from '../dashboard-page.js';
 import { addFormParser, identifyViewer, sameOrigin, sendHtml, type WebAuth, type WebIdentity } from '../web-auth.js';
-import { renderApprovals } from './approvals-page.js';
+import { renderApprovals, type ApprovalsView } from './approvals-page.js';
 import { consolePage, CONSOLE_CSP, type Section } from './layout.js';
 import { renderRun, renderRuns } from './runs-page.js';
 import { renderWorkflows, type WorkflowView } from './workflows-page.js';
@@ -86,10 +86,10 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     return undefined;
   };
 
-  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, flash?: { text: string; bad: boolean }, draft?: { id: string; reason: string }) => {
+  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, notice: Pick<ApprovalsView, 'flash' | 'draft'> = {}) => {
     const rows = status === 'pending' ? await listApprovals(db, identity.tenant_id, 'pending', 200) : await listDecidedApprovals(db, identity.tenant_id, status, 200);
     const body = renderApprovals({
-      status, rows, now: await dbNow(db), csrf: identity.csrf, flash, draft,
+      ...notice, status, rows, now: await dbNow(db), csrf: identity.csrf,
       canDecide: identity.scopes.includes('approvals:decide'), canRerequest: identity.scopes.includes('actions:write'),
     });
     return page(reply, code, identity, 'approvals', 'Approvals', body);
@@ -104,7 +104,7 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     const q = query.success ? query.data : { status: 'pending' as const, decided: undefined };
     const decided = q.decided ? await getApproval(db, q.decided, identity.tenant_id) : undefined;
     const flash = decided ? { text: `${decided.summary}: ${decided.status}${decided.processed_by ? ` by ${decided.processed_by}` : ''}${decided.status === 'pending' ? ` (${decided.approvals_count} of ${decided.required_approvals} approvals)` : ''}.`, bad: false } : undefined;
-    return approvalsPage(reply, identity, q.status, 200, flash);
+    return approvalsPage(reply, identity, q.status, 200, { flash });
   });
 
   app.get('/console/approvals/pending.json', async (request, reply) => {
@@ -120,9 +120,9 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     const params = decisionParams.safeParse(request.params);
     const form = formBody.safeParse(request.body ?? {});
     if (!sameOrigin(request) || !form.success || !csrfMatches(identity, form.data.csrf)) {
-      return approvalsPage(reply, identity, 'pending', 403, { text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.', bad: true });
+      return approvalsPage(reply, identity, 'pending', 403, { flash: { text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.', bad: true } });
     }
-    if (!params.success) return approvalsPage(reply, identity, 'pending', 404, { text: 'No such approval request.', bad: true });
+    if (!params.success) return approvalsPage(reply, identity, 'pending', 404, { flash: { text: 'No such approval request.', bad: true } });
     const { id, verb } = params.data;
     try {
       const actor = `token:${identity.name}`;
@@ -137,7 +137,7 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const draft = verb === 'reject' && form.data.reason !== undefined ? { id, reason: form.data.reason } : undefined;
-      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { text: err.message, bad: true }, draft);
+      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { flash: { text: err.message, bad: true }, draft });
     }
   });
 
