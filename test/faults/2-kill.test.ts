@@ -14,8 +14,14 @@ import { recordFigures } from './helpers/results.js';
 
 const LEASE_SECONDS = 3;
 const INTERVAL_SECONDS = 1;
-/** One sweep: the loop's interval plus the gap it keeps between two lease recoveries (MAINTENANCE_GAP_MS). */
-const SWEEP_SECONDS = INTERVAL_SECONDS + 1;
+/** The longest step the replicas execute (the 4 s delay workflows below). */
+const LONGEST_STEP_SECONDS = 4;
+/**
+ * One sweep: the loop's interval plus the gap it keeps between two lease recoveries
+ * (MAINTENANCE_GAP_MS), plus the batch a replica may be executing when the sweep falls due: a
+ * loop recovers leases between ticks, and a tick lasts as long as its batch's longest run.
+ */
+const SWEEP_SECONDS = INTERVAL_SECONDS + 1 + LONGEST_STEP_SECONDS;
 const REPLICAS = 4;
 const KILL_ROUNDS = [2, 1, 1];
 
@@ -37,8 +43,8 @@ describe('kill -9 of scheduler replicas mid-run', () => {
       const tenantId = await insertTenant(db, 'kill');
       const parked = await parkHttpRuns(db, tenantId, { prefix: 'once', count: 16, target: counter.url, after: [{ type: 'delay', ms: 2_000 }], maxRunAttempts: 2 });
       for (const p of parked) await decideApproval(db, { id: p.approvalId, decision: 'approve', actor: 'cli:approver', channel: 'cli' });
-      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-retry', count: 20, steps: [{ type: 'delay', ms: 4_000 }], maxRunAttempts: 2 });
-      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-once', count: 20, steps: [{ type: 'delay', ms: 4_000 }], maxRunAttempts: 1 });
+      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-retry', count: 20, steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }], maxRunAttempts: 2 });
+      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-once', count: 20, steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }], maxRunAttempts: 1 });
 
       const live: Replica[] = await startReplicas(REPLICAS, env, INTERVAL_SECONDS);
       const killed: KilledRun[] = [];
@@ -104,7 +110,7 @@ describe('kill -9 of scheduler replicas mid-run', () => {
           ['runs recovered after their lease ran out', recoveries.length],
           ['recovery time, kill → recovered: max (s)', max(recovery)],
           ['recovery time, median (s)', Math.round((recovery.sort((a, b) => a - b)[Math.floor(recovery.length / 2)] ?? 0) * 100) / 100],
-          ['lease expiry → recovered: max (s), against one sweep of ' + SWEEP_SECONDS + ' s', max(late)],
+          ['lease expiry → recovered: max (s), against one sweep of ' + SWEEP_SECONDS + ' s (interval + gap + the longest step in a batch)', max(late)],
           ['approved http steps executed (counter hits ≥ 1)', hits.filter((h) => h > 0).length + ' of ' + parked.length],
           ['**second executions of an approved http step**', secondExecutions],
           ['**runs left running (or held by a dead replica)**', running[0]?.n ?? -1],
