@@ -1,6 +1,7 @@
 // One lint toolchain: ESLint + typescript-eslint with type-aware rules (TypeScript 5.9).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**', 'bench/**/.cli-snapshot-*'] },
@@ -8,10 +9,30 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'bench/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'bench/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: Object.fromEntries(
-        ['process', 'console', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'AbortController',
-          'AbortSignal', 'crypto', 'fetch', 'Buffer', 'performance', 'structuredClone', 'TextEncoder', 'TextDecoder'].map((g) => [g, 'readonly']),
+        [
+          'process',
+          'console',
+          'URL',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'setImmediate',
+          'AbortController',
+          'AbortSignal',
+          'crypto',
+          'fetch',
+          'Buffer',
+          'performance',
+          'structuredClone',
+          'TextEncoder',
+          'TextDecoder',
+        ].map((g) => [g, 'readonly']),
       ),
     },
     rules: {
@@ -22,6 +43,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Formatting is Prettier's (npm run format; npm run lint checks it): no ESLint rule argues with it.
+  prettier,
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

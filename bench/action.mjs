@@ -31,7 +31,11 @@ function coldStarts() {
   const variants = [
     { name: "`node -e ''` (bare Node)", args: ['-e', ''] },
     { name: '`node dist/index.js --version`', args: ['dist/index.js', '--version'] },
-    { name: '`node dist/index.js` with `command: nope` (loads the runner and input parsing, fails the step)', args: ['dist/index.js'], env: { INPUT_COMMAND: 'nope', EXPECT_FAIL: '1' } },
+    {
+      name: '`node dist/index.js` with `command: nope` (loads the runner and input parsing, fails the step)',
+      args: ['dist/index.js'],
+      env: { INPUT_COMMAND: 'nope', EXPECT_FAIL: '1' },
+    },
   ];
   const times = variants.map(() => []);
   for (let i = 0; i < 3; i++) variants.forEach((v) => timeOnce(v.args, v.env)); // warm the file cache
@@ -41,7 +45,9 @@ function coldStarts() {
 
 function bundleSize() {
   const dir = join(ROOT, 'dist');
-  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile());
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => statSync(join(dir, f)).isFile());
   const sizes = files.map((f) => ({ f, size: statSync(join(dir, f)).size })).sort((a, b) => b.size - a.size);
   return { total: sizes.reduce((n, s) => n + s.size, 0), files: sizes };
 }
@@ -76,11 +82,18 @@ async function checksWallTime(rounds) {
     for (const o of order) {
       if (o === 'p') parallel.push(await timeParallel());
       else sequential.push(await timeSequential());
-      console.log(`  round ${i + 1}: ${o === 'p' ? `parallel ${parallel.at(-1).seconds.toFixed(1)}` : `sequential ${sequential.at(-1).seconds.toFixed(1)}`} s (load ${load1()})`);
+      console.log(
+        `  round ${i + 1}: ${o === 'p' ? `parallel ${parallel.at(-1).seconds.toFixed(1)}` : `sequential ${sequential.at(-1).seconds.toFixed(1)}`} s (load ${load1()})`,
+      );
     }
   }
   const best = (xs) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  return { parallel: best(parallel), sequential: best(sequential), allParallel: parallel.map((p) => p.seconds), allSequential: sequential.map((s) => s.seconds) };
+  return {
+    parallel: best(parallel),
+    sequential: best(sequential),
+    allParallel: parallel.map((p) => p.seconds),
+    allSequential: sequential.map((s) => s.seconds),
+  };
 }
 
 const startedAt = new Date();
@@ -117,7 +130,10 @@ const lines = [
   '',
   '### Cold start (wall time of the whole process, spawn to exit)',
   '',
-  table(['process', 'median ms', 'p90 ms', '÷ bare node (median)'], starts.map((s) => [s.name, ms(s.median), ms(s.p90), `${(s.median / base).toFixed(2)}×`])),
+  table(
+    ['process', 'median ms', 'p90 ms', '÷ bare node (median)'],
+    starts.map((s) => [s.name, ms(s.median), ms(s.p90), `${(s.median / base).toFixed(2)}×`]),
+  ),
   '',
   `Target ≤ 2× bare Node: **${(starts[1].median / base).toFixed(2)}×** for \`--version\`. \`dist/index.js\` is a ${size.files.find((f) => f.f === 'index.js')?.size ?? '?'}-byte entry that imports a command's chunk only when that command runs.`,
   '',
@@ -125,7 +141,10 @@ const lines = [
   '',
   `**${(size.total / 1024).toFixed(0)} KiB** in ${size.files.length} files (target < 1 MB = 1024 KiB). Largest:`,
   '',
-  table(['file', 'KiB'], size.files.slice(0, 6).map((s) => [`dist/${s.f}`, (s.size / 1024).toFixed(1)])),
+  table(
+    ['file', 'KiB'],
+    size.files.slice(0, 6).map((s) => [`dist/${s.f}`, (s.size / 1024).toFixed(1)]),
+  ),
 ];
 if (checks) {
   const seq = checks.sequential;
@@ -136,11 +155,18 @@ if (checks) {
     '',
     `${ROUNDS} round(s) of each, in ABBA order; the fastest of each kind is shown (parallel runs: ${checks.allParallel.map((x) => x.toFixed(1)).join(', ')} s; sequential: ${checks.allSequential.map((x) => x.toFixed(1)).join(', ')} s).`,
     '',
-    table(['run', 'wall s', 'result'], [
-      ['`levqor checks` (4 checks in parallel)', par.seconds.toFixed(1), `${par.report.passed} (${par.report.checks.map((c) => `${c.name}: ${c.status} in ${(c.duration_ms / 1000).toFixed(1)} s`).join('; ')})`],
-      ...seq.steps.map((s) => [`\`${s.command}\``, s.seconds.toFixed(1), s.code === 0 ? 'pass' : `exit ${s.code}`]),
-      ['the four one after another (sum)', seq.seconds.toFixed(1), ''],
-    ]),
+    table(
+      ['run', 'wall s', 'result'],
+      [
+        [
+          '`levqor checks` (4 checks in parallel)',
+          par.seconds.toFixed(1),
+          `${par.report.passed} (${par.report.checks.map((c) => `${c.name}: ${c.status} in ${(c.duration_ms / 1000).toFixed(1)} s`).join('; ')})`,
+        ],
+        ...seq.steps.map((s) => [`\`${s.command}\``, s.seconds.toFixed(1), s.code === 0 ? 'pass' : `exit ${s.code}`]),
+        ['the four one after another (sum)', seq.seconds.toFixed(1), ''],
+      ],
+    ),
     '',
     `Parallel / sequential: **${(par.seconds / seq.seconds).toFixed(2)}** of the time on ${cpus().length} cores. Lint (type-aware ESLint) and the type check are CPU-bound: on two cores shared with other work, running them at once saves little, and the wall time is bounded below by the lint alone.`,
   );

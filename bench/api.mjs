@@ -31,8 +31,20 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { z } from 'zod';
 import {
-  ADMIN_URL, ROOT, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds, replaceSection,
-  runProcess, sampleBackends, startProcess, table, withPg,
+  ADMIN_URL,
+  ROOT,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  load1,
+  machineInfo,
+  postgresCpuSeconds,
+  replaceSection,
+  runProcess,
+  sampleBackends,
+  startProcess,
+  table,
+  withPg,
 } from './lib.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -66,7 +78,13 @@ const RATE_LIMIT = 1_000_000;
 /** The endpoints compared, each Levqor's route against the bare server's, with the issue-13 target. */
 const ENDPOINTS = [
   { key: 'list', label: 'GET /api/approvals (page of 50)', target: 0.9, levqor: () => '/api/approvals', bare: () => '/bench/approvals' },
-  { key: 'id', label: 'GET /api/approvals/:id', target: 0.6, levqor: (id) => `/api/approvals/${id}`, bare: (id) => `/bench/approvals/${id}` },
+  {
+    key: 'id',
+    label: 'GET /api/approvals/:id',
+    target: 0.6,
+    levqor: (id) => `/api/approvals/${id}`,
+    bare: (id) => `/bench/approvals/${id}`,
+  },
 ];
 
 const log = (...a) => console.log('[bench:api]', ...a);
@@ -105,7 +123,9 @@ function checkSameSql() {
     const text = /(?:`([^`]*)`|'([^']*)')/.exec(body.slice(body.indexOf('.query')));
     const theirs = text && (text[1] ?? text[2]).replace('${COLUMNS}', columns ?? '');
     if (!columns || !theirs || squash(theirs) !== squash(sql)) {
-      throw new Error(`bench/api.mjs: the bare server's ${fn} SQL no longer matches src/approvals/queries.ts:\n  theirs: ${theirs && squash(theirs)}\n  ours:   ${squash(sql)}`);
+      throw new Error(
+        `bench/api.mjs: the bare server's ${fn} SQL no longer matches src/approvals/queries.ts:\n  theirs: ${theirs && squash(theirs)}\n  ours:   ${squash(sql)}`,
+      );
     }
   }
 }
@@ -127,11 +147,16 @@ async function serveBare() {
     const { rows } = await pool.query(BARE_SQL.listApprovals, [tenant, 'pending', 51, null, null]);
     const page = rows.slice(0, 50);
     const last = page.at(-1);
-    return { approvals: page, next_cursor: rows.length > 50 && last ? Buffer.from(JSON.stringify([last.requested_at, last.id])).toString('base64url') : null };
+    return {
+      approvals: page,
+      next_cursor: rows.length > 50 && last ? Buffer.from(JSON.stringify([last.requested_at, last.id])).toString('base64url') : null,
+    };
   });
   app.get('/bench/approvals/:id', async (request, reply) => {
     const { id } = request.params;
-    const { rows: [approval] } = UUID.test(id) ? await pool.query(BARE_SQL.getApproval, [id, tenant]) : { rows: [] };
+    const {
+      rows: [approval],
+    } = UUID.test(id) ? await pool.query(BARE_SQL.getApproval, [id, tenant]) : { rows: [] };
     if (!approval) return reply.status(404).send({ error: 'not_found', message: `approval ${id} not found` });
     const { rows: votes } = await pool.query(BARE_SQL.listVotes, [approval.id]);
     return { ...approval, votes };
@@ -178,10 +203,12 @@ function benchScript(cmdline) {
 function otherBenchmarks(record = false) {
   let found = [];
   try {
-    found = execFileSync('pgrep', ['-af', 'bench/[A-Za-z0-9_/-]+\\.mjs'], { encoding: 'utf8' }).split('\n').filter((l) => {
-      const script = l ? benchScript(l.replace(/^\d+\s+/, '')) : null;
-      return script !== null && !/(^|\/)bench\/(api|lib)\.mjs$/.test(script);
-    });
+    found = execFileSync('pgrep', ['-af', 'bench/[A-Za-z0-9_/-]+\\.mjs'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => {
+        const script = l ? benchScript(l.replace(/^\d+\s+/, '')) : null;
+        return script !== null && !/(^|\/)bench\/(api|lib)\.mjs$/.test(script);
+      });
   } catch {
     // pgrep exits 1 when nothing matches
   }
@@ -198,7 +225,8 @@ async function waitForQuiet(maxMinutes = 30) {
       log(`still busy after ${maxMinutes} min, measuring anyway: ${others.join(' | ')}`);
       return { waitedS: (performance.now() - t0) / 1000, busy: true };
     }
-    if (!waited || Math.round((performance.now() - t0) / 1000) % 60 < 5) log(`waiting for other benchmarks to finish: ${others.join(' | ')}`);
+    if (!waited || Math.round((performance.now() - t0) / 1000) % 60 < 5)
+      log(`waiting for other benchmarks to finish: ${others.join(' | ')}`);
     waited = true;
     await sleep(5_000);
   }
@@ -236,7 +264,11 @@ async function startLevqor(url, { traceFile, profileDir } = {}) {
     const args = [
       ...(traceFile ? ['--import', pathToFileURL(join(ROOT, 'bench/lib.mjs')).href] : []),
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      CLI, 'serve', '--no-scheduler', '--port', String(port),
+      CLI,
+      'serve',
+      '--no-scheduler',
+      '--port',
+      String(port),
     ];
     const extra = { LEVQOR_API_RATE_LIMIT: String(RATE_LIMIT), ...(traceFile ? { LEVQOR_BENCH_TRACE: traceFile } : {}) };
     const p = startProcess(process.execPath, args, { env: levqorEnv(url, extra) });
@@ -245,7 +277,10 @@ async function startLevqor(url, { traceFile, profileDir } = {}) {
     void p.done.then((r) => (exited = r));
     const deadline = performance.now() + 30_000;
     while (performance.now() < deadline && !exited) {
-      const ok = await request(port, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+      const ok = await request(port, 'GET', '/healthz').then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return { name: 'levqor', proc: p, pid: p.child.pid, port, url: `http://127.0.0.1:${port}/api/approvals`, args };
       await sleep(100);
     }
@@ -339,8 +374,10 @@ async function cannon(target, token, connections, seconds) {
   const r = await run;
   const bad = r.errors + r.timeouts + r.non2xx + r.mismatches;
   if (bad > 0) {
-    throw new Error(`${target.name} at ${connections} connections: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx ` +
-      `(status codes ${JSON.stringify(r.statusCodeStats)})`);
+    throw new Error(
+      `${target.name} at ${connections} connections: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx ` +
+        `(status codes ${JSON.stringify(r.statusCodeStats)})`,
+    );
   }
   return { r, latencies };
 }
@@ -356,15 +393,27 @@ async function measure(target, token, connections, roundNo, endpoint = 'list') {
   const me = process.cpuUsage(me0);
   const n = r.requests.total;
   const row = {
-    name: target.name, endpoint, connections, round: roundNo, rps: r.requests.mean, total: n,
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, x) => Math.max(a, x), 0),
-    errors: r.errors + r.timeouts, non2xx: r.non2xx, bytes: r.throughput.total / n,
+    name: target.name,
+    endpoint,
+    connections,
+    round: roundNo,
+    rps: r.requests.mean,
+    total: n,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.reduce((a, x) => Math.max(a, x), 0),
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    bytes: r.throughput.total / n,
     serverCpuMs: ((pidCpuSeconds(target.pid) - cpu0) * 1000) / n,
     pgCpuMs: pg0 === null ? null : ((postgresCpuSeconds() - pg0) * 1000) / n,
     benchCpuMs: (me.user + me.system) / 1000 / n,
-    load, busy: otherBenchmarks(true).length > 0 || busy,
+    load,
+    busy: otherBenchmarks(true).length > 0 || busy,
   };
-  log(`${target.name.padEnd(9)} ${endpoint.padEnd(4)} c=${connections} #${roundNo}: ${Math.round(row.rps)} req/s, p50 ${round(row.p50)} ms, p99 ${round(row.p99)} ms`);
+  log(
+    `${target.name.padEnd(9)} ${endpoint.padEnd(4)} c=${connections} #${roundNo}: ${Math.round(row.rps)} req/s, p50 ${round(row.p50)} ms, p99 ${round(row.p99)} ms`,
+  );
   return row;
 }
 
@@ -414,16 +463,26 @@ async function compareBenchmark(levqor, bare, token, approvalId) {
   for (const c of CONNECTIONS) plain.push(await measure(bare, token, c, 1, 'ok'));
   const sequential = {};
   for (const endpoint of ENDPOINTS) {
-    for (const server of [levqor, bare]) sequential[`${server.name} ${endpoint.key}`] = await sequentialLatency(endpointTarget(server, endpoint, approvalId), token, SEQUENTIAL);
+    for (const server of [levqor, bare])
+      sequential[`${server.name} ${endpoint.key}`] = await sequentialLatency(
+        endpointTarget(server, endpoint, approvalId),
+        token,
+        SEQUENTIAL,
+      );
   }
   const pages = [];
-  for (const limit of PAGE_LIMITS) pages.push({ limit, ...(await measure({ ...levqor, name: `levqor?limit=${limit}`, url: `${levqor.url}?limit=${limit}` }, token, 10, 1)) });
+  for (const limit of PAGE_LIMITS)
+    pages.push({
+      limit,
+      ...(await measure({ ...levqor, name: `levqor?limit=${limit}`, url: `${levqor.url}?limit=${limit}` }, token, 10, 1)),
+    });
   return { rows, plain, sequential, pages };
 }
 
 /** The comparison of one endpoint at one connection count: medians, per-round ratios, the median round of each side. */
 function comparison(rows, endpoint, c) {
-  const of = (name) => rows.filter((r) => r.name === name && r.endpoint === endpoint.key && r.connections === c).sort((a, b) => a.round - b.round);
+  const of = (name) =>
+    rows.filter((r) => r.name === name && r.endpoint === endpoint.key && r.connections === c).sort((a, b) => a.round - b.round);
   const lq = of('levqor');
   const bq = of('bare');
   const ratios = lq.map((l, i) => l.rps / bq[i].rps);
@@ -431,7 +490,20 @@ function comparison(rows, endpoint, c) {
   const levqorMedian = median(lq.map((r) => r.rps));
   const bareMedian = median(bq.map((r) => r.rps));
   const ratio = levqorMedian / bareMedian;
-  return { endpoint, c, lq, bq, ratios, levqorMedian, bareMedian, ratio, pairedMedian: median(ratios), met: ratio >= endpoint.target, L: mid(lq), B: mid(bq) };
+  return {
+    endpoint,
+    c,
+    lq,
+    bq,
+    ratios,
+    levqorMedian,
+    bareMedian,
+    ratio,
+    pairedMedian: median(ratios),
+    met: ratio >= endpoint.target,
+    L: mid(lq),
+    B: mid(bq),
+  };
 }
 
 // ------------------------------------------------------------------------ diagnosis
@@ -474,11 +546,13 @@ async function listDiagnosis(url, tenantId, page, token) {
     });
     return { plan, ...times };
   });
-  const listQuery = z.object({
-    status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(500).optional(),
-  }).strict();
+  const listQuery = z
+    .object({
+      status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().max(500).optional(),
+    })
+    .strict();
   const body = JSON.stringify(page);
   return {
     ...q,
@@ -494,7 +568,10 @@ const PROBE_SHAPES = [
   ['insert', ['INSERT INTO bench_notify_probe (v) VALUES (1)']],
   ['insert + notify', ['INSERT INTO bench_notify_probe (v) VALUES (1)', "SELECT pg_notify('levqor_bench_probe', 'x')"]],
   // A decision's shape: 10 round trips (BEGIN, 8 statements, COMMIT), one of them a NOTIFY.
-  ['10 round trips + notify', ['INSERT INTO bench_notify_probe (v) VALUES (1)', ...Array(6).fill('SELECT 1'), "SELECT pg_notify('levqor_bench_probe', 'x')"]],
+  [
+    '10 round trips + notify',
+    ['INSERT INTO bench_notify_probe (v) VALUES (1)', ...Array(6).fill('SELECT 1'), "SELECT pg_notify('levqor_bench_probe', 'x')"],
+  ],
 ];
 
 /**
@@ -509,24 +586,32 @@ async function commitProbe(url, seconds) {
       for (let k = 0; k < PROBE_SHAPES.length; k++) {
         const [shape, statements] = PROBE_SHAPES[(k + r) % PROBE_SHAPES.length];
         const deadline = performance.now() + seconds * 1000;
-        const counts = await Promise.all(Array.from({ length: clients }, () => withPg(url, async (c) => {
-          let n = 0;
-          while (performance.now() < deadline) {
-            await c.query('BEGIN');
-            for (const sql of statements) await c.query(sql);
-            await c.query('COMMIT');
-            n++;
-          }
-          return n;
-        })));
+        const counts = await Promise.all(
+          Array.from({ length: clients }, () =>
+            withPg(url, async (c) => {
+              let n = 0;
+              while (performance.now() < deadline) {
+                await c.query('BEGIN');
+                for (const sql of statements) await c.query(sql);
+                await c.query('COMMIT');
+                n++;
+              }
+              return n;
+            }),
+          ),
+        );
         tries.push({ clients, shape, tps: sumOf(counts) / seconds });
       }
     }
   }
   await withPg(url, (c) => c.query('DROP TABLE bench_notify_probe'));
-  return [1, DECIDERS].flatMap((clients) => PROBE_SHAPES.map(([shape]) => ({
-    clients, shape, tps: Math.max(...tries.filter((t) => t.clients === clients && t.shape === shape).map((t) => t.tps)),
-  })));
+  return [1, DECIDERS].flatMap((clients) =>
+    PROBE_SHAPES.map(([shape]) => ({
+      clients,
+      shape,
+      tps: Math.max(...tries.filter((t) => t.clients === clients && t.shape === shape).map((t) => t.tps)),
+    })),
+  );
 }
 
 /** Statements a traced Levqor process sent: count, client ms. */
@@ -562,7 +647,8 @@ function summarizeProfile(dir, skipMs) {
       if (functionName === '(garbage collector)') return 'garbage collector';
       if (functionName === '(program)') return 'V8 / native (program)';
       if (/^(stringify|parse)$/.test(functionName)) return `native JSON.${functionName}`;
-      if (/^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|shutdown)$/.test(functionName)) return 'native socket writes (writev …)';
+      if (/^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|shutdown)$/.test(functionName))
+        return 'native socket writes (writev …)';
       if (/Slice$|Write$|^(byteLength|compare|copy|fill|from|toString|indexOf)/.test(functionName)) return 'native buffers and strings';
       return 'other native builtins';
     }
@@ -581,11 +667,17 @@ function summarizeProfile(dir, skipMs) {
     if (c === null) continue;
     busy += us;
     cats.set(c, (cats.get(c) ?? 0) + us);
-    const where = frame.url ? `${frame.url.replace(/^.*node_modules\//, '').replace(/^.*levqor-bench-api\/cli-\d+\.mjs/, 'lib/cli.js')}:${frame.lineNumber + 1}` : 'native';
+    const where = frame.url
+      ? `${frame.url.replace(/^.*node_modules\//, '').replace(/^.*levqor-bench-api\/cli-\d+\.mjs/, 'lib/cli.js')}:${frame.lineNumber + 1}`
+      : 'native';
     const key = `${frame.functionName || '(anonymous)'} (${where})`;
     fns.set(key, (fns.get(key) ?? 0) + us);
   }
-  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => ({ k, ms: us / 1000, share: us / busy }));
+  const top = (m, n) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => ({ k, ms: us / 1000, share: us / busy }));
   return { busyMs: busy / 1000, totalMs: windowUs / 1000, skipMs, categories: top(cats, 14), functions: top(fns, 15) };
 }
 
@@ -598,8 +690,14 @@ async function tracedList(url, token, connections) {
   const { r, latencies } = await cannon(server, token, connections, TRACED_LIST_S);
   await stopChild(server.proc);
   return {
-    connections, requests: r.requests.total, rps: r.requests.mean, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
-    max: latencies.reduce((a, x) => Math.max(a, x), 0), trace: readTrace(traceFile), profile: summarizeProfile(profileDir, skipMs),
+    connections,
+    requests: r.requests.total,
+    rps: r.requests.mean,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.reduce((a, x) => Math.max(a, x), 0),
+    trace: readTrace(traceFile),
+    profile: summarizeProfile(profileDir, skipMs),
   };
 }
 
@@ -620,12 +718,15 @@ async function decide(port, d, id) {
 
 /** Each decider approves its own ids, one request at a time, until the deadline or its ids run out. */
 async function approveLoop(port, deciders, slices, deadline, warmup) {
-  const per = await Promise.all(deciders.map(async (d, i) => {
-    const out = [];
-    const ids = slices[i];
-    while (d.next < ids.length && (warmup ? out.length < warmup : performance.now() < deadline)) out.push(await decide(port, d, ids[d.next++]));
-    return out;
-  }));
+  const per = await Promise.all(
+    deciders.map(async (d, i) => {
+      const out = [];
+      const ids = slices[i];
+      while (d.next < ids.length && (warmup ? out.length < warmup : performance.now() < deadline))
+        out.push(await decide(port, d, ids[d.next++]));
+      return out;
+    }),
+  );
   return per.flat();
 }
 
@@ -647,11 +748,26 @@ async function approveRun(server, db, deciders, slices, seconds) {
   const pgCpu = pg0 === null ? null : postgresCpuSeconds() - pg0;
   const backends = await sampling;
   const walBytes = await withPg(ADMIN_URL, async (c) =>
-    Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 AS b', [wal0])).rows[0].b));
+    Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 AS b', [wal0])).rows[0].b),
+  );
   const exhausted = deciders.some((d, i) => d.next >= slices[i].length);
   const busy = otherBenchmarks(true).length > 0 || busy0;
-  log(`approve, ${deciders.length} decider(s): ${decisions.length} decisions in ${round(elapsed)} s → ${Math.round(decisions.length / elapsed)}/s`);
-  return { deciders: deciders.length, decisions, elapsed, serverCpu, pgCpu, genCpu: (me.user + me.system) / 1e6, walBytes, backends, load, busy, exhausted };
+  log(
+    `approve, ${deciders.length} decider(s): ${decisions.length} decisions in ${round(elapsed)} s → ${Math.round(decisions.length / elapsed)}/s`,
+  );
+  return {
+    deciders: deciders.length,
+    decisions,
+    elapsed,
+    serverCpu,
+    pgCpu,
+    genCpu: (me.user + me.system) / 1e6,
+    walBytes,
+    backends,
+    load,
+    busy,
+    exhausted,
+  };
 }
 
 /**
@@ -674,11 +790,15 @@ async function approveBenchmark(url, db, deciders, ids) {
     await approveRun(server, db, deciders, slices, APPROVE_S),
   ];
   // Race: all deciders approve the same ids in the same order; exactly one may win each.
-  const race = (await Promise.all(deciders.map(async (d) => {
-    const out = [];
-    for (const id of raceIds) out.push(await decide(server.port, d, id));
-    return out;
-  }))).flat();
+  const race = (
+    await Promise.all(
+      deciders.map(async (d) => {
+        const out = [];
+        for (const id of raceIds) out.push(await decide(server.port, d, id));
+        return out;
+      }),
+    )
+  ).flat();
   for (const d of deciders) d.agent.destroy();
   await stopChild(server.proc);
   return { warm, runs, race, raceIds, tracedIds };
@@ -718,8 +838,12 @@ async function verify(url, { ok, raceIds, race }) {
     if (w !== 1 || c !== DECIDERS - 1) problems.push(`race on ${id}: ${w} approvals, ${c} conflicts`);
   }
   const db = await withPg(url, async (c) => {
-    const { rows: decided } = await c.query(`SELECT id, status, processed_by, approvals_count FROM approval_queue WHERE status <> 'pending'`);
-    const { rows: [s] } = await c.query(`
+    const { rows: decided } = await c.query(
+      `SELECT id, status, processed_by, approvals_count FROM approval_queue WHERE status <> 'pending'`,
+    );
+    const {
+      rows: [s],
+    } = await c.query(`
       WITH audits AS (SELECT subject, count(*) AS n FROM audit_log WHERE action = 'approval.approved' GROUP BY subject),
            votes AS (SELECT approval_id, count(*) AS n FROM approval_votes GROUP BY approval_id),
            events AS (SELECT approval_id, count(*) AS n FROM approval_events WHERE type = 'approved' GROUP BY approval_id)
@@ -742,14 +866,19 @@ async function verify(url, { ok, raceIds, race }) {
   for (const row of decided) {
     if (row.status !== 'approved') problems.push(`${row.id} is ${row.status}`);
     else if (!winners.has(row.id)) problems.push(`${row.id} approved in the database, but no client got a 200 for it`);
-    else if (row.processed_by !== `token:${winners.get(row.id)}`) problems.push(`${row.id} processed_by ${row.processed_by}, but ${winners.get(row.id)} got the 200`);
+    else if (row.processed_by !== `token:${winners.get(row.id)}`)
+      problems.push(`${row.id} processed_by ${row.processed_by}, but ${winners.get(row.id)} got the 200`);
     if (row.approvals_count !== 1) problems.push(`${row.id} has approvals_count ${row.approvals_count}`);
   }
   if (decided.length !== winners.size) problems.push(`${decided.length} decided in the database, ${winners.size} approvals answered 200`);
-  for (const [k, label] of [['bad_audit', 'approved requests without exactly one approval.approved audit entry'],
-    ['orphan_audit', 'approval.approved audit entries for requests that are not approved'], ['other_audit', 'other audit entries'],
-    ['bad_votes', 'approved requests without exactly one vote'], ['pending_votes', 'votes on pending requests'],
-    ['bad_events', 'approved requests without exactly one approved event']]) {
+  for (const [k, label] of [
+    ['bad_audit', 'approved requests without exactly one approval.approved audit entry'],
+    ['orphan_audit', 'approval.approved audit entries for requests that are not approved'],
+    ['other_audit', 'other audit entries'],
+    ['bad_votes', 'approved requests without exactly one vote'],
+    ['pending_votes', 'votes on pending requests'],
+    ['bad_events', 'approved requests without exactly one approved event'],
+  ]) {
     if (s[k] !== 0) problems.push(`${s[k]} ${label}`);
   }
   if (s.pending !== PENDING - winners.size) problems.push(`${s.pending} pending, expected ${PENDING - winners.size}`);
@@ -763,20 +892,30 @@ const maxOf = (xs) => xs.reduce((a, x) => Math.max(a, x), 0);
 
 /** Statements of a trace, most called first: label, calls, calls per unit, client ms per call. */
 function traceRows(trace, n) {
-  return Object.entries(trace.queries).sort((a, b) => b[1].count - a[1].count || b[1].ms - a[1].ms)
+  return Object.entries(trace.queries)
+    .sort((a, b) => b[1].count - a[1].count || b[1].ms - a[1].ms)
     .map(([label, s]) => [`\`${label}\``, s.count, round(s.count / n, 3), round(s.ms / s.count, 3)]);
 }
 
 function profileTables(profile, perUnit, unit) {
   if (!profile) return '(no CPU profile was written)';
-  return `${table(['self time in', `share of busy CPU`, `ms per ${unit}`], profile.categories.map((c) => [c.k, pct(c.share), round(c.ms / perUnit, 3)]))}
+  return `${table(
+    ['self time in', `share of busy CPU`, `ms per ${unit}`],
+    profile.categories.map((c) => [c.k, pct(c.share), round(c.ms / perUnit, 3)]),
+  )}
 
-Top functions by self time: ${profile.functions.slice(0, 10).map((f) => `\`${f.k}\` ${pct(f.share)}`).join(', ')}.`;
+Top functions by self time: ${profile.functions
+    .slice(0, 10)
+    .map((f) => `\`${f.k}\` ${pct(f.share)}`)
+    .join(', ')}.`;
 }
 
 function backendLine(b) {
   const total = sumOf([...b.counts.values()]);
-  return [...b.counts].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${pct(v / total)}`).join(', ');
+  return [...b.counts]
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${pct(v / total)}`)
+    .join(', ');
 }
 
 function report(ctx) {
@@ -785,7 +924,8 @@ function report(ctx) {
   const comp = (key, c) => comps.find((x) => x.endpoint.key === key && x.c === c);
   const plain = (c) => list.plain.find((r) => r.connections === c);
   const cpu = (r) => r.serverCpuMs + (r.pgCpuMs ?? 0) + r.benchCpuMs;
-  const loadCell = (rs) => `${round(Math.min(...rs.map((r) => r.load)), 2)}–${round(Math.max(...rs.map((r) => r.load)), 2)}${rs.some((r) => r.busy) ? ' (busy)' : ''}`;
+  const loadCell = (rs) =>
+    `${round(Math.min(...rs.map((r) => r.load)), 2)}–${round(Math.max(...rs.map((r) => r.load)), 2)}${rs.some((r) => r.busy) ? ' (busy)' : ''}`;
   const anyBusy = list.rows.some((r) => r.busy) || approve.runs.some((r) => r.busy);
   const t50 = tracedLists.find((t) => t.connections === 50) ?? tracedLists.at(-1);
   const tokenStats = (t) => {
@@ -818,9 +958,36 @@ function report(ctx) {
 Levqor against a bare Fastify + pg server that runs the same SQL and returns a byte-identical body (median req/s of
 ${ROUNDS} alternating round(s) of ${DURATION_S} s each; target from issue 13):
 
-${table(['endpoint', 'conn', 'Levqor req/s', 'bare req/s', 'Levqor ÷ bare', 'target', 'met', 'each round (Levqor ÷ bare)', 'median of round ratios', 'Levqor p50 / p99 ms', 'bare p50 / p99 ms', 'load'],
-    comps.map((x) => [x.endpoint.label, x.c, Math.round(x.levqorMedian), Math.round(x.bareMedian), `**${pct(x.ratio)}**`, `≥ ${pct(x.endpoint.target)}`, x.met ? 'yes' : '**no**',
-      x.ratios.map(pct).join(', '), pct(x.pairedMedian), `${round(x.L.p50)} / ${round(x.L.p99)}`, `${round(x.B.p50)} / ${round(x.B.p99)}`, loadCell([...x.lq, ...x.bq])]))}
+${table(
+  [
+    'endpoint',
+    'conn',
+    'Levqor req/s',
+    'bare req/s',
+    'Levqor ÷ bare',
+    'target',
+    'met',
+    'each round (Levqor ÷ bare)',
+    'median of round ratios',
+    'Levqor p50 / p99 ms',
+    'bare p50 / p99 ms',
+    'load',
+  ],
+  comps.map((x) => [
+    x.endpoint.label,
+    x.c,
+    Math.round(x.levqorMedian),
+    Math.round(x.bareMedian),
+    `**${pct(x.ratio)}**`,
+    `≥ ${pct(x.endpoint.target)}`,
+    x.met ? 'yes' : '**no**',
+    x.ratios.map(pct).join(', '),
+    pct(x.pairedMedian),
+    `${round(x.L.p50)} / ${round(x.L.p99)}`,
+    `${round(x.B.p50)} / ${round(x.B.p99)}`,
+    loadCell([...x.lq, ...x.bq]),
+  ]),
+)}
 
 - Same bodies, checked before measuring: ${list.same.map((x) => `${x.key === 'list' ? 'the list' : 'one request'} ${x.bytes.toLocaleString('en')} bytes (sha256 ${x.sha}…)`).join(', ')},
   byte for byte from both servers. The bare server's SQL is checked, whitespace aside, against src/approvals/queries.ts at start.
@@ -828,11 +995,22 @@ ${table(['endpoint', 'conn', 'Levqor req/s', 'bare req/s', 'Levqor ÷ bare', 'ta
   Levqor's list is ${CONNECTIONS.map((c) => pct(comp('list', c).levqorMedian / plain(c).rps)).join(' / ')} of it, the bare list ${CONNECTIONS.map((c) => pct(comp('list', c).bareMedian / plain(c).rps)).join(' / ')}:
   a 34 KB page out of Postgres cannot come near \`{"ok":true}\`.
 - CPU per request at 10 connections (server process + all of Postgres + load generator; all three share ${machine.nproc} cores):
-${ENDPOINTS.map((e) => { const x = comp(e.key, 10); return `  ${e.label}: Levqor ${round(cpu(x.L), 3)} ms (server ${round(x.L.serverCpuMs, 3)}), bare ${round(cpu(x.B), 3)} ms (server ${round(x.B.serverCpuMs, 3)}).`; }).join('\n')}
-  What Levqor adds to the bare server (auth and its token cache, rate limit, zod, router, metrics hooks): ${ENDPOINTS.map((e) => { const x = comp(e.key, 10); return `${round(x.L.serverCpuMs - x.B.serverCpuMs, 3)} ms`; }).join(' / ')} of server CPU per request.
+${ENDPOINTS.map((e) => {
+  const x = comp(e.key, 10);
+  return `  ${e.label}: Levqor ${round(cpu(x.L), 3)} ms (server ${round(x.L.serverCpuMs, 3)}), bare ${round(cpu(x.B), 3)} ms (server ${round(x.B.serverCpuMs, 3)}).`;
+}).join('\n')}
+  What Levqor adds to the bare server (auth and its token cache, rate limit, zod, router, metrics hooks): ${ENDPOINTS.map((e) => {
+    const x = comp(e.key, 10);
+    return `${round(x.L.serverCpuMs - x.B.serverCpuMs, 3)} ms`;
+  }).join(' / ')} of server CPU per request.
 - Token cache: ${tracedLists.map((t) => `${tokenStats(t).count} token look-ups (an UPDATE and a commit each) in ${TRACED_LIST_S} s at ${t.connections} connections`).join(', ')},
   where one per 5 s period would be ${expectedTokenUpdates} (they held ${tracedLists.map((t) => pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000))).join(' / ')} of the pool's connection time).
-- Approvals: **${Math.round(rate(all))} decisions/s with ${all.deciders} deciders** (p50 ${round(percentile(all.decisions.map((x) => x.ms), 50))} ms), ${Math.round(rate(one))}/s with 1;
+- Approvals: **${Math.round(rate(all))} decisions/s with ${all.deciders} deciders** (p50 ${round(
+    percentile(
+      all.decisions.map((x) => x.ms),
+      50,
+    ),
+  )} ms), ${Math.round(rate(one))}/s with 1;
   ${round(approveQueries, 1)} round trips per decision in one transaction; every decision verified exactly once.
 
 ### Machine and versions
@@ -882,10 +1060,41 @@ BENCH_DB_URL=postgres://…/DB BENCH_TENANT_ID=… node bench/api.mjs --variant 
 
 ### Every round
 
-${table(['endpoint', 'server', 'conn', 'req/s (median)', 'req/s (each round)', 'p50 ms', 'p99 ms', 'bytes/resp', 'srv CPU ms/req', 'PG CPU ms/req', 'gen CPU ms/req', 'load (each round)'],
-    comps.flatMap((x) => [['levqor', x.lq, x.L], ['bare', x.bq, x.B]].map(([name, rs, mid]) => [x.endpoint.label, name, x.c, Math.round(name === 'levqor' ? x.levqorMedian : x.bareMedian),
-      rs.map((r) => Math.round(r.rps)).join(' / '), round(mid.p50), round(mid.p99), Math.round(mid.bytes), round(mid.serverCpuMs, 3), round(mid.pgCpuMs, 3), round(mid.benchCpuMs, 3),
-      rs.map((r) => `${r.load}${r.busy ? ' (busy)' : ''}`).join(' / ')])))}
+${table(
+  [
+    'endpoint',
+    'server',
+    'conn',
+    'req/s (median)',
+    'req/s (each round)',
+    'p50 ms',
+    'p99 ms',
+    'bytes/resp',
+    'srv CPU ms/req',
+    'PG CPU ms/req',
+    'gen CPU ms/req',
+    'load (each round)',
+  ],
+  comps.flatMap((x) =>
+    [
+      ['levqor', x.lq, x.L],
+      ['bare', x.bq, x.B],
+    ].map(([name, rs, mid]) => [
+      x.endpoint.label,
+      name,
+      x.c,
+      Math.round(name === 'levqor' ? x.levqorMedian : x.bareMedian),
+      rs.map((r) => Math.round(r.rps)).join(' / '),
+      round(mid.p50),
+      round(mid.p99),
+      Math.round(mid.bytes),
+      round(mid.serverCpuMs, 3),
+      round(mid.pgCpuMs, 3),
+      round(mid.benchCpuMs, 3),
+      rs.map((r) => `${r.load}${r.busy ? ' (busy)' : ''}`).join(' / '),
+    ]),
+  ),
+)}
 
 (p50, p99, bytes and CPU columns are those of the median round.) Bare \`{"ok":true}\`, once: ${list.plain.map((r) => `${Math.round(r.rps)} req/s at ${r.connections} connections (p99 ${round(r.p99)} ms, server CPU ${round(r.serverCpuMs, 3)} ms/req, load ${r.load})`).join('; ')}.
 
@@ -896,9 +1105,22 @@ ${ENDPOINTS.map((e) => `${e.label}: Levqor ${round(seq(`levqor ${e.key}`).p50, 3
 
 The page's size, Levqor at 10 connections with \`?limit=N\` (one run each; 50 is the median round above):
 
-${table(['limit', 'bytes/resp', 'req/s', 'p50 ms', 'p99 ms', 'srv CPU ms/req', 'PG CPU ms/req', 'all CPU ms/req', 'load'],
-    [...list.pages, { ...L10, limit: 50 }].sort((a, b) => a.limit - b.limit).map((r) => [r.limit, Math.round(r.bytes), Math.round(r.rps), round(r.p50), round(r.p99),
-      round(r.serverCpuMs, 3), round(r.pgCpuMs, 3), round(cpu(r), 3), `${r.load}${r.busy ? ' (busy)' : ''}`]))}
+${table(
+  ['limit', 'bytes/resp', 'req/s', 'p50 ms', 'p99 ms', 'srv CPU ms/req', 'PG CPU ms/req', 'all CPU ms/req', 'load'],
+  [...list.pages, { ...L10, limit: 50 }]
+    .sort((a, b) => a.limit - b.limit)
+    .map((r) => [
+      r.limit,
+      Math.round(r.bytes),
+      Math.round(r.rps),
+      round(r.p50),
+      round(r.p99),
+      round(r.serverCpuMs, 3),
+      round(r.pgCpuMs, 3),
+      round(cpu(r), 3),
+      `${r.load}${r.busy ? ' (busy)' : ''}`,
+    ]),
+)}
 
 Measured one at a time in the benchmark process (pg client, same SQL and parameters; median of 7
 interleaved blocks of 200 calls):
@@ -906,7 +1128,10 @@ interleaved blocks of 200 calls):
 - \`SELECT 1\` round trip: ${round(q.selectOne, 3)} ms. The list query as Levqor sends it (unnamed statement: parsed and planned on every
   call): **${round(q.unnamed, 3)} ms**; as a named prepared statement: ${round(q.prepared, 3)} ms; unnamed with rows left as text (no
   jsonb \`JSON.parse\` or float parsing in pg): ${round(q.rawText, 3)} ms; the same query returning only \`id\`: ${round(q.ids, 3)} ms.
-- EXPLAIN (ANALYZE, BUFFERS), third run: ${q.plan.filter((l) => /Planning Time|Execution Time/.test(l)).map((l) => l.trim()).join('; ')}; plan:
+- EXPLAIN (ANALYZE, BUFFERS), third run: ${q.plan
+    .filter((l) => /Planning Time|Execution Time/.test(l))
+    .map((l) => l.trim())
+    .join('; ')}; plan:
 
   \`\`\`
   ${q.plan.filter((l) => !/Planning Time|Execution Time/.test(l)).join('\n  ')}
@@ -918,9 +1143,36 @@ interleaved blocks of 200 calls):
 Query-traced and CPU-profiled Levqor (\`node --import bench/lib.mjs --cpu-prof lib/cli.js serve …\`, a fresh process each, autocannon
 for ${TRACED_LIST_S} s without warm-up; tracing and profiling slow it down, so read counts and shares, not rates):
 
-${table(['conn', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'list queries per request', 'list query ms (send → result)', 'token UPDATEs', 'one per 5 s would be', 'ms per token UPDATE', `share of pool time (${POOL_MAX} connections)`],
-    tracedLists.map((t) => [t.connections, t.requests, Math.round(t.rps), round(t.p50), round(t.p99), round(t.max), round(listStats(t).count / t.requests, 3), round(listStats(t).ms, 3),
-      tokenStats(t).count, expectedTokenUpdates, round(tokenStats(t).ms, 2), pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000))]))}
+${table(
+  [
+    'conn',
+    'requests',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'list queries per request',
+    'list query ms (send → result)',
+    'token UPDATEs',
+    'one per 5 s would be',
+    'ms per token UPDATE',
+    `share of pool time (${POOL_MAX} connections)`,
+  ],
+  tracedLists.map((t) => [
+    t.connections,
+    t.requests,
+    Math.round(t.rps),
+    round(t.p50),
+    round(t.p99),
+    round(t.max),
+    round(listStats(t).count / t.requests, 3),
+    round(listStats(t).ms, 3),
+    tokenStats(t).count,
+    expectedTokenUpdates,
+    round(tokenStats(t).ms, 2),
+    pct((tokenStats(t).count * tokenStats(t).ms) / (POOL_MAX * TRACED_LIST_S * 1000)),
+  ]),
+)}
 
 The authenticator (src/auth/tokens.ts) caches a token for 5 s, and concurrent misses for one token share one look-up: an
 \`UPDATE api_tokens SET last_used_at … RETURNING\` and its commit (a WAL flush), holding one pool connection meanwhile.
@@ -935,15 +1187,43 @@ Each decider has its own token (\`decider-N\`) and its own keep-alive connection
 \`POST /api/approvals/:id/approve\` with body \`{}\` for its own share of the pending ids, one request at a time, on a freshly
 started server (after 10 warm-up approvals each, verified but not counted): first decider-1 alone for ${APPROVE_S / 2} s, then all ${DECIDERS} for ${APPROVE_S} s.
 
-${table(['deciders', 'decisions', 'seconds', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'per decider', 'srv CPU ms/decision', 'PG CPU ms/decision', 'gen CPU ms/decision', 'WAL KiB/decision (server-wide)', 'load'],
-    approve.runs.map((r) => {
-      const lat = r.decisions.map((x) => x.ms);
-      const per = r.decisions.reduce((acc, x) => acc.set(x.by, (acc.get(x.by) ?? 0) + 1), new Map());
-      const n = r.decisions.length;
-      return [r.deciders, n, round(r.elapsed), Math.round(n / r.elapsed), round(percentile(lat, 50)), round(percentile(lat, 99)), round(maxOf(lat)),
-        [...per.values()].join('/'), round((r.serverCpu * 1000) / n, 3), round((r.pgCpu * 1000) / n, 3), round((r.genCpu * 1000) / n, 3),
-        round(r.walBytes / 1024 / n, 1), `${r.load}${r.busy ? ' (busy)' : ''}${r.exhausted ? ' (ran out of ids)' : ''}`];
-    }))}
+${table(
+  [
+    'deciders',
+    'decisions',
+    'seconds',
+    'decisions/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'per decider',
+    'srv CPU ms/decision',
+    'PG CPU ms/decision',
+    'gen CPU ms/decision',
+    'WAL KiB/decision (server-wide)',
+    'load',
+  ],
+  approve.runs.map((r) => {
+    const lat = r.decisions.map((x) => x.ms);
+    const per = r.decisions.reduce((acc, x) => acc.set(x.by, (acc.get(x.by) ?? 0) + 1), new Map());
+    const n = r.decisions.length;
+    return [
+      r.deciders,
+      n,
+      round(r.elapsed),
+      Math.round(n / r.elapsed),
+      round(percentile(lat, 50)),
+      round(percentile(lat, 99)),
+      round(maxOf(lat)),
+      [...per.values()].join('/'),
+      round((r.serverCpu * 1000) / n, 3),
+      round((r.pgCpu * 1000) / n, 3),
+      round((r.genCpu * 1000) / n, 3),
+      round(r.walBytes / 1024 / n, 1),
+      `${r.load}${r.busy ? ' (busy)' : ''}${r.exhausted ? ' (ran out of ids)' : ''}`,
+    ];
+  }),
+)}
 
 - **Verified** (${check.problems.length === 0 ? 'passed' : 'FAILED'}): ${check.approved.toLocaleString('en')} requests approved in all (warm-up, measured, race, traced), each answered 200
   to exactly one decider, whose token is its \`processed_by\`; each has exactly one vote, one \`approved\` event and exactly one
@@ -965,7 +1245,10 @@ ${profileTables(tracedA.profile, TRACED_APPROVALS, 'decision')}
 - Commit probe: pg clients in the benchmark process on the benchmark database, each looping \`BEGIN; …; COMMIT\`;
   best of ${PROBE_ROUNDS} interleaved 2 s run(s) per cell:
 
-${table(['transaction', 'round trips', 'TPS, 1 client', `TPS, ${DECIDERS} clients`], PROBE_SHAPES.map(([shape, st]) => [shape, st.length + 2, Math.round(probeOf(1, shape)), Math.round(probeOf(DECIDERS, shape))]))}
+${table(
+  ['transaction', 'round trips', 'TPS, 1 client', `TPS, ${DECIDERS} clients`],
+  PROBE_SHAPES.map(([shape, st]) => [shape, st.length + 2, Math.round(probeOf(1, shape)), Math.round(probeOf(DECIDERS, shape))]),
+)}
 
   A transaction that called pg_notify takes a database-wide lock on the notification queue at commit and holds it through
   its WAL flush, so such commits do not group: every decision commits with a NOTIFY (decidePending's approval event).
@@ -984,8 +1267,10 @@ async function checkSameBodies(levqor, bare, token, approvalId) {
     const b = await request(bare.port, 'GET', endpoint.bare(approvalId), { token });
     if (l.status !== 200 || b.status !== 200 || l.text !== b.text) {
       const at = [...l.text].findIndex((ch, i) => ch !== b.text[i]);
-      throw new Error(`${endpoint.label}: Levqor ${l.status} and bare ${b.status} bodies differ (${Buffer.byteLength(l.text)} / ${Buffer.byteLength(b.text)} bytes, ` +
-        `first difference at ${at}: ${JSON.stringify(l.text.slice(Math.max(0, at - 40), at + 40))} / ${JSON.stringify(b.text.slice(Math.max(0, at - 40), at + 40))})`);
+      throw new Error(
+        `${endpoint.label}: Levqor ${l.status} and bare ${b.status} bodies differ (${Buffer.byteLength(l.text)} / ${Buffer.byteLength(b.text)} bytes, ` +
+          `first difference at ${at}: ${JSON.stringify(l.text.slice(Math.max(0, at - 40), at + 40))} / ${JSON.stringify(b.text.slice(Math.max(0, at - 40), at + 40))})`,
+      );
     }
     out.push({ key: endpoint.key, bytes: Buffer.byteLength(l.text), sha: createHash('sha256').update(l.text).digest('hex').slice(0, 12) });
   }
@@ -1008,9 +1293,17 @@ async function snapshotBuild() {
 async function main() {
   const build = await snapshotBuild();
   const machine = await machineInfo();
-  const versions = { fastify: version('fastify'), rateLimit: version('@fastify/rate-limit'), autocannon: version('autocannon'), pg: version('pg'), zod: version('zod') };
+  const versions = {
+    fastify: version('fastify'),
+    rateLimit: version('@fastify/rate-limit'),
+    autocannon: version('autocannon'),
+    pg: version('pg'),
+    zod: version('zod'),
+  };
   const loads = [load1()];
-  log(`machine: ${machine.cpu} ×${machine.nproc}, ${machine.postgres}, Node ${machine.node}, fastify ${versions.fastify}; build ${build.sha}`);
+  log(
+    `machine: ${machine.cpu} ×${machine.nproc}, ${machine.postgres}, Node ${machine.node}, fastify ${versions.fastify}; build ${build.sha}`,
+  );
   const wait = await waitForQuiet();
   const setupInfo = await setup();
   const { url, db, tenantId, reader, deciders } = setupInfo;
@@ -1038,7 +1331,8 @@ async function main() {
   log(`list query: ${round(diag.unnamed, 3)} ms unnamed, ${round(diag.prepared, 3)} ms prepared; body ${diag.bodyBytes} bytes`);
 
   const ids = await withPg(url, async (c) =>
-    (await c.query(`SELECT id FROM approval_queue WHERE status = 'pending' ORDER BY requested_at, id`)).rows.map((r) => r.id));
+    (await c.query(`SELECT id FROM approval_queue WHERE status = 'pending' ORDER BY requested_at, id`)).rows.map((r) => r.id),
+  );
   const approve = await approveBenchmark(url, db, deciders, ids);
 
   const tracedLists = [];

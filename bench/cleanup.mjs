@@ -23,8 +23,20 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import {
-  ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, postgresCpuSeconds,
-  readFrom, replaceSection, runProcess, startProcess, withPg,
+  ADMIN_URL,
+  ROOT,
+  childCpuSeconds,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  load1,
+  machineInfo,
+  postgresCpuSeconds,
+  readFrom,
+  replaceSection,
+  runProcess,
+  startProcess,
+  withPg,
 } from './lib.mjs';
 import { anatomy, notInLog } from './cleanup/anatomy.mjs';
 import { baseline, claimLoop, claimSql, counters, sampler } from './cleanup/claim.mjs';
@@ -50,7 +62,10 @@ async function snapshotBuild() {
   mkdirSync(SNAPSHOT_DIR, { recursive: true });
   cpSync(dirname(BUILT_CLI), dirname(CLI), { recursive: true });
   const sha = createHash('sha256').update(readFileSync(CLI)).digest('hex').slice(0, 12);
-  const cleanupSha = createHash('sha256').update(readFileSync(join(ROOT, 'src/maintenance/cleanup.ts'))).digest('hex').slice(0, 12);
+  const cleanupSha = createHash('sha256')
+    .update(readFileSync(join(ROOT, 'src/maintenance/cleanup.ts')))
+    .digest('hex')
+    .slice(0, 12);
   const git = async (args) => (await runProcess('git', args)).stdout.trim();
   const head = await git(['rev-parse', '--short', 'HEAD']);
   const dirty = (await git(['status', '--porcelain', '--', 'src', 'migrations'])).split('\n').filter(Boolean).length;
@@ -113,13 +128,26 @@ async function measureCleanup(url, sql, logPath) {
       const l1 = load1();
       const offsetEnd = statSync(logPath).size;
       const c1 = await counters(c);
-      const { rows: [w] } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [c1.lsn, c0.lsn]);
+      const {
+        rows: [w],
+      } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [c1.lsn, c0.lsn]);
       log(`cleanup: exit ${out.code} in ${round(out.ms / 1000, 1)} s: ${out.stdout.replace(/\s+/g, ' ')} ${out.stderr.trim()}`);
       return {
-        code: out.code, stderr: out.stderr, result: parseResult(out.stdout), ms: out.ms, startedAt, endedAt, claimPid: loop.pid,
-        samples: samples.filter((x) => x.at >= startedAt && x.at <= endedAt), loads: [l0, l1, round(sample.loadMax)], sample,
-        nodeCpu: cpu1.node - cpu0.node, pgCpu: cpu0.pg === null ? null : cpu1.pg - cpu0.pg,
-        commits: Number(c1.commits) - Number(c0.commits), walMB: w.bytes / 2 ** 20, checkpoints: c1.checkpoints - c0.checkpoints,
+        code: out.code,
+        stderr: out.stderr,
+        result: parseResult(out.stdout),
+        ms: out.ms,
+        startedAt,
+        endedAt,
+        claimPid: loop.pid,
+        samples: samples.filter((x) => x.at >= startedAt && x.at <= endedAt),
+        loads: [l0, l1, round(sample.loadMax)],
+        sample,
+        nodeCpu: cpu1.node - cpu0.node,
+        pgCpu: cpu0.pg === null ? null : cpu1.pg - cpu0.pg,
+        commits: Number(c1.commits) - Number(c0.commits),
+        walMB: w.bytes / 2 ** 20,
+        checkpoints: c1.checkpoints - c0.checkpoints,
         logText: readFrom(logPath, offset, offsetEnd),
       };
     });
@@ -145,16 +173,27 @@ async function main() {
     log(`seeded: ${JSON.stringify(before)}`);
     const anat = await anatomy(c);
     for (const r of anat.rows) log(`anatomy: ${r.label}: ${round(r.exec, 0)} ms ${r.trig.join('; ')}`);
-    const { rows: [{ f }] } = await c.query('SELECT pg_current_logfile() AS f');
-    const { rows: [{ dir }] } = await c.query("SELECT current_setting('data_directory') AS dir");
-    const candidates = [process.env.BENCH_PG_LOG, f && (f.startsWith('/') ? f : join(dir, f)), `/var/log/postgresql/postgresql-${machine.postgresMajor}-main.log`].filter(Boolean);
+    const {
+      rows: [{ f }],
+    } = await c.query('SELECT pg_current_logfile() AS f');
+    const {
+      rows: [{ dir }],
+    } = await c.query("SELECT current_setting('data_directory') AS dir");
+    const candidates = [
+      process.env.BENCH_PG_LOG,
+      f && (f.startsWith('/') ? f : join(dir, f)),
+      `/var/log/postgresql/postgresql-${machine.postgresMajor}-main.log`,
+    ].filter(Boolean);
     return { seedInfo, before, anat, logPath: candidates.find((p) => existsSync(p)) ?? null };
   });
   if (!logPath) throw new Error('cannot find the server log (set BENCH_PG_LOG)');
 
   // The dry run counts what is there; it must print exactly the seed's expired rows.
   const dry = await dryRun(url, logPath);
-  const dryProblems = [...(dry.code !== 0 ? [`levqor cleanup --dry-run exited ${dry.code}: ${dry.stderr.trim().slice(0, 500)}`] : []), ...verifyDryRun(before, dry.result)];
+  const dryProblems = [
+    ...(dry.code !== 0 ? [`levqor cleanup --dry-run exited ${dry.code}: ${dry.stderr.trim().slice(0, 500)}`] : []),
+    ...verifyDryRun(before, dry.result),
+  ];
   await withPg(url, async (c) => {
     await c.query(`ALTER DATABASE "${DB}" SET log_min_duration_statement = 1000`);
     await c.query(`ALTER DATABASE "${DB}" SET log_parameter_max_length = 0`);
@@ -173,7 +212,9 @@ async function main() {
 
   // 3. The server log: per-batch times, the longest statement, everything over 1 s.
   const an = analyse(durationLines(cleanup.logText, DB), cleanup.claimPid, before, during.samples);
-  log(`log: ${an.mine.length} statements of the cleanup, ${an.batches.length} batches (${an.rolledBack} rolled back); longest ${round(an.longest.ms, 0)} ms ${an.longest.label}; ${an.slow.length} at or over 1 s`);
+  log(
+    `log: ${an.mine.length} statements of the cleanup, ${an.batches.length} batches (${an.rolledBack} rolled back); longest ${round(an.longest.ms, 0)} ms ${an.longest.label}; ${an.slow.length} at or over 1 s`,
+  );
   if (an.batches.length === 0) log('warning: no cleanup batches found in the server log');
   const missing = notInLog(anat, an.statements);
   if (missing.length) log(`warning: the anatomy's shipped statements not found in the log: ${missing.join(' | ')}`);
@@ -192,8 +233,26 @@ async function main() {
   ${a.pending} pending approvals, ${a.audit} audit_log rows and ${a.workflows} workflows (${a.due} due) untouched; the cleanup's counts match the seed;
   every claim returned ${DUE} workflows`;
   const body = report({
-    machine, date, build, seedInfo, sizes: anat.sizes, anat, base, during, after, cleanup, an, dry, verified, missing,
-    sample: cleanup.sample, loadsStart, loadsEnd: loads3(), logPath, wait, others: [...seenOthers],
+    machine,
+    date,
+    build,
+    seedInfo,
+    sizes: anat.sizes,
+    anat,
+    base,
+    during,
+    after,
+    cleanup,
+    an,
+    dry,
+    verified,
+    missing,
+    sample: cleanup.sample,
+    loadsStart,
+    loadsEnd: loads3(),
+    logPath,
+    wait,
+    others: [...seenOthers],
   });
   if (QUICK) {
     writeFileSync(join(SNAPSHOT_DIR, 'quick.md'), body);

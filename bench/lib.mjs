@@ -140,7 +140,10 @@ export async function machineInfo() {
  */
 export async function sampleBackends(url, db, until, everyMs = 20) {
   let done = false;
-  until.then(() => (done = true), () => (done = true));
+  until.then(
+    () => (done = true),
+    () => (done = true),
+  );
   const counts = new Map();
   let samples = 0;
   await withPg(url, async (c) => {
@@ -150,7 +153,9 @@ export async function sampleBackends(url, db, until, everyMs = 20) {
                      WHEN state LIKE 'idle in transaction%' THEN 'idle in transaction: Node working inside a transaction'
                      WHEN wait_event IS NULL THEN 'active: on CPU'
                      ELSE 'active: waiting on ' || wait_event_type || ':' || wait_event END AS what
-         FROM pg_stat_activity WHERE datname = $1 AND application_name = 'levqor' AND backend_type = 'client backend'`, [db]);
+         FROM pg_stat_activity WHERE datname = $1 AND application_name = 'levqor' AND backend_type = 'client backend'`,
+        [db],
+      );
       for (const r of rows) counts.set(r.what, (counts.get(r.what) ?? 0) + 1);
       samples++;
       await sleep(everyMs);
@@ -276,11 +281,15 @@ if (process.env.LEVQOR_BENCH_TRACE) installQueryTrace(process.env.LEVQOR_BENCH_T
 
 /** The runs a scheduler benchmark made for one slot: how many, succeeded, distinct (workflow, slot) pairs and workflows, runs for another slot. */
 export async function slotRunCounts(c, slot) {
-  const { rows: [r] } = await c.query(
+  const {
+    rows: [r],
+  } = await c.query(
     `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
             count(DISTINCT (workflow_id, scheduled_for))::int AS slots, count(DISTINCT workflow_id)::int AS workflows,
             count(*) FILTER (WHERE scheduled_for IS DISTINCT FROM $1)::int AS other_slot
-     FROM workflow_runs`, [slot]);
+     FROM workflow_runs`,
+    [slot],
+  );
   return r;
 }
 

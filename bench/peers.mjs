@@ -21,8 +21,24 @@ import process from 'node:process';
 import { ROOT, dropDatabase, machineInfo, replaceSection, runProcess } from './lib.mjs';
 import { bossLatency, bossSetup, bossThroughput } from './peers/boss.mjs';
 import {
-  BOSS_DEFAULT_LAT_N, BOSS_LAT_N, BUILT_CLI, CLI_SNAPSHOT, KEEP, LAT_N, LAT_PASSES, RESULTS, TRACE_N, CheckFailed, created, log, phase,
-  poolAll, round, running, throughputInterleaved, version,
+  BOSS_DEFAULT_LAT_N,
+  BOSS_LAT_N,
+  BUILT_CLI,
+  CLI_SNAPSHOT,
+  KEEP,
+  LAT_N,
+  LAT_PASSES,
+  RESULTS,
+  TRACE_N,
+  CheckFailed,
+  created,
+  log,
+  phase,
+  poolAll,
+  round,
+  running,
+  throughputInterleaved,
+  version,
 } from './peers/common.mjs';
 import { floors } from './peers/floors.mjs';
 import { graphileLatency, graphileSetup, graphileThroughput } from './peers/graphile.mjs';
@@ -72,7 +88,9 @@ async function main() {
     graphile: version('graphile-worker'),
     boss: version('pg-boss'),
   };
-  log(`machine: ${machine.cpu} ×${machine.nproc}, ${machine.postgres}, Node ${machine.node}; graphile-worker ${versions.graphile}, pg-boss ${versions.boss}`);
+  log(
+    `machine: ${machine.cpu} ×${machine.nproc}, ${machine.postgres}, Node ${machine.node}; graphile-worker ${versions.graphile}, pg-boss ${versions.boss}`,
+  );
   const pgState = { major: machine.postgresMajor, db: null };
   const pgbenchRows = [await pgbench(pgState, 'first')];
 
@@ -87,7 +105,9 @@ async function main() {
   const gwPasses = [];
   for (let i = 0; i < LAT_PASSES; i++) {
     const l = await levqorLatency(LAT_N);
-    log(`Levqor latency pass ${i + 1} p50: manual ${round(l.manual.p50, 1)} ms, scheduled ${round(l.schedStep.p50, 1)} ms (claim ${round(l.schedClaim.p50, 1)} ms)`);
+    log(
+      `Levqor latency pass ${i + 1} p50: manual ${round(l.manual.p50, 1)} ms, scheduled ${round(l.schedStep.p50, 1)} ms (claim ${round(l.schedClaim.p50, 1)} ms)`,
+    );
     levPasses.push(l);
     const g = await graphileLatency(graphile);
     log(`graphile-worker latency pass ${i + 1} p50 ${round(g.start.p50, 1)} ms`);
@@ -110,9 +130,15 @@ async function main() {
   pgbenchRows.push(await pgbench(pgState, 'last'));
 
   const body = report({
-    machine, date, versions, pgbenchRows, tput, floor,
+    machine,
+    date,
+    versions,
+    pgbenchRows,
+    tput,
+    floor,
     lat: { levqor: levLat, graphile: gwLat, boss: bossLat, bossDefault: bossDefaultLat },
-    startup, trace: traced,
+    startup,
+    trace: traced,
   });
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmarks\n';
   writeFileSync(RESULTS, replaceSection(old, 'Peers', body));
@@ -139,7 +165,10 @@ async function cleanup() {
   for (const db of created) await dropDatabase(db).catch((err) => log(`could not drop ${db}: ${err.message}`));
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
   process.on(signal, () => {
     void cleanup().finally(() => process.exit(code));
   });
@@ -150,7 +179,10 @@ try {
   await main();
   log(`done in ${round((performance.now() - t0) / 1000, 0)} s`);
 } catch (err) {
-  console.error('[peers] FAILED:', err instanceof CheckFailed ? `exactly-once check: ${err.message}` : err instanceof Error ? err.stack : err);
+  console.error(
+    '[peers] FAILED:',
+    err instanceof CheckFailed ? `exactly-once check: ${err.message}` : err instanceof Error ? err.stack : err,
+  );
   process.exitCode = err instanceof CheckFailed ? 2 : 1;
 } finally {
   await cleanup();

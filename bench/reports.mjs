@@ -16,7 +16,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { ADMIN_URL, ROOT, createDatabase, dbUrl, dropDatabase, load1, machineInfo, replaceSection, runProcess, table, withPg } from './lib.mjs';
+import {
+  ADMIN_URL,
+  ROOT,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  load1,
+  machineInfo,
+  replaceSection,
+  runProcess,
+  table,
+  withPg,
+} from './lib.mjs';
 
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -31,21 +43,36 @@ function bundleReports() {
   const dir = join(ROOT, '.levqor');
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, 'bench-reports-entry.ts');
-  writeFileSync(entry, [
-    "export { generateWeeklyReport } from '../src/reports/weekly.js';",
-    "export { tenantAnalytics } from '../src/reports/analytics.js';",
-    "export { runMarketingCycle } from '../src/reports/marketing/cycle.js';",
-    "export { createPgDb } from '../src/db/pg.js';",
-  ].join('\n'));
+  writeFileSync(
+    entry,
+    [
+      "export { generateWeeklyReport } from '../src/reports/weekly.js';",
+      "export { tenantAnalytics } from '../src/reports/analytics.js';",
+      "export { runMarketingCycle } from '../src/reports/marketing/cycle.js';",
+      "export { createPgDb } from '../src/db/pg.js';",
+    ].join('\n'),
+  );
   const out = join(dir, 'bench-reports.mjs');
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=error']);
+  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), [
+    entry,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--packages=external',
+    `--outfile=${out}`,
+    '--log-level=error',
+  ]);
   return out;
 }
 
 async function seed(url) {
   return withPg(url, async (c) => {
     const t0 = performance.now();
-    const { rows: [tenant] } = await c.query(`INSERT INTO tenants (name, timezone) VALUES ('bench', 'Europe/London') RETURNING id, extract(epoch FROM now())::float8 AS now`);
+    const {
+      rows: [tenant],
+    } = await c.query(
+      `INSERT INTO tenants (name, timezone) VALUES ('bench', 'Europe/London') RETURNING id, extract(epoch FROM now())::float8 AS now`,
+    );
     await c.query(
       `INSERT INTO workflows (tenant_id, name, steps, schedule_config)
        SELECT $1, 'wf-' || lpad(i::text, 2, '0'), '[{"type": "log", "message": "x"}, {"type": "http", "method": "POST", "url": "https://example.com"}]',
@@ -97,7 +124,9 @@ async function main() {
   await createDatabase(DB);
   const url = dbUrl(DB);
   try {
-    const migrated = await runProcess('node', ['lib/cli.js', 'migrate'], { env: { ...process.env, DATABASE_URL: url, LEVQOR_LOG_LEVEL: 'warn' } });
+    const migrated = await runProcess('node', ['lib/cli.js', 'migrate'], {
+      env: { ...process.env, DATABASE_URL: url, LEVQOR_LOG_LEVEL: 'warn' },
+    });
     if (migrated.code !== 0) throw new Error(`levqor migrate failed: ${migrated.stderr}`);
     const { tenantId, seconds } = await seed(url);
     console.log(`seeded ${RUNS} runs and ${EVENTS} events in ${seconds.toFixed(1)} s`);
@@ -133,7 +162,7 @@ async function main() {
       '',
       table(['case', 'median ms', 'min ms', 'max ms', '× baseline', 'target'], rows),
       '',
-      'The weekly report and analytics read one tenant\'s week (≈ 125,000 runs) through `workflow_runs_tenant_started_idx (tenant_id, started_at)` (0005) and aggregate in SQL (counts with FILTER, percentile_cont, GROUPING SETS); nothing is loaded row by row into JavaScript. The marketing cycle scans the tenant\'s 12 weeks of engagement events (first-seen, cohorts, audiences) and has no target here.',
+      "The weekly report and analytics read one tenant's week (≈ 125,000 runs) through `workflow_runs_tenant_started_idx (tenant_id, started_at)` (0005) and aggregate in SQL (counts with FILTER, percentile_cont, GROUPING SETS); nothing is loaded row by row into JavaScript. The marketing cycle scans the tenant's 12 weeks of engagement events (first-seen, cohorts, audiences) and has no target here.",
       '',
       `Report produced in the last round: ${weekly.split('\n').length} lines of markdown.`,
     ].join('\n');

@@ -16,8 +16,24 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
-  ADMIN_URL, ROOT, childCpuSeconds, createDatabase, dbUrl, dropDatabase, load1, machineInfo, parseServerLog,
-  postgresCpuSeconds, readFrom, replaceSection, runProcess, sampleBackends, slotRunCounts, startProcess, table, withPg,
+  ADMIN_URL,
+  ROOT,
+  childCpuSeconds,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  load1,
+  machineInfo,
+  parseServerLog,
+  postgresCpuSeconds,
+  readFrom,
+  replaceSection,
+  runProcess,
+  sampleBackends,
+  slotRunCounts,
+  startProcess,
+  table,
+  withPg,
 } from './lib.mjs';
 
 const QUICK = process.argv.includes('--quick');
@@ -31,8 +47,20 @@ const TPUT_REPEATS = QUICK ? 1 : 2;
 const PGBENCH_SECONDS = QUICK ? 5 : 15;
 /** [processes, batch size, concurrency]; the first is the default configuration. */
 const MATRIX = QUICK
-  ? [[1, 200, 20], [4, 200, 20]]
-  : [[1, 200, 20], [1, 500, 20], [1, 500, 100], [1, 1000, 50], [4, 200, 20], [4, 500, 20], [4, 500, 100], [4, 1000, 50]];
+  ? [
+      [1, 200, 20],
+      [4, 200, 20],
+    ]
+  : [
+      [1, 200, 20],
+      [1, 500, 20],
+      [1, 500, 100],
+      [1, 1000, 50],
+      [4, 200, 20],
+      [4, 500, 20],
+      [4, 500, 100],
+      [4, 1000, 50],
+    ];
 
 const created = new Set();
 const log = (...a) => console.log('[bench]', ...a);
@@ -71,7 +99,10 @@ async function physicalLimit(major, when) {
     const init = await runProcess(bin, ['-i', '-s', '10', '-q', db], { env });
     if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
     const rows = [];
-    for (const [c, j] of [[4, 2], [1, 1]]) {
+    for (const [c, j] of [
+      [4, 2],
+      [1, 1],
+    ]) {
       await withPg(dbUrl(db), (cl) => cl.query('CHECKPOINT'));
       const args = ['-N', '-c', String(c), '-j', String(j), '-T', String(PGBENCH_SECONDS), db];
       const pg0 = postgresCpuSeconds();
@@ -80,7 +111,15 @@ async function physicalLimit(major, when) {
       if (r.code !== 0 || !tps) throw new Error(`pgbench failed: ${r.stderr}\n${r.stdout}`);
       const latency = /latency average = ([\d.]+) ms/.exec(r.stdout)?.[1];
       const pgCpu = postgresCpuSeconds() - pg0;
-      rows.push({ when, cmd: `pgbench ${args.join(' ').replace(db, 'DB')}`, clients: c, tps: Number(tps[1]), latency: Number(latency), pgCpu, load: load1() });
+      rows.push({
+        when,
+        cmd: `pgbench ${args.join(' ').replace(db, 'DB')}`,
+        clients: c,
+        tps: Number(tps[1]),
+        latency: Number(latency),
+        pgCpu,
+        load: load1(),
+      });
       log(`pgbench -c ${c} (${when}): ${tps[1]} tps`);
     }
     return rows;
@@ -109,7 +148,16 @@ async function runSchedulers(url, { procs, batch, conc }, { nodeArgs = [], extra
   const results = await all;
   const wallMs = Math.max(...results.map((r) => r.endedAt)) - t0;
   const failed = results.filter((r) => r.code !== 0);
-  const warnings = [...new Set(results.flatMap((r) => r.stderr.split('\n').filter((l) => /Warning/.test(l)).map((l) => l.replace(/\(node:\d+\) /, ''))))];
+  const warnings = [
+    ...new Set(
+      results.flatMap((r) =>
+        r.stderr
+          .split('\n')
+          .filter((l) => /Warning/.test(l))
+          .map((l) => l.replace(/\(node:\d+\) /, '')),
+      ),
+    ),
+  ];
   return {
     wallMs,
     nodeCpu: childCpuSeconds() - cpu0,
@@ -122,44 +170,62 @@ async function runSchedulers(url, { procs, batch, conc }, { nodeArgs = [], extra
 
 /** Tick span from scheduler_instances (after startup, to the last write) and run span from the runs. */
 async function readSpans(c) {
-  const { rows: [t] } = await c.query(`SELECT (max(last_tick_at) - min(started_at))::float8 AS tick,
+  const {
+    rows: [t],
+  } = await c.query(`SELECT (max(last_tick_at) - min(started_at))::float8 AS tick,
       count(*)::int AS instances, json_agg(last_summary ORDER BY id) AS summaries FROM scheduler_instances`);
-  const { rows: [r] } = await c.query('SELECT (max(finished_at) - min(started_at))::float8 AS run FROM workflow_runs');
+  const {
+    rows: [r],
+  } = await c.query('SELECT (max(finished_at) - min(started_at))::float8 AS run FROM workflow_runs');
   return { tick: t.tick, run: r.run, split: t.summaries.map((s) => s.claimed ?? '?').join('/') };
 }
 
 /** Exactly once: `expected` runs, all succeeded, one per (workflow, slot), every due workflow moved on. */
 async function verifyExactlyOnce(c, { expected, slot }) {
   const r = await slotRunCounts(c, slot);
-  const { rows: [w] } = await c.query(
+  const {
+    rows: [w],
+  } = await c.query(
     `SELECT count(*) FILTER (WHERE last_run_at IS NOT NULL)::int AS ran,
             count(*) FILTER (WHERE last_run_at IS NOT NULL AND next_run_at > $1 AND next_run_at > extract(epoch FROM now()))::int AS advanced,
             count(*) FILTER (WHERE next_run_at <= extract(epoch FROM now()))::int AS still_due
-     FROM workflows`, [slot]);
-  const { rows: [e] } = await c.query(
+     FROM workflows`,
+    [slot],
+  );
+  const {
+    rows: [e],
+  } = await c.query(
     `SELECT count(*) FILTER (WHERE type = 'run_started')::int AS started, count(*) FILTER (WHERE type = 'run_finished')::int AS finished,
-            count(*)::int AS events FROM workflow_events`);
+            count(*)::int AS events FROM workflow_events`,
+  );
   const problems = [];
   if (r.runs !== expected) problems.push(`${r.runs} runs, expected ${expected}`);
   if (r.succeeded !== r.runs) problems.push(`${r.runs - r.succeeded} runs did not succeed`);
-  if (r.slots !== r.runs || r.workflows !== r.runs) problems.push(`duplicates: ${r.runs} runs, ${r.slots} distinct slots, ${r.workflows} workflows`);
+  if (r.slots !== r.runs || r.workflows !== r.runs)
+    problems.push(`duplicates: ${r.runs} runs, ${r.slots} distinct slots, ${r.workflows} workflows`);
   if (r.other_slot !== 0) problems.push(`${r.other_slot} runs for a slot other than ${slot}`);
-  if (w.ran !== expected || w.advanced !== expected) problems.push(`${w.ran} workflows ran, ${w.advanced} advanced past now, expected ${expected}`);
+  if (w.ran !== expected || w.advanced !== expected)
+    problems.push(`${w.ran} workflows ran, ${w.advanced} advanced past now, expected ${expected}`);
   if (w.still_due !== 0) problems.push(`${w.still_due} workflows still due`);
   if (e.started !== expected || e.finished !== expected) problems.push(`events: ${e.started} run_started, ${e.finished} run_finished`);
   return { problems, eventsPerRun: e.events / Math.max(1, r.runs) };
 }
 
 async function counters(c, db) {
-  const { rows: [s] } = await c.query(
-    `SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1`, [db]);
+  const {
+    rows: [s],
+  } = await c.query(`SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1`, [
+    db,
+  ]);
   return { commits: Number(s.commits), lsn: s.lsn };
 }
 
 async function counterDelta(c, db, before) {
   await sleep(300); // exiting backends flush their statistics
   const after = await counters(c, db);
-  const { rows: [w] } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
+  const {
+    rows: [w],
+  } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
   return { commits: after.commits - before.commits, walMB: w.bytes / 2 ** 20 };
 }
 
@@ -167,7 +233,9 @@ async function counterDelta(c, db, before) {
 async function resetDue(c, where = 'true') {
   // CASCADE: also whatever later migrations hang off runs and approvals.
   await c.query('TRUNCATE workflow_events, workflow_runs, scheduler_instances CASCADE');
-  const { rows: [r] } = await c.query(`SELECT (extract(epoch FROM now()) - 1)::float8 AS slot`);
+  const {
+    rows: [r],
+  } = await c.query(`SELECT (extract(epoch FROM now()) - 1)::float8 AS slot`);
   await c.query(`UPDATE workflows SET next_run_at = $1, last_run_at = NULL WHERE ${where}`, [r.slot]);
   await c.query('VACUUM ANALYZE workflows');
   await c.query('CHECKPOINT');
@@ -188,7 +256,9 @@ async function throughput() {
   const migrateMs = await migrate(url);
   const seedMs = await withPg(url, async (c) => {
     const t0 = performance.now();
-    const { rows: [t] } = await c.query(SEED_TENANT);
+    const {
+      rows: [t],
+    } = await c.query(SEED_TENANT);
     await c.query(seedSql(WORKFLOWS, 'extract(epoch FROM now()) - 1'), [t.id]);
     return performance.now() - t0;
   });
@@ -207,11 +277,14 @@ async function throughput() {
         const spans = await readSpans(c);
         const check = await verifyExactlyOnce(c, { expected: WORKFLOWS, slot });
         if (run.failed.length) check.problems.push(...run.failed);
-        if (check.problems.length) throw new Error(`exactly-once check failed for ${JSON.stringify(cfg)}:\n  ${check.problems.join('\n  ')}`);
+        if (check.problems.length)
+          throw new Error(`exactly-once check failed for ${JSON.stringify(cfg)}:\n  ${check.problems.join('\n  ')}`);
         return { ...cfg, ...run, ...delta, ...spans, load, eventsPerRun: check.eventsPerRun };
       });
-      log(`${procs} proc, batch ${batch}, conc ${conc} #${i + 1}: wall ${round(t.wallMs / 1000)} s, tick ${round(t.tick)} s ` +
-        `→ ${Math.round(WORKFLOWS / t.tick)} runs/s (verified exactly once)`);
+      log(
+        `${procs} proc, batch ${batch}, conc ${conc} #${i + 1}: wall ${round(t.wallMs / 1000)} s, tick ${round(t.tick)} s ` +
+          `→ ${Math.round(WORKFLOWS / t.tick)} runs/s (verified exactly once)`,
+      );
       tries.push(t);
     }
     // Noise from other sessions only slows a run down: report the fastest tick, list the others.
@@ -234,7 +307,8 @@ function claimSql() {
 async function explainClaim(c, batch) {
   const sql = claimSql();
   let plan = [];
-  for (let i = 0; i < 2; i++) { // the second, warm run is the one reported
+  for (let i = 0; i < 2; i++) {
+    // the second, warm run is the one reported
     await c.query('BEGIN');
     const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [batch, Date.now() / 1000]);
     await c.query('ROLLBACK');
@@ -250,7 +324,9 @@ async function buildScanDb(total) {
   await migrate(url);
   const seedMs = await withPg(url, async (c) => {
     const t0 = performance.now();
-    const { rows: [t] } = await c.query(SEED_TENANT);
+    const {
+      rows: [t],
+    } = await c.query(SEED_TENANT);
     await c.query(seedSql(total, 'extract(epoch FROM now()) + 86400 + i'), [t.id]);
     await c.query('VACUUM ANALYZE');
     return performance.now() - t0;
@@ -282,9 +358,16 @@ async function dueScans() {
   const scans = [await buildScanDb(10_000), await buildScanDb(1_000_000)];
   for (let i = 0; i < SCAN_REPEATS; i++) for (const s of scans) await measureScan(s);
   for (const s of scans) {
-    s.size = await withPg(s.url, async (c) => (await c.query(
-      `SELECT pg_size_pretty(pg_total_relation_size('workflows')) AS t, pg_size_pretty(pg_relation_size('workflows_due_idx')) AS i,
-              pg_relation_size('workflows') / current_setting('block_size')::int AS pages`)).rows[0]);
+    s.size = await withPg(
+      s.url,
+      async (c) =>
+        (
+          await c.query(
+            `SELECT pg_size_pretty(pg_total_relation_size('workflows')) AS t, pg_size_pretty(pg_relation_size('workflows_due_idx')) AS i,
+              pg_relation_size('workflows') / current_setting('block_size')::int AS pages`,
+          )
+        ).rows[0],
+    );
     s.tick = median(s.runs.map((r) => r.tick));
     s.bestTick = Math.min(...s.runs.map((r) => r.tick));
     s.walMB = median(s.runs.map((r) => r.walMB));
@@ -310,20 +393,30 @@ function serverLogPath(major) {
 }
 
 const LOG_STATEMENTS = ['log_min_duration_statement = 0', 'log_parameter_max_length = 0'];
-const LOG_PLANS = ['log_parameter_max_length = 0', "session_preload_libraries = 'auto_explain'", 'auto_explain.log_min_duration = 0',
-  'auto_explain.log_analyze = on', 'auto_explain.log_triggers = on', 'auto_explain.log_timing = on'];
+const LOG_PLANS = [
+  'log_parameter_max_length = 0',
+  "session_preload_libraries = 'auto_explain'",
+  'auto_explain.log_min_duration = 0',
+  'auto_explain.log_analyze = on',
+  'auto_explain.log_triggers = on',
+  'auto_explain.log_timing = on',
+];
 
 async function tableWrites(c) {
   await c.query('SELECT pg_stat_force_next_flush()'); // our own reset writes count before, not during
   await sleep(100);
-  const { rows } = await c.query('SELECT relname, n_tup_ins::int AS ins, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables');
+  const { rows } = await c.query(
+    'SELECT relname, n_tup_ins::int AS ins, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables',
+  );
   return rows;
 }
 
 /** WAL records and bytes by resource manager between two LSNs (pg_waldump --stats); null if unavailable. */
 async function walStats(c, major, from, to) {
   try {
-    const { rows: [d] } = await c.query('SELECT current_setting(\'data_directory\') AS dir');
+    const {
+      rows: [d],
+    } = await c.query("SELECT current_setting('data_directory') AS dir");
     const bin = `/usr/lib/postgresql/${major}/bin/pg_waldump`;
     const r = await runProcess(existsSync(bin) ? bin : 'pg_waldump', ['--stats', '-p', join(d.dir, 'pg_wal'), '-s', from, '-e', to]);
     if (r.code !== 0) return null;
@@ -348,14 +441,25 @@ async function profileRun({ db, url }, { logPath, settings, trace, major }) {
     const slot = await resetDue(c);
     if (logPath) for (const s of settings) await c.query(`ALTER DATABASE "${db}" SET ${s}`);
     const offset = logPath ? statSync(logPath).size : 0;
-    const walSlot = trace ? await c.query('SELECT pg_create_physical_replication_slot($1, true, true)', [`levqor_bench_${process.pid}`]).then(() => true, () => false) : false;
+    const walSlot = trace
+      ? await c.query('SELECT pg_create_physical_replication_slot($1, true, true)', [`levqor_bench_${process.pid}`]).then(
+          () => true,
+          () => false,
+        )
+      : false;
     const before = await counters(c, db);
     const writes0 = await tableWrites(c);
-    const run = await runSchedulers(url, { procs: 1, batch: 200, conc: 20 }, trace ? {
-      nodeArgs: ['--import', pathToFileURL(join(ROOT, 'bench/lib.mjs')).href],
-      extraEnv: { LEVQOR_BENCH_TRACE: traceFile },
-      sampleDb: db,
-    } : {});
+    const run = await runSchedulers(
+      url,
+      { procs: 1, batch: 200, conc: 20 },
+      trace
+        ? {
+            nodeArgs: ['--import', pathToFileURL(join(ROOT, 'bench/lib.mjs')).href],
+            extraEnv: { LEVQOR_BENCH_TRACE: traceFile },
+            sampleDb: db,
+          }
+        : {},
+    );
     const delta = await counterDelta(c, db, before);
     const after = await counters(c, db);
     if (logPath) await c.query(`ALTER DATABASE "${db}" RESET ALL`);
@@ -363,12 +467,15 @@ async function profileRun({ db, url }, { logPath, settings, trace, major }) {
     if (walSlot) await c.query('SELECT pg_drop_replication_slot($1)', [`levqor_bench_${process.pid}`]);
     const spans = await readSpans(c);
     const check = await verifyExactlyOnce(c, { expected: WORKFLOWS, slot });
-    if (check.problems.length || run.failed.length) throw new Error(`profile run check failed: ${[...check.problems, ...run.failed].join('; ')}`);
+    if (check.problems.length || run.failed.length)
+      throw new Error(`profile run check failed: ${[...check.problems, ...run.failed].join('; ')}`);
     const writes1 = await tableWrites(c);
-    const tables = writes1.map((a) => {
-      const b = writes0.find((x) => x.relname === a.relname) ?? { ins: 0, upd: 0, hot: 0 };
-      return { table: a.relname, ins: a.ins - b.ins, upd: a.upd - b.upd, hot: a.hot - b.hot };
-    }).filter((t) => t.ins || t.upd);
+    const tables = writes1
+      .map((a) => {
+        const b = writes0.find((x) => x.relname === a.relname) ?? { ins: 0, upd: 0, hot: 0 };
+        return { table: a.relname, ins: a.ins - b.ins, upd: a.upd - b.upd, hot: a.hot - b.hot };
+      })
+      .filter((t) => t.ins || t.upd);
     const { rows: idx } = await c.query(`SELECT relname AS t, count(*)::int AS n FROM pg_index JOIN pg_class ON pg_class.oid = indrelid
       WHERE relname IN ('workflow_runs', 'workflow_events', 'workflows') GROUP BY relname`);
     let traced = null;
@@ -413,13 +520,20 @@ function report({ machine, date, loads, pgbench, tput, scans, prof }) {
   const totalBytes = Object.values(q).reduce((a, s) => a + (s.bytes ?? 0), 0);
   const b = prof.run.backends;
   const bTotal = [...b.counts.values()].reduce((x, y) => x + y, 0);
-  const backendLine = [...b.counts].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${pct(v / bTotal)}`).join(', ');
+  const backendLine = [...b.counts]
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${pct(v / bTotal)}`)
+    .join(', ');
   const wal = prof.wal;
   const walLine = wal
     ? `- WAL (pg_waldump --stats over the run, server-wide): ${round(wal.records / WORKFLOWS, 1)} records and ${round(wal.bytes / WORKFLOWS / 1024, 1)} KiB per run ` +
       `(${round(wal.bytes / 2 ** 20, 1)} MiB in all; full-page images ${pct(wal.fpi / wal.bytes)}); by records: ` +
-      Object.entries(wal.rmgr).filter(([, v]) => v.records > wal.records / 100).sort((a, b) => b[1].records - a[1].records)
-        .map(([k, v]) => `${k} ${round(v.records / WORKFLOWS, 1)}/run`).join(', ') + '.'
+      Object.entries(wal.rmgr)
+        .filter(([, v]) => v.records > wal.records / 100)
+        .sort((a, b) => b[1].records - a[1].records)
+        .map(([k, v]) => `${k} ${round(v.records / WORKFLOWS, 1)}/run`)
+        .join(', ') +
+      '.'
     : '- WAL: pg_waldump was not available.';
 
   return `_Written by \`npm run bench:scheduler\` (bench/scheduler.mjs) on ${date}. Rerun it to refresh this section._
@@ -454,8 +568,10 @@ postgres process (server-wide, so other sessions' queries count too).
 
 ### Physical limit: pgbench -N (scale 10)
 
-${table(['pass', 'command', 'TPS (without initial connection time)', 'latency ms', 'PG CPU s', 'load'],
-    pgbench.map((p) => [p.when, `\`${p.cmd}\``, round(p.tps, 0), round(p.latency, 3), round(p.pgCpu, 1), p.load]))}
+${table(
+  ['pass', 'command', 'TPS (without initial connection time)', 'latency ms', 'PG CPU s', 'load'],
+  pgbench.map((p) => [p.when, `\`${p.cmd}\``, round(p.tps, 0), round(p.latency, 3), round(p.pgCpu, 1), p.load]),
+)}
 
 The ratios below use the best \`-c 4\` pass: **${round(base.tps, 0)} TPS**. A pgbench -N transaction is one commit
 (an UPDATE, a SELECT and an INSERT); a Levqor run is not a transaction of its own, runs are claimed and settled in batches.
@@ -464,10 +580,44 @@ The ratios below use the best \`-c 4\` pass: **${round(base.tps, 0)} TPS**. A pg
 
 Each configuration ran ${TPUT_REPEATS} time(s); the row is the one with the fastest tick (noise only slows runs down), all ticks listed.
 
-${table(['procs', 'batch', 'conc', 'wall s', 'runs/s (wall)', 'tick s', 'all ticks s', 'run span s', 'runs/s (tick)', '÷ pgbench (wall / tick)', 'Node CPU s', 'PG CPU s', 'commits', 'WAL MiB', 'load', 'runs per proc'],
-    tput.rows.map((r) => [r.procs, r.batch, r.conc, round(r.wallMs / 1000), Math.round(rate(r).wall), round(r.tick),
-      r.ticks.map((t) => round(t)).join(', '), round(r.run), Math.round(rate(r).tick), `${pct(ratio(rate(r).wall))} / ${pct(ratio(rate(r).tick))}`,
-      round(r.nodeCpu, 1), round(r.pgCpu, 1), r.commits, round(r.walMB, 0), r.load, r.split]))}
+${table(
+  [
+    'procs',
+    'batch',
+    'conc',
+    'wall s',
+    'runs/s (wall)',
+    'tick s',
+    'all ticks s',
+    'run span s',
+    'runs/s (tick)',
+    '÷ pgbench (wall / tick)',
+    'Node CPU s',
+    'PG CPU s',
+    'commits',
+    'WAL MiB',
+    'load',
+    'runs per proc',
+  ],
+  tput.rows.map((r) => [
+    r.procs,
+    r.batch,
+    r.conc,
+    round(r.wallMs / 1000),
+    Math.round(rate(r).wall),
+    round(r.tick),
+    r.ticks.map((t) => round(t)).join(', '),
+    round(r.run),
+    Math.round(rate(r).tick),
+    `${pct(ratio(rate(r).wall))} / ${pct(ratio(rate(r).tick))}`,
+    round(r.nodeCpu, 1),
+    round(r.pgCpu, 1),
+    r.commits,
+    round(r.walMB, 0),
+    r.load,
+    r.split,
+  ]),
+)}
 
 - **Levqor runs/s ÷ pgbench TPS** (target ≥ 50 %): default configuration (1 process, batch 200, concurrency 20)
   **${pct(ratio(rate(def).tick))}** excluding startup, **${pct(ratio(rate(def).wall))}** including it; fastest tick
@@ -478,9 +628,32 @@ ${table(['procs', 'batch', 'conc', 'wall s', 'runs/s (wall)', 'tick s', 'all tic
 
 ### Due-scan cost: ${DUE.toLocaleString('en')} due among 10,000 and among 1,000,000 workflows
 
-${table(['workflows', 'due', 'seed + VACUUM ANALYZE s', 'table size', 'due-index size', 'tick s (each run, alternating)', 'median tick s', 'best tick s', 'median wall s', 'median WAL MiB'],
-    scans.map((s) => [s.total.toLocaleString('en'), DUE, round(s.seedMs / 1000, 1), s.size.t, s.size.i,
-      s.runs.map((r) => round(r.tick, 3)).join(', '), round(s.tick, 3), round(s.bestTick, 3), round(s.wall, 2), round(s.walMB, 1)]))}
+${table(
+  [
+    'workflows',
+    'due',
+    'seed + VACUUM ANALYZE s',
+    'table size',
+    'due-index size',
+    'tick s (each run, alternating)',
+    'median tick s',
+    'best tick s',
+    'median wall s',
+    'median WAL MiB',
+  ],
+  scans.map((s) => [
+    s.total.toLocaleString('en'),
+    DUE,
+    round(s.seedMs / 1000, 1),
+    s.size.t,
+    s.size.i,
+    s.runs.map((r) => round(r.tick, 3)).join(', '),
+    round(s.tick, 3),
+    round(s.bestTick, 3),
+    round(s.wall, 2),
+    round(s.walMB, 1),
+  ]),
+)}
 
 - **Ratio 1M / 10k** (median tick): **${round(s1m.tick / s10k.tick)}** (target ≤ 1.5); best tick against best tick: ${round(s1m.bestTick / s10k.bestTick)};
   median wall: ${round(s1m.wall / s10k.wall)}.
@@ -495,7 +668,10 @@ $1 = 200, $2 = now; the second of two runs, in a rolled-back transaction:
 ${s1m.explain.plan.join('\n')}
 \`\`\`
 
-Same query on the 10k database: ${s10k.explain.plan.filter((l) => /Execution Time|Planning Time/.test(l)).map((l) => l.trim()).join('; ')}.
+Same query on the 10k database: ${s10k.explain.plan
+    .filter((l) => /Execution Time|Planning Time/.test(l))
+    .map((l) => l.trim())
+    .join('; ')}.
 
 ### Where the time goes: a traced default run (1 process, batch 200, concurrency 20)
 
@@ -514,18 +690,34 @@ against ${round(def.tick)} s untraced.
   Indexes: workflow_runs ${prof.indexes.workflow_runs}, workflow_events ${prof.indexes.workflow_events}, workflows ${prof.indexes.workflows}.
 ${walLine}
 
-${table(['statement (first line)', 'calls', 'client ms', 'server ms', 'server ms/call', 'share of server time'],
-    labels.map((l) => {
-      const s = srv.get(l);
-      return [`\`${l}\``, q[l].count, round(q[l].ms, 0), s ? round(s.ms, 0) : 'n/a', s && s.count ? round(s.ms / s.count, 2) : 'n/a', s ? pct(s.ms / srvMs) : ''];
-    }))}
-${plans ? `
+${table(
+  ['statement (first line)', 'calls', 'client ms', 'server ms', 'server ms/call', 'share of server time'],
+  labels.map((l) => {
+    const s = srv.get(l);
+    return [
+      `\`${l}\``,
+      q[l].count,
+      round(q[l].ms, 0),
+      s ? round(s.ms, 0) : 'n/a',
+      s && s.count ? round(s.ms / s.count, 2) : 'n/a',
+      s ? pct(s.ms / srvMs) : '',
+    ];
+  }),
+)}
+${
+  plans
+    ? `
 Foreign-key and other trigger time, from a second run with \`auto_explain\` (log_analyze, log_triggers, log_timing) on the
 database (tick ${round(prof.plans.spans.tick)} s; the per-node timing slows the executor, so read shares, not absolute times): ${round(trigMs, 0)} ms of ${round(planMs, 0)} ms in the
 statements' executors (${pct(trigMs / planMs)}).
 
-${table(['trigger', 'calls', 'ms'], [...plans.triggers].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [`\`${k}\``, v.count, round(v.ms, 0)]))}
-` : `\n(The server log could not be read, so there are no server-side times.)\n`}`;
+${table(
+  ['trigger', 'calls', 'ms'],
+  [...plans.triggers].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [`\`${k}\``, v.count, round(v.ms, 0)]),
+)}
+`
+    : `\n(The server log could not be read, so there are no server-side times.)\n`
+}`;
 }
 
 // --------------------------------------------------------------------------------- main

@@ -13,7 +13,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { URLSearchParams } from 'node:url';
-import { ROOT, createDatabase, dbUrl, dropDatabase, load1, machineInfo, replaceSection, runProcess, startProcess, table, withPg } from './lib.mjs';
+import {
+  ROOT,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  load1,
+  machineInfo,
+  replaceSection,
+  runProcess,
+  startProcess,
+  table,
+  withPg,
+} from './lib.mjs';
 
 const N = Number(process.env.BENCH_SLACK_N ?? 500);
 const SECRET = 'bench-signing-secret';
@@ -55,14 +67,22 @@ function startFakeSlack() {
 
 function signedClick(url, approvalId, user) {
   const payload = {
-    type: 'block_actions', user: { id: user, team_id: TEAM }, team: { id: TEAM }, channel: { id: CHANNEL },
-    container: { type: 'message', channel_id: CHANNEL }, trigger_id: `trigger.${randomUUID()}`,
+    type: 'block_actions',
+    user: { id: user, team_id: TEAM },
+    team: { id: TEAM },
+    channel: { id: CHANNEL },
+    container: { type: 'message', channel_id: CHANNEL },
+    trigger_id: `trigger.${randomUUID()}`,
     actions: [{ action_id: 'levqor_approve', value: approvalId, type: 'button', action_ts: String(Date.now() / 1000) }],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const ts = Math.floor(Date.now() / 1000);
   const sig = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig }, body });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig },
+    body,
+  });
 }
 
 async function waitUntil(what, check, ms = 120_000) {
@@ -94,21 +114,39 @@ async function clickAll(bot, fake, ids, concurrency) {
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
-  return { n: latencies.length, p50: pct(latencies, 50), p90: pct(latencies, 90), p99: pct(latencies, 99), max: latencies.at(-1), perSecond: latencies.length / seconds };
+  return {
+    n: latencies.length,
+    p50: pct(latencies, 50),
+    p90: pct(latencies, 90),
+    p99: pct(latencies, 99),
+    max: latencies.at(-1),
+    perSecond: latencies.length / seconds,
+  };
 }
 
 async function seed(count) {
   return withPg(URL_, async (c) => {
-    const { rows: [t] } = await c.query("SELECT id FROM tenants WHERE name = 'bench'");
+    const {
+      rows: [t],
+    } = await c.query("SELECT id FROM tenants WHERE name = 'bench'");
     const ids = [];
     for (let i = 0; i < count; i++) {
-      const { rows: [a] } = await c.query(
+      const {
+        rows: [a],
+      } = await c.query(
         `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at, source)
          VALUES ($1, 'deploy', 'C', $2, $3::jsonb, $4, 'token:ci', extract(epoch FROM now()) + 86400, 'api') RETURNING id`,
         [t.id, `deploy build ${i}`, JSON.stringify({ build: i, token: 'secret' }), randomUUID().replaceAll('-', '')],
       );
-      const { rows: [e] } = await c.query("INSERT INTO approval_events (tenant_id, approval_id, type) VALUES ($1, $2, 'requested') RETURNING id", [t.id, a.id]);
-      await c.query("SELECT pg_notify('levqor_approvals', $1)", [JSON.stringify({ event_id: String(e.id), type: 'requested', approval_id: a.id, tenant_id: t.id })]);
+      const {
+        rows: [e],
+      } = await c.query("INSERT INTO approval_events (tenant_id, approval_id, type) VALUES ($1, $2, 'requested') RETURNING id", [
+        t.id,
+        a.id,
+      ]);
+      await c.query("SELECT pg_notify('levqor_approvals', $1)", [
+        JSON.stringify({ event_id: String(e.id), type: 'requested', approval_id: a.id, tenant_id: t.id }),
+      ]);
       ids.push(a.id);
     }
     return ids;
@@ -123,12 +161,21 @@ async function main() {
   const env = { ...process.env, DATABASE_URL: URL_, LEVQOR_LOG_LEVEL: 'warn', LEVQOR_LOG_PRETTY: 'false' };
   let bot;
   try {
-    for (const args of [['tenant', 'create', 'bench'], ['slack', 'configure', '--tenant', 'bench', '--team', TEAM, '--approvals-channel', CHANNEL]]) {
+    for (const args of [
+      ['tenant', 'create', 'bench'],
+      ['slack', 'configure', '--tenant', 'bench', '--team', TEAM, '--approvals-channel', CHANNEL],
+    ]) {
       const r = await runProcess(process.execPath, [CLI, ...args], { env });
       if (r.code !== 0) throw new Error(`levqor ${args.join(' ')}: ${r.stderr}`);
     }
     bot = startProcess(process.execPath, [CLI, 'bot', '--host', '127.0.0.1', '--port', '0', '--no-run'], {
-      env: { ...env, LEVQOR_LOG_LEVEL: 'info', SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: `http://127.0.0.1:${fake.port}/api/` },
+      env: {
+        ...env,
+        LEVQOR_LOG_LEVEL: 'info',
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_BOT_TOKEN: 'xoxb-bench',
+        SLACK_API_URL: `http://127.0.0.1:${fake.port}/api/`,
+      },
     });
     let out = '';
     bot.child.stdout.on('data', (d) => (out += d));
@@ -149,7 +196,9 @@ async function main() {
       const { rows } = await c.query(
         `SELECT count(*) FILTER (WHERE status = 'approved')::int AS approved, count(*)::int AS total,
            (SELECT count(*)::int FROM approval_votes v WHERE v.approval_id = ANY($1::uuid[])) AS votes
-         FROM approval_queue WHERE id = ANY($1::uuid[])`, [ids]);
+         FROM approval_queue WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       return rows[0];
     });
     const updatesOk = ids.every((id) => fake.updates.get(fake.posted.get(id))?.length === 1);
@@ -164,10 +213,21 @@ async function main() {
       'the fake Slack Web API runs in the benchmark process; latency = from sending the signed block_actions click to the fake API receiving',
       "that message's chat.update (ack, zod, dedup insert, decideApproval, advisory-locked sync, chat.update).",
       '',
-      table(['clicks', 'in flight', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'approvals/s'], [
-        [sequential.n, 1, ms(sequential.p50), ms(sequential.p90), ms(sequential.p99), ms(sequential.max), sequential.perSecond.toFixed(0)],
-        [parallel.n, 8, ms(parallel.p50), ms(parallel.p90), ms(parallel.p99), ms(parallel.max), parallel.perSecond.toFixed(0)],
-      ]),
+      table(
+        ['clicks', 'in flight', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'approvals/s'],
+        [
+          [
+            sequential.n,
+            1,
+            ms(sequential.p50),
+            ms(sequential.p90),
+            ms(sequential.p99),
+            ms(sequential.max),
+            sequential.perSecond.toFixed(0),
+          ],
+          [parallel.n, 8, ms(parallel.p50), ms(parallel.p90), ms(parallel.p99), ms(parallel.max), parallel.perSecond.toFixed(0)],
+        ],
+      ),
       '',
       `- **p99 click-to-updated-message: ${ms(sequential.p99)} ms one at a time** (target < 250 ms: ${sequential.p99 < 250 ? 'met' : 'not met'}); ${ms(parallel.p99)} ms with 8 clicks in flight (${parallel.p99 < 250 ? 'also under' : 'over'} 250 ms on this loaded machine).`,
       `- **Verified** (${ok ? 'passed' : 'FAILED'}): ${verified.approved} of ${N} approved, ${verified.votes} votes, ${updatesOk ? 'exactly one' : 'NOT exactly one'} chat.update per message.`,

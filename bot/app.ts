@@ -33,7 +33,12 @@ export interface RunningBot {
 }
 
 /** Parses a payload with its schema; a malformed one is logged and answered with nothing. */
-function parse<T>(deps: BotDeps, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, body: unknown, what: string): T | undefined {
+function parse<T>(
+  deps: BotDeps,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  body: unknown,
+  what: string,
+): T | undefined {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   deps.log.warn({ what, err: parsed.error.message }, 'malformed Slack payload ignored');
@@ -52,7 +57,16 @@ export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; recei
         signatureVerification: true,
         endpoints: '/slack/events',
         logger,
-        customRoutes: [{ path: '/healthz', method: 'GET', handler: (_req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); } }],
+        customRoutes: [
+          {
+            path: '/healthz',
+            method: 'GET',
+            handler: (_req, res) => {
+              res.writeHead(200, { 'content-type': 'text/plain' });
+              res.end('ok');
+            },
+          },
+        ],
       });
   // The token is checked once at start by the entry point (auth.test, with a clear message);
   // Bolt's own eager check would crash the process on a network error. No message events are

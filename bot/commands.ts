@@ -44,17 +44,30 @@ export function parseCommandText(text: string): { sub: string; args: string[]; s
 
 async function approvalsMessage(deps: BotDeps, tenantId: string): Promise<SlackMessage> {
   const pending = await listApprovals(deps.db, tenantId, 'pending', 11);
-  if (pending.length === 0) return { text: 'No pending approvals.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '✅ No pending approvals.' } }] };
-  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: `Pending approvals (${pending.length > 10 ? '10+' : pending.length})` } }];
+  if (pending.length === 0)
+    return { text: 'No pending approvals.', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '✅ No pending approvals.' } }] };
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Pending approvals (${pending.length > 10 ? '10+' : pending.length})` } },
+  ];
   for (const a of pending.slice(0, 10)) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: `*${esc(a.summary)}*\n\`${esc(a.action_type)}\` · requested by \`${esc(a.requested_by)}\` · expires ${slackDate(a.expires_at)}${a.required_approvals > 1 ? ` · ${a.approvals_count} of ${a.required_approvals} approvals` : ''}` },
+      text: {
+        type: 'mrkdwn',
+        text: `*${esc(a.summary)}*\n\`${esc(a.action_type)}\` · requested by \`${esc(a.requested_by)}\` · expires ${slackDate(a.expires_at)}${a.required_approvals > 1 ? ` · ${a.approvals_count} of ${a.required_approvals} approvals` : ''}`,
+      },
     });
     blocks.push(decisionButtons(a.id));
   }
-  if (pending.length > 10) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'More are waiting: `levqor approvals list` shows them all.' }] });
-  return { text: `${pending.length > 10 ? '10+' : pending.length} pending approvals: ${pending.slice(0, 10).map((a) => a.summary).join('; ')}`, blocks };
+  if (pending.length > 10)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'More are waiting: `levqor approvals list` shows them all.' }] });
+  return {
+    text: `${pending.length > 10 ? '10+' : pending.length} pending approvals: ${pending
+      .slice(0, 10)
+      .map((a) => a.summary)
+      .join('; ')}`,
+    blocks,
+  };
 }
 
 async function reportMessage(deps: BotDeps, tenantId: string, week: string | undefined): Promise<SlackMessage> {

@@ -37,10 +37,21 @@ export async function onApproveClick(deps: BotDeps, p: BlockAction): Promise<voi
   const settings = team ? await tenantForTeam(deps.db, team) : undefined;
   if (!settings) return tellUser(deps, channel, p.user.id, notConnected(team));
   try {
-    const { approval, outcome } = await decideApproval(deps.db, { id, tenantId: settings.tenant_id, decision: 'approve', actor: `slack:${p.user.id}`, channel: 'slack' });
+    const { approval, outcome } = await decideApproval(deps.db, {
+      id,
+      tenantId: settings.tenant_id,
+      decision: 'approve',
+      actor: `slack:${p.user.id}`,
+      channel: 'slack',
+    });
     await refreshMessage(deps, approval.id);
     if (outcome === 'vote_recorded') {
-      await tellUser(deps, channel, p.user.id, `Your approval is recorded (${approval.approvals_count} of ${approval.required_approvals}); it waits for more approvers.`);
+      await tellUser(
+        deps,
+        channel,
+        p.user.id,
+        `Your approval is recorded (${approval.approvals_count} of ${approval.required_approvals}); it waits for more approvers.`,
+      );
     } else {
       runApproved(deps, approval);
     }
@@ -60,7 +71,17 @@ export async function onRejectClick(deps: BotDeps, p: BlockAction): Promise<void
   const approval = await getApproval(deps.db, id, settings.tenant_id);
   if (!approval) return tellUser(deps, channel, p.user.id, explain(new AppError('not_found', `approval ${id} not found`)));
   if (approval.status !== 'pending') {
-    return tellUser(deps, channel, p.user.id, explain(new AppError('conflict', `approval ${id} is already ${approval.status}${approval.processed_by ? ` (by ${approval.processed_by})` : ''}`)));
+    return tellUser(
+      deps,
+      channel,
+      p.user.id,
+      explain(
+        new AppError(
+          'conflict',
+          `approval ${id} is already ${approval.status}${approval.processed_by ? ` (by ${approval.processed_by})` : ''}`,
+        ),
+      ),
+    );
   }
   const policy = (await getPolicy(deps.db, settings.tenant_id)) ?? DEFAULT_POLICY;
   const problem = decisionProblem(policy, approval, `slack:${p.user.id}`);
@@ -87,7 +108,12 @@ export async function onRejectSubmit(deps: BotDeps, p: ViewSubmission): Promise<
   if (!settings) return errors(notConnected(team));
   try {
     const { approval } = await decideApproval(deps.db, {
-      id: p.view.private_metadata.approval_id, tenantId: settings.tenant_id, decision: 'reject', actor: `slack:${p.user.id}`, channel: 'slack', reason,
+      id: p.view.private_metadata.approval_id,
+      tenantId: settings.tenant_id,
+      decision: 'reject',
+      actor: `slack:${p.user.id}`,
+      channel: 'slack',
+      reason,
     });
     return { answer: undefined, decided: approval };
   } catch (err) {

@@ -17,7 +17,8 @@ export interface BotDeps extends SlackSyncDeps {
 
 /** An error as the one line a Slack user sees (the one place codes map to Slack wording). */
 export function explain(err: unknown): string {
-  if (!(err instanceof AppError)) return `Something went wrong on Levqor's side (${errorMessage(err)}); nothing was decided. Try again, or use the CLI.`;
+  if (!(err instanceof AppError))
+    return `Something went wrong on Levqor's side (${errorMessage(err)}); nothing was decided. Try again, or use the CLI.`;
   switch (err.code) {
     case 'conflict':
       return `Nothing done: ${err.message}.`;

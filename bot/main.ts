@@ -26,45 +26,70 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
   const log = createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY);
   const db = await openConfiguredDb(config, log);
   try {
-    return await withShutdownSignals(log, config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS, 'the Slack bot stops taking requests', async ({ stopClaiming, abortRuns, stopped }) => {
-      const owner = createInstanceId('bot');
-      const runDeps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { owner });
-      const slack = createSlackClient(slackEnv);
-      const processStartedAt = Date.now() / 1000;
-      const deps = { db, log, slack, config, runDeps, executeRuns: flags.run !== false, processStartedAt, inFlight: new Set<Promise<unknown>>() };
-      const bot = await startBot(deps, {
-        ...creds,
-        apiUrl: slackEnv.SLACK_API_URL,
-        appToken: slackEnv.SLACK_APP_TOKEN,
-        port: flags.port ?? slackEnv.LEVQOR_BOT_PORT,
-        host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
-      });
-      await slack.auth.test().then(
-        (who) => log.info({ team: who.team_id, bot: who.user_id }, 'Slack accepted the bot token'),
-        (err: unknown) => log.error({ err: errorMessage(err) }, 'Slack did not accept SLACK_BOT_TOKEN (auth.test failed): check the token and SLACK_API_URL'),
-      );
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_settings');
-      if ((rows[0]?.n ?? 0) === 0) log.warn('no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`');
-      log.info({ db: describeDb(config), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns }, `Levqor Slack bot ready: ${bot.url}`);
-      const posts = runScheduledPosts(
-        {
+    return await withShutdownSignals(
+      log,
+      config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS,
+      'the Slack bot stops taking requests',
+      async ({ stopClaiming, abortRuns, stopped }) => {
+        const owner = createInstanceId('bot');
+        const runDeps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { owner });
+        const slack = createSlackClient(slackEnv);
+        const processStartedAt = Date.now() / 1000;
+        const deps = {
           db,
-          owner,
           log,
+          slack,
+          config,
+          runDeps,
+          executeRuns: flags.run !== false,
           processStartedAt,
-          thresholds: healthOptions(config).thresholds,
-          post: async (channel, message) => (await slack.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false })).ts ?? '',
-        },
-        stopClaiming,
-        slackEnv.LEVQOR_BOT_POSTS_SECONDS,
-        (wake) => db.listen(ALERTS_CHANNEL, wake),
-      );
-      await stopped;
-      await bot.stop();
-      // Approved steps still running finish (or are released at the end of the grace) before the database closes.
-      await Promise.all([posts, ...deps.inFlight]);
-      return 0;
-    });
+          inFlight: new Set<Promise<unknown>>(),
+        };
+        const bot = await startBot(deps, {
+          ...creds,
+          apiUrl: slackEnv.SLACK_API_URL,
+          appToken: slackEnv.SLACK_APP_TOKEN,
+          port: flags.port ?? slackEnv.LEVQOR_BOT_PORT,
+          host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
+        });
+        await slack.auth.test().then(
+          (who) => log.info({ team: who.team_id, bot: who.user_id }, 'Slack accepted the bot token'),
+          (err: unknown) =>
+            log.error(
+              { err: errorMessage(err) },
+              'Slack did not accept SLACK_BOT_TOKEN (auth.test failed): check the token and SLACK_API_URL',
+            ),
+        );
+        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_settings');
+        if ((rows[0]?.n ?? 0) === 0)
+          log.warn(
+            'no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`',
+          );
+        log.info(
+          { db: describeDb(config), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
+          `Levqor Slack bot ready: ${bot.url}`,
+        );
+        const posts = runScheduledPosts(
+          {
+            db,
+            owner,
+            log,
+            processStartedAt,
+            thresholds: healthOptions(config).thresholds,
+            post: async (channel, message) =>
+              (await slack.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false })).ts ?? '',
+          },
+          stopClaiming,
+          slackEnv.LEVQOR_BOT_POSTS_SECONDS,
+          (wake) => db.listen(ALERTS_CHANNEL, wake),
+        );
+        await stopped;
+        await bot.stop();
+        // Approved steps still running finish (or are released at the end of the grace) before the database closes.
+        await Promise.all([posts, ...deps.inFlight]);
+        return 0;
+      },
+    );
   } finally {
     await db.close();
   }

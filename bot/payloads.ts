@@ -14,7 +14,10 @@ export const blockActionSchema = z.object({
   message: z.object({ ts: z.string() }).optional(),
   container: z.object({ message_ts: z.string().optional(), channel_id: slackId.optional() }).optional(),
   trigger_id: z.string().min(1).max(200),
-  actions: z.array(z.object({ action_id: z.string(), value: uuid })).min(1).max(5),
+  actions: z
+    .array(z.object({ action_id: z.string(), value: uuid }))
+    .min(1)
+    .max(5),
 });
 export type BlockAction = z.infer<typeof blockActionSchema>;
 
@@ -24,20 +27,25 @@ export const viewSubmissionSchema = z.object({
   team: z.object({ id: slackId }).nullable().optional(),
   view: z.object({
     callback_id: z.string(),
-    private_metadata: z.string().max(3000).transform((s, ctx) => {
-      const parsed = z.object({ approval_id: uuid }).safeParse((() => {
-        try {
-          return JSON.parse(s) as unknown;
-        } catch {
-          return undefined;
+    private_metadata: z
+      .string()
+      .max(3000)
+      .transform((s, ctx) => {
+        const parsed = z.object({ approval_id: uuid }).safeParse(
+          (() => {
+            try {
+              return JSON.parse(s) as unknown;
+            } catch {
+              return undefined;
+            }
+          })(),
+        );
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: 'private_metadata must name the approval' });
+          return z.NEVER;
         }
-      })());
-      if (!parsed.success) {
-        ctx.addIssue({ code: 'custom', message: 'private_metadata must name the approval' });
-        return z.NEVER;
-      }
-      return parsed.data;
-    }),
+        return parsed.data;
+      }),
     state: z.object({
       values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullable().optional() }).loose())),
     }),

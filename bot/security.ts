@@ -34,7 +34,10 @@ export function dedupeDeliveries(deps: BotDeps) {
       fresh = true;
     }
     if (!fresh) {
-      deps.log.info({ kind, team, retry: args.context.retryNum ?? null, reason: args.context.retryReason ?? null }, 'duplicate Slack delivery dropped');
+      deps.log.info(
+        { kind, team, retry: args.context.retryNum ?? null, reason: args.context.retryReason ?? null },
+        'duplicate Slack delivery dropped',
+      );
       if ('ack' in args && typeof args.ack === 'function') await args.ack();
       return;
     }
@@ -45,7 +48,8 @@ export function dedupeDeliveries(deps: BotDeps) {
 /** Bolt's logger interface over our pino logger. */
 export function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.INFO;
-  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const text = (msg: unknown[]) =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...msg: unknown[]) => log.debug({ src: 'bolt' }, text(msg)),
     info: (...msg: unknown[]) => log.info({ src: 'bolt' }, text(msg)),

@@ -14,7 +14,8 @@ const noEmbeddedDb = {
   setup(b) {
     b.onResolve({ filter: /^@electric-sql\/pglite/ }, (args) => ({ path: args.path, namespace: 'no-pglite' }));
     b.onLoad({ filter: /.*/, namespace: 'no-pglite' }, () => ({
-      contents: 'export class PGlite { constructor() { throw new Error("the GitHub Action has no embedded database: give it database-url"); } }',
+      contents:
+        'export class PGlite { constructor() { throw new Error("the GitHub Action has no embedded database: give it database-url"); } }',
       loader: 'js',
     }));
   },

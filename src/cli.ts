@@ -40,7 +40,8 @@ const positiveNumber = positiveNumberOf('seconds');
 const positiveDays = positiveNumberOf('days');
 
 const json = () => new Option('--json', 'print machine-readable JSON');
-const tenant = () => new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT');
+const tenant = () =>
+  new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT');
 
 /** Builds the `levqor` command tree; each action resolves to an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -51,19 +52,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
     // Set before subcommands exist: commander copies these settings to each subcommand when it is created.
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  const act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => setExit(await fn(...args));
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) =>
+      setExit(await fn(...args));
 
   program
     .command('migrate')
     .description('apply pending database migrations (every command also does this first)')
-    .action(act(async () => {
-      const config = loadConfig();
-      return withDb(async ({ db }) => {
-        const result = await migrate(db, migrations);
-        console.log(`${describeDb(config)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`);
-        return 0;
-      }, { migrate: false });
-    }));
+    .action(
+      act(async () => {
+        const config = loadConfig();
+        return withDb(
+          async ({ db }) => {
+            const result = await migrate(db, migrations);
+            console.log(
+              `${describeDb(config)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`,
+            );
+            return 0;
+          },
+          { migrate: false },
+        );
+      }),
+    );
 
   program
     .command('scheduler')
@@ -85,14 +96,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--no-scheduler', 'do not run the scheduler loop in this process')
       .option('--no-expiry', 'do not run the approval expiry sweep (when the scheduler is off)')
       .option('--interval <seconds>', 'longest wait between scheduler checks', positiveNumber);
-  serveOptions(program.command('serve').description('the REST API (approvals, actions, workflows, runs, audit), with the scheduler loop'))
-    .action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand(opts)));
-  serveOptions(program.command('start').description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'))
-    .addOption(new Option('--demo-history <weeks>', 'weeks of demo history to add on first start (0: none)').env('LEVQOR_DEMO_HISTORY').default(8).argParser((v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
-      return n;
-    }))
+  serveOptions(
+    program.command('serve').description('the REST API (approvals, actions, workflows, runs, audit), with the scheduler loop'),
+  ).action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand(opts)));
+  serveOptions(
+    program
+      .command('start')
+      .description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'),
+  )
+    .addOption(
+      new Option('--demo-history <weeks>', 'weeks of demo history to add on first start (0: none)')
+        .env('LEVQOR_DEMO_HISTORY')
+        .default(8)
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
+          return n;
+        }),
+    )
     .action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand({ ...opts, demo: true })));
 
   const tokens = program.command('token').description('API tokens (tenant-scoped, stored hashed)');
@@ -104,15 +125,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(tenant())
     .addOption(json())
     .action(act((opts: { name: string; scopes?: string; tenant?: string; json?: boolean }) => tokenCreate(opts)));
-  tokens.command('revoke').description('revoke a token').requiredOption('--name <name>', 'token name').addOption(tenant())
+  tokens
+    .command('revoke')
+    .description('revoke a token')
+    .requiredOption('--name <name>', 'token name')
+    .addOption(tenant())
     .action(act((opts: { name: string; tenant?: string }) => tokenRevoke(opts)));
-  tokens.command('list').description('list tokens (never their secrets)').addOption(tenant()).addOption(json())
+  tokens
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .addOption(tenant())
+    .addOption(json())
     .action(act((opts: { tenant?: string; json?: boolean }) => tokenList(opts)));
 
   const tenants = program.command('tenant').description('manage tenants');
-  tenants.command('create <name>').description('create a tenant').option('--timezone <tz>', 'IANA time zone for reports', 'UTC').addOption(json())
+  tenants
+    .command('create <name>')
+    .description('create a tenant')
+    .option('--timezone <tz>', 'IANA time zone for reports', 'UTC')
+    .addOption(json())
     .action(act((name: string, opts: { timezone?: string; json?: boolean }) => tenantCreate(name, opts)));
-  tenants.command('list').description('list tenants').addOption(json()).action(act((opts: { json?: boolean }) => tenantList(opts)));
+  tenants
+    .command('list')
+    .description('list tenants')
+    .addOption(json())
+    .action(act((opts: { json?: boolean }) => tenantList(opts)));
 
   const workflows = program.command('workflow').description('define and inspect workflows');
   workflows
@@ -124,7 +161,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(tenant())
     .addOption(json())
     .action(act((opts: { file: string; dryRun?: boolean; as?: string; tenant?: string; json?: boolean }) => workflowApply(opts)));
-  workflows.command('list').description('list workflows with their schedules').addOption(tenant()).addOption(json())
+  workflows
+    .command('list')
+    .description('list workflows with their schedules')
+    .addOption(tenant())
+    .addOption(json())
     .action(act((opts: { tenant?: string; json?: boolean }) => workflowList(opts)));
 
   program
@@ -141,12 +182,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('list')
     .description('recent runs, newest first')
     .option('-w, --workflow <name>', 'only this workflow')
-    .addOption(new Option('--status <status>', 'only this status').choices(['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']))
+    .addOption(
+      new Option('--status <status>', 'only this status').choices([
+        'queued',
+        'running',
+        'waiting_approval',
+        'succeeded',
+        'failed',
+        'rejected',
+        'expired',
+        'cancelled',
+      ]),
+    )
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .addOption(tenant())
     .addOption(json())
     .action(act((opts: { workflow?: string; status?: string; limit?: number; tenant?: string; json?: boolean }) => runsList(opts)));
-  runs.command('show <id>').description('a run and its events').addOption(tenant()).addOption(json())
+  runs
+    .command('show <id>')
+    .description('a run and its events')
+    .addOption(tenant())
+    .addOption(json())
     .action(act((id: string, opts: { tenant?: string; json?: boolean }) => runsShow(id, opts)));
 
   const approvals = program.command('approvals').description('the approval queue for Class C actions');
@@ -158,7 +214,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(tenant())
     .addOption(json())
     .action(act((opts: { status?: string; limit?: number; tenant?: string; json?: boolean }) => approvalsList(opts)));
-  approvals.command('show <id>').description('one request as JSON').addOption(tenant())
+  approvals
+    .command('show <id>')
+    .description('one request as JSON')
+    .addOption(tenant())
     .action(act((id: string, opts: { tenant?: string }) => approvalsShow(id, opts)));
   approvals
     .command('approve <id>')
@@ -179,8 +238,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
   policy
     .command('set')
     .description('who may approve, quorum, self-approval and expiry (unset flags keep their value)')
-    .option('--approvers <list>', 'identities or groups, e.g. token:ops,slack:U0123,github:octocat,group:oncall (empty: anyone with approvals:decide)')
-    .option('--group <name=members>', 'define a group, e.g. oncall=slack:U1,github:bob (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--approvers <list>',
+      'identities or groups, e.g. token:ops,slack:U0123,github:octocat,group:oncall (empty: anyone with approvals:decide)',
+    )
+    .option('--group <name=members>', 'define a group, e.g. oncall=slack:U1,github:bob (repeatable)', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--required <n>', 'approvals needed from distinct approvers (N of M)', positiveInt('--required'))
     .option('--allow-self-approval', 'let a requester decide its own request')
     .option('--no-allow-self-approval', 'refuse self-approval (the default)')
@@ -188,7 +253,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--as <name>', 'who is changing the policy')
     .addOption(tenant())
     .action(act((opts: PolicyFlags) => policySet(opts)));
-  policy.command('show').description('print the rules as JSON').addOption(tenant())
+  policy
+    .command('show')
+    .description('print the rules as JSON')
+    .addOption(tenant())
     .action(act((opts: { tenant?: string }) => policyShow(opts)));
 
   program
@@ -197,7 +265,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--url <url>', 'for `doctor approvals`: the API to probe (default http://HOST:PORT)')
     .addOption(tenant())
     .addOption(json())
-    .action(act((name: string, opts: { tenant?: string; json?: boolean; url?: string }) => (name === 'approvals' ? doctorApprovals(opts) : doctorWorkflow(name, opts))));
+    .action(
+      act((name: string, opts: { tenant?: string; json?: boolean; url?: string }) =>
+        name === 'approvals' ? doctorApprovals(opts) : doctorWorkflow(name, opts),
+      ),
+    );
 
   program
     .command('health')

@@ -57,7 +57,9 @@ export function listEnvVariables(): EnvVariable[] {
 
 /** docs/configuration.md: the generated reference (`levqor config docs`; test/deploy-config.test.ts checks it is fresh). */
 export function renderConfigReference(vars: EnvVariable[] = listEnvVariables()): string {
-  const rows = vars.map((v) => `| \`${v.name}\` | ${v.type} | ${v.default === '' ? 'unset' : `\`${v.default}\``} | ${v.uses.join(', ')} | ${v.doc} |`);
+  const rows = vars.map(
+    (v) => `| \`${v.name}\` | ${v.type} | ${v.default === '' ? 'unset' : `\`${v.default}\``} | ${v.uses.join(', ')} | ${v.doc} |`,
+  );
   return [
     '# Configuration reference',
     '',

@@ -23,11 +23,20 @@ export const envSchema = z.object({
   LEVQOR_SCHEDULER_CONCURRENCY: int(1, 1_000).default(20),
   LEVQOR_RUN_LEASE_SECONDS: z.coerce.number().min(1).max(3_600).default(60),
   LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(25),
-  LEVQOR_APPROVAL_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+  LEVQOR_APPROVAL_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24),
   LEVQOR_HTTP_ALLOW: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   LEVQOR_HTTP_TIMEOUT_MS: int(100, 600_000).default(30_000),
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
@@ -36,10 +45,16 @@ export const envSchema = z.object({
   LEVQOR_GITHUB_DISPATCH_REPOS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .superRefine((repos, ctx) => {
       const bad = repos.filter((r) => !/^[\w.-]+\/[\w.-]+$/.test(r));
-      if (bad.length) ctx.addIssue({ code: 'custom', message: `each entry must be owner/repo, not ${bad.map((b) => `"${b}"`).join(', ')}` });
+      if (bad.length)
+        ctx.addIssue({ code: 'custom', message: `each entry must be owner/repo, not ${bad.map((b) => `"${b}"`).join(', ')}` });
     }),
   LEVQOR_GITHUB_API_URL: z
     .string()
@@ -74,8 +89,14 @@ export const envSchema = z.object({
 /** The Slack variables: `levqor bot`, and the `slack_message` steps of any process that runs workflows. */
 export const slackEnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
-  SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+    .optional(),
   SLACK_API_URL: z
     .string()
     .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http(s) URL, e.g. https://slack.com/api/' })
@@ -110,18 +131,30 @@ export const ENV_DOCS = {
   LEVQOR_DATA_DIR: { uses: ALL, doc: 'embedded database directory (without `DATABASE_URL`)' },
   LEVQOR_DB_POOL_MAX: { uses: ALL, doc: 'Postgres connections per process' },
   LEVQOR_DB_CONNECT_TIMEOUT_MS: { uses: ALL, doc: 'Postgres connect timeout' },
-  LEVQOR_SCHEDULER_INTERVAL_SECONDS: { uses: ALL, doc: 'longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down' },
+  LEVQOR_SCHEDULER_INTERVAL_SECONDS: {
+    uses: ALL,
+    doc: 'longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down',
+  },
   LEVQOR_SCHEDULER_BATCH_SIZE: { uses: STEPS, doc: 'due workflows claimed per transaction' },
   LEVQOR_SCHEDULER_CONCURRENCY: { uses: STEPS, doc: 'runs executed at once per process' },
   LEVQOR_RUN_LEASE_SECONDS: { uses: STEPS, doc: 'how long a silent process keeps its runs before another recovers them' },
-  LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: { uses: ['serve', 'scheduler', 'bot'], doc: 'grace for runs in flight after SIGTERM (keep the pod\'s terminationGracePeriodSeconds above it)' },
+  LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: {
+    uses: ['serve', 'scheduler', 'bot'],
+    doc: "grace for runs in flight after SIGTERM (keep the pod's terminationGracePeriodSeconds above it)",
+  },
   LEVQOR_APPROVAL_TTL_HOURS: { uses: STEPS, doc: 'how long a Class C request waits before it expires' },
   LEVQOR_HTTP_ALLOW: { uses: STEPS, doc: 'comma-separated hosts, IPs or CIDRs `http` steps may reach despite the SSRF guard' },
   LEVQOR_HTTP_TIMEOUT_MS: { uses: STEPS, doc: 'total time limit of an `http` step' },
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: { uses: STEPS, doc: 'connect time limit of an `http` step' },
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: { uses: STEPS, doc: 'response size cap of an `http` step' },
-  LEVQOR_GITHUB_DISPATCH_TOKEN: { uses: SERVE, doc: 'token allowed to create repository_dispatch events after an approval; unset: no dispatches' },
-  LEVQOR_GITHUB_DISPATCH_REPOS: { uses: SERVE, doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)' },
+  LEVQOR_GITHUB_DISPATCH_TOKEN: {
+    uses: SERVE,
+    doc: 'token allowed to create repository_dispatch events after an approval; unset: no dispatches',
+  },
+  LEVQOR_GITHUB_DISPATCH_REPOS: {
+    uses: SERVE,
+    doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)',
+  },
   LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches' },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
   LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },
@@ -139,16 +172,22 @@ export const ENV_DOCS = {
   LEVQOR_SCALING_QUEUE_HIGH: { uses: SERVE, doc: '`/api/scaling`: queue depth that asks for a scale up' },
   LEVQOR_SCALING_QUEUE_CRITICAL: { uses: SERVE, doc: '`/api/scaling`: queue depth that asks for an emergency scale' },
   LEVQOR_SCALING_COOLDOWN_SECONDS: { uses: SERVE, doc: '`/api/scaling`: no step down sooner than this after a change' },
-  LEVQOR_SCALING_MAX_REPLICAS: { uses: SERVE, doc: '`/api/scaling`: cap of `recommendedReplicas` (keep the ScaledObject\'s maxReplicaCount equal)' },
+  LEVQOR_SCALING_MAX_REPLICAS: {
+    uses: SERVE,
+    doc: "`/api/scaling`: cap of `recommendedReplicas` (keep the ScaledObject's maxReplicaCount equal)",
+  },
   LEVQOR_RETENTION_RUNS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of runs (`levqor cleanup`, daily in serve)' },
   LEVQOR_RETENTION_EVENTS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of run events' },
   LEVQOR_RETENTION_APPROVALS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of processed approvals (pending ones are never deleted)' },
   SLACK_SIGNING_SECRET: { uses: ['bot'], doc: 'verifies every request from Slack (required by the bot)' },
-  SLACK_BOT_TOKEN: { uses: STEPS, doc: '`xoxb-…`: the bot posts and updates messages (required by the bot); `slack_message` steps post with it' },
+  SLACK_BOT_TOKEN: {
+    uses: STEPS,
+    doc: '`xoxb-…`: the bot posts and updates messages (required by the bot); `slack_message` steps post with it',
+  },
   SLACK_APP_TOKEN: { uses: ['bot'], doc: '`xapp-…` (scope `connections:write`): Socket Mode instead of a public HTTP endpoint' },
   SLACK_API_URL: { uses: STEPS, doc: 'the Slack Web API (tests point it at a local fake)' },
   LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens in HTTP mode (`/slack/events`, `/healthz`); Socket Mode opens no port' },
-  LEVQOR_BOT_HOST: { uses: ['bot'], doc: 'the bot\'s listening address' },
+  LEVQOR_BOT_HOST: { uses: ['bot'], doc: "the bot's listening address" },
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
 } as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
 

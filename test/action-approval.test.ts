@@ -31,7 +31,12 @@ beforeAll(async () => {
   db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
   t = await makeApiTenant(db, { ci: 'all', lead: 'all' }, 'shop');
   gh = await startFakeGitHub(DISPATCH_TOKEN);
-  serve = await startServe({ DATABASE_URL: url, LEVQOR_GITHUB_DISPATCH_TOKEN: DISPATCH_TOKEN, LEVQOR_GITHUB_API_URL: gh.url, LEVQOR_GITHUB_DISPATCH_REPOS: 'acme/deployer' });
+  serve = await startServe({
+    DATABASE_URL: url,
+    LEVQOR_GITHUB_DISPATCH_TOKEN: DISPATCH_TOKEN,
+    LEVQOR_GITHUB_API_URL: gh.url,
+    LEVQOR_GITHUB_DISPATCH_REPOS: 'acme/deployer',
+  });
 });
 afterAll(async () => {
   await serve.stop();
@@ -45,17 +50,28 @@ afterAll(async () => {
 async function submitted(action: ReturnType<typeof startAction>, summary: string): Promise<string> {
   let exited: Awaited<typeof action.done> | undefined;
   void action.done.then((r) => (exited = r));
-  return pollUntil(async () => {
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE summary = $1', [summary]);
-    if (!rows[0] && exited) throw new Error(`the action exited ${exited.code} before submitting:\n${exited.stdout}${exited.stderr}`);
-    return rows[0]?.id;
-  }, { what: `the approval request "${summary}"`, attempts: 400 });
+  return pollUntil(
+    async () => {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE summary = $1', [summary]);
+      if (!rows[0] && exited) throw new Error(`the action exited ${exited.code} before submitting:\n${exited.stdout}${exited.stderr}`);
+      return rows[0]?.id;
+    },
+    { what: `the approval request "${summary}"`, attempts: 400 },
+  );
 }
 
 /** Starts the action and returns it with the approval it submitted (found in the database). */
 async function requestViaAction(title: string, inputs: Record<string, string> = {}) {
   const action = startAction({
-    inputs: { command: 'request-approval', 'database-url': url, title, details: 'v2.3.1 to production', payload: '{"version":"2.3.1"}', ...FAST, ...inputs },
+    inputs: {
+      command: 'request-approval',
+      'database-url': url,
+      title,
+      details: 'v2.3.1 to production',
+      payload: '{"version":"2.3.1"}',
+      ...FAST,
+      ...inputs,
+    },
     env: { GITHUB_ACTOR: 'release-bot', GITHUB_SHA: 'a'.repeat(40) },
     workspace,
   });
@@ -66,10 +82,16 @@ describe('command: request-approval', () => {
   it('waits for an approval given while it polls, then outputs decision and approver', async () => {
     const { action, id } = await requestViaAction('Deploy shop 2.3.1');
     const row = await db.query<{ impact_class: string; action_type: string; requested_by: string; payload: Record<string, unknown> }>(
-      'SELECT impact_class, action_type, requested_by, payload FROM approval_queue WHERE id = $1', [id],
+      'SELECT impact_class, action_type, requested_by, payload FROM approval_queue WHERE id = $1',
+      [id],
     );
     expect(row.rows[0]).toMatchObject({ impact_class: 'C', action_type: 'deploy', requested_by: 'github:release-bot' });
-    expect(row.rows[0]?.payload).toMatchObject({ version: '2.3.1', title: 'Deploy shop 2.3.1', details: 'v2.3.1 to production', github: { repository: 'acme/shop' } });
+    expect(row.rows[0]?.payload).toMatchObject({
+      version: '2.3.1',
+      title: 'Deploy shop 2.3.1',
+      details: 'v2.3.1 to production',
+      github: { repository: 'acme/shop' },
+    });
     await decideApproval(db, { id, tenantId: t.tenant.id, decision: 'approve', actor: 'slack:U0LEAD', channel: 'slack' });
     const r = await action.done;
     expect(r.code, r.stdout).toBe(0);
@@ -79,7 +101,14 @@ describe('command: request-approval', () => {
 
   it('fails on a rejection, with the reason in the log and the outputs', async () => {
     const { action, id } = await requestViaAction('Deploy shop 2.3.2');
-    await decideApproval(db, { id, tenantId: t.tenant.id, decision: 'reject', actor: 'cli:carol', channel: 'cli', reason: 'freeze until Monday' });
+    await decideApproval(db, {
+      id,
+      tenantId: t.tenant.id,
+      decision: 'reject',
+      actor: 'cli:carol',
+      channel: 'cli',
+      reason: 'freeze until Monday',
+    });
     const r = await action.done;
     expect(r.code).toBe(1);
     expect(r.outputs).toMatchObject({ decision: 'rejected', approver: 'cli:carol', reason: 'freeze until Monday' });
@@ -121,28 +150,63 @@ describe('command: request-approval', () => {
   });
 
   it('without waiting: submits and exits; on approval `levqor serve` sends one repository_dispatch', async () => {
-    const { action, id } = await requestViaAction('Deploy shop 2.4.0', { wait: 'false', 'dispatch-event-type': 'deploy-approved', 'dispatch-repository': 'acme/deployer' });
+    const { action, id } = await requestViaAction('Deploy shop 2.4.0', {
+      wait: 'false',
+      'dispatch-event-type': 'deploy-approved',
+      'dispatch-repository': 'acme/deployer',
+    });
     const r = await action.done;
     expect(r.code).toBe(0);
     expect(r.outputs).toMatchObject({ 'approval-id': id, decision: 'pending' });
     expect(gh.dispatches).toEqual([]);
     await decideApproval(db, { id, tenantId: t.tenant.id, decision: 'approve', actor: 'slack:U0LEAD', channel: 'slack' });
-    const sent = await pollUntil(() => Promise.resolve(gh.dispatches.find((d) => (d.client_payload as { approval_id?: string }).approval_id === id)), { what: `the repository_dispatch\n${serve.proc.tail(30)}`, attempts: 400 });
-    expect(sent).toMatchObject({ repo: 'acme/deployer', event_type: 'deploy-approved', client_payload: { approver: 'slack:U0LEAD', payload: { version: '2.3.1', title: 'Deploy shop 2.4.0' } } });
+    const sent = await pollUntil(
+      () => Promise.resolve(gh.dispatches.find((d) => (d.client_payload as { approval_id?: string }).approval_id === id)),
+      { what: `the repository_dispatch\n${serve.proc.tail(30)}`, attempts: 400 },
+    );
+    expect(sent).toMatchObject({
+      repo: 'acme/deployer',
+      event_type: 'deploy-approved',
+      client_payload: { approver: 'slack:U0LEAD', payload: { version: '2.3.1', title: 'Deploy shop 2.4.0' } },
+    });
     expect(gh.calls.find((c) => c.path === '/repos/acme/deployer/dispatches')?.authorization).toBe(`Bearer ${DISPATCH_TOKEN}`);
-    const audit = await pollUntil(async () => (await db.query<{ action: string }>("SELECT action FROM audit_log WHERE subject = $1 AND actor = 'levqor:dispatch'", [`approval:${id}`])).rows[0], { what: 'the audit entry' });
+    const audit = await pollUntil(
+      async () =>
+        (
+          await db.query<{ action: string }>("SELECT action FROM audit_log WHERE subject = $1 AND actor = 'levqor:dispatch'", [
+            `approval:${id}`,
+          ])
+        ).rows[0],
+      { what: 'the audit entry' },
+    );
     expect(audit.action).toBe('approval.dispatched');
     // Claimed once: another sweep (a second server) sends nothing more.
-    const again = await dispatchApproved(db, { token: DISPATCH_TOKEN, apiUrl: gh.url, allowedRepos: [] }, { info: () => undefined, warn: () => undefined } as never);
+    const again = await dispatchApproved(db, { token: DISPATCH_TOKEN, apiUrl: gh.url, allowedRepos: [] }, {
+      info: () => undefined,
+      warn: () => undefined,
+    } as never);
     expect(again).toEqual({ sent: 0, failed: 0 });
     expect(gh.dispatches.filter((d) => (d.client_payload as { approval_id?: string }).approval_id === id)).toHaveLength(1);
   });
 
   it('a dispatch to a repository outside LEVQOR_GITHUB_DISPATCH_REPOS is refused and audited', async () => {
-    const a = await submitAction(db, { tenantId: t.tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'elsewhere', payload: { dispatch: { repository: 'evil/repo', event_type: 'go' } } });
+    const a = await submitAction(db, {
+      tenantId: t.tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'elsewhere',
+      payload: { dispatch: { repository: 'evil/repo', event_type: 'go' } },
+    });
     await decideApproval(db, { id: a.id, tenantId: t.tenant.id, decision: 'approve', actor: 'cli:lead', channel: 'cli' });
     const audit = await pollUntil(
-      async () => (await db.query<{ detail: { error: string } }>("SELECT detail FROM audit_log WHERE subject = $1 AND action = 'approval.dispatch_failed'", [`approval:${a.id}`])).rows[0],
+      async () =>
+        (
+          await db.query<{ detail: { error: string } }>(
+            "SELECT detail FROM audit_log WHERE subject = $1 AND action = 'approval.dispatch_failed'",
+            [`approval:${a.id}`],
+          )
+        ).rows[0],
       { what: 'the dispatch_failed audit entry', attempts: 400 },
     );
     expect(audit.detail.error).toBe('payload.dispatch.repository: evil/repo is not in LEVQOR_GITHUB_DISPATCH_REPOS');

@@ -2,13 +2,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateManifest } from '../src/checks/manifest.js';
-import { createGitRepo, pullRequestEvent, runAction, startAction, startFakeGitHub, type FakeGitHub, type GitFixture } from './helpers/github.js';
+import {
+  createGitRepo,
+  pullRequestEvent,
+  runAction,
+  startAction,
+  startFakeGitHub,
+  type FakeGitHub,
+  type GitFixture,
+} from './helpers/github.js';
 import { pollUntil } from './helpers/proc.js';
 
 // The four checks through `node dist/index.js`, exactly as a runner starts it.
 
 const PASS = { 'lint-command': 'echo lint ok', 'build-command': 'echo build ok', 'syntax-command': 'echo syntax ok' };
-const ESLINT_UNIX = (root: string) => `printf '%s\\n' '${root}/src/app.ts:12:5: Unexpected any. Specify a different type. [Error/@typescript-eslint/no-explicit-any]' '1 problem'; exit 1`;
+const ESLINT_UNIX = (root: string) =>
+  `printf '%s\\n' '${root}/src/app.ts:12:5: Unexpected any. Specify a different type. [Error/@typescript-eslint/no-explicit-any]' '1 problem'; exit 1`;
 const ESLINT_STYLISH = (root: string) =>
   `printf '%s\\n' '' '${root}/src/page.ts' '  3:7   error    x is assigned a value but never used  no-unused-vars' '  9:1   warning  Unexpected console statement          no-console' '' '✖ 2 problems (1 error, 1 warning)'; exit 1`;
 const TSC = "printf '%s\\n' \"src/server.ts(4,10): error TS2322: Type 'string' is not assignable to type 'number'.\"; exit 2";
@@ -16,7 +25,9 @@ const TSC = "printf '%s\\n' \"src/server.ts(4,10): error TS2322: Type 'string' i
 /** A process's state letter from /proc (R, S, Z …), or "gone". */
 function processState(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').charAt(0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .charAt(0);
   } catch {
     return 'gone';
   }
@@ -47,7 +58,10 @@ describe('command: checks', () => {
     expect(r.outputs.result).toBe('pass');
     const report = JSON.parse(r.outputs.report ?? '{}') as { checks: { name: string; status: string }[] };
     expect(report.checks.map((c) => [c.name, c.status])).toEqual([
-      ['Frontend Lint', 'pass'], ['Frontend Build', 'pass'], ['Backend Syntax', 'pass'], ['Safety Gate', 'pass'],
+      ['Frontend Lint', 'pass'],
+      ['Frontend Build', 'pass'],
+      ['Backend Syntax', 'pass'],
+      ['Safety Gate', 'pass'],
     ]);
     expect(r.summary).toContain('| Check | Status | Duration | Last lines |');
     expect(r.summary).toMatch(/\| Frontend Build \| ✅ pass \| \d+\.\d s \| <code>build ok<\/code> \|/);
@@ -97,10 +111,16 @@ describe('command: checks', () => {
     expect(processState(pid)).toMatch(/^(gone|Z)$/);
   });
 
-  it('a cancelled job (SIGTERM) ends the running checks\' process trees too', async () => {
+  it("a cancelled job (SIGTERM) ends the running checks' process trees too", async () => {
     const pidFile = join(repo.dir, 'cancelled.pid');
-    const action = startAction({ inputs: { command: 'checks', ...PASS, 'lint-command': `sleep 120 & echo $! > ${pidFile}; wait` }, workspace: repo.dir });
-    const sleeper = await pollUntil(() => Promise.resolve(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' && Number(readFileSync(pidFile, 'utf8'))), { what: 'the check to start', attempts: 400 });
+    const action = startAction({
+      inputs: { command: 'checks', ...PASS, 'lint-command': `sleep 120 & echo $! > ${pidFile}; wait` },
+      workspace: repo.dir,
+    });
+    const sleeper = await pollUntil(
+      () => Promise.resolve(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' && Number(readFileSync(pidFile, 'utf8'))),
+      { what: 'the check to start', attempts: 400 },
+    );
     process.kill(action.pid as number, 'SIGTERM');
     const r = await action.done;
     expect(r.code).toBe(1);
@@ -110,16 +130,28 @@ describe('command: checks', () => {
 
   it('annotates ESLint (unix and stylish) and tsc problems on their files', async () => {
     const r = await runAction({
-      inputs: { command: 'checks', ...PASS, 'lint-command': ESLINT_UNIX(repo.dir), 'build-command': ESLINT_STYLISH(repo.dir), 'syntax-command': TSC },
+      inputs: {
+        command: 'checks',
+        ...PASS,
+        'lint-command': ESLINT_UNIX(repo.dir),
+        'build-command': ESLINT_STYLISH(repo.dir),
+        'syntax-command': TSC,
+      },
       workspace: repo.dir,
     });
     expect(r.code).toBe(1);
     expect(r.outputs.passed).toBe('1/4');
     const lines = r.stdout.split('\n');
-    expect(lines).toContain('::error file=src/app.ts,line=12,col=5,title=Frontend Lint::Unexpected any. Specify a different type. (@typescript-eslint/no-explicit-any)');
-    expect(lines).toContain('::error file=src/page.ts,line=3,col=7,title=Frontend Build::x is assigned a value but never used (no-unused-vars)');
+    expect(lines).toContain(
+      '::error file=src/app.ts,line=12,col=5,title=Frontend Lint::Unexpected any. Specify a different type. (@typescript-eslint/no-explicit-any)',
+    );
+    expect(lines).toContain(
+      '::error file=src/page.ts,line=3,col=7,title=Frontend Build::x is assigned a value but never used (no-unused-vars)',
+    );
     expect(lines).toContain('::warning file=src/page.ts,line=9,col=1,title=Frontend Build::Unexpected console statement (no-console)');
-    expect(lines).toContain("::error file=src/server.ts,line=4,col=10,title=Backend Syntax::TS2322: Type 'string' is not assignable to type 'number'.");
+    expect(lines).toContain(
+      "::error file=src/server.ts,line=4,col=10,title=Backend Syntax::TS2322: Type 'string' is not assignable to type 'number'.",
+    );
     const report = JSON.parse(r.outputs.report ?? '{}') as { annotations: unknown[] };
     expect(report.annotations).toHaveLength(4);
   });
@@ -127,8 +159,16 @@ describe('command: checks', () => {
   it('keeps one sticky pull-request comment: created on the first run, updated in place after', async () => {
     const sha = repo.git('rev-parse', 'HEAD').trim();
     gh.comments.set(7, [{ id: 1, body: 'LGTM from a human', user: { login: 'bob' } }]);
-    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 7, baseSha: sha, headSha: sha }), GITHUB_API_URL: gh.url };
-    const first = await runAction({ inputs: { command: 'checks', ...PASS, 'build-command': 'exit 1', 'github-token': TOKEN }, env, workspace: repo.dir });
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 7, baseSha: sha, headSha: sha }),
+      GITHUB_API_URL: gh.url,
+    };
+    const first = await runAction({
+      inputs: { command: 'checks', ...PASS, 'build-command': 'exit 1', 'github-token': TOKEN },
+      env,
+      workspace: repo.dir,
+    });
     expect(first.code).toBe(1);
     expect(gh.comments.get(7)).toHaveLength(2);
     const sticky = gh.comments.get(7)?.[1];
@@ -148,7 +188,11 @@ describe('command: checks', () => {
   it('a token that cannot comment (a fork) warns; the checks still decide the step', async () => {
     const sha = repo.git('rev-parse', 'HEAD').trim();
     gh.failWith(/\/issues\/8\/comments$/, 403);
-    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 8, baseSha: sha, headSha: sha }), GITHUB_API_URL: gh.url };
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 8, baseSha: sha, headSha: sha }),
+      GITHUB_API_URL: gh.url,
+    };
     const r = await runAction({ inputs: { command: 'checks', ...PASS, 'github-token': TOKEN }, env, workspace: repo.dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/::warning::could not write the pull-request comment: GitHub GET .*403/);
@@ -157,7 +201,14 @@ describe('command: checks', () => {
   it('masks secret inputs and never hands them to check commands', async () => {
     const dbPassword = 'pw-Very5ecret';
     const r = await runAction({
-      inputs: { command: 'checks', ...PASS, 'lint-command': 'env', 'github-token': TOKEN, 'api-token': 'lvq_apiTokenSecret42', 'database-url': `postgres://ci:${dbPassword}@127.0.0.1:1/levqor` },
+      inputs: {
+        command: 'checks',
+        ...PASS,
+        'lint-command': 'env',
+        'github-token': TOKEN,
+        'api-token': 'lvq_apiTokenSecret42',
+        'database-url': `postgres://ci:${dbPassword}@127.0.0.1:1/levqor`,
+      },
       workspace: repo.dir,
     });
     expect(r.code).toBe(0);

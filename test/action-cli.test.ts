@@ -29,7 +29,10 @@ describe('levqor gate', () => {
     repo.write({ 'migrations/0001_init.sql': 'CREATE TABLE t (id bigint);\n', 'migrations/0002_more.sql': 'SELECT 1;\n' });
     const bad = await runCli(['gate', 'verify', '--root', repo.dir, '--json']);
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ passed: false, changes: { changed: ['migrations/0001_init.sql'], added: ['migrations/0002_more.sql'] } });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      passed: false,
+      changes: { changed: ['migrations/0001_init.sql'], added: ['migrations/0002_more.sql'] },
+    });
 
     expect((await runCli(['gate', 'update', '--root', repo.dir])).code).toBe(0);
     expect((await runCli(['gate', 'verify', '--root', repo.dir])).code).toBe(0);
@@ -39,7 +42,7 @@ describe('levqor gate', () => {
     expect(gone.stdout).toContain('deleted: migrations/0002_more.sql');
   });
 
-  it('verify --base lists what a branch changes against the base commit\'s manifest', async () => {
+  it("verify --base lists what a branch changes against the base commit's manifest", async () => {
     repo.write({ 'migrations/0002_more.sql': 'SELECT 1;\n' });
     const base = repo.commit('base');
     repo.write({ 'migrations/0002_more.sql': 'SELECT 2;\n' });

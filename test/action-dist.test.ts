@@ -12,7 +12,11 @@ const DIST = join(REPO_ROOT, 'dist');
 const fresh = mkdtempSync(join(tmpdir(), 'levqor-dist-'));
 afterAll(() => rmSync(fresh, { recursive: true, force: true }));
 
-const filesUnder = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile()).sort();
+const filesUnder = (dir: string) =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .sort();
 
 describe('dist/ (the bundled action)', () => {
   it('is fresh: a rebuild from the sources gives the same files, byte for byte', async () => {
@@ -28,7 +32,11 @@ describe('dist/ (the bundled action)', () => {
   });
 
   it('starts without node_modules on the Node running the tests (20 in CI): --version', () => {
-    const out = execFileSync(process.execPath, [join(DIST, 'index.js'), '--version'], { cwd: tmpdir(), encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const out = execFileSync(process.execPath, [join(DIST, 'index.js'), '--version'], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(out).toBe('levqor-action 0.1.0\n');
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(20);
   });

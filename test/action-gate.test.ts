@@ -6,7 +6,15 @@ import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import type { Db } from '../src/db/types.js';
 import { createPgDatabase } from './helpers/db.js';
-import { createGitRepo, pullRequestEvent, runAction, startFakeGitHub, type FakeGitHub, type FakeReview, type GitFixture } from './helpers/github.js';
+import {
+  createGitRepo,
+  pullRequestEvent,
+  runAction,
+  startFakeGitHub,
+  type FakeGitHub,
+  type FakeReview,
+  type GitFixture,
+} from './helpers/github.js';
 import { insertTenant } from './helpers/proc.js';
 
 // The safety gate on pull requests: the manifest comes from the base commit of a real git repository.
@@ -47,7 +55,10 @@ beforeEach(() => {
 });
 
 /** Commits `files` on the feature branch (optionally re-running `levqor gate update`) and runs the checks as on a PR. */
-async function runPr(files: Record<string, string | null>, opts: { updateManifest?: boolean; inputs?: Record<string, string>; reviews?: (head: string) => FakeReview[] } = {}) {
+async function runPr(
+  files: Record<string, string | null>,
+  opts: { updateManifest?: boolean; inputs?: Record<string, string>; reviews?: (head: string) => FakeReview[] } = {},
+) {
   repo.write(files);
   if (opts.updateManifest) updateManifest(repo.dir);
   const head = repo.commit('change');
@@ -55,7 +66,11 @@ async function runPr(files: Record<string, string | null>, opts: { updateManifes
   if (opts.reviews) gh.reviews.set(number, opts.reviews(head));
   const run = await runAction({
     inputs: { command: 'checks', ...OTHERS_PASS, ...opts.inputs },
-    env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number, baseSha: base, headSha: head }), GITHUB_API_URL: gh.url },
+    env: {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number, baseSha: base, headSha: head }),
+      GITHUB_API_URL: gh.url,
+    },
     workspace: repo.dir,
   });
   const gate = (JSON.parse(run.outputs.report ?? '{}') as { gate: GateReport }).gate;
@@ -63,7 +78,11 @@ async function runPr(files: Record<string, string | null>, opts: { updateManifes
 }
 
 const review = (login: string, state: FakeReview['state'], commit: string, id = Math.floor(Math.random() * 1e6)): FakeReview => ({
-  id, user: { login }, state, commit_id: commit, submitted_at: new Date().toISOString(),
+  id,
+  user: { login },
+  state,
+  commit_id: commit,
+  submitted_at: new Date().toISOString(),
 });
 
 describe('safety gate on pull requests (reviews from allowed-approvers)', () => {
@@ -77,7 +96,10 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
   });
 
   it('fails a critical change without an approving review, and shows the diff stat', async () => {
-    const { run, gate } = await runPr({ 'migrations/0001_init.sql': 'CREATE TABLE orders (id bigint);\n' }, { updateManifest: true, inputs: approvers, reviews: () => [] });
+    const { run, gate } = await runPr(
+      { 'migrations/0001_init.sql': 'CREATE TABLE orders (id bigint);\n' },
+      { updateManifest: true, inputs: approvers, reviews: () => [] },
+    );
     expect(run.code).toBe(1);
     expect(run.outputs.passed).toBe('3/4');
     expect(gate.changes.changed).toEqual(['migrations/0001_init.sql']);
@@ -96,57 +118,95 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
   });
 
   it('passes once an allowed login approved the head commit', async () => {
-    const { run, gate } = await runPr({ 'src/pay.ts': 'export const fee = 2;\n' }, {
-      updateManifest: true,
-      inputs: approvers,
-      reviews: (head) => [review('mallory', 'APPROVED', head), review('dave', 'COMMENTED', head), review('Dave', 'APPROVED', head)],
-    });
+    const { run, gate } = await runPr(
+      { 'src/pay.ts': 'export const fee = 2;\n' },
+      {
+        updateManifest: true,
+        inputs: approvers,
+        reviews: (head) => [review('mallory', 'APPROVED', head), review('dave', 'COMMENTED', head), review('Dave', 'APPROVED', head)],
+      },
+    );
     expect(run.code, run.stdout).toBe(0);
     expect(gate.approval).toMatchObject({ state: 'approved', by: 'github:Dave' });
     expect(gh.calls.some((c) => c.method === 'GET' && c.path.startsWith(`/repos/acme/shop/pulls/${prNumber}/reviews`))).toBe(true);
   });
 
   it('an approval of an older commit, or one followed by a change request, does not count', async () => {
-    const stale = await runPr({ 'src/pay.ts': 'export const fee = 3;\n' }, { updateManifest: true, inputs: approvers, reviews: () => [review('carol', 'APPROVED', base)] });
+    const stale = await runPr(
+      { 'src/pay.ts': 'export const fee = 3;\n' },
+      { updateManifest: true, inputs: approvers, reviews: () => [review('carol', 'APPROVED', base)] },
+    );
     expect(stale.run.code).toBe(1);
     expect(stale.gate.approval?.detail).toContain(`older approvals do not count: carol approved ${base.slice(0, 7)}`);
-    const withdrawn = await runPr({ 'src/pay.ts': 'export const fee = 4;\n' }, {
-      updateManifest: true,
-      inputs: approvers,
-      reviews: (head) => [review('carol', 'APPROVED', head), review('carol', 'CHANGES_REQUESTED', head)],
-    });
+    const withdrawn = await runPr(
+      { 'src/pay.ts': 'export const fee = 4;\n' },
+      {
+        updateManifest: true,
+        inputs: approvers,
+        reviews: (head) => [review('carol', 'APPROVED', head), review('carol', 'CHANGES_REQUESTED', head)],
+      },
+    );
     expect(withdrawn.run.code).toBe(1);
     expect(withdrawn.gate.approval).toMatchObject({ state: 'rejected', detail: 'changes requested by carol' });
   });
 
   it('a team in allowed-approvers lets its active members approve; invited members, outsiders and the author do not count', async () => {
-    gh.teams.set('acme/platform', new Map([['erin', 'active'], ['frank', 'pending'], ['alice', 'active']]));
+    gh.teams.set(
+      'acme/platform',
+      new Map([
+        ['erin', 'active'],
+        ['frank', 'pending'],
+        ['alice', 'active'],
+      ]),
+    );
     const inputs = { 'allowed-approvers': 'carol, @acme/platform', 'github-token': TOKEN };
-    const outsiders = await runPr({ 'src/pay.ts': 'export const fee = 5;\n' }, {
-      updateManifest: true, inputs,
-      reviews: (head) => [review('frank', 'APPROVED', head), review('mallory', 'APPROVED', head), review('alice', 'APPROVED', head)],
-    });
+    const outsiders = await runPr(
+      { 'src/pay.ts': 'export const fee = 5;\n' },
+      {
+        updateManifest: true,
+        inputs,
+        reviews: (head) => [review('frank', 'APPROVED', head), review('mallory', 'APPROVED', head), review('alice', 'APPROVED', head)],
+      },
+    );
     expect(outsiders.run.code).toBe(1);
     expect(outsiders.gate.approval).toMatchObject({ state: 'missing' });
     expect(outsiders.gate.approval?.detail).toContain('from one of: carol, acme/platform');
-    const member = await runPr({ 'src/pay.ts': 'export const fee = 6;\n' }, { updateManifest: true, inputs, reviews: (head) => [review('Erin', 'APPROVED', head)] });
+    const member = await runPr(
+      { 'src/pay.ts': 'export const fee = 6;\n' },
+      { updateManifest: true, inputs, reviews: (head) => [review('Erin', 'APPROVED', head)] },
+    );
     expect(member.run.code, member.run.stdout).toBe(0);
-    expect(member.gate.approval).toMatchObject({ state: 'approved', by: 'github:Erin', detail: expect.stringContaining('(member of acme/platform)') as string });
+    expect(member.gate.approval).toMatchObject({
+      state: 'approved',
+      by: 'github:Erin',
+      detail: expect.stringContaining('(member of acme/platform)') as string,
+    });
     expect(gh.calls.some((c) => c.path === '/orgs/acme/teams/platform/memberships/erin')).toBe(true);
-    const blocked = await runPr({ 'src/pay.ts': 'export const fee = 7;\n' }, { updateManifest: true, inputs, reviews: (head) => [review('erin', 'CHANGES_REQUESTED', head)] });
+    const blocked = await runPr(
+      { 'src/pay.ts': 'export const fee = 7;\n' },
+      { updateManifest: true, inputs, reviews: (head) => [review('erin', 'CHANGES_REQUESTED', head)] },
+    );
     expect(blocked.gate.approval).toMatchObject({ state: 'rejected', detail: 'changes requested by erin (member of acme/platform)' });
   });
 
   it('a team the token cannot see fails the gate saying which token it needs', async () => {
-    const { run } = await runPr({ 'src/pay.ts': 'export const fee = 8;\n' }, {
-      updateManifest: true, inputs: { 'allowed-approvers': 'acme/secret-team', 'github-token': TOKEN }, reviews: (head) => [review('erin', 'APPROVED', head)],
-    });
+    const { run } = await runPr(
+      { 'src/pay.ts': 'export const fee = 8;\n' },
+      {
+        updateManifest: true,
+        inputs: { 'allowed-approvers': 'acme/secret-team', 'github-token': TOKEN },
+        reviews: (head) => [review('erin', 'APPROVED', head)],
+      },
+    );
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).toContain('team acme/secret-team is not visible with github-token');
   });
 
   it('lists a renamed critical file as a rename and a deleted one as deleted', async () => {
-    const renamed = await runPr({ 'migrations/0002_index.sql': null, 'migrations/0003_index.sql': 'CREATE INDEX ON orders (id);\n' }, { updateManifest: true, inputs: approvers });
+    const renamed = await runPr(
+      { 'migrations/0002_index.sql': null, 'migrations/0003_index.sql': 'CREATE INDEX ON orders (id);\n' },
+      { updateManifest: true, inputs: approvers },
+    );
     expect(renamed.run.code).toBe(1);
     expect(renamed.gate.changes.renamed).toEqual([{ from: 'migrations/0002_index.sql', to: 'migrations/0003_index.sql' }]);
     expect(renamed.run.summary).toContain('renamed: migrations/0002_index.sql → migrations/0003_index.sql');
@@ -157,7 +217,10 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
   });
 
   it('an approved PR whose own manifest is stale still fails, saying how to fix it', async () => {
-    const { run, gate } = await runPr({ 'src/pay.ts': 'export const fee = 5;\n' }, { inputs: approvers, reviews: (head) => [review('carol', 'APPROVED', head)] });
+    const { run, gate } = await runPr(
+      { 'src/pay.ts': 'export const fee = 5;\n' },
+      { inputs: approvers, reviews: (head) => [review('carol', 'APPROVED', head)] },
+    );
     expect(run.code).toBe(1);
     expect(gate.approval?.state).toBe('approved');
     expect(gate.detail).toContain('run `levqor gate update` and commit it');
@@ -172,7 +235,12 @@ describe('safety gate with a Levqor Class C approval (database-url)', () => {
 
   beforeAll(async () => {
     ({ url, drop } = await createPgDatabase('levqor_gate'));
-    db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
+    db = await openDatabase({
+      DATABASE_URL: url,
+      LEVQOR_DATA_DIR: MEMORY_DIR,
+      LEVQOR_DB_POOL_MAX: 4,
+      LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000,
+    });
     tenantId = await insertTenant(db, 'acme');
   });
   afterAll(async () => {
@@ -184,21 +252,36 @@ describe('safety gate with a Levqor Class C approval (database-url)', () => {
     repo.write({ 'src/pay.ts': 'export const fee = 9;\n' });
     updateManifest(repo.dir);
     const head = repo.commit('raise the fee');
-    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 300, baseSha: base, headSha: head, author: 'alice' }), GITHUB_API_URL: gh.url };
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 300, baseSha: base, headSha: head, author: 'alice' }),
+      GITHUB_API_URL: gh.url,
+    };
     const inputs = { command: 'checks', ...OTHERS_PASS, 'database-url': url };
     const gateOf = (r: { outputs: Record<string, string> }) => (JSON.parse(r.outputs.report ?? '{}') as { gate: GateReport }).gate;
 
     const first = await runAction({ inputs, env, workspace: repo.dir });
     expect(first.code, first.stdout).toBe(1);
     expect(gateOf(first).approval?.state).toBe('pending');
-    const { rows } = await db.query<{ id: string; status: string; impact_class: string; payload: Record<string, unknown>; requested_by: string }>(
-      'SELECT id, status, impact_class, payload, requested_by FROM approval_queue WHERE tenant_id = $1 AND action_type = $2',
-      [tenantId, CRITICAL_FILES_ACTION],
-    );
+    const { rows } = await db.query<{
+      id: string;
+      status: string;
+      impact_class: string;
+      payload: Record<string, unknown>;
+      requested_by: string;
+    }>('SELECT id, status, impact_class, payload, requested_by FROM approval_queue WHERE tenant_id = $1 AND action_type = $2', [
+      tenantId,
+      CRITICAL_FILES_ACTION,
+    ]);
     expect(rows).toHaveLength(1);
     const request = rows[0]!;
     expect(request).toMatchObject({ status: 'pending', impact_class: 'C', requested_by: 'github:alice' });
-    expect(request.payload).toMatchObject({ repository: 'acme/shop', pull_request: 300, head_sha: head, files: ['changed: src/pay.ts', 'changed: .levqor/critical-files.json (the manifest itself)'] });
+    expect(request.payload).toMatchObject({
+      repository: 'acme/shop',
+      pull_request: 300,
+      head_sha: head,
+      files: ['changed: src/pay.ts', 'changed: .levqor/critical-files.json (the manifest itself)'],
+    });
     expect(gateOf(first).detail).toContain(`requested Levqor approval ${request.id}`);
 
     const again = await runAction({ inputs, env, workspace: repo.dir });
@@ -230,11 +313,21 @@ describe('safety gate with a Levqor Class C approval (database-url)', () => {
     repo.write({ 'migrations/0001_init.sql': 'DROP TABLE orders;\n' });
     updateManifest(repo.dir);
     const head = repo.commit('drop it');
-    const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 301, baseSha: base, headSha: head }) };
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 301, baseSha: base, headSha: head }),
+    };
     const inputs = { command: 'checks', ...OTHERS_PASS, 'database-url': url };
     await runAction({ inputs, env, workspace: repo.dir });
     const { rows } = await db.query<{ id: string }>(`SELECT id FROM approval_queue WHERE payload->>'pull_request' = '301'`);
-    await decideApproval(db, { id: rows[0]!.id, tenantId, decision: 'reject', actor: 'cli:carol', channel: 'cli', reason: 'not during the sale' });
+    await decideApproval(db, {
+      id: rows[0]!.id,
+      tenantId,
+      decision: 'reject',
+      actor: 'cli:carol',
+      channel: 'cli',
+      reason: 'not during the sale',
+    });
     const r = await runAction({ inputs, env, workspace: repo.dir });
     expect(r.code).toBe(1);
     expect(r.summary).toContain(`was rejected by cli:carol: not during the sale`);

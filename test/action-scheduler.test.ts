@@ -31,14 +31,21 @@ afterAll(async () => {
 
 describe('command: scheduler', () => {
   it('runs every due workflow once, records the tick, and reports it', async () => {
-    const ids = await insertDueWorkflows(db, tenantId, { prefix: 'nightly', count: 3, steps: [{ type: 'log', message: 'hello from {{workflow.name}}' }] });
+    const ids = await insertDueWorkflows(db, tenantId, {
+      prefix: 'nightly',
+      count: 3,
+      steps: [{ type: 'log', message: 'hello from {{workflow.name}}' }],
+    });
     const r = await runAction({ inputs: { command: 'scheduler', 'database-url': url }, workspace });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.outputs.result).toBe('pass');
     expect(JSON.parse(r.outputs.report ?? '{}')).toMatchObject({ claimed: 3, succeeded: 3, failed: 0 });
     expect(r.summary).toContain('### ✅ Levqor scheduler tick');
     expect(r.stdout).toMatch(/^info tick .*claimed=3/m);
-    const runs = await db.query<{ workflow_id: string; status: string; trigger: string }>('SELECT workflow_id, status, trigger FROM workflow_runs WHERE tenant_id = $1', [tenantId]);
+    const runs = await db.query<{ workflow_id: string; status: string; trigger: string }>(
+      'SELECT workflow_id, status, trigger FROM workflow_runs WHERE tenant_id = $1',
+      [tenantId],
+    );
     expect(runs.rows.map((x) => x.workflow_id).sort()).toEqual([...ids].sort());
     expect(runs.rows.every((x) => x.status === 'succeeded')).toBe(true);
     // The tick is recorded for `levqor doctor` and health, as `levqor scheduler --once` records it.
@@ -54,7 +61,10 @@ describe('command: scheduler', () => {
   });
 
   it('fails the step when a run fails, as `levqor scheduler --once` exits 1', async () => {
-    await insertDueWorkflows(db, tenantId, { prefix: 'broken', steps: [{ type: 'set_workflow_active', workflow: 'ghost', active: false }] });
+    await insertDueWorkflows(db, tenantId, {
+      prefix: 'broken',
+      steps: [{ type: 'set_workflow_active', workflow: 'ghost', active: false }],
+    });
     const r = await runAction({ inputs: { command: 'scheduler', 'database-url': url }, workspace });
     expect(r.code).toBe(1);
     expect(r.outputs.result).toBe('fail');

@@ -8,7 +8,9 @@ import { REPO_ROOT } from './helpers/cli.js';
 // Lints this repository's workflows and action.yml for the rules the project keeps.
 
 const WORKFLOWS = join(REPO_ROOT, '.github/workflows');
-const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 interface Step {
   uses?: string;
@@ -27,7 +29,10 @@ interface Workflow {
   jobs: Record<string, Job>;
 }
 
-const load = (file: string) => ({ text: readFileSync(join(WORKFLOWS, file), 'utf8'), doc: parse(readFileSync(join(WORKFLOWS, file), 'utf8')) as Workflow });
+const load = (file: string) => ({
+  text: readFileSync(join(WORKFLOWS, file), 'utf8'),
+  doc: parse(readFileSync(join(WORKFLOWS, file), 'utf8')) as Workflow,
+});
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps ?? []);
 
 /** Event fields an outsider controls: never expanded into a shell script. */
@@ -42,8 +47,10 @@ describe('.github/workflows', () => {
     const { doc } = load(file);
     expect(doc.permissions, `${file} must declare top-level permissions`).toBeDefined();
     expect(doc.permissions).not.toBe('write-all');
-    const grants = [{ where: 'top', p: doc.permissions }, ...Object.entries(doc.jobs).map(([name, j]) => ({ where: name, p: j.permissions }))]
-      .filter((g): g is { where: string; p: Record<string, string> } => typeof g.p === 'object' && g.p !== null);
+    const grants = [
+      { where: 'top', p: doc.permissions },
+      ...Object.entries(doc.jobs).map(([name, j]) => ({ where: name, p: j.permissions })),
+    ].filter((g): g is { where: string; p: Record<string, string> } => typeof g.p === 'object' && g.p !== null);
     for (const { where, p } of grants) {
       for (const [scope, level] of Object.entries(p)) {
         expect(['read', 'none', 'write'], `${file}: ${scope}`).toContain(level);
@@ -78,7 +85,7 @@ describe('.github/workflows', () => {
     expect('actions/checkout@v4').not.toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
   });
 
-  it('checks.yml runs this repository\'s action (uses: ./) on pull requests, with the base branch\'s code', () => {
+  it("checks.yml runs this repository's action (uses: ./) on pull requests, with the base branch's code", () => {
     const { doc } = load('checks.yml');
     expect(Object.keys(doc.on)).toEqual(['pull_request']);
     const action = steps(doc).find((s) => s.uses === './');
@@ -92,7 +99,10 @@ describe('.github/workflows', () => {
     const { doc } = load('levqor-scheduler.yml');
     expect(doc.on.schedule).toEqual([{ cron: '*/5 * * * *' }]);
     expect(doc.concurrency).toMatchObject({ group: 'levqor-scheduler', 'cancel-in-progress': false });
-    expect(steps(doc).find((s) => s.uses === './')?.with).toMatchObject({ command: 'scheduler', 'database-url': '${{ secrets.LEVQOR_DATABASE_URL }}' });
+    expect(steps(doc).find((s) => s.uses === './')?.with).toMatchObject({
+      command: 'scheduler',
+      'database-url': '${{ secrets.LEVQOR_DATABASE_URL }}',
+    });
   });
 
   it('release.yml: a published release moves its major tag (v1), tag name through env:, pre-releases skipped', () => {
@@ -114,7 +124,11 @@ describe('.github/workflows', () => {
 });
 
 describe('action.yml', () => {
-  const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { runs: { using: string; main: string }; inputs: Record<string, { description: string; default?: string }>; outputs: Record<string, unknown> };
+  const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+    runs: { using: string; main: string };
+    inputs: Record<string, { description: string; default?: string }>;
+    outputs: Record<string, unknown>;
+  };
 
   it('runs dist/index.js on node24', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
@@ -127,7 +141,11 @@ describe('action.yml', () => {
   });
 
   it('declares exactly the defaults the code falls back to (INPUT_DEFAULTS)', () => {
-    const declared = Object.fromEntries(Object.entries(action.inputs).filter(([, i]) => i.default !== undefined).map(([name, i]) => [name, String(i.default)]));
+    const declared = Object.fromEntries(
+      Object.entries(action.inputs)
+        .filter(([, i]) => i.default !== undefined)
+        .map(([name, i]) => [name, String(i.default)]),
+    );
     expect(declared).toEqual(INPUT_DEFAULTS);
   });
 });

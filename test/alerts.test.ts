@@ -2,7 +2,14 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
-import { ALERTS_CHANNEL, alertConditions, reconcileAlerts, recentAlerts, type ActiveCondition, type AlertKind } from '../src/health/alerts.js';
+import {
+  ALERTS_CHANNEL,
+  alertConditions,
+  reconcileAlerts,
+  recentAlerts,
+  type ActiveCondition,
+  type AlertKind,
+} from '../src/health/alerts.js';
 import type { HealthSummary } from '../src/health/summary.js';
 import { evaluateAlerts, runHealthTasks, type HealthTaskDeps } from '../src/health/tasks.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
@@ -13,7 +20,9 @@ import { openPgTestDb, type TestDb } from './helpers/db.js';
 const T = { pendingApprovalsHigh: 50, minRunsForRate: 20 };
 
 /** A healthy summary with `over` applied: the crafted input of the pure alert conditions. */
-function summary(over: { scheduler?: HealthSummary['scheduler']; pending?: number; hour?: { failed: number; total: number } } = {}): HealthSummary {
+function summary(
+  over: { scheduler?: HealthSummary['scheduler']; pending?: number; hour?: { failed: number; total: number } } = {},
+): HealthSummary {
   const hour = over.hour ?? { failed: 0, total: 100 };
   const rate = hour.total === 0 ? null : hour.failed / hour.total;
   return {
@@ -34,19 +43,52 @@ function summary(over: { scheduler?: HealthSummary['scheduler']; pending?: numbe
 describe('alertConditions (pure)', () => {
   it.each([
     { name: 'all healthy', s: summary(), kinds: [] },
-    { name: 'scheduler never ticked', s: summary({ scheduler: { last_tick_at: null, age_seconds: null, stale: true, instances: [] } }), kinds: ['scheduler_stale'], message: 'no scheduler has ever ticked' },
-    { name: 'scheduler stale', s: summary({ scheduler: { last_tick_at: 1000, age_seconds: 400.4, stale: true, instances: [] } }), kinds: ['scheduler_stale'], message: 'no scheduler tick for 400 s' },
-    { name: 'database down (no scheduler facts)', s: { ...summary(), status: 'down', scheduler: null, queues: null, error_rates: null }, kinds: [] },
+    {
+      name: 'scheduler never ticked',
+      s: summary({ scheduler: { last_tick_at: null, age_seconds: null, stale: true, instances: [] } }),
+      kinds: ['scheduler_stale'],
+      message: 'no scheduler has ever ticked',
+    },
+    {
+      name: 'scheduler stale',
+      s: summary({ scheduler: { last_tick_at: 1000, age_seconds: 400.4, stale: true, instances: [] } }),
+      kinds: ['scheduler_stale'],
+      message: 'no scheduler tick for 400 s',
+    },
+    {
+      name: 'database down (no scheduler facts)',
+      s: { ...summary(), status: 'down', scheduler: null, queues: null, error_rates: null },
+      kinds: [],
+    },
     { name: 'pending at the threshold', s: summary({ pending: 50 }), kinds: [] },
-    { name: 'pending over the threshold', s: summary({ pending: 51 }), kinds: ['approval_queue_depth'], message: '51 approvals pending (threshold 50)' },
+    {
+      name: 'pending over the threshold',
+      s: summary({ pending: 51 }),
+      kinds: ['approval_queue_depth'],
+      message: '51 approvals pending (threshold 50)',
+    },
     { name: 'failure rate exactly 5 %', s: summary({ hour: { failed: 2, total: 40 } }), kinds: [] },
-    { name: 'failure rate 7.5 %', s: summary({ hour: { failed: 3, total: 40 } }), kinds: ['failure_rate'], message: 'workflow failure rate 7.5 % over the last hour (3 of 40), above 5 %' },
+    {
+      name: 'failure rate 7.5 %',
+      s: summary({ hour: { failed: 3, total: 40 } }),
+      kinds: ['failure_rate'],
+      message: 'workflow failure rate 7.5 % over the last hour (3 of 40), above 5 %',
+    },
     { name: 'high rate on too few runs', s: summary({ hour: { failed: 10, total: 19 } }), kinds: [] },
-    { name: 'high rate at minRunsForRate', s: summary({ hour: { failed: 10, total: 20 } }), kinds: ['failure_rate'], message: 'workflow failure rate 50.0 % over the last hour (10 of 20), above 5 %' },
+    {
+      name: 'high rate at minRunsForRate',
+      s: summary({ hour: { failed: 10, total: 20 } }),
+      kinds: ['failure_rate'],
+      message: 'workflow failure rate 50.0 % over the last hour (10 of 20), above 5 %',
+    },
     { name: 'no runs', s: summary({ hour: { failed: 0, total: 0 } }), kinds: [] },
     {
       name: 'everything at once',
-      s: summary({ scheduler: { last_tick_at: 1, age_seconds: 999, stale: true, instances: [] }, pending: 400, hour: { failed: 30, total: 60 } }),
+      s: summary({
+        scheduler: { last_tick_at: 1, age_seconds: 999, stale: true, instances: [] },
+        pending: 400,
+        hour: { failed: 30, total: 60 },
+      }),
       kinds: ['scheduler_stale', 'approval_queue_depth', 'failure_rate'],
     },
   ] as { name: string; s: HealthSummary; kinds: AlertKind[]; message?: string }[])('$name → [$kinds]', ({ s, kinds, message }) => {
@@ -66,12 +108,26 @@ describe('alertConditions (pure)', () => {
 const condition = (kind: AlertKind, message = `${kind} now`): ActiveCondition => ({ kind, message, detail: { n: 1 } });
 const ALL: ActiveCondition[] = [condition('scheduler_stale'), condition('approval_queue_depth'), condition('failure_rate')];
 
-interface Row { id: string; kind: AlertKind; status: string; resolved_at: number | null; fired_at: number }
+interface Row {
+  id: string;
+  kind: AlertKind;
+  status: string;
+  resolved_at: number | null;
+  fired_at: number;
+}
 const rowsOf = async (db: Queryable, kind?: AlertKind) =>
-  (await db.query<Row>(`SELECT id::text AS id, kind, status, resolved_at, fired_at FROM alerts ${kind ? 'WHERE kind = $1' : ''} ORDER BY alerts.id`, kind ? [kind] : [])).rows;
+  (
+    await db.query<Row>(
+      `SELECT id::text AS id, kind, status, resolved_at, fired_at FROM alerts ${kind ? 'WHERE kind = $1' : ''} ORDER BY alerts.id`,
+      kind ? [kind] : [],
+    )
+  ).rows;
 
 /** Resolves with the first `n` NOTIFY payloads on levqor_alerts. */
-async function collectNotifications(db: Db, n: number): Promise<{ received: Promise<{ id: string; kind: string; status: string }[]>; stop: () => Promise<void> }> {
+async function collectNotifications(
+  db: Db,
+  n: number,
+): Promise<{ received: Promise<{ id: string; kind: string; status: string }[]>; stop: () => Promise<void> }> {
   const got: { id: string; kind: string; status: string }[] = [];
   let done: (v: typeof got) => void = () => undefined;
   const received = new Promise<typeof got>((resolve) => (done = resolve));
@@ -105,9 +161,19 @@ describe('reconcileAlerts (Postgres, two pools)', () => {
     expect(fired.map((f) => f.kind).sort()).toEqual(['approval_queue_depth', 'failure_rate', 'scheduler_stale']);
     expect([...ra.resolved, ...rb.resolved]).toEqual([]);
     const rows = await rowsOf(t.db);
-    expect(rows.map((r) => [r.kind, r.status]).sort()).toEqual([['approval_queue_depth', 'firing'], ['failure_rate', 'firing'], ['scheduler_stale', 'firing']]);
+    expect(rows.map((r) => [r.kind, r.status]).sort()).toEqual([
+      ['approval_queue_depth', 'firing'],
+      ['failure_rate', 'firing'],
+      ['scheduler_stale', 'firing'],
+    ]);
     expect(fired.map((f) => f.id).sort()).toEqual(rows.map((r) => r.id).sort());
-    expect(fired.find((f) => f.kind === 'failure_rate')).toMatchObject({ status: 'firing', message: 'failure_rate now', detail: { n: 1 }, resolved_at: null, fired_at: expect.any(Number) as number });
+    expect(fired.find((f) => f.kind === 'failure_rate')).toMatchObject({
+      status: 'firing',
+      message: 'failure_rate now',
+      detail: { n: 1 },
+      resolved_at: null,
+      fired_at: expect.any(Number) as number,
+    });
   });
 
   it('20 rounds of concurrent fire and clear: each round fires 3 and resolves 3, never more', async () => {
@@ -117,7 +183,9 @@ describe('reconcileAlerts (Postgres, two pools)', () => {
       const resolved = (await Promise.all([reconcileAlerts(a, []), reconcileAlerts(b, [])])).flatMap((r) => r.resolved);
       expect(resolved.map((f) => f.id).sort()).toEqual(fired.map((f) => f.id).sort());
     }
-    const { rows } = await t.db.query<{ kind: string; status: string; n: number }>('SELECT kind, status, count(*)::int AS n FROM alerts GROUP BY 1, 2 ORDER BY 1, 2');
+    const { rows } = await t.db.query<{ kind: string; status: string; n: number }>(
+      'SELECT kind, status, count(*)::int AS n FROM alerts GROUP BY 1, 2 ORDER BY 1, 2',
+    );
     expect(rows).toEqual([
       { kind: 'approval_queue_depth', status: 'resolved', n: 20 },
       { kind: 'failure_rate', status: 'resolved', n: 20 },
@@ -131,7 +199,8 @@ describe('reconcileAlerts (Postgres, two pools)', () => {
     expect(first.flatMap((r) => r.fired)).toHaveLength(1);
 
     // Still active, on either replica, even with a new message: nothing new.
-    for (const db of [a, b, a]) expect(await reconcileAlerts(db, [condition('scheduler_stale', 'no scheduler tick for 260 s')])).toEqual({ fired: [], resolved: [] });
+    for (const db of [a, b, a])
+      expect(await reconcileAlerts(db, [condition('scheduler_stale', 'no scheduler tick for 260 s')])).toEqual({ fired: [], resolved: [] });
     expect(await rowsOf(t.db)).toHaveLength(1);
 
     // Cleared: two replicas at once resolve it once.
@@ -159,7 +228,11 @@ describe('reconcileAlerts (Postgres, two pools)', () => {
     expect(r.fired).toEqual([]);
     expect(r.resolved.map((x) => x.kind).sort()).toEqual(['approval_queue_depth', 'scheduler_stale']);
     expect((await rowsOf(t.db)).filter((x) => x.status === 'firing').map((x) => x.kind)).toEqual(['failure_rate']);
-    expect((await recentAlerts(t.db)).map((x) => [x.kind, x.status]).sort()).toEqual([['approval_queue_depth', 'resolved'], ['failure_rate', 'firing'], ['scheduler_stale', 'resolved']]);
+    expect((await recentAlerts(t.db)).map((x) => [x.kind, x.status]).sort()).toEqual([
+      ['approval_queue_depth', 'resolved'],
+      ['failure_rate', 'firing'],
+      ['scheduler_stale', 'resolved'],
+    ]);
   });
 
   it('a LISTEN on levqor_alerts receives a NOTIFY for each firing and each resolution', async () => {
@@ -229,7 +302,10 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
       await evaluateAlerts(deps);
       expect((await rowsOf(t.db)).map((r) => [r.kind, r.status])).toEqual([['scheduler_stale', 'resolved']]);
       expect(lines.filter((l) => l.msg.startsWith('alert resolved:'))).toHaveLength(1);
-      expect((await notes.received).map((n) => [n.kind, n.status])).toEqual([['scheduler_stale', 'firing'], ['scheduler_stale', 'resolved']]);
+      expect((await notes.received).map((n) => [n.kind, n.status])).toEqual([
+        ['scheduler_stale', 'firing'],
+        ['scheduler_stale', 'resolved'],
+      ]);
     } finally {
       await notes.stop();
     }
@@ -239,7 +315,9 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
     await tick(1);
     const { rows } = await t.db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('alerting') RETURNING id");
     const tenant = rows[0]!.id;
-    const wf = await t.db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[]') RETURNING id", [tenant]);
+    const wf = await t.db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[]') RETURNING id", [
+      tenant,
+    ]);
     await t.db.query(
       `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at, finished_at)
        SELECT $1, $2, CASE WHEN i <= 5 THEN 'failed' ELSE 'succeeded' END, 'manual', extract(epoch FROM now()) - 120, extract(epoch FROM now()) - 60
@@ -256,13 +334,16 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
   function recordingLog() {
     const seen: { level: number; msg: string; err?: string }[] = [];
     const waiters: { prefix: string; resolve: () => void }[] = [];
-    const log = pino({ level: 'info' }, {
-      write: (line: string) => {
-        const entry = JSON.parse(line) as (typeof seen)[number];
-        seen.push(entry);
-        for (const w of waiters.filter((x) => entry.msg.startsWith(x.prefix))) w.resolve();
+    const log = pino(
+      { level: 'info' },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as (typeof seen)[number];
+          seen.push(entry);
+          for (const w of waiters.filter((x) => entry.msg.startsWith(x.prefix))) w.resolve();
+        },
       },
-    });
+    );
     const until = (prefix: string) =>
       seen.some((l) => l.msg.startsWith(prefix)) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ prefix, resolve }));
     return { log, seen, until };
@@ -274,10 +355,10 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
     let waiting: () => void = () => undefined;
     const isWaiting = new Promise<void>((resolve) => (waiting = resolve));
     const add = stop.signal.addEventListener.bind(stop.signal);
-    stop.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    stop.signal.addEventListener = (...args: Parameters<typeof add>) => {
       add(...args);
       waiting();
-    });
+    };
     return { stop, isWaiting };
   }
 
@@ -293,7 +374,9 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
     await loop;
     expect(seen.map((l) => l.msg)).toEqual([expect.stringMatching(/^alert firing: no scheduler tick/), 'daily retention cleanup done']);
     expect((await rowsOf(t.db)).map((r) => [r.kind, r.status])).toEqual([['scheduler_stale', 'firing']]);
-    const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM maintenance_log WHERE task = 'cleanup' AND finished_at IS NOT NULL");
+    const { rows } = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM maintenance_log WHERE task = 'cleanup' AND finished_at IS NOT NULL",
+    );
     expect(rows[0]?.n).toBe(1);
     // Already stopped: returns without a round.
     await runHealthTasks({ ...deps, log }, stop.signal, 3600);
@@ -323,7 +406,8 @@ describe('evaluateAlerts (end to end, Postgres)', () => {
     let failures = 1;
     const flaky: Db = {
       ...t.db,
-      query: (sql, params) => (sql.includes('INSERT INTO alerts') && failures-- > 0 ? Promise.reject(new Error('could not extend file')) : t.db.query(sql, params)),
+      query: (sql, params) =>
+        sql.includes('INSERT INTO alerts') && failures-- > 0 ? Promise.reject(new Error('could not extend file')) : t.db.query(sql, params),
     };
     const { log, seen, until } = recordingLog();
     const stop = new AbortController();

@@ -16,7 +16,9 @@ describe('GET /api/analytics and POST /api/events', () => {
     api = await startApi(t.db);
     a = await makeApiTenant(t.db, { ops: 'all', reader: ['analytics:read'], runsOnly: ['runs:read'] });
     b = await makeApiTenant(t.db, { ops: 'all' });
-    const wf = await t.db.query<{ id: string }>(`INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'sync', '[]') RETURNING id`, [a.tenant.id]);
+    const wf = await t.db.query<{ id: string }>(`INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'sync', '[]') RETURNING id`, [
+      a.tenant.id,
+    ]);
     // 20 runs in the last day: 3 failed, durations 1 … 20 s.
     await t.db.query(
       `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at, finished_at)
@@ -34,7 +36,14 @@ describe('GET /api/analytics and POST /api/events', () => {
     const res = await api.request<TenantAnalytics>('GET', '/api/analytics?days=7', { token: a.token('reader') });
     expect(res.status).toBe(200);
     expect(res.json.window.days).toBe(7);
-    expect(res.json.totals).toMatchObject({ runs: 20, succeeded: 18, failed: 2, failure_rate: 0.1, success_rate: 0.9, p50_duration_seconds: 10.5 });
+    expect(res.json.totals).toMatchObject({
+      runs: 20,
+      succeeded: 18,
+      failed: 2,
+      failure_rate: 0.1,
+      success_rate: 0.9,
+      p50_duration_seconds: 10.5,
+    });
     expect(res.json.totals.p95_duration_seconds).toBeCloseTo(19.05, 6);
     expect(res.json.workflows.map((w) => [w.workflow, w.runs])).toEqual([['sync', 20]]);
   });
@@ -63,20 +72,42 @@ describe('GET /api/analytics and POST /api/events', () => {
       { user_id: 'bob@a.example', event: 'workflow.edit', properties: { workflow: 'sync' }, event_id: 'e2' },
       { user_id: 'ann@a.example', event: 'dashboard.view' },
     ];
-    const first = await api.request<{ accepted: number; duplicates: number }>('POST', '/api/events', { token: a.token('ops'), body: { events } });
+    const first = await api.request<{ accepted: number; duplicates: number }>('POST', '/api/events', {
+      token: a.token('ops'),
+      body: { events },
+    });
     expect(first.status).toBe(202);
     expect(first.json).toEqual({ accepted: 3, duplicates: 0 });
-    const retry = await api.request<{ accepted: number; duplicates: number }>('POST', '/api/events', { token: a.token('ops'), body: { events: events.slice(0, 2) } });
+    const retry = await api.request<{ accepted: number; duplicates: number }>('POST', '/api/events', {
+      token: a.token('ops'),
+      body: { events: events.slice(0, 2) },
+    });
     expect(retry.json).toEqual({ accepted: 0, duplicates: 2 });
     // Tenant B may use the same event ids: they are its own.
-    const other = await api.request<{ accepted: number }>('POST', '/api/events', { token: b.token('ops'), body: { events: events.slice(0, 1) } });
+    const other = await api.request<{ accepted: number }>('POST', '/api/events', {
+      token: b.token('ops'),
+      body: { events: events.slice(0, 1) },
+    });
     expect(other.json.accepted).toBe(1);
-    const { rows } = await t.db.query<{ tenant_id: string; n: number }>('SELECT tenant_id, count(*)::int AS n FROM engagement_events GROUP BY 1 ORDER BY 2');
-    expect(rows).toEqual([{ tenant_id: b.tenant.id, n: 1 }, { tenant_id: a.tenant.id, n: 3 }]);
+    const { rows } = await t.db.query<{ tenant_id: string; n: number }>(
+      'SELECT tenant_id, count(*)::int AS n FROM engagement_events GROUP BY 1 ORDER BY 2',
+    );
+    expect(rows).toEqual([
+      { tenant_id: b.tenant.id, n: 1 },
+      { tenant_id: a.tenant.id, n: 3 },
+    ]);
   });
 
   it.each([
-    [{ events: [{ user_id: 'u', event: 'ok' }, { user_id: 'u', event: 'bad event!' }] }, 'body.events[1].event'],
+    [
+      {
+        events: [
+          { user_id: 'u', event: 'ok' },
+          { user_id: 'u', event: 'bad event!' },
+        ],
+      },
+      'body.events[1].event',
+    ],
     [{ events: [{ event: 'login' }] }, 'body.events[0].user_id'],
     [{ events: [] }, 'body.events'],
     [{ events: Array.from({ length: 501 }, () => ({ user_id: 'u', event: 'e' })) }, 'body.events'],
@@ -122,7 +153,12 @@ describe('a 1,000,000-run history', () => {
 
     const data = await collectWeeklyData(t.db, { tenantId: tenant.id, week: '2025-W43' });
     const count = async (where: string) =>
-      (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 AND ${where}`, [tenant.id, data.from, data.to])).rows[0]?.n;
+      (
+        await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM workflow_runs WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 AND ${where}`,
+          [tenant.id, data.from, data.to],
+        )
+      ).rows[0]?.n;
     expect(data.runs.runs).toBe(await count('true'));
     expect(data.runs.failed).toBe(await count(`status = 'failed'`));
     expect(data.runs.succeeded).toBe(await count(`status = 'succeeded'`));

@@ -51,7 +51,10 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
         expect(res.json).toMatchObject({ error: 'unauthorized' });
         expect(res.json.message).toContain('Bearer');
       }
-      const { rows } = await t.db.query('SELECT 1 FROM workflows WHERE tenant_id = $1 UNION ALL SELECT 1 FROM approval_queue WHERE tenant_id = $1', [ten.tenant.id]);
+      const { rows } = await t.db.query(
+        'SELECT 1 FROM workflows WHERE tenant_id = $1 UNION ALL SELECT 1 FROM approval_queue WHERE tenant_id = $1',
+        [ten.tenant.id],
+      );
       expect(rows).toHaveLength(0);
     });
 
@@ -110,7 +113,9 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       now += 1;
       expect(await lookup(token)).toBeUndefined();
       // A lookup records when the token was last used.
-      const { rows } = await t.db.query<{ last_used_at: number | null }>('SELECT last_used_at FROM api_tokens WHERE id = $1', [identity.id]);
+      const { rows } = await t.db.query<{ last_used_at: number | null }>('SELECT last_used_at FROM api_tokens WHERE id = $1', [
+        identity.id,
+      ]);
       expect(rows[0]?.last_used_at).toBeGreaterThan(0);
     });
 
@@ -119,7 +124,7 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       const { token, identity } = await createToken(t.db, ten.tenant.id, 'burst', ['approvals:read']);
       let lookups = 0;
       const counting: Queryable = {
-        query: <R,>(sql: string, params?: readonly unknown[]) => {
+        query: <R>(sql: string, params?: readonly unknown[]) => {
           if (sql.includes('api_tokens')) lookups += 1;
           return t.db.query<R>(sql, params);
         },
@@ -130,7 +135,10 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       expect(results.every((r) => r?.id === identity.id)).toBe(true);
       expect(lookups).toBe(1);
       // A failed look-up is not cached: the next request tries again.
-      const failing = createAuthenticator({ query: () => Promise.reject(new Error('connection lost')), exec: () => Promise.resolve() }, 5_000);
+      const failing = createAuthenticator(
+        { query: () => Promise.reject(new Error('connection lost')), exec: () => Promise.resolve() },
+        5_000,
+      );
       await expect(Promise.all([failing(token), failing(token)])).rejects.toThrow('connection lost');
       await expect(failing(token)).rejects.toThrow('connection lost');
     });
@@ -144,13 +152,20 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       expect(list.status).toBe(200);
       expect(list.json.approvals.map((x) => x.id)).toEqual([a.id]);
       expect((await api.request('GET', `/api/approvals/${a.id}`, { token: ten.token('reader') })).status).toBe(200);
-      for (const [path, body] of [[`/api/approvals/${a.id}/approve`, undefined], [`/api/approvals/${a.id}/reject`, { reason: 'no' }]] as const) {
+      for (const [path, body] of [
+        [`/api/approvals/${a.id}/approve`, undefined],
+        [`/api/approvals/${a.id}/reject`, { reason: 'no' }],
+      ] as const) {
         const res = await api.request('POST', path, { token: ten.token('reader'), body });
         expect(res.status, path).toBe(403);
         expect(res.json).toMatchObject({ error: 'forbidden' });
         expect(res.json.message).toContain('approvals:decide');
       }
-      for (const [method, path, body] of [['POST', '/api/actions', deployAction()], ['GET', '/api/workflows', undefined], ['GET', '/api/audit', undefined]] as const) {
+      for (const [method, path, body] of [
+        ['POST', '/api/actions', deployAction()],
+        ['GET', '/api/workflows', undefined],
+        ['GET', '/api/audit', undefined],
+      ] as const) {
         expect((await api.request(method, path, { token: ten.token('reader'), body })).status, path).toBe(403);
       }
       const { rows } = await t.db.query<{ status: string }>('SELECT status FROM approval_queue WHERE id = $1', [a.id]);
@@ -216,10 +231,16 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       expect(again.status).toBe(409);
       expect(again.json).toMatchObject({ error: 'conflict' });
       expect(again.json.message).toContain('already approved (by token:lead)');
-      const reject = await api.request('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('other'), body: { reason: 'too late' } });
+      const reject = await api.request('POST', `/api/approvals/${a.id}/reject`, {
+        token: ten.token('other'),
+        body: { reason: 'too late' },
+      });
       expect(reject.status).toBe(409);
       expect(reject.json.message).toContain('already approved');
-      const { rows } = await t.db.query<{ status: string; processed_by: string }>('SELECT status, processed_by FROM approval_queue WHERE id = $1', [a.id]);
+      const { rows } = await t.db.query<{ status: string; processed_by: string }>(
+        'SELECT status, processed_by FROM approval_queue WHERE id = $1',
+        [a.id],
+      );
       expect(rows[0]).toEqual({ status: 'approved', processed_by: 'token:lead' });
     });
 
@@ -246,13 +267,25 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
     it('a non-JSON content type, broken JSON or a prototype-pollution key is refused', async () => {
       const ten = await makeApiTenant(t.db);
       const token = ten.token('ops');
-      const form = await api.request('POST', '/api/actions', { token, rawBody: 'action_type=deploy&summary=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const form = await api.request('POST', '/api/actions', {
+        token,
+        rawBody: 'action_type=deploy&summary=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(form.status).toBe(415);
       expect(form.json).toMatchObject({ error: 'unsupported_media_type' });
-      const text = await api.request('POST', '/api/actions', { token, rawBody: JSON.stringify(deployAction()), headers: { 'content-type': 'text/plain' } });
+      const text = await api.request('POST', '/api/actions', {
+        token,
+        rawBody: JSON.stringify(deployAction()),
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(text.status).toBe(400);
       expect(text.json.error).toBe('bad_input');
-      const broken = await api.request('POST', '/api/actions', { token, rawBody: '{"action_type": "deploy",', headers: { 'content-type': 'application/json' } });
+      const broken = await api.request('POST', '/api/actions', {
+        token,
+        rawBody: '{"action_type": "deploy",',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(broken.status).toBe(400);
       expect(broken.json).toMatchObject({ error: 'bad_request' });
       const proto = await api.request('POST', '/api/actions', {
@@ -271,7 +304,11 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
 
     it('an unknown route or method is a JSON 404', async () => {
       const ten = await makeApiTenant(t.db);
-      for (const [method, path] of [['GET', '/api/nothing-here?x=1'], ['DELETE', '/api/approvals'], ['GET', '/']] as const) {
+      for (const [method, path] of [
+        ['GET', '/api/nothing-here?x=1'],
+        ['DELETE', '/api/approvals'],
+        ['GET', '/'],
+      ] as const) {
         const res = await api.request(method, path, { token: ten.token('ops') });
         expect(res.status, `${method} ${path}`).toBe(404);
         expect(res.headers.get('content-type')).toContain('application/json');
@@ -286,9 +323,15 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
       const small = await startApi(t.db, { bodyLimitBytes: 2048 });
       try {
         const ten = await makeApiTenant(t.db);
-        const fits = await small.request('POST', '/api/actions', { token: ten.token('ops'), body: deployAction('fits', { blob: 'x'.repeat(1500) }) });
+        const fits = await small.request('POST', '/api/actions', {
+          token: ten.token('ops'),
+          body: deployAction('fits', { blob: 'x'.repeat(1500) }),
+        });
         expect(fits.status, fits.text).toBe(201);
-        const big = await small.request('POST', '/api/actions', { token: ten.token('ops'), body: deployAction('too big', { blob: 'x'.repeat(3000) }) });
+        const big = await small.request('POST', '/api/actions', {
+          token: ten.token('ops'),
+          body: deployAction('too big', { blob: 'x'.repeat(3000) }),
+        });
         expect(big.status).toBe(413);
         expect(big.json).toMatchObject({ error: 'payload_too_large' });
         const { rows } = await t.db.query<{ summary: string }>('SELECT summary FROM approval_queue WHERE tenant_id = $1', [ten.tenant.id]);

@@ -29,7 +29,10 @@ type RunWithEvents = RunRow & { events: EventRow[] };
 interface OpenApiOperation {
   summary: string;
   parameters?: { name: string; in: string; required: boolean }[];
-  requestBody?: { required: boolean; content: { 'application/json': { schema: { type?: string; required?: string[]; properties?: Record<string, unknown> } } } };
+  requestBody?: {
+    required: boolean;
+    content: { 'application/json': { schema: { type?: string; required?: string[]; properties?: Record<string, unknown> } } };
+  };
   responses: Record<string, unknown>;
   security?: unknown[];
 }
@@ -97,13 +100,28 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       await t.db.transaction(async (tx) => {
         for (let i = 0; i < 60; i++) {
           await insertApproval(tx, {
-            tenant_id: ten.tenant.id, run_id: null, workflow_id: null, step_index: null, action_type: 'deploy', impact_class: 'C',
-            summary: `tied ${i}`, payload: { i }, requested_by: 'token:ops', ttl_seconds: 3600,
+            tenant_id: ten.tenant.id,
+            run_id: null,
+            workflow_id: null,
+            step_index: null,
+            action_type: 'deploy',
+            impact_class: 'C',
+            summary: `tied ${i}`,
+            payload: { i },
+            requested_by: 'token:ops',
+            ttl_seconds: 3600,
           });
         }
       });
       for (let i = 0; i < 60; i++) {
-        await submitAction(t.db, { tenantId: ten.tenant.id, actor: 'token:ops', channel: 'api', action_type: 'deploy', summary: `single ${i}`, payload: { i } });
+        await submitAction(t.db, {
+          tenantId: ten.tenant.id,
+          actor: 'token:ops',
+          channel: 'api',
+          action_type: 'deploy',
+          summary: `single ${i}`,
+          payload: { i },
+        });
       }
       const { rows: expected } = await t.db.query<{ id: string }>(
         "SELECT id FROM approval_queue WHERE tenant_id = $1 AND status = 'pending' ORDER BY requested_at, id",
@@ -150,11 +168,21 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       const a = await submit(ten);
       const before = await api.request<ApprovalWithVotes>('GET', `/api/approvals/${a.id}`, { token: ten.token('lead') });
       expect(before.status).toBe(200);
-      expect(before.json).toMatchObject({ id: a.id, status: 'pending', impact_class: 'C', action_type: 'deploy', requested_by: 'token:ops', source: 'api', votes: [] });
+      expect(before.json).toMatchObject({
+        id: a.id,
+        status: 'pending',
+        impact_class: 'C',
+        action_type: 'deploy',
+        requested_by: 'token:ops',
+        source: 'api',
+        votes: [],
+      });
       await api.request('POST', `/api/approvals/${a.id}/approve`, { token: ten.token('lead'), body: { reason: 'looks fine' } });
       const after = await api.request<ApprovalWithVotes>('GET', `/api/approvals/${a.id}`, { token: ten.token('lead') });
       expect(after.json.status).toBe('approved');
-      expect(after.json.votes).toEqual([expect.objectContaining({ actor: 'token:lead', channel: 'api', vote: 'approve', reason: 'looks fine' })]);
+      expect(after.json.votes).toEqual([
+        expect.objectContaining({ actor: 'token:lead', channel: 'api', vote: 'approve', reason: 'looks fine' }),
+      ]);
       for (const id of ['00000000-0000-4000-8000-000000000000', 'nope']) {
         const res = await api.request('GET', `/api/approvals/${id}`, { token: ten.token('lead') });
         expect(res.status).toBe(404);
@@ -187,7 +215,10 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       // Nothing was decided by the refused attempts.
       const still = await api.request<ApprovalRow>('GET', `/api/approvals/${a.id}`, { token: ten.token('lead') });
       expect(still.json.status).toBe('pending');
-      const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('lead'), body: { reason: 'x'.repeat(500) } });
+      const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, {
+        token: ten.token('lead'),
+        body: { reason: 'x'.repeat(500) },
+      });
       expect(ok.status, ok.text).toBe(200);
       expect(ok.json.outcome).toBe('rejected');
       expect(ok.json.approval).toMatchObject({ status: 'rejected', processed_by: 'token:lead', reason: 'x'.repeat(500) });
@@ -196,7 +227,10 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
     it('counts a reason in code points: 500 emoji (1,000 UTF-16 units) are a valid reason', async () => {
       const ten = await makeApiTenant(t.db);
       const a = await submit(ten);
-      const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('lead'), body: { reason: '😀'.repeat(500) } });
+      const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, {
+        token: ten.token('lead'),
+        body: { reason: '😀'.repeat(500) },
+      });
       expect(ok.status, ok.text).toBe(200);
       expect(ok.json.approval.reason).toBe('😀'.repeat(500));
     });
@@ -206,26 +240,48 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
     it('approves a Class A action at once as levqor:class-A, without an audit entry', async () => {
       const ten = await makeApiTenant(t.db);
       const a = await submit(ten, { action_type: 'noop', summary: 'nothing at all' });
-      expect(a).toMatchObject({ status: 'approved', impact_class: 'A', processed_by: 'levqor:class-A', requested_by: 'token:ops', payload: {} });
+      expect(a).toMatchObject({
+        status: 'approved',
+        impact_class: 'A',
+        processed_by: 'levqor:class-A',
+        requested_by: 'token:ops',
+        payload: {},
+      });
       const { rows } = await t.db.query('SELECT 1 FROM audit_log WHERE subject = $1', [`approval:${a.id}`]);
       expect(rows).toHaveLength(0);
     });
 
     it('approves a Class B action at once and writes it to audit_log', async () => {
       const ten = await makeApiTenant(t.db);
-      const a = await submit(ten, { action_type: 'set_workflow_active', summary: 'pause nightly', payload: { workflow: 'nightly', active: false } });
+      const a = await submit(ten, {
+        action_type: 'set_workflow_active',
+        summary: 'pause nightly',
+        payload: { workflow: 'nightly', active: false },
+      });
       expect(a).toMatchObject({ status: 'approved', impact_class: 'B', processed_by: 'levqor:class-B' });
       const { rows } = await t.db.query<{ actor: string; action: string; detail: Record<string, unknown> }>(
         'SELECT actor, action, detail FROM audit_log WHERE tenant_id = $1 AND subject = $2',
         [ten.tenant.id, `approval:${a.id}`],
       );
-      expect(rows).toEqual([{ actor: 'token:ops', action: 'action.set_workflow_active', detail: { channel: 'api', summary: 'pause nightly', impact_class: 'B' } }]);
+      expect(rows).toEqual([
+        {
+          actor: 'token:ops',
+          action: 'action.set_workflow_active',
+          detail: { channel: 'api', summary: 'pause nightly', impact_class: 'B' },
+        },
+      ]);
     });
 
     it('holds a Class C action (an unknown type such as deploy) for a human', async () => {
       const ten = await makeApiTenant(t.db);
       const a = await submit(ten, deployAction('deploy api 2.0', { service: 'api', version: '2.0' }));
-      expect(a).toMatchObject({ status: 'pending', impact_class: 'C', processed_by: null, summary: 'deploy api 2.0', payload: { service: 'api', version: '2.0' } });
+      expect(a).toMatchObject({
+        status: 'pending',
+        impact_class: 'C',
+        processed_by: null,
+        summary: 'deploy api 2.0',
+        payload: { service: 'api', version: '2.0' },
+      });
       expect(a.payload_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(a.expires_at - a.requested_at).toBeCloseTo(86_400, 0);
       const explicit = await submit(ten, { action_type: 'log', summary: 'raised by the caller', impact_class: 'C' });
@@ -238,13 +294,19 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(unknown.status).toBe(400);
       expect(unknown.json.message).toContain('approved');
       expect(unknown.json.issues?.join('\n')).toMatch(/^body: .*approved/m);
-      const badType = await api.request('POST', '/api/actions', { token: ten.token('ops'), body: { action_type: 'Deploy Now', summary: 's' } });
+      const badType = await api.request('POST', '/api/actions', {
+        token: ten.token('ops'),
+        body: { action_type: 'Deploy Now', summary: 's' },
+      });
       expect(badType.status).toBe(400);
       expect(badType.json.message).toContain('body.action_type');
       const noSummary = await api.request('POST', '/api/actions', { token: ten.token('ops'), body: { action_type: 'deploy' } });
       expect(noSummary.status).toBe(400);
       expect(noSummary.json.message).toContain('body.summary');
-      const badClass = await api.request('POST', '/api/actions', { token: ten.token('ops'), body: { ...deployAction(), impact_class: 'D' } });
+      const badClass = await api.request('POST', '/api/actions', {
+        token: ten.token('ops'),
+        body: { ...deployAction(), impact_class: 'D' },
+      });
       expect(badClass.status).toBe(400);
       expect(badClass.json.message).toContain('body.impact_class');
       const { rows } = await t.db.query('SELECT 1 FROM approval_queue WHERE tenant_id = $1', [ten.tenant.id]);
@@ -259,7 +321,14 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       await api.request('POST', `/api/approvals/${old.id}/reject`, { token: ten.token('lead'), body: { reason: 'not now' } });
       const res = await api.request<ApprovalRow>('POST', `/api/approvals/${old.id}/rerequest`, { token: ten.token('ops') });
       expect(res.status, res.text).toBe(201);
-      expect(res.json).toMatchObject({ status: 'pending', previous_id: old.id, action_type: 'deploy', summary: 'deploy web 9', payload: { v: 9 }, requested_by: 'token:ops' });
+      expect(res.json).toMatchObject({
+        status: 'pending',
+        previous_id: old.id,
+        action_type: 'deploy',
+        summary: 'deploy web 9',
+        payload: { v: 9 },
+        requested_by: 'token:ops',
+      });
       expect(res.json.id).not.toBe(old.id);
       // The old row keeps its decision.
       const kept = await api.request<ApprovalRow>('GET', `/api/approvals/${old.id}`, { token: ten.token('lead') });
@@ -299,16 +368,30 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
 
     it('PUT creates (201) then updates (200), with the outcome; GET lists and shows', async () => {
       const ten = await makeApiTenant(t.db);
-      const created = await api.request<{ outcome: string; workflow: WorkflowRow }>('PUT', '/api/workflows/report', { token: ten.token('ops'), body: definition('v1') });
+      const created = await api.request<{ outcome: string; workflow: WorkflowRow }>('PUT', '/api/workflows/report', {
+        token: ten.token('ops'),
+        body: definition('v1'),
+      });
       // Soft, so that a wrong create status still lets the rest of the test run.
       expect.soft(created.status, 'PUT of a new workflow answers 201 Created').toBe(201);
       expect(created.json.outcome).toBe('created');
-      expect(created.json.workflow).toMatchObject({ name: 'report', tenant_id: ten.tenant.id, is_active: true, steps: [{ type: 'log', message: 'v1' }] });
-      const updated = await api.request<{ outcome: string; workflow: WorkflowRow }>('PUT', '/api/workflows/report', { token: ten.token('ops'), body: definition('v2') });
+      expect(created.json.workflow).toMatchObject({
+        name: 'report',
+        tenant_id: ten.tenant.id,
+        is_active: true,
+        steps: [{ type: 'log', message: 'v1' }],
+      });
+      const updated = await api.request<{ outcome: string; workflow: WorkflowRow }>('PUT', '/api/workflows/report', {
+        token: ten.token('ops'),
+        body: definition('v2'),
+      });
       expect(updated.status).toBe(200);
       expect(updated.json.outcome).toBe('updated');
       expect(updated.json.workflow.id).toBe(created.json.workflow.id);
-      const same = await api.request<{ outcome: string }>('PUT', '/api/workflows/report', { token: ten.token('ops'), body: definition('v2') });
+      const same = await api.request<{ outcome: string }>('PUT', '/api/workflows/report', {
+        token: ten.token('ops'),
+        body: definition('v2'),
+      });
       expect(same.status).toBe(200);
       expect(same.json.outcome).toBe('unchanged');
       const list = await api.request<{ workflows: WorkflowRow[] }>('GET', '/api/workflows', { token: ten.token('lead') });
@@ -324,7 +407,10 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
 
     it('PUT with a bad step type is a 400 naming body.steps[0].type, and writes nothing', async () => {
       const ten = await makeApiTenant(t.db);
-      const res = await api.request('PUT', '/api/workflows/broken', { token: ten.token('ops'), body: { name: 'broken', steps: [{ type: 'shell', command: 'rm -rf /' }] } });
+      const res = await api.request('PUT', '/api/workflows/broken', {
+        token: ten.token('ops'),
+        body: { name: 'broken', steps: [{ type: 'shell', command: 'rm -rf /' }] },
+      });
       expect(res.status).toBe(400);
       expect(res.json.error).toBe('bad_input');
       expect(res.json.issues?.some((i) => i.startsWith('body.steps[0].type:'))).toBe(true);
@@ -336,7 +422,10 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
 
     it('PUT with a name that differs from the URL is a 400 naming body.name', async () => {
       const ten = await makeApiTenant(t.db);
-      const res = await api.request('PUT', '/api/workflows/report', { token: ten.token('ops'), body: { ...definition('x'), name: 'other' } });
+      const res = await api.request('PUT', '/api/workflows/report', {
+        token: ten.token('ops'),
+        body: { ...definition('x'), name: 'other' },
+      });
       expect(res.status).toBe(400);
       expect(res.json.message).toContain('body.name');
       const { rows } = await t.db.query('SELECT 1 FROM workflows WHERE tenant_id = $1', [ten.tenant.id]);
@@ -346,7 +435,9 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
     it('POST run queues a run (202); GET /api/runs and /api/runs/:id show it and its events; a tick executes it', async () => {
       const ten = await makeApiTenant(t.db);
       await api.request('PUT', '/api/workflows/report', { token: ten.token('ops'), body: definition('hello from the api') });
-      const started = await api.request<{ run_id: string; status: string }>('POST', '/api/workflows/report/run', { token: ten.token('ops') });
+      const started = await api.request<{ run_id: string; status: string }>('POST', '/api/workflows/report/run', {
+        token: ten.token('ops'),
+      });
       expect(started.status, started.text).toBe(202);
       expect(started.json).toEqual({ run_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as string, status: 'queued' });
       const runId = started.json.run_id;
@@ -364,7 +455,9 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       const list = await api.request<{ runs: (RunRow & { workflow_name: string })[] }>('GET', '/api/runs', { token: ten.token('lead') });
       expect(list.status).toBe(200);
       expect(list.json.runs.map((r) => [r.id, r.workflow_name, r.status])).toEqual([[runId, 'report', 'succeeded']]);
-      const filtered = await api.request<{ runs: RunRow[] }>('GET', '/api/runs?workflow=report&status=failed', { token: ten.token('lead') });
+      const filtered = await api.request<{ runs: RunRow[] }>('GET', '/api/runs?workflow=report&status=failed', {
+        token: ten.token('lead'),
+      });
       expect(filtered.json.runs).toEqual([]);
       expect((await api.request('GET', '/api/runs?workflow=absent', { token: ten.token('lead') })).status).toBe(404);
       expect((await api.request('GET', '/api/runs?status=done', { token: ten.token('lead') })).status).toBe(400);
@@ -379,7 +472,13 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       const name = `notify-${t.kind}`;
       const put = await api.request<{ outcome: string }>('PUT', `/api/workflows/${name}`, {
         token: ten.token('ops'),
-        body: { name, steps: [{ type: 'log', message: 'before' }, { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/${name}`, body: { hello: 'api' } }] },
+        body: {
+          name,
+          steps: [
+            { type: 'log', message: 'before' },
+            { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/${name}`, body: { hello: 'api' } },
+          ],
+        },
       });
       // The create status itself is checked by the PUT test; here only that it was created.
       expect(put.status, put.text).toBeLessThan(300);
@@ -406,12 +505,17 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(toApprove).toMatchObject({ action_type: 'http', impact_class: 'C', requested_by: 'token:ops', step_index: 1 });
       const selfApproval = await api.request('POST', `/api/approvals/${toApprove.id}/approve`, { token: ten.token('ops') });
       expect(selfApproval.status).toBe(403);
-      expect((await api.request<RunRow>('GET', `/api/runs/${approveRun}`, { token: ten.token('lead') })).json.status).toBe('waiting_approval');
+      expect((await api.request<RunRow>('GET', `/api/runs/${approveRun}`, { token: ten.token('lead') })).json.status).toBe(
+        'waiting_approval',
+      );
 
       const approved = await api.request<DecisionJson>('POST', `/api/approvals/${toApprove.id}/approve`, { token: ten.token('lead') });
       expect(approved.status, approved.text).toBe(200);
       expect((await api.request<RunRow>('GET', `/api/runs/${approveRun}`, { token: ten.token('lead') })).json.status).toBe('queued');
-      const rejected = await api.request<DecisionJson>('POST', `/api/approvals/${toReject.id}/reject`, { token: ten.token('lead'), body: { reason: 'Not authorized' } });
+      const rejected = await api.request<DecisionJson>('POST', `/api/approvals/${toReject.id}/reject`, {
+        token: ten.token('lead'),
+        body: { reason: 'Not authorized' },
+      });
       expect(rejected.status).toBe(200);
       const rejectedRun = await api.request<RunWithEvents>('GET', `/api/runs/${rejectRun}`, { token: ten.token('lead') });
       expect(rejectedRun.json).toMatchObject({ status: 'rejected', error: 'rejected by token:lead: Not authorized' });
@@ -448,10 +552,14 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
     expect(res.json.entries[0]?.detail).toMatchObject({ channel: 'api', reason: 'Not authorized', action_type: 'deploy' });
     expect(res.json.entries[1]?.detail).toMatchObject({ channel: 'api', reason: null });
     expect(res.json.next_before).toBeNull();
-    const page = await api.request<{ entries: AuditEntry[]; next_before: string | null }>('GET', '/api/audit?limit=1', { token: ten.token('lead') });
+    const page = await api.request<{ entries: AuditEntry[]; next_before: string | null }>('GET', '/api/audit?limit=1', {
+      token: ten.token('lead'),
+    });
     expect(page.json.entries).toHaveLength(1);
     expect(page.json.next_before).toBe(page.json.entries[0]?.id);
-    const rest = await api.request<{ entries: AuditEntry[] }>('GET', `/api/audit?limit=1&before=${page.json.next_before ?? ''}`, { token: ten.token('lead') });
+    const rest = await api.request<{ entries: AuditEntry[] }>('GET', `/api/audit?limit=1&before=${page.json.next_before ?? ''}`, {
+      token: ten.token('lead'),
+    });
     expect(rest.json.entries.map((e) => e.subject)).toEqual([`approval:${a.id}`]);
   });
 

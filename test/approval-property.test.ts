@@ -25,10 +25,7 @@ const ACTORS = ['token:a0', 'token:a1', 'token:a2', 'token:a3', 'token:a4'] as c
 const SELF = ACTORS.length;
 
 type Op =
-  | { t: 'approve'; actor: number }
-  | { t: 'reject'; actor: number; reason: string }
-  | { t: 'expire' }
-  | { t: 'execute'; pool: number };
+  { t: 'approve'; actor: number } | { t: 'reject'; actor: number; reason: string } | { t: 'expire' } | { t: 'execute'; pool: number };
 
 interface Scenario {
   kind: 'workflow' | 'action';
@@ -149,7 +146,10 @@ describe('approval state machine (fast-check, real Postgres)', () => {
   let scenarios = 0;
   beforeAll(async () => {
     t = await openPgTestDb({ poolMax: 8 });
-    const second = await openDatabase({ DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 }, { migrate: false });
+    const second = await openDatabase(
+      { DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 },
+      { migrate: false },
+    );
     pools = [t.db, second];
     target = await startRecordingServer();
   });
@@ -169,7 +169,9 @@ describe('approval state machine (fast-check, real Postgres)', () => {
     if (!row) throw new Error(`approval ${id} vanished`);
     const [votes, audit, events, run] = await Promise.all([
       t.db.query<{ actor: string; vote: string }>('SELECT actor, vote FROM approval_votes WHERE approval_id = $1 ORDER BY id', [id]),
-      t.db.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_log WHERE subject = $1 ORDER BY id', [`approval:${id}`]),
+      t.db.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_log WHERE subject = $1 ORDER BY id', [
+        `approval:${id}`,
+      ]),
       t.db.query<{ type: string }>('SELECT type FROM approval_events WHERE approval_id = $1 ORDER BY id', [id]),
       runId ? t.db.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]) : undefined,
     ]);
@@ -189,7 +191,12 @@ describe('approval state machine (fast-check, real Postgres)', () => {
   function checkInvariants(s: Snapshot, first: Snapshot | undefined, voteResults: number, kind: Scenario['kind']): void {
     expect(['pending', 'approved', 'rejected', 'expired']).toContain(s.status);
     expect(s.processed_at === null).toBe(s.status === 'pending');
-    if (first) expect({ status: s.status, processed_at: s.processed_at, processed_by: s.processed_by }).toEqual({ status: first.status, processed_at: first.processed_at, processed_by: first.processed_by });
+    if (first)
+      expect({ status: s.status, processed_at: s.processed_at, processed_by: s.processed_by }).toEqual({
+        status: first.status,
+        processed_at: first.processed_at,
+        processed_by: first.processed_by,
+      });
     if (first?.execution_started_at != null) expect(s.execution_started_at).toBe(first.execution_started_at);
     expect(s.approvals_count).toBeLessThanOrEqual(s.required_approvals);
     expect(s.approvals_count).toBe(s.votes.filter((v) => v.vote === 'approve').length);
@@ -205,9 +212,16 @@ describe('approval state machine (fast-check, real Postgres)', () => {
     const finals = s.audit.filter((a) => a.action !== 'approval.vote');
     expect(finals).toEqual(s.status === 'pending' ? [] : [{ action: `approval.${s.status}`, actor: s.processed_by }]);
     expect(s.events.filter((e) => e === 'requested')).toHaveLength(1);
-    expect(s.events.filter((e) => e === 'approved' || e === 'rejected' || e === 'expired')).toEqual(s.status === 'pending' ? [] : [s.status]);
+    expect(s.events.filter((e) => e === 'approved' || e === 'rejected' || e === 'expired')).toEqual(
+      s.status === 'pending' ? [] : [s.status],
+    );
     if (kind === 'workflow') {
-      const expected = { pending: 'waiting_approval', approved: s.execution_started_at === null ? 'queued' : 'succeeded', rejected: 'rejected', expired: 'expired' }[s.status];
+      const expected = {
+        pending: 'waiting_approval',
+        approved: s.execution_started_at === null ? 'queued' : 'succeeded',
+        rejected: 'rejected',
+        expired: 'expired',
+      }[s.status];
       expect(s.runStatus).toBe(expected);
     }
   }
@@ -229,7 +243,14 @@ describe('approval state machine (fast-check, real Postgres)', () => {
         case 'reject': {
           const decision = op.t;
           const reason = op.t === 'reject' ? op.reason : undefined;
-          const { outcome } = await decideApproval(pools[0] as Db, { id: ctx.id, tenantId: ctx.tenantId, decision, actor: actorName(op.actor, ctx.rules), channel: 'test', reason });
+          const { outcome } = await decideApproval(pools[0] as Db, {
+            id: ctx.id,
+            tenantId: ctx.tenantId,
+            decision,
+            actor: actorName(op.actor, ctx.rules),
+            channel: 'test',
+            reason,
+          });
           return outcome;
         }
         case 'expire': {
@@ -258,23 +279,40 @@ describe('approval state machine (fast-check, real Postgres)', () => {
     scenarios += 1;
     const tenant = await makeTenant(t.db, 'prop');
     const approvers = sc.restricted ? ACTORS.slice(0, 4) : [];
-    await setPolicy(t.db, tenant.id, { ...DEFAULT_POLICY, required_approvals: sc.required, allow_self_approval: sc.selfAllowed, approvers: [...approvers] }, 'test');
+    await setPolicy(
+      t.db,
+      tenant.id,
+      { ...DEFAULT_POLICY, required_approvals: sc.required, allow_self_approval: sc.selfAllowed, approvers: [...approvers] },
+      'test',
+    );
     const hook = `/prop/${scenarios}`;
     let id: string;
     let runId: string | undefined;
     let requester: string;
     if (sc.kind === 'workflow') {
       const name = `prop-${scenarios}`;
-      const wf = await makeWorkflow(t.db, tenant.id, { name, steps: [{ type: 'http', method: 'POST', url: `${target.url}${hook}`, body: { n: scenarios } }] });
+      const wf = await makeWorkflow(t.db, tenant.id, {
+        name,
+        steps: [{ type: 'http', method: 'POST', url: `${target.url}${hook}`, body: { n: scenarios } }],
+      });
       // The request is made in the name of the run's starter: deciding it is self-approval.
       const started = await startRun(testSchedulerDeps(t.db, ALLOW), wf, { enqueue: false, trigger: 'manual', actor: 'token:starter' });
       if (started.outcome?.kind !== 'parked') throw new Error(`the run did not park: ${JSON.stringify(started.outcome)}`);
-      const { rows } = await t.db.query<{ requested_by: string }>('SELECT requested_by FROM approval_queue WHERE id = $1', [started.outcome.approvalId]);
+      const { rows } = await t.db.query<{ requested_by: string }>('SELECT requested_by FROM approval_queue WHERE id = $1', [
+        started.outcome.approvalId,
+      ]);
       [id, runId, requester] = [started.outcome.approvalId, started.runId, rows[0]?.requested_by ?? '?'];
       expect(requester).toBe('token:starter');
     } else {
       requester = 'token:requester';
-      const action = await submitAction(t.db, { tenantId: tenant.id, actor: requester, channel: 'test', action_type: 'deploy.prod', summary: `deploy ${scenarios}`, payload: { n: scenarios } });
+      const action = await submitAction(t.db, {
+        tenantId: tenant.id,
+        actor: requester,
+        channel: 'test',
+        action_type: 'deploy.prod',
+        summary: `deploy ${scenarios}`,
+        payload: { n: scenarios },
+      });
       id = action.id;
     }
     const rules: Rules = { required: sc.required, requester, selfAllowed: sc.selfAllowed, approvers };
@@ -286,10 +324,13 @@ describe('approval state machine (fast-check, real Postgres)', () => {
       try {
         checkInvariants(s, first, voteResults, sc.kind);
       } catch (err) {
-        throw new Error(`${what}: ${(err as Error).message}\nhistory:\n  ${history.join('\n  ')}\nstate: ${JSON.stringify(s)}`, { cause: err });
+        throw new Error(`${what}: ${(err as Error).message}\nhistory:\n  ${history.join('\n  ')}\nstate: ${JSON.stringify(s)}`, {
+          cause: err,
+        });
       }
       if (!first && s.status !== 'pending') first = s;
-      if (first && first.execution_started_at === null && s.execution_started_at !== null) first = { ...first, execution_started_at: s.execution_started_at };
+      if (first && first.execution_started_at === null && s.execution_started_at !== null)
+        first = { ...first, execution_started_at: s.execution_started_at };
     };
     for (const group of sc.groups) {
       const results = await Promise.all(group.map((op) => runOp(op, { id, tenantId: tenant.id, runId, rules })));
@@ -298,7 +339,9 @@ describe('approval state machine (fast-check, real Postgres)', () => {
       const s = await snapshot(id, runId, hook);
       const next = linearize(candidates, group, results, rules).filter((m) => matches(m, s));
       if (next.length === 0) {
-        throw new Error(`no order of the last group explains its results and the database\nhistory:\n  ${history.join('\n  ')}\nmodel before: ${JSON.stringify(candidates)}\ndatabase: ${JSON.stringify(s)}`);
+        throw new Error(
+          `no order of the last group explains its results and the database\nhistory:\n  ${history.join('\n  ')}\nmodel before: ${JSON.stringify(candidates)}\ndatabase: ${JSON.stringify(s)}`,
+        );
       }
       candidates = next;
       verify(s, 'after a group');
@@ -310,7 +353,10 @@ describe('approval state machine (fast-check, real Postgres)', () => {
 
   it('keeps one final decision, unique votes, at most one execution, and a matching audit log', async () => {
     // 40 scenarios of up to 8 groups take a few seconds; shrinking a failure takes longer.
-    await fc.assert(fc.asyncProperty(scenarioArb, (sc) => check(sc)), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, (sc) => check(sc)),
+      { numRuns: 40 },
+    );
   }, 120_000);
 
   it('the model itself: a quorum of 2 needs two distinct approvers, a reject ends it, nothing runs twice', () => {
@@ -334,7 +380,27 @@ describe('approval state machine (fast-check, real Postgres)', () => {
     }
     expect(results).toEqual(['forbidden', 'vote_recorded', 'conflict', 'bad_input', 'approved', 'conflict', 'executed', 'none', 'noop']);
     expect(m).toEqual({ status: 'approved', count: 2, voters: ['token:a0', 'token:a1'], executed: true, finalBy: 'token:a1' });
-    expect(linearize([{ status: 'pending', count: 0, voters: [], executed: false, finalBy: null }], [{ t: 'approve', actor: 0 }, { t: 'reject', actor: 1, reason: 'no' }], ['conflict', 'rejected'], rules)).toHaveLength(1);
-    expect(linearize([{ status: 'pending', count: 0, voters: [], executed: false, finalBy: null }], [{ t: 'approve', actor: 0 }, { t: 'approve', actor: 1 }], ['approved', 'approved'], rules)).toHaveLength(0);
+    expect(
+      linearize(
+        [{ status: 'pending', count: 0, voters: [], executed: false, finalBy: null }],
+        [
+          { t: 'approve', actor: 0 },
+          { t: 'reject', actor: 1, reason: 'no' },
+        ],
+        ['conflict', 'rejected'],
+        rules,
+      ),
+    ).toHaveLength(1);
+    expect(
+      linearize(
+        [{ status: 'pending', count: 0, voters: [], executed: false, finalBy: null }],
+        [
+          { t: 'approve', actor: 0 },
+          { t: 'approve', actor: 1 },
+        ],
+        ['approved', 'approved'],
+        rules,
+      ),
+    ).toHaveLength(0);
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { submitAction } from '../src/approvals/actions.js';
-import { APPROVALS_CHANNEL, approvalEventsAfter, getApproval, getPolicy, listVotes, setPolicy, type ApprovalEventRow } from '../src/approvals/queries.js';
+import {
+  APPROVALS_CHANNEL,
+  approvalEventsAfter,
+  getApproval,
+  getPolicy,
+  listVotes,
+  setPolicy,
+  type ApprovalEventRow,
+} from '../src/approvals/queries.js';
 import { decideApproval, expireApprovals, remindApprovals, type DecisionInput } from '../src/approvals/service.js';
 import { DEFAULT_POLICY, type ApprovalPolicy, type ApprovalRow } from '../src/approvals/types.js';
 import { AppError } from '../src/lib/errors.js';
@@ -12,7 +20,12 @@ import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
-const QUORUM: ApprovalPolicy = { ...DEFAULT_POLICY, approvers: ['token:a', 'token:b', 'token:c'], required_approvals: 2, ttl_seconds: 3600 };
+const QUORUM: ApprovalPolicy = {
+  ...DEFAULT_POLICY,
+  approvers: ['token:a', 'token:b', 'token:c'],
+  required_approvals: 2,
+  ttl_seconds: 3600,
+};
 
 /** The AppError a promise rejects with (failing when it resolves or throws something else). */
 async function appError(p: Promise<unknown>): Promise<AppError> {
@@ -47,7 +60,9 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
   const decide = (a: ApprovalRow, actor: string, decision: DecisionInput['decision'] = 'approve', reason?: string) =>
     decideApproval(t.db, { id: a.id, tenantId: a.tenant_id, decision, actor, channel: 'api', reason });
   const eventTypes = async (approvalId: string) =>
-    (await t.db.query<{ type: string }>('SELECT type FROM approval_events WHERE approval_id = $1 ORDER BY id', [approvalId])).rows.map((r) => r.type);
+    (await t.db.query<{ type: string }>('SELECT type FROM approval_events WHERE approval_id = $1 ORDER BY id', [approvalId])).rows.map(
+      (r) => r.type,
+    );
 
   describe('quorum (service)', () => {
     it('2 of [a, b, c]: a vote is recorded, the same identity again is a conflict, a second approver approves', async () => {
@@ -64,13 +79,22 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       const second = await decide(a, 'token:b');
       expect(second.outcome).toBe('approved');
       expect(second.approval).toMatchObject({ status: 'approved', approvals_count: 2, processed_by: 'token:b' });
-      expect((await listVotes(t.db, a.id)).map((v) => [v.actor, v.vote])).toEqual([['token:a', 'approve'], ['token:b', 'approve']]);
+      expect((await listVotes(t.db, a.id)).map((v) => [v.actor, v.vote])).toEqual([
+        ['token:a', 'approve'],
+        ['token:b', 'approve'],
+      ]);
       const late = await appError(decide(a, 'token:c'));
       expect(late.code).toBe('conflict');
       expect(late.message).toContain('already approved (by token:b)');
       expect(await eventTypes(a.id)).toEqual(['requested', 'vote', 'approved']);
-      const audit = await t.db.query<{ action: string; actor: string }>('SELECT action, actor FROM audit_log WHERE subject = $1 ORDER BY id', [`approval:${a.id}`]);
-      expect(audit.rows).toEqual([{ action: 'approval.vote', actor: 'token:a' }, { action: 'approval.approved', actor: 'token:b' }]);
+      const audit = await t.db.query<{ action: string; actor: string }>(
+        'SELECT action, actor FROM audit_log WHERE subject = $1 ORDER BY id',
+        [`approval:${a.id}`],
+      );
+      expect(audit.rows).toEqual([
+        { action: 'approval.vote', actor: 'token:a' },
+        { action: 'approval.approved', actor: 'token:b' },
+      ]);
     });
 
     it('one rejection rejects at once, even after an approving vote', async () => {
@@ -130,7 +154,9 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       const again = await api.request('POST', `/api/approvals/${id}/approve`, { token: ten.token('a') });
       expect(again.status).toBe(409);
       expect(again.json.message).toContain('already voted');
-      const shown = await api.request<ApprovalRow & { votes: { actor: string }[] }>('GET', `/api/approvals/${id}`, { token: ten.token('a') });
+      const shown = await api.request<ApprovalRow & { votes: { actor: string }[] }>('GET', `/api/approvals/${id}`, {
+        token: ten.token('a'),
+      });
       expect(shown.json.votes.map((v) => v.actor)).toEqual(['token:a']);
       const second = await api.request<DecisionJson>('POST', `/api/approvals/${id}/approve`, { token: ten.token('b') });
       expect(second.status).toBe(200);
@@ -143,7 +169,10 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       await setPolicy(t.db, ten.tenant.id, QUORUM, 'test');
       const { json: a } = await api.request<ApprovalRow>('POST', '/api/actions', { token: ten.token('ops'), body: deployAction() });
       await api.request('POST', `/api/approvals/${a.id}/approve`, { token: ten.token('a') });
-      const res = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, { token: ten.token('c'), body: { reason: 'Not authorized' } });
+      const res = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/reject`, {
+        token: ten.token('c'),
+        body: { reason: 'Not authorized' },
+      });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ outcome: 'rejected', approval: { status: 'rejected', approvals_count: 1 } });
     });
@@ -223,7 +252,9 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       expect(run?.status).toBe('expired');
       expect(run?.error).toContain('expired without a decision');
       expect((await getRunEvents(t.db, started.runId)).at(-1)).toMatchObject({ type: 'run_finished', payload: { status: 'expired' } });
-      const audit = await t.db.query<{ actor: string }>("SELECT actor FROM audit_log WHERE action = 'approval.expired' AND subject = $1", [`approval:${standalone.id}`]);
+      const audit = await t.db.query<{ actor: string }>("SELECT actor FROM audit_log WHERE action = 'approval.expired' AND subject = $1", [
+        `approval:${standalone.id}`,
+      ]);
       expect(audit.rows).toEqual([{ actor: 'levqor:expiry' }]);
       // A second sweep finds nothing more of this tenant's.
       expect((await expireApprovals(t.db)).filter((a) => a.tenant_id === tenant.id)).toEqual([]);
@@ -269,7 +300,10 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
         const msg = await Promise.race([heard, guard]).finally(() => clearTimeout(timer));
         expect(msg).toMatchObject({ type: 'approved', approval_id: a.id, tenant_id: tenant.id });
         // The notification names the persisted event.
-        const { rows } = await t.db.query<{ id: string }>("SELECT id::text AS id FROM approval_events WHERE approval_id = $1 AND type = 'approved'", [a.id]);
+        const { rows } = await t.db.query<{ id: string }>(
+          "SELECT id::text AS id FROM approval_events WHERE approval_id = $1 AND type = 'approved'",
+          [a.id],
+        );
         expect(msg.event_id).toBe(rows[0]?.id);
       } finally {
         await unlisten();
@@ -286,7 +320,12 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       await decide(b, 'token:lead', 'reject', 'no');
       const all = await approvalEventsAfter(t.db, lastId, 100);
       const shape = (events: ApprovalEventRow[]) => events.map((e) => [e.approval_id, e.type]);
-      expect(shape(all)).toEqual([[a.id, 'requested'], [b.id, 'requested'], [a.id, 'approved'], [b.id, 'rejected']]);
+      expect(shape(all)).toEqual([
+        [a.id, 'requested'],
+        [b.id, 'requested'],
+        [a.id, 'approved'],
+        [b.id, 'rejected'],
+      ]);
       expect(all.every((e) => BigInt(e.id) > BigInt(lastId))).toBe(true);
       expect(all[2]?.payload).toMatchObject({ by: 'token:lead' });
       // From the middle: exactly what came after.
@@ -315,11 +354,32 @@ describe('levqor approvals policy (CLI, Postgres)', () => {
     const tenant = await makeTenant(t.db, 'cli-policy');
     const env = { DATABASE_URL: t.url };
     const set = await runCli(
-      ['approvals', 'policy', 'set', '--approvers', 'token:a,group:oncall', '--group', 'oncall=slack:U1', '--required', '2', '--as', 'alice', '--tenant', tenant.name],
+      [
+        'approvals',
+        'policy',
+        'set',
+        '--approvers',
+        'token:a,group:oncall',
+        '--group',
+        'oncall=slack:U1',
+        '--required',
+        '2',
+        '--as',
+        'alice',
+        '--tenant',
+        tenant.name,
+      ],
       { env },
     );
     expect(set.code, set.stderr).toBe(0);
-    expect(parseJson(set)).toEqual([expect.objectContaining({ tenant: tenant.name, approvers: ['token:a', 'group:oncall'], groups: { oncall: ['slack:U1'] }, required_approvals: 2 })]);
+    expect(parseJson(set)).toEqual([
+      expect.objectContaining({
+        tenant: tenant.name,
+        approvers: ['token:a', 'group:oncall'],
+        groups: { oncall: ['slack:U1'] },
+        required_approvals: 2,
+      }),
+    ]);
     const show = await runCli(['approvals', 'policy', 'show', '--tenant', tenant.name], { env });
     expect(show.code, show.stderr).toBe(0);
     const [shown] = parseJson<Record<string, unknown>[]>(show);
@@ -334,7 +394,8 @@ describe('levqor approvals policy (CLI, Postgres)', () => {
     });
 
     const a = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ops', channel: 'api', ...deployAction() });
-    const decideAs = (actor: string) => decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'approve', actor, channel: 'slack' });
+    const decideAs = (actor: string) =>
+      decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'approve', actor, channel: 'slack' });
     expect((await decideAs('slack:U1')).outcome).toBe('vote_recorded');
     expect((await decideAs('token:a')).outcome).toBe('approved');
   });

@@ -33,26 +33,59 @@ describe('approval loopholes stay closed', () => {
 
   it('lets a rejected action be asked again once, even when asked twice at the same time', async () => {
     const tenant = await makeTenant(t.db);
-    const a = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:dev', channel: 'api', action_type: 'deploy', summary: 'ship', payload: {} });
-    await decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'reject', actor: 'token:lead', channel: 'api', reason: 'not yet' });
+    const a = await submitAction(t.db, {
+      tenantId: tenant.id,
+      actor: 'token:dev',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'ship',
+      payload: {},
+    });
+    await decideApproval(t.db, {
+      id: a.id,
+      tenantId: tenant.id,
+      decision: 'reject',
+      actor: 'token:lead',
+      channel: 'api',
+      reason: 'not yet',
+    });
     const results = await Promise.allSettled([0, 1, 2].map(() => rerequestAction(t.db, a.id, tenant.id, 'token:dev', 'api')));
     const ok = results.filter((r) => r.status === 'fulfilled');
     expect(ok).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code: string }).code)).toEqual(['conflict', 'conflict']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code: string }).code)).toEqual([
+      'conflict',
+      'conflict',
+    ]);
     await expect(rerequestAction(t.db, a.id, tenant.id, 'token:dev', 'api')).rejects.toMatchObject({ code: 'conflict' });
   });
 
   it("requests a scheduled run's approval in the name of the workflow's author, who cannot approve it", async () => {
     const tenant = await makeTenant(t.db);
     await t.db.transaction((tx) =>
-      applyWorkflow(tx, tenant.id, workflowSchema.parse({
-        name: 'authored', steps: [{ type: 'http', url: 'https://example.com/x' }], schedule_config: { enabled: true, interval_minutes: 60 },
-      }), 'token:author'));
+      applyWorkflow(
+        tx,
+        tenant.id,
+        workflowSchema.parse({
+          name: 'authored',
+          steps: [{ type: 'http', url: 'https://example.com/x' }],
+          schedule_config: { enabled: true, interval_minutes: 60 },
+        }),
+        'token:author',
+      ),
+    );
     await runTick(testSchedulerDeps(t.db));
     const [req] = await listApprovals(t.db, tenant.id, 'pending', 5);
     expect(req?.requested_by).toBe('token:author');
-    await expect(decideApproval(t.db, { id: req!.id, tenantId: tenant.id, decision: 'approve', actor: 'token:author', channel: 'api' })).rejects.toMatchObject({ code: 'forbidden' });
-    const ok = await decideApproval(t.db, { id: req!.id, tenantId: tenant.id, decision: 'approve', actor: 'token:reviewer', channel: 'api' });
+    await expect(
+      decideApproval(t.db, { id: req!.id, tenantId: tenant.id, decision: 'approve', actor: 'token:author', channel: 'api' }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    const ok = await decideApproval(t.db, {
+      id: req!.id,
+      tenantId: tenant.id,
+      decision: 'approve',
+      actor: 'token:reviewer',
+      channel: 'api',
+    });
     expect(ok.outcome).toBe('approved');
   });
 });

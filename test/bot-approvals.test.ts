@@ -10,7 +10,15 @@ import type { RunningBot } from '../bot/app.js';
 import { BACKENDS, type TestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
-import { blockAction, blockText, rejectSubmission, sendInteraction, startFakeSlack, startTestBot, type FakeSlack } from './helpers/slack.js';
+import {
+  blockAction,
+  blockText,
+  rejectSubmission,
+  sendInteraction,
+  startFakeSlack,
+  startTestBot,
+  type FakeSlack,
+} from './helpers/slack.js';
 
 const ALLOW = { LEVQOR_HTTP_ALLOW: '127.0.0.1' };
 let teams = 0;
@@ -48,7 +56,16 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     const c = await connectedTenant(approvers);
     const wf = await makeWorkflow(t.db, c.tenant.id, {
       name,
-      steps: [{ type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/${name}`, headers: { Authorization: 'Bearer sk-live-abcdef123456' }, body: { password: 'hunter2', note: 'hello' } }],
+      steps: [
+        {
+          type: 'http',
+          name: 'call',
+          method: 'POST',
+          url: `${target.url}/hook/${name}`,
+          headers: { Authorization: 'Bearer sk-live-abcdef123456' },
+          body: { password: 'hunter2', note: 'hello' },
+        },
+      ],
       schedule_config: { enabled: false },
     });
     await startRun(testSchedulerDeps(t.db, ALLOW), wf, { enqueue: false, trigger: 'manual', actor: 'cli:test' });
@@ -60,13 +77,15 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
 
   /** Where a request was posted, once the posting transaction has committed. */
   async function slackRow(id: string) {
-    const read = () => t.db.query<{ slack_channel: string; slack_ts: string }>('SELECT slack_channel, slack_ts FROM approval_queue WHERE id = $1', [id]);
+    const read = () =>
+      t.db.query<{ slack_channel: string; slack_ts: string }>('SELECT slack_channel, slack_ts FROM approval_queue WHERE id = $1', [id]);
     await expect.poll(async () => (await read()).rows[0]?.slack_ts, { timeout: 10_000 }).toBeTruthy();
     return read();
   }
 
   const hits = (name: string) => target.requests.filter((r) => r.url === `/hook/${name}`);
-  const ephemeralFor = (user: string, text: RegExp) => fake.waitFor('chat.postEphemeral', (c) => c.args.user === user && text.test(String(c.args.text)));
+  const ephemeralFor = (user: string, text: RegExp) =>
+    fake.waitFor('chat.postEphemeral', (c) => c.args.user === user && text.test(String(c.args.text)));
 
   it('posts a Class C request with what, why, a redacted preview and buttons; Approve updates it and runs the step once', async () => {
     const r = await heldRequest('deploy-hook');
@@ -85,7 +104,17 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     expect(row.rows[0]?.slack_ts).toMatch(/^\d+\.\d+$/);
     const slackTs = row.rows[0]?.slack_ts;
 
-    const res = await sendInteraction(bot, blockAction({ user: 'UALICE', team: r.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel, messageTs: slackTs }));
+    const res = await sendInteraction(
+      bot,
+      blockAction({
+        user: 'UALICE',
+        team: r.team,
+        actionId: 'levqor_approve',
+        approvalId: r.approval.id,
+        channel: r.channel,
+        messageTs: slackTs,
+      }),
+    );
     expect(res.status).toBe(200);
     const update = await fake.waitFor('chat.update', (c) => c.args.ts === slackTs);
     expect(update.args.channel).toBe(r.channel);
@@ -94,12 +123,22 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     expect(blockText(update.args)).not.toContain('levqor_approve');
     await expect.poll(async () => (await getRun(t.db, r.runId))?.status, { timeout: 15_000 }).toBe('succeeded');
     expect(hits('deploy-hook')).toHaveLength(1);
-    expect((await getApproval(t.db, r.approval.id))).toMatchObject({ status: 'approved', processed_by: 'slack:UALICE' });
+    expect(await getApproval(t.db, r.approval.id)).toMatchObject({ status: 'approved', processed_by: 'slack:UALICE' });
     const votes = await t.db.query<{ channel: string }>('SELECT channel FROM approval_votes WHERE approval_id = $1', [r.approval.id]);
     expect(votes.rows).toEqual([{ channel: 'slack' }]);
 
     // A second click, by another approver: explained privately, nothing runs again, the message is not touched again.
-    await sendInteraction(bot, blockAction({ user: 'UBOB', team: r.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel, messageTs: slackTs }));
+    await sendInteraction(
+      bot,
+      blockAction({
+        user: 'UBOB',
+        team: r.team,
+        actionId: 'levqor_approve',
+        approvalId: r.approval.id,
+        channel: r.channel,
+        messageTs: slackTs,
+      }),
+    );
     await ephemeralFor('UBOB', /already approved/);
     expect(hits('deploy-hook')).toHaveLength(1);
     expect(fake.of('chat.update').filter((c) => c.args.ts === slackTs)).toHaveLength(1);
@@ -120,7 +159,10 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     expect(answer.errors?.reason).toMatch(/needs a reason/);
     expect((await getApproval(t.db, r.approval.id))?.status).toBe('pending');
 
-    const ok = await sendInteraction(bot, rejectSubmission({ user: 'UBOB', team: r.team, approvalId: r.approval.id, reason: 'wrong customer' }));
+    const ok = await sendInteraction(
+      bot,
+      rejectSubmission({ user: 'UBOB', team: r.team, approvalId: r.approval.id, reason: 'wrong customer' }),
+    );
     expect(ok.status).toBe(200);
     expect(ok.body).toBe('');
     const slackTs = (await slackRow(r.approval.id)).rows[0]?.slack_ts;
@@ -139,20 +181,39 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
 
   it('refuses an unauthorised clicker, a workspace of another tenant, and the requester itself', async () => {
     const r = await heldRequest('guarded');
-    await sendInteraction(bot, blockAction({ user: 'UMALLORY', team: r.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UMALLORY', team: r.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }),
+    );
     await ephemeralFor('UMALLORY', /not an approver/);
-    await sendInteraction(bot, blockAction({ user: 'UALICE', team: 'TSTRANGER', actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UALICE', team: 'TSTRANGER', actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }),
+    );
     await ephemeralFor('UALICE', /not connected/);
     // Another connected tenant's workspace cannot reach this tenant's request either.
     const other = await connectedTenant();
-    await sendInteraction(bot, blockAction({ user: 'UBOB', team: other.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UBOB', team: other.team, actionId: 'levqor_approve', approvalId: r.approval.id, channel: r.channel }),
+    );
     await ephemeralFor('UBOB', /not found/);
     expect((await getApproval(t.db, r.approval.id))?.status).toBe('pending');
 
     const self = await connectedTenant(['slack:UREQ', 'slack:UALICE']);
-    const mine = await submitAction(t.db, { tenantId: self.tenant.id, actor: 'slack:UREQ', channel: 'slack', action_type: 'deploy', summary: 'deploy api v2', payload: { version: 'v2', api_key: 'abc' } });
+    const mine = await submitAction(t.db, {
+      tenantId: self.tenant.id,
+      actor: 'slack:UREQ',
+      channel: 'slack',
+      action_type: 'deploy',
+      summary: 'deploy api v2',
+      payload: { version: 'v2', api_key: 'abc' },
+    });
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(mine.id));
-    await sendInteraction(bot, blockAction({ user: 'UREQ', team: self.team, actionId: 'levqor_approve', approvalId: mine.id, channel: self.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UREQ', team: self.team, actionId: 'levqor_approve', approvalId: mine.id, channel: self.channel }),
+    );
     await ephemeralFor('UREQ', /requested this action and cannot decide it/);
     expect((await getApproval(t.db, mine.id))?.status).toBe('pending');
     expect(hits('guarded')).toHaveLength(0);
@@ -161,13 +222,23 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
   it('updates the message for decisions made elsewhere (CLI, API, quorum votes) and replies in the thread for a reminder', async () => {
     const r = await heldRequest('elsewhere', ['slack:UALICE', 'cli:carol']);
     const slackTs = (await slackRow(r.approval.id)).rows[0]?.slack_ts;
-    await t.db.query('UPDATE approval_queue SET requested_at = extract(epoch FROM now()) - 1000, expires_at = extract(epoch FROM now()) + 100 WHERE id = $1', [r.approval.id]);
+    await t.db.query(
+      'UPDATE approval_queue SET requested_at = extract(epoch FROM now()) - 1000, expires_at = extract(epoch FROM now()) + 100 WHERE id = $1',
+      [r.approval.id],
+    );
     expect((await remindApprovals(t.db)).map((a) => a.id)).toContain(r.approval.id);
     const reply = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === slackTs);
     expect(reply.args.channel).toBe(r.channel);
     expect(String(reply.args.text)).toMatch(/Still waiting/);
 
-    await decideApproval(t.db, { id: r.approval.id, tenantId: r.tenant.id, decision: 'reject', actor: 'cli:carol', channel: 'cli', reason: 'not today' });
+    await decideApproval(t.db, {
+      id: r.approval.id,
+      tenantId: r.tenant.id,
+      decision: 'reject',
+      actor: 'cli:carol',
+      channel: 'cli',
+      reason: 'not today',
+    });
     const update = await fake.waitFor('chat.update', (c) => c.args.ts === slackTs);
     expect(blockText(update.args)).toContain('Rejected');
     expect(blockText(update.args)).toContain('cli:carol');
@@ -175,9 +246,19 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
 
     const q = await connectedTenant(['slack:UALICE', 'slack:UBOB']);
     await setPolicy(t.db, q.tenant.id, { ...DEFAULT_POLICY, approvers: ['slack:UALICE', 'token:ops'], required_approvals: 2 }, 'test');
-    const two = await submitAction(t.db, { tenantId: q.tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'two-person deploy', payload: {} });
+    const two = await submitAction(t.db, {
+      tenantId: q.tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'two-person deploy',
+      payload: {},
+    });
     const posted = await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(two.id));
-    await sendInteraction(bot, blockAction({ user: 'UALICE', team: q.team, actionId: 'levqor_approve', approvalId: two.id, channel: q.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UALICE', team: q.team, actionId: 'levqor_approve', approvalId: two.id, channel: q.channel }),
+    );
     await ephemeralFor('UALICE', /1 of 2/);
     const vote = await fake.waitFor('chat.update', (c) => c.args.ts === posted.args.ts || blockText(c.args).includes(`${two.id}`));
     expect(blockText(vote.args)).toContain('1 of 2 approvals');

@@ -64,7 +64,14 @@ describe('/levqor slash command', () => {
   });
 
   it('approvals: the pending list with buttons', async () => {
-    const a = await submitAction(t.db, { tenantId, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'deploy web 42', payload: {} });
+    const a = await submitAction(t.db, {
+      tenantId,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'deploy web 42',
+      payload: {},
+    });
     const list = await ask('approvals');
     expect(blockText(list)).toContain('deploy web 42');
     expect(blockText(list)).toContain(`"value":"${a.id}"`);
@@ -85,7 +92,11 @@ describe('/levqor slash command', () => {
     await makeWorkflow(t.db, tenantId, { name: 'tidy', steps: [{ type: 'log', message: 'tidy up' }], schedule_config: { enabled: false } });
     const ok = await ask('run tidy');
     expect(String(ok.text)).toMatch(/Run of tidy: succeeded/);
-    await makeWorkflow(t.db, tenantId, { name: 'notify', steps: [{ type: 'http', method: 'POST', url: `${target.url}/notify`, body: {} }], schedule_config: { enabled: false } });
+    await makeWorkflow(t.db, tenantId, {
+      name: 'notify',
+      steps: [{ type: 'http', method: 'POST', url: `${target.url}/notify`, body: {} }],
+      schedule_config: { enabled: false },
+    });
     const held = await ask('run notify');
     expect(String(held.text)).toMatch(/waiting_approval/);
     expect(blockText(held)).toContain('<#CCMDAPPR>');
@@ -104,13 +115,29 @@ describe('/levqor slash command', () => {
 
 describe('Slack pure parts', () => {
   it('redacts secret keys and credential-shaped values', () => {
-    const out = redactPayload({ password: 'p', headers: { Authorization: 'Bearer abc.def', 'X-Api-Key': 'k' }, note: 'use Bearer eyJhbGciOiJI.eyJzdWIiOiIx.sig please', url: 'https://bob:pw@example.com/x', list: ['xoxb-1-2-3'], ok: 'plain' });
-    expect(out).toEqual({ password: '[redacted]', headers: { Authorization: '[redacted]', 'X-Api-Key': '[redacted]' }, note: 'use Bearer [redacted] please', url: 'https://bob:[redacted]@example.com/x', list: ['[redacted]'], ok: 'plain' });
+    const out = redactPayload({
+      password: 'p',
+      headers: { Authorization: 'Bearer abc.def', 'X-Api-Key': 'k' },
+      note: 'use Bearer eyJhbGciOiJI.eyJzdWIiOiIx.sig please',
+      url: 'https://bob:pw@example.com/x',
+      list: ['xoxb-1-2-3'],
+      ok: 'plain',
+    });
+    expect(out).toEqual({
+      password: '[redacted]',
+      headers: { Authorization: '[redacted]', 'X-Api-Key': '[redacted]' },
+      note: 'use Bearer [redacted] please',
+      url: 'https://bob:[redacted]@example.com/x',
+      list: ['[redacted]'],
+      ok: 'plain',
+    });
     expect(payloadPreview({ big: 'x'.repeat(5000) }).length).toBeLessThanOrEqual(1500);
   });
 
   it('turns markdown into header and mrkdwn section blocks', () => {
-    const blocks = markdownToBlocks('# Weekly report\n\nSome **bold** and [a link](https://x.test).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- item *one*\n');
+    const blocks = markdownToBlocks(
+      '# Weekly report\n\nSome **bold** and [a link](https://x.test).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- item *one*\n',
+    );
     expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Weekly report' } });
     const text = JSON.stringify(blocks);
     expect(text).toContain('Some *bold* and <https://x.test|a link>.');
@@ -136,7 +163,7 @@ describe('levqor bot and levqor slack (CLI)', () => {
     expect(half.stderr).not.toContain('SLACK_SIGNING_SECRET (');
   });
 
-  it('configures and shows a tenant\'s Slack settings; bad ids are refused', async () => {
+  it("configures and shows a tenant's Slack settings; bad ids are refused", async () => {
     const t = await openPgTestDb();
     try {
       const env = { DATABASE_URL: t.url };
@@ -145,13 +172,27 @@ describe('levqor bot and levqor slack (CLI)', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/team: "acme" is not a Slack workspace id/);
       expect(bad.stderr).toMatch(/approvals-channel: "#approvals" is not a Slack channel id/);
-      const ok = await runCli(['slack', 'configure', '--team', 'T0ACME', '--approvals-channel', 'C0APPR', '--internal-channels', 'C0OPS,C0DEV'], { env });
+      const ok = await runCli(
+        ['slack', 'configure', '--team', 'T0ACME', '--approvals-channel', 'C0APPR', '--internal-channels', 'C0OPS,C0DEV'],
+        { env },
+      );
       expect(ok.code).toBe(0);
       expect(ok.stdout).toContain('connected to Slack workspace T0ACME');
-      const more = await runCli(['slack', 'configure', '--team', 'T0ACME', '--approvals-channel', 'C0APPR2', '--alerts-channel', 'C0ALERT'], { env });
+      const more = await runCli(
+        ['slack', 'configure', '--team', 'T0ACME', '--approvals-channel', 'C0APPR2', '--alerts-channel', 'C0ALERT'],
+        { env },
+      );
       expect(more.code).toBe(0);
       const show = await runCli(['slack', 'show', '--json'], { env });
-      expect(JSON.parse(show.stdout)).toEqual([expect.objectContaining({ tenant: 'acme', team: 'T0ACME', approvals_channel: 'C0APPR2', alerts_channel: 'C0ALERT', internal_channels: 'C0OPS,C0DEV' })]);
+      expect(JSON.parse(show.stdout)).toEqual([
+        expect.objectContaining({
+          tenant: 'acme',
+          team: 'T0ACME',
+          approvals_channel: 'C0APPR2',
+          alerts_channel: 'C0ALERT',
+          internal_channels: 'C0OPS,C0DEV',
+        }),
+      ]);
     } finally {
       await t.close();
     }

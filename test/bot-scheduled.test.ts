@@ -29,8 +29,12 @@ describe('scheduled Slack posts across two bot processes (Postgres)', () => {
     const now = new Date();
     const hhmm = `${String(now.getUTCHours()).padStart(2, '0')}:${String(now.getUTCMinutes()).padStart(2, '0')}`;
     await setSlackSettings(t.db, tenant.id, {
-      team_id: 'TSCHEDULED', approvals_channel: 'CAPPROVALS', reports_channel: 'CREPORTS',
-      report_weekday: ((now.getUTCDay() + 6) % 7) + 1, report_time: hhmm, health_time: hhmm,
+      team_id: 'TSCHEDULED',
+      approvals_channel: 'CAPPROVALS',
+      reports_channel: 'CREPORTS',
+      report_weekday: ((now.getUTCDay() + 6) % 7) + 1,
+      report_time: hhmm,
+      health_time: hhmm,
     });
     const env = {
       DATABASE_URL: t.url ?? '',
@@ -40,19 +44,31 @@ describe('scheduled Slack posts across two bot processes (Postgres)', () => {
       LEVQOR_BOT_POSTS_SECONDS: '0.2',
       LEVQOR_LOG_LEVEL: 'debug',
     };
-    const bots = [spawnCli(['bot', '--host', '127.0.0.1', '--port', '0', '--no-run'], env), spawnCli(['bot', '--host', '127.0.0.1', '--port', '0', '--no-run'], env)];
+    const bots = [
+      spawnCli(['bot', '--host', '127.0.0.1', '--port', '0', '--no-run'], env),
+      spawnCli(['bot', '--host', '127.0.0.1', '--port', '0', '--no-run'], env),
+    ];
     try {
       await slack.waitFor('chat.postMessage', (c) => String(c.args.text).startsWith('Levqor weekly report'), 60_000);
       await slack.waitFor('chat.postMessage', (c) => String(c.args.text).startsWith('Levqor health'), 60_000);
       // Let both bots sweep several more times after the posts went out.
       const after = bots.map(sweeps);
-      await pollUntil(() => Promise.resolve(bots.every((b, i) => sweeps(b) >= (after[i] ?? 0) + 3)), { what: 'three more sweeps by each bot', attempts: 600 });
+      await pollUntil(() => Promise.resolve(bots.every((b, i) => sweeps(b) >= (after[i] ?? 0) + 3)), {
+        what: 'three more sweeps by each bot',
+        attempts: 600,
+      });
       const posted = slack.of('chat.postMessage').map((c) => String(c.args.text));
       expect(posted.filter((x) => x.startsWith('Levqor weekly report'))).toHaveLength(1);
       expect(posted.filter((x) => x.startsWith('Levqor health'))).toHaveLength(1);
       expect(slack.of('chat.postMessage').every((c) => c.args.channel === 'CREPORTS')).toBe(true);
-      const { rows } = await t.db.query<{ kind: string; status: string }>('SELECT kind, status FROM slack_posts WHERE tenant_id = $1 ORDER BY kind', [tenant.id]);
-      expect(rows).toEqual([{ kind: 'health_summary', status: 'posted' }, { kind: 'weekly_report', status: 'posted' }]);
+      const { rows } = await t.db.query<{ kind: string; status: string }>(
+        'SELECT kind, status FROM slack_posts WHERE tenant_id = $1 ORDER BY kind',
+        [tenant.id],
+      );
+      expect(rows).toEqual([
+        { kind: 'health_summary', status: 'posted' },
+        { kind: 'weekly_report', status: 'posted' },
+      ]);
     } finally {
       for (const b of bots) b.signal('SIGTERM');
       const exits = await Promise.all(bots.map((b) => b.waitForExit(30_000)));

@@ -25,7 +25,10 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     // The second bot has its own connection pool, as a second process would.
     const { openDatabase } = await import('../src/db/open.js');
     const { MEMORY_DIR } = await import('../src/db/pglite.js');
-    t2 = await openDatabase({ DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 10, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 }, { migrate: false });
+    t2 = await openDatabase(
+      { DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 10, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 },
+      { migrate: false },
+    );
     fake = await startFakeSlack();
     target = await startRecordingServer();
     bot = await startTestBot(t.db, fake);
@@ -50,7 +53,14 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   }
 
   async function request(c: { tenant: { id: string } }, summary: string) {
-    const a = await submitAction(t.db, { tenantId: c.tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary, payload: { token: 'xoxb-secret-value' } });
+    const a = await submitAction(t.db, {
+      tenantId: c.tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary,
+      payload: { token: 'xoxb-secret-value' },
+    });
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(a.id));
     return a;
   }
@@ -58,25 +68,63 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   it('posts each request exactly once although two bot processes follow the feed', async () => {
     const c = await connected();
     const ids = [];
-    for (let i = 0; i < 12; i++) ids.push((await submitAction(t.db, { tenantId: c.tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: `deploy ${i}`, payload: {} })).id);
+    for (let i = 0; i < 12; i++)
+      ids.push(
+        (
+          await submitAction(t.db, {
+            tenantId: c.tenant.id,
+            actor: 'token:ci',
+            channel: 'api',
+            action_type: 'deploy',
+            summary: `deploy ${i}`,
+            payload: {},
+          })
+        ).id,
+      );
     for (const id of ids) await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(id));
     // Both bots have drained the feed past the last event: nothing more can arrive for these.
     await Promise.all([bot.feed.ready, bot2.feed.ready]);
-    await expect.poll(async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM approval_queue WHERE tenant_id = $1 AND slack_ts IS NOT NULL', [c.tenant.id])).rows[0]?.n).toBe(12);
-    for (const id of ids) expect(fake.of('chat.postMessage').filter((m) => blockText(m.args).includes(id) && !m.args.thread_ts)).toHaveLength(1);
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM approval_queue WHERE tenant_id = $1 AND slack_ts IS NOT NULL', [
+              c.tenant.id,
+            ])
+          ).rows[0]?.n,
+      )
+      .toBe(12);
+    for (const id of ids)
+      expect(fake.of('chat.postMessage').filter((m) => blockText(m.args).includes(id) && !m.args.thread_ts)).toHaveLength(1);
   });
 
   it('refuses unsigned, wrongly signed and stale requests with 401, and acts on none', async () => {
     const c = await connected();
     const a = await request(c, 'signed only');
-    const payload = { payload: JSON.stringify(blockAction({ user: 'UALICE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel })) };
+    const payload = {
+      payload: JSON.stringify(
+        blockAction({ user: 'UALICE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }),
+      ),
+    };
     const forged = await sendSigned(bot.url, payload, { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
     const stale = await sendSigned(bot.url, payload, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
-    const unsigned = await fetch(bot.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(payload).toString() });
+    const unsigned = await fetch(bot.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(payload).toString(),
+    });
     expect(unsigned.status).toBe(401);
-    const bad = await fetch(bot.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)), 'x-slack-signature': 'v0=00' }, body: new URLSearchParams(payload).toString() });
+    const bad = await fetch(bot.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-slack-signature': 'v0=00',
+      },
+      body: new URLSearchParams(payload).toString(),
+    });
     expect(bad.status).toBe(401);
     expect((await getApproval(t.db, a.id))?.status).toBe('pending');
     // The same payload, correctly signed, within the window: accepted.
@@ -93,7 +141,10 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     await expect.poll(async () => (await getApproval(t.db, a.id))?.status).toBe('approved');
     const retry = await sendInteraction(bot2, click, { retryNum: 1 });
     expect(retry.status).toBe(200);
-    const seen = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM slack_deliveries WHERE kind = 'block_actions' AND team_id = $1", [c.team]);
+    const seen = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM slack_deliveries WHERE kind = 'block_actions' AND team_id = $1",
+      [c.team],
+    );
     expect(seen.rows[0]?.n).toBe(1);
     // Had the retry been processed, UALICE would be told the request was already approved.
     const marker = blockAction({ user: 'UALICE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel });
@@ -111,19 +162,37 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     const lower = blockAction({ user: 'u-lower', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel });
     expect((await sendInteraction(bot, lower)).status).toBe(200);
     // A valid click afterwards is processed: the malformed ones did nothing before it.
-    await sendInteraction(bot, blockAction({ user: 'UBOB', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }));
+    await sendInteraction(
+      bot,
+      blockAction({ user: 'UBOB', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }),
+    );
     await expect.poll(async () => (await getApproval(t.db, a.id))?.processed_by).toBe('slack:UBOB');
   });
 
   it('10 concurrent clicks on one request across two processes: one decision, one execution, nine explanations', async () => {
     const users = Array.from({ length: 10 }, (_, i) => `UAPPR${i}`);
     const c = await connected(users.map((u) => `slack:${u}`));
-    const wf = await makeWorkflow(t.db, c.tenant.id, { name: 'race', steps: [{ type: 'http', method: 'POST', url: `${target.url}/race`, body: { n: 1 } }], schedule_config: { enabled: false } });
-    await startRun(testSchedulerDeps(t.db, { LEVQOR_HTTP_ALLOW: '127.0.0.1' }), wf, { enqueue: false, trigger: 'manual', actor: 'cli:test' });
+    const wf = await makeWorkflow(t.db, c.tenant.id, {
+      name: 'race',
+      steps: [{ type: 'http', method: 'POST', url: `${target.url}/race`, body: { n: 1 } }],
+      schedule_config: { enabled: false },
+    });
+    await startRun(testSchedulerDeps(t.db, { LEVQOR_HTTP_ALLOW: '127.0.0.1' }), wf, {
+      enqueue: false,
+      trigger: 'manual',
+      actor: 'cli:test',
+    });
     const [a] = await listApprovals(t.db, c.tenant.id, 'pending', 1);
     if (!a?.run_id) throw new Error('no request');
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(a.id));
-    const results = await Promise.all(users.map((u, i) => sendInteraction(i % 2 ? bot2 : bot, blockAction({ user: u, team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }))));
+    const results = await Promise.all(
+      users.map((u, i) =>
+        sendInteraction(
+          i % 2 ? bot2 : bot,
+          blockAction({ user: u, team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }),
+        ),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     await expect.poll(async () => (await getRun(t.db, a.run_id ?? ''))?.status, { timeout: 15_000 }).toBe('succeeded');
     const winner = (await getApproval(t.db, a.id))?.processed_by ?? '';
@@ -142,11 +211,17 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     const c = await connected(['slack:UDOUBLE']);
     const a = await request(c, 'double');
     const [r1, r2] = await Promise.all([
-      sendInteraction(bot, blockAction({ user: 'UDOUBLE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel })),
-      sendInteraction(bot2, blockAction({ user: 'UDOUBLE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel })),
+      sendInteraction(
+        bot,
+        blockAction({ user: 'UDOUBLE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }),
+      ),
+      sendInteraction(
+        bot2,
+        blockAction({ user: 'UDOUBLE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel }),
+      ),
     ]);
     expect([r1.status, r2.status]).toEqual([200, 200]);
     await fake.waitFor('chat.postEphemeral', (e) => e.args.user === 'UDOUBLE' && /already (approved|voted)/.test(String(e.args.text)));
-    expect((await getApproval(t.db, a.id))).toMatchObject({ status: 'approved', processed_by: 'slack:UDOUBLE', approvals_count: 1 });
+    expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'approved', processed_by: 'slack:UDOUBLE', approvals_count: 1 });
   });
 });

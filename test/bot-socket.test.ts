@@ -28,7 +28,13 @@ describe('the Slack app in Socket Mode (Postgres)', () => {
     fake.socketUrl = socket.url;
     target = await startRecordingServer();
     bot = await startBot(testBotDeps(t.db, fake), {
-      signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, appToken: 'xapp-1-test', apiUrl: fake.apiUrl, port: 0, host: '127.0.0.1', sweepSeconds: 3600,
+      signingSecret: SIGNING_SECRET,
+      botToken: BOT_TOKEN,
+      appToken: 'xapp-1-test',
+      apiUrl: fake.apiUrl,
+      port: 0,
+      host: '127.0.0.1',
+      sweepSeconds: 3600,
     });
     await socket.connected;
     const tenant = await makeTenant(t.db, 'sock');
@@ -53,8 +59,17 @@ describe('the Slack app in Socket Mode (Postgres)', () => {
   it('acknowledges a slash command over the socket and answers at its response_url', async () => {
     const respondId = `sock-${Date.now()}`;
     const ack = await socket.deliver('slash_commands', {
-      command: '/levqor', text: 'help', user_id: 'UOPS', user_name: 'ops', team_id: team, team_domain: 'acme', channel_id: 'CGENERAL',
-      channel_name: 'general', response_url: `${fake.respondUrl}${respondId}`, trigger_id: `trigger.${respondId}`, api_app_id: 'AAPP',
+      command: '/levqor',
+      text: 'help',
+      user_id: 'UOPS',
+      user_name: 'ops',
+      team_id: team,
+      team_domain: 'acme',
+      channel_id: 'CGENERAL',
+      channel_name: 'general',
+      response_url: `${fake.respondUrl}${respondId}`,
+      trigger_id: `trigger.${respondId}`,
+      api_app_id: 'AAPP',
     });
     expect(ack.envelope_id).toMatch(/^env-/);
     const answer = await fake.waitFor('respond', (c) => c.path === `/respond/${respondId}`);
@@ -64,19 +79,35 @@ describe('the Slack app in Socket Mode (Postgres)', () => {
 
   it('an Approve click delivered over the socket decides the request, runs the step once and updates the message', async () => {
     const wf = await makeWorkflow(t.db, tenantId, {
-      name: 'sock-deploy', steps: [{ type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/sock`, body: { go: true } }], schedule_config: { enabled: false },
+      name: 'sock-deploy',
+      steps: [{ type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/sock`, body: { go: true } }],
+      schedule_config: { enabled: false },
     });
-    await startRun(testSchedulerDeps(t.db, { LEVQOR_HTTP_ALLOW: '127.0.0.1' }), wf, { enqueue: false, trigger: 'manual', actor: 'cli:test' });
+    await startRun(testSchedulerDeps(t.db, { LEVQOR_HTTP_ALLOW: '127.0.0.1' }), wf, {
+      enqueue: false,
+      trigger: 'manual',
+      actor: 'cli:test',
+    });
     const [approval] = await listApprovals(t.db, tenantId, 'pending', 1);
     if (!approval) throw new Error('no request was made');
     const posted = await fake.waitFor('chat.postMessage', (m) => m.args.channel === 'CSOCKAPPR' && blockText(m.args).includes(approval.id));
-    await expect.poll(async () => (await t.db.query(`SELECT slack_ts FROM approval_queue WHERE id = $1`, [approval.id])).rows[0]?.slack_ts, { timeout: 10_000 }).toBeTruthy();
+    await expect
+      .poll(async () => (await t.db.query(`SELECT slack_ts FROM approval_queue WHERE id = $1`, [approval.id])).rows[0]?.slack_ts, {
+        timeout: 10_000,
+      })
+      .toBeTruthy();
 
     const click = blockAction({ user: 'UOPS', team, actionId: 'levqor_approve', approvalId: approval.id, channel: 'CSOCKAPPR' });
     const [first, second] = await Promise.all([socket.deliver('interactive', click), socket.deliver('interactive', click)]);
     expect([first.envelope_id, second.envelope_id]).toHaveLength(2);
     await fake.waitFor('chat.update', (c) => blockText(c.args).includes(approval.id) && /Approved/i.test(blockText(c.args)));
-    await expect.poll(async () => (await t.db.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [approval.run_id])).rows[0]?.status, { timeout: 10_000 }).toBe('succeeded');
+    await expect
+      .poll(
+        async () =>
+          (await t.db.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [approval.run_id])).rows[0]?.status,
+        { timeout: 10_000 },
+      )
+      .toBe('succeeded');
     expect(target.requests.filter((r) => r.url === '/hook/sock')).toHaveLength(1);
     expect(posted.args.channel).toBe('CSOCKAPPR');
   });

@@ -31,7 +31,10 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
     const tenant = await makeTenant(t.db);
     const wf = await makeWorkflow(t.db, tenant.id, {
       name,
-      steps: [{ type: 'log', message: 'before' }, { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/${name}`, body }],
+      steps: [
+        { type: 'log', message: 'before' },
+        { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/${name}`, body },
+      ],
       schedule_config: { enabled: true, interval_minutes: 60 },
     });
     const deps = testSchedulerDeps(t.db, ALLOW);
@@ -47,7 +50,13 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
   it('stops at waiting_approval with the request recorded, and sends nothing', async () => {
     const { approval, runId } = await heldRun('held');
     expect(hits('held')).toHaveLength(0);
-    expect(approval).toMatchObject({ status: 'pending', impact_class: 'C', action_type: 'http', step_index: 1, requested_by: 'workflow:held' });
+    expect(approval).toMatchObject({
+      status: 'pending',
+      impact_class: 'C',
+      action_type: 'http',
+      step_index: 1,
+      requested_by: 'workflow:held',
+    });
     expect(approval.summary).toBe(`held: POST ${target.url}/hook/held`);
     expect(approval.payload).toMatchObject({ type: 'http', method: 'POST', url: `${target.url}/hook/held`, body: { hello: 'world' } });
     expect(approval.payload_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -77,7 +86,9 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
     // A later tick finds nothing left to do for it.
     await runTick(testSchedulerDeps(t.db, ALLOW));
     expect(hits('approved')).toHaveLength(1);
-    const audit = await t.db.query<{ action: string; actor: string }>("SELECT action, actor FROM audit_log WHERE subject = $1", [`approval:${approval.id}`]);
+    const audit = await t.db.query<{ action: string; actor: string }>('SELECT action, actor FROM audit_log WHERE subject = $1', [
+      `approval:${approval.id}`,
+    ]);
     expect(audit.rows).toEqual([{ action: 'approval.approved', actor: 'test:alice' }]);
   });
 
@@ -86,7 +97,10 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
     await decideApproval(t.db, { id: approval.id, decision: 'approve', actor: 'test:alice', channel: 'api' });
     await makeWorkflow(t.db, tenant.id, {
       name: 'changed',
-      steps: [{ type: 'log', message: 'before' }, { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/changed`, body: { hello: 'mallory' } }],
+      steps: [
+        { type: 'log', message: 'before' },
+        { type: 'http', name: 'call', method: 'POST', url: `${target.url}/hook/changed`, body: { hello: 'mallory' } },
+      ],
       schedule_config: { enabled: true, interval_minutes: 60 },
     });
     const result = await runQueuedNow(deps, runId);
@@ -97,13 +111,23 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
 
   it('ends the run as rejected, with the reason, and a second decision is a conflict', async () => {
     const { approval, runId } = await heldRun('rejected');
-    await expect(decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli' })).rejects.toMatchObject({ code: 'bad_input' });
-    const { approval: decided } = await decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli', reason: 'Not authorized' });
+    await expect(decideApproval(t.db, { id: approval.id, decision: 'reject', actor: 'test:bob', channel: 'cli' })).rejects.toMatchObject({
+      code: 'bad_input',
+    });
+    const { approval: decided } = await decideApproval(t.db, {
+      id: approval.id,
+      decision: 'reject',
+      actor: 'test:bob',
+      channel: 'cli',
+      reason: 'Not authorized',
+    });
     expect(decided).toMatchObject({ status: 'rejected', processed_by: 'test:bob', reason: 'Not authorized' });
     const run = await getRun(t.db, runId);
     expect(run).toMatchObject({ status: 'rejected', error: 'rejected by test:bob: Not authorized' });
     expect(run?.finished_at).not.toBeNull();
-    const again = await decideApproval(t.db, { id: approval.id, decision: 'approve', actor: 'test:alice', channel: 'api' }).catch((e: unknown) => e);
+    const again = await decideApproval(t.db, { id: approval.id, decision: 'approve', actor: 'test:alice', channel: 'api' }).catch(
+      (e: unknown) => e,
+    );
     expect(again).toBeInstanceOf(AppError);
     expect((again as AppError).code).toBe('conflict');
     expect((again as AppError).message).toMatch(/already rejected \(by test:bob\)/);
@@ -115,9 +139,11 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
     await t.db.query('UPDATE approval_queue SET expires_at = extract(epoch FROM now()) - 1 WHERE id = $1', [approval.id]);
     const expired = await expireApprovals(t.db);
     expect(expired.map((a) => a.id)).toContain(approval.id);
-    expect((await getApproval(t.db, approval.id))).toMatchObject({ status: 'expired', processed_by: 'levqor:expiry' });
+    expect(await getApproval(t.db, approval.id)).toMatchObject({ status: 'expired', processed_by: 'levqor:expiry' });
     expect(await getRun(t.db, runId)).toMatchObject({ status: 'expired' });
-    await expect(decideApproval(t.db, { id: approval.id, decision: 'approve', actor: 'test:alice', channel: 'api' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(decideApproval(t.db, { id: approval.id, decision: 'approve', actor: 'test:alice', channel: 'api' })).rejects.toMatchObject(
+      { code: 'conflict' },
+    );
     expect(hits('expiring')).toHaveLength(0);
   });
 
@@ -131,10 +157,12 @@ describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
     expect(hits('in-doubt')).toHaveLength(0);
   });
 
-  it('hides another tenant\'s request as not found', async () => {
+  it("hides another tenant's request as not found", async () => {
     const { approval } = await heldRun('tenant-a');
     const other = await makeTenant(t.db);
-    await expect(decideApproval(t.db, { id: approval.id, tenantId: other.id, decision: 'approve', actor: 'x', channel: 'api' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      decideApproval(t.db, { id: approval.id, tenantId: other.id, decision: 'approve', actor: 'x', channel: 'api' }),
+    ).rejects.toMatchObject({ code: 'not_found' });
     expect((await getApproval(t.db, approval.id))?.status).toBe('pending');
   });
 });
@@ -145,12 +173,19 @@ describe('Class C on Postgres: concurrent resumes from separate connection pools
     const target = await startRecordingServer();
     try {
       const tenant = await makeTenant(t.db);
-      await makeWorkflow(t.db, tenant.id, { name: 'race', steps: [{ type: 'http', url: `${target.url}/race`, body: { n: 1 } }], schedule_config: { enabled: true, interval_minutes: 60 } });
+      await makeWorkflow(t.db, tenant.id, {
+        name: 'race',
+        steps: [{ type: 'http', url: `${target.url}/race`, body: { n: 1 } }],
+        schedule_config: { enabled: true, interval_minutes: 60 },
+      });
       await runTick(testSchedulerDeps(t.db, ALLOW));
       const [approval] = await listApprovals(t.db, tenant.id, 'pending', 1);
       await decideApproval(t.db, { id: approval!.id, decision: 'approve', actor: 'test:alice', channel: 'api' });
-      const pools = await Promise.all(Array.from({ length: 8 }, () =>
-        openDatabase({ DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 2, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 })));
+      const pools = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          openDatabase({ DATABASE_URL: t.url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 2, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 }),
+        ),
+      );
       const results = await Promise.all(pools.map((db) => runQueuedNow(testSchedulerDeps(db, ALLOW), approval!.run_id!)));
       expect(results.filter((r) => r.outcome).length).toBe(1);
       expect(target.requests).toHaveLength(1);
@@ -173,7 +208,11 @@ describe('email step end to end', () => {
         let data = '';
         stream.on('data', (c: Buffer) => (data += c.toString()));
         stream.on('end', () => {
-          received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
+          received.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            data,
+          });
           callback();
         });
       },
@@ -184,7 +223,10 @@ describe('email step end to end', () => {
     try {
       const env = { LEVQOR_SMTP_URL: `smtp://127.0.0.1:${port}`, LEVQOR_SMTP_FROM: 'levqor@example.test' };
       const tenant = await makeTenant(t.db);
-      const wf = await makeWorkflow(t.db, tenant.id, { name: 'mail', steps: [{ type: 'email', to: ['ops@example.test'], subject: 'Weekly numbers', text: 'Run {{run.id}} says hi' }] });
+      const wf = await makeWorkflow(t.db, tenant.id, {
+        name: 'mail',
+        steps: [{ type: 'email', to: ['ops@example.test'], subject: 'Weekly numbers', text: 'Run {{run.id}} says hi' }],
+      });
       const deps = testSchedulerDeps(t.db, env);
       const started = await startRun(deps, wf, { enqueue: false, trigger: 'manual', actor: 'test' });
       expect(started.outcome?.kind).toBe('parked');

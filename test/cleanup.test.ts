@@ -20,10 +20,26 @@ const DAY = 86_400;
 const TABLES = ['workflow_runs', 'workflow_events', 'approval_queue', 'audit_log'] as const;
 type Table = (typeof TABLES)[number];
 
-interface RunSpec { label: string; ageDays: number }
-interface EventSpec { label: string; ageDays: number; run: string | null }
-interface ApprovalSpec { label: string; status: 'pending' | 'approved' | 'rejected' | 'expired'; requestedDays: number; processedDays: number | null; run: string | null }
-interface AuditSpec { label: string; ageDays: number }
+interface RunSpec {
+  label: string;
+  ageDays: number;
+}
+interface EventSpec {
+  label: string;
+  ageDays: number;
+  run: string | null;
+}
+interface ApprovalSpec {
+  label: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
+  requestedDays: number;
+  processedDays: number | null;
+  run: string | null;
+}
+interface AuditSpec {
+  label: string;
+  ageDays: number;
+}
 
 const RUNS: RunSpec[] = [
   ...Array.from({ length: 7 }, (_, i) => ({ label: `old-${i + 1}`, ageDays: 91 + i })),
@@ -68,7 +84,12 @@ const KEPT: Record<Table, string[]> = {
 };
 
 /** Fixed uuids for one seeding plan, so two databases get identical rows. */
-interface Plan { tenant: string; workflow: string; runIds: Map<string, string>; approvalIds: Map<string, string> }
+interface Plan {
+  tenant: string;
+  workflow: string;
+  runIds: Map<string, string>;
+  approvalIds: Map<string, string>;
+}
 function makePlan(): Plan {
   return {
     tenant: randomUUID(),
@@ -107,7 +128,15 @@ async function seed(db: Queryable, plan: Plan = makePlan()): Promise<Seeded> {
          requested_by, requested_at, expires_at, processed_at, processed_by)
        VALUES ($1, $2, $3, 'email', 'C', $4, '{}', 'h', $5, 'test', extract(epoch FROM now()) - $6::float8, extract(epoch FROM now()) - $6::float8 + 86400,
          extract(epoch FROM now()) - $7::float8, CASE WHEN $5 = 'pending' THEN NULL ELSE 'approver' END)`,
-      [plan.approvalIds.get(a.label), plan.tenant, runId(a.run), a.label, a.status, a.requestedDays * DAY, a.processedDays === null ? null : a.processedDays * DAY],
+      [
+        plan.approvalIds.get(a.label),
+        plan.tenant,
+        runId(a.run),
+        a.label,
+        a.status,
+        a.requestedDays * DAY,
+        a.processedDays === null ? null : a.processedDays * DAY,
+      ],
     );
   }
   const audit = new Map<string, string>();
@@ -141,7 +170,9 @@ const sorted = (r: Record<Table, string[]>) => Object.fromEntries(TABLES.map((t)
 
 async function reset(db: Queryable): Promise<void> {
   // audit_log refuses DELETE (append-only trigger); TRUNCATE is the test's way to start over.
-  await db.exec('TRUNCATE tenants, workflows, workflow_runs, workflow_events, approval_queue, audit_log, maintenance_log RESTART IDENTITY CASCADE');
+  await db.exec(
+    'TRUNCATE tenants, workflows, workflow_runs, workflow_events, approval_queue, audit_log, maintenance_log RESTART IDENTITY CASCADE',
+  );
 }
 
 const opts = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({ ...DEFAULT_RETENTION, ...over });
@@ -149,7 +180,10 @@ const opts = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({ ...D
 async function readJsonLines(path: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(path, 'utf8');
   expect(text.endsWith('\n')).toBe(true);
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
@@ -175,7 +209,10 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     expect(result).toEqual(RULE_COUNTS);
     expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
     // The ancient pending approval survives its run, unlinked (ON DELETE SET NULL).
-    const { rows } = await t.db.query<{ status: string; run_id: string | null }>('SELECT status, run_id FROM approval_queue WHERE id = $1', [s.approval_queue.get('pending-ancient')]);
+    const { rows } = await t.db.query<{ status: string; run_id: string | null }>(
+      'SELECT status, run_id FROM approval_queue WHERE id = $1',
+      [s.approval_queue.get('pending-ancient')],
+    );
     expect(rows).toEqual([{ status: 'pending', run_id: null }]);
     // A second pass finds nothing.
     expect(await runCleanup(t.db, opts())).toEqual({ workflow_events: 0, workflow_runs: 0, approval_queue: 0 });
@@ -187,7 +224,11 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     const result = await runCleanup(t.db, opts({ dryRun: true, onProgress: (table, done, total) => progress.push([table, done, total]) }));
     expect(result).toEqual(RULE_COUNTS);
     expect(await remainingLabels(t.db, s)).toEqual(before);
-    expect(progress).toEqual([['workflow_events', 0, 5], ['workflow_runs', 0, 7], ['approval_queue', 0, 3]]);
+    expect(progress).toEqual([
+      ['workflow_events', 0, 5],
+      ['workflow_runs', 0, 7],
+      ['approval_queue', 0, 3],
+    ]);
   });
 
   it('batchSize 2 deletes all 7 old runs in several batches, reporting progress after each', async () => {
@@ -195,9 +236,15 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     const result = await runCleanup(t.db, opts({ batchSize: 2, onProgress: (table, done, total) => progress.push([table, done, total]) }));
     expect(result).toEqual(RULE_COUNTS);
     expect(progress).toEqual([
-      ['workflow_events', 2, 5], ['workflow_events', 4, 5], ['workflow_events', 5, 5],
-      ['workflow_runs', 2, 7], ['workflow_runs', 4, 7], ['workflow_runs', 6, 7], ['workflow_runs', 7, 7],
-      ['approval_queue', 2, 3], ['approval_queue', 3, 3],
+      ['workflow_events', 2, 5],
+      ['workflow_events', 4, 5],
+      ['workflow_events', 5, 5],
+      ['workflow_runs', 2, 7],
+      ['workflow_runs', 4, 7],
+      ['workflow_runs', 6, 7],
+      ['workflow_runs', 7, 7],
+      ['approval_queue', 2, 3],
+      ['approval_queue', 3, 3],
     ]);
     expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
   });
@@ -228,8 +275,16 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
 
     const runs = await readJsonLines(join(archive, 'workflow_runs.jsonl'));
     expect(runs).toHaveLength(7);
-    expect(runs.map((r) => r.id).sort()).toEqual(RUNS.filter((r) => r.label.startsWith('old-')).map((r) => s.workflow_runs.get(r.label)).sort());
-    expect(runs[0]).toMatchObject({ tenant_id: expect.any(String) as string, status: 'succeeded', started_at: expect.any(Number) as number });
+    expect(runs.map((r) => r.id).sort()).toEqual(
+      RUNS.filter((r) => r.label.startsWith('old-'))
+        .map((r) => s.workflow_runs.get(r.label))
+        .sort(),
+    );
+    expect(runs[0]).toMatchObject({
+      tenant_id: expect.any(String) as string,
+      status: 'succeeded',
+      started_at: expect.any(Number) as number,
+    });
 
     const events = await readJsonLines(join(archive, 'workflow_events.jsonl'));
     const removedEvents = ['new-on-old', 'old-on-new', 'old-on-old-1', 'old-on-old-2', 'old-orphan-1', 'old-orphan-2'];
@@ -257,10 +312,16 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
       const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
       dirs.push(dir);
       const progress: [string, number, number][] = [];
-      const result = await runCleanup(t.db, opts({ batchSize: 8, archiveDir: dir, onProgress: (table, done, total) => progress.push([table, done, total]) }));
+      const result = await runCleanup(
+        t.db,
+        opts({ batchSize: 8, archiveDir: dir, onProgress: (table, done, total) => progress.push([table, done, total]) }),
+      );
       expect(result).toEqual(RULE_COUNTS);
       expect(progress.filter(([table]) => table === 'workflow_runs')).toEqual([
-        ['workflow_runs', 2, 7], ['workflow_runs', 4, 7], ['workflow_runs', 6, 7], ['workflow_runs', 7, 7],
+        ['workflow_runs', 2, 7],
+        ['workflow_runs', 4, 7],
+        ['workflow_runs', 6, 7],
+        ['workflow_runs', 7, 7],
       ]);
       expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
       // The failed attempts' lines were cut off again: every removed row is archived exactly once.
@@ -358,7 +419,9 @@ describe('levqor cleanup (CLI, Postgres)', () => {
   it('deletes, says what it deleted and that pending approvals and audit_log are kept', async () => {
     const r = await runCli(['cleanup'], { env: env() });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('deleted: 7 workflow_runs, 6 workflow_events, 3 processed approvals; pending approvals and audit_log are never deleted\n');
+    expect(r.stdout).toBe(
+      'deleted: 7 workflow_runs, 6 workflow_events, 3 processed approvals; pending approvals and audit_log are never deleted\n',
+    );
     expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
     const again = await runCli(['cleanup', '--json'], { env: env() });
     expect(parseJson(again)).toEqual([{ dry_run: false, workflow_events: 0, workflow_runs: 0, approval_queue: 0 }]);
@@ -401,7 +464,7 @@ describe('daily task claims (Postgres, two pools)', () => {
     }
     await finishDailyTask(a, 'cleanup', { workflow_runs: 3 });
     const { rows } = await t.db.query<{ task: string; finished: boolean; result: unknown }>(
-      "SELECT task, finished_at IS NOT NULL AS finished, result FROM maintenance_log WHERE day = current_date ORDER BY task",
+      'SELECT task, finished_at IS NOT NULL AS finished, result FROM maintenance_log WHERE day = current_date ORDER BY task',
     );
     expect(rows).toEqual([
       { task: 'cleanup', finished: true, result: { workflow_runs: 3 } },
@@ -427,7 +490,9 @@ describe('daily task claims (Postgres, two pools)', () => {
     await Promise.all([dailyCleanup(deps(pool())), dailyCleanup(deps(pool()))]);
     expect(lines.filter((l) => l.msg === 'daily retention cleanup done')).toHaveLength(1);
     expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
-    const { rows } = await t.db.query<{ result: unknown }>("SELECT result FROM maintenance_log WHERE task = 'cleanup' AND day = current_date AND finished_at IS NOT NULL");
+    const { rows } = await t.db.query<{ result: unknown }>(
+      "SELECT result FROM maintenance_log WHERE task = 'cleanup' AND day = current_date AND finished_at IS NOT NULL",
+    );
     expect(rows).toEqual([{ result: RULE_COUNTS }]);
     await dailyCleanup({ ...deps(pool()), log: silentLog });
     expect(lines.filter((l) => l.msg === 'daily retention cleanup done')).toHaveLength(1);

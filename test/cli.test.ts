@@ -184,10 +184,17 @@ describe('levqor workflow apply: files', () => {
       { file: 'cron-never-fires.yaml', fragments: [': schedule_config.cron: cron expression "0 0 30 2 *" never fires'] },
       { file: 'bad-timezone.yaml', fragments: [': schedule_config.timezone: not an IANA time zone'] },
       { file: 'cron-and-interval.yaml', fragments: [': schedule_config.cron: set either cron or interval_minutes, not both'] },
-      { file: 'enabled-without-schedule.yaml', fragments: [': schedule_config.interval_minutes: an enabled schedule needs interval_minutes or cron'] },
+      {
+        file: 'enabled-without-schedule.yaml',
+        fragments: [': schedule_config.interval_minutes: an enabled schedule needs interval_minutes or cron'],
+      },
       {
         file: 'unknown-keys.yaml',
-        fragments: [': steps[0]: Unrecognized key: "colour"', ': schedule_config: Unrecognized key: "every"', ': (root): Unrecognized key: "retries"'],
+        fragments: [
+          ': steps[0]: Unrecognized key: "colour"',
+          ': schedule_config: Unrecognized key: "every"',
+          ': (root): Unrecognized key: "retries"',
+        ],
       },
       { file: 'duplicate-names.yaml', fragments: [':[1].name: "same-name" is defined twice (also at '] },
       { file: 'invalid-syntax.yaml', fragments: [/invalid-syntax\.yaml: .*line \d+, column \d+/] },
@@ -332,7 +339,9 @@ describe('tenants, runs, approvals and doctor', () => {
     const r = await cli(['tenant', 'list', '--json']);
     expectExit(r, 0);
     const tenants = parseJson(r);
-    expect(tenants).toEqual([{ name: 'acme', id: expect.stringMatching(UUID) as unknown, timezone: 'UTC', created: expect.stringMatching(ISO) as unknown }]);
+    expect(tenants).toEqual([
+      { name: 'acme', id: expect.stringMatching(UUID) as unknown, timezone: 'UTC', created: expect.stringMatching(ISO) as unknown },
+    ]);
   });
 
   it('workflow apply, then workflow list --json shows next_run', async () => {
@@ -353,7 +362,9 @@ describe('tenants, runs, approvals and doctor', () => {
     expectExit(r, 0);
     const id = new RegExp(`^run (${UUID.source}): succeeded$`, 'm').exec(r.stdout)?.[1];
     expect(id).toBeDefined();
-    expect(await runsOf('hello')).toEqual([expect.objectContaining({ id, workflow: 'hello', status: 'succeeded', trigger: 'manual', error: null })]);
+    expect(await runsOf('hello')).toEqual([
+      expect.objectContaining({ id, workflow: 'hello', status: 'succeeded', trigger: 'manual', error: null }),
+    ]);
   });
 
   it('run of an unknown workflow: exit 1 naming it', async () => {
@@ -372,7 +383,13 @@ describe('tenants, runs, approvals and doctor', () => {
     const pending = await cli(['approvals', 'list', '--json']);
     expectExit(pending, 0);
     expect(parseJson(pending)).toEqual([
-      expect.objectContaining({ id: approvalId, class: 'C', action: 'http', summary: 'call-home: POST http://127.0.0.1:9/hook', status: 'pending' }),
+      expect.objectContaining({
+        id: approvalId,
+        class: 'C',
+        action: 'http',
+        summary: 'call-home: POST http://127.0.0.1:9/hook',
+        status: 'pending',
+      }),
     ]);
     const shown = await cli(['approvals', 'show', approvalId]);
     expectExit(shown, 0);
@@ -389,7 +406,10 @@ describe('tenants, runs, approvals and doctor', () => {
   });
 
   it('a second decision on the same approval: exit 1 "already"', async () => {
-    for (const args of [['approvals', 'approve', approvalId], ['approvals', 'reject', approvalId, '--reason', 'too late']]) {
+    for (const args of [
+      ['approvals', 'approve', approvalId],
+      ['approvals', 'reject', approvalId, '--reason', 'too late'],
+    ]) {
       const r = await cli(args);
       expectExit(r, 1);
       expect(r.stderr).toBe(`levqor: approval ${approvalId} is already approved (by cli:alice)\n`);
@@ -453,7 +473,10 @@ describe('tenants, runs, approvals and doctor', () => {
     const rejected = await cli(['approvals', 'reject', rejectApproval, '--reason', 'not today', '--as', 'bob']);
     expectExit(rejected, 0);
     expect(rejected.stdout).toBe(`approval ${rejectApproval}: rejected by cli:bob\n`);
-    expect((await runsOf('call-home')).find((x) => x.id === rejectRun)).toMatchObject({ status: 'rejected', error: 'rejected by cli:bob: not today' });
+    expect((await runsOf('call-home')).find((x) => x.id === rejectRun)).toMatchObject({
+      status: 'rejected',
+      error: 'rejected by cli:bob: not today',
+    });
 
     const again = await cli(['approvals', 'approve', rejectApproval]);
     expectExit(again, 1);
@@ -466,7 +489,9 @@ describe('tenants, runs, approvals and doctor', () => {
     const r = await cli(['run', 'times-out']);
     expectExit(r, 1);
     expect(r.stdout).toMatch(/: failed — step 1 \(delay\): timed out after 50 ms$/m);
-    expect(await runsOf('times-out')).toEqual([expect.objectContaining({ status: 'failed', error: 'step 1 (delay): timed out after 50 ms' })]);
+    expect(await runsOf('times-out')).toEqual([
+      expect.objectContaining({ status: 'failed', error: 'step 1 (delay): timed out after 50 ms' }),
+    ]);
   });
 
   it('--json output stays machine-readable when the run logs a warning', async () => {
@@ -478,7 +503,11 @@ describe('tenants, runs, approvals and doctor', () => {
   it('scheduler --once: exit 0 when every due run succeeded; then doctor passes', async () => {
     const r = await cli(['scheduler', '--once']);
     expectExit(r, 0);
-    const tick = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row).find((l) => l.msg === 'tick');
+    const tick = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Row)
+      .find((l) => l.msg === 'tick');
     expect(tick).toMatchObject({ claimed: 1, succeeded: 1, failed: 0 });
     expect((await runsOf('hello')).map((x) => x.trigger)).toContain('schedule');
 
@@ -502,7 +531,11 @@ describe('tenants, runs, approvals and doctor', () => {
     expectExit(await cli(['workflow', 'apply', '-f', `${FIXTURES}/scenarios/scheduled-failure.yaml`]), 0);
     const r = await cli(['scheduler', '--once']);
     expectExit(r, 1);
-    const tick = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row).find((l) => l.msg === 'tick');
+    const tick = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Row)
+      .find((l) => l.msg === 'tick');
     expect(tick).toMatchObject({ claimed: 1, failed: 1 });
     const doctor = await cli(['doctor', 'scheduled-failure']);
     expectExit(doctor, 1);

@@ -18,12 +18,24 @@ describe('configuration', () => {
     const none = loadConfig({});
     expect(none.LEVQOR_GITHUB_DISPATCH_TOKEN).toBeUndefined();
     expect(none).toMatchObject({ LEVQOR_GITHUB_DISPATCH_REPOS: [], LEVQOR_GITHUB_API_URL: 'https://api.github.com' });
-    const c = loadConfig({ LEVQOR_GITHUB_DISPATCH_TOKEN: ' ghp_x ', LEVQOR_GITHUB_DISPATCH_REPOS: 'Acme/Deployer, acme/web', LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api/' });
-    expect(c).toMatchObject({ LEVQOR_GITHUB_DISPATCH_TOKEN: 'ghp_x', LEVQOR_GITHUB_DISPATCH_REPOS: ['acme/deployer', 'acme/web'], LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api' });
+    const c = loadConfig({
+      LEVQOR_GITHUB_DISPATCH_TOKEN: ' ghp_x ',
+      LEVQOR_GITHUB_DISPATCH_REPOS: 'Acme/Deployer, acme/web',
+      LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api/',
+    });
+    expect(c).toMatchObject({
+      LEVQOR_GITHUB_DISPATCH_TOKEN: 'ghp_x',
+      LEVQOR_GITHUB_DISPATCH_REPOS: ['acme/deployer', 'acme/web'],
+      LEVQOR_GITHUB_API_URL: 'http://127.0.0.1:9/api',
+    });
   });
 
   it('parses lists and numbers', () => {
-    const c = loadConfig({ LEVQOR_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/8 ,api.internal', LEVQOR_SCHEDULER_INTERVAL_SECONDS: '0.5', DATABASE_URL: 'postgresql://u:p@db:5432/levqor' });
+    const c = loadConfig({
+      LEVQOR_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/8 ,api.internal',
+      LEVQOR_SCHEDULER_INTERVAL_SECONDS: '0.5',
+      DATABASE_URL: 'postgresql://u:p@db:5432/levqor',
+    });
     expect(c.LEVQOR_HTTP_ALLOW).toEqual(['127.0.0.1', '10.0.0.0/8', 'api.internal']);
     expect(c.LEVQOR_SCHEDULER_INTERVAL_SECONDS).toBe(0.5);
     expect(c.DATABASE_URL).toBe('postgresql://u:p@db:5432/levqor');
@@ -53,7 +65,11 @@ describe('configuration', () => {
     })();
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('config');
-    expect((err as AppError).issues.map((i) => i.split(':')[0])).toEqual(['DATABASE_URL', 'LEVQOR_RUN_LEASE_SECONDS', 'LEVQOR_APPROVAL_TTL_HOURS']);
+    expect((err as AppError).issues.map((i) => i.split(':')[0])).toEqual([
+      'DATABASE_URL',
+      'LEVQOR_RUN_LEASE_SECONDS',
+      'LEVQOR_APPROVAL_TTL_HOURS',
+    ]);
   });
 
   it('treats empty variables as unset', () => {

@@ -39,7 +39,10 @@ function unlabelledControls(page: Page): Promise<string[]> {
     const missing: string[] = [];
     for (const el of Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('input, select, textarea, button'))) {
       if (el.tagName === 'INPUT' && el.type === 'hidden') continue;
-      const named = (el.labels?.length ?? 0) > 0 || Boolean(el.getAttribute('aria-label')) || (el.tagName === 'BUTTON' && Boolean(el.textContent?.trim()));
+      const named =
+        (el.labels?.length ?? 0) > 0 ||
+        Boolean(el.getAttribute('aria-label')) ||
+        (el.tagName === 'BUTTON' && Boolean(el.textContent?.trim()));
       if (!named) missing.push(`${el.tagName.toLowerCase()}#${el.id}`);
     }
     return missing;
@@ -63,7 +66,11 @@ beforeAll(async () => {
   browser = await launchChromium();
   t = await openPgTestDb();
   api = await startApi(t.db);
-  tenant = await makeApiTenant(t.db, { ops: 'all', requester: ['actions:write'], viewer: ['approvals:read', 'runs:read', 'workflows:read'] }, 'console-e2e');
+  tenant = await makeApiTenant(
+    t.db,
+    { ops: 'all', requester: ['actions:write'], viewer: ['approvals:read', 'runs:read', 'workflows:read'] },
+    'console-e2e',
+  );
   await setSlackSettings(t.db, tenant.tenant.id, { team_id: TEAM, approvals_channel: CHANNEL });
   fake = await startFakeSlack();
   bot = await startTestBot(t.db, fake);
@@ -86,7 +93,10 @@ async function signIn(page: Page, token: string): Promise<void> {
 
 describe('the console in headless Chromium', () => {
   it('signs in, approves one (a double click decides once), rejects one with a reason, and drops a Slack-side decision without a reload', async () => {
-    const approveMe = await requestApproval(api.baseUrl, tenant.token('requester'), 'deploy api 4.1.0', { service: 'api', version: '4.1.0' });
+    const approveMe = await requestApproval(api.baseUrl, tenant.token('requester'), 'deploy api 4.1.0', {
+      service: 'api',
+      version: '4.1.0',
+    });
     const rejectMe = await requestApproval(api.baseUrl, tenant.token('requester'), 'drop table sessions', { sql: 'DROP TABLE sessions' });
     const slackSide = await requestApproval(api.baseUrl, tenant.token('requester'), 'rotate db password', { secret: 'db' });
     await fake.waitFor('chat.postMessage', (m) => m.args.channel === CHANNEL && blockText(m.args).includes(slackSide));
@@ -102,13 +112,20 @@ describe('the console in headless Chromium', () => {
     // Oldest first, each with the exact payload the approval binds to.
     const ids = await attrs(page.locator('tbody[data-poll] tr[data-approval-id]'), 'data-approval-id');
     expect(ids).toEqual([approveMe, rejectMe, slackSide]);
-    await row(page, rejectMe).getByText(/^Payload/).click();
+    await row(page, rejectMe)
+      .getByText(/^Payload/)
+      .click();
     await expect.poll(() => row(page, rejectMe).locator('pre').textContent()).toContain('"sql": "DROP TABLE sessions"');
-    const { rows: [bound] } = await t.db.query<{ payload_hash: string }>('SELECT payload_hash FROM approval_queue WHERE id = $1', [rejectMe]);
+    const {
+      rows: [bound],
+    } = await t.db.query<{ payload_hash: string }>('SELECT payload_hash FROM approval_queue WHERE id = $1', [rejectMe]);
     expect(await row(page, rejectMe).locator('summary code').textContent()).toBe(bound?.payload_hash);
 
     // Approve: a double click submits once (the button is disabled on the first submit).
-    await Promise.all([page.waitForURL(`**/console/approvals?decided=${approveMe}`), page.getByRole('button', { name: 'Approve deploy api 4.1.0' }).dblclick()]);
+    await Promise.all([
+      page.waitForURL(`**/console/approvals?decided=${approveMe}`),
+      page.getByRole('button', { name: 'Approve deploy api 4.1.0' }).dblclick(),
+    ]);
     expect(await page.getByRole('status').first().textContent()).toContain('deploy api 4.1.0: approved by token:ops');
     expect(await row(page, approveMe).count()).toBe(0);
     expect(await approvalState(t.db, approveMe)).toMatchObject({ status: 'approved', processed_by: 'token:ops' });
@@ -122,7 +139,11 @@ describe('the console in headless Chromium', () => {
     expect(await reason.evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
     expect(await approvalState(t.db, rejectMe)).toMatchObject({ status: 'pending' });
     // The browser counts the reason as the server does, in code points: 500 emoji pass, 501 do not, spaces alone do not.
-    const validity = () => reason.evaluate((el) => { const v = (el as unknown as { validity: { valid: boolean }; validationMessage: string }); return { valid: v.validity.valid, message: v.validationMessage }; });
+    const validity = () =>
+      reason.evaluate((el) => {
+        const v = el as unknown as { validity: { valid: boolean }; validationMessage: string };
+        return { valid: v.validity.valid, message: v.validationMessage };
+      });
     await reason.fill('🚫'.repeat(501));
     expect(await validity()).toEqual({ valid: false, message: 'At most 500 characters (this is 501).' });
     await reason.fill('🚫'.repeat(500));
@@ -133,17 +154,32 @@ describe('the console in headless Chromium', () => {
     await reason.focus();
     await page.keyboard.type('not during the freeze 🚫');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('aria-label'))).toBe('Reject drop table sessions');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Reject drop table sessions',
+    );
     await Promise.all([page.waitForURL(`**/console/approvals?decided=${rejectMe}`), page.keyboard.press('Enter')]);
     expect(await page.getByRole('status').first().textContent()).toContain('drop table sessions: rejected by token:ops');
     expect(await approvalState(t.db, rejectMe)).toMatchObject({ status: 'rejected', reason: 'not during the freeze 🚫' });
 
     // Someone approves in Slack: the row leaves this page without a reload.
-    await page.evaluate(() => { (globalThis as unknown as PageGlobals).levqorMarker = 'same page'; });
+    await page.evaluate(() => {
+      (globalThis as unknown as PageGlobals).levqorMarker = 'same page';
+    });
     expect(await row(page, slackSide).count()).toBe(1);
-    const slackTs = async () => (await t.db.query<{ slack_ts: string | null }>('SELECT slack_ts FROM approval_queue WHERE id = $1', [slackSide])).rows[0]?.slack_ts;
+    const slackTs = async () =>
+      (await t.db.query<{ slack_ts: string | null }>('SELECT slack_ts FROM approval_queue WHERE id = $1', [slackSide])).rows[0]?.slack_ts;
     await expect.poll(slackTs).toBeTruthy();
-    const click = await sendInteraction(bot, blockAction({ user: 'UONCALL', team: TEAM, actionId: 'levqor_approve', approvalId: slackSide, channel: CHANNEL, messageTs: String(await slackTs()) }));
+    const click = await sendInteraction(
+      bot,
+      blockAction({
+        user: 'UONCALL',
+        team: TEAM,
+        actionId: 'levqor_approve',
+        approvalId: slackSide,
+        channel: CHANNEL,
+        messageTs: String(await slackTs()),
+      }),
+    );
     expect(click.status).toBe(200);
     await row(page, slackSide).waitFor({ state: 'detached' });
     expect(await page.locator('#live').textContent()).toContain('1 request(s) decided elsewhere');
@@ -184,10 +220,16 @@ describe('the console in headless Chromium', () => {
     const digest = await makeWorkflow(t.db, tenant.tenant.id, {
       name: 'nightly-digest',
       description: 'collects and counts',
-      steps: [{ type: 'log', message: 'collect for {{workflow.name}}' }, { type: 'transform', set: { count: 3 } }],
+      steps: [
+        { type: 'log', message: 'collect for {{workflow.name}}' },
+        { type: 'transform', set: { count: 3 } },
+      ],
       schedule_config: { enabled: true, cron: '30 2 * * *', timezone: 'Europe/London' },
     });
-    const broken = await makeWorkflow(t.db, tenant.tenant.id, { name: 'broken-toggle', steps: [{ type: 'set_workflow_active', workflow: 'ghost', active: false }] });
+    const broken = await makeWorkflow(t.db, tenant.tenant.id, {
+      name: 'broken-toggle',
+      steps: [{ type: 'set_workflow_active', workflow: 'ghost', active: false }],
+    });
     const deps = testSchedulerDeps(t.db);
     const good = await startRun(deps, digest, { enqueue: false, trigger: 'manual', actor: 'cli:e2e' });
     await startRun(deps, broken, { enqueue: false, trigger: 'manual', actor: 'cli:e2e' });
@@ -212,7 +254,10 @@ describe('the console in headless Chromium', () => {
     await page.getByLabel('Workflow').selectOption('nightly-digest');
     await Promise.all([page.waitForURL(/workflow=nightly-digest/), page.getByRole('button', { name: 'Show' }).click()]);
     expect(await page.locator('tr[data-run-id]').count()).toBe(1);
-    await Promise.all([page.waitForURL(new RegExp(`/console/runs/${good.runId}$`)), page.getByRole('link', { name: 'nightly-digest' }).click()]);
+    await Promise.all([
+      page.waitForURL(new RegExp(`/console/runs/${good.runId}$`)),
+      page.getByRole('link', { name: 'nightly-digest' }).click(),
+    ]);
     expect(await page.locator('#run-status').textContent()).toBe('succeeded');
     const timeline = await attrs(page.locator('#timeline li'), 'data-event');
     expect(timeline).toEqual(['run_started', 'step_started', 'step_finished', 'step_started', 'step_finished', 'run_finished']);

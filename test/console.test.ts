@@ -12,7 +12,11 @@ describe.each(BACKENDS)('console on $name', ({ open }) => {
 
   beforeAll(async () => {
     api = await startApi(t.db);
-    tenant = await makeApiTenant(t.db, { ops: 'all', lead: 'all', viewer: ['approvals:read', 'runs:read', 'workflows:read'], gone: 'all', requester: ['actions:write'] }, 'console');
+    tenant = await makeApiTenant(
+      t.db,
+      { ops: 'all', lead: 'all', viewer: ['approvals:read', 'runs:read', 'workflows:read'], gone: 'all', requester: ['actions:write'] },
+      'console',
+    );
   });
   afterAll(() => api.close());
 
@@ -112,10 +116,14 @@ describe.each(BACKENDS)('console on $name', ({ open }) => {
   it('lists a decision made through the API as gone from the pending feed', async () => {
     const id = await requestApproval(api.baseUrl, tenant.token('requester'), 'api side');
     const cookie = await signInCookie(api.baseUrl, tenant.token('ops'));
-    const before = (await (await fetch(`${api.baseUrl}/console/approvals/pending.json`, { headers: { cookie } })).json()) as { ids: string[] };
+    const before = (await (await fetch(`${api.baseUrl}/console/approvals/pending.json`, { headers: { cookie } })).json()) as {
+      ids: string[];
+    };
     expect(before.ids).toContain(id);
     await api.request('POST', `/api/approvals/${id}/approve`, { token: tenant.token('lead') });
-    const after = (await (await fetch(`${api.baseUrl}/console/approvals/pending.json`, { headers: { cookie } })).json()) as { ids: string[] };
+    const after = (await (await fetch(`${api.baseUrl}/console/approvals/pending.json`, { headers: { cookie } })).json()) as {
+      ids: string[];
+    };
     expect(after.ids).not.toContain(id);
   });
 

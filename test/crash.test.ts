@@ -122,13 +122,15 @@ describe('a scheduler killed mid-run (kill -9)', () => {
     expect(running).toEqual([]);
 
     const events = await eventsOf(run.id);
-    expect(events.filter((e) => e.type === 'run_requeued').map((e) => e.payload)).toEqual([expect.objectContaining({ status: 'queued', attempt: 2 })]);
+    expect(events.filter((e) => e.type === 'run_requeued').map((e) => e.payload)).toEqual([
+      expect.objectContaining({ status: 'queued', attempt: 2 }),
+    ]);
     // Attempt 2 started step 0; its buffered events were written when the run was released.
     expect(events.filter((e) => e.type === 'step_started' && e.step_index === 0).map((e) => e.payload.attempt)).toContain(2);
     expect(events.filter((e) => e.type === 'run_finished')).toEqual([]);
   });
 
-  it('a loop recovers a dead scheduler\'s run within about a second of a tick that skipped maintenance, not an interval later', async () => {
+  it("a loop recovers a dead scheduler's run within about a second of a tick that skipped maintenance, not an interval later", async () => {
     const [workflowId] = await insertDueWorkflows(t.db, tenantId, { prefix: 'crash-gap', steps: LONG_DELAY, maxRunAttempts: 1 });
     await t.db.query('UPDATE workflows SET next_run_at = extract(epoch FROM now()) + 86400 WHERE id = $1', [workflowId]);
     const loop = spawnCli(['scheduler', '--interval', '3600'], env);
@@ -137,16 +139,21 @@ describe('a scheduler killed mid-run (kill -9)', () => {
     await loop.waitForLog((l) => l.msg === 'tick', { what: 'the first tick' });
     // A run whose scheduler died, then a workflow change: the tick it wakes comes within the
     // maintenance gap, so it skips recovery; the loop must wake again for it.
-    const { rows: [dead] } = await t.db.query<{ id: string }>(
+    const {
+      rows: [dead],
+    } = await t.db.query<{ id: string }>(
       `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, lease_owner, lease_expires_at)
        VALUES ($1, $2, 'running', 'manual', 'dead-scheduler', extract(epoch FROM now()) - 1) RETURNING id`,
       [tenantId, workflowId],
     );
     await t.db.query(`SELECT pg_notify('levqor_scheduler', 'workflow')`);
-    const warn = await loop.waitForLog((l) => l.level === LEVEL.warn && l.run_id === dead?.id, { what: 'the recovery warning', timeoutMs: 15_000 });
+    const warn = await loop.waitForLog((l) => l.level === LEVEL.warn && l.run_id === dead?.id, {
+      what: 'the recovery warning',
+      timeoutMs: 15_000,
+    });
     expect(warn).toMatchObject({ status: 'failed', attempt: 1 });
     expect(warn.msg).toMatch(/lease expired/);
-    expect((await onlyRun(workflowId as string))).toMatchObject({ id: dead?.id, status: 'failed' });
+    expect(await onlyRun(workflowId as string)).toMatchObject({ id: dead?.id, status: 'failed' });
     loop.signal('SIGTERM');
     expect((await loop.waitForExit()).code, loop.tail()).toBe(0);
   });

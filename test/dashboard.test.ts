@@ -61,7 +61,9 @@ async function waitForAttr(page: Page, selector: string, attr: string, value: st
 }
 
 async function tileValues(page: Page): Promise<Record<string, string | null>> {
-  const pairs = await page.evaluate<[string, string | null][]>(`Array.from(document.querySelectorAll('[data-tile]')).map(function (e) { return [e.getAttribute('data-tile'), e.getAttribute('data-value')]; })`);
+  const pairs = await page.evaluate<[string, string | null][]>(
+    `Array.from(document.querySelectorAll('[data-tile]')).map(function (e) { return [e.getAttribute('data-tile'), e.getAttribute('data-value')]; })`,
+  );
   return Object.fromEntries(pairs);
 }
 
@@ -148,7 +150,13 @@ async function listen(app: FastifyInstance): Promise<string> {
 }
 
 const isSnapshot = (frame: string) => frame.split('\n').includes('event: snapshot');
-const snapshotData = (frame: string) => JSON.parse(frame.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as DashboardSnapshot;
+const snapshotData = (frame: string) =>
+  JSON.parse(
+    frame
+      .split('\n')
+      .find((l) => l.startsWith('data: '))!
+      .slice(6),
+  ) as DashboardSnapshot;
 
 let browser: Browser;
 
@@ -312,12 +320,19 @@ describe('dashboard on a real database', () => {
 
   describe('over HTTP', () => {
     const login = (body: string, contentType: string, extra: Record<string, string> = {}) =>
-      fetch(`${main.baseUrl}/dashboard/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': contentType, ...extra }, body });
+      fetch(`${main.baseUrl}/dashboard/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': contentType, ...extra },
+        body,
+      });
 
     it('refuses the stream and the snapshot without a valid session', async () => {
       for (const path of ['/dashboard/events', '/dashboard/snapshot.json']) {
         expect((await fetch(`${main.baseUrl}${path}`)).status, path).toBe(401);
-        const bad = await fetch(`${main.baseUrl}${path}`, { headers: { cookie: `${DASHBOARD_COOKIE}=lvq_revoked_or_made_up_000000000000` } });
+        const bad = await fetch(`${main.baseUrl}${path}`, {
+          headers: { cookie: `${DASHBOARD_COOKIE}=lvq_revoked_or_made_up_000000000000` },
+        });
         expect(bad.status, path).toBe(401);
         expect(((await bad.json()) as { error: string }).error).toBe('unauthorized');
       }
@@ -367,10 +382,14 @@ describe('dashboard on a real database', () => {
       expect(bad.headers.get('set-cookie')).toBeNull();
       expect(await bad.text()).toMatch(/id="signin-error"[^>]*>That token is not valid/);
       expect((await login('token=', 'application/x-www-form-urlencoded')).status).toBe(400);
-      const cross = await login(new URLSearchParams({ token }).toString(), 'application/x-www-form-urlencoded', { origin: 'https://evil.example' });
+      const cross = await login(new URLSearchParams({ token }).toString(), 'application/x-www-form-urlencoded', {
+        origin: 'https://evil.example',
+      });
       expect(cross.status).toBe(403);
       expect(cross.headers.get('set-cookie')).toBeNull();
-      const fetched = await login(new URLSearchParams({ token }).toString(), 'application/x-www-form-urlencoded', { 'sec-fetch-site': 'cross-site' });
+      const fetched = await login(new URLSearchParams({ token }).toString(), 'application/x-www-form-urlencoded', {
+        'sec-fetch-site': 'cross-site',
+      });
       expect(fetched.status).toBe(403);
     });
   });
@@ -403,7 +422,8 @@ describe('snapshot feed', () => {
       intervalMs: 3_600_000,
       heartbeatMs: 25,
       auth: {
-        identify: ({ bearer }) => Promise.resolve(bearer === 'good' && !revoked ? { id: 't', tenant_id: 't', name: 'good', scopes: [] } : undefined),
+        identify: ({ bearer }) =>
+          Promise.resolve(bearer === 'good' && !revoked ? { id: 't', tenant_id: 't', name: 'good', scopes: [] } : undefined),
         signIn: () => Promise.resolve(undefined),
         signOut: () => Promise.resolve(),
       },

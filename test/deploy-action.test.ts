@@ -12,10 +12,17 @@ import { createGitRepo, runAction, type GitFixture } from './helpers/github.js';
 // its own folder (no node_modules anywhere), applies action.yml's defaults as inputs, and runs
 // the bundle in the caller's workspace — here a Python project with no package.json.
 
-const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }>; runs: { main: string } };
+const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { default?: string }>;
+  runs: { main: string };
+};
 /** The inputs a runner sets from action.yml's defaults, then the step's `with:`. */
 const withDefaults = (given: Record<string, string>) => ({
-  ...Object.fromEntries(Object.entries(action.inputs).filter(([, i]) => i.default !== undefined).map(([k, i]) => [k, String(i.default)])),
+  ...Object.fromEntries(
+    Object.entries(action.inputs)
+      .filter(([, i]) => i.default !== undefined)
+      .map(([k, i]) => [k, String(i.default)]),
+  ),
   ...given,
 });
 
@@ -51,7 +58,7 @@ describe('the action in a repository that is not an npm project', () => {
     expect(existsSync(join(repo.dir, 'package.json'))).toBe(false);
   });
 
-  it('with its own lint and build commands: 4/4 (syntax by the guide\'s py_compile of run.py, the gate unchanged)', async () => {
+  it("with its own lint and build commands: 4/4 (syntax by the guide's py_compile of run.py, the gate unchanged)", async () => {
     const r = await runAction({
       actionPath,
       workspace: repo.dir,
@@ -67,7 +74,11 @@ describe('the action in a repository that is not an npm project', () => {
   it('the backend syntax check fails on a broken run.py', async () => {
     repo.write({ 'run.py': 'def broken(:\n' });
     try {
-      const r = await runAction({ actionPath, workspace: repo.dir, inputs: withDefaults({ 'lint-command': 'true', 'build-command': 'true' }) });
+      const r = await runAction({
+        actionPath,
+        workspace: repo.dir,
+        inputs: withDefaults({ 'lint-command': 'true', 'build-command': 'true' }),
+      });
       expect(r.code).toBe(1);
       expect(r.outputs.passed).toBe('3/4');
       expect(r.errors.at(-1)).toContain('Failed: Backend Syntax (fail)');
@@ -77,7 +88,7 @@ describe('the action in a repository that is not an npm project', () => {
     }
   });
 
-  it('with the defaults only, lint and build fail naming the input to set, not with npm\'s ENOENT', async () => {
+  it("with the defaults only, lint and build fail naming the input to set, not with npm's ENOENT", async () => {
     const r = await runAction({ actionPath, workspace: repo.dir, inputs: withDefaults({}) });
     expect(r.code).toBe(1);
     expect(r.outputs.passed).toBe('2/4');
@@ -88,8 +99,13 @@ describe('the action in a repository that is not an npm project', () => {
 });
 
 describe('release.yml moves the major tag', () => {
-  const workflow = parse(readFileSync(join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
-  const script = Object.values(workflow.jobs).flatMap((j) => j.steps).find((s) => s.run?.includes('refs/tags/$MAJOR'))?.run ?? '';
+  const workflow = parse(readFileSync(join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8')) as {
+    jobs: Record<string, { steps: { run?: string }[] }>;
+  };
+  const script =
+    Object.values(workflow.jobs)
+      .flatMap((j) => j.steps)
+      .find((s) => s.run?.includes('refs/tags/$MAJOR'))?.run ?? '';
   let dir: string;
   let clone: GitFixture;
   beforeAll(() => {
@@ -110,10 +126,15 @@ describe('release.yml moves the major tag', () => {
   const runScript = (tag: string) => {
     const summary = join(dir, 'summary');
     writeFileSync(summary, '');
-    const r = spawnSync('bash', ['-c', script], { cwd: clone.dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, TAG: tag, GITHUB_STEP_SUMMARY: summary } });
+    const r = spawnSync('bash', ['-c', script], {
+      cwd: clone.dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TAG: tag, GITHUB_STEP_SUMMARY: summary },
+    });
     return { ...r, summary: readFileSync(summary, 'utf8') };
   };
-  const originTag = (name: string) => execFileSync('git', ['--git-dir', join(dir, 'origin.git'), 'rev-parse', `${name}^{commit}`], { encoding: 'utf8' }).trim();
+  const originTag = (name: string) =>
+    execFileSync('git', ['--git-dir', join(dir, 'origin.git'), 'rev-parse', `${name}^{commit}`], { encoding: 'utf8' }).trim();
 
   it('a release v1.1.0 moves v1 to it on the remote', () => {
     clone.write({ 'dist/index.js': '// 1.1.0\n' });

@@ -21,7 +21,8 @@ const services = compose?.services ?? {};
 const levqor = Object.entries(services).filter(([, s]) => s.image === 'levqor:local');
 
 /** Compose's `${NAME:-default}` with nothing set: the default. */
-const interpolate = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+const interpolate = (env: Record<string, string>) =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
 
 describe('docker-compose.yml', () => {
   it('runs Postgres, migrate, the API without scheduler, two schedulers and the bot', () => {
@@ -57,8 +58,15 @@ describe('docker-compose.yml', () => {
     const pg = interpolate(services.postgres?.environment as Record<string, string>);
     for (const [name, s] of levqor) {
       const url = new URL(interpolate(s.environment ?? {}).DATABASE_URL ?? '');
-      expect([url.hostname, url.username, url.password, url.pathname], name).toEqual(['postgres', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
-      expect(s.depends_on, name).toEqual(name === 'migrate' ? { postgres: { condition: 'service_healthy' } } : { migrate: { condition: 'service_completed_successfully' } });
+      expect([url.hostname, url.username, url.password, url.pathname], name).toEqual([
+        'postgres',
+        pg.POSTGRES_USER,
+        pg.POSTGRES_PASSWORD,
+        `/${pg.POSTGRES_DB}`,
+      ]);
+      expect(s.depends_on, name).toEqual(
+        name === 'migrate' ? { postgres: { condition: 'service_healthy' } } : { migrate: { condition: 'service_completed_successfully' } },
+      );
     }
   });
 

@@ -40,7 +40,10 @@ describe('Dockerfile', () => {
     expect(runs(runtime).some((r) => /^npm ci --omit=dev\b/.test(r))).toBe(true);
     const user = last(runtime, 'USER') ?? 'root';
     expect(user.split(':')[0]).not.toMatch(/^(root|0)$/);
-    expect(runs(runtime).some((r) => r.includes(`--uid ${user.split(':')[0]}`)), 'the USER is created in the image').toBe(true);
+    expect(
+      runs(runtime).some((r) => r.includes(`--uid ${user.split(':')[0]}`)),
+      'the USER is created in the image',
+    ).toBe(true);
   });
 
   it('levqor is the entrypoint (the bin of package.json), serve the default command, /readyz the health check', () => {
@@ -53,12 +56,14 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps dependencies, builds and local state out of the build context', () => {
-    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules', 'lib', '.levqor']));
   });
 });
 
-describe('the image\'s file layout, built offline', () => {
+describe("the image's file layout, built offline", () => {
   let dir: string;
   let app: string;
   let files: string[];
@@ -69,7 +74,9 @@ describe('the image\'s file layout, built offline', () => {
     dir = mkdtempSync(join(tmpdir(), 'levqor-image-'));
     // lib/ is fresh (test/global-setup.ts builds it): pack it without running prepare again, which
     // would rebuild lib/ under the other test files using it.
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8' }),
+    ) as { filename: string; files: { path: string }[] }[];
     files = packed[0]?.files.map((f) => f.path) ?? [];
     app = join(dir, 'package');
     execFileSync('tar', ['-xzf', join(dir, packed[0]?.filename ?? ''), '-C', dir]);
@@ -99,7 +106,9 @@ describe('the image\'s file layout, built offline', () => {
   it('has production dependencies only', () => {
     // package-lock.json marks what only development needs ("dev": true): none of it may be there.
     const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([path, p]) => p.dev && path.startsWith('node_modules/')).map(([path]) => path);
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, p]) => p.dev && path.startsWith('node_modules/'))
+      .map(([path]) => path);
     expect(devOnly.length).toBeGreaterThan(100);
     expect(devOnly.filter((path) => existsSync(join(app, path)))).toEqual([]);
     expect(existsSync(join(app, 'node_modules/fastify/package.json'))).toBe(true);
@@ -111,12 +120,19 @@ describe('the image\'s file layout, built offline', () => {
   });
 
   it('levqor migrate applies the embedded migrations to Postgres', async () => {
-    const { stdout } = await run(join(app, pkg.bin.levqor as string), ['migrate'], { cwd: dir, env: { PATH: process.env.PATH, DATABASE_URL: database.url, LEVQOR_LOG_PRETTY: 'false' } });
+    const { stdout } = await run(join(app, pkg.bin.levqor as string), ['migrate'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, DATABASE_URL: database.url, LEVQOR_LOG_PRETTY: 'false' },
+    });
     expect(stdout).toMatch(/schema at migration \d+ \(applied 0001_init, /);
   });
 
   it('levqor serve answers /readyz and the health summary, then stops on SIGTERM', async () => {
-    const serve = spawnCli(['serve', '--no-scheduler', '--port', '0'], { DATABASE_URL: database.url }, { cliPath: join(app, pkg.bin.levqor as string), cwd: dir });
+    const serve = spawnCli(
+      ['serve', '--no-scheduler', '--port', '0'],
+      { DATABASE_URL: database.url },
+      { cliPath: join(app, pkg.bin.levqor as string), cwd: dir },
+    );
     const line = await serve.waitForLog((l) => listeningUrl(l.msg) !== undefined, { what: 'the listening line', timeoutMs: 30_000 });
     const base = listeningUrl(line.msg) as string;
     const ready = await fetch(`${base}/readyz`);

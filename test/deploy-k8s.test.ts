@@ -49,7 +49,9 @@ interface ScaledObjectSpec {
 }
 
 const DIR = 'deploy/k8s';
-const files = readdirSync(join(REPO_ROOT, DIR)).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(join(REPO_ROOT, DIR))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const manifests = files.flatMap((f) => readYamlDocuments<Manifest>(join(DIR, f)));
 const find = (kind: string, name: string) => {
   const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
@@ -75,48 +77,82 @@ describe('deploy/k8s', () => {
   });
 
   it('kubectl apply --dry-run=client accepts every manifest and writes nothing', async () => {
-    const { stdout } = await promisify(execFile)('kubectl', ['apply', '--dry-run=client', '--validate=false', '--kubeconfig', kube.kubeconfig, '-f', join(REPO_ROOT, DIR)]);
+    const { stdout } = await promisify(execFile)('kubectl', [
+      'apply',
+      '--dry-run=client',
+      '--validate=false',
+      '--kubeconfig',
+      kube.kubeconfig,
+      '-f',
+      join(REPO_ROOT, DIR),
+    ]);
     const created = stdout.trim().split('\n').sort();
-    expect(created).toEqual(manifests.map((m) => `${m.kind.toLowerCase()}${m.kind === 'ScaledObject' ? '.keda.sh' : m.kind === 'Deployment' ? '.apps' : m.kind === 'Job' ? '.batch' : ''}/${m.metadata.name} created (dry run)`).sort());
+    expect(created).toEqual(
+      manifests
+        .map(
+          (m) =>
+            `${m.kind.toLowerCase()}${m.kind === 'ScaledObject' ? '.keda.sh' : m.kind === 'Deployment' ? '.apps' : m.kind === 'Job' ? '.batch' : ''}/${m.metadata.name} created (dry run)`,
+        )
+        .sort(),
+    );
     expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
   it('the namespace is applied first; everything else lives in it', () => {
     expect(files[0]).toBe('00-namespace.yaml');
-    for (const m of manifests.filter((x) => x.kind !== 'Namespace')) expect(m.metadata.namespace, `${m.kind} ${m.metadata.name}`).toBe('levqor');
+    for (const m of manifests.filter((x) => x.kind !== 'Namespace'))
+      expect(m.metadata.namespace, `${m.kind} ${m.metadata.name}`).toBe('levqor');
   });
 
   it('serve without scheduler, two schedulers, the bot and a migration Job, each a real levqor command', () => {
     const args = Object.fromEntries(containers.map((c) => [c.workload, c.args]));
-    expect(args).toEqual({ 'levqor-api': ['serve', '--no-scheduler'], 'levqor-scheduler': ['scheduler'], 'levqor-bot': ['bot'], 'levqor-migrate': ['migrate'] });
+    expect(args).toEqual({
+      'levqor-api': ['serve', '--no-scheduler'],
+      'levqor-scheduler': ['scheduler'],
+      'levqor-bot': ['bot'],
+      'levqor-migrate': ['migrate'],
+    });
     expect(find('Deployment', 'levqor-scheduler').spec?.replicas).toBe(2);
     for (const c of containers) expect(commandProblems(c.args ?? [])).toEqual([]);
   });
 
-  it('every image is this version\'s', () => {
+  it("every image is this version's", () => {
     for (const c of containers) expect(c.image, c.workload).toBe(`levqor:${version}`);
   });
 
   it('sets only variables src/config.ts reads, from the ConfigMap and the Secret that exist, with values that parse', () => {
     const names = containers.flatMap((c) => (c.env ?? []).map((e) => `${c.workload}: ${e.name}`));
-    expect(containers.flatMap((c) => unknownVariables(c.workload, (c.env ?? []).map((e) => e.name)))).toEqual([]);
+    expect(
+      containers.flatMap((c) =>
+        unknownVariables(
+          c.workload,
+          (c.env ?? []).map((e) => e.name),
+        ),
+      ),
+    ).toEqual([]);
     expect(unknownVariables('ConfigMap', Object.keys(configMap.data ?? {}))).toEqual([]);
     expect(unknownVariables('Secret', Object.keys(secret.stringData ?? {}))).toEqual([]);
     expect(names.length).toBeGreaterThan(8);
     for (const c of containers) {
       for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
-        if (ref) expect([ref.name, Object.keys(secret.stringData ?? {}).includes(ref.key)], `${c.workload}: ${e.name}`).toEqual(['levqor', true]);
+        if (ref)
+          expect([ref.name, Object.keys(secret.stringData ?? {}).includes(ref.key)], `${c.workload}: ${e.name}`).toEqual(['levqor', true]);
       }
       for (const from of c.envFrom ?? []) expect(from.configMapRef?.name).toBe('levqor');
-      const env = { ...configMap.data, ...secret.stringData, ...Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])) };
+      const env = {
+        ...configMap.data,
+        ...secret.stringData,
+        ...Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])),
+      };
       expect(() => loadConfig(env), c.workload).not.toThrow();
     }
   });
 
-  it('every Deployment\'s grace period outlasts the runs-in-flight grace', () => {
+  it("every Deployment's grace period outlasts the runs-in-flight grace", () => {
     const grace = loadConfig(configMap.data).LEVQOR_SHUTDOWN_TIMEOUT_SECONDS;
-    for (const d of manifests.filter((m) => m.kind === 'Deployment')) expect(d.spec?.template?.spec.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(grace);
+    for (const d of manifests.filter((m) => m.kind === 'Deployment'))
+      expect(d.spec?.template?.spec.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(grace);
   });
 });
 
@@ -131,14 +167,14 @@ describe('the KEDA ScaledObject and GET /api/scaling', () => {
   const so = find('ScaledObject', 'levqor-api').spec as unknown as ScaledObjectSpec;
   const [trigger] = so.triggers;
 
-  it('scales the API Deployment, between the policy\'s bounds, with its cool-down', () => {
+  it("scales the API Deployment, between the policy's bounds, with its cool-down", () => {
     expect(so.scaleTargetRef.name).toBe(find('Deployment', 'levqor-api').metadata.name);
     const config = loadConfig(configMap.data);
     expect([so.minReplicaCount, so.maxReplicaCount]).toEqual([DEFAULT_SCALING.minReplicas, config.LEVQOR_SCALING_MAX_REPLICAS]);
     expect(so.cooldownPeriod).toBe(config.LEVQOR_SCALING_COOLDOWN_SECONDS);
   });
 
-  it('polls the API Service\'s address at /api/scaling', () => {
+  it("polls the API Service's address at /api/scaling", () => {
     const svc = find('Service', 'levqor-api');
     const url = new URL(trigger?.metadata.url ?? '');
     expect(trigger?.type).toBe('metrics-api');

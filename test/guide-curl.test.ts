@@ -41,7 +41,8 @@ describe("the operations guide's curl commands against `npm start`", () => {
     const listening = await server.waitForLine(/levqor API listening on http:\/\/127\.0\.0\.1:\d+/);
     const base = /levqor API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(listening)?.[1] ?? '';
     expect(base).not.toBe('');
-    const call = <T = ApiError>(method: string, path: string, opts: RequestOptions = {}) => apiRequest<T>(base, method, path, { token, ...opts });
+    const call = <T = ApiError>(method: string, path: string, opts: RequestOptions = {}) =>
+      apiRequest<T>(base, method, path, { token, ...opts });
     const pendingWhere = (pred: (a: ApprovalRow) => boolean, what: string) =>
       pollUntil(
         async () => {
@@ -69,7 +70,10 @@ describe("the operations guide's curl commands against `npm start`", () => {
     // 2. curl -X POST -H "Authorization: Bearer $TOKEN" …/api/approvals/<action_id>/approve
     const approved = await call<DecisionJson>('POST', `/api/approvals/${partner.id}/approve`);
     expect(approved.status, approved.text).toBe(200);
-    expect(approved.json).toMatchObject({ outcome: 'approved', approval: { id: partner.id, status: 'approved', processed_by: 'token:demo' } });
+    expect(approved.json).toMatchObject({
+      outcome: 'approved',
+      approval: { id: partner.id, status: 'approved', processed_by: 'token:demo' },
+    });
     // The scheduler in the same process picks the approved run up at once (NOTIFY).
     const partnerRun = await finalRun(partner.run_id ?? '');
     expect(['succeeded', 'failed']).toContain(partnerRun.status);
@@ -79,7 +83,10 @@ describe("the operations guide's curl commands against `npm start`", () => {
     expect(submitted.status, submitted.text).toBe(201);
     expect(submitted.json).toMatchObject({ status: 'pending', impact_class: 'C', requested_by: 'token:demo' });
     // … cannot be decided by its requester (self-approval is off by default).
-    const self = await call('POST', `/api/approvals/${submitted.json.id}/reject`, { headers: { 'content-type': 'application/json' }, rawBody: '{"reason": "Not authorized"}' });
+    const self = await call('POST', `/api/approvals/${submitted.json.id}/reject`, {
+      headers: { 'content-type': 'application/json' },
+      rawBody: '{"reason": "Not authorized"}',
+    });
     expect(self.status).toBe(403);
     expect(self.json.message).toContain('self-approval');
 
@@ -94,7 +101,10 @@ describe("the operations guide's curl commands against `npm start`", () => {
       rawBody: '{"reason": "Not authorized"}',
     });
     expect(rejected.status, rejected.text).toBe(200);
-    expect(rejected.json).toMatchObject({ outcome: 'rejected', approval: { id: second.id, status: 'rejected', reason: 'Not authorized', processed_by: 'token:demo' } });
+    expect(rejected.json).toMatchObject({
+      outcome: 'rejected',
+      approval: { id: second.id, status: 'rejected', reason: 'Not authorized', processed_by: 'token:demo' },
+    });
     expect(await finalRun(second.run_id ?? '')).toMatchObject({ status: 'rejected', error: 'rejected by token:demo: Not authorized' });
 
     // The resulting states, as the guide's list shows them.
@@ -105,7 +115,10 @@ describe("the operations guide's curl commands against `npm start`", () => {
       const rows: ApprovalRow[] = [];
       let cursor: string | null = null;
       do {
-        const page: { json: ApprovalPage } = await call<ApprovalPage>('GET', `/api/approvals?status=${status}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { json: ApprovalPage } = await call<ApprovalPage>(
+          'GET',
+          `/api/approvals?status=${status}&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         rows.push(...page.json.approvals);
         cursor = page.json.next_cursor;
       } while (cursor);

@@ -25,18 +25,28 @@ const summaryOf = (db: Db, t: Partial<HealthThresholds> = {}, processStartedAt =
   healthSummary(db, { ...THRESHOLDS, ...t, processStartedAt });
 
 async function resetTables(db: Queryable): Promise<void> {
-  await db.exec('TRUNCATE tenants, workflows, workflow_runs, workflow_events, approval_queue, scheduler_instances, request_buckets, scaling_state, alerts CASCADE');
+  await db.exec(
+    'TRUNCATE tenants, workflows, workflow_runs, workflow_events, approval_queue, scheduler_instances, request_buckets, scaling_state, alerts CASCADE',
+  );
 }
 
 async function seedTenantAndWorkflow(db: Queryable): Promise<{ tenant: string; workflow: string }> {
   const t = await db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('health') RETURNING id");
   const tenant = t.rows[0]!.id;
-  const w = await db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'base', '[]') RETURNING id", [tenant]);
+  const w = await db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'base', '[]') RETURNING id", [
+    tenant,
+  ]);
   return { tenant, workflow: w.rows[0]!.id };
 }
 
 /** `n` runs with `status`, started and finished `agoSeconds` before the database's now (finished only for terminal states). */
-async function insertRuns(db: Queryable, ids: { tenant: string; workflow: string }, status: string, n: number, agoSeconds = 60): Promise<void> {
+async function insertRuns(
+  db: Queryable,
+  ids: { tenant: string; workflow: string },
+  status: string,
+  n: number,
+  agoSeconds = 60,
+): Promise<void> {
   await db.query(
     `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at, finished_at)
      SELECT $1, $2, $3, 'manual', extract(epoch FROM now()) - $4 - 5,
@@ -46,7 +56,12 @@ async function insertRuns(db: Queryable, ids: { tenant: string; workflow: string
   );
 }
 
-async function insertApprovals(db: Queryable, tenant: string, status: 'pending' | 'approved' | 'rejected' | 'expired', n: number): Promise<void> {
+async function insertApprovals(
+  db: Queryable,
+  tenant: string,
+  status: 'pending' | 'approved' | 'rejected' | 'expired',
+  n: number,
+): Promise<void> {
   await db.query(
     `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, status, requested_by, expires_at, processed_at)
      SELECT $1, 'email', 'C', 'send', '{}', 'h', $2, 'test', extract(epoch FROM now()) + 3600,
@@ -56,7 +71,12 @@ async function insertApprovals(db: Queryable, tenant: string, status: 'pending' 
   );
 }
 
-async function insertWorkflow(db: Queryable, tenant: string, name: string, opts: { active: boolean; enabled: boolean; dueInSeconds: number }): Promise<void> {
+async function insertWorkflow(
+  db: Queryable,
+  tenant: string,
+  name: string,
+  opts: { active: boolean; enabled: boolean; dueInSeconds: number },
+): Promise<void> {
   await db.query(
     `INSERT INTO workflows (tenant_id, name, steps, is_active, schedule_config, next_run_at)
      VALUES ($1, $2, '[]', $3, jsonb_build_object('enabled', $4::boolean, 'interval_minutes', 5), extract(epoch FROM now()) + $5)`,
@@ -64,7 +84,11 @@ async function insertWorkflow(db: Queryable, tenant: string, name: string, opts:
   );
 }
 
-async function insertScheduler(db: Queryable, id: string, opts: { tickAgo: number; startedAgo?: number; stopped?: boolean }): Promise<void> {
+async function insertScheduler(
+  db: Queryable,
+  id: string,
+  opts: { tickAgo: number; startedAgo?: number; stopped?: boolean },
+): Promise<void> {
   await db.query(
     `INSERT INTO scheduler_instances (id, hostname, pid, started_at, last_tick_at, stopped_at)
      VALUES ($1, 'host', 42, extract(epoch FROM now()) - $3, extract(epoch FROM now()) - $2, CASE WHEN $4::boolean THEN extract(epoch FROM now()) END)`,
@@ -102,7 +126,13 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     expect(s.uptime.process_seconds).toBeGreaterThanOrEqual(119);
     expect(s.uptime.process_seconds).toBeLessThanOrEqual(125);
     expect(s.uptime.deployment_seconds).toBeNull();
-    expect(s.queues).toEqual({ pending_approvals: 0, due_unclaimed_workflows: 0, queued_runs: 0, running_runs: 0, waiting_approval_runs: 0 });
+    expect(s.queues).toEqual({
+      pending_approvals: 0,
+      due_unclaimed_workflows: 0,
+      queued_runs: 0,
+      running_runs: 0,
+      waiting_approval_runs: 0,
+    });
     expect(s.error_rates).toEqual([
       { window: '1h', total: 0, failed: 0, rate: null, target: 0.05, ok: true },
       { window: '24h', total: 0, failed: 0, rate: null, target: 0.05, ok: true },
@@ -126,7 +156,13 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertRuns(t.db, ids, 'succeeded', 5);
     await insertScheduler(t.db, 'sched-a', { tickAgo: 5, startedAgo: 3600 });
     const s = await summaryOf(t.db);
-    expect(s.queues).toEqual({ pending_approvals: 3, due_unclaimed_workflows: 2, queued_runs: 4, running_runs: 2, waiting_approval_runs: 1 });
+    expect(s.queues).toEqual({
+      pending_approvals: 3,
+      due_unclaimed_workflows: 2,
+      queued_runs: 4,
+      running_runs: 2,
+      waiting_approval_runs: 1,
+    });
     expect(s).toMatchObject({ status: 'ok', reasons: [] });
     expect(s.uptime.deployment_seconds).toBeGreaterThanOrEqual(3599);
     expect(s.uptime.deployment_seconds).toBeLessThanOrEqual(3605);
@@ -144,7 +180,9 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
       { window: '24h', total: 40, failed: 1, rate: 0.025, target: 0.05, ok: true },
     ]);
 
-    await t.db.query("UPDATE workflow_runs SET status = 'failed' WHERE id IN (SELECT id FROM workflow_runs WHERE status = 'succeeded' LIMIT 4)");
+    await t.db.query(
+      "UPDATE workflow_runs SET status = 'failed' WHERE id IN (SELECT id FROM workflow_runs WHERE status = 'succeeded' LIMIT 4)",
+    );
     const bad = await summaryOf(t.db);
     expect(bad.status).toBe('degraded');
     expect(bad.error_rates?.[0]).toEqual({ window: '1h', total: 40, failed: 5, rate: 0.125, target: 0.05, ok: false });
@@ -185,7 +223,10 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertScheduler(t.db, 'sched-old', { tickAgo: 200 });
     const stale = await summaryOf(t.db);
     expect(stale.status).toBe('degraded');
-    expect(stale.scheduler).toMatchObject({ stale: true, instances: [expect.objectContaining({ id: 'sched-old', hostname: 'host', pid: 42 })] });
+    expect(stale.scheduler).toMatchObject({
+      stale: true,
+      instances: [expect.objectContaining({ id: 'sched-old', hostname: 'host', pid: 42 })],
+    });
     expect(stale.scheduler?.age_seconds).toBeGreaterThanOrEqual(200);
     expect(stale.reasons).toEqual([expect.stringMatching(/^no scheduler tick for 20\d s \(more than 3 intervals of 60 s\)$/)]);
     expect(stale.uptime.deployment_seconds).toBeNull();
@@ -214,7 +255,13 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertScheduler(t.db, 'sched-a', { tickAgo: 1 });
     await insertRuns(t.db, ids, 'failed', 2, 30);
     await insertRuns(t.db, ids, 'succeeded', 3, 30);
-    const snap = await dashboardSnapshot({ db: t.db, thresholds: THRESHOLDS, scaling: DEFAULT_SCALING, processStartedAt: Date.now() / 1000, metrics: createMetrics(t.db) });
+    const snap = await dashboardSnapshot({
+      db: t.db,
+      thresholds: THRESHOLDS,
+      scaling: DEFAULT_SCALING,
+      processStartedAt: Date.now() / 1000,
+      metrics: createMetrics(t.db),
+    });
     expect(snap.summary.status).toBe('ok');
     expect(snap.scaling).toMatchObject({ level: 'low', action: 'scale_down' });
     expect(snap.alerts).toEqual([]);
@@ -231,7 +278,14 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertRuns(t.db, ids, 'succeeded', 35);
     await insertApprovals(t.db, ids.tenant, 'pending', 2);
     const runDeps = testSchedulerDeps(t.db);
-    const app = await buildApp({ db: t.db, log: silentLog, rateLimitPerMinute: 1000, bodyLimitBytes: 1 << 20, runDeps: () => runDeps, startedAt: Date.now() / 1000 - 30 });
+    const app = await buildApp({
+      db: t.db,
+      log: silentLog,
+      rateLimitPerMinute: 1000,
+      bodyLimitBytes: 1 << 20,
+      runDeps: () => runDeps,
+      startedAt: Date.now() / 1000 - 30,
+    });
     try {
       const res = await app.inject({ method: 'GET', url: '/api/health/summary' });
       expect(res.statusCode).toBe(200);
@@ -321,7 +375,15 @@ describe('health summary with Postgres unreachable', () => {
   it('the dashboard snapshot with the database refused: the down summary only, within 2 s', async () => {
     const db = createPgDb({ connectionString: CLOSED_PORT_URL });
     dbs.push(db);
-    const { value, ms } = await timed(() => dashboardSnapshot({ db, thresholds: THRESHOLDS, scaling: DEFAULT_SCALING, processStartedAt: Date.now() / 1000, metrics: createMetrics(db) }));
+    const { value, ms } = await timed(() =>
+      dashboardSnapshot({
+        db,
+        thresholds: THRESHOLDS,
+        scaling: DEFAULT_SCALING,
+        processStartedAt: Date.now() / 1000,
+        metrics: createMetrics(db),
+      }),
+    );
     expect(ms).toBeLessThan(PROMISE_MS);
     expectDown(value.summary);
     expect(value).toMatchObject({ scaling: null, alerts: [], runs_per_minute: [] });
@@ -330,7 +392,14 @@ describe('health summary with Postgres unreachable', () => {
   it('GET /api/health/summary answers 503 down within 2 s when the connection is refused', async () => {
     const db = createPgDb({ connectionString: CLOSED_PORT_URL });
     dbs.push(db);
-    const app = await buildApp({ db, log: silentLog, rateLimitPerMinute: 1000, bodyLimitBytes: 1 << 20, runDeps: () => testSchedulerDeps(db), startedAt: Date.now() / 1000 });
+    const app = await buildApp({
+      db,
+      log: silentLog,
+      rateLimitPerMinute: 1000,
+      bodyLimitBytes: 1 << 20,
+      runDeps: () => testSchedulerDeps(db),
+      startedAt: Date.now() / 1000,
+    });
     try {
       await app.ready();
       const { value: res, ms } = await timed(() => app.inject({ method: 'GET', url: '/api/health/summary' }));
@@ -344,17 +413,27 @@ describe('health summary with Postgres unreachable', () => {
 
   // /readyz used to wait for the pool's connect timeout (10 s) here.
   it.each([
-    { url: '/api/health/summary', check: (body: HealthSummary) => {
-      expectDown(body);
-      expect(body.database.error).toBe('no answer within 1500 ms');
-    } },
+    {
+      url: '/api/health/summary',
+      check: (body: HealthSummary) => {
+        expectDown(body);
+        expect(body.database.error).toBe('no answer within 1500 ms');
+      },
+    },
     { url: '/readyz', check: (body: unknown) => expect(body).toEqual({ ok: false, error: 'no answer within 1500 ms' }) },
   ])('GET $url answers 503 within 2 s when the server hangs', async ({ url, check }) => {
     hole = await startBlackHole();
     // A short pool connect timeout only so that the app's start-up bucket flush gives up quickly.
     const db = createPgDb({ connectionString: hole.url, connectTimeoutMs: 2_500 });
     dbs.push(db);
-    const app = await buildApp({ db, log: silentLog, rateLimitPerMinute: 1000, bodyLimitBytes: 1 << 20, runDeps: () => testSchedulerDeps(db), startedAt: Date.now() / 1000 });
+    const app = await buildApp({
+      db,
+      log: silentLog,
+      rateLimitPerMinute: 1000,
+      bodyLimitBytes: 1 << 20,
+      runDeps: () => testSchedulerDeps(db),
+      startedAt: Date.now() / 1000,
+    });
     try {
       await app.ready();
       const before = hole.accepted();
@@ -393,7 +472,13 @@ describe('levqor health (CLI)', () => {
     expect(s.status).toBe('degraded');
     expect(s.reasons).toEqual(['no scheduler has ever ticked against this database']);
     expect(s.database.ok).toBe(true);
-    expect(s.queues).toEqual({ pending_approvals: 0, due_unclaimed_workflows: 0, queued_runs: 0, running_runs: 0, waiting_approval_runs: 0 });
+    expect(s.queues).toEqual({
+      pending_approvals: 0,
+      due_unclaimed_workflows: 0,
+      queued_runs: 0,
+      running_runs: 0,
+      waiting_approval_runs: 0,
+    });
     expect(Object.keys(s).sort()).toEqual(['checked_at', 'database', 'error_rates', 'queues', 'reasons', 'scheduler', 'status', 'uptime']);
   });
 

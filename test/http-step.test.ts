@@ -63,7 +63,10 @@ async function startServer(handler: Handler, host = '127.0.0.1', urlHost = host)
 
 /** A loopback address that is not what `localhost` resolves to, so a redirect to that name can be refused. */
 async function otherLoopback(): Promise<{ host: string; urlHost: string }> {
-  for (const [host, urlHost] of [['127.0.0.2', '127.0.0.2'], ['::1', '[::1]']] as const) {
+  for (const [host, urlHost] of [
+    ['127.0.0.2', '127.0.0.2'],
+    ['::1', '[::1]'],
+  ] as const) {
     const probe = http.createServer();
     const ok = await new Promise<boolean>((resolve) => {
       probe.once('error', () => resolve(false));

@@ -9,7 +9,11 @@ import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 // /metrics (Prometheus text from prom-client), /api/scaling (the KEDA metrics-api shape) and
 // the per-minute request buckets every replica adds to, read back as one rate and one P95.
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** Parses the Prometheus text exposition format (samples only). */
 function parseProm(text: string): Sample[] {
@@ -41,7 +45,8 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return found[0]!.value;
 }
 
-const dbMinute = async (db: Queryable) => (await db.query<{ m: number }>('SELECT floor(extract(epoch FROM now()) / 60)::int AS m')).rows[0]!.m;
+const dbMinute = async (db: Queryable) =>
+  (await db.query<{ m: number }>('SELECT floor(extract(epoch FROM now()) / 60)::int AS m')).rows[0]!.m;
 
 /**
  * Runs `fn(minute)` with the database's current minute and repeats it if the minute turned
@@ -164,15 +169,29 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
     async function seedFacts(db: Queryable): Promise<void> {
       const { rows } = await db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('metrics') RETURNING id");
       const tenant = rows[0]!.id;
-      const wf = await db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'm', '[]') RETURNING id", [tenant]);
-      const runs: [string, number, number][] = [['failed', 2, 600], ['succeeded', 3, 600], ['running', 1, 60], ['queued', 2, 10], ['waiting_approval', 1, 60], ['succeeded', 4, 2 * 86_400]];
+      const wf = await db.query<{ id: string }>("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'm', '[]') RETURNING id", [
+        tenant,
+      ]);
+      const runs: [string, number, number][] = [
+        ['failed', 2, 600],
+        ['succeeded', 3, 600],
+        ['running', 1, 60],
+        ['queued', 2, 10],
+        ['waiting_approval', 1, 60],
+        ['succeeded', 4, 2 * 86_400],
+      ];
       for (const [status, n, ago] of runs) {
         await db.query(
           `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at) SELECT $1, $2, $3, 'manual', extract(epoch FROM now()) - $4 FROM generate_series(1, $5::int)`,
           [tenant, wf.rows[0]!.id, status, ago, n],
         );
       }
-      const approvals: [string, number, number | null][] = [['pending', 2, null], ['approved', 1, 60], ['rejected', 1, 40 * 86_400], ['expired', 1, 5 * 86_400]];
+      const approvals: [string, number, number | null][] = [
+        ['pending', 2, null],
+        ['approved', 1, 60],
+        ['rejected', 1, 40 * 86_400],
+        ['expired', 1, 5 * 86_400],
+      ];
       for (const [status, n, processedAgo] of approvals) {
         await db.query(
           `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, status, requested_by, expires_at, processed_at)
@@ -191,7 +210,15 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
     beforeAll(async () => {
       await seedFacts(t.db);
       const runDeps = testSchedulerDeps(t.db);
-      app = await buildApp({ db: t.db, log: silentLog, rateLimitPerMinute: 100_000, bodyLimitBytes: 1 << 20, runDeps: () => runDeps, startedAt: Date.now() / 1000, instanceId: INSTANCE });
+      app = await buildApp({
+        db: t.db,
+        log: silentLog,
+        rateLimitPerMinute: 100_000,
+        bodyLimitBytes: 1 << 20,
+        runDeps: () => runDeps,
+        startedAt: Date.now() / 1000,
+        instanceId: INSTANCE,
+      });
       await app.ready();
     });
     afterAll(async () => {
@@ -212,7 +239,9 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
 
       for (let i = 0; i < 2; i++) expect((await app.inject({ method: 'GET', url: '/api/health/summary' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/no/such/route' })).statusCode).toBe(404);
-      await t.db.query("INSERT INTO scheduler_instances (id, hostname, pid, started_at, last_tick_at) VALUES ('m1', 'h', 1, extract(epoch FROM now()) - 600, extract(epoch FROM now()) - 42)");
+      await t.db.query(
+        "INSERT INTO scheduler_instances (id, hostname, pid, started_at, last_tick_at) VALUES ('m1', 'h', 1, extract(epoch FROM now()) - 600, extract(epoch FROM now()) - 42)",
+      );
 
       const s = await scrape();
       expect(valueOf(s, 'levqor_http_requests_total', { method: 'GET', route: '/api/health/summary', status: '200' })).toBe(2);
@@ -221,7 +250,20 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
       expect(find(s, 'levqor_http_requests_total', { status: '404' }).map((x) => x.labels.route)).toEqual(['unmatched']);
 
       const buckets = find(s, 'levqor_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/health/summary' });
-      expect(buckets.map((b) => b.labels.le)).toEqual(['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+      expect(buckets.map((b) => b.labels.le)).toEqual([
+        '0.005',
+        '0.01',
+        '0.025',
+        '0.05',
+        '0.1',
+        '0.25',
+        '0.5',
+        '1',
+        '2.5',
+        '5',
+        '10',
+        '+Inf',
+      ]);
       const counts = buckets.map((b) => b.value);
       expect([...counts].sort((x, y) => x - y)).toEqual(counts);
       expect(counts.at(-1)).toBe(2);
@@ -249,14 +291,25 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
     });
 
     /** Replaces the other replicas' rows for the previous minute and calls GET /api/scaling in the same minute. */
-    async function scalingWith(perReplica: Record<string, number[]>): Promise<Record<string, unknown> & { inputs: Record<string, unknown>; reasons: string[] }> {
+    async function scalingWith(
+      perReplica: Record<string, number[]>,
+    ): Promise<Record<string, unknown> & { inputs: Record<string, unknown>; reasons: string[] }> {
       return inOneMinute(t.db, async (current) => {
-        await t.db.query("DELETE FROM request_buckets WHERE instance <> $1 OR minute < $2 - 1", [INSTANCE, current]);
+        await t.db.query('DELETE FROM request_buckets WHERE instance <> $1 OR minute < $2 - 1', [INSTANCE, current]);
         for (const [instance, h] of Object.entries(perReplica)) {
-          await t.db.query('INSERT INTO request_buckets (minute, instance, requests, errors, latency_hist) VALUES ($1, $2, $3, 0, $4)', [current - 1, instance, h.reduce((x, y) => x + y, 0), h]);
+          await t.db.query('INSERT INTO request_buckets (minute, instance, requests, errors, latency_hist) VALUES ($1, $2, $3, 0, $4)', [
+            current - 1,
+            instance,
+            h.reduce((x, y) => x + y, 0),
+            h,
+          ]);
         }
         // This app's own requests of that minute (it flushes every 10 s) are zeroed, its row kept: it is a replica too.
-        await t.db.query('UPDATE request_buckets SET requests = 0, latency_hist = $3 WHERE instance = $1 AND minute = $2 - 1', [INSTANCE, current, hist({})]);
+        await t.db.query('UPDATE request_buckets SET requests = 0, latency_hist = $3 WHERE instance = $1 AND minute = $2 - 1', [
+          INSTANCE,
+          current,
+          hist({}),
+        ]);
         const res = await app.inject({ method: 'GET', url: '/api/scaling' });
         expect(res.statusCode).toBe(200);
         return res.json<Record<string, unknown> & { inputs: Record<string, unknown>; reasons: string[] }>();
@@ -268,19 +321,33 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
       const idle = await scalingWith({});
       expect(Object.keys(idle).sort()).toEqual(['decided_at', 'decision', 'inputs', 'level', 'reasons', 'recommendedReplicas']);
       // Queue depth: 2 pending approvals + 1 due workflow + 2 queued runs. Replicas: this app only.
-      expect(idle).toMatchObject({ decision: 'scale_down', level: 'low', recommendedReplicas: 1, inputs: { requestsPerMinute: 0, p95Ms: null, queueDepth: 5, currentReplicas: 1 } });
+      expect(idle).toMatchObject({
+        decision: 'scale_down',
+        level: 'low',
+        recommendedReplicas: 1,
+        inputs: { requestsPerMinute: 0, p95Ms: null, queueDepth: 5, currentReplicas: 1 },
+      });
       expect(Number.isInteger(idle.recommendedReplicas)).toBe(true);
       expect(idle.reasons[0]).toContain('request rate 0 req/min is low');
       expect(Date.parse(idle.decided_at as string)).not.toBeNaN();
 
       // 400 + 300 requests on two other replicas (20 of them slow): high, scale up from 3 replicas.
       const busy = await scalingWith({ 'replica-a': hist({ 5: 380, 2500: 20 }), 'replica-b': hist({ 5: 300 }) });
-      expect(busy).toMatchObject({ decision: 'scale_up', level: 'high', recommendedReplicas: 4, inputs: { requestsPerMinute: 700, p95Ms: 5, queueDepth: 5, currentReplicas: 3 } });
+      expect(busy).toMatchObject({
+        decision: 'scale_up',
+        level: 'high',
+        recommendedReplicas: 4,
+        inputs: { requestsPerMinute: 700, p95Ms: 5, queueDepth: 5, currentReplicas: 3 },
+      });
       expect(busy.reasons[0]).toContain('request rate 700 req/min is high');
 
       // Slow at P95 on a normal rate: raised to high, the reason names the number.
       const slow = await scalingWith({ 'replica-a': hist({ 5: 100, 2500: 100 }) });
-      expect(slow).toMatchObject({ level: 'high', decision: 'scale_up', inputs: { requestsPerMinute: 200, p95Ms: 2500, currentReplicas: 2 } });
+      expect(slow).toMatchObject({
+        level: 'high',
+        decision: 'scale_up',
+        inputs: { requestsPerMinute: 200, p95Ms: 2500, currentReplicas: 2 },
+      });
       expect(slow.reasons).toContain('P95 latency 2500 ms ≥ 1000 ms');
 
       // Back to 480 within the cool-down: the shared state holds high, for every replica.
@@ -300,12 +367,22 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
     });
 
     it('this app flushes its own /api requests (not /metrics or /healthz) into the shared buckets on close', async () => {
-      const other = await buildApp({ db: t.db, log: silentLog, rateLimitPerMinute: 100_000, bodyLimitBytes: 1 << 20, runDeps: () => testSchedulerDeps(t.db), startedAt: Date.now() / 1000, instanceId: 'flush-on-close' });
+      const other = await buildApp({
+        db: t.db,
+        log: silentLog,
+        rateLimitPerMinute: 100_000,
+        bodyLimitBytes: 1 << 20,
+        runDeps: () => testSchedulerDeps(t.db),
+        startedAt: Date.now() / 1000,
+        instanceId: 'flush-on-close',
+      });
       for (let i = 0; i < 3; i++) await other.inject({ method: 'GET', url: '/api/health/summary' });
       await other.inject({ method: 'GET', url: '/metrics' });
       await other.inject({ method: 'GET', url: '/healthz' });
       await other.close();
-      const { rows } = await t.db.query<{ requests: number; n: number }>("SELECT coalesce(sum(requests), 0)::int AS requests, count(*)::int AS n FROM request_buckets WHERE instance = 'flush-on-close'");
+      const { rows } = await t.db.query<{ requests: number; n: number }>(
+        "SELECT coalesce(sum(requests), 0)::int AS requests, count(*)::int AS n FROM request_buckets WHERE instance = 'flush-on-close'",
+      );
       expect(rows[0]?.requests).toBe(3);
       expect(rows[0]?.n).toBeGreaterThanOrEqual(1);
     });

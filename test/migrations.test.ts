@@ -31,7 +31,9 @@ describe.each(BACKENDS)('migrations on $name', ({ open }) => {
     const schema = await describeSchema(t.db);
     if (process.env.UPDATE_SCHEMA === '1') await writeFile(SCHEMA_FILE, schema);
     const committed = await readFile(SCHEMA_FILE, 'utf8').catch(() => '');
-    expect(schema, 'migrations drifted from test/schema.sql: review, then UPDATE_SCHEMA=1 npx vitest run test/migrations.test.ts').toBe(committed);
+    expect(schema, 'migrations drifted from test/schema.sql: review, then UPDATE_SCHEMA=1 npx vitest run test/migrations.test.ts').toBe(
+      committed,
+    );
   });
 
   it('every foreign key has an index leading with its columns, so a delete never scans the referencing table', async () => {
@@ -80,25 +82,36 @@ describe.each(BACKENDS)('migrations on $name', ({ open }) => {
 
   it("runs the guide's three maintenance statements verbatim, deleting exactly the old rows", async () => {
     const db = t.db;
-    const { rows: [tenant] } = await db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('maint') RETURNING id");
-    const { rows: [wf] } = await db.query<{ id: string }>(
-      `INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[{"type":"noop"}]') RETURNING id`, [tenant?.id]);
+    const {
+      rows: [tenant],
+    } = await db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('maint') RETURNING id");
+    const {
+      rows: [wf],
+    } = await db.query<{ id: string }>(
+      `INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[{"type":"noop"}]') RETURNING id`,
+      [tenant?.id],
+    );
     const day = 86_400;
     const now = Date.now() / 1000;
     const runAt = async (age: number) =>
-      (await db.query<{ id: string }>(
-        `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at) VALUES ($1, $2, 'succeeded', 'manual', $3) RETURNING id`,
-        [tenant?.id, wf?.id, now - age])).rows[0]?.id;
+      (
+        await db.query<{ id: string }>(
+          `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at) VALUES ($1, $2, 'succeeded', 'manual', $3) RETURNING id`,
+          [tenant?.id, wf?.id, now - age],
+        )
+      ).rows[0]?.id;
     const oldRun = await runAt(91 * day);
     const newRun = await runAt(89 * day);
     await db.query(
       `INSERT INTO workflow_events (tenant_id, run_id, type, created_at) VALUES ($1, $2, 'old', $4), ($1, $3, 'new', $5), ($1, NULL, 'orphan-old', $4)`,
-      [tenant?.id, oldRun, newRun, now - 91 * day, now - 89 * day]);
+      [tenant?.id, oldRun, newRun, now - 91 * day, now - 89 * day],
+    );
     const approval = (status: string, processedAge: number | null) =>
       db.query(
         `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, status, requested_by, requested_at, expires_at, processed_at)
          VALUES ($1, 'http', 'C', $2::text, '{}', 'h', $2::text, 't', $3::float8, $3::float8 + 10, $4::float8)`,
-        [tenant?.id, status, now - 40 * day, processedAge === null ? null : now - processedAge]);
+        [tenant?.id, status, now - 40 * day, processedAge === null ? null : now - processedAge],
+      );
     await approval('pending', null);
     await approval('approved', 31 * day);
     await approval('rejected', 29 * day);
@@ -113,7 +126,9 @@ describe.each(BACKENDS)('migrations on $name', ({ open }) => {
   });
 
   it('keeps audit_log append-only', async () => {
-    const { rows: [tenant] } = await t.db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('audited') RETURNING id");
+    const {
+      rows: [tenant],
+    } = await t.db.query<{ id: string }>("INSERT INTO tenants (name) VALUES ('audited') RETURNING id");
     await t.db.query("INSERT INTO audit_log (tenant_id, actor, action, subject) VALUES ($1, 'a', 'b', 'c')", [tenant?.id]);
     await expect(t.db.query("UPDATE audit_log SET actor = 'x'")).rejects.toThrow(/append-only/);
     await expect(t.db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
@@ -127,7 +142,11 @@ describe('migrations on Postgres under concurrency', () => {
     const { url, drop } = await createPgDatabase();
     try {
       const cfg = { DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 2, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 };
-      const dbs = await Promise.all([openDatabase(cfg, { migrate: false }), openDatabase(cfg, { migrate: false }), openDatabase(cfg, { migrate: false })]);
+      const dbs = await Promise.all([
+        openDatabase(cfg, { migrate: false }),
+        openDatabase(cfg, { migrate: false }),
+        openDatabase(cfg, { migrate: false }),
+      ]);
       const results = await Promise.all(dbs.map((db) => migrate(db, migrations)));
       const appliedCount = results.reduce((n, r) => n + r.applied.length, 0);
       expect(appliedCount).toBe(migrations.length);

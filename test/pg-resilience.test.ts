@@ -12,12 +12,21 @@ describe('Postgres adapter', () => {
     const errors: Error[] = [];
     let sawError!: () => void;
     const gotError = new Promise<void>((resolve) => (sawError = resolve));
-    const db = createPgDb({ connectionString: url, poolMax: 3, onBackgroundError: (err) => { errors.push(err); sawError(); } });
+    const db = createPgDb({
+      connectionString: url,
+      poolMax: 3,
+      onBackgroundError: (err) => {
+        errors.push(err);
+        sawError();
+      },
+    });
     try {
       await Promise.all([db.query('SELECT pg_sleep(0.05)'), db.query('SELECT pg_sleep(0.05)')]);
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
-      const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
       await admin.end();
       expect(killed.rowCount).toBeGreaterThanOrEqual(1);
       await gotError;
@@ -64,10 +73,12 @@ describe('Postgres adapter', () => {
     const db = createPgDb({ connectionString: url });
     try {
       await db.exec('CREATE TABLE t (n int)');
-      await expect(db.transaction(async (tx) => {
-        await tx.query('INSERT INTO t VALUES (1)');
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query('INSERT INTO t VALUES (1)');
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       const { rows } = await db.query('SELECT * FROM t');
       expect(rows).toHaveLength(0);
     } finally {
@@ -77,7 +88,12 @@ describe('Postgres adapter', () => {
   });
 
   it('names the server, not the password, when it cannot connect', async () => {
-    const err = await openDatabase({ DATABASE_URL: 'postgres://levqor:s3cret@127.0.0.1:1/none', LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 1, LEVQOR_DB_CONNECT_TIMEOUT_MS: 2_000 }).catch((e: unknown) => e);
+    const err = await openDatabase({
+      DATABASE_URL: 'postgres://levqor:s3cret@127.0.0.1:1/none',
+      LEVQOR_DATA_DIR: MEMORY_DIR,
+      LEVQOR_DB_POOL_MAX: 1,
+      LEVQOR_DB_CONNECT_TIMEOUT_MS: 2_000,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('db_unavailable');
     expect((err as AppError).message).toMatch(/cannot use Postgres at 127\.0\.0\.1:1\/none/);

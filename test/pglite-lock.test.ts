@@ -38,7 +38,9 @@ describe('embedded database lock', PGLITE, () => {
 
     const refused = await runCli(['workflow', 'list'], { env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`levqor: the embedded database at ${dataDir} is in use by another Levqor process (pid ${scheduler.child.pid}@${hostname()})`);
+    expect(refused.stderr).toContain(
+      `levqor: the embedded database at ${dataDir} is in use by another Levqor process (pid ${scheduler.child.pid}@${hostname()})`,
+    );
     expect(refused.stderr).toContain('set DATABASE_URL');
     expect(refused.stderr).not.toMatch(STACK_LINE);
     expect(existsSync(lockPath)).toBe(true);
@@ -91,7 +93,10 @@ describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
   it('creates the demo tenant and workflows, stops on SIGTERM, and they persist', async () => {
     const { lockPath, env } = await embedded();
     const start = startCli(['start', '--interval', '3600', '--port', '0'], { env });
-    const seeded = JSON.parse(await start.waitForLine('first start: created the demo tenant and workflows', LINE_WAIT_MS)) as Record<string, unknown>;
+    const seeded = JSON.parse(await start.waitForLine('first start: created the demo tenant and workflows', LINE_WAIT_MS)) as Record<
+      string,
+      unknown
+    >;
     expect(seeded).toMatchObject({ tenant: 'demo', workflows: ['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner'] });
     await start.waitForLine('levqor API listening on', LINE_WAIT_MS);
 

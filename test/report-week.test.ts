@@ -45,11 +45,17 @@ describe('runs either side of a DST change fall in the local week', () => {
       const london = await createTenant(t.db, 'london', 'Europe/London');
       const utcTenant = await createTenant(t.db, 'utc', 'UTC');
       for (const tenant of [london, utcTenant]) {
-        const { rows } = await t.db.query<{ id: string }>(`INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[]') RETURNING id`, [tenant.id]);
+        const { rows } = await t.db.query<{ id: string }>(
+          `INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, 'w', '[]') RETURNING id`,
+          [tenant.id],
+        );
         // 23:30 UTC on Sunday 19 Oct is 00:30 BST on Monday 20 (W43 in London, W42 in UTC);
         // 23:30 UTC on Sunday 26 Oct is 23:30 GMT the same Sunday (W43 in both).
         for (const at of ['2025-10-19T22:30:00Z', '2025-10-19T23:30:00Z', '2025-10-26T23:30:00Z', '2025-10-27T00:30:00Z']) {
-          await t.db.query(`INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at, finished_at) VALUES ($1, $2, 'succeeded', 'manual', $3::float8, $3::float8 + 1)`, [tenant.id, rows[0]?.id, utc(at)]);
+          await t.db.query(
+            `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, started_at, finished_at) VALUES ($1, $2, 'succeeded', 'manual', $3::float8, $3::float8 + 1)`,
+            [tenant.id, rows[0]?.id, utc(at)],
+          );
         }
       }
       const inLondon = await collectWeeklyData(t.db, { tenantId: london.id, week: '2025-W43' });

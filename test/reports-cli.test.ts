@@ -42,7 +42,9 @@ describe('levqor demo, report, analytics and marketing (processes, Postgres)', (
     const marketing = await runCli(['marketing', 'run', '--dry-run', '--json'], { env: env() });
     expect(marketing.code, marketing.stderr).toBe(0);
     expect((JSON.parse(marketing.stdout) as { tenants: { tenant: string }[] }).tenants.map((x) => x.tenant)).toContain('demo');
-    const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM approval_queue WHERE status = 'pending' AND action_type = 'email'");
+    const { rows } = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM approval_queue WHERE status = 'pending' AND action_type = 'email'",
+    );
     expect(rows[0]?.n).toBe(0); // a dry run proposes nothing
   });
 

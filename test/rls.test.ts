@@ -11,7 +11,17 @@ import { openPgTestDb, type TestDb } from './helpers/db.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
 /** Tables the migration puts under the tenant policy, with their tenant column. */
-const TENANT_TABLES = ['api_tokens', 'workflows', 'workflow_runs', 'workflow_events', 'approval_queue', 'approval_policies', 'approval_votes', 'approval_events', 'audit_log'];
+const TENANT_TABLES = [
+  'api_tokens',
+  'workflows',
+  'workflow_runs',
+  'workflow_events',
+  'approval_queue',
+  'approval_policies',
+  'approval_votes',
+  'approval_events',
+  'audit_log',
+];
 
 describe('row-level security for levqor_app members (Postgres)', () => {
   let t: TestDb;
@@ -43,7 +53,9 @@ describe('row-level security for levqor_app members (Postgres)', () => {
   const connectAsApp = () => connect(role);
   const setTenant = (c: pg.Client, tenantId: string) => c.query("SELECT set_config('levqor.tenant_id', $1, false)", [tenantId]);
   const tenantsIn = async (c: pg.Client, table: string) =>
-    (await c.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id::text AS tenant_id FROM ${table} ORDER BY 1`)).rows.map((r) => r.tenant_id);
+    (await c.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id::text AS tenant_id FROM ${table} ORDER BY 1`)).rows.map(
+      (r) => r.tenant_id,
+    );
 
   beforeAll(async () => {
     t = await openPgTestDb();
@@ -63,7 +75,10 @@ describe('row-level security for levqor_app members (Postgres)', () => {
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-    for (const [name, created] of [[role, roleCreated], [service, serviceCreated]] as const) {
+    for (const [name, created] of [
+      [role, roleCreated],
+      [service, serviceCreated],
+    ] as const) {
       if (!created) continue;
       await t.db.exec(`REASSIGN OWNED BY ${name} TO CURRENT_USER; DROP OWNED BY ${name}; DROP ROLE ${name}`);
       const { rows } = await t.db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
@@ -92,7 +107,10 @@ describe('row-level security for levqor_app members (Postgres)', () => {
     expect(approvals.rows).toEqual([{ id: approvalA.id }]);
     for (const table of TENANT_TABLES) {
       const seen = await tenantsIn(c, table);
-      expect(seen.filter((id) => id !== tenantA.id), table).toEqual([]);
+      expect(
+        seen.filter((id) => id !== tenantA.id),
+        table,
+      ).toEqual([]);
     }
     expect(await tenantsIn(c, 'approval_events')).toEqual([tenantA.id]);
     expect(await tenantsIn(c, 'api_tokens')).toEqual([tenantA.id]);
@@ -107,14 +125,22 @@ describe('row-level security for levqor_app members (Postgres)', () => {
     expect((await c.query<{ name: string }>('SELECT name FROM workflows')).rows).toEqual([{ name: 'bravo' }]);
   });
 
-  it("cannot insert a row for tenant B while acting as A (WITH CHECK), but can for A", async () => {
+  it('cannot insert a row for tenant B while acting as A (WITH CHECK), but can for A', async () => {
     const c = await connectAsApp();
     await setTenant(c, tenantA.id);
     const insert = (tenantId: string, name: string) =>
-      c.query("INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, $2, '[{\"type\": \"noop\"}]'::jsonb) RETURNING id", [tenantId, name]);
-    await expect(insert(tenantB.id, 'smuggled')).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('row-level security') as string });
+      c.query('INSERT INTO workflows (tenant_id, name, steps) VALUES ($1, $2, \'[{"type": "noop"}]\'::jsonb) RETURNING id', [
+        tenantId,
+        name,
+      ]);
+    await expect(insert(tenantB.id, 'smuggled')).rejects.toMatchObject({
+      code: '42501',
+      message: expect.stringContaining('row-level security') as string,
+    });
     // Moving one of A's rows to B is refused the same way.
-    await expect(c.query('UPDATE workflows SET tenant_id = $1 WHERE id = $2', [tenantB.id, wfA.id])).rejects.toMatchObject({ code: '42501' });
+    await expect(c.query('UPDATE workflows SET tenant_id = $1 WHERE id = $2', [tenantB.id, wfA.id])).rejects.toMatchObject({
+      code: '42501',
+    });
     const ok = await insert(tenantA.id, 'allowed');
     expect(ok.rowCount).toBe(1);
     const { rows } = await t.db.query<{ tenant_id: string; name: string }>('SELECT tenant_id, name FROM workflows ORDER BY name');
@@ -146,7 +172,9 @@ describe('row-level security for levqor_app members (Postgres)', () => {
   it('a role outside levqor_app (a scheduler with plain grants) is not confined either', async () => {
     await t.db.exec(`CREATE ROLE ${service} LOGIN PASSWORD '${password}'`);
     serviceCreated = true;
-    await t.db.exec(`GRANT CONNECT ON DATABASE ${new URL(t.url ?? '').pathname.slice(1)} TO ${service}; GRANT SELECT ON workflows, approval_queue TO ${service}`);
+    await t.db.exec(
+      `GRANT CONNECT ON DATABASE ${new URL(t.url ?? '').pathname.slice(1)} TO ${service}; GRANT SELECT ON workflows, approval_queue TO ${service}`,
+    );
     const c = await connect(service);
     expect(await tenantsIn(c, 'approval_queue')).toEqual([tenantA.id, tenantB.id].sort());
     expect(await tenantsIn(c, 'workflows')).toEqual([tenantA.id, tenantB.id].sort());

@@ -1,12 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LATENCY_BOUNDS_MS, percentileFromHist } from '../src/health/requests.js';
-import { decideScaling, DEFAULT_SCALING, levelForRate, type LoadLevel, type ScalingConfig, type ScalingInputs, type ScalingState } from '../src/health/scaling.js';
+import {
+  decideScaling,
+  DEFAULT_SCALING,
+  levelForRate,
+  type LoadLevel,
+  type ScalingConfig,
+  type ScalingInputs,
+  type ScalingState,
+} from '../src/health/scaling.js';
 
 // The scaling policy is pure: plain inputs, `now` and the previous shared state in, a
 // decision out. No database, no clock, no mocks.
 
-const inputs = (over: Partial<ScalingInputs> = {}): ScalingInputs => ({ requestsPerMinute: 300, p95Ms: null, queueDepth: 0, currentReplicas: 4, ...over });
+const inputs = (over: Partial<ScalingInputs> = {}): ScalingInputs => ({
+  requestsPerMinute: 300,
+  p95Ms: null,
+  queueDepth: 0,
+  currentReplicas: 4,
+  ...over,
+});
 const cfg = (over: Partial<ScalingConfig> = {}): ScalingConfig => ({ ...DEFAULT_SCALING, ...over });
 const RANK: Record<LoadLevel, number> = { low: 0, normal: 1, high: 2, critical: 3 };
 
@@ -61,7 +75,9 @@ describe('decideScaling without a previous state', () => {
     { name: 'max 5', over: { maxReplicas: 5 }, rpm: 2000, current: 4, replicas: 5 },
     { name: 'max 5, more running', over: { maxReplicas: 5 }, rpm: 300, current: 8, replicas: 5 },
   ])('replica clamps ($name): $rpm req/min on $current → $replicas', ({ over, rpm, current, replicas }) => {
-    expect(decideScaling(inputs({ requestsPerMinute: rpm, currentReplicas: current }), null, 0, cfg(over)).recommendedReplicas).toBe(replicas);
+    expect(decideScaling(inputs({ requestsPerMinute: rpm, currentReplicas: current }), null, 0, cfg(over)).recommendedReplicas).toBe(
+      replicas,
+    );
   });
 });
 
@@ -144,9 +160,15 @@ describe('decideScaling: hysteresis and cool-down', () => {
 
   it('stepping up is immediate, even right after a change', () => {
     const justChanged: ScalingState = { level: 'normal', changedAt: 1_000 };
-    expect(decideScaling(inputs({ requestsPerMinute: 700 }), justChanged, 1_001)).toMatchObject({ level: 'high', state: { level: 'high', changedAt: 1_001 } });
+    expect(decideScaling(inputs({ requestsPerMinute: 700 }), justChanged, 1_001)).toMatchObject({
+      level: 'high',
+      state: { level: 'high', changedAt: 1_001 },
+    });
     expect(decideScaling(inputs({ requestsPerMinute: 300, queueDepth: 5000 }), justChanged, 1_001).level).toBe('critical');
-    expect(decideScaling(inputs({ requestsPerMinute: 50 }), { level: 'low', changedAt: 1_000 }, 1_001).state).toEqual({ level: 'low', changedAt: 1_000 });
+    expect(decideScaling(inputs({ requestsPerMinute: 50 }), { level: 'low', changedAt: 1_000 }, 1_001).state).toEqual({
+      level: 'low',
+      changedAt: 1_000,
+    });
   });
 
   /** Feeds rates one per `step` seconds from `start`, carrying the state; returns the level after each. */
@@ -169,12 +191,18 @@ describe('decideScaling: hysteresis and cool-down', () => {
   });
 
   it('95, 105, 95, 105 … at the 100 boundary changes the level once', () => {
-    const steps = replay(Array.from({ length: 40 }, (_, i) => (i % 2 ? 105 : 95)), 30);
+    const steps = replay(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? 105 : 95)),
+      30,
+    );
     expect(steps.filter((s) => s.changed).map((s) => s.level)).toEqual(['normal']);
   });
 
   it('a rate swinging past the band steps down only after a full cool-down since the last change', () => {
-    const steps = replay(Array.from({ length: 60 }, (_, i) => (i % 2 ? 600 : 400)), 30);
+    const steps = replay(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? 600 : 400)),
+      30,
+    );
     const changes = steps.filter((s) => s.changed);
     const downs = changes.filter((c) => RANK[c.level] < RANK[c.previous!.level]);
     expect(downs.map((d) => d.now)).toEqual([360, 720, 1080, 1440]);

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AppError } from '../src/lib/errors.js';
 import { scheduleConfigSchema, type ScheduleConfig } from '../src/workflows/schema.js';
-import { MAX_CATCH_UP_RUNS, NONE_GRACE_SECONDS, describeSchedule, firstRunAt, nextSlotAfter, planDueSlots, upcomingSlots } from '../src/workflows/schedule.js';
+import {
+  MAX_CATCH_UP_RUNS,
+  NONE_GRACE_SECONDS,
+  describeSchedule,
+  firstRunAt,
+  nextSlotAfter,
+  planDueSlots,
+  upcomingSlots,
+} from '../src/workflows/schedule.js';
 
 type ScheduleInput = Partial<Record<keyof ScheduleConfig, unknown>>;
 
@@ -10,7 +18,11 @@ type ScheduleInput = Partial<Record<keyof ScheduleConfig, unknown>>;
 function schedule(input: ScheduleInput): ScheduleConfig {
   // The schema refuses a cron that never fires; rows stored before that rule still need safe maths.
   const { cron, ...rest } = input;
-  const parsed = scheduleConfigSchema.parse({ enabled: true, ...rest, ...(cron === '0 0 30 2 *' ? { cron: '* * * * *' } : cron === undefined ? {} : { cron }) });
+  const parsed = scheduleConfigSchema.parse({
+    enabled: true,
+    ...rest,
+    ...(cron === '0 0 30 2 *' ? { cron: '* * * * *' } : cron === undefined ? {} : { cron }),
+  });
   return cron === '0 0 30 2 *' ? { ...parsed, cron } : parsed;
 }
 
@@ -46,8 +58,20 @@ describe('firstRunAt', () => {
     { name: 'interval: fractional never run', s: { interval_minutes: 2.5 }, now: 1234.5, last: null, want: 1234.5 },
     { name: 'cron ignores last run', s: { cron: '0 * * * *' }, now: T + 1, last: T - DAY, want: T + HOUR },
     { name: 'cron strictly after now', s: { cron: '0 * * * *' }, now: T, last: null, want: T + HOUR },
-    { name: 'cron in London winter (GMT)', s: { cron: '0 9 * * 1', timezone: 'Europe/London' }, now: at('2026-03-20T00:00:00Z'), last: null, want: at('2026-03-23T09:00:00Z') },
-    { name: 'cron in London summer (BST)', s: { cron: '0 9 * * 1', timezone: 'Europe/London' }, now: at('2026-03-27T00:00:00Z'), last: null, want: at('2026-03-30T08:00:00Z') },
+    {
+      name: 'cron in London winter (GMT)',
+      s: { cron: '0 9 * * 1', timezone: 'Europe/London' },
+      now: at('2026-03-20T00:00:00Z'),
+      last: null,
+      want: at('2026-03-23T09:00:00Z'),
+    },
+    {
+      name: 'cron in London summer (BST)',
+      s: { cron: '0 9 * * 1', timezone: 'Europe/London' },
+      now: at('2026-03-27T00:00:00Z'),
+      last: null,
+      want: at('2026-03-30T08:00:00Z'),
+    },
     { name: 'cron that never fires', s: { cron: '0 0 30 2 *' }, now: T, last: null, want: null },
   ])('$name', ({ s, now, last, want }) => {
     expect(firstRunAt(schedule(s), now, last)).toBe(want);
@@ -108,9 +132,30 @@ describe('nextSlotAfter', () => {
     { name: 'exactly on a slot', cron: '0 * * * *', tz: 'UTC', anchor: T, t: T, want: T + HOUR },
     { name: 'a millisecond before a slot', cron: '0 * * * *', tz: 'UTC', anchor: T, t: T - 0.001, want: T },
     { name: 'half a millisecond after a slot', cron: '0 * * * *', tz: 'UTC', anchor: T, t: T + 0.0005, want: T + HOUR },
-    { name: 'Monday 09:00 London, GMT', cron: '0 9 * * 1', tz: 'Europe/London', anchor: 0, t: at('2026-03-23T09:00:00Z') - 1, want: at('2026-03-23T09:00:00Z') },
-    { name: 'Monday 09:00 London, into BST', cron: '0 9 * * 1', tz: 'Europe/London', anchor: 0, t: at('2026-03-23T09:00:00Z'), want: at('2026-03-30T08:00:00Z') },
-    { name: 'Monday 09:00 London, back to GMT', cron: '0 9 * * 1', tz: 'Europe/London', anchor: 0, t: at('2026-10-19T08:00:00Z'), want: at('2026-10-26T09:00:00Z') },
+    {
+      name: 'Monday 09:00 London, GMT',
+      cron: '0 9 * * 1',
+      tz: 'Europe/London',
+      anchor: 0,
+      t: at('2026-03-23T09:00:00Z') - 1,
+      want: at('2026-03-23T09:00:00Z'),
+    },
+    {
+      name: 'Monday 09:00 London, into BST',
+      cron: '0 9 * * 1',
+      tz: 'Europe/London',
+      anchor: 0,
+      t: at('2026-03-23T09:00:00Z'),
+      want: at('2026-03-30T08:00:00Z'),
+    },
+    {
+      name: 'Monday 09:00 London, back to GMT',
+      cron: '0 9 * * 1',
+      tz: 'Europe/London',
+      anchor: 0,
+      t: at('2026-10-19T08:00:00Z'),
+      want: at('2026-10-26T09:00:00Z'),
+    },
   ])('cron: $name', ({ cron, tz, anchor, t, want }) => {
     expect(iso(nextSlotAfter(schedule({ cron, timezone: tz }), anchor, t))).toBe(iso(want));
   });
@@ -173,19 +218,115 @@ describe('DST: daily jobs fire exactly once per local day', () => {
 describe('planDueSlots: interval catch-up', () => {
   it.each([
     // Every 5 min, last ran at T, scheduler down an hour: 12 slots T+5m … T+60m are due.
-    { name: 'latest runs the newest, skips 11', s: { interval_minutes: 5 }, due: T + 300, now: T + HOUR, run: [T + HOUR], skipped: 11, next: T + HOUR + 300 },
-    { name: 'all runs 12', s: { interval_minutes: 5, catch_up: 'all' }, due: T + 300, now: T + HOUR, run: range(T + 300, 300, 12), skipped: 0, next: T + HOUR + 300 },
-    { name: 'none runs the on-time newest', s: { interval_minutes: 5, catch_up: 'none' }, due: T + 300, now: T + HOUR + 10, run: [T + HOUR], skipped: 11, next: T + HOUR + 300 },
-    { name: 'none skips all when late', s: { interval_minutes: 60, catch_up: 'none' }, due: T, now: T + 3 * HOUR + 1200, run: [], skipped: 4, next: T + 4 * HOUR },
-    { name: 'none: late by exactly the grace runs', s: { interval_minutes: 60, catch_up: 'none' }, due: T, now: T + 3 * HOUR + NONE_GRACE_SECONDS, run: [T + 3 * HOUR], skipped: 3, next: T + 4 * HOUR },
-    { name: 'none: a second past the grace skips', s: { interval_minutes: 60, catch_up: 'none' }, due: T, now: T + 3 * HOUR + NONE_GRACE_SECONDS + 1, run: [], skipped: 4, next: T + 4 * HOUR },
-    { name: 'none: a window shorter than the grace wins', s: { interval_minutes: 60, catch_up: 'none', catch_up_window_minutes: 2 }, due: T, now: T + 150, run: [], skipped: 1, next: T + HOUR },
+    {
+      name: 'latest runs the newest, skips 11',
+      s: { interval_minutes: 5 },
+      due: T + 300,
+      now: T + HOUR,
+      run: [T + HOUR],
+      skipped: 11,
+      next: T + HOUR + 300,
+    },
+    {
+      name: 'all runs 12',
+      s: { interval_minutes: 5, catch_up: 'all' },
+      due: T + 300,
+      now: T + HOUR,
+      run: range(T + 300, 300, 12),
+      skipped: 0,
+      next: T + HOUR + 300,
+    },
+    {
+      name: 'none runs the on-time newest',
+      s: { interval_minutes: 5, catch_up: 'none' },
+      due: T + 300,
+      now: T + HOUR + 10,
+      run: [T + HOUR],
+      skipped: 11,
+      next: T + HOUR + 300,
+    },
+    {
+      name: 'none skips all when late',
+      s: { interval_minutes: 60, catch_up: 'none' },
+      due: T,
+      now: T + 3 * HOUR + 1200,
+      run: [],
+      skipped: 4,
+      next: T + 4 * HOUR,
+    },
+    {
+      name: 'none: late by exactly the grace runs',
+      s: { interval_minutes: 60, catch_up: 'none' },
+      due: T,
+      now: T + 3 * HOUR + NONE_GRACE_SECONDS,
+      run: [T + 3 * HOUR],
+      skipped: 3,
+      next: T + 4 * HOUR,
+    },
+    {
+      name: 'none: a second past the grace skips',
+      s: { interval_minutes: 60, catch_up: 'none' },
+      due: T,
+      now: T + 3 * HOUR + NONE_GRACE_SECONDS + 1,
+      run: [],
+      skipped: 4,
+      next: T + 4 * HOUR,
+    },
+    {
+      name: 'none: a window shorter than the grace wins',
+      s: { interval_minutes: 60, catch_up: 'none', catch_up_window_minutes: 2 },
+      due: T,
+      now: T + 150,
+      run: [],
+      skipped: 1,
+      next: T + HOUR,
+    },
     { name: 'on time, one slot', s: { interval_minutes: 5 }, due: T, now: T + 1, run: [T], skipped: 0, next: T + 300 },
-    { name: 'a slot equal to now is due', s: { interval_minutes: 5, catch_up: 'all' }, due: T, now: T + 600, run: [T, T + 300, T + 600], skipped: 0, next: T + 900 },
-    { name: 'window drops old slots (all)', s: { interval_minutes: 60, catch_up: 'all', catch_up_window_minutes: 180 }, due: T, now: T + 10 * HOUR, run: range(T + 7 * HOUR, HOUR, 4), skipped: 7, next: T + 11 * HOUR },
-    { name: 'window drops old slots (latest)', s: { interval_minutes: 60, catch_up_window_minutes: 180 }, due: T, now: T + 10 * HOUR, run: [T + 10 * HOUR], skipped: 10, next: T + 11 * HOUR },
-    { name: 'every slot older than the window', s: { interval_minutes: 1440, catch_up: 'all', catch_up_window_minutes: 60 }, due: T, now: T + 2 * HOUR, run: [], skipped: 1, next: T + DAY },
-    { name: 'fractional interval and times', s: { interval_minutes: 0.5, catch_up: 'all' }, due: 1000.25, now: 1090.25, run: [1000.25, 1030.25, 1060.25, 1090.25], skipped: 0, next: 1120.25 },
+    {
+      name: 'a slot equal to now is due',
+      s: { interval_minutes: 5, catch_up: 'all' },
+      due: T,
+      now: T + 600,
+      run: [T, T + 300, T + 600],
+      skipped: 0,
+      next: T + 900,
+    },
+    {
+      name: 'window drops old slots (all)',
+      s: { interval_minutes: 60, catch_up: 'all', catch_up_window_minutes: 180 },
+      due: T,
+      now: T + 10 * HOUR,
+      run: range(T + 7 * HOUR, HOUR, 4),
+      skipped: 7,
+      next: T + 11 * HOUR,
+    },
+    {
+      name: 'window drops old slots (latest)',
+      s: { interval_minutes: 60, catch_up_window_minutes: 180 },
+      due: T,
+      now: T + 10 * HOUR,
+      run: [T + 10 * HOUR],
+      skipped: 10,
+      next: T + 11 * HOUR,
+    },
+    {
+      name: 'every slot older than the window',
+      s: { interval_minutes: 1440, catch_up: 'all', catch_up_window_minutes: 60 },
+      due: T,
+      now: T + 2 * HOUR,
+      run: [],
+      skipped: 1,
+      next: T + DAY,
+    },
+    {
+      name: 'fractional interval and times',
+      s: { interval_minutes: 0.5, catch_up: 'all' },
+      due: 1000.25,
+      now: 1090.25,
+      run: [1000.25, 1030.25, 1060.25, 1090.25],
+      skipped: 0,
+      next: 1120.25,
+    },
     { name: 'disabled', s: { enabled: false, interval_minutes: 5 }, due: T, now: T + HOUR, run: [], skipped: 0, next: null },
     { name: 'not yet due keeps the slot', s: { interval_minutes: 5 }, due: T + 60, now: T, run: [], skipped: 0, next: T + 60 },
   ])('$name', ({ s, due, now, run, skipped, next }) => {
@@ -208,7 +349,14 @@ describe('planDueSlots: interval catch-up', () => {
   it.each([
     { name: 'slot equal to now after a rounded-down division', due: 1000.1, k: 5, windowMinutes: 1440, run: 6, skipped: 0 },
     { name: 'window start exactly on a slot after a rounded-up division', due: 1000.1, k: 526, windowMinutes: 1, run: 11, skipped: 516 },
-    { name: 'a slot one ulp before the window start is dropped', due: 1000.1, k: 181, windowMinutes: 0.9999999999999962, run: 10, skipped: 172 },
+    {
+      name: 'a slot one ulp before the window start is dropped',
+      due: 1000.1,
+      k: 181,
+      windowMinutes: 0.9999999999999962,
+      run: 10,
+      skipped: 172,
+    },
   ])('floating edges: $name', ({ due, k, windowMinutes, run, skipped }) => {
     const step = 0.1 * 60;
     const s = schedule({ interval_minutes: 0.1, catch_up: 'all', catch_up_window_minutes: windowMinutes });
@@ -235,11 +383,51 @@ describe('planDueSlots: cron catch-up', () => {
   const hourly = { cron: '0 * * * *' };
   it.each([
     { name: 'latest', s: { ...hourly }, due: T, now: T + 5 * HOUR + 600, run: [T + 5 * HOUR], skipped: 5, next: T + 6 * HOUR },
-    { name: 'all', s: { ...hourly, catch_up: 'all' }, due: T, now: T + 5 * HOUR + 600, run: [0, 1, 2, 3, 4, 5].map((h) => T + h * HOUR), skipped: 0, next: T + 6 * HOUR },
-    { name: 'none, 10 min late', s: { ...hourly, catch_up: 'none' }, due: T, now: T + 5 * HOUR + 600, run: [], skipped: 6, next: T + 6 * HOUR },
-    { name: 'none, on time', s: { ...hourly, catch_up: 'none' }, due: T, now: T + 5 * HOUR + 60, run: [T + 5 * HOUR], skipped: 5, next: T + 6 * HOUR },
-    { name: 'a slot equal to now is due', s: { ...hourly, catch_up: 'all' }, due: T, now: T + HOUR, run: [T, T + HOUR], skipped: 0, next: T + 2 * HOUR },
-    { name: 'window drops old slots, counted exactly', s: { ...hourly, catch_up: 'all', catch_up_window_minutes: 120 }, due: T, now: T + 5 * HOUR, run: [3, 4, 5].map((h) => T + h * HOUR), skipped: 3, next: T + 6 * HOUR },
+    {
+      name: 'all',
+      s: { ...hourly, catch_up: 'all' },
+      due: T,
+      now: T + 5 * HOUR + 600,
+      run: [0, 1, 2, 3, 4, 5].map((h) => T + h * HOUR),
+      skipped: 0,
+      next: T + 6 * HOUR,
+    },
+    {
+      name: 'none, 10 min late',
+      s: { ...hourly, catch_up: 'none' },
+      due: T,
+      now: T + 5 * HOUR + 600,
+      run: [],
+      skipped: 6,
+      next: T + 6 * HOUR,
+    },
+    {
+      name: 'none, on time',
+      s: { ...hourly, catch_up: 'none' },
+      due: T,
+      now: T + 5 * HOUR + 60,
+      run: [T + 5 * HOUR],
+      skipped: 5,
+      next: T + 6 * HOUR,
+    },
+    {
+      name: 'a slot equal to now is due',
+      s: { ...hourly, catch_up: 'all' },
+      due: T,
+      now: T + HOUR,
+      run: [T, T + HOUR],
+      skipped: 0,
+      next: T + 2 * HOUR,
+    },
+    {
+      name: 'window drops old slots, counted exactly',
+      s: { ...hourly, catch_up: 'all', catch_up_window_minutes: 120 },
+      due: T,
+      now: T + 5 * HOUR,
+      run: [3, 4, 5].map((h) => T + h * HOUR),
+      skipped: 3,
+      next: T + 6 * HOUR,
+    },
     { name: 'disabled', s: { ...hourly, enabled: false }, due: T, now: T + HOUR, run: [], skipped: 0, next: null },
   ])('hourly: $name', ({ s, due, now, run, skipped, next }) => {
     expect(planDueSlots(schedule(s), due, now)).toEqual({ run, skipped, nextRunAt: next });
@@ -283,7 +471,11 @@ describe('planDueSlots: cron catch-up', () => {
     expect({ run: allPlan.run.map(iso), skipped: allPlan.skipped, next: iso(allPlan.nextRunAt!) }).toEqual({ run: all, skipped: 0, next });
 
     const latest = planDueSlots(schedule({ ...s, catch_up_window_minutes: 7 * 1440 }), at(due), at(now));
-    expect({ run: latest.run.map(iso), skipped: latest.skipped, next: iso(latest.nextRunAt!) }).toEqual({ run: all.slice(-1), skipped: all.length - 1, next });
+    expect({ run: latest.run.map(iso), skipped: latest.skipped, next: iso(latest.nextRunAt!) }).toEqual({
+      run: all.slice(-1),
+      skipped: all.length - 1,
+      next,
+    });
   });
 
   it('a minutely cron over a window longer than one scan still runs the newest slots', () => {
@@ -336,13 +528,23 @@ describe('upcomingSlots', () => {
     // 2026-10-25 is the night London leaves BST; 02:30 local exists on both sides of it.
     const first = at('2026-10-23T01:30:00Z');
     const slots = upcomingSlots(s, first, 5);
-    expect(slots.map(iso)).toEqual(['2026-10-23T01:30:00Z', '2026-10-24T01:30:00Z', '2026-10-25T02:30:00Z', '2026-10-26T02:30:00Z', '2026-10-27T02:30:00Z']);
+    expect(slots.map(iso)).toEqual([
+      '2026-10-23T01:30:00Z',
+      '2026-10-24T01:30:00Z',
+      '2026-10-25T02:30:00Z',
+      '2026-10-26T02:30:00Z',
+      '2026-10-27T02:30:00Z',
+    ]);
     for (const t of slots) expect(localTime(t, 'Europe/London')).toBe('02:30');
   });
 
   it('steps an interval schedule by its minutes', () => {
     const first = at('2026-12-06T10:00:00Z');
-    expect(upcomingSlots(schedule({ interval_minutes: 45 }), first, 3).map(iso)).toEqual(['2026-12-06T10:00:00Z', '2026-12-06T10:45:00Z', '2026-12-06T11:30:00Z']);
+    expect(upcomingSlots(schedule({ interval_minutes: 45 }), first, 3).map(iso)).toEqual([
+      '2026-12-06T10:00:00Z',
+      '2026-12-06T10:45:00Z',
+      '2026-12-06T11:30:00Z',
+    ]);
   });
 
   it('is empty when the schedule is off or has no next slot', () => {

@@ -22,11 +22,16 @@ describe('a queued run during a backlog of due slots (Postgres)', () => {
     const deps = testSchedulerDeps(t.db, {}, { batchSize: BATCH, concurrency: 1 });
     const loop = runLoop(deps, { intervalSeconds: 3600 });
     try {
-      await pollUntil(async () => (await t.db.query(`SELECT 1 FROM workflow_runs WHERE trigger = 'schedule' AND status = 'succeeded'`)).rowCount > 0,
-        { what: 'the first due run to finish', attempts: 200, intervalMs: 10 });
+      await pollUntil(
+        async () => (await t.db.query(`SELECT 1 FROM workflow_runs WHERE trigger = 'schedule' AND status = 'succeeded'`)).rowCount > 0,
+        { what: 'the first due run to finish', attempts: 200, intervalMs: 10 },
+      );
       const queued = await startRun(deps, manual, { enqueue: true, trigger: 'manual', actor: 'cli:test' });
-      await pollUntil(async () => (await t.db.query(`SELECT 1 FROM workflow_runs WHERE status = 'succeeded'`)).rowCount === DUE + 1,
-        { what: 'every run to finish', attempts: 300, intervalMs: 50 });
+      await pollUntil(async () => (await t.db.query(`SELECT 1 FROM workflow_runs WHERE status = 'succeeded'`)).rowCount === DUE + 1, {
+        what: 'every run to finish',
+        attempts: 300,
+        intervalMs: 50,
+      });
       // When each run's step started: the manual run's against the due runs'.
       const { rows } = await t.db.query<{ due_before: number; due_after: number }>(
         `WITH starts AS (

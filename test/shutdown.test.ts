@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getRunEvents } from '../src/runs/queries.js';
 import type { EventRow, RunRow } from '../src/runs/types.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
-import { insertDueWorkflows, insertTenant, killLeftovers, LEVEL, pollUntil, schedulerOwner, spawnCli, type CliProcess } from './helpers/proc.js';
+import {
+  insertDueWorkflows,
+  insertTenant,
+  killLeftovers,
+  LEVEL,
+  pollUntil,
+  schedulerOwner,
+  spawnCli,
+  type CliProcess,
+} from './helpers/proc.js';
 
 // SIGTERM/SIGINT on a scheduler loop: stop claiming, let runs in flight finish within
 // LEVQOR_SHUTDOWN_TIMEOUT_SECONDS, hand the rest back to the queue, exit 0.
@@ -34,7 +43,10 @@ async function eventsOf(runId: string): Promise<EventRow[]> {
 }
 
 /** Starts a loop scheduler and waits until it holds the workflow's run (status running, its lease). */
-async function startLoopWithRunInFlight(workflowId: string, extraEnv: Record<string, string>): Promise<{ loop: CliProcess; owner: string; run: RunRow }> {
+async function startLoopWithRunInFlight(
+  workflowId: string,
+  extraEnv: Record<string, string>,
+): Promise<{ loop: CliProcess; owner: string; run: RunRow }> {
   const loop = spawnCli(['scheduler', '--interval', '3600'], { ...env, ...extraEnv });
   const owner = await schedulerOwner(loop);
   const run = await pollUntil(
@@ -87,7 +99,14 @@ describe('scheduler loop shutdown', () => {
     console.info(`shutdown after SIGTERM with a 1 s timeout took ${Math.round(elapsedMs)} ms`);
 
     const released = await onlyRun(workflowId as string);
-    expect(released).toMatchObject({ id: run.id, status: 'queued', attempt: 1, lease_owner: null, lease_expires_at: null, finished_at: null });
+    expect(released).toMatchObject({
+      id: run.id,
+      status: 'queued',
+      attempt: 1,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: null,
+    });
     expect(loop.logs.find((l) => l.msg === 'tick')).toMatchObject({ claimed: 1, released: 1, succeeded: 0, failed: 0 });
 
     // The run resumes from its checkpoint (step 0) with the workflow as it is now.
@@ -111,7 +130,9 @@ describe('scheduler loop shutdown', () => {
     loop.signal('SIGTERM');
     await loop.waitForLog((l) => l.msg.startsWith('stopping'), { what: 'the stopping line' });
     loop.signal('SIGINT');
-    const second = await loop.waitForLog((l) => l.level === LEVEL.warn && l.msg.startsWith('second signal'), { what: 'the second-signal line' });
+    const second = await loop.waitForLog((l) => l.level === LEVEL.warn && l.msg.startsWith('second signal'), {
+      what: 'the second-signal line',
+    });
     expect(second).toMatchObject({ signal: 'SIGINT' });
     // Releasing is immediate; the bound only keeps a hang from using up the test's timeout.
     expect((await loop.waitForExit(15_000)).code, loop.tail()).toBe(0);

@@ -24,7 +24,10 @@ function capturingLog() {
 
 /** An error shaped as @slack/web-api throws it for `{ ok: false, error: code }`. */
 function slackRefusal(code: string): Error {
-  return Object.assign(new Error(`An API error occurred: ${code}`), { code: 'slack_webapi_platform_error', data: { ok: false, error: code } });
+  return Object.assign(new Error(`An API error occurred: ${code}`), {
+    code: 'slack_webapi_platform_error',
+    data: { ok: false, error: code },
+  });
 }
 
 let teams = 0;
@@ -52,18 +55,34 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
   async function connected(channel: string, reports = false) {
     const tenant = await makeTenant(t.db, 'slackfail');
     const team = `TFAIL${++teams}X${process.pid}`;
-    await setSlackSettings(t.db, tenant.id, { team_id: team, approvals_channel: channel, reports_channel: reports ? `CREP${teams}` : null });
+    await setSlackSettings(t.db, tenant.id, {
+      team_id: team,
+      approvals_channel: channel,
+      reports_channel: reports ? `CREP${teams}` : null,
+    });
     return { tenant, team };
   }
 
-  const row = async (id: string) => (await t.db.query<{ slack_ts: string | null; slack_error: string | null; slack_attempts: number; wait: number | null }>(
-    'SELECT slack_ts, slack_error, slack_attempts, slack_retry_at - extract(epoch FROM now()) AS wait FROM approval_queue WHERE id = $1', [id])).rows[0];
+  const row = async (id: string) =>
+    (
+      await t.db.query<{ slack_ts: string | null; slack_error: string | null; slack_attempts: number; wait: number | null }>(
+        'SELECT slack_ts, slack_error, slack_attempts, slack_retry_at - extract(epoch FROM now()) AS wait FROM approval_queue WHERE id = $1',
+        [id],
+      )
+    ).rows[0];
 
   it('a refused approval message is recorded, logged as an error and left alone until slack configure changes the channel', async () => {
     const channel = `CGONE${++teams}`;
     fake.refusals.set(channel, 'channel_not_found');
     const { tenant, team } = await connected(channel);
-    const a = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'ship it', payload: { v: 1 } });
+    const a = await submitAction(t.db, {
+      tenantId: tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'ship it',
+      payload: { v: 1 },
+    });
     const { log, lines } = capturingLog();
     const deps = { db: t.db, slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }), log };
 
@@ -72,7 +91,9 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const after = await row(a.id);
     expect(after).toMatchObject({ slack_ts: null, slack_error: 'channel_not_found', slack_attempts: 1 });
     expect(after?.wait).toBeGreaterThan(1700);
-    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([expect.stringContaining('Slack refused the approval message') as string]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      expect.stringContaining('Slack refused the approval message') as string,
+    ]);
     // The sweep does not pick it up while it backs off.
     expect(await approvalsNeedingSync(t.db, 1000)).not.toContain(a.id);
     expect(await slackFailures(t.db, [tenant.id])).toEqual([
@@ -94,8 +115,19 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const channel = `CFLAKY${++teams}`;
     fake.refusals.set(channel, 'internal_error');
     const { tenant } = await connected(channel);
-    const a = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'flaky', payload: { v: 2 } });
-    const deps = { db: t.db, slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }), log: capturingLog().log };
+    const a = await submitAction(t.db, {
+      tenantId: tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'flaky',
+      payload: { v: 2 },
+    });
+    const deps = {
+      db: t.db,
+      slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }),
+      log: capturingLog().log,
+    };
 
     expect(await syncApproval(deps, a.id)).toMatchObject({ failed: { error: 'internal_error', permanent: false, retry_in: 30 } });
     expect(await approvalsNeedingSync(t.db, 1000)).not.toContain(a.id);
@@ -118,7 +150,11 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     let failWith: Error | null = new Error('socket hang up');
     const { log, lines } = capturingLog();
     const deps = (at: number): ScheduledPostDeps => ({
-      db: t.db, owner: 'bot-a', log, processStartedAt: at - 600, now: () => at,
+      db: t.db,
+      owner: 'bot-a',
+      log,
+      processStartedAt: at - 600,
+      now: () => at,
       thresholds: { schedulerIntervalSeconds: 60, pendingApprovalsHigh: 1000, minRunsForRate: 20 },
       post: (channel, message) => {
         if (failWith) return Promise.reject(failWith);
@@ -126,8 +162,13 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
         return Promise.resolve(`${posts.length}.0001`);
       },
     });
-    const state = async () => (await t.db.query<{ kind: string; status: string; attempts: number; error: string | null; wait: number | null }>(
-      'SELECT kind, status, attempts, error, retry_at - $2::float8 AS wait FROM slack_posts WHERE tenant_id = $1 ORDER BY kind', [tenant.id, now])).rows;
+    const state = async () =>
+      (
+        await t.db.query<{ kind: string; status: string; attempts: number; error: string | null; wait: number | null }>(
+          'SELECT kind, status, attempts, error, retry_at - $2::float8 AS wait FROM slack_posts WHERE tenant_id = $1 ORDER BY kind',
+          [tenant.id, now],
+        )
+      ).rows;
 
     expect(await sweepScheduledPosts(deps(now))).toBe(0);
     expect(await state()).toEqual([
@@ -139,7 +180,10 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     expect(await sweepScheduledPosts(deps(now + 29))).toBe(0);
     expect((await state()).map((s) => s.attempts)).toEqual([1, 1]);
     expect(await sweepScheduledPosts(deps(now + 30))).toBe(0);
-    expect((await state()).map((s) => [s.attempts, s.wait])).toEqual([[2, 90], [2, 90]]);
+    expect((await state()).map((s) => [s.attempts, s.wait])).toEqual([
+      [2, 90],
+      [2, 90],
+    ]);
 
     // Slack refuses for good: recorded as failed, logged as an error, not tried again.
     failWith = slackRefusal('not_in_channel');
@@ -148,7 +192,10 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
       { kind: 'health_summary', status: 'failed', attempts: 3, error: 'not_in_channel', wait: null },
       { kind: 'weekly_report', status: 'failed', attempts: 3, error: 'not_in_channel', wait: null },
     ]);
-    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([expect.stringContaining('Slack refused the scheduled post'), expect.stringContaining('Slack refused the scheduled post')]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      expect.stringContaining('Slack refused the scheduled post'),
+      expect.stringContaining('Slack refused the scheduled post'),
+    ]);
     failWith = null;
     expect(await sweepScheduledPosts(deps(now + 3600))).toBe(0);
     expect(posts).toEqual([]);
@@ -159,7 +206,10 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
       expect(show.code).toBe(0);
       expect(show.stdout).toContain('failing Slack posts');
       expect(show.stdout).toMatch(/weekly_report 2026-W47\s+CREP\d+\s+not_in_channel\s+3\s+after levqor slack configure/);
-      const json = JSON.parse((await runCli(['slack', 'show', '--json'], { env: { DATABASE_URL: t.url } })).stdout) as { tenant: string; failing: unknown[] }[];
+      const json = JSON.parse((await runCli(['slack', 'show', '--json'], { env: { DATABASE_URL: t.url } })).stdout) as {
+        tenant: string;
+        failing: unknown[];
+      }[];
       expect(json.find((r) => r.tenant === tenant.name)?.failing).toHaveLength(2);
     }
 
@@ -168,7 +218,10 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     expect(await sweepScheduledPosts(deps(now + 3700))).toBe(2);
     expect(await sweepScheduledPosts(deps(now + 3800))).toBe(0);
     expect(posts).toEqual([expect.stringContaining('weekly report, 2026-W47'), expect.stringContaining('Levqor health')]);
-    expect((await state()).map((s) => [s.status, s.error])).toEqual([['posted', null], ['posted', null]]);
+    expect((await state()).map((s) => [s.status, s.error])).toEqual([
+      ['posted', null],
+      ['posted', null],
+    ]);
   });
 });
 
@@ -180,18 +233,44 @@ describe('levqor doctor approvals: requests missing in Slack (Postgres, CLI proc
     return r.stdout.split('\n').find((l) => l.includes('posted to Slack')) ?? r.stdout + r.stderr;
   };
 
-  it('names failing posts with Slack\'s reason, and requests a bot never posted; passes once they are posted', async () => {
+  it("names failing posts with Slack's reason, and requests a bot never posted; passes once they are posted", async () => {
     const tenant = await makeTenant(t.db, 'doctor');
     expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: no tenant is connected to Slack/);
     await setSlackSettings(t.db, tenant.id, { team_id: `TDOC${process.pid}`, approvals_channel: 'CDOCAPPR' });
-    const failing = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'a', payload: { v: 1 } });
-    const unposted = await submitAction(t.db, { tenantId: tenant.id, actor: 'token:ci', channel: 'api', action_type: 'deploy', summary: 'b', payload: { v: 2 } });
-    await t.db.query(`UPDATE approval_queue SET slack_error = 'not_in_channel', slack_attempts = 1, slack_retry_at = extract(epoch FROM now()) + 1800 WHERE id = $1`, [failing.id]);
+    const failing = await submitAction(t.db, {
+      tenantId: tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'a',
+      payload: { v: 1 },
+    });
+    const unposted = await submitAction(t.db, {
+      tenantId: tenant.id,
+      actor: 'token:ci',
+      channel: 'api',
+      action_type: 'deploy',
+      summary: 'b',
+      payload: { v: 2 },
+    });
+    await t.db.query(
+      `UPDATE approval_queue SET slack_error = 'not_in_channel', slack_attempts = 1, slack_retry_at = extract(epoch FROM now()) + 1800 WHERE id = $1`,
+      [failing.id],
+    );
     // A fresh request is not late yet: the bot has a minute to post it.
-    expect(await doctorLine(tenant.name)).toMatch(/✗ posted to Slack: of 2 pending Class C requests of Slack-connected tenants, 1 could not be posted: not_in_channel \(levqor slack show/);
+    expect(await doctorLine(tenant.name)).toMatch(
+      /✗ posted to Slack: of 2 pending Class C requests of Slack-connected tenants, 1 could not be posted: not_in_channel \(levqor slack show/,
+    );
     await t.db.query('UPDATE approval_queue SET requested_at = requested_at - 120 WHERE id = $1', [unposted.id]);
-    expect(await doctorLine(tenant.name)).toMatch(/1 could not be posted: not_in_channel .*; 1 not posted a minute after the request: is `levqor bot` running/);
-    await t.db.query(`UPDATE approval_queue SET slack_ts = '1.0001', slack_channel = 'CDOCAPPR', slack_error = NULL, slack_retry_at = NULL WHERE tenant_id = $1`, [tenant.id]);
-    expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: 2 pending Class C requests of Slack-connected tenants, none missing in Slack/);
+    expect(await doctorLine(tenant.name)).toMatch(
+      /1 could not be posted: not_in_channel .*; 1 not posted a minute after the request: is `levqor bot` running/,
+    );
+    await t.db.query(
+      `UPDATE approval_queue SET slack_ts = '1.0001', slack_channel = 'CDOCAPPR', slack_error = NULL, slack_retry_at = NULL WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    expect(await doctorLine(tenant.name)).toMatch(
+      /✓ posted to Slack: 2 pending Class C requests of Slack-connected tenants, none missing in Slack/,
+    );
   });
 });

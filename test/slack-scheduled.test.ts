@@ -12,7 +12,15 @@ import { makeTenant } from './helpers/fixtures.js';
 const at = (iso: string) => Date.parse(iso) / 1000;
 
 describe('lastSlot and duePosts (pure)', () => {
-  const london = { tenant_id: 't', timezone: 'Europe/London', reports_channel: 'CREPORTS', alerts_channel: null, report_weekday: 1, report_time: '09:00', health_time: '09:00' };
+  const london = {
+    tenant_id: 't',
+    timezone: 'Europe/London',
+    reports_channel: 'CREPORTS',
+    alerts_channel: null,
+    report_weekday: 1,
+    report_time: '09:00',
+    health_time: '09:00',
+  };
 
   it('Monday 09:00 London is 09:00 UTC in winter and 08:00 UTC in summer', () => {
     expect(lastSlot('09:00', 'Europe/London', at('2026-11-25T12:00:00Z'), 1)).toBe(at('2026-11-23T09:00:00Z'));
@@ -44,7 +52,10 @@ describe('lastSlot and duePosts (pure)', () => {
   it('local dates and weeks follow the time zone: Sunday 23:30 UTC is Monday in Tokyo', () => {
     const tokyo = { ...london, timezone: 'Asia/Tokyo' };
     const due = duePosts(tokyo, at('2026-11-23T00:30:00Z')); // Monday 09:30 in Tokyo
-    expect(due.map((p) => [p.kind, p.period])).toEqual([['weekly_report', '2026-W47'], ['health_summary', '2026-11-23']]);
+    expect(due.map((p) => [p.kind, p.period])).toEqual([
+      ['weekly_report', '2026-W47'],
+      ['health_summary', '2026-11-23'],
+    ]);
   });
 
   it('no reports channel, or both times off: nothing is due', () => {
@@ -77,7 +88,11 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
 
   it('posts the weekly report and the health summary once, and a failed post is retried by a sweep after its back-off', async () => {
     const tenant = await makeTenant(t.db);
-    await setSlackSettings(t.db, tenant.id, { team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`, approvals_channel: 'CAPPROVALS', reports_channel: 'CREPORTS' });
+    await setSlackSettings(t.db, tenant.id, {
+      team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`,
+      approvals_channel: 'CAPPROVALS',
+      reports_channel: 'CREPORTS',
+    });
     const now = at('2026-11-23T09:05:00Z'); // tenant time zone UTC
     const failed: { channel: string; message: SlackMessage }[] = [];
     expect(await sweepScheduledPosts(deps(failed, now, 'bot-a', true))).toBe(0);
@@ -92,7 +107,9 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
       ['CREPORTS', expect.stringMatching(/^Levqor health: /) as string],
     ]);
     expect(JSON.stringify(posts[0]?.message.blocks)).toContain('2026-W47');
-    const { rows } = await t.db.query<{ kind: string; period: string; status: string; ts: string }>('SELECT kind, period, status, ts FROM slack_posts ORDER BY kind');
+    const { rows } = await t.db.query<{ kind: string; period: string; status: string; ts: string }>(
+      'SELECT kind, period, status, ts FROM slack_posts ORDER BY kind',
+    );
     expect(rows).toEqual([
       { kind: 'health_summary', period: '2026-11-23', status: 'posted', ts: '2.0001' },
       { kind: 'weekly_report', period: '2026-W47', status: 'posted', ts: '1.0001' },
@@ -101,7 +118,11 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
 
   it('alert news goes to the alerts channel once per firing and once per resolution', async () => {
     const tenant = await makeTenant(t.db);
-    await setSlackSettings(t.db, tenant.id, { team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`, approvals_channel: 'CAPPROVALS', alerts_channel: 'CALERTS' });
+    await setSlackSettings(t.db, tenant.id, {
+      team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`,
+      approvals_channel: 'CAPPROVALS',
+      alerts_channel: 'CALERTS',
+    });
     const now = Date.now() / 1000;
     // More pending approvals than the threshold of 10: the approval_queue_depth alert fires.
     await t.db.query(
@@ -115,7 +136,9 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     const alertPosts = () => posts.filter((p) => p.channel === 'CALERTS').map((p) => p.message.text);
     expect(alertPosts().filter((x) => x.includes('approvals pending'))).toEqual(['🚨 Levqor alert: 11 approvals pending (threshold 10)']);
 
-    await t.db.query(`UPDATE approval_queue SET status = 'approved', processed_at = extract(epoch FROM now()) WHERE tenant_id = $1`, [tenant.id]);
+    await t.db.query(`UPDATE approval_queue SET status = 'approved', processed_at = extract(epoch FROM now()) WHERE tenant_id = $1`, [
+      tenant.id,
+    ]);
     await sweepScheduledPosts(deps(posts, now + 1, 'bot-b'));
     await sweepScheduledPosts(deps(posts, now + 2));
     expect(alertPosts().filter((x) => x.includes('approvals pending'))).toEqual([
@@ -135,7 +158,13 @@ describe('two bots sweeping at once (Postgres)', () => {
     }
     const now = at('2026-11-23T09:30:00Z');
     const posts: { channel: string; message: SlackMessage }[] = [];
-    const base = { db: t.db, log: silentLog, processStartedAt: now, now: () => now, thresholds: { schedulerIntervalSeconds: 60, pendingApprovalsHigh: 1000, minRunsForRate: 20 } };
+    const base = {
+      db: t.db,
+      log: silentLog,
+      processStartedAt: now,
+      now: () => now,
+      thresholds: { schedulerIntervalSeconds: 60, pendingApprovalsHigh: 1000, minRunsForRate: 20 },
+    };
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         sweepScheduledPosts({
@@ -151,6 +180,10 @@ describe('two bots sweeping at once (Postgres)', () => {
     const sent = posts.map((p) => `${p.channel} ${p.message.text.split(' (')[0] ?? ''}`).sort();
     expect(sent).toHaveLength(6);
     expect(new Set(sent).size).toBe(6);
-    expect(sent.filter((s) => s.includes('weekly report'))).toEqual(['CREPORTS0 Levqor weekly report, 2026-W47', 'CREPORTS1 Levqor weekly report, 2026-W47', 'CREPORTS2 Levqor weekly report, 2026-W47']);
+    expect(sent.filter((s) => s.includes('weekly report'))).toEqual([
+      'CREPORTS0 Levqor weekly report, 2026-W47',
+      'CREPORTS1 Levqor weekly report, 2026-W47',
+      'CREPORTS2 Levqor weekly report, 2026-W47',
+    ]);
   });
 });

@@ -36,7 +36,11 @@ describe.each(BACKENDS)('slack_message steps on $name', ({ open }) => {
 
   async function tenantWithSlack(internal: string[]) {
     const tenant = await makeTenant(t.db);
-    await setSlackSettings(t.db, tenant.id, { team_id: `T${tenant.id.replace(/-/g, '').slice(0, 10).toUpperCase()}`, approvals_channel: 'CAPPROVALS', internal_channels: internal });
+    await setSlackSettings(t.db, tenant.id, {
+      team_id: `T${tenant.id.replace(/-/g, '').slice(0, 10).toUpperCase()}`,
+      approvals_channel: 'CAPPROVALS',
+      internal_channels: internal,
+    });
     return tenant;
   }
 
@@ -52,7 +56,11 @@ describe.each(BACKENDS)('slack_message steps on $name', ({ open }) => {
     const d = deps();
     await runTick(d);
     const [approval] = await listApprovals(t.db, tenant.id, 'pending', 10);
-    expect(approval).toMatchObject({ action_type: 'slack_message', impact_class: 'C', summary: 'announce: Slack message to CPARTNERS: "Release 1.2 is out"' });
+    expect(approval).toMatchObject({
+      action_type: 'slack_message',
+      impact_class: 'C',
+      summary: 'announce: Slack message to CPARTNERS: "Release 1.2 is out"',
+    });
     expect(approval?.payload).toMatchObject({ channel: 'CPARTNERS', text: 'Release 1.2 is out' });
     expect(posts('Release 1.2 is out')).toHaveLength(0);
 
@@ -77,7 +85,10 @@ describe.each(BACKENDS)('slack_message steps on $name', ({ open }) => {
     expect(summary.succeeded).toBeGreaterThanOrEqual(1);
     expect(posts('Stand-up in 5 minutes').map((c) => c.args.channel)).toEqual(['CTEAM']);
     expect(await listApprovals(t.db, tenant.id, 'pending', 10)).toEqual([]);
-    const audit = await t.db.query<{ action: string }>('SELECT action FROM audit_log WHERE tenant_id = $1 AND subject = $2', [tenant.id, `workflow:${wf.id}`]);
+    const audit = await t.db.query<{ action: string }>('SELECT action FROM audit_log WHERE tenant_id = $1 AND subject = $2', [
+      tenant.id,
+      `workflow:${wf.id}`,
+    ]);
     expect(audit.rows.map((r) => r.action)).toEqual(['step.slack_message']);
   });
 

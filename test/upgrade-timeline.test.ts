@@ -32,15 +32,21 @@ const T0 = 1_790_000_000;
  * and a manual run still queued.
  */
 async function fillPreviousSchema(db: Queryable): Promise<Record<'scheduled' | 'approved' | 'recovered' | 'queued', string>> {
-  const { rows: [tenant] } = await db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
+  const {
+    rows: [tenant],
+  } = await db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`);
   const tid = tenant?.id as string;
-  const { rows: [wf] } = await db.query<{ id: string }>(
+  const {
+    rows: [wf],
+  } = await db.query<{ id: string }>(
     `INSERT INTO workflows (tenant_id, name, steps, schedule_config) VALUES ($1, 'nightly', '[{"type":"noop"},{"type":"http","url":"https://example.com/hook"}]', '{"enabled": false}') RETURNING id`,
     [tid],
   );
   const wid = wf?.id as string;
   const run = async (status: string, trigger: string, slot: number | null, error: string | null, attempt = 1) => {
-    const { rows: [r] } = await db.query<{ id: string }>(
+    const {
+      rows: [r],
+    } = await db.query<{ id: string }>(
       `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, attempt, error, started_by)
        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 IN ('queued', 'running', 'waiting_approval') THEN NULL ELSE $6::float8 + 2 END, $7, $8, $9) RETURNING id`,
       [tid, wid, status, trigger, slot, T0 + (slot ?? 0) / 1000, attempt, error, trigger === 'schedule' ? null : 'cli:alice'],
@@ -75,7 +81,13 @@ async function fillPreviousSchema(db: Queryable): Promise<Record<'scheduled' | '
     ['step_failed', 1, { error: 'connection refused', code: 'step_failed' }, T0 + 31.5],
     ['run_finished', null, { status: 'failed', error: 'step 2 (http): connection refused' }, T0 + 31.5],
   ]);
-  const recovered = await run('failed', 'schedule', 120_000, 'lease expired: the scheduler running it (scheduler:b) stopped before the run finished', 2);
+  const recovered = await run(
+    'failed',
+    'schedule',
+    120_000,
+    'lease expired: the scheduler running it (scheduler:b) stopped before the run finished',
+    2,
+  );
   await events(recovered, [
     ['run_started', null, { trigger: 'schedule', scheduled_for: 120_000, owner: 'scheduler:b' }, T0 + 2],
     ['run_requeued', null, { status: 'queued', attempt: 2 }, T0 + 9],
@@ -84,7 +96,9 @@ async function fillPreviousSchema(db: Queryable): Promise<Record<'scheduled' | '
   ]);
   const queued = await run('queued', 'manual', null, null);
   await events(queued, [['run_started', null, { trigger: 'manual', by: 'cli:alice' }, T0 + 40]]);
-  await db.query(`UPDATE workflows SET steps = '[{"type":"noop"},{"type":"transform","name":"sum","set":{"total":2}}]' WHERE id = $1`, [wid]);
+  await db.query(`UPDATE workflows SET steps = '[{"type":"noop"},{"type":"transform","name":"sum","set":{"total":2}}]' WHERE id = $1`, [
+    wid,
+  ]);
   return { scheduled, approved, recovered, queued };
 }
 
@@ -131,7 +145,14 @@ describe('upgrading a database filled by the previous schema to the run timeline
     const r = await runCli(['scheduler', '--once'], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     const events = await getRunEvents(t.db, runs.queued);
-    expect(events.map((e) => e.type)).toEqual(['run_started', 'step_started', 'step_finished', 'step_started', 'step_finished', 'run_finished']);
+    expect(events.map((e) => e.type)).toEqual([
+      'run_started',
+      'step_started',
+      'step_finished',
+      'step_started',
+      'step_finished',
+      'run_finished',
+    ]);
     expect(events[0]).toEqual(before.get(runs.queued)?.[0]);
     // The new entries live on the run's row, not in workflow_events.
     expect(events.slice(1).every((e) => e.id.startsWith('t'))).toBe(true);

@@ -22,14 +22,22 @@ const pick = (lines) => {
   const exec = Number(/Execution Time: ([\d.]+)/.exec(lines.join('\n'))?.[1]);
   const top = lines.find((l) => /Buffers:/.test(l))?.trim() ?? '';
   const actualRows = Number(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/.exec(lines[0] ?? '')?.[1]);
-  const scans = lines.map((l) => l.trim()).filter((l) => /(Index|Seq|Bitmap).*Scan/.test(l))
-    .map((l) => l.replace(/\s+\(cost=.*$/, '').replace(/^->\s+/, '').replace(/ \(actual.*$/, ''));
+  const scans = lines
+    .map((l) => l.trim())
+    .filter((l) => /(Index|Seq|Bitmap).*Scan/.test(l))
+    .map((l) =>
+      l
+        .replace(/\s+\(cost=.*$/, '')
+        .replace(/^->\s+/, '')
+        .replace(/ \(actual.*$/, ''),
+    );
   return { exec, trig, buffers: top, rows: actualRows, scans: [...new Set(scans)] };
 };
 
 /** The foreign keys that reference workflow_runs or approval_queue, each with the indexes of its table that lead with its column. */
 async function foreignKeys(c) {
-  const { rows } = await c.query(`SELECT c.confrelid::regclass::text AS ref, c.conname AS name, c.conrelid::regclass::text AS tbl, a.attname AS col,
+  const { rows } =
+    await c.query(`SELECT c.confrelid::regclass::text AS ref, c.conname AS name, c.conrelid::regclass::text AS tbl, a.attname AS col,
       CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS on_delete,
       (SELECT string_agg(i.indexrelid::regclass::text || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), ''), ', ' ORDER BY 1)
          FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1]) AS indexes,
@@ -68,33 +76,49 @@ export async function anatomy(c) {
   });
   // Runs phase: runCleanup deletes the batch's events by run_id, then the runs.
   await inTx(() => explain('runs: SELECT … ORDER BY started_at … FOR UPDATE SKIP LOCKED', SHIPPED.runsSelect, [runs, BATCH], true));
-  await inTx(() => explain('for comparison, not shipped: the same SELECT ORDER BY id (random uuids)',
-    SHIPPED.runsSelect.replace('ORDER BY started_at', 'ORDER BY id'), [runs, BATCH]));
+  await inTx(() =>
+    explain(
+      'for comparison, not shipped: the same SELECT ORDER BY id (random uuids)',
+      SHIPPED.runsSelect.replace('ORDER BY started_at', 'ORDER BY id'),
+      [runs, BATCH],
+    ),
+  );
   const runsBatch = async (dropIndex) => {
     const r = await ids(SHIPPED.runsSelect, [runs, BATCH]);
     // As in the real run, the events phase has already deleted these runs' (expired) events.
     await c.query('DELETE FROM workflow_events WHERE run_id = ANY($1::uuid[])', [r]);
     if (dropIndex) {
       await c.query('DROP INDEX approval_queue_run_idx');
-      await explain('for comparison, not shipped: the same DELETE without approval_queue_run_idx (dropped inside this rolled-back transaction)',
-        SHIPPED.runsDelete, [r]);
+      await explain(
+        'for comparison, not shipped: the same DELETE without approval_queue_run_idx (dropped inside this rolled-back transaction)',
+        SHIPPED.runsDelete,
+        [r],
+      );
       return;
     }
-    await explain("runs: DELETE FROM workflow_events WHERE run_id = ANY($1) … (the runs' events, already gone as in the real run)",
-      SHIPPED.runsEventsDelete, [r], true);
+    await explain(
+      "runs: DELETE FROM workflow_events WHERE run_id = ANY($1) … (the runs' events, already gone as in the real run)",
+      SHIPPED.runsEventsDelete,
+      [r],
+      true,
+    );
     await explain('runs: DELETE FROM workflow_runs WHERE id = ANY($1)', SHIPPED.runsDelete, [r], true);
   };
   await inTx(() => runsBatch(false));
   await inTx(() => runsBatch(true));
   // Approvals phase (the seed has fewer expired approvals than a batch: this is the whole phase).
   const approvals = APPROVALS_DAYS * DAY;
-  await inTx(() => explain('approvals: SELECT … ORDER BY processed_at … FOR UPDATE SKIP LOCKED', SHIPPED.approvalsSelect, [approvals, BATCH], true));
+  await inTx(() =>
+    explain('approvals: SELECT … ORDER BY processed_at … FOR UPDATE SKIP LOCKED', SHIPPED.approvalsSelect, [approvals, BATCH], true),
+  );
   await inTx(async () => {
     const a = await ids(SHIPPED.approvalsSelect, [approvals, BATCH]);
     await explain('approvals: DELETE … WHERE id = ANY($1)', SHIPPED.approvalsDelete, [a], true);
   });
 
-  const { rows: [sz] } = await c.query(`SELECT pg_relation_size('approval_queue') / 8192 AS aq_pages, (SELECT count(*) FROM approval_queue)::int AS aq_rows,
+  const {
+    rows: [sz],
+  } = await c.query(`SELECT pg_relation_size('approval_queue') / 8192 AS aq_pages, (SELECT count(*) FROM approval_queue)::int AS aq_rows,
     pg_relation_size('workflow_runs') / 8192 AS runs_pages, pg_relation_size('workflow_events') / 8192 AS events_pages,
     pg_size_pretty(pg_total_relation_size('workflow_runs')) AS runs_total, pg_size_pretty(pg_total_relation_size('workflow_events')) AS events_total`);
   return { rows: out, sizes: sz, fks: await foreignKeys(c) };

@@ -22,7 +22,9 @@ export function claimSql() {
 export async function claimLoop(url, sql, until) {
   const client = new pg.Client({ connectionString: url, application_name: 'levqor-bench-claim' });
   await client.connect();
-  const { rows: [{ pid }] } = await client.query('SELECT pg_backend_pid() AS pid');
+  const {
+    rows: [{ pid }],
+  } = await client.query('SELECT pg_backend_pid() AS pid');
   let done = false;
   const stop = () => (done = true);
   const samples = [];
@@ -80,7 +82,8 @@ export function sampler(db) {
       if (Date.now() - lastPgrep > 5000) {
         lastPgrep = Date.now();
         void otherBenchmarksAsync().then((f) => {
-          for (const l of f) if (!seen.has(Number(l.split(' ')[0]))) seen.set(Number(l.split(' ')[0]), l.replace(/^\d+\s+/, '').slice(0, 120));
+          for (const l of f)
+            if (!seen.has(Number(l.split(' ')[0]))) seen.set(Number(l.split(' ')[0]), l.replace(/^\d+\s+/, '').slice(0, 120));
         });
       }
       const { rows } = await c.query(
@@ -89,7 +92,9 @@ export function sampler(db) {
                      WHEN state LIKE 'idle in transaction%' THEN 'idle in transaction (client working)'
                      WHEN wait_event IS NULL THEN 'active: on CPU'
                      ELSE 'active: ' || wait_event_type || ':' || wait_event END AS what
-         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`, [db]);
+         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        [db],
+      );
       for (const r of rows) {
         const map = r.ours && r.app === 'levqor' ? counts.cleanup : r.ours && r.app === 'levqor-bench-claim' ? counts.claim : null;
         if (map) map.set(r.what, (map.get(r.what) ?? 0) + 1);
@@ -118,13 +123,21 @@ export function sampler(db) {
           seenOthers.add(cmd);
         }
       }
-      return { counts, samples, loadMax: Math.max(...loads, 0), othersMean: others.reduce((a, b) => a + b, 0) / Math.max(1, others.length), benchmarks };
+      return {
+        counts,
+        samples,
+        loadMax: Math.max(...loads, 0),
+        othersMean: others.reduce((a, b) => a + b, 0) / Math.max(1, others.length),
+        benchmarks,
+      };
     },
   };
 }
 
 export async function counters(c) {
-  const { rows: [r] } = await c.query(`SELECT pg_current_wal_lsn()::text AS lsn,
+  const {
+    rows: [r],
+  } = await c.query(`SELECT pg_current_wal_lsn()::text AS lsn,
     (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::int AS checkpoints,
     (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::bigint AS commits`);
   return r;
@@ -138,6 +151,8 @@ export async function baseline(url, sql, db, seconds, label) {
   const samples = await loop.run;
   const sample = await s.stop();
   const l1 = load1();
-  log(`${label}: ${samples.length} claims, select p50 ${round(percentiles(samples.map((x) => x.select)).p50)} ms, p99 ${round(percentiles(samples.map((x) => x.select)).p99)} ms (load ${l0} → ${l1})`);
+  log(
+    `${label}: ${samples.length} claims, select p50 ${round(percentiles(samples.map((x) => x.select)).p50)} ms, p99 ${round(percentiles(samples.map((x) => x.select)).p99)} ms (load ${l0} → ${l1})`,
+  );
   return { samples, loads: [l0, l1, round(sample.loadMax)], sample, busy: sample.benchmarks > 0 };
 }

@@ -33,7 +33,10 @@ export const APPROVALS_DAYS = 30;
 export const log = (...a) => console.log('[bench:cleanup]', ...a);
 export const round = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x.toFixed(d)));
 export const int = (x) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en'));
-export const loads3 = () => loadavg().map((l) => round(l, 2)).join(' / ');
+export const loads3 = () =>
+  loadavg()
+    .map((l) => round(l, 2))
+    .join(' / ');
 
 export function percentiles(xs) {
   if (xs.length === 0) return { n: 0, min: null, p50: null, p99: null, max: null, mean: null };
@@ -41,4 +44,3 @@ export function percentiles(xs) {
   const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   return { n: s.length, min: s[0], p50: at(0.5), p99: at(0.99), max: s.at(-1), mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
-

@@ -18,39 +18,65 @@ export async function seed(c) {
   for (const t of ['workflow_runs', 'workflow_events', 'approval_queue', 'approval_votes', 'approval_events', 'audit_log', 'workflows']) {
     await c.query(`ALTER TABLE ${t} SET (autovacuum_enabled = false)`);
   }
-  const { rows: [{ now0 }] } = await c.query('SELECT extract(epoch FROM now())::float8 AS now0');
-  const { rows: [{ id: tenant }] } = await c.query("INSERT INTO tenants (name) VALUES ('bench') RETURNING id");
-  await step('workflows', `INSERT INTO workflows (tenant_id, name, steps, schedule_config, next_run_at)
+  const {
+    rows: [{ now0 }],
+  } = await c.query('SELECT extract(epoch FROM now())::float8 AS now0');
+  const {
+    rows: [{ id: tenant }],
+  } = await c.query("INSERT INTO tenants (name) VALUES ('bench') RETURNING id");
+  await step(
+    'workflows',
+    `INSERT INTO workflows (tenant_id, name, steps, schedule_config, next_run_at)
     SELECT $1, 'wf-' || lpad(i::text, 3, '0'), '[{"type":"noop"}]',
       CASE WHEN i <= $3 THEN '{"enabled": true, "interval_minutes": 60}' ELSE '{"enabled": false}' END::jsonb,
       CASE WHEN i <= $3 THEN $2::float8 - 60 END
-    FROM generate_series(1, $4::int) i`, [tenant, now0, DUE, WORKFLOWS]);
+    FROM generate_series(1, $4::int) i`,
+    [tenant, now0, DUE, WORKFLOWS],
+  );
   const wf = `(SELECT array_agg(id ORDER BY name) AS ids FROM workflows)`;
   // Expired: one run every 20 s from 91 days back (about 322 days of history), oldest first as they were written.
-  await step('expired workflow_runs', `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, context)
+  await step(
+    'expired workflow_runs',
+    `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, context)
     SELECT $1, w.ids[1 + i % ${WORKFLOWS}], 'succeeded', 'schedule', t, t, t + 5, '{"steps": [{"ok": true, "ms": 12}]}'
     FROM ${wf} w, generate_series(1, $3::int) i, LATERAL (SELECT $2::float8 - 91 * ${DAY} - ($3::int - i) * 20 AS t) x`,
-  [tenant, now0, EXPIRED_RUNS]);
-  await step('expired workflow_events', `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
+    [tenant, now0, EXPIRED_RUNS],
+  );
+  await step(
+    'expired workflow_events',
+    `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
     SELECT r.tenant_id, r.id, r.workflow_id, (ARRAY['run_started', 'step_finished', 'run_finished'])[k], CASE WHEN k = 2 THEN 0 END,
       jsonb_build_object('trigger', 'schedule', 'owner', 'host-1:4242', 'scheduled_for', r.scheduled_for), r.started_at + k
-    FROM workflow_runs r, generate_series(1, ${EVENTS_PER_RUN}) k`);
+    FROM workflow_runs r, generate_series(1, ${EVENTS_PER_RUN}) k`,
+  );
   // Recent: 100,000 runs over the last 89 days (a 2-day gap to the expired ones, so the clock moving
   // during the benchmark cannot move a row across the 90-day line); the newest still running or waiting.
-  await step('recent workflow_runs', `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, context, lease_owner, lease_expires_at)
+  await step(
+    'recent workflow_runs',
+    `INSERT INTO workflow_runs (tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, context, lease_owner, lease_expires_at)
     SELECT $1, w.ids[1 + j % ${WORKFLOWS}], s, 'schedule', t, t, CASE WHEN s IN ('succeeded', 'failed') THEN t + 5 END,
       '{"steps": [{"ok": true, "ms": 12}]}', CASE WHEN s = 'running' THEN 'host-1:4242' END, CASE WHEN s = 'running' THEN $2::float8 + 600 END
     FROM ${wf} w, generate_series(1, $3::int) j,
       LATERAL (SELECT $2::float8 - 89 * ${DAY} + (j - 1) * ((89 * ${DAY} - 3600) / $3::float8) AS t,
                       CASE WHEN j > $3 - 50 THEN 'waiting_approval' WHEN j > $3 - 70 THEN 'running'
-                           WHEN j % 20 = 0 THEN 'failed' ELSE 'succeeded' END AS s) x`, [tenant, now0, RECENT_RUNS]);
-  await step('recent workflow_events', `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
+                           WHEN j % 20 = 0 THEN 'failed' ELSE 'succeeded' END AS s) x`,
+    [tenant, now0, RECENT_RUNS],
+  );
+  await step(
+    'recent workflow_events',
+    `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
     SELECT r.tenant_id, r.id, r.workflow_id, (ARRAY['run_started', 'step_finished', 'run_finished'])[k], CASE WHEN k = 2 THEN 0 END,
       jsonb_build_object('trigger', 'schedule', 'owner', 'host-1:4242', 'scheduled_for', r.scheduled_for), r.started_at + k
-    FROM workflow_runs r, generate_series(1, ${EVENTS_PER_RUN}) k WHERE r.started_at > $1::float8 - 90 * ${DAY}`, [now0]);
-  await step('recent events without a run', `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, payload, created_at)
+    FROM workflow_runs r, generate_series(1, ${EVENTS_PER_RUN}) k WHERE r.started_at > $1::float8 - 90 * ${DAY}`,
+    [now0],
+  );
+  await step(
+    'recent events without a run',
+    `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, payload, created_at)
     SELECT $1, NULL, w.ids[1 + i % ${DUE}], 'slot_skipped', '{"reason": "catch_up: latest", "count": 1}', $2::float8 - i * 3600
-    FROM ${wf} w, generate_series(1, $3::int) i`, [tenant, now0, NULL_RUN_EVENTS]);
+    FROM ${wf} w, generate_series(1, $3::int) i`,
+    [tenant, now0, NULL_RUN_EVENTS],
+  );
   // Approvals: 500 processed long ago on expired runs, 300 processed 31–89 days ago on recent runs (both
   // go), 950 processed in the last 29 days and 50 pending (both stay); a vote and events for each.
   const approval = (status, processed) => `SELECT r.tenant_id, r.id, r.workflow_id, 0, 'deploy', 'B', 'Deploy svc-' || r.n,
@@ -58,7 +84,9 @@ export async function seed(c) {
       ${status}, 'schedule:wf', r.started_at, r.started_at + 86400, ${processed}, CASE WHEN ${processed} IS NULL THEN NULL ELSE 'alice' END`;
   const cols = `(tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
       status, requested_by, requested_at, expires_at, processed_at, processed_by)`;
-  await step('approvals', `INSERT INTO approval_queue ${cols}
+  await step(
+    'approvals',
+    `INSERT INTO approval_queue ${cols}
     ${approval("CASE WHEN r.n % 4 = 0 THEN 'rejected' ELSE 'approved' END", 'r.started_at + 600')}
     FROM (SELECT r.*, row_number() OVER (ORDER BY started_at) AS n FROM workflow_runs r WHERE started_at < $1::float8 - 90 * ${DAY}) r
     WHERE r.n % 2000 = 0
@@ -72,15 +100,27 @@ export async function seed(c) {
           WHERE started_at BETWEEN $1::float8 - 29 * ${DAY} AND $1::float8 - 7200 AND status IN ('succeeded', 'failed')) r WHERE r.n % 30 = 0 AND r.n <= 28500
     UNION ALL
     ${approval("'pending'", 'NULL::float8')}
-    FROM (SELECT r.*, row_number() OVER (ORDER BY started_at) AS n FROM workflow_runs r WHERE status = 'waiting_approval') r`, [now0]);
-  await step('approval votes', `INSERT INTO approval_votes (tenant_id, approval_id, actor, channel, vote, created_at)
+    FROM (SELECT r.*, row_number() OVER (ORDER BY started_at) AS n FROM workflow_runs r WHERE status = 'waiting_approval') r`,
+    [now0],
+  );
+  await step(
+    'approval votes',
+    `INSERT INTO approval_votes (tenant_id, approval_id, actor, channel, vote, created_at)
     SELECT tenant_id, id, 'alice', 'slack', CASE WHEN status = 'rejected' THEN 'reject' ELSE 'approve' END, processed_at
-    FROM approval_queue WHERE status <> 'pending'`);
-  await step('approval events', `INSERT INTO approval_events (tenant_id, approval_id, type, payload, created_at)
+    FROM approval_queue WHERE status <> 'pending'`,
+  );
+  await step(
+    'approval events',
+    `INSERT INTO approval_events (tenant_id, approval_id, type, payload, created_at)
     SELECT tenant_id, id, 'requested', '{}'::jsonb, requested_at FROM approval_queue
-    UNION ALL SELECT tenant_id, id, status, '{"by": "alice"}', processed_at FROM approval_queue WHERE status <> 'pending'`);
-  await step('audit_log', `INSERT INTO audit_log (tenant_id, actor, action, subject, created_at)
-    SELECT $1, 'alice', 'approval.decide', 'approval:' || i, $2::float8 - (100 + i % 265) * ${DAY} FROM generate_series(1, 1000) i`, [tenant, now0]);
+    UNION ALL SELECT tenant_id, id, status, '{"by": "alice"}', processed_at FROM approval_queue WHERE status <> 'pending'`,
+  );
+  await step(
+    'audit_log',
+    `INSERT INTO audit_log (tenant_id, actor, action, subject, created_at)
+    SELECT $1, 'alice', 'approval.decide', 'approval:' || i, $2::float8 - (100 + i % 265) * ${DAY} FROM generate_series(1, 1000) i`,
+    [tenant, now0],
+  );
   // Production's old rows have long been vacuumed (hint bits, visibility map) and analyzed.
   const t0 = performance.now();
   await c.query('VACUUM ANALYZE');
@@ -93,7 +133,10 @@ export async function seed(c) {
 export async function snapshot(c, now0) {
   const cut = `$1::float8 - 90 * ${DAY}`;
   // young_events_of_old_runs: events inside their window that go with an expired run (none are seeded).
-  const { rows: [s] } = await c.query(`SELECT j.*,
+  const {
+    rows: [s],
+  } = await c.query(
+    `SELECT j.*,
     (SELECT count(*) FROM workflow_runs WHERE started_at < ${cut})::int AS old_runs,
     (SELECT count(*) FROM workflow_events WHERE created_at < ${cut})::int AS old_events,
     (SELECT count(*) FROM approval_queue WHERE status <> 'pending' AND processed_at < $1::float8 - 30 * ${DAY})::int AS old_approvals,
@@ -110,7 +153,9 @@ export async function snapshot(c, now0) {
     (SELECT count(*) FROM workflows)::int AS workflows,
     (SELECT count(*) FROM workflows WHERE next_run_at <= extract(epoch FROM now()))::int AS due
     FROM (SELECT count(*)::int AS events_of_old_runs, (count(*) FILTER (WHERE e.created_at >= ${cut}))::int AS young_events_of_old_runs
-          FROM workflow_events e JOIN workflow_runs r ON r.id = e.run_id WHERE r.started_at < ${cut}) j`, [now0]);
+          FROM workflow_events e JOIN workflow_runs r ON r.id = e.run_id WHERE r.started_at < ${cut}) j`,
+    [now0],
+  );
   return s;
 }
 
@@ -129,7 +174,9 @@ export async function verify(c, before, result, claims) {
   want('cleanup result workflow_runs', result?.workflow_runs, before.old_runs);
   want('cleanup result workflow_events', result?.workflow_events, before.old_events);
   want('cleanup result approval_queue', result?.approval_queue, before.old_approvals);
-  const { rows: [a] } = await c.query(`SELECT
+  const {
+    rows: [a],
+  } = await c.query(`SELECT
     (SELECT count(*) FROM workflow_runs WHERE started_at < extract(epoch FROM now()) - 90 * ${DAY})::int AS expired_runs_left,
     (SELECT count(*) FROM workflow_events WHERE created_at < extract(epoch FROM now()) - 90 * ${DAY})::int AS expired_events_left,
     (SELECT count(*) FROM approval_queue WHERE status <> 'pending' AND processed_at < extract(epoch FROM now()) - 30 * ${DAY})::int AS expired_approvals_left,

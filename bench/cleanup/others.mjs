@@ -58,9 +58,15 @@ export function treeCpuTicks(pids) {
 
 /** Whether a session of another benchmark's database (levqor_bench_*) is running a statement or inside a transaction. */
 async function benchBackendsWorking() {
-  const { rows: [r] } = await withPg(ADMIN_URL, (c) => c.query(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'levqor\\_bench\\_%' AND datname NOT LIKE $1
-       AND state IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()`, [`${DB}%`]));
+  const {
+    rows: [r],
+  } = await withPg(ADMIN_URL, (c) =>
+    c.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'levqor\\_bench\\_%' AND datname NOT LIKE $1
+       AND state IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()`,
+      [`${DB}%`],
+    ),
+  );
   return r.n > 0;
 }
 

@@ -2,8 +2,22 @@
 // comes from this run; the prose says what src/maintenance/cleanup.ts does and what the run saw of it.
 import { table } from '../lib.mjs';
 import {
-  AFTER_S, APPROVALS_DAYS, BASELINE_S, BATCH, CLAIM_LIMIT, CLAIM_PERIOD_MS, DUE, EVENTS_PER_RUN, EXPIRED_RUNS, NULL_RUN_EVENTS, RECENT_RUNS,
-  RUNS_DAYS, WORKFLOWS, int, percentiles, round,
+  AFTER_S,
+  APPROVALS_DAYS,
+  BASELINE_S,
+  BATCH,
+  CLAIM_LIMIT,
+  CLAIM_PERIOD_MS,
+  DUE,
+  EVENTS_PER_RUN,
+  EXPIRED_RUNS,
+  NULL_RUN_EVENTS,
+  RECENT_RUNS,
+  RUNS_DAYS,
+  WORKFLOWS,
+  int,
+  percentiles,
+  round,
 } from './config.mjs';
 
 function claimRow(label, samples, loads) {
@@ -25,12 +39,22 @@ function phaseRows(phases) {
     const ms = (k) => p.batches.map((x) => x.ms[k] ?? 0);
     const tenth = Math.max(1, Math.floor(p.batches.length / 10));
     const mean = (xs) => xs.reduce((a, x) => a + x.wall, 0) / Math.max(1, xs.length);
-    return [p.table, p.batches.length, p.batches.filter((b) => b.rolledBack).length, int(p.rows), round(p.seconds, 1),
-      int(p.rows / Math.max(p.seconds, 1e-9)), p50max(ms('set'), 1), p50max(ms('select')),
-      p.table === 'workflow_runs' ? p50max(ms('delete events of runs')) : '–', p50max(ms('delete')), p50max(ms('commit'), 1),
+    return [
+      p.table,
+      p.batches.length,
+      p.batches.filter((b) => b.rolledBack).length,
+      int(p.rows),
+      round(p.seconds, 1),
+      int(p.rows / Math.max(p.seconds, 1e-9)),
+      p50max(ms('set'), 1),
+      p50max(ms('select')),
+      p.table === 'workflow_runs' ? p50max(ms('delete events of runs')) : '–',
+      p50max(ms('delete')),
+      p50max(ms('commit'), 1),
       `${round(w.p50, 0)} / ${round(w.p99, 0)} / ${round(w.max, 0)}`,
       `${round(mean(p.batches.slice(0, tenth)), 0)} → ${round(mean(p.batches.slice(-tenth)), 0)}`,
-      p.claims ? `${p.claims.n} / ${round(p.claims.p50)} / ${round(p.claims.p99)} / ${round(p.claims.max)}` : '–'];
+      p.claims ? `${p.claims.n} / ${round(p.claims.p50)} / ${round(p.claims.p99)} / ${round(p.claims.max)}` : '–',
+    ];
   });
 }
 
@@ -46,7 +70,14 @@ function slowRows(slow, mine) {
   }
   return [...groups.values()].map((g) => {
     const all = g.who === 'cleanup' ? mine.filter((l) => l.label === g.label) : [];
-    return [g.who, code(g.label), g.n, all.length || '–', all.length ? round(percentiles(all.map((l) => l.ms)).p50, 0) : '–', round(g.max, 0)];
+    return [
+      g.who,
+      code(g.label),
+      g.n,
+      all.length || '–',
+      all.length ? round(percentiles(all.map((l) => l.ms)).p50, 0) : '–',
+      round(g.max, 0),
+    ];
   });
 }
 
@@ -72,13 +103,19 @@ function diagnosis(ctx) {
   const delRuns = row('runs: DELETE FROM workflow_runs');
   const delNoIdx = row('for comparison, not shipped: the same DELETE without');
   const delApprovals = row('approvals: DELETE');
-  const fkTimes = (ref, r) => anat.fks.filter((f) => f.ref === ref).map((f) => `${f.tbl}.${f.col} (ON DELETE ${f.on_delete}) ${round(trig(r, f.name), 0)} ms`).join(', ');
+  const fkTimes = (ref, r) =>
+    anat.fks
+      .filter((f) => f.ref === ref)
+      .map((f) => `${f.tbl}.${f.col} (ON DELETE ${f.on_delete}) ${round(trig(r, f.name), 0)} ms`)
+      .join(', ');
   const aqFk = anat.fks.find((f) => f.tbl === 'approval_queue' && f.col === 'run_id');
   const aqIdx = aqFk?.indexes?.split(', ').find((i) => i.startsWith('approval_queue_run_idx'));
   const unindexed = (ref) => {
     const fs = anat.fks.filter((f) => f.ref === ref && !f.indexes);
-    return fs.length ? `
-  No index leads with ${fs.map((f) => `${f.tbl}.${f.col} (~${int(Number(f.est_rows))} rows here)`).join(', ')}.` : '';
+    return fs.length
+      ? `
+  No index leads with ${fs.map((f) => `${f.tbl}.${f.col} (~${int(Number(f.est_rows))} rows here)`).join(', ')}.`
+      : '';
   };
   const claimLockWaits = [...sample.counts.claim].filter(([k]) => /^active: Lock:/.test(k)).reduce((x, [, n]) => x + n, 0);
   const counts = dry.statements.filter((s) => /^SELECT count\(\*\)/.test(s.sql) && !/ JOIN /.test(s.sql));
@@ -95,9 +132,13 @@ function diagnosis(ctx) {
   ${int(dirtied(selId))} pages in ${round(selId?.exec, 0)} ms. Events: ${evSel?.scans.join(', ') || 'n/a'}, ${int(dirtied(evSel))} pages dirtied.
   The whole cleanup wrote ${int(cleanup.walMB)} MiB of WAL (server-wide) with ${cleanup.checkpoints} checkpoint(s) during it.`,
     `- **\`DELETE FROM workflow_runs\` fires one trigger per foreign key to workflow_runs for every deleted run** (anatomy, ${int(BATCH)} runs,
-  ${round(delRuns?.exec, 0)} ms in all): ${fkTimes('workflow_runs', delRuns)}.${aqIdx ? ` approval_queue.run_id has ${code(aqIdx)} (migrations/0004_cleanup_index.sql);
+  ${round(delRuns?.exec, 0)} ms in all): ${fkTimes('workflow_runs', delRuns)}.${
+    aqIdx
+      ? ` approval_queue.run_id has ${code(aqIdx)} (migrations/0004_cleanup_index.sql);
   with that index dropped inside the rolled-back transaction, its trigger took ${round(trig(delNoIdx, aqFk.name), 0)} ms and the DELETE
-  ${round(delNoIdx?.exec, 0)} ms, with ${int(ctx.sizes.aq_rows)} approvals (${ctx.sizes.aq_pages} pages) here.` : ' approval_queue.run_id has **no** index approval_queue_run_idx.'}${unindexed('workflow_runs')}`,
+  ${round(delNoIdx?.exec, 0)} ms, with ${int(ctx.sizes.aq_rows)} approvals (${ctx.sizes.aq_pages} pages) here.`
+      : ' approval_queue.run_id has **no** index approval_queue_run_idx.'
+  }${unindexed('workflow_runs')}`,
     `- **\`DELETE FROM approval_queue\`** (the approvals phase is a single batch of ${int(approvals.rows)} here) took
   ${p50max(approvals.batches.map((x) => x.ms.delete ?? 0))} ms (p50 / max) in the run; in the anatomy ${round(delApprovals?.exec, 0)} ms, of which the triggers per deleted approval:
   ${fkTimes('approval_queue', delApprovals)}.${unindexed('approval_queue')}`,
@@ -108,7 +149,10 @@ function diagnosis(ctx) {
     `- **\`count(*)\` only for a progress bar or a dry run**: the measured \`levqor cleanup --json\` sent ${a.counts.length} \`count(*)\` statement(s)
   (it shows no progress bar). \`levqor cleanup --dry-run --json\` took ${round(dry.ms / 1000, 1)} s; its counts, outside any batch and without
   the batches' \`SET LOCAL statement_timeout\`: ${counts.map((s) => `${code(s.sql.replace(/ WHERE .*/, ' WHERE …'))} ${round(s.max, 0)} ms`).join(', ') || 'none found in the log'}${
-  dry.statements.some((s) => /JOIN workflow_runs/.test(s.sql)) ? `, and the events of old runs still inside their window (a join) ${round(dry.statements.find((s) => /JOIN workflow_runs/.test(s.sql)).max, 0)} ms` : ''}.
+    dry.statements.some((s) => /JOIN workflow_runs/.test(s.sql))
+      ? `, and the events of old runs still inside their window (a join) ${round(dry.statements.find((s) => /JOIN workflow_runs/.test(s.sql)).max, 0)} ms`
+      : ''
+  }.
   A cleanup on a terminal counts each table the same way before its batches.`,
     `- **Statement timeout**: every batch ran under \`SET LOCAL statement_timeout\` = ${timeout} (from the server log). A batch cut off by it is
   rolled back and retried at half the size, down to one row; in this run ${a.rolledBack} batch(es) were rolled back, and the longest statement
@@ -130,13 +174,28 @@ export function report(ctx) {
   const rows = cleanup.result.workflow_runs + cleanup.result.workflow_events;
   const rate = rows / (cleanup.ms / 1000);
   const seedTotal = seedInfo.times.reduce((x, t) => x + t.ms, 0);
-  const stateLine = (m) => [...m].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${Math.round((v / sample.samples) * 100)} %`).join(', ');
+  const stateLine = (m) =>
+    [...m]
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${Math.round((v / sample.samples) * 100)} %`)
+      .join(', ');
   const pass = (ok) => (ok ? 'met' : '**not met**');
   const busy = (m) => (m.busy ? ' — **another benchmark was running**' : '');
   const slow = slowRows(a.slow, a.mine);
-  const anatRows = anat.rows.map((r) => [r.label, round(r.exec, 0), r.trig.map((t) => code(t.replace(/^Trigger (for constraint )?/, ''))).join('<br>') || '–',
-    code(r.buffers.replace('Buffers: ', '')), r.scans.map(code).join('<br>')]);
-  const fkRows = anat.fks.map((f) => [f.ref, `${f.tbl}.${f.col}`, f.on_delete, f.indexes ? code(f.indexes) : '**none**', int(Number(f.est_rows))]);
+  const anatRows = anat.rows.map((r) => [
+    r.label,
+    round(r.exec, 0),
+    r.trig.map((t) => code(t.replace(/^Trigger (for constraint )?/, ''))).join('<br>') || '–',
+    code(r.buffers.replace('Buffers: ', '')),
+    r.scans.map(code).join('<br>'),
+  ]);
+  const fkRows = anat.fks.map((f) => [
+    f.ref,
+    `${f.tbl}.${f.col}`,
+    f.on_delete,
+    f.indexes ? code(f.indexes) : '**none**',
+    int(Number(f.est_rows)),
+  ]);
 
   return `_Written by \`npm run bench:cleanup\` (bench/cleanup.mjs) on ${date}. Rerun it to refresh this section._
 
@@ -203,11 +262,25 @@ workflow_events ${sizes.events_total} (heap ${int(sizes.events_pages)} pages), i
 
 ### Claim latency (ms)
 
-${table(['claim loop', 'claims', 'select min', 'select p50', 'select p99', 'select max', 'tx p50', 'tx p99', 'tx max', 'load at start / end / max'], [
+${table(
+  [
+    'claim loop',
+    'claims',
+    'select min',
+    'select p50',
+    'select p99',
+    'select max',
+    'tx p50',
+    'tx p99',
+    'tx max',
+    'load at start / end / max',
+  ],
+  [
     claimRow(`without cleanup, ${BASELINE_S} s before${busy(base)}`, base.samples, base.loads.join(' / ')),
     claimRow(`during cleanup (${round(cleanup.ms / 1000, 1)} s)${busy(during)}`, during.samples, during.loads.join(' / ')),
     claimRow(`without cleanup, ${AFTER_S} s after (dead rows left behind)${busy(after)}`, after.samples, after.loads.join(' / ')),
-  ])}
+  ],
+)}
 
 **Ratio p99 during / without: ${round(ratio)}×** (select), ${round(ratioTx)}× (tx); p50 ${round(d.p50 / b.p50)}×.
 What the backends were doing during the cleanup (pg_stat_activity every 50 ms, ${sample.samples} samples):

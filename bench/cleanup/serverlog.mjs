@@ -14,7 +14,10 @@ export function durationLines(text, db) {
       continue;
     }
     last = null;
-    const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (\S+) \[(\d+)\] \S*@(\S+) LOG: {2}duration: ([\d.]+) ms {2}(statement: |(parse|bind|execute) [^:]*: )(.*)$/.exec(line);
+    const m =
+      /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (\S+) \[(\d+)\] \S*@(\S+) LOG: {2}duration: ([\d.]+) ms {2}(statement: |(parse|bind|execute) [^:]*: )(.*)$/.exec(
+        line,
+      );
     if (!m || m[4] !== db) continue;
     const [, ts, zone, pid, , ms, , step, sql] = m;
     const at = zone === 'UTC' || zone === 'GMT' ? Date.parse(`${ts.replace(' ', 'T')}Z`) : Date.parse(ts);
@@ -106,5 +109,15 @@ export function analyse(lines, claimPid, before, claimSamples) {
   const longest = mine.reduce((a, l) => (l.ms > a.ms ? l : a), { ms: 0, label: 'n/a' });
   const slow = lines.filter((l) => l.ms >= 1000).map((l) => ({ ...l, who: l.pid === claimPid ? 'claim' : 'cleanup' }));
   const timeouts = [...new Set(mine.filter((l) => kindOf(l.label) === 'set').map((l) => /=\s*(\S+)/.exec(l.sql)?.[1]))];
-  return { mine, batches: bs, counts, phases, longest, slow, timeouts, rolledBack: bs.filter((b) => b.rolledBack).length, statements: statements(mine) };
+  return {
+    mine,
+    batches: bs,
+    counts,
+    phases,
+    longest,
+    slow,
+    timeouts,
+    rolledBack: bs.filter((b) => b.rolledBack).length,
+    statements: statements(mine),
+  };
 }

@@ -9,8 +9,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import { childCpuSeconds, dbUrl, withPg } from '../lib.mjs';
 import {
-  BOSS_CHILD, BOSS_DEFAULT_CAP_S, N, CheckFailed, checkIds, commits, counterDelta, deadline, log, medianRow, onLines, phase, round,
-  scratchDb, spawnChild, stats, wallNow, within,
+  BOSS_CHILD,
+  BOSS_DEFAULT_CAP_S,
+  N,
+  CheckFailed,
+  checkIds,
+  commits,
+  counterDelta,
+  deadline,
+  log,
+  medianRow,
+  onLines,
+  phase,
+  round,
+  scratchDb,
+  spawnChild,
+  stats,
+  wallNow,
+  within,
 } from './common.mjs';
 
 /** A pg-boss instance for the benchmark's own use: installs the schema, creates the queue, inserts; no maintenance. */
@@ -42,7 +58,12 @@ export async function bossReset(c, boss) {
 
 const BOSS_CONFIGS = [
   { label: 'defaults (1 worker, batchSize 1, pollingIntervalSeconds 2)', procs: 1, workers: 1, work: {}, capS: BOSS_DEFAULT_CAP_S },
-  { label: 'tuned: 4 workers each (work() called 4 times), batchSize 100, pollingIntervalSeconds 0.5', procs: 4, workers: 4, work: { batchSize: 100, pollingIntervalSeconds: 0.5 } },
+  {
+    label: 'tuned: 4 workers each (work() called 4 times), batchSize 100, pollingIntervalSeconds 0.5',
+    procs: 4,
+    workers: 4,
+    work: { batchSize: 100, pollingIntervalSeconds: 0.5 },
+  },
 ];
 
 export function bossThroughput({ db, url, boss }) {
@@ -61,7 +82,11 @@ export function bossThroughput({ db, url, boss }) {
         const t0 = performance.now();
         const t0Wall = wallNow();
         const started = outs.map((out) => {
-          const p = spawnChild(process.execPath, [BOSS_CHILD, 'work', JSON.stringify({ url, out, workers: conf.workers, work: conf.work })]);
+          const p = spawnChild(process.execPath, [
+            BOSS_CHILD,
+            'work',
+            JSON.stringify({ url, out, workers: conf.workers, work: conf.work }),
+          ]);
           onLines(p.child, (line) => {
             if (line.startsWith('handled ')) handled += Number(line.slice(8));
             if (handled >= N) allHandled();
@@ -78,7 +103,9 @@ export function bossThroughput({ db, url, boss }) {
           await within(300_000, 'pg-boss: the jobs were not all handled within 300 s', handledAll, exited);
           // complete() is not awaited by pg-boss's worker: wait until the database says every job is completed.
           for (let k = 0; k < 500; k++) {
-            const { rows: [r] } = await c.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`);
+            const {
+              rows: [r],
+            } = await c.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`);
             if (r.n >= N) break;
             await sleep(20);
           }
@@ -93,33 +120,58 @@ export function bossThroughput({ db, url, boss }) {
         if (problems.length) throw new CheckFailed(problems.join('\n'));
         const reports = outs.map((o) => JSON.parse(readFileSync(o, 'utf8')));
         for (const o of outs) rmSync(o, { force: true });
-        const { rows: [s] } = await c.query(
+        const {
+          rows: [s],
+        } = await c.query(
           `SELECT count(*) FILTER (WHERE state = 'completed')::int AS completed, count(*) FILTER (WHERE state = 'created')::int AS created,
                   count(*) FILTER (WHERE state NOT IN ('completed', 'created'))::int AS other,
                   count(*) FILTER (WHERE retry_count > 0)::int AS retried,
                   (extract(epoch FROM max(completed_on)) - extract(epoch FROM min(started_on)))::float8 AS span
-           FROM pgboss.job WHERE name = 'noop'`);
+           FROM pgboss.job WHERE name = 'noop'`,
+        );
         const { rows: doneIds } = await c.query(`SELECT id::text AS id FROM pgboss.job WHERE state = 'completed'`);
         const handledIds = reports.flatMap((r) => r.ids);
-        const check = checkIds('pg-boss', conf.capS ? doneIds.map((r) => r.id) : added, reports.map((r) => r.ids));
-        if (s.completed !== handledIds.length) check.problems.push(`pg-boss: ${handledIds.length} handled but ${s.completed} completed in the database`);
-        if (s.other !== 0 || s.retried !== 0) check.problems.push(`pg-boss: ${s.other} jobs neither created nor completed, ${s.retried} retried`);
+        const check = checkIds(
+          'pg-boss',
+          conf.capS ? doneIds.map((r) => r.id) : added,
+          reports.map((r) => r.ids),
+        );
+        if (s.completed !== handledIds.length)
+          check.problems.push(`pg-boss: ${handledIds.length} handled but ${s.completed} completed in the database`);
+        if (s.other !== 0 || s.retried !== 0)
+          check.problems.push(`pg-boss: ${s.other} jobs neither created nor completed, ${s.retried} retried`);
         if (!conf.capS && s.completed !== N) check.problems.push(`pg-boss: ${s.completed} completed, expected ${N}`);
         if (s.completed + s.created !== N) check.problems.push(`pg-boss: ${s.completed} completed + ${s.created} waiting ≠ ${N}`);
-        if (check.problems.length) throw new CheckFailed(`pg-boss ${conf.label}: exactly-once check failed:\n  ${check.problems.join('\n  ')}`);
+        if (check.problems.length)
+          throw new CheckFailed(`pg-boss ${conf.label}: exactly-once check failed:\n  ${check.problems.join('\n  ')}`);
         const firstStart = Math.min(...reports.map((r) => r.firstStart));
         // Capped: the rate while working (first job start to the stop), extrapolated to N.
         const units = s.completed;
         const spanS = conf.capS ? (doneWall - firstStart) / 1000 : s.span;
-        return { wallS, spanS, units, capped: Boolean(conf.capS), load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (firstStart - t0Wall) / 1000, ...delta };
+        return {
+          wallS,
+          spanS,
+          units,
+          capped: Boolean(conf.capS),
+          load,
+          nodeCpu,
+          split: reports.map((r) => r.ids.length).join('/'),
+          startupS: (firstStart - t0Wall) / 1000,
+          ...delta,
+        };
       });
-      log(`pg-boss ${conf.procs} × ${conf.label} #${i + 1}: ${t.units} units, wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${round(t.units / t.spanS, 1)} units/s (verified exactly once)`);
+      log(
+        `pg-boss ${conf.procs} × ${conf.label} #${i + 1}: ${t.units} units, wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${round(t.units / t.spanS, 1)} units/s (verified exactly once)`,
+      );
       return t;
     },
     row: (tries) => {
       const best = medianRow(tries);
       return {
-        system: 'pg-boss', config: `${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, ...best,
+        system: 'pg-boss',
+        config: `${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`,
+        procs: conf.procs,
+        ...best,
         spans: tries.map((x) => x.spanS),
         verified: best.capped
           ? `stopped after ${conf.capS} s: each completed job handled once, the other ${N - best.units} still waiting, no retries`
@@ -147,7 +199,12 @@ export async function bossLatency({ db, url, boss }, { units, work, label }) {
         waiting.get(id)?.();
       }
     });
-    await Promise.race([ready, loop.done.then((r) => { throw new Error(`pg-boss loop exited: ${r.stderr}`); })]);
+    await Promise.race([
+      ready,
+      loop.done.then((r) => {
+        throw new Error(`pg-boss loop exited: ${r.stderr}`);
+      }),
+    ]);
     const { load } = await phase(`pg-boss latency (${label})`);
     const before = await commits(c, db);
     const poll = (work.pollingIntervalSeconds ?? 2) * 1000;
@@ -164,7 +221,9 @@ export async function bossLatency({ db, url, boss }, { units, work, label }) {
       ids.push(id);
     }
     for (let k = 0; k < 200; k++) {
-      const { rows: [r] } = await c.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`);
+      const {
+        rows: [r],
+      } = await c.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`);
       if (r.n >= units) break;
       await sleep(20);
     }
@@ -172,7 +231,8 @@ export async function bossLatency({ db, url, boss }, { units, work, label }) {
     loop.child.kill('SIGTERM');
     const exit = await loop.done;
     const { rows } = await c.query(
-      `SELECT id::text AS id, state, retry_count, extract(epoch FROM created_on)::float8 AS created FROM pgboss.job WHERE name = 'noop'`);
+      `SELECT id::text AS id, state, retry_count, extract(epoch FROM created_on)::float8 AS created FROM pgboss.job WHERE name = 'noop'`,
+    );
     const problems = [];
     if (exit.code !== 0) problems.push(`pg-boss loop exit ${exit.code}: ${exit.stderr.slice(0, 500)}`);
     const twice = [...starts.values()].filter((s) => s.length !== 1).length;

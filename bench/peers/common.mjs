@@ -68,7 +68,9 @@ export class CheckFailed extends Error {}
 export function deadline(ms, message) {
   const ac = new AbortController();
   const promise = sleep(ms, undefined, { signal: ac.signal }).then(
-    () => { throw new Error(message); },
+    () => {
+      throw new Error(message);
+    },
     () => new Promise(() => undefined),
   );
   promise.catch(() => undefined);
@@ -138,14 +140,23 @@ function otherBenchmarks() {
     return []; // pgrep exits 1 when nothing matches
   }
   const ours = processTree([process.pid]);
-  return out.split('\n').filter((l) => l && !l.includes('bench/peers')).map((l) => Number(l.split(' ')[0])).filter((pid) => !ours.has(pid));
+  return out
+    .split('\n')
+    .filter((l) => l && !l.includes('bench/peers'))
+    .map((l) => Number(l.split(' ')[0]))
+    .filter((pid) => !ours.has(pid));
 }
 
 /** Whether any session of another benchmark's database (levqor_bench_*) is running a statement or inside a transaction. */
 async function benchBackendsWorking() {
-  const { rows: [r] } = await withPg(ADMIN_URL, (c) => c.query(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-     WHERE datname LIKE 'levqor\\_bench\\_%' AND state IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()`));
+  const {
+    rows: [r],
+  } = await withPg(ADMIN_URL, (c) =>
+    c.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+     WHERE datname LIKE 'levqor\\_bench\\_%' AND state IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()`,
+    ),
+  );
   return r.n > 0;
 }
 
@@ -228,8 +239,11 @@ export function onLines(child, fn) {
 }
 
 export async function commits(c, db) {
-  const { rows: [s] } = await c.query(
-    'SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1', [db]);
+  const {
+    rows: [s],
+  } = await c.query('SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1', [
+    db,
+  ]);
   return { commits: Number(s.commits), lsn: s.lsn, pgCpu: postgresCpuSeconds() };
 }
 
@@ -237,7 +251,9 @@ export async function commits(c, db) {
 export async function counterDelta(c, db, before) {
   await sleep(300); // exiting backends flush their statistics
   const after = await commits(c, db);
-  const { rows: [w] } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
+  const {
+    rows: [w],
+  } = await c.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
   return { commits: after.commits - before.commits, walMB: w.bytes / 2 ** 20, pgCpu: after.pgCpu - before.pgCpu };
 }
 

@@ -8,8 +8,14 @@
 // records from how well a system writes it.
 import { performance } from 'node:perf_hooks';
 
-const RUN_SECONDARY_INDEXES = ['workflow_runs_workflow_idx', 'workflow_runs_tenant_started_idx', 'workflow_runs_started_idx',
-  'workflow_runs_finished_idx', 'workflow_runs_active_idx', 'workflow_runs_active_by_workflow_idx'];
+const RUN_SECONDARY_INDEXES = [
+  'workflow_runs_workflow_idx',
+  'workflow_runs_tenant_started_idx',
+  'workflow_runs_started_idx',
+  'workflow_runs_finished_idx',
+  'workflow_runs_active_idx',
+  'workflow_runs_active_by_workflow_idx',
+];
 
 /** A system's unit as statements: `setup` (not timed) then `writes`, each over all n units. */
 export function floorUnits(n) {
@@ -62,7 +68,7 @@ export function floorUnits(n) {
     },
     {
       system: 'Levqor',
-      what: 'the same run without the run row\'s secondary indexes (workflow, tenant, started, finished, active ×2: none of them can go, see migration 0011)',
+      what: "the same run without the run row's secondary indexes (workflow, tenant, started, finished, active ×2: none of them can go, see migration 0011)",
       tuples: 3,
       setup: [levqorSource, ...RUN_SECONDARY_INDEXES.map((i) => `DROP INDEX ${i}`)],
       writes: [runInsert, advance, runFinish],
@@ -93,7 +99,9 @@ export function floorUnits(n) {
       system: 'pg-boss',
       what: 'a job fetched (state active), then completed (the job was inserted beforehand)',
       tuples: 2,
-      setup: [`CREATE TEMP TABLE floor_src ON COMMIT DROP AS SELECT id FROM pgboss.job WHERE name = 'noop' AND state = 'created' LIMIT ${n}`],
+      setup: [
+        `CREATE TEMP TABLE floor_src ON COMMIT DROP AS SELECT id FROM pgboss.job WHERE name = 'noop' AND state = 'created' LIMIT ${n}`,
+      ],
       writes: [
         `UPDATE pgboss.job j SET state = 'active', started_on = now(), retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
          FROM floor_src s WHERE j.name = 'noop' AND j.id = s.id`,
@@ -112,7 +120,9 @@ export async function timeFloor(c, unit, n) {
   await c.query('BEGIN');
   try {
     for (const sql of unit.setup) await c.query(sql);
-    const { rows: [{ count }] } = await c.query('SELECT count(*)::int AS count FROM floor_src');
+    const {
+      rows: [{ count }],
+    } = await c.query('SELECT count(*)::int AS count FROM floor_src');
     if (count !== n) throw new Error(`${unit.system} floor: ${count} units to write, expected ${n} (was the database seeded?)`);
     const statementsMs = [];
     let tuples = 0;

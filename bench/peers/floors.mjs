@@ -27,15 +27,24 @@ export async function floors({ levqor, graphile, boss }) {
     for (const [k, unit] of units.entries()) {
       const t = await withPg(urls[unit.system], (c) => timeFloor(c, unit, N));
       tries[k].push({ ...t, load });
-      log(`floor ${unit.system} (${unit.tuples} tuples a unit) pass ${i + 1}: ${round(t.ms, 0)} ms (${t.statementsMs.map((x) => Math.round(x)).join(" + ")}) → ${Math.round(N / (t.ms / 1000))} units/s`);
+      log(
+        `floor ${unit.system} (${unit.tuples} tuples a unit) pass ${i + 1}: ${round(t.ms, 0)} ms (${t.statementsMs.map((x) => Math.round(x)).join(' + ')}) → ${Math.round(N / (t.ms / 1000))} units/s`,
+      );
     }
   }
   for (const url of Object.values(urls)) await withPg(url, (c) => c.query('VACUUM'));
   return units.map((unit, k) => {
     const ms = median(tries[k].map((t) => t.ms));
     return {
-      system: unit.system, what: unit.what, current: unit.current === true, tuples: unit.tuples, statements: unit.writes.length, ms, all: tries[k].map((t) => t.ms),
-      perStatement: unit.writes.map((_, j) => median(tries[k].map((t) => t.statementsMs[j]))), loads: tries[k].map((t) => t.load),
+      system: unit.system,
+      what: unit.what,
+      current: unit.current === true,
+      tuples: unit.tuples,
+      statements: unit.writes.length,
+      ms,
+      all: tries[k].map((t) => t.ms),
+      perStatement: unit.writes.map((_, j) => median(tries[k].map((t) => t.statementsMs[j]))),
+      loads: tries[k].map((t) => t.load),
     };
   });
 }

@@ -9,8 +9,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import gw from 'graphile-worker';
 import { childCpuSeconds, dbUrl, withPg } from '../lib.mjs';
 import {
-  GRAPHILE_CHILD, LAT_N, N, CheckFailed, checkIds, commits, counterDelta, log, medianRow, onLines, phase, round, scratchDb,
-  spawnChild, stats, wallNow, within,
+  GRAPHILE_CHILD,
+  LAT_N,
+  N,
+  CheckFailed,
+  checkIds,
+  commits,
+  counterDelta,
+  log,
+  medianRow,
+  onLines,
+  phase,
+  round,
+  scratchDb,
+  spawnChild,
+  stats,
+  wallNow,
+  within,
 } from './common.mjs';
 
 const silentGraphileLogger = new gw.Logger(() => (level, message) => {
@@ -39,8 +54,16 @@ const GRAPHILE_BATCHED = { localQueue: { size: 500 }, completeJobBatchDelay: 0, 
 const GRAPHILE_CONFIGS = [
   { label: 'defaults (concurrency 1, pool 10, no batching)', procs: 1, cfg: {} },
   { label: 'concurrency 24, no batching', procs: 4, cfg: { concurrency: 24 } },
-  { label: 'concurrency 24, batched: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0', procs: 1, cfg: { concurrency: 24, preset: { worker: GRAPHILE_BATCHED } } },
-  { label: 'concurrency 24, batched: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0', procs: 4, cfg: { concurrency: 24, preset: { worker: GRAPHILE_BATCHED } } },
+  {
+    label: 'concurrency 24, batched: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0',
+    procs: 1,
+    cfg: { concurrency: 24, preset: { worker: GRAPHILE_BATCHED } },
+  },
+  {
+    label: 'concurrency 24, batched: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0',
+    procs: 4,
+    cfg: { concurrency: 24, preset: { worker: GRAPHILE_BATCHED } },
+  },
 ];
 
 export function graphileThroughput({ db, url }) {
@@ -57,7 +80,9 @@ export function graphileThroughput({ db, url }) {
         const cpu0 = childCpuSeconds();
         const t0Wall = wallNow();
         const t0 = performance.now();
-        const started = outs.map((out) => spawnChild(process.execPath, [GRAPHILE_CHILD, 'once', JSON.stringify({ url, out, ...conf.cfg })]));
+        const started = outs.map((out) =>
+          spawnChild(process.execPath, [GRAPHILE_CHILD, 'once', JSON.stringify({ url, out, ...conf.cfg })]),
+        );
         const results = await Promise.all(started.map((p) => p.done));
         const nodeCpu = childCpuSeconds() - cpu0;
         const wallS = (Math.max(...results.map((r) => r.endedAt)) - t0) / 1000;
@@ -66,25 +91,49 @@ export function graphileThroughput({ db, url }) {
         if (problems.length) throw new CheckFailed(problems.join('\n'));
         const reports = outs.map((o) => JSON.parse(readFileSync(o, 'utf8')));
         for (const o of outs) rmSync(o, { force: true });
-        const check = checkIds('graphile-worker', added, reports.map((r) => r.ids));
-        const { rows: [left] } = await c.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE attempts > 1 OR last_error IS NOT NULL)::int AS retried FROM graphile_worker._private_jobs');
+        const check = checkIds(
+          'graphile-worker',
+          added,
+          reports.map((r) => r.ids),
+        );
+        const {
+          rows: [left],
+        } = await c.query(
+          'SELECT count(*)::int AS n, count(*) FILTER (WHERE attempts > 1 OR last_error IS NOT NULL)::int AS retried FROM graphile_worker._private_jobs',
+        );
         if (left.n !== 0) check.problems.push(`graphile-worker: ${left.n} jobs left in the queue (${left.retried} retried or failed)`);
-        if (check.problems.length) throw new CheckFailed(`graphile-worker ${conf.label}: exactly-once check failed:\n  ${check.problems.join('\n  ')}`);
+        if (check.problems.length)
+          throw new CheckFailed(`graphile-worker ${conf.label}: exactly-once check failed:\n  ${check.problems.join('\n  ')}`);
         // Startup excluded: the first job's locked_at (database clock) to the end of the last runOnce().
         // (A process that found the queue already emptied by the others reports no job.)
         const working = reports.filter((r) => r.ids.length > 0);
         const first = Math.min(...working.map((r) => r.firstLocked));
         const end = Math.max(...reports.map((r) => r.tEnd));
-        return { wallS, spanS: (end - first) / 1000, load, nodeCpu, split: reports.map((r) => r.ids.length).join('/'), startupS: (Math.min(...working.map((r) => r.firstStart)) - t0Wall) / 1000, ...delta };
+        return {
+          wallS,
+          spanS: (end - first) / 1000,
+          load,
+          nodeCpu,
+          split: reports.map((r) => r.ids.length).join('/'),
+          startupS: (Math.min(...working.map((r) => r.firstStart)) - t0Wall) / 1000,
+          ...delta,
+        };
       });
-      log(`graphile ${conf.procs} × ${conf.label} #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`);
+      log(
+        `graphile ${conf.procs} × ${conf.label} #${i + 1}: wall ${round(t.wallS)} s, span ${round(t.spanS)} s → ${Math.round(N / t.spanS)} units/s (verified exactly once)`,
+      );
       return t;
     },
     row: (tries) => {
       const best = medianRow(tries);
       return {
-        system: 'graphile-worker', config: `\`runOnce\`, ${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`, procs: conf.procs, units: N, ...best,
-        spans: tries.map((x) => x.spanS), verified: `each of the ${N} added job ids handled once (ids recorded by the task), queue empty afterwards, no retries`,
+        system: 'graphile-worker',
+        config: `\`runOnce\`, ${conf.procs} process${conf.procs > 1 ? 'es' : ''}, ${conf.label}`,
+        procs: conf.procs,
+        units: N,
+        ...best,
+        spans: tries.map((x) => x.spanS),
+        verified: `each of the ${N} added job ids handled once (ids recorded by the task), queue empty afterwards, no retries`,
       };
     },
   }));
@@ -108,7 +157,12 @@ export async function graphileLatency({ db, url }) {
         waiting.get(id)?.();
       }
     });
-    await Promise.race([ready, loop.done.then((r) => { throw new Error(`graphile loop exited: ${r.stderr}`); })]);
+    await Promise.race([
+      ready,
+      loop.done.then((r) => {
+        throw new Error(`graphile loop exited: ${r.stderr}`);
+      }),
+    ]);
     const { load } = await phase('graphile-worker latency (defaults: LISTEN/NOTIFY)');
     const before = await commits(c, db);
     const added = [];
@@ -116,7 +170,11 @@ export async function graphileLatency({ db, url }) {
       let resolveFn;
       const started = new Promise((resolve) => (resolveFn = resolve));
       const sent = wallNow();
-      const { rows: [j] } = await c.query(`SELECT id::text AS id, extract(epoch FROM run_at)::float8 AS run_at FROM graphile_worker.add_job('noop', '{}'::json)`);
+      const {
+        rows: [j],
+      } = await c.query(
+        `SELECT id::text AS id, extract(epoch FROM run_at)::float8 AS run_at FROM graphile_worker.add_job('noop', '{}'::json)`,
+      );
       j.sent = sent;
       waiting.set(j.id, resolveFn);
       if (!starts.has(j.id)) await within(10_000, `graphile job ${j.id} did not start`, started);
@@ -132,7 +190,9 @@ export async function graphileLatency({ db, url }) {
     if (exit.code !== 0) problems.push(`graphile loop exit ${exit.code}: ${exit.stderr.slice(0, 500)}`);
     const twice = [...starts.values()].filter((s) => s.length !== 1).length;
     if (twice || starts.size !== LAT_N) problems.push(`${starts.size} jobs started (${twice} more than once), expected ${LAT_N}`);
-    const { rows: [left] } = await c.query('SELECT count(*)::int AS n FROM graphile_worker._private_jobs');
+    const {
+      rows: [left],
+    } = await c.query('SELECT count(*)::int AS n FROM graphile_worker._private_jobs');
     if (left.n) problems.push(`${left.n} jobs left in the queue`);
     if (problems.length) throw new CheckFailed(`graphile-worker latency: exactly-once check failed:\n  ${problems.join('\n  ')}`);
     return {

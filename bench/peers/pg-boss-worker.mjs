@@ -38,29 +38,35 @@ let markReady;
 const ready = new Promise((resolve) => (markReady = resolve));
 process.once('SIGTERM', () => {
   const tStop = now();
-  void ready.then(() => boss.stop({ graceful: true, wait: true })).then(() => {
-    const tEnd = now();
-    if (cfg.out) writeFileSync(cfg.out, JSON.stringify({ ids, firstStart, tProcess, tCall, tStop, tEnd }));
-    process.exit(0);
-  }, (err) => {
-    process.stderr.write(`stop failed: ${err.message}\n`);
-    process.exit(1);
-  });
+  void ready
+    .then(() => boss.stop({ graceful: true, wait: true }))
+    .then(
+      () => {
+        const tEnd = now();
+        if (cfg.out) writeFileSync(cfg.out, JSON.stringify({ ids, firstStart, tProcess, tCall, tStop, tEnd }));
+        process.exit(0);
+      },
+      (err) => {
+        process.stderr.write(`stop failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
 });
 const tCall = now();
 await boss.start();
-const handler = mode === 'latency'
-  ? async (jobs) => {
-    const t = now();
-    for (const j of jobs) process.stdout.write(`start ${j.id} ${t.toFixed(3)}\n`);
-    ids.push(...jobs.map((j) => j.id));
-  }
-  : async (jobs) => {
-    const t = now();
-    if (t < firstStart) firstStart = t;
-    for (const j of jobs) ids.push(j.id);
-    process.stdout.write(`handled ${jobs.length}\n`);
-  };
+const handler =
+  mode === 'latency'
+    ? async (jobs) => {
+        const t = now();
+        for (const j of jobs) process.stdout.write(`start ${j.id} ${t.toFixed(3)}\n`);
+        ids.push(...jobs.map((j) => j.id));
+      }
+    : async (jobs) => {
+        const t = now();
+        if (t < firstStart) firstStart = t;
+        for (const j of jobs) ids.push(j.id);
+        process.stdout.write(`handled ${jobs.length}\n`);
+      };
 for (let i = 0; i < (cfg.workers ?? 1); i++) await boss.work(QUEUE, { ...(cfg.work ?? {}) }, handler);
 process.stdout.write(`ready ${now().toFixed(3)}\n`);
 markReady();

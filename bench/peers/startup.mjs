@@ -23,10 +23,20 @@ export async function startupShutdown(graphile, bossDb) {
     const r = await runProcess(process.execPath, [CLI, 'scheduler', '--once'], { env: levqorEnv(url) });
     if (r.code !== 0) throw new Error(`levqor scheduler --once on an empty database failed: ${r.stderr}`);
     lev.push(r.ms);
-    const tick = await withPg(url, async (c) => (await c.query('SELECT (stopped_at - started_at)::float8 * 1000 AS ms FROM scheduler_instances ORDER BY started_at DESC LIMIT 1')).rows[0].ms);
+    const tick = await withPg(
+      url,
+      async (c) =>
+        (await c.query('SELECT (stopped_at - started_at)::float8 * 1000 AS ms FROM scheduler_instances ORDER BY started_at DESC LIMIT 1'))
+          .rows[0].ms,
+    );
     levTick.push(tick);
   }
-  out.push({ system: 'Levqor', what: '`levqor scheduler --once`, empty migrated database', wall: lev, inner: `tick (started_at → stopped_at) ${round(median(levTick), 1)} ms` });
+  out.push({
+    system: 'Levqor',
+    what: '`levqor scheduler --once`, empty migrated database',
+    wall: lev,
+    inner: `tick (started_at → stopped_at) ${round(median(levTick), 1)} ms`,
+  });
 
   const gwOnce = [];
   const gwRun = [];
@@ -46,7 +56,12 @@ export async function startupShutdown(graphile, bossDb) {
     gwStop.push(s.tStopped - s.tReady);
   }
   out.push({ system: 'graphile-worker', what: '`runOnce()`, empty queue, migrated', wall: gwOnce });
-  out.push({ system: 'graphile-worker', what: '`run({ noHandleSignals })`, then `runner.stop()`', wall: gwRun, inner: `run() ${round(median(gwReady), 1)} ms, stop() ${round(median(gwStop), 1)} ms` });
+  out.push({
+    system: 'graphile-worker',
+    what: '`run({ noHandleSignals })`, then `runner.stop()`',
+    wall: gwRun,
+    inner: `run() ${round(median(gwReady), 1)} ms, stop() ${round(median(gwStop), 1)} ms`,
+  });
 
   const bw = [];
   const bReady = [];
@@ -59,7 +74,12 @@ export async function startupShutdown(graphile, bossDb) {
     bReady.push(s.tReady - s.t0);
     bStop.push(s.tStopped - s.tReady);
   }
-  out.push({ system: 'pg-boss', what: '`start()`, then `stop({ graceful: true, wait: true })`, schema installed', wall: bw, inner: `start() ${round(median(bReady), 1)} ms, stop() ${round(median(bStop), 1)} ms` });
+  out.push({
+    system: 'pg-boss',
+    what: '`start()`, then `stop({ graceful: true, wait: true })`, schema installed',
+    wall: bw,
+    inner: `start() ${round(median(bReady), 1)} ms, stop() ${round(median(bStop), 1)} ms`,
+  });
   if (!KEEP) {
     await dropDatabase(db);
     created.delete(db);

@@ -34,7 +34,9 @@ async function gateApprover(runner: Runner, ctx: ActionContext, token: string, o
 
 function reportResults(runner: Runner, report: ChecksReport): void {
   for (const c of report.checks) {
-    runner.info(`${c.status === 'pass' ? '✓' : '✗'} ${c.name}: ${c.status} in ${(c.durationMs / 1000).toFixed(1)} s${c.detail ? ` — ${c.detail}` : ''}`);
+    runner.info(
+      `${c.status === 'pass' ? '✓' : '✗'} ${c.name}: ${c.status} in ${(c.durationMs / 1000).toFixed(1)} s${c.detail ? ` — ${c.detail}` : ''}`,
+    );
   }
   for (const c of report.checks) {
     if (c.status === 'pass') continue;
@@ -72,9 +74,21 @@ export async function checksCommand(runner: Runner, ctx: ActionContext, env: Nod
     const report = await runChecks({
       root,
       frontendDir,
-      lint: spec(INPUTS.lintCommand, INPUTS.lintTimeoutSeconds, defaultScriptCommand(frontendDir, 'lint', `the ${INPUTS.lintCommand} input`)),
-      build: spec(INPUTS.buildCommand, INPUTS.buildTimeoutSeconds, defaultScriptCommand(frontendDir, 'build', `the ${INPUTS.buildCommand} input`)),
-      syntax: spec(INPUTS.syntaxCommand, INPUTS.syntaxTimeoutSeconds, defaultSyntaxCommand(root, runner.input(INPUTS.backendEntry) || undefined)),
+      lint: spec(
+        INPUTS.lintCommand,
+        INPUTS.lintTimeoutSeconds,
+        defaultScriptCommand(frontendDir, 'lint', `the ${INPUTS.lintCommand} input`),
+      ),
+      build: spec(
+        INPUTS.buildCommand,
+        INPUTS.buildTimeoutSeconds,
+        defaultScriptCommand(frontendDir, 'build', `the ${INPUTS.buildCommand} input`),
+      ),
+      syntax: spec(
+        INPUTS.syntaxCommand,
+        INPUTS.syntaxTimeoutSeconds,
+        defaultSyntaxCommand(root, runner.input(INPUTS.backendEntry) || undefined),
+      ),
       gateTimeoutSeconds: numberInput(runner, INPUTS.gateTimeoutSeconds, Number(INPUT_DEFAULTS[INPUTS.gateTimeoutSeconds])),
       pullRequest: ctx.pullRequest,
       approve,
@@ -99,7 +113,9 @@ export async function checksCommand(runner: Runner, ctx: ActionContext, env: Nod
     }
     if (report.result !== 'pass') {
       const failed = report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name} (${c.status})`);
-      runner.fail(`${report.passed}/${report.total} checks passed; all ${report.total}/${report.total} must pass before deployment. Failed: ${failed.join(', ')}`);
+      runner.fail(
+        `${report.passed}/${report.total} checks passed; all ${report.total}/${report.total} must pass before deployment. Failed: ${failed.join(', ')}`,
+      );
     } else runner.info(`${report.passed}/${report.total} checks passed`);
   } finally {
     process.off('SIGINT', onSignal);

@@ -34,7 +34,13 @@ export function readContext(env: NodeJS.ProcessEnv): ActionContext {
     const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as PullRequestEvent;
     const pr = event.pull_request;
     if (pr?.number && pr.base?.sha && pr.head?.sha) {
-      ctx.pullRequest = { repository: ctx.repository, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha, author: pr.user?.login ?? '' };
+      ctx.pullRequest = {
+        repository: ctx.repository,
+        number: pr.number,
+        baseSha: pr.base.sha,
+        headSha: pr.head.sha,
+        author: pr.user?.login ?? '',
+      };
     }
   }
   return ctx;

@@ -7,7 +7,8 @@ import { InputError } from './inputs.js';
 
 /** Opens `database-url` (Postgres only: a runner has no embedded database worth keeping) and migrates it. */
 export async function openActionDb(url: string): Promise<Db> {
-  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) throw new InputError('database-url', 'must be a postgres:// or postgresql:// URL');
+  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url))
+    throw new InputError('database-url', 'must be a postgres:// or postgresql:// URL');
   const db = createPgDb({ connectionString: url, poolMax: 4, applicationName: 'levqor-action' });
   try {
     await db.query('SELECT 1');
@@ -15,7 +16,9 @@ export async function openActionDb(url: string): Promise<Db> {
   } catch (err) {
     await db.close().catch(() => undefined);
     const host = new URL(url);
-    throw new Error(`cannot use Postgres at ${host.hostname}:${host.port || 5432}${host.pathname}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot use Postgres at ${host.hostname}:${host.port || 5432}${host.pathname}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return db;
 }

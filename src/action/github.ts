@@ -20,7 +20,10 @@ export interface PullReview {
 
 /** An HTTP error from the API, with its status. */
 export class GitHubError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'GitHubError';
   }
@@ -79,7 +82,13 @@ export function createGitHubClient(apiUrl: string, token: string, fetchFn: typeo
 }
 
 /** Creates the comment carrying `marker`, or updates it in place when one exists. */
-export async function upsertStickyComment(gh: GitHubClient, repo: string, issue: number, marker: string, body: string): Promise<{ id: number; created: boolean }> {
+export async function upsertStickyComment(
+  gh: GitHubClient,
+  repo: string,
+  issue: number,
+  marker: string,
+  body: string,
+): Promise<{ id: number; created: boolean }> {
   const existing = (await gh.listIssueComments(repo, issue)).find((c) => c.body?.includes(marker));
   if (existing) return { id: (await gh.updateIssueComment(repo, existing.id, body)).id ?? existing.id, created: false };
   return { id: (await gh.createIssueComment(repo, issue, body)).id, created: true };

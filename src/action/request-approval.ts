@@ -37,7 +37,8 @@ async function openClient(runner: Runner, ctx: ActionContext, onDb: (db: Db) => 
 
 function finalState(a: ApprovalView, nowSeconds: number): ApprovalView {
   // Past its time nobody can decide it any more (the decision would be refused): it has expired.
-  if (a.status === 'pending' && nowSeconds >= a.expires_at) return { ...a, status: 'expired', reason: a.reason ?? 'no decision before it expired' };
+  if (a.status === 'pending' && nowSeconds >= a.expires_at)
+    return { ...a, status: 'expired', reason: a.reason ?? 'no decision before it expired' };
   return a;
 }
 
@@ -75,7 +76,9 @@ export async function requestApprovalCommand(runner: Runner, ctx: ActionContext)
     if (!wait) {
       const d = payload.dispatch as { repository: string; event_type: string };
       runner.setOutput('decision', 'pending');
-      runner.summary(`### ⏳ Approval requested\n\n${title}\n\nApproval \`${submitted.id}\`: when it is approved, Levqor sends \`${d.event_type}\` to ${d.repository}.\n`);
+      runner.summary(
+        `### ⏳ Approval requested\n\n${title}\n\nApproval \`${submitted.id}\`: when it is approved, Levqor sends \`${d.event_type}\` to ${d.repository}.\n`,
+      );
       return;
     }
     const deadline = Date.now() + timeoutMinutes * 60_000;
@@ -101,7 +104,9 @@ function report(runner: Runner, a: ApprovalView, title: string, timeoutMinutes: 
   runner.setOutput('approver', a.processed_by ?? '');
   runner.setOutput('reason', a.reason ?? '');
   const icon = a.status === 'approved' ? '✅' : a.status === 'pending' ? '⏳' : '❌';
-  runner.summary(`### ${icon} ${title}: ${a.status}\n\nApproval \`${a.id}\`${a.processed_by ? ` — by ${a.processed_by}` : ''}${a.reason ? `: ${a.reason}` : ''}\n`);
+  runner.summary(
+    `### ${icon} ${title}: ${a.status}\n\nApproval \`${a.id}\`${a.processed_by ? ` — by ${a.processed_by}` : ''}${a.reason ? `: ${a.reason}` : ''}\n`,
+  );
   if (a.status === 'approved') runner.info(`approved by ${a.processed_by ?? '?'}`);
   else if (a.status === 'rejected') runner.fail(`approval ${a.id} rejected by ${a.processed_by ?? '?'}: ${a.reason ?? '(no reason)'}`);
   else if (a.status === 'expired') runner.fail(`approval ${a.id} expired: ${a.reason ?? 'no decision in time'}`);

@@ -16,7 +16,10 @@ export function latestVerdicts(reviews: readonly PullReview[]): Map<string, Pull
 
 /** Parses `allowed-approvers`: logins and org/team names separated by commas, spaces or new lines, `@` optional. */
 export function parseApprovers(text: string): string[] {
-  return text.split(/[\s,]+/).map((s) => s.replace(/^@/, '').trim().toLowerCase()).filter(Boolean);
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.replace(/^@/, '').trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /**
@@ -27,13 +30,17 @@ export function parseApprovers(text: string): string[] {
  */
 async function allowedReviewers(gh: GitHubClient, allowed: readonly string[], reviewers: readonly string[]): Promise<Map<string, string>> {
   const logins = new Set(allowed.filter((a) => !a.includes('/')));
-  const teams = allowed.filter((a) => a.includes('/')).map((t) => {
-    const [org = '', slug = ''] = t.split('/');
-    return { name: t, org, slug };
-  });
+  const teams = allowed
+    .filter((a) => a.includes('/'))
+    .map((t) => {
+      const [org = '', slug = ''] = t.split('/');
+      return { name: t, org, slug };
+    });
   for (const t of teams) {
     if (!(await gh.teamVisible(t.org, t.slug))) {
-      throw new Error(`allowed-approvers: team ${t.name} is not visible with github-token; a team needs a token that may read the organisation's members (a GitHub App token with "Members: read", or a token with read:org); GITHUB_TOKEN cannot`);
+      throw new Error(
+        `allowed-approvers: team ${t.name} is not visible with github-token; a team needs a token that may read the organisation's members (a GitHub App token with "Members: read", or a token with read:org); GITHUB_TOKEN cannot`,
+      );
     }
   }
   const via = new Map<string, string>();
@@ -71,10 +78,12 @@ export function reviewApprover(gh: GitHubClient, allowed: readonly string[], aut
       const through = why === login ? '' : ` (${why})`;
       if (r.state === 'CHANGES_REQUESTED') changes.push(`${name}${through}`);
       if (r.state !== 'APPROVED') continue;
-      if (r.commit_id === pr.headSha) return { state: 'approved', by: `github:${name}`, detail: `approving review on ${pr.headSha.slice(0, 7)}${through}` };
+      if (r.commit_id === pr.headSha)
+        return { state: 'approved', by: `github:${name}`, detail: `approving review on ${pr.headSha.slice(0, 7)}${through}` };
       stale.push(`${login} approved ${r.commit_id.slice(0, 7)}`);
     }
-    if (changes.length) return { state: 'rejected', by: `github:${changes[0]?.split(' ')[0] ?? ''}`, detail: `changes requested by ${changes.join(', ')}` };
+    if (changes.length)
+      return { state: 'rejected', by: `github:${changes[0]?.split(' ')[0] ?? ''}`, detail: `changes requested by ${changes.join(', ')}` };
     return {
       state: 'missing',
       detail: `an approving review on ${pr.headSha.slice(0, 7)} from one of: ${allowed.join(', ')}${stale.length ? ` (older approvals do not count: ${stale.join('; ')})` : ''}`,

@@ -56,7 +56,10 @@ export function outputBlock(name: string, value: string): string {
 }
 
 /** A runner over an environment and a line writer (stdout by default). */
-export function createRunner(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Runner {
+export function createRunner(
+  env: NodeJS.ProcessEnv = process.env,
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Runner {
   const runner: Runner = {
     input(name) {
       return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();

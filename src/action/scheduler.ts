@@ -31,7 +31,10 @@ export async function schedulerCommand(runner: Runner, env: NodeJS.ProcessEnv): 
     const rows = Object.entries(summary).map(([k, v]) => `| ${k.replace(/_/g, ' ')} | ${v} |`);
     runner.summary([`### ${failed ? '❌' : '✅'} Levqor scheduler tick`, '', '| | runs |', '| --- | --- |', ...rows, ''].join('\n'));
     if (failed) runner.fail(`${summary.failed} run(s) failed (levqor runs list --status failed shows them)`);
-    else runner.info(`scheduler tick done: ${summary.claimed} run(s) started, ${summary.succeeded} succeeded, ${summary.waiting_approval} waiting for approval`);
+    else
+      runner.info(
+        `scheduler tick done: ${summary.claimed} run(s) started, ${summary.succeeded} succeeded, ${summary.waiting_approval} waiting for approval`,
+      );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

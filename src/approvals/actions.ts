@@ -75,10 +75,25 @@ export async function rerequestAction(db: Db, id: string, tenantId: string, acto
   const { rows: later } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [old.id]);
   if (later[0]) throw new AppError('conflict', `approval ${id} was already asked again as ${later[0].id}`);
   if (old.run_id) {
-    throw new AppError('bad_input', `approval ${id} belongs to run ${old.run_id}, which has ended; start a new run of the workflow instead`);
+    throw new AppError(
+      'bad_input',
+      `approval ${id} belongs to run ${old.run_id}, which has ended; start a new run of the workflow instead`,
+    );
   }
   try {
-    return await submitAction(db, { tenantId, actor, channel, action_type: old.action_type, summary: old.summary, payload: old.payload, impact_class: old.impact_class }, old);
+    return await submitAction(
+      db,
+      {
+        tenantId,
+        actor,
+        channel,
+        action_type: old.action_type,
+        summary: old.summary,
+        payload: old.payload,
+        impact_class: old.impact_class,
+      },
+      old,
+    );
   } catch (err) {
     // Two re-requests at once: the unique index on previous_id lets one through.
     if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `approval ${id} was already asked again`);

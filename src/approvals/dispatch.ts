@@ -20,7 +20,9 @@ export interface DispatchConfig {
 }
 
 /** The dispatch settings (parsed in src/config.ts); undefined when no token is configured. */
-export function dispatchConfig(config: Pick<Config, 'LEVQOR_GITHUB_DISPATCH_TOKEN' | 'LEVQOR_GITHUB_DISPATCH_REPOS' | 'LEVQOR_GITHUB_API_URL'>): DispatchConfig | undefined {
+export function dispatchConfig(
+  config: Pick<Config, 'LEVQOR_GITHUB_DISPATCH_TOKEN' | 'LEVQOR_GITHUB_DISPATCH_REPOS' | 'LEVQOR_GITHUB_API_URL'>,
+): DispatchConfig | undefined {
   const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
   if (!token) return undefined;
   return { token, apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
@@ -35,9 +37,12 @@ interface DispatchTarget {
 export function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): DispatchTarget | string {
   const d = payload.dispatch as Partial<DispatchTarget> | undefined;
   if (!d || typeof d !== 'object') return 'payload.dispatch: missing';
-  if (typeof d.repository !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(d.repository)) return 'payload.dispatch.repository: must be owner/repo';
-  if (typeof d.event_type !== 'string' || !/^[\w.:-]{1,100}$/.test(d.event_type)) return 'payload.dispatch.event_type: 1–100 letters, digits, "_", ".", ":" or "-"';
-  if (cfg.allowedRepos.length > 0 && !cfg.allowedRepos.includes(d.repository.toLowerCase())) return `payload.dispatch.repository: ${d.repository} is not in LEVQOR_GITHUB_DISPATCH_REPOS`;
+  if (typeof d.repository !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(d.repository))
+    return 'payload.dispatch.repository: must be owner/repo';
+  if (typeof d.event_type !== 'string' || !/^[\w.:-]{1,100}$/.test(d.event_type))
+    return 'payload.dispatch.event_type: 1–100 letters, digits, "_", ".", ":" or "-"';
+  if (cfg.allowedRepos.length > 0 && !cfg.allowedRepos.includes(d.repository.toLowerCase()))
+    return `payload.dispatch.repository: ${d.repository} is not in LEVQOR_GITHUB_DISPATCH_REPOS`;
   return { repository: d.repository, event_type: d.event_type };
 }
 
@@ -45,7 +50,13 @@ async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: Appr
   const { dispatch: _d, ...payload } = a.payload;
   const res = await fetchFn(`${cfg.apiUrl}/repos/${target.repository}/dispatches`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${cfg.token}`, accept: 'application/vnd.github+json', 'content-type': 'application/json', 'user-agent': 'levqor', 'x-github-api-version': '2022-11-28' },
+    headers: {
+      authorization: `Bearer ${cfg.token}`,
+      accept: 'application/vnd.github+json',
+      'content-type': 'application/json',
+      'user-agent': 'levqor',
+      'x-github-api-version': '2022-11-28',
+    },
     body: JSON.stringify({
       event_type: target.event_type,
       client_payload: { approval_id: a.id, action_type: a.action_type, summary: a.summary, approver: a.processed_by, payload },
@@ -71,7 +82,12 @@ async function dueDispatches(db: Db, limit: number): Promise<ApprovalRow[]> {
  * servers never both send), dispatched, and marked finished; the outcome goes to audit_log.
  * A failed send stays claimed and audited: a deploy is started at most once, never twice.
  */
-export async function dispatchApproved(db: Db, cfg: DispatchConfig, log: Pick<Logger, 'info' | 'warn'>, fetchFn: typeof fetch = fetch): Promise<{ sent: number; failed: number }> {
+export async function dispatchApproved(
+  db: Db,
+  cfg: DispatchConfig,
+  log: Pick<Logger, 'info' | 'warn'>,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
   for (const a of await dueDispatches(db, 50)) {
@@ -82,13 +98,31 @@ export async function dispatchApproved(db: Db, cfg: DispatchConfig, log: Pick<Lo
       await sendDispatch(cfg, target, a, fetchFn);
       await db.transaction(async (tx) => {
         await finishExecution(tx, a.id);
-        await insertAudit(tx, { tenant_id: a.tenant_id, actor: 'levqor:dispatch', action: 'approval.dispatched', subject: `approval:${a.id}`, detail: { ...target } });
+        await insertAudit(tx, {
+          tenant_id: a.tenant_id,
+          actor: 'levqor:dispatch',
+          action: 'approval.dispatched',
+          subject: `approval:${a.id}`,
+          detail: { ...target },
+        });
       });
-      log.info({ approval_id: a.id, repository: target.repository, event_type: target.event_type }, 'sent repository_dispatch for an approved request');
+      log.info(
+        { approval_id: a.id, repository: target.repository, event_type: target.event_type },
+        'sent repository_dispatch for an approved request',
+      );
       sent++;
     } catch (err) {
-      await insertAudit(db, { tenant_id: a.tenant_id, actor: 'levqor:dispatch', action: 'approval.dispatch_failed', subject: `approval:${a.id}`, detail: { error: errorMessage(err) } });
-      log.warn({ approval_id: a.id, err: errorMessage(err) }, 'repository_dispatch failed; the request is left claimed (start the workflow by hand)');
+      await insertAudit(db, {
+        tenant_id: a.tenant_id,
+        actor: 'levqor:dispatch',
+        action: 'approval.dispatch_failed',
+        subject: `approval:${a.id}`,
+        detail: { error: errorMessage(err) },
+      });
+      log.warn(
+        { approval_id: a.id, err: errorMessage(err) },
+        'repository_dispatch failed; the request is left claimed (start the workflow by hand)',
+      );
       failed++;
     }
   }
@@ -99,16 +133,28 @@ export async function dispatchApproved(db: Db, cfg: DispatchConfig, log: Pick<Lo
  * Runs the dispatcher until `signal` aborts: a sweep at start, on every approval NOTIFY and
  * every `intervalSeconds`. Does nothing when no token is configured. Never rejects.
  */
-export async function startApprovalDispatch(opts: { db: Db; log: Logger; config: Parameters<typeof dispatchConfig>[0]; signal: AbortSignal; intervalSeconds?: number; fetch?: typeof fetch }): Promise<void> {
+export async function startApprovalDispatch(opts: {
+  db: Db;
+  log: Logger;
+  config: Parameters<typeof dispatchConfig>[0];
+  signal: AbortSignal;
+  intervalSeconds?: number;
+  fetch?: typeof fetch;
+}): Promise<void> {
   const cfg = dispatchConfig(opts.config);
   if (!cfg) return;
   const { db, log, signal } = opts;
   const pause = createPause(signal);
-  const unlisten = await db.listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? pause.wake() : undefined)).catch((err: unknown) => {
-    log.warn({ err: errorMessage(err) }, 'dispatch: LISTEN failed; sweeping on the interval only');
-    return () => Promise.resolve();
-  });
-  log.info({ api: cfg.apiUrl, repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any' }, 'dispatch: approved requests with payload.dispatch start GitHub workflows');
+  const unlisten = await db
+    .listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? pause.wake() : undefined))
+    .catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'dispatch: LISTEN failed; sweeping on the interval only');
+      return () => Promise.resolve();
+    });
+  log.info(
+    { api: cfg.apiUrl, repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any' },
+    'dispatch: approved requests with payload.dispatch start GitHub workflows',
+  );
   try {
     while (!signal.aborted) {
       try {

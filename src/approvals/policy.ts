@@ -7,7 +7,9 @@ export function isIdentity(value: string): boolean {
 
 /** The groups an identity belongs to under a policy. */
 export function groupsOf(policy: ApprovalPolicy, actor: string): string[] {
-  return Object.entries(policy.groups).filter(([, members]) => members.includes(actor)).map(([name]) => name);
+  return Object.entries(policy.groups)
+    .filter(([, members]) => members.includes(actor))
+    .map(([name]) => name);
 }
 
 /**

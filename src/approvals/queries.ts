@@ -39,9 +39,22 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
        payload_hash, requested_by, expires_at, required_approvals, source, previous_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, extract(epoch FROM now()) + $11, $12, $13, $14)
      RETURNING ${COLUMNS}`,
-    [a.tenant_id, a.run_id, a.workflow_id, a.step_index, a.action_type, a.impact_class, a.summary,
-      JSON.stringify(a.payload), payloadHash(a.payload), a.requested_by, a.ttl_seconds, a.required_approvals ?? 1,
-      a.source ?? 'workflow', a.previous_id ?? null],
+    [
+      a.tenant_id,
+      a.run_id,
+      a.workflow_id,
+      a.step_index,
+      a.action_type,
+      a.impact_class,
+      a.summary,
+      JSON.stringify(a.payload),
+      payloadHash(a.payload),
+      a.requested_by,
+      a.ttl_seconds,
+      a.required_approvals ?? 1,
+      a.source ?? 'workflow',
+      a.previous_id ?? null,
+    ],
   );
   const row = rows[0] as ApprovalRow;
   await publishApprovalEvent(tx, row, 'requested', { summary: row.summary, expires_at: row.expires_at });
@@ -85,7 +98,12 @@ export async function listApprovals(
 }
 
 /** Decided (or expired) requests of a tenant in one status, newest decision first. */
-export async function listDecidedApprovals(db: Queryable, tenantId: string, status: Exclude<ApprovalStatus, 'pending'>, limit: number): Promise<ApprovalRow[]> {
+export async function listDecidedApprovals(
+  db: Queryable,
+  tenantId: string,
+  status: Exclude<ApprovalStatus, 'pending'>,
+  limit: number,
+): Promise<ApprovalRow[]> {
   const { rows } = await db.query<ApprovalRow>(
     `SELECT ${COLUMNS} FROM approval_queue WHERE tenant_id = $1 AND status = $2 ORDER BY processed_at DESC NULLS LAST, id LIMIT $3`,
     [tenantId, status, limit],
@@ -125,7 +143,10 @@ export async function publishApprovalEvent(
     [approval.tenant_id, approval.id, type, JSON.stringify(payload)],
   );
   const id = rows[0]?.id ?? '0';
-  await tx.query('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, JSON.stringify({ event_id: id, type, approval_id: approval.id, tenant_id: approval.tenant_id })]);
+  await tx.query('SELECT pg_notify($1, $2)', [
+    APPROVALS_CHANNEL,
+    JSON.stringify({ event_id: id, type, approval_id: approval.id, tenant_id: approval.tenant_id }),
+  ]);
   return id;
 }
 
@@ -174,7 +195,10 @@ export async function addApprovalVote(tx: Queryable, id: string): Promise<Approv
 }
 
 /** The votes cast on a request, in order. */
-export async function listVotes(db: Queryable, approvalId: string): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
+export async function listVotes(
+  db: Queryable,
+  approvalId: string,
+): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
   const { rows } = await db.query<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }>(
     'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id',
     [approvalId],
@@ -253,12 +277,19 @@ export async function insertAudit(
   entry: { tenant_id: string; actor: string; action: string; subject: string; detail?: Record<string, unknown> },
 ): Promise<void> {
   await tx.query('INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [
-    entry.tenant_id, entry.actor, entry.action, entry.subject, JSON.stringify(entry.detail ?? {}),
+    entry.tenant_id,
+    entry.actor,
+    entry.action,
+    entry.subject,
+    JSON.stringify(entry.detail ?? {}),
   ]);
 }
 
 /** A tenant's stored approval rules, or undefined when it has none. */
-export async function getPolicy(db: Queryable, tenantId: string): Promise<(ApprovalPolicy & { updated_at: number; updated_by: string | null }) | undefined> {
+export async function getPolicy(
+  db: Queryable,
+  tenantId: string,
+): Promise<(ApprovalPolicy & { updated_at: number; updated_by: string | null }) | undefined> {
   const { rows } = await db.query<ApprovalPolicy & { updated_at: number; updated_by: string | null }>(
     `SELECT approvers, groups, required_approvals, allow_self_approval, ttl_seconds, updated_at, updated_by
      FROM approval_policies WHERE tenant_id = $1`,

@@ -38,9 +38,11 @@ export function validateReason(decision: Decision, reason: string | undefined): 
   const unsafe = reason === undefined ? undefined : unsafeInputProblem(reason, 'reason');
   if (unsafe) throw new AppError('bad_input', unsafe, [unsafe]);
   const points = [...(reason?.trim() ?? '')];
-  if (points.length > REASON_MAX) throw new AppError('bad_input', `reason: at most ${REASON_MAX} characters (got ${points.length})`, ['reason: too long']);
+  if (points.length > REASON_MAX)
+    throw new AppError('bad_input', `reason: at most ${REASON_MAX} characters (got ${points.length})`, ['reason: too long']);
   if (decision === 'approve') return points.length ? points.join('') : null;
-  if (points.length === 0) throw new AppError('bad_input', `reason: a rejection needs a reason (1–${REASON_MAX} characters)`, ['reason: required']);
+  if (points.length === 0)
+    throw new AppError('bad_input', `reason: a rejection needs a reason (1–${REASON_MAX} characters)`, ['reason: required']);
   return points.join('');
 }
 
@@ -100,9 +102,19 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
     const policy = (await getPolicy(tx, current.tenant_id)) ?? DEFAULT_POLICY;
     const problem = decisionProblem(policy, current, input.actor);
     if (problem) throw new AppError('forbidden', problem);
-    const voted = await insertVote(tx, { tenant_id: current.tenant_id, approval_id: current.id, actor: input.actor, channel: input.channel, vote: input.decision, reason });
+    const voted = await insertVote(tx, {
+      tenant_id: current.tenant_id,
+      approval_id: current.id,
+      actor: input.actor,
+      channel: input.channel,
+      vote: input.decision,
+      reason,
+    });
     if (!voted) {
-      throw new AppError('conflict', `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`);
+      throw new AppError(
+        'conflict',
+        `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`,
+      );
     }
     let decided: ApprovalRow | undefined;
     let outcome: DecisionResult['outcome'];
@@ -116,7 +128,12 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
     } else {
       decided = await addApprovalVote(tx, current.id);
       outcome = 'vote_recorded';
-      if (decided) await publishApprovalEvent(tx, decided, 'vote', { by: input.actor, approvals: decided.approvals_count, required: decided.required_approvals });
+      if (decided)
+        await publishApprovalEvent(tx, decided, 'vote', {
+          by: input.actor,
+          approvals: decided.approvals_count,
+          required: decided.required_approvals,
+        });
     }
     if (!decided) throw conflict((await getApproval(tx, current.id)) ?? current);
     await insertAudit(tx, {
@@ -124,7 +141,14 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
       actor: input.actor,
       action: outcome === 'vote_recorded' ? 'approval.vote' : `approval.${decided.status}`,
       subject: `approval:${decided.id}`,
-      detail: { channel: input.channel, reason, action_type: decided.action_type, summary: decided.summary, approvals: decided.approvals_count, required: decided.required_approvals },
+      detail: {
+        channel: input.channel,
+        reason,
+        action_type: decided.action_type,
+        summary: decided.summary,
+        approvals: decided.approvals_count,
+        required: decided.required_approvals,
+      },
     });
     if (outcome !== 'vote_recorded') await moveRun(tx, decided);
     return { approval: decided, outcome };
@@ -136,7 +160,13 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
 async function expireOne(tx: Queryable, id: string): Promise<ApprovalRow | undefined> {
   const expired = await decidePending(tx, id, 'expired', 'levqor:expiry', 'no decision before it expired');
   if (expired) {
-    await insertAudit(tx, { tenant_id: expired.tenant_id, actor: 'levqor:expiry', action: 'approval.expired', subject: `approval:${expired.id}`, detail: {} });
+    await insertAudit(tx, {
+      tenant_id: expired.tenant_id,
+      actor: 'levqor:expiry',
+      action: 'approval.expired',
+      subject: `approval:${expired.id}`,
+      detail: {},
+    });
     await moveRun(tx, expired);
   }
   return expired;
@@ -152,7 +182,13 @@ export async function expireApprovals(db: Db): Promise<ApprovalRow[]> {
   return db.transaction(async (tx) => {
     const expired = await expireDue(tx);
     for (const a of expired) {
-      await insertAudit(tx, { tenant_id: a.tenant_id, actor: 'levqor:expiry', action: 'approval.expired', subject: `approval:${a.id}`, detail: { reason: a.reason } });
+      await insertAudit(tx, {
+        tenant_id: a.tenant_id,
+        actor: 'levqor:expiry',
+        action: 'approval.expired',
+        subject: `approval:${a.id}`,
+        detail: { reason: a.reason },
+      });
       await moveRun(tx, a);
     }
     return expired;

@@ -14,7 +14,11 @@ function generateSecret(): string {
 }
 
 /** Opens a session for an authenticated token; returns the secret (for the cookie) once. */
-export async function openSession(db: Queryable, identity: TokenIdentity, ttlSeconds: number): Promise<{ secret: string; session: SessionIdentity }> {
+export async function openSession(
+  db: Queryable,
+  identity: TokenIdentity,
+  ttlSeconds: number,
+): Promise<{ secret: string; session: SessionIdentity }> {
   const secret = generateSecret();
   const csrf = randomBytes(24).toString('base64url');
   const { rows } = await db.query<{ id: string }>(

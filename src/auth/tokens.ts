@@ -3,7 +3,17 @@ import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 
 /** What a token may do. */
-export const SCOPES = ['approvals:read', 'approvals:decide', 'actions:write', 'workflows:read', 'workflows:write', 'runs:read', 'audit:read', 'analytics:read', 'events:write'] as const;
+export const SCOPES = [
+  'approvals:read',
+  'approvals:decide',
+  'actions:write',
+  'workflows:read',
+  'workflows:write',
+  'runs:read',
+  'audit:read',
+  'analytics:read',
+  'events:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface TokenIdentity {
@@ -27,14 +37,22 @@ export function hashToken(token: string): string {
 /** Parses a comma-separated scope list; every unknown scope is named. */
 export function parseScopes(text: string | undefined): Scope[] {
   if (!text) return [...SCOPES];
-  const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) throw new AppError('bad_input', `--scopes: unknown ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
   return scopes as Scope[];
 }
 
 /** Creates a token for a tenant and returns it once, in clear. */
-export async function createToken(db: Queryable, tenantId: string, name: string, scopes: Scope[]): Promise<{ token: string; identity: TokenIdentity }> {
+export async function createToken(
+  db: Queryable,
+  tenantId: string,
+  name: string,
+  scopes: Scope[],
+): Promise<{ token: string; identity: TokenIdentity }> {
   if (!/^[a-zA-Z0-9][\w.-]{0,62}$/.test(name)) throw new AppError('bad_input', `token name "${name}": letters, digits, ".", "_" and "-"`);
   const token = generateToken();
   const { rows } = await db.query<TokenIdentity>(
@@ -56,11 +74,17 @@ export async function revokeToken(db: Queryable, tenantId: string, name: string)
 }
 
 /** A tenant's tokens (never their secrets). */
-export async function listTokens(db: Queryable, tenantId: string): Promise<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }[]> {
-  const { rows } = await db.query<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }>(
-    'SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name',
-    [tenantId],
-  );
+export async function listTokens(
+  db: Queryable,
+  tenantId: string,
+): Promise<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }[]> {
+  const { rows } = await db.query<{
+    name: string;
+    scopes: string[];
+    created_at: number;
+    last_used_at: number | null;
+    revoked_at: number | null;
+  }>('SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name', [tenantId]);
   return rows;
 }
 

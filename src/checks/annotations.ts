@@ -39,21 +39,42 @@ export function parseAnnotations(output: string, root: string, source: string): 
     const tsc = TSC_PAREN.exec(raw) ?? TSC_PRETTY.exec(raw);
     if (tsc) {
       const [, file, line, col, sev, code, msg] = tsc as unknown as [string, string, string, string, string, string, string];
-      out.push({ file: rel(file), line: Number(line), col: Number(col), severity: sev === 'warning' ? 'warning' : 'error', message: `${code}: ${msg}`, source });
+      out.push({
+        file: rel(file),
+        line: Number(line),
+        col: Number(col),
+        severity: sev === 'warning' ? 'warning' : 'error',
+        message: `${code}: ${msg}`,
+        source,
+      });
       stylishFile = undefined;
       continue;
     }
     const unix = ESLINT_UNIX.exec(raw);
     if (unix) {
       const [, file, line, col, msg, sev, rule] = unix as unknown as [string, string, string, string, string, string, string | undefined];
-      out.push({ file: rel(file), line: Number(line), col: Number(col), severity: sev === 'Warning' ? 'warning' : 'error', message: rule ? `${msg} (${rule})` : msg, source });
+      out.push({
+        file: rel(file),
+        line: Number(line),
+        col: Number(col),
+        severity: sev === 'Warning' ? 'warning' : 'error',
+        message: rule ? `${msg} (${rule})` : msg,
+        source,
+      });
       continue;
     }
     if (stylishFile) {
       const row = STYLISH_ROW.exec(raw);
       if (row) {
         const [, line, col, sev, msg, rule] = row as unknown as [string, string, string, string, string, string | undefined];
-        out.push({ file: stylishFile, line: Number(line), col: Number(col), severity: sev === 'warning' ? 'warning' : 'error', message: rule ? `${msg.trim()} (${rule})` : msg.trim(), source });
+        out.push({
+          file: stylishFile,
+          line: Number(line),
+          col: Number(col),
+          severity: sev === 'warning' ? 'warning' : 'error',
+          message: rule ? `${msg.trim()} (${rule})` : msg.trim(),
+          source,
+        });
         continue;
       }
     }

@@ -55,7 +55,9 @@ const failWith = (message: string) => `echo ${JSON.stringify(message)} >&2; exit
  */
 export function defaultScriptCommand(dir: string, check: keyof typeof DEFAULT_CHECK_COMMANDS, setting: string): string {
   if (existsSync(join(dir, 'package.json'))) return DEFAULT_CHECK_COMMANDS[check];
-  return failWith(`no package.json in ${dir}: not an npm project, so "${DEFAULT_CHECK_COMMANDS[check]}" cannot run; set ${setting} (e.g. ruff check ., make build)`);
+  return failWith(
+    `no package.json in ${dir}: not an npm project, so "${DEFAULT_CHECK_COMMANDS[check]}" cannot run; set ${setting} (e.g. ruff check ., make build)`,
+  );
 }
 
 /**
@@ -64,7 +66,8 @@ export function defaultScriptCommand(dir: string, check: keyof typeof DEFAULT_CH
  * of package.json's main, or `py_compile` of the guide's run.py.
  */
 export function defaultSyntaxCommand(root: string, backendEntry?: string): string {
-  const compile = (file: string) => (file.endsWith('.py') ? `python3 -m py_compile ${JSON.stringify(file)}` : `node --check ${JSON.stringify(file)}`);
+  const compile = (file: string) =>
+    file.endsWith('.py') ? `python3 -m py_compile ${JSON.stringify(file)}` : `node --check ${JSON.stringify(file)}`;
   if (backendEntry) return compile(backendEntry);
   if (existsSync(join(root, 'tsconfig.json'))) return 'npx --no-install tsc --noEmit --pretty false';
   try {
@@ -82,17 +85,47 @@ async function runGate(opts: ChecksOptions): Promise<{ result: CheckResult; gate
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.gateTimeoutSeconds * 1000)));
   try {
-    const work = opts.pullRequest ? verifyPullRequest(opts.root, opts.pullRequest, opts.approve) : Promise.resolve().then(() => verifyLocal(opts.root));
+    const work = opts.pullRequest
+      ? verifyPullRequest(opts.root, opts.pullRequest, opts.approve)
+      : Promise.resolve().then(() => verifyLocal(opts.root));
     const gate = await Promise.race([work, timeout]);
     const durationMs = Math.round(performance.now() - started);
     if (gate === 'timeout') {
-      return { result: { name: 'Safety Gate', status: 'timeout', durationMs, exitCode: null, output: '', detail: `timed out after ${opts.gateTimeoutSeconds} s` } };
+      return {
+        result: {
+          name: 'Safety Gate',
+          status: 'timeout',
+          durationMs,
+          exitCode: null,
+          output: '',
+          detail: `timed out after ${opts.gateTimeoutSeconds} s`,
+        },
+      };
     }
     const output = [gate.detail, ...gate.lines, ...(gate.diffStat ? ['', gate.diffStat] : [])].join('\n');
-    return { gate, result: { name: 'Safety Gate', status: gate.passed ? 'pass' : 'fail', durationMs, exitCode: gate.passed ? 0 : 1, output, detail: gate.passed ? undefined : gate.detail } };
+    return {
+      gate,
+      result: {
+        name: 'Safety Gate',
+        status: gate.passed ? 'pass' : 'fail',
+        durationMs,
+        exitCode: gate.passed ? 0 : 1,
+        output,
+        detail: gate.passed ? undefined : gate.detail,
+      },
+    };
   } catch (err) {
     const msg = (err as Error).message;
-    return { result: { name: 'Safety Gate', status: 'error', durationMs: Math.round(performance.now() - started), exitCode: null, output: msg, detail: msg } };
+    return {
+      result: {
+        name: 'Safety Gate',
+        status: 'error',
+        durationMs: Math.round(performance.now() - started),
+        exitCode: null,
+        output: msg,
+        detail: msg,
+      },
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -1,7 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCommit, git, showFile } from './git.js';
-import { computeManifest, diffManifest, isClean, MANIFEST_PATH, parseManifest, readManifest, type Manifest, type ManifestDiff } from './manifest.js';
+import {
+  computeManifest,
+  diffManifest,
+  isClean,
+  MANIFEST_PATH,
+  parseManifest,
+  readManifest,
+  type Manifest,
+  type ManifestDiff,
+} from './manifest.js';
 
 /** A pull request under the gate: the manifest is read from its base, the files from the working tree. */
 export interface GatePullRequest {
@@ -81,9 +90,10 @@ export function verifyLocal(root: string): GateResult {
     mode: 'local',
     changes,
     lines,
-    detail: n === 0
-      ? `${Object.keys(manifest.files).length} critical files match ${MANIFEST_PATH}`
-      : `${n} critical file(s) differ from ${MANIFEST_PATH}; if intended, run \`levqor gate update\` and have the change approved`,
+    detail:
+      n === 0
+        ? `${Object.keys(manifest.files).length} critical files match ${MANIFEST_PATH}`
+        : `${n} critical file(s) differ from ${MANIFEST_PATH}; if intended, run \`levqor gate update\` and have the change approved`,
   };
 }
 
@@ -97,9 +107,16 @@ export async function verifyPullRequest(root: string, pr: GatePullRequest, appro
   const baseText = await showFile(root, pr.baseSha, MANIFEST_PATH);
   const headText = existsSync(join(root, MANIFEST_PATH)) ? readFileSync(join(root, MANIFEST_PATH), 'utf8') : undefined;
   if (baseText === undefined) {
-    if (headText === undefined) throw new Error(`${MANIFEST_PATH} exists neither on the base branch nor in this pull request: create it with \`levqor gate update --glob …\``);
+    if (headText === undefined)
+      throw new Error(
+        `${MANIFEST_PATH} exists neither on the base branch nor in this pull request: create it with \`levqor gate update --glob …\``,
+      );
     const own = verifyLocal(root);
-    return { ...own, mode: 'pull_request', detail: `the base branch has no manifest; this pull request adds ${MANIFEST_PATH}. ${own.detail}` };
+    return {
+      ...own,
+      mode: 'pull_request',
+      detail: `the base branch has no manifest; this pull request adds ${MANIFEST_PATH}. ${own.detail}`,
+    };
   }
   const base = parseManifest(baseText, `${MANIFEST_PATH} on the base branch (${pr.baseSha.slice(0, 7)})`);
   const now = computeManifest(root, base.globs);
@@ -107,11 +124,23 @@ export async function verifyPullRequest(root: string, pr: GatePullRequest, appro
   changes.manifestChanged = headText !== baseText;
   const lines = describeChanges(changes);
   const n = countChanges(changes);
-  if (n === 0) return { passed: true, mode: 'pull_request', changes, lines, detail: `no critical file changed (${Object.keys(base.files).length} checked against the base branch's manifest)` };
+  if (n === 0)
+    return {
+      passed: true,
+      mode: 'pull_request',
+      changes,
+      lines,
+      detail: `no critical file changed (${Object.keys(base.files).length} checked against the base branch's manifest)`,
+    };
 
   const diffStat = await criticalDiffStat(root, pr.baseSha, base, now);
   const stale = headText === undefined ? undefined : staleHeadManifest(root, headText);
-  const approval = approve ? await approve(pr, changes) : { state: 'missing' as const, detail: 'no approver configured: give `database-url` (Levqor approval) or `allowed-approvers` (PR reviews)' };
+  const approval = approve
+    ? await approve(pr, changes)
+    : {
+        state: 'missing' as const,
+        detail: 'no approver configured: give `database-url` (Levqor approval) or `allowed-approvers` (PR reviews)',
+      };
   const approved = approval.state === 'approved';
   const passed = approved && !stale;
   const detail = !approved

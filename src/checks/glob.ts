@@ -24,7 +24,11 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '{') {
       const end = g.indexOf('}', i);
       if (end < 0) throw new Error(`glob "${glob}": unclosed "{"`);
-      re += `(?:${g.slice(i + 1, end).split(',').map((alt) => alt.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+      re += `(?:${g
+        .slice(i + 1, end)
+        .split(',')
+        .map((alt) => alt.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+        .join('|')})`;
       i = end;
     } else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
   }

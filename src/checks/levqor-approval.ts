@@ -24,7 +24,11 @@ function withinTransaction(db: Db, tx: Queryable): Db {
   return { ...db, query: tx.query, exec: tx.exec, transaction: (fn) => fn(tx), session: (fn) => fn(tx) };
 }
 
-async function latestRequest(db: Db, tenantId: string, hash: string): Promise<Pick<ApprovalRow, 'id' | 'status' | 'processed_by' | 'reason'> | undefined> {
+async function latestRequest(
+  db: Db,
+  tenantId: string,
+  hash: string,
+): Promise<Pick<ApprovalRow, 'id' | 'status' | 'processed_by' | 'reason'> | undefined> {
   const { rows } = await db.query<Pick<ApprovalRow, 'id' | 'status' | 'processed_by' | 'reason'>>(
     `SELECT id, status, processed_by, reason FROM approval_queue
      WHERE tenant_id = $1 AND action_type = $2 AND payload_hash = $3 ORDER BY requested_at DESC, id LIMIT 1`,
@@ -61,10 +65,23 @@ async function decide(
   hash: string,
 ): Promise<ApprovalOutcome> {
   const found = await latestRequest(db, tenantId, hash);
-  if (found?.status === 'approved') return { state: 'approved', by: found.processed_by ?? undefined, detail: `Levqor approval ${found.id}` };
-  if (found?.status === 'pending') return { state: 'pending', detail: `waiting for Levqor approval ${found.id} (approve it in Slack, the API or \`levqor approvals approve ${found.id}\`), then re-run this check` };
-  if (found?.status === 'rejected') return { state: 'rejected', by: found.processed_by ?? undefined, detail: `Levqor approval ${found.id} was rejected by ${found.processed_by ?? '?'}: ${found.reason ?? ''}` };
+  if (found?.status === 'approved')
+    return { state: 'approved', by: found.processed_by ?? undefined, detail: `Levqor approval ${found.id}` };
+  if (found?.status === 'pending')
+    return {
+      state: 'pending',
+      detail: `waiting for Levqor approval ${found.id} (approve it in Slack, the API or \`levqor approvals approve ${found.id}\`), then re-run this check`,
+    };
+  if (found?.status === 'rejected')
+    return {
+      state: 'rejected',
+      by: found.processed_by ?? undefined,
+      detail: `Levqor approval ${found.id} was rejected by ${found.processed_by ?? '?'}: ${found.reason ?? ''}`,
+    };
   const summary = `PR #${pr.number} in ${pr.repository} changes ${describeChanges(changes).length} critical file(s) at ${pr.headSha.slice(0, 7)}`;
   const row = await submitAction(db, { tenantId, actor, channel: 'github', action_type: CRITICAL_FILES_ACTION, summary, payload });
-  return { state: 'pending', detail: `requested Levqor approval ${row.id}${found ? ` (the previous request ${found.id} expired)` : ''}; approve it, then re-run this check` };
+  return {
+    state: 'pending',
+    detail: `requested Levqor approval ${row.id}${found ? ` (the previous request ${found.id} expired)` : ''}; approve it, then re-run this check`,
+  };
 }

@@ -18,9 +18,10 @@ function seconds(ms: number): string {
 /** The job-summary (and PR comment) markdown: one row per check, then the gate's details. */
 export function renderMarkdown(report: ChecksReport, opts: { tailLines?: number } = {}): string {
   const n = opts.tailLines ?? 5;
-  const head = report.result === 'pass'
-    ? `### ✅ Levqor safety checks: ${report.passed}/${report.total} passed`
-    : `### ❌ Levqor safety checks: ${report.passed}/${report.total} passed — all ${report.total}/${report.total} must pass before deployment`;
+  const head =
+    report.result === 'pass'
+      ? `### ✅ Levqor safety checks: ${report.passed}/${report.total} passed`
+      : `### ❌ Levqor safety checks: ${report.passed}/${report.total} passed — all ${report.total}/${report.total} must pass before deployment`;
   const rows = report.checks.map((c) => {
     const tail = lastLines(c.output, n).map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
     const text = [c.detail, ...(c.status === 'pass' ? tail.slice(-2) : tail)].filter(Boolean).join('\n');
@@ -31,7 +32,11 @@ export function renderMarkdown(report: ChecksReport, opts: { tailLines?: number 
   if (gate && (gate.lines.length > 0 || gate.diffStat)) {
     parts.push('', '#### Critical files', '', ...gate.lines.map((l) => `- ${cell(l)}`));
     if (gate.diffStat) parts.push('', '```', gate.diffStat.replace(/```/g, "'''"), '```');
-    if (gate.approval) parts.push('', `Approval: **${gate.approval.state}**${gate.approval.by ? ` by ${cell(gate.approval.by)}` : ''} — ${cell(gate.approval.detail)}`);
+    if (gate.approval)
+      parts.push(
+        '',
+        `Approval: **${gate.approval.state}**${gate.approval.by ? ` by ${cell(gate.approval.by)}` : ''} — ${cell(gate.approval.detail)}`,
+      );
   }
   if (report.annotations.length > 0) parts.push('', `${report.annotations.length} problem(s) annotated on the files.`);
   return `${parts.join('\n')}\n`;
@@ -48,8 +53,24 @@ export function renderJson(report: ChecksReport): string {
     passed: `${report.passed}/${report.total}`,
     result: report.result,
     duration_ms: report.durationMs,
-    checks: report.checks.map((c) => ({ name: c.name, status: c.status, duration_ms: c.durationMs, exit_code: c.exitCode, detail: c.detail ?? null, command: c.command ?? null, tail: lastLines(c.output, 20) })),
+    checks: report.checks.map((c) => ({
+      name: c.name,
+      status: c.status,
+      duration_ms: c.durationMs,
+      exit_code: c.exitCode,
+      detail: c.detail ?? null,
+      command: c.command ?? null,
+      tail: lastLines(c.output, 20),
+    })),
     annotations: report.annotations,
-    gate: report.gate ? { mode: report.gate.mode, passed: report.gate.passed, detail: report.gate.detail, changes: report.gate.changes, approval: report.gate.approval ?? null } : null,
+    gate: report.gate
+      ? {
+          mode: report.gate.mode,
+          passed: report.gate.passed,
+          detail: report.gate.detail,
+          changes: report.gate.changes,
+          approval: report.gate.approval ?? null,
+        }
+      : null,
   });
 }

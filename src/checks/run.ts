@@ -81,7 +81,9 @@ export function runCommandCheck(check: CommandCheck, opts: { env?: NodeJS.Proces
         exitCode,
         output,
         command: check.command,
-        detail: timedOut ? `timed out after ${check.timeoutSeconds} s (process tree killed)` : (detail ?? (exitCode === 0 ? undefined : `\`${check.command}\` exited with ${exitCode ?? 'a signal'}`)),
+        detail: timedOut
+          ? `timed out after ${check.timeoutSeconds} s (process tree killed)`
+          : (detail ?? (exitCode === 0 ? undefined : `\`${check.command}\` exited with ${exitCode ?? 'a signal'}`)),
       });
     };
     child.once('error', (err) => finish(null, `could not start \`${check.command}\`: ${err.message}`));
@@ -93,5 +95,8 @@ export function runCommandCheck(check: CommandCheck, opts: { env?: NodeJS.Proces
 
 /** The last `n` non-empty lines of an output. */
 export function lastLines(output: string, n: number): string[] {
-  return output.split(/\r?\n/).filter((l) => l.trim() !== '').slice(-n);
+  return output
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(-n);
 }

@@ -14,7 +14,10 @@ export async function tokenCreate(opts: GlobalOptions & { name: string; scopes?:
     const tenant = await resolveTenant(db, opts.tenant);
     const { token, identity } = await createToken(db, tenant.id, opts.name, scopes);
     if (opts.json) printTable([{ token, name: identity.name, tenant: tenant.name, scopes: identity.scopes }], true);
-    else console.log(`token "${identity.name}" for tenant ${tenant.name} (${identity.scopes.join(', ')}):\n${token}\nIt is shown once; store it now. Decisions made with it are recorded as token:${identity.name}.`);
+    else
+      console.log(
+        `token "${identity.name}" for tenant ${tenant.name} (${identity.scopes.join(', ')}):\n${token}\nIt is shown once; store it now. Decisions made with it are recorded as token:${identity.name}.`,
+      );
     return 0;
   });
 }
@@ -23,7 +26,8 @@ export async function tokenCreate(opts: GlobalOptions & { name: string; scopes?:
 export async function tokenRevoke(opts: GlobalOptions & { name: string }): Promise<number> {
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
-    if (!(await revokeToken(db, tenant.id, opts.name))) throw new AppError('not_found', `no active token "${opts.name}" for tenant ${tenant.name}`);
+    if (!(await revokeToken(db, tenant.id, opts.name)))
+      throw new AppError('not_found', `no active token "${opts.name}" for tenant ${tenant.name}`);
     console.log(`revoked token "${opts.name}" (tenant ${tenant.name}); requests with it are refused within 5 s`);
     return 0;
   });
@@ -33,7 +37,17 @@ export async function tokenRevoke(opts: GlobalOptions & { name: string }): Promi
 export async function tokenList(opts: GlobalOptions): Promise<number> {
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
-    printTable((await listTokens(db, tenant.id)).map((t) => ({ name: t.name, scopes: t.scopes.join(','), created: iso(t.created_at), last_used: iso(t.last_used_at), revoked: iso(t.revoked_at) })), opts.json, 'no tokens');
+    printTable(
+      (await listTokens(db, tenant.id)).map((t) => ({
+        name: t.name,
+        scopes: t.scopes.join(','),
+        created: iso(t.created_at),
+        last_used: iso(t.last_used_at),
+        revoked: iso(t.revoked_at),
+      })),
+      opts.json,
+      'no tokens',
+    );
     return 0;
   });
 }
@@ -51,11 +65,20 @@ export interface PolicyFlags extends GlobalOptions {
 export function policyFromFlags(current: ApprovalPolicy, flags: PolicyFlags): ApprovalPolicy {
   const problems: string[] = [];
   const identities = (text: string, where: string) =>
-    text.split(',').map((s) => s.trim()).filter(Boolean).filter((id) => isIdentity(id) || (problems.push(`${where}: "${id}" is not an identity like token:NAME, slack:U123, github:login, cli:user or group:NAME`), false));
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .filter(
+        (id) =>
+          isIdentity(id) ||
+          (problems.push(`${where}: "${id}" is not an identity like token:NAME, slack:U123, github:login, cli:user or group:NAME`), false),
+      );
   const groups = { ...current.groups };
   for (const g of flags.group ?? []) {
     const [name, members] = g.split('=');
-    if (!name || !/^[a-z0-9][\w-]{0,62}$/.test(name) || members === undefined) problems.push(`--group: "${g}" should look like NAME=slack:U1,github:bob`);
+    if (!name || !/^[a-z0-9][\w-]{0,62}$/.test(name) || members === undefined)
+      problems.push(`--group: "${g}" should look like NAME=slack:U1,github:bob`);
     else groups[name] = identities(members, `--group ${name}`);
   }
   const policy: ApprovalPolicy = {
@@ -67,7 +90,9 @@ export function policyFromFlags(current: ApprovalPolicy, flags: PolicyFlags): Ap
   };
   if (policy.required_approvals < 1 || policy.required_approvals > 10) problems.push('--required: between 1 and 10');
   if (policy.ttl_seconds < 60 || policy.ttl_seconds > 7_776_000) problems.push('--ttl-hours: between 1 minute and 90 days');
-  for (const a of policy.approvers) if (a.startsWith('group:') && !groups[a.slice(6)]) problems.push(`--approvers: group "${a.slice(6)}" is not defined (add --group ${a.slice(6)}=…)`);
+  for (const a of policy.approvers)
+    if (a.startsWith('group:') && !groups[a.slice(6)])
+      problems.push(`--approvers: group "${a.slice(6)}" is not defined (add --group ${a.slice(6)}=…)`);
   if (problems.length) throw new AppError('bad_input', `invalid approval policy:\n  ${problems.join('\n  ')}`, problems);
   return policy;
 }

@@ -40,7 +40,9 @@ async function checksCommand(flags: ChecksFlags): Promise<number> {
     syntax: spec(flags.syntax ?? defaultSyntaxCommand(root, flags.backendEntry)),
     gateTimeoutSeconds: flags.timeout,
     parallel: !flags.sequential,
-    onResult: flags.json ? undefined : (r) => process.stderr.write(`${r.status === 'pass' ? '✓' : '✗'} ${r.name}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)\n`),
+    onResult: flags.json
+      ? undefined
+      : (r) => process.stderr.write(`${r.status === 'pass' ? '✓' : '✗'} ${r.name}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)\n`),
   });
   if (flags.json) {
     process.stdout.write(`${renderJson(report)}\n`);
@@ -48,14 +50,19 @@ async function checksCommand(flags: ChecksFlags): Promise<number> {
     for (const c of report.checks.filter((x) => x.status !== 'pass')) {
       process.stdout.write(`\n── ${c.name}: ${c.detail ?? c.status}\n${lastLines(c.output, 30).join('\n')}\n`);
     }
-    process.stdout.write(`\n${report.passed}/${report.total} checks passed${report.result === 'pass' ? '' : ` — all ${report.total}/${report.total} must pass before deployment`}\n`);
+    process.stdout.write(
+      `\n${report.passed}/${report.total} checks passed${report.result === 'pass' ? '' : ` — all ${report.total}/${report.total} must pass before deployment`}\n`,
+    );
   }
   return report.result === 'pass' ? 0 : 1;
 }
 
 function printGate(result: GateResult, json: boolean | undefined): number {
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(`${[result.detail, ...result.lines.map((l) => `  ${l}`), ...(result.diffStat ? ['', result.diffStat] : [])].join('\n')}\n`);
+  else
+    process.stdout.write(
+      `${[result.detail, ...result.lines.map((l) => `  ${l}`), ...(result.diffStat ? ['', result.diffStat] : [])].join('\n')}\n`,
+    );
   return result.passed ? 0 : 1;
 }
 
@@ -79,24 +86,35 @@ export function registerChecks(program: Command, act: Act): void {
   gate
     .command('update')
     .description('write the manifest: hash every file the globs match (default: the globs already in it)')
-    .option('--glob <glob>', 'a critical-file glob, e.g. migrations/** (repeatable; replaces the stored globs)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--glob <glob>',
+      'a critical-file glob, e.g. migrations/** (repeatable; replaces the stored globs)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--root <dir>', 'repository root', '.')
-    .action(act((flags: { glob?: string[]; root: string }) => {
-      const m = updateManifest(resolve(flags.root), flags.glob);
-      process.stdout.write(`${MANIFEST_PATH}: ${Object.keys(m.files).length} critical files (${m.globs.join(', ')})\n`);
-      return Promise.resolve(0);
-    }));
+    .action(
+      act((flags: { glob?: string[]; root: string }) => {
+        const m = updateManifest(resolve(flags.root), flags.glob);
+        process.stdout.write(`${MANIFEST_PATH}: ${Object.keys(m.files).length} critical files (${m.globs.join(', ')})\n`);
+        return Promise.resolve(0);
+      }),
+    );
   gate
     .command('verify')
     .description('fail when a critical file is missing, added or changed; --base compares with a base commit as on a pull request')
     .option('--root <dir>', 'repository root', '.')
     .option('--base <ref>', 'read the manifest from this commit (e.g. origin/main) and list what would need approval')
     .addOption(new Option('--json', 'print the result as JSON'))
-    .action(act(async (flags: { root: string; base?: string; json?: boolean }) => {
-      const root = resolve(flags.root);
-      if (!flags.base) return printGate(verifyLocal(root), flags.json);
-      const sha = (await git(root, ['rev-parse', '--verify', `${flags.base}^{commit}`])).trim();
-      const head = (await git(root, ['rev-parse', 'HEAD'])).trim();
-      return printGate(await verifyPullRequest(root, { repository: 'local', number: 0, baseSha: sha, headSha: head }, undefined), flags.json);
-    }));
+    .action(
+      act(async (flags: { root: string; base?: string; json?: boolean }) => {
+        const root = resolve(flags.root);
+        if (!flags.base) return printGate(verifyLocal(root), flags.json);
+        const sha = (await git(root, ['rev-parse', '--verify', `${flags.base}^{commit}`])).trim();
+        const head = (await git(root, ['rev-parse', 'HEAD'])).trim();
+        return printGate(
+          await verifyPullRequest(root, { repository: 'local', number: 0, baseSha: sha, headSha: head }, undefined),
+          flags.json,
+        );
+      }),
+    );
 }

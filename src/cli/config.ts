@@ -9,9 +9,11 @@ export function registerConfig(program: Command, act: Act): void {
     .command('docs')
     .description('print the reference of every environment variable (markdown; docs/configuration.md)')
     .option('--json', 'print machine-readable JSON')
-    .action(act(async (opts: { json?: boolean }) => {
-      const { listEnvVariables, renderConfigReference } = await import('../config-reference.js');
-      process.stdout.write(opts.json ? `${JSON.stringify(listEnvVariables(), null, 2)}\n` : renderConfigReference());
-      return 0;
-    }));
+    .action(
+      act(async (opts: { json?: boolean }) => {
+        const { listEnvVariables, renderConfigReference } = await import('../config-reference.js');
+        process.stdout.write(opts.json ? `${JSON.stringify(listEnvVariables(), null, 2)}\n` : renderConfigReference());
+        return 0;
+      }),
+    );
 }

@@ -24,7 +24,11 @@ export async function withDb<T>(fn: (ctx: CliContext) => Promise<T>, opts: { log
   const config = loadConfig();
   const log = opts.logsToStdout
     ? createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY)
-    : createLogger(config.LEVQOR_LOG_LEVEL === 'info' ? 'warn' : config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY ?? Boolean(process.stderr.isTTY), process.stderr);
+    : createLogger(
+        config.LEVQOR_LOG_LEVEL === 'info' ? 'warn' : config.LEVQOR_LOG_LEVEL,
+        config.LEVQOR_LOG_PRETTY ?? Boolean(process.stderr.isTTY),
+        process.stderr,
+      );
   const db = await openConfiguredDb(config, log, opts.migrate);
   try {
     return await fn({ config, db, log });
@@ -44,9 +48,14 @@ export function printTable(rows: Record<string, unknown>[], json: boolean | unde
     return;
   }
   const cols = Object.keys(rows[0] ?? {});
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : `${v as string | number | boolean}`);
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : `${v as string | number | boolean}`;
   const widths = cols.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
-  const line = (vals: string[]) => vals.map((v, i) => (v.length > (widths[i] ?? 0) ? `${v.slice(0, (widths[i] ?? 1) - 1)}…` : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (v.length > (widths[i] ?? 0) ? `${v.slice(0, (widths[i] ?? 1) - 1)}…` : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(cols.map((c) => c.toUpperCase()))}\n${rows.map((r) => line(cols.map((c) => cell(r[c])))).join('\n')}\n`);
 }
 

@@ -27,7 +27,12 @@ async function healthWithDb(opts: GlobalOptions): Promise<number> {
   const config = loadConfig();
   if (config.DATABASE_URL) {
     // No opening probe and no migration: the summary bounds its own wait, a hung server included.
-    const db = createPgDb({ connectionString: config.DATABASE_URL, poolMax: 2, connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS, onBackgroundError: () => undefined });
+    const db = createPgDb({
+      connectionString: config.DATABASE_URL,
+      poolMax: 2,
+      connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
+      onBackgroundError: () => undefined,
+    });
     try {
       return await printHealth(opts, config, db);
     } finally {
@@ -46,9 +51,20 @@ async function printHealth(opts: GlobalOptions, config: Config, db: Db): Promise
       const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)} %`);
       console.log(`status: ${s.status}${s.reasons.length ? `\n  ${s.reasons.join('\n  ')}` : ''}`);
       console.log(`database: ${s.database.ok ? `ok (${s.database.latency_ms} ms)` : `unreachable: ${s.database.error ?? ''}`}`);
-      if (s.queues) console.log(`queues: ${Object.entries(s.queues).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-      if (s.error_rates) console.log(`failure rate: ${s.error_rates.map((e) => `${e.window} ${pct(e.rate)} (${e.failed}/${e.total})`).join(', ')} — target < 5 %`);
-      if (s.scheduler) console.log(`scheduler: ${s.scheduler.last_tick_at === null ? 'never ticked' : `last tick ${Math.round(s.scheduler.age_seconds ?? 0)} s ago${s.scheduler.stale ? ' (stale)' : ''}`}`);
+      if (s.queues)
+        console.log(
+          `queues: ${Object.entries(s.queues)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+      if (s.error_rates)
+        console.log(
+          `failure rate: ${s.error_rates.map((e) => `${e.window} ${pct(e.rate)} (${e.failed}/${e.total})`).join(', ')} — target < 5 %`,
+        );
+      if (s.scheduler)
+        console.log(
+          `scheduler: ${s.scheduler.last_tick_at === null ? 'never ticked' : `last tick ${Math.round(s.scheduler.age_seconds ?? 0)} s ago${s.scheduler.stale ? ' (stale)' : ''}`}`,
+        );
     }
     return s.status === 'ok' ? 0 : 1;
   }
@@ -81,15 +97,19 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<number> {
         ? (table, done, total) => {
             const width = 30;
             const filled = total === 0 ? width : Math.round((done / total) * width);
-            process.stderr.write(`\r${table.padEnd(16)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);
+            process.stderr.write(
+              `\r${table.padEnd(16)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`,
+            );
           }
         : undefined,
     });
     if (flags.json) printTable([{ dry_run: Boolean(flags.dryRun), ...result }], true);
     else {
       const verb = flags.dryRun ? 'would delete' : 'deleted';
-      console.log(`${verb}: ${result.workflow_runs} workflow_runs, ${result.workflow_events} workflow_events, ${result.approval_queue} processed approvals` +
-        `${flags.archive && !flags.dryRun ? ` (archived to ${flags.archive})` : ''}; pending approvals and audit_log are never deleted`);
+      console.log(
+        `${verb}: ${result.workflow_runs} workflow_runs, ${result.workflow_events} workflow_events, ${result.approval_queue} processed approvals` +
+          `${flags.archive && !flags.dryRun ? ` (archived to ${flags.archive})` : ''}; pending approvals and audit_log are never deleted`,
+      );
     }
     return 0;
   });
@@ -103,9 +123,16 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<number> {
 async function slackDeliveryCheck(db: Queryable, tenantId: string | undefined): Promise<{ ok: boolean; check: string; detail: string }> {
   const r = await slackDeliveryStatus(db, tenantId);
   const check = 'posted to Slack';
-  if (r.connected === 0) return { ok: true, check, detail: 'no tenant is connected to Slack (levqor slack configure): requests are seen in the API and CLI only' };
+  if (r.connected === 0)
+    return {
+      ok: true,
+      check,
+      detail: 'no tenant is connected to Slack (levqor slack configure): requests are seen in the API and CLI only',
+    };
   const problems = [
-    r.failing > 0 ? `${r.failing} could not be posted: ${r.errors ?? '?'} (levqor slack show lists them; fix, then levqor slack configure)` : '',
+    r.failing > 0
+      ? `${r.failing} could not be posted: ${r.errors ?? '?'} (levqor slack show lists them; fix, then levqor slack configure)`
+      : '',
     r.late > 0 ? `${r.late} not posted a minute after the request: is \`levqor bot\` running with SLACK_BOT_TOKEN?` : '',
   ].filter(Boolean);
   return problems.length
@@ -123,25 +150,47 @@ export async function doctorApprovals(opts: GlobalOptions & { url?: string }): P
     );
     const pendingBy = rows.filter((r) => r.status === 'pending');
     const tenant = opts.tenant ? await findTenant(db, opts.tenant) : undefined;
-    const mine = tenant ? pendingBy.find((r) => r.tenant === tenant.name)?.n ?? 0 : pendingBy.reduce((n, r) => n + r.n, 0);
-    lines.push({ ok: mine > 0, check: "status = 'pending'", detail: `${mine} pending${tenant ? ` for tenant ${tenant.name}` : ' in all tenants'}; by status: ${rows.map((r) => `${r.tenant}/${r.status} ${r.n}`).join(', ') || 'no requests at all'}` });
+    const mine = tenant ? (pendingBy.find((r) => r.tenant === tenant.name)?.n ?? 0) : pendingBy.reduce((n, r) => n + r.n, 0);
+    lines.push({
+      ok: mine > 0,
+      check: "status = 'pending'",
+      detail: `${mine} pending${tenant ? ` for tenant ${tenant.name}` : ' in all tenants'}; by status: ${rows.map((r) => `${r.tenant}/${r.status} ${r.n}`).join(', ') || 'no requests at all'}`,
+    });
     if (opts.tenant && !tenant) lines.push({ ok: false, check: 'tenant_id filter', detail: `tenant "${opts.tenant}" does not exist` });
     else if (tenant) {
       const others = pendingBy.filter((r) => r.tenant !== tenant.name);
-      lines.push({ ok: mine > 0 || others.length === 0, check: 'tenant_id filter', detail: others.length ? `pending requests exist for other tenants (${others.map((o) => `${o.tenant}: ${o.n}`).join(', ')}): is the token or --tenant for the right tenant?` : 'no other tenant has pending requests' });
+      lines.push({
+        ok: mine > 0 || others.length === 0,
+        check: 'tenant_id filter',
+        detail: others.length
+          ? `pending requests exist for other tenants (${others.map((o) => `${o.tenant}: ${o.n}`).join(', ')}): is the token or --tenant for the right tenant?`
+          : 'no other tenant has pending requests',
+      });
     }
     const orphaned = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM workflow_runs r WHERE r.status = 'waiting_approval'
        AND NOT EXISTS (SELECT 1 FROM approval_queue a WHERE a.run_id = r.id AND a.status = 'pending')`,
     );
-    lines.push({ ok: (orphaned.rows[0]?.n ?? 0) === 0, check: 'runs waiting without a request', detail: `${orphaned.rows[0]?.n ?? 0} runs wait for approval without a pending request (a scheduler tick settles them)` });
+    lines.push({
+      ok: (orphaned.rows[0]?.n ?? 0) === 0,
+      check: 'runs waiting without a request',
+      detail: `${orphaned.rows[0]?.n ?? 0} runs wait for approval without a pending request (a scheduler tick settles them)`,
+    });
     lines.push(await slackDeliveryCheck(db, tenant?.id));
     const url = opts.url ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
     try {
       const res = await fetch(`${url}/api/approvals`, { signal: AbortSignal.timeout(2000) });
-      lines.push({ ok: res.status === 401 || res.status === 200, check: 'API endpoint reachable', detail: `${url}/api/approvals answered ${res.status}${res.status === 401 ? ' (up; send a token)' : ''}` });
+      lines.push({
+        ok: res.status === 401 || res.status === 200,
+        check: 'API endpoint reachable',
+        detail: `${url}/api/approvals answered ${res.status}${res.status === 401 ? ' (up; send a token)' : ''}`,
+      });
     } catch (err) {
-      lines.push({ ok: false, check: 'API endpoint reachable', detail: `${url}/api/approvals: ${(err as Error).message} — is \`levqor serve\` running (HOST/PORT)?` });
+      lines.push({
+        ok: false,
+        check: 'API endpoint reachable',
+        detail: `${url}/api/approvals: ${(err as Error).message} — is \`levqor serve\` running (HOST/PORT)?`,
+      });
     }
     if (opts.json) printTable(lines, true);
     else for (const l of lines) console.log(`  ${l.ok ? '✓' : '✗'} ${l.check}: ${l.detail}`);

@@ -15,12 +15,15 @@ import { printTable, withDb } from './context.js';
 
 type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
 
-const wholeNumber = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-};
-const tenantOption = () => new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or every tenant / the only one)').env('LEVQOR_TENANT');
+const wholeNumber =
+  (name: string, min: number, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+const tenantOption = () =>
+  new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or every tenant / the only one)').env('LEVQOR_TENANT');
 
 function analyticsRows(a: TenantAnalytics): Record<string, unknown>[] {
   return [...a.workflows, { workflow: '(all)', ...a.totals }].map((w) => ({
@@ -48,14 +51,17 @@ export function registerReports(program: Command, act: Act): void {
     .option('--days <n>', 'how many days back', wholeNumber('--days', 1, 366), 7)
     .addOption(tenantOption())
     .option('--json', 'print machine-readable JSON')
-    .action(act((opts: { days: number; tenant?: string; json?: boolean }) =>
-      withDb(async ({ db }) => {
-        const all: TenantAnalytics[] = [];
-        for (const t of await tenantsFor(db, opts.tenant)) all.push(await tenantAnalytics(db, { tenantId: t.id, days: opts.days }));
-        if (opts.json) process.stdout.write(`${JSON.stringify(opts.tenant ? all[0] : { tenants: all }, null, 2)}\n`);
-        else printTable(all.flatMap(analyticsRows), false, 'no tenants yet');
-        return 0;
-      })));
+    .action(
+      act((opts: { days: number; tenant?: string; json?: boolean }) =>
+        withDb(async ({ db }) => {
+          const all: TenantAnalytics[] = [];
+          for (const t of await tenantsFor(db, opts.tenant)) all.push(await tenantAnalytics(db, { tenantId: t.id, days: opts.days }));
+          if (opts.json) process.stdout.write(`${JSON.stringify(opts.tenant ? all[0] : { tenants: all }, null, 2)}\n`);
+          else printTable(all.flatMap(analyticsRows), false, 'no tenants yet');
+          return 0;
+        }),
+      ),
+    );
 
   program
     .command('report')
@@ -65,31 +71,43 @@ export function registerReports(program: Command, act: Act): void {
     .addOption(new Option('--format <format>', 'md or json').choices(['md', 'json']).default('md'))
     .option('--week <week>', 'ISO week, e.g. 2025-W43')
     .addOption(new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT'))
-    .action(act((opts: { format: 'md' | 'json'; week?: string; tenant?: string }) =>
-      withDb(async ({ db }) => {
-        const tenant = await resolveTenant(db, opts.tenant);
-        const input = { tenantId: tenant.id, week: opts.week };
-        process.stdout.write(opts.format === 'json' ? `${JSON.stringify(await generateWeeklyReportJson(db, input), null, 2)}\n` : await generateWeeklyReport(db, input));
-        return 0;
-      })));
+    .action(
+      act((opts: { format: 'md' | 'json'; week?: string; tenant?: string }) =>
+        withDb(async ({ db }) => {
+          const tenant = await resolveTenant(db, opts.tenant);
+          const input = { tenantId: tenant.id, week: opts.week };
+          process.stdout.write(
+            opts.format === 'json'
+              ? `${JSON.stringify(await generateWeeklyReportJson(db, input), null, 2)}\n`
+              : await generateWeeklyReport(db, input),
+          );
+          return 0;
+        }),
+      ),
+    );
 
   program
     .command('marketing')
     .description('the auto-marketing cycle')
     .command('run')
-    .description("analyse engagement, recommend, and propose campaigns as Class C emails in the approval queue (the guide's run_marketing_cycle)")
+    .description(
+      "analyse engagement, recommend, and propose campaigns as Class C emails in the approval queue (the guide's run_marketing_cycle)",
+    )
     .addOption(tenantOption())
     .option('--dry-run', 'analyse and recommend only; propose nothing')
     .option('--json', 'print machine-readable JSON')
-    .action(act((opts: { tenant?: string; dryRun?: boolean; json?: boolean }) =>
-      withDb(async ({ config, db, log }) => {
-        const tenant = opts.tenant ? await resolveTenant(db, opts.tenant) : undefined;
-        const stop = new AbortController();
-        const runDeps = createSchedulerDeps(config, db, log, { stopClaiming: stop.signal, abortRuns: stop.signal });
-        const result = await runMarketingCycle(db, { tenantId: tenant?.id, runDeps, dryRun: opts.dryRun });
-        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderMarketing(result));
-        return 0;
-      })));
+    .action(
+      act((opts: { tenant?: string; dryRun?: boolean; json?: boolean }) =>
+        withDb(async ({ config, db, log }) => {
+          const tenant = opts.tenant ? await resolveTenant(db, opts.tenant) : undefined;
+          const stop = new AbortController();
+          const runDeps = createSchedulerDeps(config, db, log, { stopClaiming: stop.signal, abortRuns: stop.signal });
+          const result = await runMarketingCycle(db, { tenantId: tenant?.id, runDeps, dryRun: opts.dryRun });
+          process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderMarketing(result));
+          return 0;
+        }),
+      ),
+    );
 
   program
     .command('demo')
@@ -97,17 +115,25 @@ export function registerReports(program: Command, act: Act): void {
     .option('--weeks <n>', 'how many weeks', wholeNumber('--weeks', 1, 52), 8)
     .addOption(new Option('-t, --tenant <name>', 'tenant (default: the demo tenant, created when no tenant exists)').env('LEVQOR_TENANT'))
     .option('--json', 'print machine-readable JSON')
-    .action(act((opts: { weeks: number; tenant?: string; json?: boolean }) =>
-      withDb(async ({ db }) => {
-        const created = await seedDemo(db);
-        if (created) {
-          const { token } = await createToken(db, created.id, 'demo', [...SCOPES]);
-          process.stderr.write(`created the demo tenant and workflows; API token (shown once): ${token}\n`);
-        }
-        const tenant = created ?? (await resolveTenant(db, opts.tenant ?? ((await listTenants(db)).some((t) => t.name === 'demo') ? 'demo' : undefined)));
-        const result = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: opts.weeks, now: await dbNow(db) });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ tenant: tenant.name, ...result }, null, 2)}\n`);
-        else console.log(`${tenant.name}: added ${result.weeks} weeks of history: ${int(result.runs)} runs, ${int(result.approvals)} approvals, ${int(result.events)} engagement events`);
-        return 0;
-      })));
+    .action(
+      act((opts: { weeks: number; tenant?: string; json?: boolean }) =>
+        withDb(async ({ db }) => {
+          const created = await seedDemo(db);
+          if (created) {
+            const { token } = await createToken(db, created.id, 'demo', [...SCOPES]);
+            process.stderr.write(`created the demo tenant and workflows; API token (shown once): ${token}\n`);
+          }
+          const tenant =
+            created ??
+            (await resolveTenant(db, opts.tenant ?? ((await listTenants(db)).some((t) => t.name === 'demo') ? 'demo' : undefined)));
+          const result = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: opts.weeks, now: await dbNow(db) });
+          if (opts.json) process.stdout.write(`${JSON.stringify({ tenant: tenant.name, ...result }, null, 2)}\n`);
+          else
+            console.log(
+              `${tenant.name}: added ${result.weeks} weeks of history: ${int(result.runs)} runs, ${int(result.approvals)} approvals, ${int(result.events)} engagement events`,
+            );
+          return 0;
+        }),
+      ),
+    );
 }

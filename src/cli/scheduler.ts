@@ -24,7 +24,13 @@ export async function schedulerCommand(flags: SchedulerFlags): Promise<number> {
     async ({ config, db, log }) => {
       const grace = config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS;
       return withShutdownSignals(log, grace, 'no new runs are claimed; waiting for runs in flight', async ({ stopClaiming, abortRuns }) => {
-        const deps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { batchSize: flags.batchSize, concurrency: flags.concurrency });
+        const deps = createSchedulerDeps(
+          config,
+          db,
+          log,
+          { stopClaiming, abortRuns },
+          { batchSize: flags.batchSize, concurrency: flags.concurrency },
+        );
         if (flags.demo) {
           const tenant = await seedDemo(db);
           if (tenant) {
@@ -34,8 +40,15 @@ export async function schedulerCommand(flags: SchedulerFlags): Promise<number> {
         }
         const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
         log.info(
-          { db: describeDb(config), mode: flags.once ? 'once' : 'loop', interval_seconds: flags.once ? undefined : interval, owner: deps.owner },
-          flags.once ? 'scheduler: running due workflows once' : `scheduler: checking for due workflows at least every ${interval} s (Ctrl-C to stop)`,
+          {
+            db: describeDb(config),
+            mode: flags.once ? 'once' : 'loop',
+            interval_seconds: flags.once ? undefined : interval,
+            owner: deps.owner,
+          },
+          flags.once
+            ? 'scheduler: running due workflows once'
+            : `scheduler: checking for due workflows at least every ${interval} s (Ctrl-C to stop)`,
         );
         if (flags.once) {
           const summary = await runOnce(deps);

@@ -43,60 +43,81 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   return withDb(
     async ({ config, db, log }) => {
       const grace = config.LEVQOR_SHUTDOWN_TIMEOUT_SECONDS;
-      return withShutdownSignals(log, grace, 'closing the API, letting runs in flight finish', async ({ stopClaiming, abortRuns, stopped }) => {
-        const deps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns });
-        if (flags.demo) {
-          const tenant = await seedDemo(db);
-          if (tenant) {
-            const { token } = await createToken(db, tenant.id, 'demo', [...SCOPES]);
-            const workflows = (await listWorkflows(db, tenant.id)).map((w) => w.name);
-            log.info({ tenant: tenant.name, workflows }, 'first start: created the demo tenant and workflows, and an API token');
-            process.stdout.write(`\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`);
-            if (flags.demoHistory) {
-              const h = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: flags.demoHistory, now: Date.now() / 1000 });
-              process.stdout.write(`  Added ${h.weeks} weeks of demo history (${h.runs} runs, ${h.approvals} approvals, ${h.events} engagement events) for reports, analytics and the dashboard; LEVQOR_DEMO_HISTORY=0 skips it.\n\n`);
+      return withShutdownSignals(
+        log,
+        grace,
+        'closing the API, letting runs in flight finish',
+        async ({ stopClaiming, abortRuns, stopped }) => {
+          const deps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns });
+          if (flags.demo) {
+            const tenant = await seedDemo(db);
+            if (tenant) {
+              const { token } = await createToken(db, tenant.id, 'demo', [...SCOPES]);
+              const workflows = (await listWorkflows(db, tenant.id)).map((w) => w.name);
+              log.info({ tenant: tenant.name, workflows }, 'first start: created the demo tenant and workflows, and an API token');
+              process.stdout.write(
+                `\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`,
+              );
+              if (flags.demoHistory) {
+                const h = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: flags.demoHistory, now: Date.now() / 1000 });
+                process.stdout.write(
+                  `  Added ${h.weeks} weeks of demo history (${h.runs} runs, ${h.approvals} approvals, ${h.events} engagement events) for reports, analytics and the dashboard; LEVQOR_DEMO_HISTORY=0 skips it.\n\n`,
+                );
+              }
             }
           }
-        }
-        const startedAt = Date.now() / 1000;
-        const health = healthOptions(config);
-        const app = await buildApp({
-          db,
-          log,
-          rateLimitPerMinute: config.LEVQOR_API_RATE_LIMIT,
-          bodyLimitBytes: config.LEVQOR_API_BODY_LIMIT_BYTES,
-          runDeps: () => deps,
-          startedAt,
-          instanceId: createInstanceId('api'),
-          health: { thresholds: health.thresholds, scaling: health.scaling },
-          dashboardPublic: config.LEVQOR_DASHBOARD_PUBLIC,
-        });
-        const host = flags.host ?? config.HOST;
-        const address = await app.listen({ host, port: flags.port ?? config.PORT });
-        log.info({ db: describeDb(config), scheduler: flags.scheduler !== false, expiry: flags.expiry !== false }, `levqor API listening on ${address}`);
-        const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
-        const background =
-          flags.scheduler !== false
-            ? runLoop(deps, { intervalSeconds: interval })
-            : flags.expiry !== false
-              ? sweepLoop(async () => {
-                  try {
-                    await expireApprovals(db);
-                    await remindApprovals(db);
-                  } catch (err) {
-                    log.warn({ err: errorMessage(err) }, 'approval sweep failed');
-                  }
-                }, 30, stopClaiming)
-              : stopped;
-        const healthTasks = runHealthTasks({ db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt }, stopClaiming, 30, 30);
-        // repository_dispatch for approved deploy requests (when LEVQOR_GITHUB_DISPATCH_TOKEN is set).
-        const dispatch = startApprovalDispatch({ db, log, config, signal: stopClaiming });
-        await stopped;
-        await app.close();
-        await Promise.all([background, healthTasks, dispatch]);
-        log.info('levqor serve stopped');
-        return 0;
-      });
+          const startedAt = Date.now() / 1000;
+          const health = healthOptions(config);
+          const app = await buildApp({
+            db,
+            log,
+            rateLimitPerMinute: config.LEVQOR_API_RATE_LIMIT,
+            bodyLimitBytes: config.LEVQOR_API_BODY_LIMIT_BYTES,
+            runDeps: () => deps,
+            startedAt,
+            instanceId: createInstanceId('api'),
+            health: { thresholds: health.thresholds, scaling: health.scaling },
+            dashboardPublic: config.LEVQOR_DASHBOARD_PUBLIC,
+          });
+          const host = flags.host ?? config.HOST;
+          const address = await app.listen({ host, port: flags.port ?? config.PORT });
+          log.info(
+            { db: describeDb(config), scheduler: flags.scheduler !== false, expiry: flags.expiry !== false },
+            `levqor API listening on ${address}`,
+          );
+          const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
+          const background =
+            flags.scheduler !== false
+              ? runLoop(deps, { intervalSeconds: interval })
+              : flags.expiry !== false
+                ? sweepLoop(
+                    async () => {
+                      try {
+                        await expireApprovals(db);
+                        await remindApprovals(db);
+                      } catch (err) {
+                        log.warn({ err: errorMessage(err) }, 'approval sweep failed');
+                      }
+                    },
+                    30,
+                    stopClaiming,
+                  )
+                : stopped;
+          const healthTasks = runHealthTasks(
+            { db, log, thresholds: health.thresholds, retention: health.retention, processStartedAt: startedAt },
+            stopClaiming,
+            30,
+            30,
+          );
+          // repository_dispatch for approved deploy requests (when LEVQOR_GITHUB_DISPATCH_TOKEN is set).
+          const dispatch = startApprovalDispatch({ db, log, config, signal: stopClaiming });
+          await stopped;
+          await app.close();
+          await Promise.all([background, healthTasks, dispatch]);
+          log.info('levqor serve stopped');
+          return 0;
+        },
+      );
     },
     { logsToStdout: true },
   );

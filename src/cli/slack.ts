@@ -41,7 +41,13 @@ async function slackConfigure(flags: ConfigureFlags): Promise<number> {
       approvals_channel: flags.approvalsChannel,
       reports_channel: flags.reportsChannel === undefined ? undefined : flags.reportsChannel || null,
       alerts_channel: flags.alertsChannel === undefined ? undefined : flags.alertsChannel || null,
-      internal_channels: flags.internalChannels === undefined ? undefined : flags.internalChannels.split(',').map((c) => c.trim()).filter(Boolean),
+      internal_channels:
+        flags.internalChannels === undefined
+          ? undefined
+          : flags.internalChannels
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean),
       report_weekday: flags.reportDay,
       report_time: timeOrOff(flags.reportTime),
       health_time: timeOrOff(flags.healthTime),
@@ -59,16 +65,29 @@ async function slackConfigure(flags: ConfigureFlags): Promise<number> {
 async function slackShow(opts: { tenant?: string; json?: boolean }): Promise<number> {
   return withDb(async ({ db }) => {
     const tenants = opts.tenant ? [await resolveTenant(db, opts.tenant)] : await listTenants(db);
-    const failures = await slackFailures(db, tenants.map((t) => t.id));
+    const failures = await slackFailures(
+      db,
+      tenants.map((t) => t.id),
+    );
     const rows = [];
     for (const t of tenants) {
       const s = await getSlackSettings(db, t.id);
       if (s || opts.tenant) {
-        const failing = failures.filter((f) => f.tenant_id === t.id).map(({ tenant_id: _, ...f }) => ({ ...f, retry_at: f.retry_at === null ? null : iso(f.retry_at) }));
-        rows.push({ tenant: t.name, team: s?.team_id ?? '(not connected)', approvals_channel: s?.approvals_channel ?? '-', reports_channel: s?.reports_channel ?? '-',
-          alerts_channel: s?.alerts_channel ?? '-', internal_channels: s?.internal_channels.join(',') || '-',
-          weekly_report: s ? (s.report_time ? `${WEEKDAYS[s.report_weekday - 1] ?? '?'} ${s.report_time}` : 'off') : '-', health_summary: s ? (s.health_time ?? 'off') : '-',
-          updated: iso(s?.updated_at ?? null), ...(opts.json ? { failing } : { failing: failing.length }) });
+        const failing = failures
+          .filter((f) => f.tenant_id === t.id)
+          .map(({ tenant_id: _, ...f }) => ({ ...f, retry_at: f.retry_at === null ? null : iso(f.retry_at) }));
+        rows.push({
+          tenant: t.name,
+          team: s?.team_id ?? '(not connected)',
+          approvals_channel: s?.approvals_channel ?? '-',
+          reports_channel: s?.reports_channel ?? '-',
+          alerts_channel: s?.alerts_channel ?? '-',
+          internal_channels: s?.internal_channels.join(',') || '-',
+          weekly_report: s ? (s.report_time ? `${WEEKDAYS[s.report_weekday - 1] ?? '?'} ${s.report_time}` : 'off') : '-',
+          health_summary: s ? (s.health_time ?? 'off') : '-',
+          updated: iso(s?.updated_at ?? null),
+          ...(opts.json ? { failing } : { failing: failing.length }),
+        });
       }
     }
     printTable(rows, opts.json, 'no tenant is connected to Slack: levqor slack configure --tenant NAME --team T… --approvals-channel C…');
@@ -76,11 +95,22 @@ async function slackShow(opts: { tenant?: string; json?: boolean }): Promise<num
       if (failures.length > 0) {
         const name = new Map(tenants.map((t) => [t.id, t.name]));
         console.log('\nfailing Slack posts (fix the channel or the token, then `levqor slack configure` to try them again at once):');
-        printTable(failures.map((f) => ({ tenant: name.get(f.tenant_id) ?? f.tenant_id, post: f.post, channel: f.channel, error: f.error, attempts: f.attempts,
-          next_try: f.retry_at === null ? 'after levqor slack configure' : iso(f.retry_at) })), false);
+        printTable(
+          failures.map((f) => ({
+            tenant: name.get(f.tenant_id) ?? f.tenant_id,
+            post: f.post,
+            channel: f.channel,
+            error: f.error,
+            attempts: f.attempts,
+            next_try: f.retry_at === null ? 'after levqor slack configure' : iso(f.retry_at),
+          })),
+          false,
+        );
       }
       const env = parseSlackEnv(process.env);
-      console.log(`bot credentials: SLACK_SIGNING_SECRET ${env.SLACK_SIGNING_SECRET ? 'set' : 'missing'}, SLACK_BOT_TOKEN ${env.SLACK_BOT_TOKEN ? 'set' : 'missing'}; Slack API ${env.SLACK_API_URL}${env.SLACK_APP_TOKEN ? '; Socket Mode (SLACK_APP_TOKEN)' : ''}`);
+      console.log(
+        `bot credentials: SLACK_SIGNING_SECRET ${env.SLACK_SIGNING_SECRET ? 'set' : 'missing'}, SLACK_BOT_TOKEN ${env.SLACK_BOT_TOKEN ? 'set' : 'missing'}; Slack API ${env.SLACK_API_URL}${env.SLACK_APP_TOKEN ? '; Socket Mode (SLACK_APP_TOKEN)' : ''}`,
+      );
     }
     return 0;
   });
@@ -138,4 +168,3 @@ export function registerSlack(program: Command, act: Act): void {
     .addOption(new Option('--json', 'print machine-readable JSON'))
     .action(act((opts: { tenant?: string; json?: boolean }) => slackShow(opts)));
 }
-

@@ -28,7 +28,10 @@ export async function tenantCreate(name: string, opts: GlobalOptions & { timezon
 /** `levqor tenant list`. */
 export async function tenantList(opts: GlobalOptions): Promise<number> {
   return withDb(async ({ db }) => {
-    printTable((await listTenants(db)).map((t) => ({ name: t.name, id: t.id, timezone: t.timezone, created: iso(t.created_at) })), opts.json);
+    printTable(
+      (await listTenants(db)).map((t) => ({ name: t.name, id: t.id, timezone: t.timezone, created: iso(t.created_at) })),
+      opts.json,
+    );
     return 0;
   });
 }
@@ -39,7 +42,10 @@ export async function workflowApply(opts: GlobalOptions & { file: string; dryRun
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     if (opts.dryRun) {
-      printTable(specs.map((s) => ({ name: s.name, steps: s.steps.length, valid: true })), opts.json);
+      printTable(
+        specs.map((s) => ({ name: s.name, steps: s.steps.length, valid: true })),
+        opts.json,
+      );
       return 0;
     }
     const results = await db.transaction(async (tx) => {
@@ -47,7 +53,10 @@ export async function workflowApply(opts: GlobalOptions & { file: string; dryRun
       for (const spec of specs) out.push(await applyWorkflow(tx, tenant.id, spec, cliActor(opts.as)));
       return out;
     });
-    printTable(results.map(({ workflow, outcome }) => ({ name: workflow.name, outcome, next_run: iso(workflow.next_run_at) })), opts.json);
+    printTable(
+      results.map(({ workflow, outcome }) => ({ name: workflow.name, outcome, next_run: iso(workflow.next_run_at) })),
+      opts.json,
+    );
     return 0;
   });
 }
@@ -61,7 +70,11 @@ export async function workflowList(opts: GlobalOptions): Promise<number> {
       rows.map((w) => ({
         name: w.name,
         active: w.is_active,
-        schedule: w.schedule_config.enabled ? (w.schedule_config.cron ? `cron ${w.schedule_config.cron} ${w.schedule_config.timezone}` : `every ${w.schedule_config.interval_minutes} min`) : 'off',
+        schedule: w.schedule_config.enabled
+          ? w.schedule_config.cron
+            ? `cron ${w.schedule_config.cron} ${w.schedule_config.timezone}`
+            : `every ${w.schedule_config.interval_minutes} min`
+          : 'off',
         last_run: iso(w.last_run_at),
         next_run: iso(w.next_run_at),
         steps: w.steps.map((s) => s.type).join(','),
@@ -78,14 +91,21 @@ export async function runWorkflow(name: string, opts: GlobalOptions & { enqueue?
   return withDb(async ({ config, db, log }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = await requireWorkflow(db, tenant.id, name);
-    const deps = createSchedulerDeps(config, db, log, { stopClaiming: new AbortController().signal, abortRuns: new AbortController().signal }, { owner: undefined });
+    const deps = createSchedulerDeps(
+      config,
+      db,
+      log,
+      { stopClaiming: new AbortController().signal, abortRuns: new AbortController().signal },
+      { owner: undefined },
+    );
     const result = await startRun(deps, wf, { enqueue: Boolean(opts.enqueue), trigger: 'manual', actor: cliActor(opts.as) });
     const run = await getRun(db, result.runId);
     if (opts.json) printTable([{ ...run }], true);
     else if (opts.enqueue) console.log(`queued run ${result.runId}; a running scheduler picks it up now`);
     else {
       console.log(`run ${result.runId}: ${run?.status ?? 'unknown'}${run?.error ? ` — ${run.error}` : ''}`);
-      if (result.outcome?.kind === 'parked') console.log(`waiting for approval ${result.outcome.approvalId}: levqor approvals approve ${result.outcome.approvalId}`);
+      if (result.outcome?.kind === 'parked')
+        console.log(`waiting for approval ${result.outcome.approvalId}: levqor approvals approve ${result.outcome.approvalId}`);
     }
     return run?.status === 'failed' ? 1 : 0;
   });
@@ -96,9 +116,22 @@ export async function runsList(opts: GlobalOptions & { workflow?: string; status
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = opts.workflow ? await requireWorkflow(db, tenant.id, opts.workflow) : undefined;
-    const rows = await listRuns(db, { tenantId: tenant.id, workflowId: wf?.id, status: opts.status as RunStatus | undefined, limit: opts.limit ?? 20 });
+    const rows = await listRuns(db, {
+      tenantId: tenant.id,
+      workflowId: wf?.id,
+      status: opts.status as RunStatus | undefined,
+      limit: opts.limit ?? 20,
+    });
     printTable(
-      rows.map((r) => ({ id: r.id, workflow: r.workflow_name, status: r.status, trigger: r.trigger, started: iso(r.started_at), finished: iso(r.finished_at), error: r.error })),
+      rows.map((r) => ({
+        id: r.id,
+        workflow: r.workflow_name,
+        status: r.status,
+        trigger: r.trigger,
+        started: iso(r.started_at),
+        finished: iso(r.finished_at),
+        error: r.error,
+      })),
       opts.json,
       'no runs',
     );
@@ -117,8 +150,13 @@ export async function runsShow(id: string, opts: GlobalOptions): Promise<number>
       printTable([{ ...run, events }], true);
       return 0;
     }
-    console.log(`run ${run.id}\n  status: ${run.status}\n  trigger: ${run.trigger}\n  slot: ${iso(run.scheduled_for)}\n  started: ${iso(run.started_at)}\n  finished: ${iso(run.finished_at)}\n  attempt: ${run.attempt}${run.error ? `\n  error: ${run.error}` : ''}\n`);
-    printTable(events.map((e) => ({ at: iso(e.created_at), type: e.type, step: e.step_index === null ? '-' : e.step_index + 1, detail: e.payload })), false);
+    console.log(
+      `run ${run.id}\n  status: ${run.status}\n  trigger: ${run.trigger}\n  slot: ${iso(run.scheduled_for)}\n  started: ${iso(run.started_at)}\n  finished: ${iso(run.finished_at)}\n  attempt: ${run.attempt}${run.error ? `\n  error: ${run.error}` : ''}\n`,
+    );
+    printTable(
+      events.map((e) => ({ at: iso(e.created_at), type: e.type, step: e.step_index === null ? '-' : e.step_index + 1, detail: e.payload })),
+      false,
+    );
     return 0;
   });
 }
@@ -129,7 +167,11 @@ export async function doctorWorkflow(name: string, opts: GlobalOptions): Promise
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = await requireWorkflow(db, tenant.id, name);
     const checks = await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS);
-    if (opts.json) printTable(checks.map((c) => ({ ...c })), true);
+    if (opts.json)
+      printTable(
+        checks.map((c) => ({ ...c })),
+        true,
+      );
     else {
       console.log(`workflow ${wf.name} (tenant ${tenant.name})`);
       for (const c of checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`);

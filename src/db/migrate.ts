@@ -58,7 +58,11 @@ async function applyPending(conn: Queryable, migrations: readonly Migration[]): 
     else if (checksum(m.sql) !== row.checksum) drift.push(`${label(m)} was edited after it was applied (checksum differs)`);
   }
   if (drift.length > 0) {
-    throw new AppError('migration_drift', `refusing to migrate: ${drift.join('; ')}. Migrations are forward-only: add a new file instead.`, drift);
+    throw new AppError(
+      'migration_drift',
+      `refusing to migrate: ${drift.join('; ')}. Migrations are forward-only: add a new file instead.`,
+      drift,
+    );
   }
   const applied = new Set(rows.map((r) => r.id));
   const done: string[] = [];

@@ -28,13 +28,20 @@ export function alertConditions(summary: HealthSummary, t: { pendingApprovalsHig
   if (summary.scheduler?.stale) {
     out.push({
       kind: 'scheduler_stale',
-      message: summary.scheduler.last_tick_at === null ? 'no scheduler has ever ticked' : `no scheduler tick for ${Math.round(summary.scheduler.age_seconds ?? 0)} s`,
+      message:
+        summary.scheduler.last_tick_at === null
+          ? 'no scheduler has ever ticked'
+          : `no scheduler tick for ${Math.round(summary.scheduler.age_seconds ?? 0)} s`,
       detail: { last_tick_at: summary.scheduler.last_tick_at },
     });
   }
   const pending = summary.queues?.pending_approvals ?? 0;
   if (pending > t.pendingApprovalsHigh) {
-    out.push({ kind: 'approval_queue_depth', message: `${pending} approvals pending (threshold ${t.pendingApprovalsHigh})`, detail: { pending, threshold: t.pendingApprovalsHigh } });
+    out.push({
+      kind: 'approval_queue_depth',
+      message: `${pending} approvals pending (threshold ${t.pendingApprovalsHigh})`,
+      detail: { pending, threshold: t.pendingApprovalsHigh },
+    });
   }
   const hour = summary.error_rates?.find((e) => e.window === '1h');
   if (hour && hour.rate !== null && hour.total >= t.minRunsForRate && hour.rate > hour.target) {

@@ -4,9 +4,17 @@ import { DEFAULT_SCALING, type ScalingConfig } from './scaling.js';
 import type { HealthThresholds } from './summary.js';
 
 /** Health thresholds, scaling and retention settings from configuration. */
-export function healthOptions(config: Config): { thresholds: HealthThresholds; scaling: ScalingConfig; retention: Omit<RetentionOptions, 'dryRun' | 'archiveDir' | 'onProgress'> } {
+export function healthOptions(config: Config): {
+  thresholds: HealthThresholds;
+  scaling: ScalingConfig;
+  retention: Omit<RetentionOptions, 'dryRun' | 'archiveDir' | 'onProgress'>;
+} {
   return {
-    thresholds: { schedulerIntervalSeconds: config.LEVQOR_SCHEDULER_INTERVAL_SECONDS, pendingApprovalsHigh: config.LEVQOR_ALERT_PENDING_APPROVALS, minRunsForRate: 20 },
+    thresholds: {
+      schedulerIntervalSeconds: config.LEVQOR_SCHEDULER_INTERVAL_SECONDS,
+      pendingApprovalsHigh: config.LEVQOR_ALERT_PENDING_APPROVALS,
+      minRunsForRate: 20,
+    },
     scaling: {
       ...DEFAULT_SCALING,
       p95HighMs: config.LEVQOR_SCALING_P95_HIGH_MS,

@@ -25,7 +25,8 @@ export function createRequestRecorder(nowMs: () => number = Date.now) {
     /** Takes what was counted so far; always includes the current minute so idle replicas still count. */
     drain(): { minute: number; requests: number; errors: number; hist: number[] }[] {
       const current = Math.floor(nowMs() / 60_000);
-      if (!minutes.has(current)) minutes.set(current, { requests: 0, errors: 0, hist: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0) });
+      if (!minutes.has(current))
+        minutes.set(current, { requests: 0, errors: 0, hist: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0) });
       const out = [...minutes].map(([minute, b]) => ({ minute, ...b }));
       minutes.clear();
       return out;
@@ -34,7 +35,11 @@ export function createRequestRecorder(nowMs: () => number = Date.now) {
 }
 
 /** Adds drained counts to the shared per-minute rows of this instance. */
-export async function flushRequestBuckets(db: Queryable, instance: string, buckets: ReturnType<ReturnType<typeof createRequestRecorder>['drain']>): Promise<void> {
+export async function flushRequestBuckets(
+  db: Queryable,
+  instance: string,
+  buckets: ReturnType<ReturnType<typeof createRequestRecorder>['drain']>,
+): Promise<void> {
   if (buckets.length === 0) return;
   await db.query(
     `INSERT INTO request_buckets (minute, instance, requests, errors, latency_hist)
@@ -73,5 +78,9 @@ export async function readRequestLoad(db: Queryable): Promise<{ requestsPerMinut
        (SELECT count(DISTINCT instance)::int FROM request_buckets, m WHERE minute >= m.current - 1) AS replicas`,
   );
   const r = rows[0];
-  return { requestsPerMinute: r?.requests ?? 0, p95Ms: r?.hist ? percentileFromHist(r.hist, 0.95) : null, replicas: Math.max(1, r?.replicas ?? 1) };
+  return {
+    requestsPerMinute: r?.requests ?? 0,
+    p95Ms: r?.hist ? percentileFromHist(r.hist, 0.95) : null,
+    replicas: Math.max(1, r?.replicas ?? 1),
+  };
 }

@@ -71,7 +71,12 @@ function floorOf(level: LoadLevel): number {
  * depth triggers; stepping down needs the rate below the band under the current level's
  * threshold and the cool-down passed, so a rate hovering at a boundary does not flap.
  */
-export function decideScaling(inputs: ScalingInputs, previous: ScalingState | null, now: number, cfg: ScalingConfig = DEFAULT_SCALING): ScalingDecision {
+export function decideScaling(
+  inputs: ScalingInputs,
+  previous: ScalingState | null,
+  now: number,
+  cfg: ScalingConfig = DEFAULT_SCALING,
+): ScalingDecision {
   const reasons: string[] = [];
   const rpm = inputs.requestsPerMinute;
   let level = levelForRate(rpm);
@@ -82,8 +87,10 @@ export function decideScaling(inputs: ScalingInputs, previous: ScalingState | nu
       reasons.push(why);
     }
   };
-  if (inputs.p95Ms !== null && inputs.p95Ms >= cfg.p95CriticalMs) raise('critical', `P95 latency ${Math.round(inputs.p95Ms)} ms ≥ ${cfg.p95CriticalMs} ms`);
-  else if (inputs.p95Ms !== null && inputs.p95Ms >= cfg.p95HighMs) raise('high', `P95 latency ${Math.round(inputs.p95Ms)} ms ≥ ${cfg.p95HighMs} ms`);
+  if (inputs.p95Ms !== null && inputs.p95Ms >= cfg.p95CriticalMs)
+    raise('critical', `P95 latency ${Math.round(inputs.p95Ms)} ms ≥ ${cfg.p95CriticalMs} ms`);
+  else if (inputs.p95Ms !== null && inputs.p95Ms >= cfg.p95HighMs)
+    raise('high', `P95 latency ${Math.round(inputs.p95Ms)} ms ≥ ${cfg.p95HighMs} ms`);
   if (inputs.queueDepth >= cfg.queueCritical) raise('critical', `queue depth ${inputs.queueDepth} ≥ ${cfg.queueCritical}`);
   else if (inputs.queueDepth >= cfg.queueHigh) raise('high', `queue depth ${inputs.queueDepth} ≥ ${cfg.queueHigh}`);
 
@@ -104,7 +111,13 @@ export function decideScaling(inputs: ScalingInputs, previous: ScalingState | nu
   const action = ACTION[level];
   const current = Math.max(cfg.minReplicas, inputs.currentReplicas);
   const target =
-    action === 'scale_down' ? current - 1 : action === 'maintain' ? current : action === 'scale_up' ? current + 1 : Math.max(current * 2, current + 2);
+    action === 'scale_down'
+      ? current - 1
+      : action === 'maintain'
+        ? current
+        : action === 'scale_up'
+          ? current + 1
+          : Math.max(current * 2, current + 2);
   const recommendedReplicas = Math.min(cfg.maxReplicas, Math.max(cfg.minReplicas, target));
   return { level, action, reasons, recommendedReplicas, state };
 }

@@ -24,14 +24,24 @@ export async function evaluateScaling(db: Db, cfg: ScalingConfig): Promise<Scali
        FROM (SELECT 1) one LEFT JOIN (SELECT level, changed_at FROM scaling_state WHERE id = 1 FOR UPDATE) s ON true`,
     );
     const r = rows[0]!;
-    const inputs: ScalingInputs = { requestsPerMinute: load.requestsPerMinute, p95Ms: load.p95Ms, queueDepth: r.queue, currentReplicas: load.replicas };
+    const inputs: ScalingInputs = {
+      requestsPerMinute: load.requestsPerMinute,
+      p95Ms: load.p95Ms,
+      queueDepth: r.queue,
+      currentReplicas: load.replicas,
+    };
     const previous = r.level && r.changed_at !== null ? { level: r.level, changedAt: r.changed_at } : null;
     const decision = decideScaling(inputs, previous, r.now, cfg);
     await tx.query(
       `INSERT INTO scaling_state (id, level, changed_at, decided_at, decision) VALUES (1, $1, $2, $3, $4::jsonb)
        ON CONFLICT (id) DO UPDATE SET level = excluded.level, changed_at = excluded.changed_at,
          decided_at = excluded.decided_at, decision = excluded.decision`,
-      [decision.state.level, decision.state.changedAt, r.now, JSON.stringify({ action: decision.action, reasons: decision.reasons, inputs })],
+      [
+        decision.state.level,
+        decision.state.changedAt,
+        r.now,
+        JSON.stringify({ action: decision.action, reasons: decision.reasons, inputs }),
+      ],
     );
     return { ...decision, inputs, decided_at: new Date(r.now * 1000).toISOString() };
   });

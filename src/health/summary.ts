@@ -20,7 +20,13 @@ export interface SchedulerTick {
 
 export interface HealthFacts {
   now: number;
-  queues: { pending_approvals: number; due_unclaimed_workflows: number; queued_runs: number; running_runs: number; waiting_approval_runs: number };
+  queues: {
+    pending_approvals: number;
+    due_unclaimed_workflows: number;
+    queued_runs: number;
+    running_runs: number;
+    waiting_approval_runs: number;
+  };
   runs_1h: { total: number; failed: number };
   runs_24h: { total: number; failed: number };
   schedulers: SchedulerTick[];
@@ -109,7 +115,14 @@ export async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
 
 function rate(window: '1h' | '24h', c: { total: number; failed: number }, minRuns: number): ErrorRate {
   const value = c.total === 0 ? null : c.failed / c.total;
-  return { window, total: c.total, failed: c.failed, rate: value, target: FAILURE_RATE_TARGET, ok: value === null || c.total < minRuns || value <= FAILURE_RATE_TARGET };
+  return {
+    window,
+    total: c.total,
+    failed: c.failed,
+    rate: value,
+    target: FAILURE_RATE_TARGET,
+    ok: value === null || c.total < minRuns || value <= FAILURE_RATE_TARGET,
+  };
 }
 
 /** Judges facts into ok / degraded with reasons (pure). */
@@ -122,16 +135,22 @@ export function assessHealth(
   const reasons: string[] = [];
   const errorRates = [rate('1h', facts.runs_1h, t.minRunsForRate), rate('24h', facts.runs_24h, t.minRunsForRate)];
   for (const e of errorRates) {
-    if (!e.ok) reasons.push(`workflow failure rate over ${e.window} is ${((e.rate ?? 0) * 100).toFixed(1)} % (${e.failed} of ${e.total}), above the 5 % target`);
+    if (!e.ok)
+      reasons.push(
+        `workflow failure rate over ${e.window} is ${((e.rate ?? 0) * 100).toFixed(1)} % (${e.failed} of ${e.total}), above the 5 % target`,
+      );
   }
   const live = facts.schedulers.filter((s) => s.stopped_at === null);
   const latest = facts.schedulers[0];
   const staleAfter = 3 * t.schedulerIntervalSeconds;
   const stale = !latest || latest.age_seconds > staleAfter;
   if (!latest) reasons.push('no scheduler has ever ticked against this database');
-  else if (stale) reasons.push(`no scheduler tick for ${Math.round(latest.age_seconds)} s (more than 3 intervals of ${t.schedulerIntervalSeconds} s)`);
+  else if (stale)
+    reasons.push(`no scheduler tick for ${Math.round(latest.age_seconds)} s (more than 3 intervals of ${t.schedulerIntervalSeconds} s)`);
   if (facts.queues.pending_approvals > t.pendingApprovalsHigh) {
-    reasons.push(`${facts.queues.pending_approvals} approvals pending (threshold ${t.pendingApprovalsHigh}): approvers may be a bottleneck`);
+    reasons.push(
+      `${facts.queues.pending_approvals} approvals pending (threshold ${t.pendingApprovalsHigh}): approvers may be a bottleneck`,
+    );
   }
   return {
     status: reasons.length ? 'degraded' : 'ok',
@@ -141,7 +160,12 @@ export function assessHealth(
     database: { ok: true, latency_ms: db.latency_ms },
     queues: facts.queues,
     error_rates: errorRates,
-    scheduler: { last_tick_at: latest?.last_tick_at ?? null, age_seconds: latest?.age_seconds ?? null, stale, instances: live.length ? live : facts.schedulers.slice(0, 5) },
+    scheduler: {
+      last_tick_at: latest?.last_tick_at ?? null,
+      age_seconds: latest?.age_seconds ?? null,
+      stale,
+      instances: live.length ? live : facts.schedulers.slice(0, 5),
+    },
   };
 }
 
@@ -149,7 +173,10 @@ export function assessHealth(
  * The health summary: answers within `timeoutMs` even when the database hangs or is down,
  * saying so (`database.ok: false`, status `down`) instead of waiting.
  */
-export async function healthSummary(db: Queryable, opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number }): Promise<HealthSummary> {
+export async function healthSummary(
+  db: Queryable,
+  opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number },
+): Promise<HealthSummary> {
   const nowMs = opts.nowMs ?? Date.now;
   const started = nowMs();
   const processSeconds = Math.round(started / 1000 - opts.processStartedAt);
@@ -161,10 +188,15 @@ export async function healthSummary(db: Queryable, opts: HealthThresholds & { pr
     const facts = await deadline.race(readHealthFacts(db));
     const live = facts.schedulers.filter((s) => s.stopped_at === null && s.age_seconds <= 3 * opts.schedulerIntervalSeconds);
     const deploymentSince = live.length ? Math.min(...live.map((s) => s.started_at)) : null;
-    return assessHealth(facts, { latency_ms: Math.round(latency * 10) / 10 }, {
-      process_seconds: processSeconds,
-      deployment_seconds: deploymentSince === null ? null : Math.round(facts.now - deploymentSince),
-    }, opts);
+    return assessHealth(
+      facts,
+      { latency_ms: Math.round(latency * 10) / 10 },
+      {
+        process_seconds: processSeconds,
+        deployment_seconds: deploymentSince === null ? null : Math.round(facts.now - deploymentSince),
+      },
+      opts,
+    );
   } catch (err) {
     return {
       status: 'down',

@@ -4,7 +4,19 @@ import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
 import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
 import type { DashboardSnapshot } from './routes/health.js';
-import { addFormParser, identifyViewer, safeNext, requestSession, sameOrigin, sendHtml as sendPage, sessionCookie, SESSION_COOKIE, SESSION_SECONDS, type Viewer, type WebAuth } from './web-auth.js';
+import {
+  addFormParser,
+  identifyViewer,
+  safeNext,
+  requestSession,
+  sameOrigin,
+  sendHtml as sendPage,
+  sessionCookie,
+  SESSION_COOKIE,
+  SESSION_SECONDS,
+  type Viewer,
+  type WebAuth,
+} from './web-auth.js';
 
 export interface DashboardDeps {
   snapshot: () => Promise<DashboardSnapshot>;
@@ -184,9 +196,14 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
     scope.get('/dashboard', async (request, reply) => {
       const viewer = await identify(request);
       if (viewer.kind === 'viewer') return sendHtml(reply, 200, dashboardPage({ isPublic: deps.isPublic }));
-      if (viewer.kind === 'unavailable') return sendHtml(reply, 503, signInPage('Cannot check your session: the database is unreachable. Try again shortly.'));
+      if (viewer.kind === 'unavailable')
+        return sendHtml(reply, 503, signInPage('Cannot check your session: the database is unreachable. Try again shortly.'));
       if (viewer.hadSession) void reply.header('set-cookie', sessionCookie(request, '', 0));
-      return sendHtml(reply, 200, signInPage(viewer.hadSession ? 'Your session has ended (the token is no longer valid). Sign in again.' : undefined));
+      return sendHtml(
+        reply,
+        200,
+        signInPage(viewer.hadSession ? 'Your session has ended (the token is no longer valid). Sign in again.' : undefined),
+      );
     });
 
     scope.get('/dashboard/snapshot.json', async (request, reply) => {
@@ -224,7 +241,8 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
     scope.post('/dashboard/logout', async (request, reply) => {
       if (!sameOrigin(request)) return sendHtml(reply, 403, signInPage('Sign-out must come from this dashboard’s own page.'));
       const secret = requestSession(request);
-      if (secret !== undefined) await deps.auth.signOut(secret).catch((err: unknown) => request.log.warn({ err: errorMessage(err) }, 'dashboard: sign-out failed'));
+      if (secret !== undefined)
+        await deps.auth.signOut(secret).catch((err: unknown) => request.log.warn({ err: errorMessage(err) }, 'dashboard: sign-out failed'));
       void reply.header('set-cookie', sessionCookie(request, '', 0));
       return reply.redirect('/dashboard', 303);
     });

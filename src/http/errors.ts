@@ -33,7 +33,8 @@ export function handleError(err: FastifyError | AppError | Error, request: Fasti
   }
   const status = (err as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code = status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+    const code =
+      status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 415 ? 'unsupported_media_type' : 'bad_request';
     void reply.status(status).send({ error: code, message: err.message });
     return;
   }

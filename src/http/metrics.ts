@@ -7,7 +7,12 @@ import type { Db } from '../db/types.js';
  */
 export function createMetrics(db: Db) {
   const registry = new Registry();
-  const requests = new Counter({ name: 'levqor_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'levqor_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'levqor_http_request_duration_seconds',
     help: 'HTTP request latency by route',
@@ -15,10 +20,24 @@ export function createMetrics(db: Db) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const runs = new Gauge({ name: 'levqor_runs', help: 'Workflow runs started in the last 24 h by status', labelNames: ['status'], registers: [registry] });
-  const approvals = new Gauge({ name: 'levqor_approvals', help: 'Approval requests by status (processed ones: last 30 days)', labelNames: ['status'], registers: [registry] });
+  const runs = new Gauge({
+    name: 'levqor_runs',
+    help: 'Workflow runs started in the last 24 h by status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const approvals = new Gauge({
+    name: 'levqor_approvals',
+    help: 'Approval requests by status (processed ones: last 30 days)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   const queues = new Gauge({ name: 'levqor_queue_depth', help: 'Queue depths', labelNames: ['queue'], registers: [registry] });
-  const tickAge = new Gauge({ name: 'levqor_scheduler_tick_age_seconds', help: 'Seconds since the most recent scheduler tick (-1: never)', registers: [registry] });
+  const tickAge = new Gauge({
+    name: 'levqor_scheduler_tick_age_seconds',
+    help: 'Seconds since the most recent scheduler tick (-1: never)',
+    registers: [registry],
+  });
 
   async function collect(): Promise<void> {
     const { rows } = await db.query<{ kind: string; key: string; n: number }>(
@@ -35,7 +54,8 @@ export function createMetrics(db: Db) {
     );
     runs.reset();
     approvals.reset();
-    for (const status of ['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']) runs.set({ status }, 0);
+    for (const status of ['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled'])
+      runs.set({ status }, 0);
     for (const status of ['pending', 'approved', 'rejected', 'expired']) approvals.set({ status }, 0);
     for (const r of rows) {
       if (r.kind === 'run') runs.set({ status: r.key }, r.n);

@@ -77,9 +77,15 @@ export function openApiDocument(specs: readonly AnySpec[], info: { title: string
   for (const s of specs) {
     const path = s.url.replace(/:(\w+)/g, '{$1}');
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['path', s.params], ['query', s.query]] as const) {
+    for (const [where, schema] of [
+      ['path', s.params],
+      ['query', s.query],
+    ] as const) {
       if (!schema) continue;
-      const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
+      const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+        properties?: Record<string, unknown>;
+        required?: string[];
+      };
       for (const [name, prop] of Object.entries(json.properties ?? {})) {
         parameters.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: prop });
       }
@@ -90,11 +96,24 @@ export function openApiDocument(specs: readonly AnySpec[], info: { title: string
       tags: [s.tag],
       ...(s.scope ? { security: [{ bearer: [s.scope] }] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(s.body ? { requestBody: { required: !s.body.safeParse(undefined).success, content: { 'application/json': { schema: z.toJSONSchema(s.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(s.body
+        ? {
+            requestBody: {
+              required: !s.body.safeParse(undefined).success,
+              content: { 'application/json': { schema: z.toJSONSchema(s.body, { io: 'input', unrepresentable: 'any' }) } },
+            },
+          }
+        : {}),
       responses: {
         [String(s.status ?? 200)]: { description: 'success' },
         '400': { description: 'invalid input; the message names each bad field' },
-        ...(s.scope ? { '401': { description: 'no or bad token' }, '403': { description: 'token lacks the scope' }, '429': { description: 'rate limited; see Retry-After' } } : {}),
+        ...(s.scope
+          ? {
+              '401': { description: 'no or bad token' },
+              '403': { description: 'token lacks the scope' },
+              '429': { description: 'rate limited; see Retry-After' },
+            }
+          : {}),
       },
     };
   }

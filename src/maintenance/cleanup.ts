@@ -17,7 +17,13 @@ export interface RetentionOptions {
   onProgress?: (table: string, deleted: number, total: number) => void;
 }
 
-export const DEFAULT_RETENTION: RetentionOptions = { runsDays: 90, eventsDays: 90, approvalsDays: 30, batchSize: 5000, statementTimeoutMs: 5000 };
+export const DEFAULT_RETENTION: RetentionOptions = {
+  runsDays: 90,
+  eventsDays: 90,
+  approvalsDays: 30,
+  batchSize: 5000,
+  statementTimeoutMs: 5000,
+};
 
 interface Target {
   table: 'workflow_events' | 'workflow_runs' | 'approval_queue';
@@ -30,8 +36,20 @@ interface Target {
 
 // Events first, so an archive holds them before their runs' cascades could remove them.
 const TARGETS: readonly Target[] = [
-  { table: 'workflow_events', key: 'id', column: 'created_at', where: 'created_at < extract(epoch FROM now()) - $1', days: (o) => o.eventsDays },
-  { table: 'workflow_runs', key: 'id', column: 'started_at', where: 'started_at < extract(epoch FROM now()) - $1', days: (o) => o.runsDays },
+  {
+    table: 'workflow_events',
+    key: 'id',
+    column: 'created_at',
+    where: 'created_at < extract(epoch FROM now()) - $1',
+    days: (o) => o.eventsDays,
+  },
+  {
+    table: 'workflow_runs',
+    key: 'id',
+    column: 'started_at',
+    where: 'started_at < extract(epoch FROM now()) - $1',
+    days: (o) => o.runsDays,
+  },
   {
     table: 'approval_queue',
     key: 'id',
@@ -67,7 +85,14 @@ async function archive(dir: string | undefined, table: string, rows: Record<stri
 }
 
 /** Deletes one batch of a target; a batch of runs takes its remaining events along, archived and counted. */
-async function deleteBatch(tx: Queryable, t: Target, seconds: number, limit: number, opts: RetentionOptions, result: CleanupResult): Promise<number> {
+async function deleteBatch(
+  tx: Queryable,
+  t: Target,
+  seconds: number,
+  limit: number,
+  opts: RetentionOptions,
+  result: CleanupResult,
+): Promise<number> {
   await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.statementTimeoutMs))}`);
   const { rows } = await tx.query<Record<string, unknown>>(
     `SELECT ${opts.archiveDir ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.column} LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -92,7 +117,14 @@ async function deleteBatch(tx: Queryable, t: Target, seconds: number, limit: num
 async function archiveMark(dir: string | undefined): Promise<() => Promise<void>> {
   if (!dir) return () => Promise.resolve();
   const files = ['workflow_events', 'workflow_runs', 'approval_queue'].map((table) => join(dir, `${table}.jsonl`));
-  const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    files.map((f) =>
+      stat(f).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
   return async () => {
     await Promise.all(files.map((f, i) => truncate(f, sizes[i]).catch(() => undefined)));
   };

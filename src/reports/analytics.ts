@@ -32,8 +32,25 @@ export interface TenantAnalytics {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-interface RunAgg { workflow_id: string | null; grp: number; runs: number; succeeded: number; failed: number; p50: unknown; p95: unknown }
-interface ApprovalAgg { workflow_id: string | null; grp: number; requested: number; approved: number; rejected: number; expired: number; pending: number; median_d: unknown }
+interface RunAgg {
+  workflow_id: string | null;
+  grp: number;
+  runs: number;
+  succeeded: number;
+  failed: number;
+  p50: unknown;
+  p95: unknown;
+}
+interface ApprovalAgg {
+  workflow_id: string | null;
+  grp: number;
+  requested: number;
+  approved: number;
+  rejected: number;
+  expired: number;
+  pending: number;
+  median_d: unknown;
+}
 
 /** Runs started in [from, to) by workflow, and in total (the grouping set with grp = 1). */
 async function runAggregates(db: Queryable, tenantId: string, from: number, to: number): Promise<RunAgg[]> {
@@ -103,19 +120,30 @@ export async function tenantAnalytics(db: Queryable, opts: { tenantId: string; d
   const from = to - opts.days * 86_400;
   const runs = await runAggregates(db, opts.tenantId, from, to);
   const approvals = await approvalAggregates(db, opts.tenantId, from, to);
-  const ids = [...new Set([...runs, ...approvals].filter((r) => r.grp === 0 && r.workflow_id !== null).map((r) => r.workflow_id as string))];
-  const { rows: names } = await db.query<{ id: string; name: string }>('SELECT id, name FROM workflows WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [opts.tenantId, ids]);
+  const ids = [
+    ...new Set([...runs, ...approvals].filter((r) => r.grp === 0 && r.workflow_id !== null).map((r) => r.workflow_id as string)),
+  ];
+  const { rows: names } = await db.query<{ id: string; name: string }>(
+    'SELECT id, name FROM workflows WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+    [opts.tenantId, ids],
+  );
   const nameOf = new Map(names.map((n) => [n.id, n.name]));
   const workflows = ids
     .map((id) => ({
       workflow: nameOf.get(id) ?? id,
-      ...toRow(runs.find((r) => r.grp === 0 && r.workflow_id === id), approvals.find((a) => a.grp === 0 && a.workflow_id === id)),
+      ...toRow(
+        runs.find((r) => r.grp === 0 && r.workflow_id === id),
+        approvals.find((a) => a.grp === 0 && a.workflow_id === id),
+      ),
     }))
     .sort((a, b) => (a.workflow < b.workflow ? -1 : a.workflow > b.workflow ? 1 : 0));
   return {
     tenant: meta[0]?.name ?? opts.tenantId,
     window: { days: opts.days, from, to },
-    totals: toRow(runs.find((r) => r.grp === 1), approvals.find((a) => a.grp === 1)),
+    totals: toRow(
+      runs.find((r) => r.grp === 1),
+      approvals.find((a) => a.grp === 1),
+    ),
     workflows,
   };
 }

@@ -11,7 +11,12 @@ export interface DemoHistoryResult {
 }
 
 const REASONS = ['Not authorized', 'Wrong recipient list', "Duplicate of yesterday's call", 'Partner asked us to pause'];
-const ERRORS = ['HTTP 502 from partner.example.com', 'connect ETIMEDOUT 203.0.113.10:443', 'template error: vars.title is undefined', 'SMTP 451 try again later'];
+const ERRORS = [
+  'HTTP 502 from partner.example.com',
+  'connect ETIMEDOUT 203.0.113.10:443',
+  'template error: vars.title is undefined',
+  'SMTP 451 try again later',
+];
 
 async function workflowId(tx: Queryable, tenantId: string, wf: WorkflowInput): Promise<string> {
   const existing = await getWorkflowByName(tx, tenantId, wf.name);
@@ -24,7 +29,15 @@ async function workflowId(tx: Queryable, tenantId: string, wf: WorkflowInput): P
  * durations; for Class C workflows each run also has its approval request, decided at
  * various latencies (approved, rejected with a reason, or expired). One statement each.
  */
-async function seedRuns(tx: Queryable, tenantId: string, wfId: string, from: number, to: number, every: number, opts: { failRate: number; dur: [number, number]; classC: boolean }): Promise<{ runs: number; approvals: number }> {
+async function seedRuns(
+  tx: Queryable,
+  tenantId: string,
+  wfId: string,
+  from: number,
+  to: number,
+  every: number,
+  opts: { failRate: number; dur: [number, number]; classC: boolean },
+): Promise<{ runs: number; approvals: number }> {
   const { rows } = await tx.query<{ runs: number; approvals: number }>(
     `WITH slots AS (
        SELECT $3::float8 + i * $5::float8 AS slot, random() AS u, random() AS v, random() AS w
@@ -96,11 +109,21 @@ async function seedEvents(tx: Queryable, tenantId: string, tenantName: string, f
  * and expiries), engagement events. Bulk SQL (generate_series), one transaction; refused
  * when the tenant already has runs older than a day.
  */
-export async function seedDemoHistory(db: Db, tenant: { id: string; name: string }, workflows: readonly WorkflowInput[], opts: { weeks: number; now: number }): Promise<DemoHistoryResult> {
-  if (!Number.isInteger(opts.weeks) || opts.weeks < 1 || opts.weeks > 52) throw new AppError('bad_input', `--weeks: a whole number from 1 to 52 (got ${opts.weeks})`, ['weeks']);
+export async function seedDemoHistory(
+  db: Db,
+  tenant: { id: string; name: string },
+  workflows: readonly WorkflowInput[],
+  opts: { weeks: number; now: number },
+): Promise<DemoHistoryResult> {
+  if (!Number.isInteger(opts.weeks) || opts.weeks < 1 || opts.weeks > 52)
+    throw new AppError('bad_input', `--weeks: a whole number from 1 to 52 (got ${opts.weeks})`, ['weeks']);
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query('SELECT 1 FROM workflow_runs WHERE tenant_id = $1 AND started_at < $2 LIMIT 1', [tenant.id, opts.now - 86_400]);
-    if (rows[0]) throw new AppError('conflict', `tenant ${tenant.name} already has history (runs older than a day); demo history is only added once`);
+    const { rows } = await tx.query('SELECT 1 FROM workflow_runs WHERE tenant_id = $1 AND started_at < $2 LIMIT 1', [
+      tenant.id,
+      opts.now - 86_400,
+    ]);
+    if (rows[0])
+      throw new AppError('conflict', `tenant ${tenant.name} already has history (runs older than a day); demo history is only added once`);
     const to = Math.floor(opts.now / 3600) * 3600 - 3600;
     const from = to - opts.weeks * 7 * 86_400;
     const byName = (n: string) => workflows.find((w) => w.name === n);

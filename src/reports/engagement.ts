@@ -23,22 +23,33 @@ export const engagementEventSchema = z
   })
   .strict();
 
-export const engagementBatchSchema = z
-  .object({ events: z.array(engagementEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) })
-  .strict();
+export const engagementBatchSchema = z.object({ events: z.array(engagementEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) }).strict();
 
 export type EngagementEvent = z.infer<typeof engagementEventSchema>;
 
 /** The first event dated outside [now − 90 days, now + 5 min], as "events[i].created_at: …". */
 export function eventTimeProblem(events: readonly EngagementEvent[], now: number): string | undefined {
-  const i = events.findIndex((e) => e.created_at !== undefined && (e.created_at < now - EVENT_MAX_AGE_SECONDS || e.created_at > now + EVENT_MAX_SKEW_SECONDS));
+  const i = events.findIndex(
+    (e) => e.created_at !== undefined && (e.created_at < now - EVENT_MAX_AGE_SECONDS || e.created_at > now + EVENT_MAX_SKEW_SECONDS),
+  );
   if (i < 0) return undefined;
   return `events[${i}].created_at: ${events[i]?.created_at} is outside the last 90 days (or more than 5 minutes ahead)`;
 }
 
 /** Stores a batch in one statement; returns how many were new (the rest repeated an event_id). */
-export async function insertEngagementEvents(db: Queryable, tenantId: string, events: readonly EngagementEvent[], now: number): Promise<number> {
-  const rows = events.map((e) => ({ user_id: e.user_id, event: e.event, properties: e.properties ?? {}, created_at: e.created_at ?? now, event_id: e.event_id ?? null }));
+export async function insertEngagementEvents(
+  db: Queryable,
+  tenantId: string,
+  events: readonly EngagementEvent[],
+  now: number,
+): Promise<number> {
+  const rows = events.map((e) => ({
+    user_id: e.user_id,
+    event: e.event,
+    properties: e.properties ?? {},
+    created_at: e.created_at ?? now,
+    event_id: e.event_id ?? null,
+  }));
   const res = await db.query(
     `INSERT INTO engagement_events (tenant_id, user_id, event, properties, created_at, event_id)
      SELECT $1, r.user_id, r.event, coalesce(r.properties, '{}'), r.created_at, r.event_id

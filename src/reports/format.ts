@@ -44,7 +44,10 @@ export function utcTime(epochSeconds: number | null): string {
 export function cell(text: string, max = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-  return cut.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/([`*_<>[\]])/g, '\\$1');
+  return cut
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/([`*_<>[\]])/g, '\\$1');
 }
 
 /** Plain code-unit comparison: unlike localeCompare, the same on every machine. */

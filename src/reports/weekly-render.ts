@@ -26,7 +26,12 @@ function summary(d: WeeklyData): string[] {
       : rate <= FAILURE_RATE_TARGET
         ? `Failure rate ${pct(rate)}: within the ${pct(FAILURE_RATE_TARGET)} target.`
         : `Failure rate ${pct(rate)}: **above** the ${pct(FAILURE_RATE_TARGET)} target.`;
-  const row = (name: string, now: number | null, before: number | null, fmt: (v: number | null) => string, diff = change(now, before)) => [name, fmt(now), fmt(before), diff];
+  const row = (name: string, now: number | null, before: number | null, fmt: (v: number | null) => string, diff = change(now, before)) => [
+    name,
+    fmt(now),
+    fmt(before),
+    diff,
+  ];
   const n = (v: number | null) => (v === null ? '–' : int(v));
   const prevRate = failureRateOf(prev);
   const pp = rate === null || prevRate === null ? null : (rate - prevRate) * 100;
@@ -34,41 +39,64 @@ function summary(d: WeeklyData): string[] {
   return [
     '## Summary',
     '',
-    ...table(['metric', 'this week', 'last week', 'change'], ['l', 'r', 'r', 'r'], [
-      row('runs', cur.runs, prev.runs, n),
-      row('succeeded', cur.succeeded, prev.succeeded, n),
-      row('failed', cur.failed, prev.failed, n),
-      row('rejected, expired or cancelled', cur.stopped, prev.stopped, n),
-      row('still running or waiting', cur.in_progress, prev.in_progress, n),
-      row(`failure rate (target < ${pct(FAILURE_RATE_TARGET)})`, rate, prevRate, pct, rateDiff),
-      row('p50 duration', cur.p50_seconds, prev.p50_seconds, duration),
-      row('p95 duration', cur.p95_seconds, prev.p95_seconds, duration),
-      row('approval requests (Class C)', d.approvals.requested, d.previous_approvals.requested, n),
-    ]),
+    ...table(
+      ['metric', 'this week', 'last week', 'change'],
+      ['l', 'r', 'r', 'r'],
+      [
+        row('runs', cur.runs, prev.runs, n),
+        row('succeeded', cur.succeeded, prev.succeeded, n),
+        row('failed', cur.failed, prev.failed, n),
+        row('rejected, expired or cancelled', cur.stopped, prev.stopped, n),
+        row('still running or waiting', cur.in_progress, prev.in_progress, n),
+        row(`failure rate (target < ${pct(FAILURE_RATE_TARGET)})`, rate, prevRate, pct, rateDiff),
+        row('p50 duration', cur.p50_seconds, prev.p50_seconds, duration),
+        row('p95 duration', cur.p95_seconds, prev.p95_seconds, duration),
+        row('approval requests (Class C)', d.approvals.requested, d.previous_approvals.requested, n),
+      ],
+    ),
     '',
     verdict,
   ];
 }
 
 function failing(workflows: WorkflowWeek[]): string[] {
-  const top = workflows.filter((w) => w.failed > 0).sort((a, b) => b.failed - a.failed || compareText(a.workflow, b.workflow)).slice(0, TOP);
+  const top = workflows
+    .filter((w) => w.failed > 0)
+    .sort((a, b) => b.failed - a.failed || compareText(a.workflow, b.workflow))
+    .slice(0, TOP);
   if (top.length === 0) return ['## Top failing workflows', '', 'No failed runs this week.'];
   return [
     '## Top failing workflows',
     '',
-    ...table(['workflow', 'failed', 'finished', 'failure rate', 'last failure', 'last error'], ['l', 'r', 'r', 'r', 'l', 'l'],
-      top.map((w) => [cell(w.workflow), int(w.failed), int(w.succeeded + w.failed), pct(ratio(w.failed, w.succeeded + w.failed)), utcTime(w.last_failed_at), cell(w.last_error ?? '(no message)')])),
+    ...table(
+      ['workflow', 'failed', 'finished', 'failure rate', 'last failure', 'last error'],
+      ['l', 'r', 'r', 'r', 'l', 'l'],
+      top.map((w) => [
+        cell(w.workflow),
+        int(w.failed),
+        int(w.succeeded + w.failed),
+        pct(ratio(w.failed, w.succeeded + w.failed)),
+        utcTime(w.last_failed_at),
+        cell(w.last_error ?? '(no message)'),
+      ]),
+    ),
   ];
 }
 
 function slowest(workflows: WorkflowWeek[]): string[] {
-  const top = workflows.filter((w) => w.p95_seconds !== null).sort((a, b) => (b.p95_seconds ?? 0) - (a.p95_seconds ?? 0) || compareText(a.workflow, b.workflow)).slice(0, TOP);
+  const top = workflows
+    .filter((w) => w.p95_seconds !== null)
+    .sort((a, b) => (b.p95_seconds ?? 0) - (a.p95_seconds ?? 0) || compareText(a.workflow, b.workflow))
+    .slice(0, TOP);
   if (top.length === 0) return ['## Slowest workflows', '', 'No finished runs this week.'];
   return [
     '## Slowest workflows',
     '',
-    ...table(['workflow', 'runs', 'p50', 'p95', 'max'], ['l', 'r', 'r', 'r', 'r'],
-      top.map((w) => [cell(w.workflow), int(w.runs), duration(w.p50_seconds), duration(w.p95_seconds), duration(w.max_seconds)])),
+    ...table(
+      ['workflow', 'runs', 'p50', 'p95', 'max'],
+      ['l', 'r', 'r', 'r', 'r'],
+      top.map((w) => [cell(w.workflow), int(w.runs), duration(w.p50_seconds), duration(w.p95_seconds), duration(w.max_seconds)]),
+    ),
   ];
 }
 
@@ -77,20 +105,46 @@ function approvals(d: WeeklyData): string[] {
   const lines = [
     '## Approvals',
     '',
-    ...table(['requested', 'approved', 'rejected', 'expired', 'pending', 'median time to decision', 'p95 time to decision'], ['r', 'r', 'r', 'r', 'r', 'r', 'r'], [
-      [int(a.requested), int(a.approved), int(a.rejected), int(a.expired), int(a.pending), duration(a.median_decision_seconds), duration(a.p95_decision_seconds)],
-    ]),
+    ...table(
+      ['requested', 'approved', 'rejected', 'expired', 'pending', 'median time to decision', 'p95 time to decision'],
+      ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      [
+        [
+          int(a.requested),
+          int(a.approved),
+          int(a.rejected),
+          int(a.expired),
+          int(a.pending),
+          duration(a.median_decision_seconds),
+          duration(a.p95_decision_seconds),
+        ],
+      ],
+    ),
     '',
     'Impact classes this week:',
     '',
-    ...table(['class', 'count', 'handling'], ['l', 'r', 'l'], [
-      ['A — safe', int(a.by_class.A), 'runs and Class A actions, executed at once'],
-      ['B — soft', int(a.by_class.B), 'changes written to the audit log'],
-      ['C — critical', int(a.by_class.C), 'held for a human decision'],
-    ]),
+    ...table(
+      ['class', 'count', 'handling'],
+      ['l', 'r', 'l'],
+      [
+        ['A — safe', int(a.by_class.A), 'runs and Class A actions, executed at once'],
+        ['B — soft', int(a.by_class.B), 'changes written to the audit log'],
+        ['C — critical', int(a.by_class.C), 'held for a human decision'],
+      ],
+    ),
   ];
   if (d.reject_reasons.length === 0) return [...lines, '', 'No rejections this week.'];
-  return [...lines, '', 'Reject reasons:', '', ...table(['reason', 'count'], ['l', 'r'], d.reject_reasons.map((r) => [cell(r.reason), int(r.count)]))];
+  return [
+    ...lines,
+    '',
+    'Reject reasons:',
+    '',
+    ...table(
+      ['reason', 'count'],
+      ['l', 'r'],
+      d.reject_reasons.map((r) => [cell(r.reason), int(r.count)]),
+    ),
+  ];
 }
 
 function scheduler(d: WeeklyData): string[] {
@@ -106,8 +160,16 @@ function scheduler(d: WeeklyData): string[] {
   return [
     ...lines,
     '',
-    ...table(['scheduler process', 'host', 'last tick', 'state'], ['l', 'l', 'l', 'l'],
-      d.scheduler_instances.map((i) => [cell(i.id), cell(i.hostname), utcTime(i.last_tick_at), i.stopped_at !== null ? 'stopped' : i.last_tick_at >= now - 600 ? 'running' : 'silent > 10 min'])),
+    ...table(
+      ['scheduler process', 'host', 'last tick', 'state'],
+      ['l', 'l', 'l', 'l'],
+      d.scheduler_instances.map((i) => [
+        cell(i.id),
+        cell(i.hostname),
+        utcTime(i.last_tick_at),
+        i.stopped_at !== null ? 'stopped' : i.last_tick_at >= now - 600 ? 'running' : 'silent > 10 min',
+      ]),
+    ),
   ];
 }
 
@@ -123,7 +185,15 @@ export function renderWeeklyReport(d: WeeklyData): string {
     '',
     `Week ${d.week}, Monday ${localDate(d.from, d.timezone)} 00:00 to Monday ${localDate(d.to, d.timezone)} 00:00 (${d.timezone}), compared with ${d.previous_week}.`,
   ];
-  const sections = [header, summary(d), failing(d.workflows), slowest(d.workflows), approvals(d), scheduler(d), recommendations(weeklyRecommendations(d))];
+  const sections = [
+    header,
+    summary(d),
+    failing(d.workflows),
+    slowest(d.workflows),
+    approvals(d),
+    scheduler(d),
+    recommendations(weeklyRecommendations(d)),
+  ];
   return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
 }
 

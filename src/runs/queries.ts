@@ -82,7 +82,12 @@ export async function finishRuns(db: Queryable, owner: string, finishes: readonl
 
 /** Saves a running run's progress (and its timeline so far) so a later attempt resumes after its side effects. */
 export async function checkpointRun(
-  db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext, timeline: readonly TimelineEntry[] = [],
+  db: Queryable,
+  owner: string,
+  runId: string,
+  stepIndex: number,
+  context: RunContext,
+  timeline: readonly TimelineEntry[] = [],
 ): Promise<boolean> {
   const res = await db.query(
     `UPDATE workflow_runs SET step_index = $3, context = $4::jsonb, timeline = timeline || $5::jsonb
@@ -177,7 +182,12 @@ export async function getRunEvents(db: Queryable, runId: string): Promise<EventR
 
 /** Parks a run this owner holds at a Class C step until a human decides. */
 export async function parkRun(
-  db: Queryable, owner: string, runId: string, stepIndex: number, context: RunContext, timeline: readonly TimelineEntry[] = [],
+  db: Queryable,
+  owner: string,
+  runId: string,
+  stepIndex: number,
+  context: RunContext,
+  timeline: readonly TimelineEntry[] = [],
 ): Promise<boolean> {
   const res = await db.query(
     `UPDATE workflow_runs SET status = 'waiting_approval', step_index = $3, context = $4::jsonb, lease_owner = NULL, lease_expires_at = NULL,
@@ -205,7 +215,13 @@ export async function settleWaitingRun(
 }
 
 /** Claims queued runs (manual, resumed after approval, retried after a crash) for this owner. */
-export async function claimQueuedRuns(db: Queryable, owner: string, leaseSeconds: number, limit: number, onlyId?: string): Promise<RunRow[]> {
+export async function claimQueuedRuns(
+  db: Queryable,
+  owner: string,
+  leaseSeconds: number,
+  limit: number,
+  onlyId?: string,
+): Promise<RunRow[]> {
   const { rows } = await db.query<RunRow>(
     `UPDATE workflow_runs r SET status = 'running', lease_owner = $1, lease_expires_at = extract(epoch FROM now()) + $2
      WHERE r.id IN (SELECT id FROM workflow_runs WHERE status = 'queued' AND ($4::uuid IS NULL OR id = $4)

@@ -82,7 +82,14 @@ export async function claimDueWorkflows(
     let slots = plan.run;
     skipped += plan.skipped;
     const skipEvent = (reason: string, count: number) =>
-      events.push({ tenant_id: row.tenant_id, run_id: null, workflow_id: row.id, type: 'slot_skipped', payload: { reason, count, due }, created_at: now });
+      events.push({
+        tenant_id: row.tenant_id,
+        run_id: null,
+        workflow_id: row.id,
+        type: 'slot_skipped',
+        payload: { reason, count, due },
+        created_at: now,
+      });
     if (plan.skipped > 0) skipEvent(`catch_up: ${schedule.catch_up}`, plan.skipped);
     if (row.busy && schedule.overlap === 'skip' && slots.length > 0) {
       skipEvent('overlap: the previous run is still in progress', slots.length);
@@ -111,9 +118,21 @@ export async function claimDueWorkflows(
     claimed.push({
       workflow,
       run: {
-        id: run.id, tenant_id: run.tenant_id, workflow_id: run.workflow_id, status: 'running', trigger: 'schedule',
-        scheduled_for: run.scheduled_for, started_at: now, finished_at: null, attempt: 1, step_index: 0, context: {}, error: null,
-        lease_owner: opts.owner, lease_expires_at: now + opts.leaseSeconds, started_by: null,
+        id: run.id,
+        tenant_id: run.tenant_id,
+        workflow_id: run.workflow_id,
+        status: 'running',
+        trigger: 'schedule',
+        scheduled_for: run.scheduled_for,
+        started_at: now,
+        finished_at: null,
+        attempt: 1,
+        step_index: 0,
+        context: {},
+        error: null,
+        lease_owner: opts.owner,
+        lease_expires_at: now + opts.leaseSeconds,
+        started_by: null,
       },
     });
   }

@@ -62,10 +62,14 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
   rearm();
   // A run queued while a tick works through a backlog of due slots is claimed with the next batch.
   const queueNudge = { pending: false };
-  const unlisten = await listenSafely(db, (payload) => {
-    if (payload === 'run') queueNudge.pending = true;
-    nudge(payload);
-  }, log);
+  const unlisten = await listenSafely(
+    db,
+    (payload) => {
+      if (payload === 'run') queueNudge.pending = true;
+      nudge(payload);
+    },
+    log,
+  );
   // When the next full tick is due: schedules, recovery and approval sweeps.
   let fullTickAt = 0;
   // Lease recovery and the approval sweeps run at most once a MAINTENANCE_GAP_MS, not in

@@ -37,17 +37,38 @@ export async function runQueuedNow(deps: RunNowDeps, runId: string): Promise<Run
  * run_started on its timeline), so that it commits together with whatever made it: once committed,
  * a scheduler runs it even if this process dies before it does. NOTIFY wakes the loops.
  */
-export async function queueRun(tx: Queryable, workflow: WorkflowRow, opts: { trigger: RunTrigger; actor: string; notify: boolean }): Promise<string> {
+export async function queueRun(
+  tx: Queryable,
+  workflow: WorkflowRow,
+  opts: { trigger: RunTrigger; actor: string; notify: boolean },
+): Promise<string> {
   const id = randomUUID();
   const now = await dbNow(tx);
-  await insertRuns(tx, [{ id, tenant_id: workflow.tenant_id, workflow_id: workflow.id, status: 'queued', trigger: opts.trigger, scheduled_for: null, started_at: now, lease_owner: null, lease_expires_at: null, started_by: opts.actor,
-    timeline: [{ type: 'run_started', step_index: null, payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }] }]);
+  await insertRuns(tx, [
+    {
+      id,
+      tenant_id: workflow.tenant_id,
+      workflow_id: workflow.id,
+      status: 'queued',
+      trigger: opts.trigger,
+      scheduled_for: null,
+      started_at: now,
+      lease_owner: null,
+      lease_expires_at: null,
+      started_by: opts.actor,
+      timeline: [{ type: 'run_started', step_index: null, payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }],
+    },
+  ]);
   if (opts.notify) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
   return id;
 }
 
 /** Starts a run of a workflow now, outside its schedule: executed here, or queued for a scheduler. */
-export async function startRun(deps: RunNowDeps, workflow: WorkflowRow, opts: { enqueue: boolean; trigger: RunTrigger; actor: string }): Promise<RunNowResult> {
+export async function startRun(
+  deps: RunNowDeps,
+  workflow: WorkflowRow,
+  opts: { enqueue: boolean; trigger: RunTrigger; actor: string },
+): Promise<RunNowResult> {
   const id = await deps.db.transaction((tx) => queueRun(tx, workflow, { trigger: opts.trigger, actor: opts.actor, notify: opts.enqueue }));
   if (opts.enqueue) return { runId: id, summary: emptySummary() };
   return runQueuedNow(deps, id);

@@ -2,7 +2,15 @@ import { hostname } from 'node:os';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { appendTimeline, finishRuns, heartbeatRuns, insertEvents, recoverExpiredRuns, releaseRuns, type RunFinish } from '../runs/queries.js';
+import {
+  appendTimeline,
+  finishRuns,
+  heartbeatRuns,
+  insertEvents,
+  recoverExpiredRuns,
+  releaseRuns,
+  type RunFinish,
+} from '../runs/queries.js';
 import type { TimelineEntry } from '../runs/types.js';
 import type { NewEvent } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
@@ -31,7 +39,17 @@ export interface TickSummary {
 
 /** A summary with every count at zero. */
 export function emptySummary(): TickSummary {
-  return { found: 0, claimed: 0, succeeded: 0, failed: 0, waiting_approval: 0, skipped: 0, recovered: 0, released: 0, expired_approvals: 0 };
+  return {
+    found: 0,
+    claimed: 0,
+    succeeded: 0,
+    failed: 0,
+    waiting_approval: 0,
+    skipped: 0,
+    recovered: 0,
+    released: 0,
+    expired_approvals: 0,
+  };
 }
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -70,7 +88,11 @@ async function executeBatch(deps: SchedulerDeps, batch: ClaimedRun[], summary: T
 }
 
 /** Writes where executed runs ended, in one transaction, counting and logging each. */
-export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedRun; outcome: RunOutcome }[], summary: TickSummary): Promise<void> {
+export async function settleOutcomes(
+  deps: ExecutorDeps,
+  outcomes: { c: ClaimedRun; outcome: RunOutcome }[],
+  summary: TickSummary,
+): Promise<void> {
   const finishes: RunFinish[] = [];
   const events: NewEvent[] = [];
   const released: string[] = [];
@@ -86,16 +108,20 @@ export async function settleOutcomes(deps: ExecutorDeps, outcomes: { c: ClaimedR
     }
   }
   // The common case, only finished runs: their ends and events in one autocommitted statement.
-  const written = released.length === 0
-    ? await writeFinishes(deps.db, deps.owner, finishes, events)
-    : await deps.db.transaction(async (tx) => {
-      const ids = await finishRuns(tx, deps.owner, finishes);
-      const releasedIds = new Set(released);
-      for (const [id, timeline] of releasedTimelines) await appendTimeline(tx, deps.owner, id, timeline);
-      summary.released += await releaseRuns(tx, deps.owner, released);
-      await insertEvents(tx, events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))));
-      return ids;
-    });
+  const written =
+    released.length === 0
+      ? await writeFinishes(deps.db, deps.owner, finishes, events)
+      : await deps.db.transaction(async (tx) => {
+          const ids = await finishRuns(tx, deps.owner, finishes);
+          const releasedIds = new Set(released);
+          for (const [id, timeline] of releasedTimelines) await appendTimeline(tx, deps.owner, id, timeline);
+          summary.released += await releaseRuns(tx, deps.owner, released);
+          await insertEvents(
+            tx,
+            events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))),
+          );
+          return ids;
+        });
   for (const { c, outcome } of outcomes) {
     const base = { run_id: c.run.id, workflow: c.workflow.name, tenant_id: c.run.tenant_id, attempt: c.run.attempt };
     if (outcome.kind === 'finished') {
@@ -122,10 +148,17 @@ async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void
   const recovered = await recoverExpiredRuns(db);
   summary.recovered = recovered.length;
   if (recovered.length > 0) {
-    await insertEvents(db, recovered.map((r) => ({
-      tenant_id: r.tenant_id, run_id: r.id, workflow_id: r.workflow_id, type: r.status === 'queued' ? 'run_requeued' : 'run_finished',
-      payload: { status: r.status, error: r.error, attempt: r.attempt }, created_at: deps.clock(),
-    })));
+    await insertEvents(
+      db,
+      recovered.map((r) => ({
+        tenant_id: r.tenant_id,
+        run_id: r.id,
+        workflow_id: r.workflow_id,
+        type: r.status === 'queued' ? 'run_requeued' : 'run_finished',
+        payload: { status: r.status, error: r.error, attempt: r.attempt },
+        created_at: deps.clock(),
+      })),
+    );
     for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
   }
   summary.expired_approvals = (await expireApprovals(db)).length;
@@ -161,7 +194,12 @@ interface ClaimedBatch {
  * loop's nudge), and whenever no due workflow is left, so a tick drains the queue before it
  * ends without a query per batch when it is empty.
  */
-async function claimBatch(deps: SchedulerDeps, opts: TickOptions, dueBefore: number | null, queue: { look: boolean }): Promise<ClaimedBatch> {
+async function claimBatch(
+  deps: SchedulerDeps,
+  opts: TickOptions,
+  dueBefore: number | null,
+  queue: { look: boolean },
+): Promise<ClaimedBatch> {
   const { db } = deps;
   const claimQueued = () => claimQueuedWithWorkflows(db, deps.owner, deps.leaseSeconds, deps.batchSize);
   // When the queue is to be looked at anyway, it is, on another connection, while the due
@@ -170,20 +208,33 @@ async function claimBatch(deps: SchedulerDeps, opts: TickOptions, dueBefore: num
   if (opts.queueNudge) opts.queueNudge.pending = false;
   const queuedAlongside = look ? claimQueued() : null;
   queuedAlongside?.catch(() => undefined);
-  const due = opts.due === false
-    ? { claimed: [], workflows: 0, skipped: 0, now: null }
-    : await db.transaction((tx) =>
-        claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
-      ).catch(async (err: unknown) => {
-        // The batch fails: queued runs taken alongside go back to the queue (or, if the
-        // database refuses that too, come back when their lease runs out).
-        const taken = await queuedAlongside?.catch(() => []) ?? [];
-        await releaseRuns(db, deps.owner, taken.map((c) => c.run.id)).catch(() => undefined);
-        throw err;
-      });
+  const due =
+    opts.due === false
+      ? { claimed: [], workflows: 0, skipped: 0, now: null }
+      : await db
+          .transaction((tx) =>
+            claimDueWorkflows(tx, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize, dueBefore }),
+          )
+          .catch(async (err: unknown) => {
+            // The batch fails: queued runs taken alongside go back to the queue (or, if the
+            // database refuses that too, come back when their lease runs out).
+            const taken = (await queuedAlongside?.catch(() => [])) ?? [];
+            await releaseRuns(
+              db,
+              deps.owner,
+              taken.map((c) => c.run.id),
+            ).catch(() => undefined);
+            throw err;
+          });
   const queued = queuedAlongside ? await queuedAlongside : due.workflows === 0 ? await claimQueued() : [];
   queue.look = queued.length >= deps.batchSize;
-  return { runs: [...due.claimed, ...queued], found: due.workflows + queued.length, workflows: due.workflows, skipped: due.skipped, now: due.now };
+  return {
+    runs: [...due.claimed, ...queued],
+    found: due.workflows + queued.length,
+    workflows: due.workflows,
+    skipped: due.skipped,
+    now: due.now,
+  };
 }
 
 const NOTHING: ClaimedBatch = { runs: [], found: 0, workflows: 0, skipped: 0, now: null };
@@ -199,9 +250,14 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
   const summary = emptySummary();
   const { db } = deps;
   if (opts.maintenance !== false) await maintain(deps, summary);
-  const heartbeat = setInterval(() => {
-    heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'));
-  }, Math.max(250, (deps.leaseSeconds * 1000) / 3));
+  const heartbeat = setInterval(
+    () => {
+      heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) =>
+        deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'),
+      );
+    },
+    Math.max(250, (deps.leaseSeconds * 1000) / 3),
+  );
   let next: Promise<ClaimedBatch> | null = null;
   try {
     if (deps.stopClaiming.aborted) return summary;
@@ -226,7 +282,9 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
     const pending = await next?.catch(() => NOTHING);
     if (pending && pending.runs.length > 0) {
       summary.claimed += pending.runs.length;
-      await executeBatch(deps, pending.runs, summary).catch((err: unknown) => deps.log.error({ err: errorMessage(err) }, 'settling a claimed batch failed'));
+      await executeBatch(deps, pending.runs, summary).catch((err: unknown) =>
+        deps.log.error({ err: errorMessage(err) }, 'settling a claimed batch failed'),
+      );
     }
     clearInterval(heartbeat);
   }

@@ -61,14 +61,7 @@ export async function writeClaim(
        ORDER BY e.ord
      )
      SELECT id FROM runs`,
-    [
-      JSON.stringify(claim.runs),
-      claim.now,
-      claim.owner,
-      claim.leaseSeconds,
-      JSON.stringify(claim.advances),
-      JSON.stringify(claim.events),
-    ],
+    [JSON.stringify(claim.runs), claim.now, claim.owner, claim.leaseSeconds, JSON.stringify(claim.advances), JSON.stringify(claim.events)],
   );
   return new Set(rows.map((r) => r.id));
 }
@@ -77,7 +70,12 @@ export async function writeClaim(
  * Records where runs ended (with their timelines), only for runs this owner still holds, and the
  * workflow_events of the runs written (with their run's tenant and workflow), in one statement (autocommit: no transaction round trips). Returns the ids written.
  */
-export async function writeFinishes(db: Queryable, owner: string, finishes: readonly RunFinish[], events: readonly NewEvent[]): Promise<Set<string>> {
+export async function writeFinishes(
+  db: Queryable,
+  owner: string,
+  finishes: readonly RunFinish[],
+  events: readonly NewEvent[],
+): Promise<Set<string>> {
   if (finishes.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
     `WITH done AS (
@@ -96,13 +94,33 @@ export async function writeFinishes(db: Queryable, owner: string, finishes: read
      )
      SELECT id FROM done`,
     // An event's tenant and workflow are its run's: taken from the rows written, not sent again.
-    [owner, JSON.stringify(finishes), JSON.stringify(events.map((e) => ({ run_id: e.run_id, type: e.type, step_index: e.step_index, payload: e.payload, created_at: e.created_at })))],
+    [
+      owner,
+      JSON.stringify(finishes),
+      JSON.stringify(
+        events.map((e) => ({ run_id: e.run_id, type: e.type, step_index: e.step_index, payload: e.payload, created_at: e.created_at })),
+      ),
+    ],
   );
   return new Set(rows.map((r) => r.id));
 }
 
-const WORKFLOW_FIELDS = ['id', 'tenant_id', 'name', 'description', 'steps', 'impact_class', 'max_run_attempts', 'is_active',
-  'schedule_config', 'last_run_at', 'next_run_at', 'created_at', 'updated_at', 'updated_by'];
+const WORKFLOW_FIELDS = [
+  'id',
+  'tenant_id',
+  'name',
+  'description',
+  'steps',
+  'impact_class',
+  'max_run_attempts',
+  'is_active',
+  'schedule_config',
+  'last_run_at',
+  'next_run_at',
+  'created_at',
+  'updated_at',
+  'updated_by',
+];
 
 /**
  * Claims queued runs (manual, resumed after approval, retried after a crash) for this owner,

@@ -12,8 +12,21 @@ export interface SlackMessage {
 /** The approval fields a message shows, plus the workflow's name when there is one. */
 export type ApprovalView = Pick<
   ApprovalRow,
-  'id' | 'action_type' | 'impact_class' | 'summary' | 'payload' | 'status' | 'requested_by' | 'requested_at' | 'expires_at' |
-  'processed_at' | 'processed_by' | 'reason' | 'run_id' | 'required_approvals' | 'approvals_count'
+  | 'id'
+  | 'action_type'
+  | 'impact_class'
+  | 'summary'
+  | 'payload'
+  | 'status'
+  | 'requested_by'
+  | 'requested_at'
+  | 'expires_at'
+  | 'processed_at'
+  | 'processed_by'
+  | 'reason'
+  | 'run_id'
+  | 'required_approvals'
+  | 'approvals_count'
 > & { workflow_name: string | null };
 
 export const APPROVE_ACTION = 'levqor_approve';
@@ -64,7 +77,11 @@ export function decisionButtons(id: string): SlackBlock {
     elements: [
       { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: id },
       {
-        type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: id,
+        type: 'button',
+        action_id: REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: id,
         confirm: {
           title: { type: 'plain_text', text: 'Reject this action?' },
           text: { type: 'mrkdwn', text: 'You will be asked for a reason; the run waiting on it ends as rejected.' },
@@ -101,12 +118,17 @@ export function approvalMessage(a: ApprovalView): SlackMessage {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Action*\n\`${esc(a.action_type)}\`: ${esc(a.summary)}` },
-        { type: 'mrkdwn', text: `*Workflow*\n${a.workflow_name ? esc(a.workflow_name) : '(submitted action)'}${a.run_id ? `\nrun \`${a.run_id}\`` : ''}` },
+        {
+          type: 'mrkdwn',
+          text: `*Workflow*\n${a.workflow_name ? esc(a.workflow_name) : '(submitted action)'}${a.run_id ? `\nrun \`${a.run_id}\`` : ''}`,
+        },
         { type: 'mrkdwn', text: `*Requested by*\n${who(a.requested_by)} ${slackDate(a.requested_at)}` },
         { type: 'mrkdwn', text: `*Expires*\n${slackDate(a.expires_at)}` },
       ],
     },
-    section(`*Why Class C (critical):* ${why}, so a person must approve it before it runs${a.required_approvals > 1 ? ` (${a.required_approvals} approvers needed)` : ''}.`),
+    section(
+      `*Why Class C (critical):* ${why}, so a person must approve it before it runs${a.required_approvals > 1 ? ` (${a.required_approvals} approvers needed)` : ''}.`,
+    ),
     section(`*Payload* (secrets redacted)\n\`\`\`${payloadPreview(a.payload).replace(/```/g, "'''")}\`\`\``),
   ];
   const outcome = outcomeLine(a);

@@ -10,7 +10,9 @@ export type SlackEnv = z.infer<typeof slackEnvSchema>;
 
 /** Parses the Slack variables; a bad one fails with every problem listed. */
 export function parseSlackEnv(env: Record<string, string | undefined>): SlackEnv {
-  const input = Object.fromEntries(Object.entries(env).filter(([k, v]) => (k.startsWith('SLACK_') || k.startsWith('LEVQOR_BOT_')) && v !== undefined && v !== ''));
+  const input = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => (k.startsWith('SLACK_') || k.startsWith('LEVQOR_BOT_')) && v !== undefined && v !== ''),
+  );
   const parsed = slackEnvSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

@@ -10,9 +10,22 @@ export function slackErrorCode(err: unknown): string | undefined {
 
 /** Refusals no retry will change until someone fixes the channel, the token or the message. */
 const PERMANENT = new Set([
-  'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked',
-  'token_expired', 'missing_scope', 'no_permission', 'msg_too_long', 'no_text', 'invalid_blocks', 'restricted_action',
-  'ekm_access_denied', 'team_access_not_granted',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'missing_scope',
+  'no_permission',
+  'msg_too_long',
+  'no_text',
+  'invalid_blocks',
+  'restricted_action',
+  'ekm_access_denied',
+  'team_access_not_granted',
 ]);
 
 /** True for a refusal that retrying will not change. */

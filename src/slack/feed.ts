@@ -71,16 +71,19 @@ export function startApprovalFeed(deps: SlackSyncDeps, opts: { sweepSeconds?: nu
     return running;
   };
   let unlisten: (() => Promise<void>) | undefined;
-  const timer = setInterval(() => {
-    void (async () => {
-      try {
-        await sweepSlack(deps);
-      } catch (err) {
-        deps.log.warn({ err: errorMessage(err) }, 'Slack sweep failed');
-      }
-      await drain();
-    })();
-  }, (opts.sweepSeconds ?? 30) * 1000);
+  const timer = setInterval(
+    () => {
+      void (async () => {
+        try {
+          await sweepSlack(deps);
+        } catch (err) {
+          deps.log.warn({ err: errorMessage(err) }, 'Slack sweep failed');
+        }
+        await drain();
+      })();
+    },
+    (opts.sweepSeconds ?? 30) * 1000,
+  );
   timer.unref();
   const ready = (async () => {
     unlisten = await deps.db.listen(APPROVALS_CHANNEL, () => void drain());

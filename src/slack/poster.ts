@@ -13,7 +13,8 @@ export function slackPoster(client: () => Promise<WebClient>): SlackPoster {
         return { channel: res.channel ?? channel, ts: res.ts ?? '' };
       } catch (err) {
         // Slack's answers that no retry will change: the step fails with Slack's reason.
-        if (isPermanentSlackError(err)) throw new AppError('step_failed', `Slack refused the message to ${channel}: ${slackErrorCode(err)}`);
+        if (isPermanentSlackError(err))
+          throw new AppError('step_failed', `Slack refused the message to ${channel}: ${slackErrorCode(err)}`);
         throw err;
       }
     },
@@ -30,5 +31,10 @@ export function slackPosterFromEnv(env: Record<string, string | undefined>): Sla
   const slackEnv = parseSlackEnv(env);
   let client: Promise<WebClient> | undefined;
   // The SDK itself is imported here, not statically: a bundle then loads it on first use only.
-  return slackPoster(() => (client ??= import('@slack/web-api').then((m) => new m.WebClient(slackEnv.SLACK_BOT_TOKEN, slackClientOptions(slackEnv.SLACK_API_URL)))));
+  return slackPoster(
+    () =>
+      (client ??= import('@slack/web-api').then(
+        (m) => new m.WebClient(slackEnv.SLACK_BOT_TOKEN, slackClientOptions(slackEnv.SLACK_API_URL)),
+      )),
+  );
 }

@@ -3,15 +3,16 @@ import type { ApprovalRow } from '../approvals/types.js';
 import type { ApprovalView } from './blocks.js';
 
 /** A request as its Slack message shows it, with where that message is. */
-export type SlackApprovalRow = ApprovalView & Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at'> & {
-  slack_channel: string | null;
-  slack_ts: string | null;
-  slack_rendered: string | null;
-  slack_reminder_ts: string | null;
-  /** Slack calls for this request that failed in a row. */
-  slack_attempts: number;
-  db_now: number;
-};
+export type SlackApprovalRow = ApprovalView &
+  Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at'> & {
+    slack_channel: string | null;
+    slack_ts: string | null;
+    slack_rendered: string | null;
+    slack_reminder_ts: string | null;
+    /** Slack calls for this request that failed in a row. */
+    slack_attempts: number;
+    db_now: number;
+  };
 
 /**
  * Serialises Slack work on one request across every bot process until the transaction
@@ -40,7 +41,12 @@ const CLEARED = 'slack_attempts = 0, slack_retry_at = NULL, slack_error = NULL';
 
 /** Records where a request was posted and the state the message shows. */
 export async function recordPosted(tx: Queryable, id: string, channel: string, ts: string, rendered: string): Promise<void> {
-  await tx.query(`UPDATE approval_queue SET slack_channel = $2, slack_ts = $3, slack_rendered = $4, ${CLEARED} WHERE id = $1`, [id, channel, ts, rendered]);
+  await tx.query(`UPDATE approval_queue SET slack_channel = $2, slack_ts = $3, slack_rendered = $4, ${CLEARED} WHERE id = $1`, [
+    id,
+    channel,
+    ts,
+    rendered,
+  ]);
 }
 
 /** Records the state a request's message now shows. */
@@ -102,7 +108,11 @@ export async function approvalsBehind(db: Queryable, ids: string[]): Promise<str
 
 /** Records a delivery; false when the same payload was already delivered (a retry or a replay). */
 export async function recordDelivery(db: Queryable, d: { key: string; team_id: string | null; kind: string }): Promise<boolean> {
-  const res = await db.query('INSERT INTO slack_deliveries (key, team_id, kind) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [d.key, d.team_id, d.kind]);
+  const res = await db.query('INSERT INTO slack_deliveries (key, team_id, kind) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [
+    d.key,
+    d.team_id,
+    d.kind,
+  ]);
   return res.rowCount === 1;
 }
 
@@ -121,7 +131,10 @@ export async function readFeedCursor(db: Queryable): Promise<string> {
      ON CONFLICT (name) DO NOTHING`,
     [FEED],
   );
-  const { rows } = await db.query<{ last_event_id: string }>('SELECT last_event_id::text AS last_event_id FROM slack_feed_cursor WHERE name = $1', [FEED]);
+  const { rows } = await db.query<{ last_event_id: string }>(
+    'SELECT last_event_id::text AS last_event_id FROM slack_feed_cursor WHERE name = $1',
+    [FEED],
+  );
   return rows[0]?.last_event_id ?? '0';
 }
 

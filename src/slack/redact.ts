@@ -18,7 +18,10 @@ export const REDACTED = '[redacted]';
 
 /** A string with anything credential-shaped replaced (pure). */
 export function redactString(value: string): string {
-  return SECRET_VALUE.reduce((s, re) => s.replace(re, (m) => (/^(Bearer|Basic)\s/i.test(m) ? `${m.split(/\s+/)[0]} ${REDACTED}` : REDACTED)), value);
+  return SECRET_VALUE.reduce(
+    (s, re) => s.replace(re, (m) => (/^(Bearer|Basic)\s/i.test(m) ? `${m.split(/\s+/)[0]} ${REDACTED}` : REDACTED)),
+    value,
+  );
 }
 
 /** A copy of a payload with secret-named keys and credential-shaped values redacted (pure). */
@@ -28,7 +31,10 @@ export function redactPayload(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redactPayload(v, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && v !== '' ? REDACTED : redactPayload(v, depth + 1)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) && v !== null && v !== '' ? REDACTED : redactPayload(v, depth + 1),
+      ]),
     );
   }
   return value;

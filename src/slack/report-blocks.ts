@@ -33,7 +33,8 @@ export function markdownToBlocks(markdown: string): SlackBlock[] {
   const flush = () => {
     const body = text.join('\n').trim();
     text = [];
-    for (let i = 0; i < body.length; i += MAX_SECTION) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: body.slice(i, i + MAX_SECTION) } });
+    for (let i = 0; i < body.length; i += MAX_SECTION)
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: body.slice(i, i + MAX_SECTION) } });
   };
   const lines = markdown.replace(/\r\n/g, '\n').split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -66,16 +67,32 @@ export function markdownToBlocks(markdown: string): SlackBlock[] {
   }
   flush();
   if (blocks.length > MAX_BLOCKS) {
-    return [...blocks.slice(0, MAX_BLOCKS - 1), { type: 'context', elements: [{ type: 'mrkdwn', text: '(report shortened to fit one Slack message)' }] }];
+    return [
+      ...blocks.slice(0, MAX_BLOCKS - 1),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: '(report shortened to fit one Slack message)' }] },
+    ];
   }
   return blocks;
 }
 
 /** A markdown table as aligned plain columns. */
 function tableText(rows: string[]): string {
-  const cells = rows.map((r) => r.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim().replace(/\*\*/g, '')));
+  const cells = rows.map((r) =>
+    r
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((c) => c.trim().replace(/\*\*/g, '')),
+  );
   const widths = cells.reduce<number[]>((w, row) => row.map((c, j) => Math.max(w[j] ?? 0, c.length)), []);
-  return cells.map((row) => row.map((c, j) => c.padEnd(widths[j] ?? 0)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((c, j) => c.padEnd(widths[j] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const STATUS_ICON: Record<HealthSummary['status'], string> = { ok: '🟢', degraded: '🟠', down: '🔴' };
@@ -84,16 +101,28 @@ const STATUS_ICON: Record<HealthSummary['status'], string> = { ok: '🟢', degra
 export function healthMessage(s: HealthSummary): SlackMessage {
   const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)} %`);
   const fields: { type: 'mrkdwn'; text: string }[] = [
-    { type: 'mrkdwn', text: `*Database*\n${s.database.ok ? `ok (${s.database.latency_ms} ms)` : `unreachable: ${esc(s.database.error ?? '')}`}` },
+    {
+      type: 'mrkdwn',
+      text: `*Database*\n${s.database.ok ? `ok (${s.database.latency_ms} ms)` : `unreachable: ${esc(s.database.error ?? '')}`}`,
+    },
   ];
   if (s.queues) {
-    fields.push({ type: 'mrkdwn', text: `*Queues*\n${s.queues.pending_approvals} pending approvals\n${s.queues.queued_runs} queued, ${s.queues.running_runs} running runs\n${s.queues.due_unclaimed_workflows} due workflows` });
+    fields.push({
+      type: 'mrkdwn',
+      text: `*Queues*\n${s.queues.pending_approvals} pending approvals\n${s.queues.queued_runs} queued, ${s.queues.running_runs} running runs\n${s.queues.due_unclaimed_workflows} due workflows`,
+    });
   }
   if (s.error_rates) {
-    fields.push({ type: 'mrkdwn', text: `*Failure rate* (target < 5 %)\n${s.error_rates.map((e) => `${e.window}: ${pct(e.rate)} (${e.failed}/${e.total})${e.ok ? '' : ' ⚠️'}`).join('\n')}` });
+    fields.push({
+      type: 'mrkdwn',
+      text: `*Failure rate* (target < 5 %)\n${s.error_rates.map((e) => `${e.window}: ${pct(e.rate)} (${e.failed}/${e.total})${e.ok ? '' : ' ⚠️'}`).join('\n')}`,
+    });
   }
   if (s.scheduler) {
-    fields.push({ type: 'mrkdwn', text: `*Scheduler*\n${s.scheduler.last_tick_at === null ? 'never ticked' : `last tick ${slackDate(s.scheduler.last_tick_at, '{time_secs}')}${s.scheduler.stale ? ' (stale)' : ''}`}` });
+    fields.push({
+      type: 'mrkdwn',
+      text: `*Scheduler*\n${s.scheduler.last_tick_at === null ? 'never ticked' : `last tick ${slackDate(s.scheduler.last_tick_at, '{time_secs}')}${s.scheduler.stale ? ' (stale)' : ''}`}`,
+    });
   }
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${STATUS_ICON[s.status]} Levqor health: ${s.status}` } },

@@ -67,7 +67,12 @@ export function duePosts(t: TenantSchedule, now: number): PostKey[] {
   if (t.report_time) {
     const slot = lastSlot(t.report_time, t.timezone, now, t.report_weekday);
     if (slot !== null && now - slot <= LATE_SECONDS.weekly_report) {
-      due.push({ tenant_id: t.tenant_id, kind: 'weekly_report', period: formatIsoWeek(previousIsoWeek(slot, t.timezone)), channel: t.reports_channel });
+      due.push({
+        tenant_id: t.tenant_id,
+        kind: 'weekly_report',
+        period: formatIsoWeek(previousIsoWeek(slot, t.timezone)),
+        channel: t.reports_channel,
+      });
     }
   }
   if (t.health_time) {
@@ -98,7 +103,12 @@ async function claimPost(db: Queryable, key: PostKey, owner: string, now: number
 }
 
 /** Records a post as made (with its ts) or as failed: to be tried again from `retryAt`, or (null) only after `levqor slack configure`. */
-async function settlePost(db: Queryable, key: PostKey, owner: string, outcome: { ts: string } | { error: string; retryAt: number | null }): Promise<void> {
+async function settlePost(
+  db: Queryable,
+  key: PostKey,
+  owner: string,
+  outcome: { ts: string } | { error: string; retryAt: number | null },
+): Promise<void> {
   const params = [key.tenant_id, key.kind, key.period, owner];
   if ('ts' in outcome) {
     await db.query(
@@ -129,7 +139,10 @@ async function postOnce(deps: ScheduledPostDeps, key: PostKey, now: number, buil
     const attempts = claim.attempts + 1;
     if (isPermanentSlackError(err)) {
       await settlePost(deps.db, key, deps.owner, { error: slackFailure(err), retryAt: null });
-      deps.log.error({ ...where, err: errorMessage(err), attempts }, 'slack: Slack refused the scheduled post; not retrying it (fix the channel or token, then levqor slack configure)');
+      deps.log.error(
+        { ...where, err: errorMessage(err), attempts },
+        'slack: Slack refused the scheduled post; not retrying it (fix the channel or token, then levqor slack configure)',
+      );
     } else {
       const retryIn = slackRetryDelay(attempts, false);
       await settlePost(deps.db, key, deps.owner, { error: slackFailure(err), retryAt: now + retryIn });
@@ -189,7 +202,10 @@ export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<numb
   let posted = 0;
   for (const t of await tenantSchedules(deps.db)) {
     for (const key of duePosts(t, now)) {
-      const build = key.kind === 'weekly_report' ? () => weeklyReportMessage(deps.db, t.tenant_id, key.period) : () => Promise.resolve(healthMessage(summary));
+      const build =
+        key.kind === 'weekly_report'
+          ? () => weeklyReportMessage(deps.db, t.tenant_id, key.period)
+          : () => Promise.resolve(healthMessage(summary));
       if (await postOnce(deps, key, now, build)) posted++;
     }
     if (!t.alerts_channel) continue;
@@ -205,7 +221,12 @@ export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<numb
 }
 
 /** Sweeps every `seconds` (and when an alert is announced) until stop aborts. */
-export async function runScheduledPosts(deps: ScheduledPostDeps, stop: AbortSignal, seconds: number, wake?: (notify: () => void) => Promise<() => Promise<void>>): Promise<void> {
+export async function runScheduledPosts(
+  deps: ScheduledPostDeps,
+  stop: AbortSignal,
+  seconds: number,
+  wake?: (notify: () => void) => Promise<() => Promise<void>>,
+): Promise<void> {
   const pause = createPause(stop);
   const unlisten = wake ? await wake(() => pause.wake()) : undefined;
   try {

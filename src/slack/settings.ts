@@ -17,7 +17,8 @@ export interface SlackSettings {
   updated_at: number;
 }
 
-const COLUMNS = 'tenant_id, team_id, approvals_channel, reports_channel, alerts_channel, internal_channels, report_weekday, report_time, health_time, updated_at';
+const COLUMNS =
+  'tenant_id, team_id, approvals_channel, reports_channel, alerts_channel, internal_channels, report_weekday, report_time, health_time, updated_at';
 
 /** A tenant's Slack settings, or undefined when it has not been connected to a workspace. */
 export async function getSlackSettings(db: Queryable, tenantId: string): Promise<SlackSettings | undefined> {
@@ -51,7 +52,8 @@ export function slackSettingsProblems(s: SlackSettingsInput): string[] {
   const problems: string[] = [];
   if (!TEAM.test(s.team_id)) problems.push(`team: "${s.team_id}" is not a Slack workspace id (like T0123ABCD)`);
   const channel = (field: string, v: string | null | undefined) => {
-    if (v !== undefined && v !== null && !CHANNEL.test(v)) problems.push(`${field}: "${v}" is not a Slack channel id (like C0123ABCD; names are not accepted)`);
+    if (v !== undefined && v !== null && !CHANNEL.test(v))
+      problems.push(`${field}: "${v}" is not a Slack channel id (like C0123ABCD; names are not accepted)`);
   };
   channel('approvals-channel', s.approvals_channel);
   channel('reports-channel', s.reports_channel);
@@ -61,7 +63,8 @@ export function slackSettingsProblems(s: SlackSettingsInput): string[] {
     problems.push(`report-day: ${s.report_weekday} is not a weekday (1 = Monday … 7 = Sunday)`);
   }
   const time = (field: string, v: string | null | undefined) => {
-    if (typeof v === 'string' && !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v)) problems.push(`${field}: "${v}" is not a time of day like 09:00 (24-hour HH:MM), or "off"`);
+    if (typeof v === 'string' && !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v))
+      problems.push(`${field}: "${v}" is not a time of day like 09:00 (24-hour HH:MM), or "off"`);
   };
   time('report-time', s.report_time);
   time('health-time', s.health_time);
@@ -77,7 +80,8 @@ export async function setSlackSettings(db: Queryable, tenantId: string, s: Slack
   const problems = slackSettingsProblems(s);
   if (problems.length) throw new AppError('bad_input', problems.join('; '), problems);
   const owner = await tenantForTeam(db, s.team_id);
-  if (owner && owner.tenant_id !== tenantId) throw new AppError('conflict', `workspace ${s.team_id} is already connected to another tenant`);
+  if (owner && owner.tenant_id !== tenantId)
+    throw new AppError('conflict', `workspace ${s.team_id} is already connected to another tenant`);
   const { rows } = await db.query<SlackSettings>(
     `INSERT INTO slack_settings (tenant_id, team_id, approvals_channel, reports_channel, alerts_channel, internal_channels, report_weekday, report_time, health_time)
      VALUES ($1, $2, $3, $4, $5, coalesce($6::text[], '{}'), coalesce($9::int, 1), CASE WHEN $11 THEN $10 ELSE '09:00' END, CASE WHEN $13 THEN $12 ELSE '09:00' END)
@@ -90,9 +94,21 @@ export async function setSlackSettings(db: Queryable, tenantId: string, s: Slack
        health_time = CASE WHEN $13 THEN excluded.health_time ELSE slack_settings.health_time END,
        updated_at = extract(epoch FROM now())
      RETURNING ${COLUMNS}`,
-    [tenantId, s.team_id, s.approvals_channel, s.reports_channel ?? null, s.alerts_channel ?? null, s.internal_channels ?? null,
-      s.reports_channel !== undefined, s.alerts_channel !== undefined, s.report_weekday ?? null,
-      s.report_time ?? null, s.report_time !== undefined, s.health_time ?? null, s.health_time !== undefined],
+    [
+      tenantId,
+      s.team_id,
+      s.approvals_channel,
+      s.reports_channel ?? null,
+      s.alerts_channel ?? null,
+      s.internal_channels ?? null,
+      s.reports_channel !== undefined,
+      s.alerts_channel !== undefined,
+      s.report_weekday ?? null,
+      s.report_time ?? null,
+      s.report_time !== undefined,
+      s.health_time ?? null,
+      s.health_time !== undefined,
+    ],
   );
   // Whatever failed before may work with the new settings (a channel the bot was not in, a
   // channel that changed): failed approval messages and scheduled posts are tried again now.

@@ -57,7 +57,13 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
         if (a.status !== 'pending' || a.impact_class !== 'C' || a.expires_at <= a.db_now) return { ...result, skipped: 'not_pending' };
         const msg = approvalMessage(a);
         const res = await slackCall(async () => {
-          const r = await deps.slack.chat.postMessage({ channel: settings.approvals_channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false });
+          const r = await deps.slack.chat.postMessage({
+            channel: settings.approvals_channel,
+            text: msg.text,
+            blocks: msg.blocks,
+            unfurl_links: false,
+            unfurl_media: false,
+          });
           if (!r.ts) throw new Error(`chat.postMessage to ${settings.approvals_channel} returned no ts`);
           return { channel: r.channel, ts: r.ts };
         });
@@ -68,7 +74,12 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
       } else if (a.slack_rendered !== renderKey(a)) {
         const msg = approvalMessage(a);
         try {
-          await deps.slack.chat.update({ channel: a.slack_channel ?? settings.approvals_channel, ts: a.slack_ts, text: msg.text, blocks: msg.blocks });
+          await deps.slack.chat.update({
+            channel: a.slack_channel ?? settings.approvals_channel,
+            ts: a.slack_ts,
+            text: msg.text,
+            blocks: msg.blocks,
+          });
           result.updated = true;
         } catch (err) {
           if (!isGoneSlackError(err)) throw new SlackCallFailed(err);
@@ -78,7 +89,14 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
       }
       if (a.status === 'pending' && a.reminded_at !== null && a.slack_ts && !a.slack_reminder_ts) {
         const msg = reminderMessage(a);
-        const res = await slackCall(() => deps.slack.chat.postMessage({ channel: a.slack_channel ?? settings.approvals_channel, thread_ts: a.slack_ts ?? undefined, text: msg.text, blocks: msg.blocks }));
+        const res = await slackCall(() =>
+          deps.slack.chat.postMessage({
+            channel: a.slack_channel ?? settings.approvals_channel,
+            thread_ts: a.slack_ts ?? undefined,
+            text: msg.text,
+            blocks: msg.blocks,
+          }),
+        );
         await recordReminder(tx, a.id, res.ts ?? 'unknown');
         result.reminded = true;
       }
@@ -92,8 +110,16 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
       const failed = { error: slackFailure(err), permanent, retry_in: slackRetryDelay(a.slack_attempts + 1, permanent) };
       await recordSlackFailure(tx, a.id, failed.error, failed.retry_in);
       deps.log[permanent ? 'error' : 'warn'](
-        { approval: a.id, tenant_id: a.tenant_id, channel: a.slack_channel ?? settings.approvals_channel, err: errorMessage(err), retry_in_seconds: failed.retry_in },
-        permanent ? 'Slack refused the approval message; fix the channel or token (levqor slack show)' : 'could not bring the Slack message up to date; will retry',
+        {
+          approval: a.id,
+          tenant_id: a.tenant_id,
+          channel: a.slack_channel ?? settings.approvals_channel,
+          err: errorMessage(err),
+          retry_in_seconds: failed.retry_in,
+        },
+        permanent
+          ? 'Slack refused the approval message; fix the channel or token (levqor slack show)'
+          : 'could not bring the Slack message up to date; will retry',
       );
       return { ...result, failed };
     }

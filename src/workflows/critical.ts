@@ -33,7 +33,14 @@ export function summarizeStep(step: Step): string {
   }
 }
 
-async function park(s: RunState, step: Step, index: number, cls: ImpactClass, payload: Record<string, unknown>, existingId?: string): Promise<Gate> {
+async function park(
+  s: RunState,
+  step: Step,
+  index: number,
+  cls: ImpactClass,
+  payload: Record<string, unknown>,
+  existingId?: string,
+): Promise<Gate> {
   const { deps, run, wf } = s;
   let approvalId = existingId ?? '';
   try {
@@ -99,7 +106,10 @@ export async function gateCriticalStep(s: RunState, step: Step, index: number, c
     return stop('failed', `the step changed after approval ${approval.id} was given (payload hash differs); not executed`);
   }
   if (approval.execution_started_at !== null) {
-    return stop('failed', `approval ${approval.id} was already used by an execution that did not report back; not repeated (outcome unknown)`);
+    return stop(
+      'failed',
+      `approval ${approval.id} was already used by an execution that did not report back; not repeated (outcome unknown)`,
+    );
   }
   if (!(await claimExecution(s.deps.db, approval.id))) {
     return stop('failed', `approval ${approval.id} was already used; not repeated`);
@@ -109,7 +119,13 @@ export async function gateCriticalStep(s: RunState, step: Step, index: number, c
 }
 
 /** Records that an approved action ran (or failed), with the run's checkpoint, in one transaction. */
-export async function recordCriticalOutcome(s: RunState, index: number, approvalId: string, output: unknown, failure: unknown): Promise<void> {
+export async function recordCriticalOutcome(
+  s: RunState,
+  index: number,
+  approvalId: string,
+  output: unknown,
+  failure: unknown,
+): Promise<void> {
   const { deps, run, wf } = s;
   const step = wf.steps[index] as Step;
   await deps.db.transaction(async (tx) => {

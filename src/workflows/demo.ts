@@ -32,7 +32,9 @@ export const DEMO_WORKFLOWS: WorkflowInput[] = [
   {
     name: 'customer-newsletter',
     description: 'Class C: an email to customers, held for a human decision before it is sent.',
-    steps: [{ type: 'email', to: ['customers@example.com'], subject: 'What is new this week', text: 'Hello from the Levqor demo ({{run.id}}).' }],
+    steps: [
+      { type: 'email', to: ['customers@example.com'], subject: 'What is new this week', text: 'Hello from the Levqor demo ({{run.id}}).' },
+    ],
     schedule_config: { enabled: true, interval_minutes: 10080 },
   },
 ];

@@ -44,7 +44,13 @@ async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (s
  * Runs one attempt-loop of a step: retries retryable failures with backoff and jitter.
  * Returns the step's output, or throws its last error.
  */
-async function attemptStep(s: RunState, step: Step, index: number, once: (signal: AbortSignal) => Promise<unknown>, interruptible: boolean): Promise<unknown> {
+async function attemptStep(
+  s: RunState,
+  step: Step,
+  index: number,
+  once: (signal: AbortSignal) => Promise<unknown>,
+  interruptible: boolean,
+): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTimeout(step.timeout_ms, interruptible ? s.deps.signal : undefined, once);
@@ -69,7 +75,9 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     events: [],
     timeline: [],
     lastAt: 0,
-    internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? ((await getSlackSettings(deps.db, run.tenant_id))?.internal_channels ?? []) : [],
+    internalChannels: wf.steps.some((st) => st.type === 'slack_message')
+      ? ((await getSlackSettings(deps.db, run.tenant_id))?.internal_channels ?? [])
+      : [],
   };
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
@@ -103,18 +111,30 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
         await recordCriticalOutcome(s, i, gate.approvalId, failure === undefined ? output : undefined, failure);
         if (failure !== undefined) throw failure as Error;
       } else if (cls === 'B') {
-        output = await attemptStep(s, rendered, i, (signal) =>
-          deps.db.transaction(async (tx) => {
-            const out = await runStep(rendered, stepEnv(s, tx, signal));
-            if (rendered.type !== 'set_workflow_active') {
-              await insertAudit(tx, { tenant_id: run.tenant_id, actor: `run:${run.id}`, action: `step.${rendered.type}`, subject: `workflow:${wf.id}`, detail: { step_index: i } });
-            }
-            saveOutput(s, rendered, i, out);
-            event(s, 'step_finished', i, { output: summarizeOutput(out) }, cls);
-            if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
-            await insertEvents(tx, s.events.splice(0));
-            return out;
-          }), true);
+        output = await attemptStep(
+          s,
+          rendered,
+          i,
+          (signal) =>
+            deps.db.transaction(async (tx) => {
+              const out = await runStep(rendered, stepEnv(s, tx, signal));
+              if (rendered.type !== 'set_workflow_active') {
+                await insertAudit(tx, {
+                  tenant_id: run.tenant_id,
+                  actor: `run:${run.id}`,
+                  action: `step.${rendered.type}`,
+                  subject: `workflow:${wf.id}`,
+                  detail: { step_index: i },
+                });
+              }
+              saveOutput(s, rendered, i, out);
+              event(s, 'step_finished', i, { output: summarizeOutput(out) }, cls);
+              if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+              await insertEvents(tx, s.events.splice(0));
+              return out;
+            }),
+          true,
+        );
         continue;
       } else {
         // A long wait should be visible while it lasts, not only when the run ends.

@@ -40,10 +40,10 @@ export function describeClass(step: Step, workflowClass?: ImpactClass | null, in
   const base = baseClass(step, internalChannels);
   const cls = stepImpactClass(step, workflowClass, internalChannels);
   if (step.type === 'slack_message' && cls === base) {
-    return base === 'B' ? `Slack messages to the internal channel ${step.channel} are Class B` : `Slack messages to ${step.channel}, not one of the tenant's internal channels, are Class C: they leave the team`;
+    return base === 'B'
+      ? `Slack messages to the internal channel ${step.channel} are Class B`
+      : `Slack messages to ${step.channel}, not one of the tenant's internal channels, are Class C: they leave the team`;
   }
   if (cls === base) return `${step.type} steps are Class ${cls}${cls === 'C' ? ': they act outside Levqor' : ''}`;
-  return step.impact_class === cls
-    ? `the step raises its class from ${base} to ${cls}`
-    : `the workflow raises every step to Class ${cls}`;
+  return step.impact_class === cls ? `the step raises its class from ${base} to ${cls}` : `the workflow raises every step to Class ${cls}`;
 }

@@ -41,12 +41,17 @@ function scheduledNext(schedule: ScheduleConfig, isActive: boolean, now: number,
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 /** Creates or updates a workflow by (tenant, name); a changed schedule is planned afresh. */
-export async function applyWorkflow(tx: Queryable, tenantId: string, spec: WorkflowSpec, actor: string | null = null): Promise<{ workflow: WorkflowRow; outcome: ApplyOutcome }> {
+export async function applyWorkflow(
+  tx: Queryable,
+  tenantId: string,
+  spec: WorkflowSpec,
+  actor: string | null = null,
+): Promise<{ workflow: WorkflowRow; outcome: ApplyOutcome }> {
   const now = await dbNow(tx);
-  const { rows: existing } = await tx.query<WorkflowRow>(
-    `SELECT ${COLUMNS} FROM workflows WHERE tenant_id = $1 AND name = $2 FOR UPDATE`,
-    [tenantId, spec.name],
-  );
+  const { rows: existing } = await tx.query<WorkflowRow>(`SELECT ${COLUMNS} FROM workflows WHERE tenant_id = $1 AND name = $2 FOR UPDATE`, [
+    tenantId,
+    spec.name,
+  ]);
   const old = existing[0];
   const values = [
     spec.description ?? null,
@@ -69,10 +74,16 @@ export async function applyWorkflow(tx: Queryable, tenantId: string, spec: Workf
   }
   const sameDefinition =
     canonicalJson([old.description, old.steps, old.impact_class, old.max_run_attempts, old.is_active, old.schedule_config]) ===
-    canonicalJson([spec.description ?? null, spec.steps, spec.impact_class ?? null, spec.max_run_attempts, spec.is_active, spec.schedule_config]);
+    canonicalJson([
+      spec.description ?? null,
+      spec.steps,
+      spec.impact_class ?? null,
+      spec.max_run_attempts,
+      spec.is_active,
+      spec.schedule_config,
+    ]);
   if (sameDefinition) return { workflow: old, outcome: 'unchanged' };
-  const sameSchedule =
-    old.is_active === spec.is_active && canonicalJson(old.schedule_config) === canonicalJson(spec.schedule_config);
+  const sameSchedule = old.is_active === spec.is_active && canonicalJson(old.schedule_config) === canonicalJson(spec.schedule_config);
   const next = sameSchedule ? old.next_run_at : scheduledNext(spec.schedule_config, spec.is_active, now, old.last_run_at);
   const { rows } = await tx.query<WorkflowRow>(
     `UPDATE workflows SET description = $2, steps = $3::jsonb, impact_class = $4, max_run_attempts = $5, is_active = $6,
@@ -86,10 +97,10 @@ export async function applyWorkflow(tx: Queryable, tenantId: string, spec: Workf
 
 /** Activates or pauses a workflow; activating plans its next slot. Returns the row, or undefined if absent. */
 export async function setWorkflowActive(tx: Queryable, tenantId: string, name: string, active: boolean): Promise<WorkflowRow | undefined> {
-  const { rows } = await tx.query<WorkflowRow>(
-    `SELECT ${COLUMNS} FROM workflows WHERE tenant_id = $1 AND name = $2 FOR UPDATE`,
-    [tenantId, name],
-  );
+  const { rows } = await tx.query<WorkflowRow>(`SELECT ${COLUMNS} FROM workflows WHERE tenant_id = $1 AND name = $2 FOR UPDATE`, [
+    tenantId,
+    name,
+  ]);
   const wf = rows[0];
   if (!wf) return undefined;
   if (wf.is_active === active) return wf;

@@ -63,19 +63,38 @@ export function keptInLedger(type: string, impactClass: ImpactClass | null): boo
 }
 
 /** Buffers an event with the time it happened (a step's events carry the step's impact class). */
-export function pushEvent(s: RunState, type: string, stepIndex: number | null, payload: Record<string, unknown> = {}, impactClass: ImpactClass | null = null): void {
+export function pushEvent(
+  s: RunState,
+  type: string,
+  stepIndex: number | null,
+  payload: Record<string, unknown> = {},
+  impactClass: ImpactClass | null = null,
+): void {
   // Strictly increasing within a run: two events of one millisecond still read in order.
   const createdAt = Math.max(s.deps.clock(), s.lastAt + 0.000001);
   s.lastAt = createdAt;
   if (keptInLedger(type, impactClass)) {
-    s.events.push({ tenant_id: s.run.tenant_id, run_id: s.run.id, workflow_id: s.wf.id, type, step_index: stepIndex, payload, created_at: createdAt });
+    s.events.push({
+      tenant_id: s.run.tenant_id,
+      run_id: s.run.id,
+      workflow_id: s.wf.id,
+      type,
+      step_index: stepIndex,
+      payload,
+      created_at: createdAt,
+    });
   } else {
     s.timeline.push({ type, step_index: stepIndex, payload, created_at: createdAt });
   }
 }
 
 /** The outcome of a run that ended, with its closing event. */
-export function finishedOutcome(s: RunState, status: 'succeeded' | 'failed' | 'rejected' | 'expired', stepIndex: number, error: string | null): RunOutcome {
+export function finishedOutcome(
+  s: RunState,
+  status: 'succeeded' | 'failed' | 'rejected' | 'expired',
+  stepIndex: number,
+  error: string | null,
+): RunOutcome {
   pushEvent(s, 'run_finished', null, { status, ...(error ? { error } : {}) });
   return {
     kind: 'finished',

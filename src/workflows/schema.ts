@@ -57,7 +57,10 @@ export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
 
 const stepBase = {
   /** Names a step so later steps can refer to its output. */
-  name: z.string().regex(/^[a-zA-Z][\w-]{0,62}$/, 'letters, digits, _ and -').optional(),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z][\w-]{0,62}$/, 'letters, digits, _ and -')
+    .optional(),
   /** Raises (never lowers) the step's impact class. */
   impact_class: impactClassSchema.optional(),
   max_attempts: z.number().int().min(1).max(10).default(1),
@@ -70,58 +73,70 @@ const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a vali
 
 const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email', 'slack_message'];
 
-export const stepSchema = z.discriminatedUnion('type', [
-  z.object({ ...stepBase, type: z.literal('noop') }).strict(),
-  z
-    .object({ ...stepBase, type: z.literal('log'), message: z.string().min(1).max(10_000), level: z.enum(['info', 'warn', 'error']).default('info') })
-    .strict(),
-  z.object({ ...stepBase, type: z.literal('transform'), set: z.record(z.string(), z.unknown()) }).strict(),
-  z.object({ ...stepBase, type: z.literal('delay'), ms: z.number().int().min(0).max(600_000) }).strict(),
-  z
-    .object({ ...stepBase, type: z.literal('set_workflow_active'), workflow: z.string().min(1).optional(), active: z.boolean() })
-    .strict(),
-  z
-    .object({
-      ...stepBase,
-      type: z.literal('http'),
-      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
-      url: z.string().min(1).max(8_192),
-      headers: z.record(headerName, z.string().max(8_192)).default({}),
-      body: z.unknown().optional(),
-      max_response_bytes: z.number().int().positive().max(100 * 1024 * 1024).optional(),
-      max_redirects: z.number().int().min(0).max(10).default(5),
-    })
-    .strict(),
-  z
-    .object({
-      ...stepBase,
-      type: z.literal('email'),
-      to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1).max(1000)]).optional(),
-      /** Recipients who do not see each other (a campaign); `to` may then be left out. */
-      bcc: z.array(z.string().min(3)).min(1).max(1000).optional(),
-      subject: z.string().min(1).max(998),
-      text: z.string().max(1_000_000),
-      from: z.string().min(3).optional(),
-    })
-    .strict()
-    .refine((st) => st.to !== undefined || st.bcc !== undefined, { message: 'an email step needs "to" or "bcc"', path: ['to'] }),
-  z
-    .object({
-      ...stepBase,
-      type: z.literal('slack_message'),
-      /** A channel id, never a name: the id decides the class (B for the tenant's internal channels). */
-      channel: z.string().regex(/^[CGD][A-Z0-9]{2,30}$/, 'a Slack channel id like C0123ABCD (names are not accepted)'),
-      text: z.string().min(1).max(40_000),
-    })
-    .strict(),
-], {
-  error: (issue) => {
-    const type = (issue.input as { type?: unknown } | undefined)?.type;
-    return type === undefined
-      ? `a step needs a "type": one of ${STEP_TYPES.join(', ')}`
-      : `unknown step type ${JSON.stringify(type)}: expected one of ${STEP_TYPES.join(', ')}`;
+export const stepSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ ...stepBase, type: z.literal('noop') }).strict(),
+    z
+      .object({
+        ...stepBase,
+        type: z.literal('log'),
+        message: z.string().min(1).max(10_000),
+        level: z.enum(['info', 'warn', 'error']).default('info'),
+      })
+      .strict(),
+    z.object({ ...stepBase, type: z.literal('transform'), set: z.record(z.string(), z.unknown()) }).strict(),
+    z.object({ ...stepBase, type: z.literal('delay'), ms: z.number().int().min(0).max(600_000) }).strict(),
+    z.object({ ...stepBase, type: z.literal('set_workflow_active'), workflow: z.string().min(1).optional(), active: z.boolean() }).strict(),
+    z
+      .object({
+        ...stepBase,
+        type: z.literal('http'),
+        method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
+        url: z.string().min(1).max(8_192),
+        headers: z.record(headerName, z.string().max(8_192)).default({}),
+        body: z.unknown().optional(),
+        max_response_bytes: z
+          .number()
+          .int()
+          .positive()
+          .max(100 * 1024 * 1024)
+          .optional(),
+        max_redirects: z.number().int().min(0).max(10).default(5),
+      })
+      .strict(),
+    z
+      .object({
+        ...stepBase,
+        type: z.literal('email'),
+        to: z.union([z.string().min(3), z.array(z.string().min(3)).min(1).max(1000)]).optional(),
+        /** Recipients who do not see each other (a campaign); `to` may then be left out. */
+        bcc: z.array(z.string().min(3)).min(1).max(1000).optional(),
+        subject: z.string().min(1).max(998),
+        text: z.string().max(1_000_000),
+        from: z.string().min(3).optional(),
+      })
+      .strict()
+      .refine((st) => st.to !== undefined || st.bcc !== undefined, { message: 'an email step needs "to" or "bcc"', path: ['to'] }),
+    z
+      .object({
+        ...stepBase,
+        type: z.literal('slack_message'),
+        /** A channel id, never a name: the id decides the class (B for the tenant's internal channels). */
+        channel: z.string().regex(/^[CGD][A-Z0-9]{2,30}$/, 'a Slack channel id like C0123ABCD (names are not accepted)'),
+        text: z.string().min(1).max(40_000),
+      })
+      .strict(),
+  ],
+  {
+    error: (issue) => {
+      const type = (issue.input as { type?: unknown } | undefined)?.type;
+      return type === undefined
+        ? `a step needs a "type": one of ${STEP_TYPES.join(', ')}`
+        : `unknown step type ${JSON.stringify(type)}: expected one of ${STEP_TYPES.join(', ')}`;
+    },
   },
-});
+);
 export type Step = z.infer<typeof stepSchema>;
 export type StepType = Step['type'];
 
@@ -131,7 +146,13 @@ export const workflowSchema = z
     description: z.string().max(2_000).optional(),
     steps: z.array(stepSchema).min(1).max(100),
     is_active: z.boolean().default(true),
-    schedule_config: scheduleConfigSchema.default({ enabled: false, timezone: 'UTC', catch_up: 'latest', catch_up_window_minutes: 1440, overlap: 'skip' }),
+    schedule_config: scheduleConfigSchema.default({
+      enabled: false,
+      timezone: 'UTC',
+      catch_up: 'latest',
+      catch_up_window_minutes: 1440,
+      overlap: 'skip',
+    }),
     /** Raises the class of every step (never lowers). */
     impact_class: impactClassSchema.optional(),
     /** Times a run is retried after its scheduler process died mid-run. */
@@ -153,11 +174,9 @@ export type WorkflowInput = z.input<typeof workflowSchema>;
 export function formatIssues(error: z.ZodError, prefix = ''): string[] {
   return error.issues.map((i) => {
     // Keys come from the user's file: quote odd ones so they cannot forge lines or paths.
-    const key = (p: PropertyKey) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? String(p) : `[${JSON.stringify(String(p))}]`);
-    const path = [prefix, ...i.path.map(key)]
-      .filter(Boolean)
-      .join('.')
-      .replaceAll('.[', '[');
+    const key = (p: PropertyKey) =>
+      typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(String(p)) ? String(p) : `[${JSON.stringify(String(p))}]`;
+    const path = [prefix, ...i.path.map(key)].filter(Boolean).join('.').replaceAll('.[', '[');
     return `${path || '(root)'}: ${i.message}`;
   });
 }

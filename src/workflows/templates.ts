@@ -29,7 +29,9 @@ export function renderTemplates<T>(value: T, scope: TemplateScope): T {
     return value.replace(INLINE, (_, path: string) => {
       const v = lookup(scope, path);
       if (v === undefined || v === null) return '';
-      return typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol' ? JSON.stringify(v) ?? '' : `${v as string | number | boolean | bigint}`;
+      return typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol'
+        ? (JSON.stringify(v) ?? '')
+        : `${v as string | number | boolean | bigint}`;
     }) as T;
   }
   if (Array.isArray(value)) return value.map((v: unknown) => renderTemplates(v, scope)) as T;

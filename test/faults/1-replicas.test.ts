@@ -26,11 +26,22 @@ describe('scheduler replicas', () => {
     const steps = [{ type: 'noop' }];
     // The interval slots spread over one interval, the first ones already due.
     await insertDueWorkflows(db, tenantId, {
-      prefix: 'every-6s', count: INTERVAL_WORKFLOWS, steps, schedule: { enabled: true, interval_minutes: 0.1, ...POLICY }, dueAt: now - STEP, spreadSeconds: STEP,
+      prefix: 'every-6s',
+      count: INTERVAL_WORKFLOWS,
+      steps,
+      schedule: { enabled: true, interval_minutes: 0.1, ...POLICY },
+      dueAt: now - STEP,
+      spreadSeconds: STEP,
     });
     // The cron ones owe the last whole minute (two slots at the first claim), then each new minute.
     const minute = Math.floor(now / 60) * 60;
-    await insertDueWorkflows(db, tenantId, { prefix: 'minutely', count: CRON_WORKFLOWS, steps, schedule: { enabled: true, cron: '* * * * *', ...POLICY }, dueAt: minute - 60 });
+    await insertDueWorkflows(db, tenantId, {
+      prefix: 'minutely',
+      count: CRON_WORKFLOWS,
+      steps,
+      schedule: { enabled: true, cron: '* * * * *', ...POLICY },
+      dueAt: minute - 60,
+    });
     const grids = await readGrids(db, { 'every-6s': STEP, minutely: 60 });
 
     const replicas = await startReplicas(REPLICAS, { DATABASE_URL: url, LEVQOR_DB_POOL_MAX: '4' });
@@ -42,7 +53,8 @@ describe('scheduler replicas', () => {
         const dead = replicas.find((r) => r.proc.exit !== undefined);
         if (dead) throw new Error(`a replica exited\n${dead.proc.tail()}`);
         const { rows } = await db.query<{ behind: number; now: number }>(
-          'SELECT count(*)::int AS behind, extract(epoch FROM now())::float8 AS now FROM workflows WHERE next_run_at <= $1', [until],
+          'SELECT count(*)::int AS behind, extract(epoch FROM now())::float8 AS now FROM workflows WHERE next_run_at <= $1',
+          [until],
         );
         return rows[0] && rows[0].now > until && rows[0].behind === 0;
       },

@@ -37,14 +37,36 @@ interface KilledRun {
 describe('kill -9 of scheduler replicas mid-run', () => {
   it('recovers every run of a killed replica within lease + one sweep, and never repeats an approved http step', async () => {
     const { db, url } = fault();
-    const env = { DATABASE_URL: url, ...ALLOW, LEVQOR_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LEVQOR_DB_POOL_MAX: '4', LEVQOR_SCHEDULER_BATCH_SIZE: '4' };
+    const env = {
+      DATABASE_URL: url,
+      ...ALLOW,
+      LEVQOR_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
+      LEVQOR_DB_POOL_MAX: '4',
+      LEVQOR_SCHEDULER_BATCH_SIZE: '4',
+    };
     const counter = await startCounter({ hold: true });
     try {
       const tenantId = await insertTenant(db, 'kill');
-      const parked = await parkHttpRuns(db, tenantId, { prefix: 'once', count: 16, target: counter.url, after: [{ type: 'delay', ms: 2_000 }], maxRunAttempts: 2 });
+      const parked = await parkHttpRuns(db, tenantId, {
+        prefix: 'once',
+        count: 16,
+        target: counter.url,
+        after: [{ type: 'delay', ms: 2_000 }],
+        maxRunAttempts: 2,
+      });
       for (const p of parked) await decideApproval(db, { id: p.approvalId, decision: 'approve', actor: 'cli:approver', channel: 'cli' });
-      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-retry', count: 20, steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }], maxRunAttempts: 2 });
-      await insertDueWorkflows(db, tenantId, { prefix: 'sleepy-once', count: 20, steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }], maxRunAttempts: 1 });
+      await insertDueWorkflows(db, tenantId, {
+        prefix: 'sleepy-retry',
+        count: 20,
+        steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }],
+        maxRunAttempts: 2,
+      });
+      await insertDueWorkflows(db, tenantId, {
+        prefix: 'sleepy-once',
+        count: 20,
+        steps: [{ type: 'delay', ms: LONGEST_STEP_SECONDS * 1000 }],
+        maxRunAttempts: 1,
+      });
 
       const live: Replica[] = await startReplicas(REPLICAS, env, INTERVAL_SECONDS);
       const killed: KilledRun[] = [];
@@ -53,7 +75,9 @@ describe('kill -9 of scheduler replicas mid-run', () => {
         // Wait until `kills` live replicas own running runs (in the first round: http steps held open too).
         const owners = await pollUntil(
           async () => {
-            const { rows } = await db.query<{ owner: string }>(`SELECT DISTINCT lease_owner AS owner FROM workflow_runs WHERE status = 'running'`);
+            const { rows } = await db.query<{ owner: string }>(
+              `SELECT DISTINCT lease_owner AS owner FROM workflow_runs WHERE status = 'running'`,
+            );
             const busy = live.filter((r) => rows.some((row) => row.owner === r.owner));
             const ready = busy.length >= kills && (round > 0 || counter.held() >= 8);
             return ready ? busy : undefined;
@@ -79,7 +103,9 @@ describe('kill -9 of scheduler replicas mid-run', () => {
       }
       await pollUntil(
         async () => {
-          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status IN ('running', 'queued')`);
+          const { rows } = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM workflow_runs WHERE status IN ('running', 'queued')`,
+          );
           return rows[0]?.n === 0;
         },
         { what: 'every run to end', attempts: 600, intervalMs: 100 },
@@ -99,7 +125,10 @@ describe('kill -9 of scheduler replicas mid-run', () => {
         `SELECT CASE WHEN w.name LIKE 'once-%' THEN 'http' ELSE 'delay' END AS kind, r.status, count(*)::int AS n
          FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id GROUP BY 1, 2 ORDER BY 1, 2`,
       );
-      const { rows: running } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running' OR lease_owner = ANY($1)`, [[...deadOwners]]);
+      const { rows: running } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running' OR lease_owner = ANY($1)`,
+        [[...deadOwners]],
+      );
       const max = (xs: number[]) => Math.round(Math.max(0, ...xs) * 100) / 100;
       const secondExecutions = hits.reduce((n, h) => n + Math.max(0, h - 1), 0);
       await recordFigures('2-kill', {
@@ -110,13 +139,20 @@ describe('kill -9 of scheduler replicas mid-run', () => {
           ['runs recovered after their lease ran out', recoveries.length],
           ['recovery time, kill → recovered: max (s)', max(recovery)],
           ['recovery time, median (s)', Math.round((recovery.sort((a, b) => a - b)[Math.floor(recovery.length / 2)] ?? 0) * 100) / 100],
-          ['lease expiry → recovered: max (s), against one sweep of ' + SWEEP_SECONDS + ' s (interval + gap + the longest step in a batch)', max(late)],
+          [
+            'lease expiry → recovered: max (s), against one sweep of ' +
+              SWEEP_SECONDS +
+              ' s (interval + gap + the longest step in a batch)',
+            max(late),
+          ],
           ['approved http steps executed (counter hits ≥ 1)', hits.filter((h) => h > 0).length + ' of ' + parked.length],
           ['**second executions of an approved http step**', secondExecutions],
           ['**runs left running (or held by a dead replica)**', running[0]?.n ?? -1],
           ['final statuses', statuses.map((s) => `${s.kind} ${s.status}: ${s.n}`).join(', ')],
         ],
-        notes: ['An http step whose process died mid-call is not repeated: its run fails with "outcome unknown" (the approval records the execution start).'],
+        notes: [
+          'An http step whose process died mid-call is not repeated: its run fails with "outcome unknown" (the approval records the execution start).',
+        ],
       });
       exits.forEach((e, i) => expect(e, live[i]?.proc.tail()).toEqual({ code: 0, signal: null }));
       expect(killed.length).toBeGreaterThan(0);

@@ -32,13 +32,23 @@ interface RestartFigure {
 describe('Postgres restarts under scheduler replicas', () => {
   it(`${REPLICAS} replicas through pg_ctl restart -m fast and -m immediate: no duplicate, no lost slot, no stuck run`, async () => {
     const { db, url, cluster } = fault();
-    const env = { DATABASE_URL: url, LEVQOR_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LEVQOR_DB_POOL_MAX: '4', LEVQOR_DB_CONNECT_TIMEOUT_MS: '2000' };
+    const env = {
+      DATABASE_URL: url,
+      LEVQOR_RUN_LEASE_SECONDS: String(LEASE_SECONDS),
+      LEVQOR_DB_POOL_MAX: '4',
+      LEVQOR_DB_CONNECT_TIMEOUT_MS: '2000',
+    };
     const tenantId = await insertTenant(db, 'restart');
     const now = await dbNow(db);
     // A short delay step keeps runs in flight at any moment; a second attempt re-runs one a restart cut short.
     await insertDueWorkflows(db, tenantId, {
-      prefix: 'every-3s', count: WORKFLOWS, steps: [{ type: 'delay', ms: 300 }], maxRunAttempts: 2,
-      schedule: { enabled: true, interval_minutes: 0.05, catch_up: 'all', overlap: 'allow' }, dueAt: now - STEP, spreadSeconds: STEP,
+      prefix: 'every-3s',
+      count: WORKFLOWS,
+      steps: [{ type: 'delay', ms: 300 }],
+      maxRunAttempts: 2,
+      schedule: { enabled: true, interval_minutes: 0.05, catch_up: 'all', overlap: 'allow' },
+      dueAt: now - STEP,
+      spreadSeconds: STEP,
     });
     const grids = await readGrids(db, { 'every-3s': STEP });
     const live: Replica[] = await startReplicas(REPLICAS, env);
@@ -53,22 +63,30 @@ describe('Postgres restarts under scheduler replicas', () => {
     };
     const figures: RestartFigure[] = [];
     for (const mode of MODES) {
-      await pollUntil(async () => {
-        await supervise();
-        const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
-        return (rows[0]?.n ?? 0) >= 20 ? rows[0]?.n : undefined;
-      }, { what: 'runs in flight', attempts: 300, intervalMs: 100 });
-      const { rows: [inFlight] } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
+      await pollUntil(
+        async () => {
+          await supervise();
+          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
+          return (rows[0]?.n ?? 0) >= 20 ? rows[0]?.n : undefined;
+        },
+        { what: 'runs in flight', attempts: 300, intervalMs: 100 },
+      );
+      const {
+        rows: [inFlight],
+      } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
       const marks = new Map(live.map((r) => [r, r.proc.logs.length]));
       const exitsBefore = exits.length;
       await cluster.restart(mode);
       const backAt = Date.now();
       // Each replica (or its replacement) ticks again against the restarted server.
-      const firstTicks = await pollUntil(async () => {
-        await supervise();
-        const times = live.map((r) => r.proc.logs.slice(marks.get(r) ?? 0).find((l) => l.msg === 'tick')?.time as string | undefined);
-        return times.every((t) => t !== undefined) ? times.map((t) => Date.parse(t)) : undefined;
-      }, { what: `every replica ticking after the ${mode} restart`, attempts: 600, intervalMs: 100 });
+      const firstTicks = await pollUntil(
+        async () => {
+          await supervise();
+          const times = live.map((r) => r.proc.logs.slice(marks.get(r) ?? 0).find((l) => l.msg === 'tick')?.time as string | undefined);
+          return times.every((t) => t !== undefined) ? times.map((t) => Date.parse(t)) : undefined;
+        },
+        { what: `every replica ticking after the ${mode} restart`, attempts: 600, intervalMs: 100 },
+      );
       figures.push({
         mode,
         inFlight: inFlight?.n ?? 0,
@@ -79,18 +97,24 @@ describe('Postgres restarts under scheduler replicas', () => {
     }
     // Every slot up to two steps after the last restart claimed, and every run ended.
     const until = (await dbNow(db)) + 2 * STEP;
-    await pollUntil(async () => {
-      await supervise();
-      const { rows } = await db.query<{ behind: number; active: number; now: number }>(
-        `SELECT (SELECT count(*)::int FROM workflows WHERE next_run_at <= $1) AS behind,
+    await pollUntil(
+      async () => {
+        await supervise();
+        const { rows } = await db.query<{ behind: number; active: number; now: number }>(
+          `SELECT (SELECT count(*)::int FROM workflows WHERE next_run_at <= $1) AS behind,
                 (SELECT count(*)::int FROM workflow_runs WHERE status IN ('running', 'queued') AND scheduled_for <= $1) AS active,
-                extract(epoch FROM now())::float8 AS now`, [until],
-      );
-      return rows[0] && rows[0].now > until && rows[0].behind === 0 && rows[0].active === 0;
-    }, { what: `every slot up to ${until} run and ended`, attempts: 600, intervalMs: 200 });
+                extract(epoch FROM now())::float8 AS now`,
+          [until],
+        );
+        return rows[0] && rows[0].now > until && rows[0].behind === 0 && rows[0].active === 0;
+      },
+      { what: `every slot up to ${until} run and ended`, attempts: 600, intervalMs: 200 },
+    );
     const stopped = await stopReplicas(live);
     const audit = await auditSlots(db, grids, until);
-    const { rows: [recovered] } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_events WHERE type = 'run_requeued'`);
+    const {
+      rows: [recovered],
+    } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_events WHERE type = 'run_requeued'`);
     await recordFigures('3-pg-restart', {
       title: `3. Postgres restarted under ${REPLICAS} scheduler replicas (${WORKFLOWS} workflows every ${STEP} s, 300 ms delay step, lease ${LEASE_SECONDS} s)`,
       rows: [

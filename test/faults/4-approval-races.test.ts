@@ -38,7 +38,12 @@ describe('approval races', () => {
     try {
       const tenantId = await insertTenant(db, 'races');
       await setSlackSettings(db, tenantId, { team_id: TEAM, approvals_channel: CHANNEL });
-      const tokens = await Promise.all(Array.from({ length: CALLERS }, async (_, i) => ({ name: `caller-${i}`, ...(await createToken(db, tenantId, `caller-${i}`, ['approvals:decide', 'approvals:read'])) })));
+      const tokens = await Promise.all(
+        Array.from({ length: CALLERS }, async (_, i) => ({
+          name: `caller-${i}`,
+          ...(await createToken(db, tenantId, `caller-${i}`, ['approvals:decide', 'approvals:read'])),
+        })),
+      );
       const parked = await parkHttpRuns(db, tenantId, { prefix: 'race', count: APPROVALS, target: target.url });
       // Started after the runs parked here: a scheduler would claim a queued run before this process does.
       executors = await startReplicas(2, env);
@@ -48,13 +53,20 @@ describe('approval races', () => {
         const api = tokens.map(async (tk, i) => {
           const decision = (i + n) % 2 === 0 ? 'approve' : 'reject';
           const server = servers[i % servers.length] as ServedApi;
-          const res = await callApi(server.baseUrl, 'POST', `/api/approvals/${p.approvalId}/${decision}`, { token: tk.token, body: decision === 'reject' ? { reason: `no from ${tk.name}` } : {} });
+          const res = await callApi(server.baseUrl, 'POST', `/api/approvals/${p.approvalId}/${decision}`, {
+            token: tk.token,
+            body: decision === 'reject' ? { reason: `no from ${tk.name}` } : {},
+          });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           return res.status;
         });
         const slack = [
-          ...SLACK_APPROVERS.map((user) => sendInteraction(bot, blockAction({ user, team: TEAM, actionId: 'levqor_approve', approvalId: p.approvalId, channel: CHANNEL }))),
-          ...SLACK_REJECTERS.map((user) => sendInteraction(bot, rejectSubmission({ user, team: TEAM, approvalId: p.approvalId, reason: `no from ${user}` }))),
+          ...SLACK_APPROVERS.map((user) =>
+            sendInteraction(bot, blockAction({ user, team: TEAM, actionId: 'levqor_approve', approvalId: p.approvalId, channel: CHANNEL })),
+          ),
+          ...SLACK_REJECTERS.map((user) =>
+            sendInteraction(bot, rejectSubmission({ user, team: TEAM, approvalId: p.approvalId, reason: `no from ${user}` })),
+          ),
         ];
         const [apiStatuses, slackAnswers] = await Promise.all([Promise.all(api), Promise.all(slack)]);
         return { apiStatuses, slackStatuses: slackAnswers.map((a) => a.status) };
@@ -69,7 +81,8 @@ describe('approval races', () => {
         `SELECT a.id, a.status, a.processed_by AS by,
                 (SELECT count(*)::int FROM approval_votes v WHERE v.approval_id = a.id) AS votes,
                 (SELECT count(*)::int FROM audit_log l WHERE l.subject = 'approval:' || a.id AND l.action IN ('approval.approved', 'approval.rejected')) AS decisions
-         FROM approval_queue a WHERE a.id = ANY($1)`, [parked.map((p) => p.approvalId)],
+         FROM approval_queue a WHERE a.id = ANY($1)`,
+        [parked.map((p) => p.approvalId)],
       );
       const byId = new Map(decided.map((d) => [d.id, d]));
       const apiWins = results.map((r) => r.apiStatuses.filter((s) => s === 200).length);
@@ -77,12 +90,21 @@ describe('approval races', () => {
       const slackWins = parked.map((p): number => (byId.get(p.approvalId)?.by.startsWith('slack:') ? 1 : 0));
       const approved = parked.filter((p) => byId.get(p.approvalId)?.status === 'approved');
       // Every approved run ends (the bot, two schedulers and nobody else race to run it).
-      await pollUntil(async () => {
-        const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE id = ANY($1) AND status NOT IN ('succeeded', 'failed', 'rejected')`, [parked.map((p) => p.runId)]);
-        return rows[0]?.n === 0;
-      }, { what: 'every decided run to end', attempts: 600, intervalMs: 100 });
+      await pollUntil(
+        async () => {
+          const { rows } = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM workflow_runs WHERE id = ANY($1) AND status NOT IN ('succeeded', 'failed', 'rejected')`,
+            [parked.map((p) => p.runId)],
+          );
+          return rows[0]?.n === 0;
+        },
+        { what: 'every decided run to end', attempts: 600, intervalMs: 100 },
+      );
       const hits = (p: ParkedRun) => target.requests.filter((r) => r.url === `/${p.label}`).length;
-      const { rows: runStatuses } = await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM workflow_runs WHERE id = ANY($1) GROUP BY 1 ORDER BY 1`, [parked.map((p) => p.runId)]);
+      const { rows: runStatuses } = await db.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM workflow_runs WHERE id = ANY($1) GROUP BY 1 ORDER BY 1`,
+        [parked.map((p) => p.runId)],
+      );
       const conflictNotes = fake.of('chat.postEphemeral').filter((c) => /already (approved|rejected)/.test(String(c.args.text))).length;
       const secondExecutions = parked.reduce((n, p) => n + Math.max(0, hits(p) - 1), 0);
       const multiDecided = decided.filter((d) => d.votes !== 1 || d.decisions !== 1).length;
@@ -90,14 +112,26 @@ describe('approval races', () => {
         title: `4. Approval races: ${APPROVALS} Class C requests, ${CALLERS} API callers each on 2 serve processes, + ${SLACK_APPROVERS.length} Slack approve clicks and ${SLACK_REJECTERS.length} reject dialogs`,
         rows: [
           ['decision calls', `${APPROVALS * CALLERS} API + ${APPROVALS * (SLACK_APPROVERS.length + SLACK_REJECTERS.length)} Slack`],
-          ['API answers', [...statuses.entries()].sort().map(([s, n]) => `${s}: ${n}`).join(', ')],
-          ['decisions won through the API / through Slack', `${apiWins.reduce((a, b) => a + b, 0)} / ${slackWins.reduce((a, b) => a + b, 0)}`],
+          [
+            'API answers',
+            [...statuses.entries()]
+              .sort()
+              .map(([s, n]) => `${s}: ${n}`)
+              .join(', '),
+          ],
+          [
+            'decisions won through the API / through Slack',
+            `${apiWins.reduce((a, b) => a + b, 0)} / ${slackWins.reduce((a, b) => a + b, 0)}`,
+          ],
           ['**requests with other than exactly 1 decision**', multiDecided],
           ['approved / rejected', `${approved.length} / ${decided.filter((d) => d.status === 'rejected').length}`],
           ['Slack losers told "already decided" (ephemeral)', conflictNotes],
           ['approved http steps executed (target hits)', approved.filter((p) => hits(p) === 1).length + ' of ' + approved.length],
           ['**second executions**', secondExecutions],
-          ['**executions of a rejected request**', parked.filter((p) => byId.get(p.approvalId)?.status === 'rejected' && hits(p) > 0).length],
+          [
+            '**executions of a rejected request**',
+            parked.filter((p) => byId.get(p.approvalId)?.status === 'rejected' && hits(p) > 0).length,
+          ],
           ['run statuses', runStatuses.map((s) => `${s.status}: ${s.n}`).join(', ')],
         ],
       });

@@ -39,7 +39,12 @@ describe('Postgres down under levqor serve', () => {
   it('health answers within 2 s saying the database is down, and serve recovers without a restart', async () => {
     const { db, url, cluster } = fault();
     const tenantId = await insertTenant(db, 'down');
-    await insertDueWorkflows(db, tenantId, { prefix: 'tick', count: 20, steps: [{ type: 'noop' }], schedule: { enabled: true, interval_minutes: 0.05 } });
+    await insertDueWorkflows(db, tenantId, {
+      prefix: 'tick',
+      count: 20,
+      steps: [{ type: 'noop' }],
+      schedule: { enabled: true, interval_minutes: 0.05 },
+    });
     const serve = await startServe({ DATABASE_URL: url, LEVQOR_DB_CONNECT_TIMEOUT_MS: '10000' }, ['--interval', '1'], { scheduler: true });
     const figures: [string, string | number][] = [];
     const failures: string[] = [];
@@ -53,10 +58,12 @@ describe('Postgres down under levqor serve', () => {
           probes.push(...(await Promise.all([probe(serve.baseUrl, '/api/health/summary'), probe(serve.baseUrl, '/readyz')])));
         }
         for (const p of probes) {
-          const down = p.path === '/readyz'
-            ? p.status === 503 && p.body.ok === false
-            : p.status === 503 && p.body.status === 'down' && (p.body.database as { ok: boolean }).ok === false;
-          if (!down || p.ms > ANSWER_WITHIN_MS) failures.push(`${outage}: GET ${p.path} → ${p.status} in ${p.ms} ms ${JSON.stringify(p.body).slice(0, 200)}`);
+          const down =
+            p.path === '/readyz'
+              ? p.status === 503 && p.body.ok === false
+              : p.status === 503 && p.body.status === 'down' && (p.body.database as { ok: boolean }).ok === false;
+          if (!down || p.ms > ANSWER_WITHIN_MS)
+            failures.push(`${outage}: GET ${p.path} → ${p.status} in ${p.ms} ms ${JSON.stringify(p.body).slice(0, 200)}`);
         }
         const worst = (path: string) => Math.max(...probes.filter((p) => p.path === path).map((p) => p.ms));
         const sample = probes.find((p) => p.path === '/readyz')?.body.error;
@@ -70,14 +77,27 @@ describe('Postgres down under levqor serve', () => {
         else await cluster.freeze(false);
         const since = await dbNow(db);
         // The same process: ready again, and its scheduler loop runs slots again.
-        await pollUntil(async () => (await probe(serve.baseUrl, '/readyz')).status === 200, { what: 'readyz 200 after the outage', attempts: 300, intervalMs: 100 });
+        await pollUntil(async () => (await probe(serve.baseUrl, '/readyz')).status === 200, {
+          what: 'readyz 200 after the outage',
+          attempts: 300,
+          intervalMs: 100,
+        });
         const readyAfter = Math.round(performance.now() - backFrom);
-        await pollUntil(async () => {
-          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE started_at > $1 AND status = 'succeeded'`, [since]);
-          return (rows[0]?.n ?? 0) > 0;
-        }, { what: 'a run scheduled after the outage', attempts: 1200, intervalMs: 100 });
+        await pollUntil(
+          async () => {
+            const { rows } = await db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM workflow_runs WHERE started_at > $1 AND status = 'succeeded'`,
+              [since],
+            );
+            return (rows[0]?.n ?? 0) > 0;
+          },
+          { what: 'a run scheduled after the outage', attempts: 1200, intervalMs: 100 },
+        );
         const summary = await probe(serve.baseUrl, '/api/health/summary');
-        figures.push([`${outage}: database back → /readyz 200 (ms), same process`, readyAfter], [`${outage}: health after recovery`, `${summary.status} ${String(summary.body.status)}`]);
+        figures.push(
+          [`${outage}: database back → /readyz 200 (ms), same process`, readyAfter],
+          [`${outage}: health after recovery`, `${summary.status} ${String(summary.body.status)}`],
+        );
         expect(summary.body.database).toMatchObject({ ok: true });
         expect(serve.proc.exit, serve.proc.tail()).toBeUndefined();
       }

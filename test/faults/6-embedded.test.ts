@@ -23,73 +23,103 @@ interface ListedRun {
 }
 
 describe('embedded database under faults', () => {
-  it('refuses a second process, survives kill -9 mid-write, and lists consistent runs after the restart', { timeout: 300_000 }, async () => {
-    const dataDir = join(await mkdtemp(join(faultsRoot(), 'embedded-')), 'data');
-    const env: CliEnv = { LEVQOR_DATA_DIR: dataDir, DATABASE_URL: undefined };
-    try {
-      const file = join(dataDir, '..', 'workflows.json');
-      await writeFile(file, JSON.stringify({
-        workflows: Array.from({ length: WORKFLOWS }, (_, i) => ({ name: `emb-${i}`, schedule_config: { enabled: true, interval_minutes: 0.05 }, steps: [{ type: 'noop' }] })),
-      }));
-      const created = await runCli(['tenant', 'create', 'embedded'], { env });
-      expect(created.code, created.stderr).toBe(0);
-      const applied = await runCli(['workflow', 'apply', '-f', file, '--tenant', 'embedded'], { env });
-      expect(applied.code, applied.stderr).toBe(0);
+  it(
+    'refuses a second process, survives kill -9 mid-write, and lists consistent runs after the restart',
+    { timeout: 300_000 },
+    async () => {
+      const dataDir = join(await mkdtemp(join(faultsRoot(), 'embedded-')), 'data');
+      const env: CliEnv = { LEVQOR_DATA_DIR: dataDir, DATABASE_URL: undefined };
+      try {
+        const file = join(dataDir, '..', 'workflows.json');
+        await writeFile(
+          file,
+          JSON.stringify({
+            workflows: Array.from({ length: WORKFLOWS }, (_, i) => ({
+              name: `emb-${i}`,
+              schedule_config: { enabled: true, interval_minutes: 0.05 },
+              steps: [{ type: 'noop' }],
+            })),
+          }),
+        );
+        const created = await runCli(['tenant', 'create', 'embedded'], { env });
+        expect(created.code, created.stderr).toBe(0);
+        const applied = await runCli(['workflow', 'apply', '-f', file, '--tenant', 'embedded'], { env });
+        expect(applied.code, applied.stderr).toBe(0);
 
-      // One workflow per claim: a write every few milliseconds, so the kill lands among them.
-      const scheduler = spawnCli(['scheduler', '--interval', '1', '--batch-size', '1'], { LEVQOR_DATA_DIR: dataDir, LEVQOR_RUN_LEASE_SECONDS: '2' });
-      const finished = (status: string) => scheduler.logs.filter((l) => l.msg === 'run finished' && l.status === status).map((l) => l.run_id as string);
-      await scheduler.waitForLog(() => finished('succeeded').length >= WORKFLOWS, { what: `${WORKFLOWS} runs finished`, timeoutMs: PGLITE_MS });
+        // One workflow per claim: a write every few milliseconds, so the kill lands among them.
+        const scheduler = spawnCli(['scheduler', '--interval', '1', '--batch-size', '1'], {
+          LEVQOR_DATA_DIR: dataDir,
+          LEVQOR_RUN_LEASE_SECONDS: '2',
+        });
+        const finished = (status: string) =>
+          scheduler.logs.filter((l) => l.msg === 'run finished' && l.status === status).map((l) => l.run_id as string);
+        await scheduler.waitForLog(() => finished('succeeded').length >= WORKFLOWS, {
+          what: `${WORKFLOWS} runs finished`,
+          timeoutMs: PGLITE_MS,
+        });
 
-      // A second process on the same data dir, while the first writes.
-      const refused = await runCli(['runs', 'list', '--tenant', 'embedded'], { env });
-      const refusedClearly = refused.code === 1 && refused.stderr.includes(`the embedded database at ${dataDir} is in use by another Levqor process (pid ${scheduler.child.pid}`);
-      const beforeKill = finished('succeeded').length;
-      // kill -9 just as it reports a run finished: the next claim is being written.
-      await scheduler.waitForLog(() => finished('succeeded').length >= beforeKill + WORKFLOWS + 7, { what: 'more runs finished after the refusal', timeoutMs: PGLITE_MS });
-      scheduler.signal('SIGKILL');
-      expect((await scheduler.waitForExit()).signal).toBe('SIGKILL');
-      const reported = new Set(finished('succeeded'));
+        // A second process on the same data dir, while the first writes.
+        const refused = await runCli(['runs', 'list', '--tenant', 'embedded'], { env });
+        const refusedClearly =
+          refused.code === 1 &&
+          refused.stderr.includes(`the embedded database at ${dataDir} is in use by another Levqor process (pid ${scheduler.child.pid}`);
+        const beforeKill = finished('succeeded').length;
+        // kill -9 just as it reports a run finished: the next claim is being written.
+        await scheduler.waitForLog(() => finished('succeeded').length >= beforeKill + WORKFLOWS + 7, {
+          what: 'more runs finished after the refusal',
+          timeoutMs: PGLITE_MS,
+        });
+        scheduler.signal('SIGKILL');
+        expect((await scheduler.waitForExit()).signal).toBe('SIGKILL');
+        const reported = new Set(finished('succeeded'));
 
-      // The restart: the stale lock is taken over, the database opens, and a run the killed
-      // process left running is recovered once its lease (2 s) has run out, by this restart or,
-      // when it came sooner than that, by the next (at most three).
-      const restarts: number[] = [];
-      let runs: ListedRun[] = [];
-      for (let i = 0; i < 3 && (i === 0 || runs.some((r) => r.status === 'running')); i++) {
-        const restart = await runCli(['scheduler', '--once'], { env: { ...env, LEVQOR_RUN_LEASE_SECONDS: '2' } });
-        restarts.push(restart.code ?? -1);
+        // The restart: the stale lock is taken over, the database opens, and a run the killed
+        // process left running is recovered once its lease (2 s) has run out, by this restart or,
+        // when it came sooner than that, by the next (at most three).
+        const restarts: number[] = [];
+        let runs: ListedRun[] = [];
+        for (let i = 0; i < 3 && (i === 0 || runs.some((r) => r.status === 'running')); i++) {
+          const restart = await runCli(['scheduler', '--once'], { env: { ...env, LEVQOR_RUN_LEASE_SECONDS: '2' } });
+          restarts.push(restart.code ?? -1);
           const listed = await runCli(['runs', 'list', '--tenant', 'embedded', '--json', '--limit', '100000'], { env });
-        expect(listed.code, listed.stderr).toBe(0);
-        runs = parseJson<ListedRun[]>(listed);
+          expect(listed.code, listed.stderr).toBe(0);
+          runs = parseJson<ListedRun[]>(listed);
+        }
+        const byId = new Map(runs.map((r) => [r.id, r]));
+        const lost = [...reported].filter((id) => byId.get(id)?.status !== 'succeeded');
+        const invalid = runs.filter(
+          (r) => !RUN_STATUSES.includes(r.status) || (r.finished === '-') !== ['queued', 'running', 'waiting_approval'].includes(r.status),
+        );
+        const running = runs.filter((r) => r.status === 'running');
+        const errors = scheduler.logs.filter((l) => l.level >= LEVEL.error);
+        await recordFigures('6-embedded', {
+          title: '6. Embedded default (PGlite): a second process, and kill -9 mid-write',
+          rows: [
+            [
+              'second process on the data dir',
+              refusedClearly
+                ? `refused, exit ${refused.code}: "${refused.stderr.trim().split('\n')[0]?.slice(0, 120) ?? ''}…"`
+                : `NOT refused clearly: exit ${refused.code}`,
+            ],
+            ['runs the killed process reported finished', reported.size],
+            ['restarts after kill -9 (`scheduler --once`), exit codes', restarts.join(', ')],
+            ['runs listed after the restart', runs.length],
+            ['**reported-finished runs missing or not succeeded after the restart**', lost.length],
+            ['runs with an impossible status/finish pair', invalid.length],
+            ['**runs still `running` after the restarts**', running.length],
+            ['distinct run ids', byId.size],
+          ],
+        });
+        expect(refusedClearly, refused.stderr).toBe(true);
+        expect(errors).toEqual([]);
+        expect(lost).toEqual([]);
+        expect(invalid).toEqual([]);
+        expect(byId.size).toBe(runs.length);
+        expect(running).toEqual([]);
+        expect(runs.filter((r) => r.status === 'failed').every((r) => !reported.has(r.id))).toBe(true);
+      } finally {
+        await killLeftovers();
       }
-      const byId = new Map(runs.map((r) => [r.id, r]));
-      const lost = [...reported].filter((id) => byId.get(id)?.status !== 'succeeded');
-      const invalid = runs.filter((r) => !RUN_STATUSES.includes(r.status) || (r.finished === '-') !== ['queued', 'running', 'waiting_approval'].includes(r.status));
-      const running = runs.filter((r) => r.status === 'running');
-      const errors = scheduler.logs.filter((l) => l.level >= LEVEL.error);
-      await recordFigures('6-embedded', {
-        title: '6. Embedded default (PGlite): a second process, and kill -9 mid-write',
-        rows: [
-          ['second process on the data dir', refusedClearly ? `refused, exit ${refused.code}: "${refused.stderr.trim().split('\n')[0]?.slice(0, 120) ?? ''}…"` : `NOT refused clearly: exit ${refused.code}`],
-          ['runs the killed process reported finished', reported.size],
-          ['restarts after kill -9 (`scheduler --once`), exit codes', restarts.join(', ')],
-          ['runs listed after the restart', runs.length],
-          ['**reported-finished runs missing or not succeeded after the restart**', lost.length],
-          ['runs with an impossible status/finish pair', invalid.length],
-          ['**runs still `running` after the restarts**', running.length],
-          ['distinct run ids', byId.size],
-        ],
-      });
-      expect(refusedClearly, refused.stderr).toBe(true);
-      expect(errors).toEqual([]);
-      expect(lost).toEqual([]);
-      expect(invalid).toEqual([]);
-      expect(byId.size).toBe(runs.length);
-      expect(running).toEqual([]);
-      expect(runs.filter((r) => r.status === 'failed').every((r) => !reported.has(r.id))).toBe(true);
-    } finally {
-      await killLeftovers();
-    }
-  });
+    },
+  );
 });

@@ -37,7 +37,13 @@ async function writeSection(root: string, startedAt: Date, loadStart: number): P
     '',
     ...machine(loadStart),
     '',
-    ...figures.flatMap((f) => [`### ${f.title}`, '', table(['measure', 'value'], f.rows), ...(f.notes?.length ? ['', ...f.notes] : []), '']),
+    ...figures.flatMap((f) => [
+      `### ${f.title}`,
+      '',
+      table(['measure', 'value'], f.rows),
+      ...(f.notes?.length ? ['', ...f.notes] : []),
+      '',
+    ]),
   ].join('\n');
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmarks\n';
   await writeFile(RESULTS, replaceSection(old, 'Faults', body));

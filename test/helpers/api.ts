@@ -40,7 +40,12 @@ export interface RequestOptions {
 }
 
 /** One HTTP request with global fetch; the body is parsed as JSON when it is JSON. */
-export async function apiRequest<T = ApiError>(baseUrl: string, method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+export async function apiRequest<T = ApiError>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
@@ -112,7 +117,11 @@ export interface ApiTenant {
  * A tenant with tokens: each entry names a token and its scopes (every scope by default).
  * `ops` and `lead` (both with every scope) are created unless `tokens` is given.
  */
-export async function makeApiTenant(db: Db, tokens: Record<string, readonly Scope[] | 'all'> = { ops: 'all', lead: 'all' }, prefix = 'api'): Promise<ApiTenant> {
+export async function makeApiTenant(
+  db: Db,
+  tokens: Record<string, readonly Scope[] | 'all'> = { ops: 'all', lead: 'all' },
+  prefix = 'api',
+): Promise<ApiTenant> {
   const tenant = await makeTenant(db, prefix);
   const made: Record<string, string> = {};
   for (const [name, scopes] of Object.entries(tokens)) {

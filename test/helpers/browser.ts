@@ -10,7 +10,9 @@ export const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url)
 /** Debian's chromium, never a browser playwright downloads; its absence fails the suite. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the browser tests drive Debian's chromium through playwright-core. Install it with .ci/install-chromium.sh`);
+    throw new Error(
+      `${CHROMIUM} is missing: the browser tests drive Debian's chromium through playwright-core. Install it with .ci/install-chromium.sh`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,

@@ -78,8 +78,17 @@ export function commandProblems(argv: readonly string[]): string[] {
   if (!usage.startsWith(`Usage: levqor ${cmd} `)) return [`levqor ${argv.join(' ')}: no command "${cmd}" (help says "${usage}")`];
   if (usage.includes('[command]')) return [`levqor ${argv.join(' ')}: "${cmd}" is a command group, not a command`];
   // The Options section: "  -t, --tenant <name>   description" — the flags before the wide gap.
-  const declared = new Set(help.split('\n').filter((l) => /^ {2}-/.test(l)).flatMap((l) => (l.trim().split(/\s{2,}/)[0] ?? '').split(/,\s*/).map((f) => f.split(' ')[0])));
-  return argv.filter((w) => w.startsWith('-')).map((w) => w.split('=')[0] as string).filter((f) => !declared.has(f)).map((f) => `levqor ${argv.join(' ')}: ${cmd} has no option ${f}`);
+  const declared = new Set(
+    help
+      .split('\n')
+      .filter((l) => /^ {2}-/.test(l))
+      .flatMap((l) => (l.trim().split(/\s{2,}/)[0] ?? '').split(/,\s*/).map((f) => f.split(' ')[0])),
+  );
+  return argv
+    .filter((w) => w.startsWith('-'))
+    .map((w) => w.split('=')[0] as string)
+    .filter((f) => !declared.has(f))
+    .map((f) => `levqor ${argv.join(' ')}: ${cmd} has no option ${f}`);
 }
 
 /** The command words of a command line: everything before the first option. */

@@ -35,7 +35,9 @@ export interface RecordedRequest {
 }
 
 /** A loopback HTTP server that records every request it receives. */
-export async function startRecordingServer(status = 200): Promise<{ server: Server; url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+export async function startRecordingServer(
+  status = 200,
+): Promise<{ server: Server; url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -157,13 +157,25 @@ export function parseOutputFile(text: string): Record<string, string> {
 }
 
 /** A pull_request event file for GITHUB_EVENT_PATH. */
-export function pullRequestEvent(dir: string, pr: { number: number; baseSha: string; headSha: string; author?: string; title?: string }): string {
+export function pullRequestEvent(
+  dir: string,
+  pr: { number: number; baseSha: string; headSha: string; author?: string; title?: string },
+): string {
   const path = join(dir, `event-${pr.number}-${pr.headSha.slice(0, 7)}.json`);
-  writeFileSync(path, JSON.stringify({
-    action: 'synchronize',
-    number: pr.number,
-    pull_request: { number: pr.number, title: pr.title ?? 'a change', base: { sha: pr.baseSha, ref: 'main' }, head: { sha: pr.headSha, ref: 'feature' }, user: { login: pr.author ?? 'alice' } },
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      action: 'synchronize',
+      number: pr.number,
+      pull_request: {
+        number: pr.number,
+        title: pr.title ?? 'a change',
+        base: { sha: pr.baseSha, ref: 'main' },
+        head: { sha: pr.headSha, ref: 'feature' },
+        user: { login: pr.author ?? 'alice' },
+      },
+    }),
+  );
   return path;
 }
 
@@ -242,7 +254,13 @@ export function createGitRepo(): GitFixture {
     execFileSync('git', args, {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.com',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.com',
+      },
     });
   git('init', '-q', '-b', 'main');
   git('config', 'commit.gpgsign', 'false');

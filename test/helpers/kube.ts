@@ -50,18 +50,25 @@ export async function startFakeKubeApi(dir: string): Promise<FakeKubeApi> {
     if (req.method !== 'GET') return send(405, { kind: 'Status', status: 'Failure', code: 405 });
     if (path === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') {
-      const groups = Object.keys(GROUPS).filter((g) => g.startsWith('/apis/')).map((g) => {
-        const [, , name = '', version = ''] = g.split('/');
-        const v = { groupVersion: `${name}/${version}`, version };
-        return { name, versions: [v], preferredVersion: v };
-      });
+      const groups = Object.keys(GROUPS)
+        .filter((g) => g.startsWith('/apis/'))
+        .map((g) => {
+          const [, , name = '', version = ''] = g.split('/');
+          const v = { groupVersion: `${name}/${version}`, version };
+          return { name, versions: [v], preferredVersion: v };
+        });
       return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
     const resources = GROUPS[path];
     if (resources) {
       const groupVersion = path === '/api/v1' ? 'v1' : path.slice('/apis/'.length);
       const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-      return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: resources.map((r) => ({ ...r, singularName: '', verbs })) });
+      return send(200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion,
+        resources: resources.map((r) => ({ ...r, singularName: '', verbs })),
+      });
     }
     if (path === '/version') return send(200, { major: '1', minor: '32', gitVersion: 'v1.32.0' });
     send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
@@ -69,14 +76,17 @@ export async function startFakeKubeApi(dir: string): Promise<FakeKubeApi> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1',
-    'kind: Config',
-    `clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:${port}" } }]`,
-    'users: [{ name: fake, user: { token: fake } }]',
-    'contexts: [{ name: fake, context: { cluster: fake, user: fake } }]',
-    'current-context: fake',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:${port}" } }]`,
+      'users: [{ name: fake, user: { token: fake } }]',
+      'contexts: [{ name: fake, context: { cluster: fake, user: fake } }]',
+      'current-context: fake',
+      '',
+    ].join('\n'),
+  );
   return { kubeconfig, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -234,8 +234,14 @@ export async function insertDueWorkflows(
      FROM generate_series(1, $5::int) AS i
      RETURNING id`,
     [
-      tenantId, opts.prefix, JSON.stringify(opts.steps), opts.maxRunAttempts ?? 1, opts.count ?? 1,
-      JSON.stringify(opts.schedule ?? { enabled: true, interval_minutes: 5 }), opts.dueAt ?? null, opts.spreadSeconds ?? 0,
+      tenantId,
+      opts.prefix,
+      JSON.stringify(opts.steps),
+      opts.maxRunAttempts ?? 1,
+      opts.count ?? 1,
+      JSON.stringify(opts.schedule ?? { enabled: true, interval_minutes: 5 }),
+      opts.dueAt ?? null,
+      opts.spreadSeconds ?? 0,
     ],
   );
   return rows.map((r) => r.id);

@@ -30,13 +30,20 @@ export interface ServedApi {
  * set) against `env.DATABASE_URL` and resolves once its JSON start line names the port it
  * bound (no sleeps, no port guessing).
  */
-export async function startServe(env: Record<string, string>, extraArgs: readonly string[] = [], opts: { scheduler?: boolean } = {}): Promise<ServedApi> {
+export async function startServe(
+  env: Record<string, string>,
+  extraArgs: readonly string[] = [],
+  opts: { scheduler?: boolean } = {},
+): Promise<ServedApi> {
   const proc = spawnCli(['serve', ...(opts.scheduler ? [] : ['--no-scheduler']), '--port', '0', ...extraArgs], {
     LEVQOR_LOG_PRETTY: 'false',
     LEVQOR_API_RATE_LIMIT: String(HIGH_RATE_LIMIT),
     ...env,
   });
-  const line = await proc.waitForLog((l) => listeningUrl(l.msg) !== undefined, { what: 'the "levqor API listening on" line', timeoutMs: 30_000 });
+  const line = await proc.waitForLog((l) => listeningUrl(l.msg) !== undefined, {
+    what: 'the "levqor API listening on" line',
+    timeoutMs: 30_000,
+  });
   const baseUrl = listeningUrl(line.msg) as string;
   return {
     proc,
@@ -125,15 +132,22 @@ export interface RawOutcome {
 
 function sendOnce(agent: http.Agent | false, port: number, r: RawRequest, idHeader: string | undefined): Promise<RawOutcome> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const id = idHeader ? res.headers[idHeader] : undefined;
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8').slice(0, 1_000), requestId: typeof id === 'string' ? id : undefined });
-      });
-      res.on('error', (err) => resolve({ status: 0, text: '', error: err.message }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const id = idHeader ? res.headers[idHeader] : undefined;
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8').slice(0, 1_000),
+            requestId: typeof id === 'string' ? id : undefined,
+          });
+        });
+        res.on('error', (err) => resolve({ status: 0, text: '', error: err.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, text: '', error: `${err.code ?? ''} ${err.message}` }));
     req.end(r.body);

@@ -40,7 +40,7 @@ function parseArgs(body: string, type: string | undefined): Record<string, unkno
   if (type?.includes('application/json')) return JSON.parse(body || '{}') as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(body)) {
-    out[k] = /^[[{]/.test(v) ? JSON.parse(v) as unknown : v;
+    out[k] = /^[[{]/.test(v) ? (JSON.parse(v) as unknown) : v;
   }
   return out;
 }
@@ -67,11 +67,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       calls.push(call);
       let answer: Record<string, unknown> = { ok: true };
       if (method === 'auth.test') answer = { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'TFAKE', user: 'levqor' };
-      else if (method === 'chat.postMessage') answer = { ok: true, channel: args.channel, ts: `1700000000.${String(++ts).padStart(6, '0')}` };
+      else if (method === 'chat.postMessage')
+        answer = { ok: true, channel: args.channel, ts: `1700000000.${String(++ts).padStart(6, '0')}` };
       else if (method === 'chat.update') answer = { ok: true, channel: args.channel, ts: args.ts };
       else if (method === 'chat.postEphemeral') answer = { ok: true, message_ts: `1700000000.${String(++ts).padStart(6, '0')}` };
       else if (method === 'views.open') answer = { ok: true, view: { id: `V${calls.length}` } };
-      else if (method === 'apps.connections.open') answer = fake.socketUrl ? { ok: true, url: fake.socketUrl } : { ok: false, error: 'invalid_auth' };
+      else if (method === 'apps.connections.open')
+        answer = fake.socketUrl ? { ok: true, url: fake.socketUrl } : { ok: false, error: 'invalid_auth' };
       const refused = method.startsWith('chat.') ? refusals.get(String(args.channel)) : undefined;
       if (refused) answer = { ok: false, error: refused };
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -105,10 +107,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         events.on('call', onCall);
       });
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return fake;
 }
@@ -127,7 +130,11 @@ export interface SendOptions {
 }
 
 /** POSTs a correctly signed (unless told otherwise) form body to the bot. */
-export async function sendSigned(url: string, form: Record<string, string>, opts: SendOptions = {}): Promise<{ status: number; body: string }> {
+export async function sendSigned(
+  url: string,
+  form: Record<string, string>,
+  opts: SendOptions = {},
+): Promise<{ status: number; body: string }> {
   const body = new URLSearchParams(form).toString();
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
@@ -147,7 +154,14 @@ let seq = 0;
 const next = () => `${Date.now()}${++seq}`;
 
 /** A block_actions payload as Slack sends it when a button is clicked. */
-export function blockAction(o: { user: string; team: string; actionId: string; approvalId: string; channel?: string; messageTs?: string }): Record<string, unknown> {
+export function blockAction(o: {
+  user: string;
+  team: string;
+  actionId: string;
+  approvalId: string;
+  channel?: string;
+  messageTs?: string;
+}): Record<string, unknown> {
   const n = next();
   return {
     type: 'block_actions',
@@ -155,11 +169,18 @@ export function blockAction(o: { user: string; team: string; actionId: string; a
     team: { id: o.team, domain: 'acme' },
     api_app_id: 'AAPP',
     channel: { id: o.channel ?? 'CAPPROVALS', name: 'approvals' },
-    container: { type: 'message', message_ts: o.messageTs ?? '1700000000.000001', channel_id: o.channel ?? 'CAPPROVALS', is_ephemeral: false },
+    container: {
+      type: 'message',
+      message_ts: o.messageTs ?? '1700000000.000001',
+      channel_id: o.channel ?? 'CAPPROVALS',
+      is_ephemeral: false,
+    },
     message: { ts: o.messageTs ?? '1700000000.000001', type: 'message' },
     trigger_id: `trigger.${n}`,
     response_url: 'https://hooks.slack.invalid/actions/x',
-    actions: [{ action_id: o.actionId, block_id: `levqor_decide:${o.approvalId}`, value: o.approvalId, type: 'button', action_ts: `${n}.1` }],
+    actions: [
+      { action_id: o.actionId, block_id: `levqor_decide:${o.approvalId}`, value: o.approvalId, type: 'button', action_ts: `${n}.1` },
+    ],
   };
 }
 
@@ -187,12 +208,30 @@ export function sendInteraction(bot: RunningBot, payload: Record<string, unknown
 }
 
 /** Sends `/levqor TEXT`; the answer arrives at fake.respondUrl + the returned id. */
-export async function sendCommand(bot: RunningBot, fake: FakeSlack, o: { user: string; team: string; text: string; channel?: string }, opts: SendOptions = {}): Promise<{ status: number; respondId: string }> {
+export async function sendCommand(
+  bot: RunningBot,
+  fake: FakeSlack,
+  o: { user: string; team: string; text: string; channel?: string },
+  opts: SendOptions = {},
+): Promise<{ status: number; respondId: string }> {
   const respondId = next();
-  const res = await sendSigned(bot.url, {
-    command: '/levqor', text: o.text, user_id: o.user, user_name: o.user.toLowerCase(), team_id: o.team, team_domain: 'acme',
-    channel_id: o.channel ?? 'CGENERAL', channel_name: 'general', response_url: `${fake.respondUrl}${respondId}`, trigger_id: `trigger.${respondId}`, api_app_id: 'AAPP',
-  }, opts);
+  const res = await sendSigned(
+    bot.url,
+    {
+      command: '/levqor',
+      text: o.text,
+      user_id: o.user,
+      user_name: o.user.toLowerCase(),
+      team_id: o.team,
+      team_domain: 'acme',
+      channel_id: o.channel ?? 'CGENERAL',
+      channel_name: 'general',
+      response_url: `${fake.respondUrl}${respondId}`,
+      trigger_id: `trigger.${respondId}`,
+      api_app_id: 'AAPP',
+    },
+    opts,
+  );
   return { status: res.status, respondId };
 }
 
@@ -212,9 +251,17 @@ export function testBotDeps(db: Db, fake: FakeSlack, env: Record<string, string>
 
 /** A real Bolt app on a loopback port, following the approval feed. */
 export function startTestBot(db: Db, fake: FakeSlack, deps: Partial<BotDeps> = {}): Promise<RunningBot> {
-  return startBot({ ...testBotDeps(db, fake), ...deps }, {
-    signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, apiUrl: fake.apiUrl, port: 0, host: '127.0.0.1', sweepSeconds: 3600,
-  });
+  return startBot(
+    { ...testBotDeps(db, fake), ...deps },
+    {
+      signingSecret: SIGNING_SECRET,
+      botToken: BOT_TOKEN,
+      apiUrl: fake.apiUrl,
+      port: 0,
+      host: '127.0.0.1',
+      sweepSeconds: 3600,
+    },
+  );
 }
 
 /** The text of every block of a message, joined (for assertions on what a user sees). */

@@ -40,7 +40,14 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
         acks.push(ack);
         events.emit(ack.envelope_id, ack);
       });
-      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake', approximate_connection_time: 3600 }, connection_info: { app_id: 'AAPP' } }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: 1,
+          debug_info: { host: 'fake', approximate_connection_time: 3600 },
+          connection_info: { app_id: 'AAPP' },
+        }),
+      );
       resolve();
     });
   });
@@ -53,12 +60,15 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
       if (!socket) throw new Error('no app is connected to the fake Socket Mode server');
       const envelope_id = `env-${process.pid}-${++envelopes}`;
       const acked = new Promise<SocketAck>((resolve) => events.once(envelope_id, resolve));
-      socket.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' }));
+      socket.send(
+        JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' }),
+      );
       return acked;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }

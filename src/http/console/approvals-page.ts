@@ -29,7 +29,10 @@ function decideForms(a: ApprovalRow, csrf: string, draft: string | undefined): s
 }
 
 function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
-  const actions = v.canDecide && v.csrf ? decideForms(a, v.csrf, v.draft?.id === a.id ? v.draft.reason : undefined) : '<span class="muted">read-only</span>';
+  const actions =
+    v.canDecide && v.csrf
+      ? decideForms(a, v.csrf, v.draft?.id === a.id ? v.draft.reason : undefined)
+      : '<span class="muted">read-only</span>';
   return `<tr data-approval-id="${h(a.id)}">
 <td>${h(a.impact_class)}</td>
 <td><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · ${h(a.id)}</div>
@@ -41,26 +44,39 @@ function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
 }
 
 function historyRow(a: ApprovalRow, v: ApprovalsView): string {
-  const again = v.canRerequest && v.csrf && a.status !== 'approved'
-    ? `<form class="inline" method="post" action="/console/approvals/${h(a.id)}/rerequest" data-once><input type="hidden" name="csrf" value="${h(v.csrf)}"><button type="submit" aria-label="Re-request ${h(a.summary)}">Re-request</button></form>`
-    : '';
+  const again =
+    v.canRerequest && v.csrf && a.status !== 'approved'
+      ? `<form class="inline" method="post" action="/console/approvals/${h(a.id)}/rerequest" data-once><input type="hidden" name="csrf" value="${h(v.csrf)}"><button type="submit" aria-label="Re-request ${h(a.summary)}">Re-request</button></form>`
+      : '';
   return `<tr data-history-id="${h(a.id)}"><td>${h(a.impact_class)}</td><td><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · ${h(a.id)}</div></td>
 <td>${h(a.status)}</td><td>${h(a.processed_by ?? '—')}</td><td>${h(iso(a.processed_at))}</td><td>${h(a.reason ?? '')}</td><td>${again}</td></tr>`;
 }
 
 /** The approvals page: the pending queue (live) or one history filter. */
 export function renderApprovals(v: ApprovalsView): string {
-  const filters = FILTERS.map((s) => `<a href="/console/approvals?status=${s}"${s === v.status ? ' aria-current="page"' : ''}>${s}</a>`).join(' · ');
-  const flash = v.flash ? `<p class="flash${v.flash.bad ? ' bad' : ''}" role="${v.flash.bad ? 'alert' : 'status'}" id="flash">${h(v.flash.text)}</p>` : '';
-  const readOnly = v.canDecide ? '' : '<p class="muted" id="read-only">This token has no <code>approvals:decide</code> scope: the queue is read-only.</p>';
+  const filters = FILTERS.map(
+    (s) => `<a href="/console/approvals?status=${s}"${s === v.status ? ' aria-current="page"' : ''}>${s}</a>`,
+  ).join(' · ');
+  const flash = v.flash
+    ? `<p class="flash${v.flash.bad ? ' bad' : ''}" role="${v.flash.bad ? 'alert' : 'status'}" id="flash">${h(v.flash.text)}</p>`
+    : '';
+  const readOnly = v.canDecide
+    ? ''
+    : '<p class="muted" id="read-only">This token has no <code>approvals:decide</code> scope: the queue is read-only.</p>';
   const live = '<p id="live" class="muted" role="status" aria-live="polite"></p>';
   if (v.status === 'pending') {
-    const body = v.rows.length === 0 ? '<tr><td colspan="6" class="muted">Nothing waits for a decision.</td></tr>' : v.rows.map((a) => pendingRow(a, v)).join('');
+    const body =
+      v.rows.length === 0
+        ? '<tr><td colspan="6" class="muted">Nothing waits for a decision.</td></tr>'
+        : v.rows.map((a) => pendingRow(a, v)).join('');
     return `<h2>Approvals</h2><p>Show: ${filters}</p>${flash}${readOnly}${live}
 <table><caption class="muted">Pending requests, oldest first</caption><thead><tr><th>Class</th><th>Request</th><th>Requester</th><th>Age</th><th>Expires in</th><th>Decision</th></tr></thead>
 <tbody data-poll="/console/approvals/pending.json" data-poll-ms="3000">${body}</tbody></table>`;
   }
-  const body = v.rows.length === 0 ? `<tr><td colspan="7" class="muted">No ${h(v.status)} requests.</td></tr>` : v.rows.map((a) => historyRow(a, v)).join('');
+  const body =
+    v.rows.length === 0
+      ? `<tr><td colspan="7" class="muted">No ${h(v.status)} requests.</td></tr>`
+      : v.rows.map((a) => historyRow(a, v)).join('');
   return `<h2>Approvals</h2><p>Show: ${filters}</p>${flash}
 <table><caption class="muted">${h(v.status)} requests</caption><thead><tr><th>Class</th><th>Request</th><th>Status</th><th>By</th><th>When</th><th>Reason</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
 }

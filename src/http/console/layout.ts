@@ -73,7 +73,8 @@ const SCRIPT = String.raw`
 export const CONSOLE_CSP = inlineOnlyCsp(SCRIPT, STYLE);
 
 /** Escapes text for element content and quoted attributes. */
-export const h = (value: string | number | null | undefined): string => escapeHtml(value === null || value === undefined ? '' : String(value));
+export const h = (value: string | number | null | undefined): string =>
+  escapeHtml(value === null || value === undefined ? '' : String(value));
 
 const NAV = [
   ['approvals', '/console/approvals', 'Approvals'],
@@ -85,7 +86,9 @@ export type Section = (typeof NAV)[number][0];
 
 /** A console page: header with navigation and sign-out, then the body. */
 export function consolePage(opts: { title: string; section: Section; who: string; csrf?: string; body: string }): string {
-  const nav = NAV.map(([key, href, label]) => `<a href="${href}"${key === opts.section ? ' aria-current="page"' : ''}>${label}</a>`).join('');
+  const nav = NAV.map(([key, href, label]) => `<a href="${href}"${key === opts.section ? ' aria-current="page"' : ''}>${label}</a>`).join(
+    '',
+  );
   const signOut = opts.csrf
     ? '<form class="inline" method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>'
     : '';
@@ -104,7 +107,13 @@ export function iso(t: number | null | undefined): string {
 /** A span of seconds in words: "45 s", "12 min", "3.5 h", "2.0 days". */
 export function span(seconds: number): string {
   const s = Math.max(0, seconds);
-  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172_800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} days`;
+  return s < 90
+    ? `${Math.round(s)} s`
+    : s < 5400
+      ? `${Math.round(s / 60)} min`
+      : s < 172_800
+        ? `${(s / 3600).toFixed(1)} h`
+        : `${(s / 86_400).toFixed(1)} days`;
 }
 
 /** Pretty JSON for a <pre>, escaped. */

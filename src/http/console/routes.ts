@@ -25,18 +25,33 @@ export interface ConsoleDeps {
   schedulerIntervalSeconds: number;
 }
 
-const statusQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'), decided: z.string().uuid().optional() }).strip();
+const statusQuery = z
+  .object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'), decided: z.string().uuid().optional() })
+  .strip();
 const runsQuery = z.object({ workflow: z.string().max(200).optional() }).strip();
 const idParams = z.object({ id: z.string().uuid() });
 const decisionParams = z.object({ id: z.string().uuid(), verb: z.enum(['approve', 'reject', 'rerequest']) });
 const formBody = z.object({ csrf: z.string().max(200).default(''), reason: z.string().optional() }).strip();
 
-const HTTP_STATUS: Partial<Record<AppError['code'], number>> = { bad_input: 400, forbidden: 403, not_found: 404, conflict: 409, unauthorized: 401 };
+const HTTP_STATUS: Partial<Record<AppError['code'], number>> = {
+  bad_input: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+};
 
 /** Slots as the workflow's zone shows them: "2026-12-07 02:30 Europe/London". */
 function slotTexts(wf: WorkflowRow, count: number): string[] {
   const zone = wf.schedule_config.timezone ?? 'UTC';
-  const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const fmt = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
   const slots = wf.is_active ? upcomingSlots(wf.schedule_config, wf.next_run_at, count) : [];
   return slots.map((s) => `${fmt.format(new Date(s * 1000))} ${zone}`);
 }
@@ -74,23 +89,46 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
       const identity = viewer.identity;
       if (identity.scopes.includes(scope)) return identity;
       const message = `This token lacks the ${scope} scope.`;
-      await (asJson ? reply.status(403).send({ error: 'forbidden', message }) : page(reply, 403, identity, 'approvals', 'Forbidden', `<p class="flash bad" role="alert">${message}</p>`));
+      await (asJson
+        ? reply.status(403).send({ error: 'forbidden', message })
+        : page(reply, 403, identity, 'approvals', 'Forbidden', `<p class="flash bad" role="alert">${message}</p>`));
       return undefined;
     }
     if (asJson) {
-      await reply.status(viewer.kind === 'unavailable' ? 503 : 401).send({ error: viewer.kind === 'unavailable' ? 'db_unavailable' : 'unauthorized', message: 'sign in at /console' });
+      await reply
+        .status(viewer.kind === 'unavailable' ? 503 : 401)
+        .send({ error: viewer.kind === 'unavailable' ? 'db_unavailable' : 'unauthorized', message: 'sign in at /console' });
       return undefined;
     }
-    const message = viewer.kind === 'unavailable' ? 'Cannot check your session: the database is unreachable.' : viewer.kind === 'anonymous' && viewer.hadSession ? 'Your session has ended. Sign in again.' : undefined;
+    const message =
+      viewer.kind === 'unavailable'
+        ? 'Cannot check your session: the database is unreachable.'
+        : viewer.kind === 'anonymous' && viewer.hadSession
+          ? 'Your session has ended. Sign in again.'
+          : undefined;
     await sendHtml(reply, viewer.kind === 'unavailable' ? 503 : 200, signInPage(message, request.url.split('?')[0]), DASHBOARD_CSP);
     return undefined;
   };
 
-  const approvalsPage = async (reply: FastifyReply, identity: WebIdentity, status: z.infer<typeof statusQuery>['status'], code: number, notice: Pick<ApprovalsView, 'flash' | 'draft'> = {}) => {
-    const rows = status === 'pending' ? await listApprovals(db, identity.tenant_id, 'pending', 200) : await listDecidedApprovals(db, identity.tenant_id, status, 200);
+  const approvalsPage = async (
+    reply: FastifyReply,
+    identity: WebIdentity,
+    status: z.infer<typeof statusQuery>['status'],
+    code: number,
+    notice: Pick<ApprovalsView, 'flash' | 'draft'> = {},
+  ) => {
+    const rows =
+      status === 'pending'
+        ? await listApprovals(db, identity.tenant_id, 'pending', 200)
+        : await listDecidedApprovals(db, identity.tenant_id, status, 200);
     const body = renderApprovals({
-      ...notice, status, rows, now: await dbNow(db), csrf: identity.csrf,
-      canDecide: identity.scopes.includes('approvals:decide'), canRerequest: identity.scopes.includes('actions:write'),
+      ...notice,
+      status,
+      rows,
+      now: await dbNow(db),
+      csrf: identity.csrf,
+      canDecide: identity.scopes.includes('approvals:decide'),
+      canRerequest: identity.scopes.includes('actions:write'),
     });
     return page(reply, code, identity, 'approvals', 'Approvals', body);
   };
@@ -103,7 +141,12 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     const query = statusQuery.safeParse(request.query);
     const q = query.success ? query.data : { status: 'pending' as const, decided: undefined };
     const decided = q.decided ? await getApproval(db, q.decided, identity.tenant_id) : undefined;
-    const flash = decided ? { text: `${decided.summary}: ${decided.status}${decided.processed_by ? ` by ${decided.processed_by}` : ''}${decided.status === 'pending' ? ` (${decided.approvals_count} of ${decided.required_approvals} approvals)` : ''}.`, bad: false } : undefined;
+    const flash = decided
+      ? {
+          text: `${decided.summary}: ${decided.status}${decided.processed_by ? ` by ${decided.processed_by}` : ''}${decided.status === 'pending' ? ` (${decided.approvals_count} of ${decided.required_approvals} approvals)` : ''}.`,
+          bad: false,
+        }
+      : undefined;
     return approvalsPage(reply, identity, q.status, 200, { flash });
   });
 
@@ -120,7 +163,12 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     const params = decisionParams.safeParse(request.params);
     const form = formBody.safeParse(request.body ?? {});
     if (!sameOrigin(request) || !form.success || !csrfMatches(identity, form.data.csrf)) {
-      return approvalsPage(reply, identity, 'pending', 403, { flash: { text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.', bad: true } });
+      return approvalsPage(reply, identity, 'pending', 403, {
+        flash: {
+          text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.',
+          bad: true,
+        },
+      });
     }
     if (!params.success) return approvalsPage(reply, identity, 'pending', 404, { flash: { text: 'No such approval request.', bad: true } });
     const { id, verb } = params.data;
@@ -131,7 +179,8 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
         const fresh = await rerequestAction(db, id, identity.tenant_id, actor, 'console');
         return reply.redirect(`/console/approvals?decided=${fresh.id}`, 303);
       }
-      if (!identity.scopes.includes('approvals:decide')) throw new AppError('forbidden', 'this token lacks the approvals:decide scope: the queue is read-only');
+      if (!identity.scopes.includes('approvals:decide'))
+        throw new AppError('forbidden', 'this token lacks the approvals:decide scope: the queue is read-only');
       await decideApproval(db, { id, tenantId: identity.tenant_id, decision: verb, actor, channel: 'console', reason: form.data.reason });
       return reply.redirect(`/console/approvals?decided=${id}`, 303);
     } catch (err) {
@@ -157,7 +206,8 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     if (!identity) return reply;
     const params = idParams.safeParse(request.params);
     const run = params.success ? await getRun(db, params.data.id, identity.tenant_id) : undefined;
-    if (!run) return page(reply, 404, identity, 'runs', 'Run not found', '<h2>Run not found</h2><p><a href="/console/runs">All runs</a></p>');
+    if (!run)
+      return page(reply, 404, identity, 'runs', 'Run not found', '<h2>Run not found</h2><p><a href="/console/runs">All runs</a></p>');
     const wf = (await getWorkflowsByIds(db, [run.workflow_id])).get(run.workflow_id);
     // The timeline has one reader (the one GET /api/runs/:id uses), whatever stores it.
     const events = await getRunEvents(db, run.id);
@@ -172,7 +222,13 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     for (const wf of await listWorkflows(db, identity.tenant_id)) {
       const [last] = await listRuns(db, { tenantId: identity.tenant_id, workflowId: wf.id, limit: 1 });
       const checks = await checkWorkflow(db, wf, deps.schedulerIntervalSeconds);
-      views.push({ workflow: wf, schedule: describeSchedule(wf.schedule_config), slots: slotTexts(wf, 5), lastRun: last && { id: last.id, status: last.status }, problems: checks.filter((c) => !c.ok) });
+      views.push({
+        workflow: wf,
+        schedule: describeSchedule(wf.schedule_config),
+        slots: slotTexts(wf, 5),
+        lastRun: last && { id: last.id, status: last.status },
+        problems: checks.filter((c) => !c.ok),
+      });
     }
     return page(reply, 200, identity, 'workflows', 'Workflows', renderWorkflows(views));
   });

@@ -11,10 +11,19 @@ function duration(r: RunRow): string {
 
 /** The runs page: recent runs, newest first, optionally of one workflow. */
 export function renderRuns(runs: ListedRun[], workflows: WorkflowRow[], selected: string | undefined): string {
-  const options = [`<option value="">all workflows</option>`, ...workflows.map((w) => `<option value="${h(w.name)}"${w.name === selected ? ' selected' : ''}>${h(w.name)}</option>`)].join('');
-  const rows = runs.length === 0
-    ? '<tr><td colspan="6" class="muted">No runs yet.</td></tr>'
-    : runs.map((r) => `<tr data-run-id="${h(r.id)}"><td><a href="/console/runs/${h(r.id)}">${h(r.workflow_name)}</a></td><td>${h(r.status)}</td><td>${h(r.trigger)}</td><td>${h(iso(r.scheduled_for))}</td><td>${h(iso(r.started_at))}</td><td>${h(duration(r))}</td></tr>`).join('');
+  const options = [
+    `<option value="">all workflows</option>`,
+    ...workflows.map((w) => `<option value="${h(w.name)}"${w.name === selected ? ' selected' : ''}>${h(w.name)}</option>`),
+  ].join('');
+  const rows =
+    runs.length === 0
+      ? '<tr><td colspan="6" class="muted">No runs yet.</td></tr>'
+      : runs
+          .map(
+            (r) =>
+              `<tr data-run-id="${h(r.id)}"><td><a href="/console/runs/${h(r.id)}">${h(r.workflow_name)}</a></td><td>${h(r.status)}</td><td>${h(r.trigger)}</td><td>${h(iso(r.scheduled_for))}</td><td>${h(iso(r.started_at))}</td><td>${h(duration(r))}</td></tr>`,
+          )
+          .join('');
   return `<h2>Runs</h2>
 <form method="get" action="/console/runs"><label for="workflow">Workflow</label><select id="workflow" name="workflow">${options}</select> <button type="submit">Show</button></form>
 <table><caption class="muted">Newest first</caption><thead><tr><th>Workflow</th><th>Status</th><th>Trigger</th><th>Slot</th><th>Started</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -25,10 +34,22 @@ function approvalLine(a: ApprovalRow): string {
 }
 
 /** One run: its facts, its timeline (every event with its payload), its approvals and its workflow's next slots. */
-export function renderRun(run: RunRow, workflow: WorkflowRow | undefined, events: EventRow[], approvals: ApprovalRow[], slots: string[]): string {
-  const timeline = events.length === 0
-    ? '<li class="muted">No events recorded.</li>'
-    : events.map((e) => `<li data-event="${h(e.type)}"><strong>${h(e.type)}</strong>${e.step_index === null ? '' : ` · step ${h(e.step_index + 1)}`} · ${h(iso(e.created_at))}${Object.keys(e.payload).length ? `<pre>${json(e.payload)}</pre>` : ''}</li>`).join('');
+export function renderRun(
+  run: RunRow,
+  workflow: WorkflowRow | undefined,
+  events: EventRow[],
+  approvals: ApprovalRow[],
+  slots: string[],
+): string {
+  const timeline =
+    events.length === 0
+      ? '<li class="muted">No events recorded.</li>'
+      : events
+          .map(
+            (e) =>
+              `<li data-event="${h(e.type)}"><strong>${h(e.type)}</strong>${e.step_index === null ? '' : ` · step ${h(e.step_index + 1)}`} · ${h(iso(e.created_at))}${Object.keys(e.payload).length ? `<pre>${json(e.payload)}</pre>` : ''}</li>`,
+          )
+          .join('');
   const next = slots.length === 0 ? '<li class="muted">Not scheduled.</li>' : slots.map((s) => `<li>${h(s)}</li>`).join('');
   return `<h2>Run of ${h(workflow?.name ?? run.workflow_id)}</h2>
 <dl><dt>Id</dt><dd><code>${h(run.id)}</code></dd><dt>Status</dt><dd id="run-status">${h(run.status)}</dd><dt>Trigger</dt><dd>${h(run.trigger)}${run.started_by ? ` by ${h(run.started_by)}` : ''}</dd>

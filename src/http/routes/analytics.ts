@@ -8,13 +8,21 @@ import type { createRouter } from '../route.js';
 /** Analytics over the last N days, and the engagement events a tenant's product sends. */
 export function analyticsRoutes(router: ReturnType<typeof createRouter>, db: Db): void {
   router.add({
-    method: 'GET', url: '/api/analytics', tag: 'analytics', scope: 'analytics:read',
+    method: 'GET',
+    url: '/api/analytics',
+    tag: 'analytics',
+    scope: 'analytics:read',
     query: z.object({ days: z.coerce.number().int().min(1).max(366).default(7) }).strict(),
     summary: 'Runs, success and failure rate, p50/p95 duration and approvals, per workflow and for the tenant',
     handler: ({ query, auth }) => tenantAnalytics(db, { tenantId: auth.tenant_id, days: query.days }),
   });
   router.add({
-    method: 'POST', url: '/api/events', tag: 'analytics', scope: 'events:write', body: engagementBatchSchema, status: 202,
+    method: 'POST',
+    url: '/api/events',
+    tag: 'analytics',
+    scope: 'events:write',
+    body: engagementBatchSchema,
+    status: 202,
     summary: 'Record up to 500 engagement events (user_id, event, properties, created_at, event_id for safe retries)',
     handler: async ({ body, auth }) => {
       const { rows } = await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now');

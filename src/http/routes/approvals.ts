@@ -18,7 +18,12 @@ function decodeCursor(cursor: string | undefined): { requested_at: number; id: s
   if (!cursor) return undefined;
   try {
     const [requestedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof requestedAt === 'number' && Number.isFinite(requestedAt) && typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    if (
+      typeof requestedAt === 'number' &&
+      Number.isFinite(requestedAt) &&
+      typeof id === 'string' &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
+    ) {
       return { requested_at: requestedAt, id };
     }
   } catch {
@@ -38,9 +43,22 @@ const listQuery = z
 // A reason is at most 500 code points, as validateReason (the rule every face shares) counts them
 // and as JSON Schema's maxLength means it; zod's max() would count UTF-16 units.
 const fitsReason = [(s: string) => [...s].length <= REASON_MAX, `at most ${REASON_MAX} characters`] as const;
-const reasonText = z.string().trim().refine(...fitsReason).meta({ maxLength: REASON_MAX });
+const reasonText = z
+  .string()
+  .trim()
+  .refine(...fitsReason)
+  .meta({ maxLength: REASON_MAX });
 const decideBody = z.object({ reason: reasonText.optional() }).strict().optional();
-const rejectBody = z.object({ reason: z.string().trim().min(1, 'a rejection needs a reason').refine(...fitsReason).meta({ maxLength: REASON_MAX }) }).strict();
+const rejectBody = z
+  .object({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'a rejection needs a reason')
+      .refine(...fitsReason)
+      .meta({ maxLength: REASON_MAX }),
+  })
+  .strict();
 
 export const actionBody = z
   .object({
@@ -54,7 +72,11 @@ export const actionBody = z
 /** The guide's approval endpoints, plus show, re-request and the generic action entry. */
 export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db): void {
   router.add({
-    method: 'GET', url: '/api/approvals', tag: 'approvals', scope: 'approvals:read', query: listQuery,
+    method: 'GET',
+    url: '/api/approvals',
+    tag: 'approvals',
+    scope: 'approvals:read',
+    query: listQuery,
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
     handler: async ({ query, auth }) => {
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
@@ -64,7 +86,11 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     },
   });
   router.add({
-    method: 'GET', url: '/api/approvals/:id', tag: 'approvals', scope: 'approvals:read', params: idParams,
+    method: 'GET',
+    url: '/api/approvals/:id',
+    tag: 'approvals',
+    scope: 'approvals:read',
+    params: idParams,
     summary: 'One approval request with its votes',
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
@@ -73,30 +99,72 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     },
   });
   router.add({
-    method: 'POST', url: '/api/approvals/:id/approve', tag: 'approvals', scope: 'approvals:decide', params: idParams, body: decideBody,
+    method: 'POST',
+    url: '/api/approvals/:id/approve',
+    tag: 'approvals',
+    scope: 'approvals:decide',
+    params: idParams,
+    body: decideBody,
     summary: 'Approve (or, under a quorum, vote to approve) a pending request',
     handler: async ({ params, body, auth }) => {
-      const { approval, outcome } = await decideApproval(db, { id: params.id, tenantId: auth.tenant_id, decision: 'approve', actor: `token:${auth.name}`, channel: 'api', reason: body?.reason });
+      const { approval, outcome } = await decideApproval(db, {
+        id: params.id,
+        tenantId: auth.tenant_id,
+        decision: 'approve',
+        actor: `token:${auth.name}`,
+        channel: 'api',
+        reason: body?.reason,
+      });
       return { outcome, approval };
     },
   });
   router.add({
-    method: 'POST', url: '/api/approvals/:id/reject', tag: 'approvals', scope: 'approvals:decide', params: idParams, body: rejectBody,
+    method: 'POST',
+    url: '/api/approvals/:id/reject',
+    tag: 'approvals',
+    scope: 'approvals:decide',
+    params: idParams,
+    body: rejectBody,
     summary: 'Reject a pending request, with a reason (1–500 characters)',
     handler: async ({ params, body, auth }) => {
-      const { approval, outcome } = await decideApproval(db, { id: params.id, tenantId: auth.tenant_id, decision: 'reject', actor: `token:${auth.name}`, channel: 'api', reason: body.reason });
+      const { approval, outcome } = await decideApproval(db, {
+        id: params.id,
+        tenantId: auth.tenant_id,
+        decision: 'reject',
+        actor: `token:${auth.name}`,
+        channel: 'api',
+        reason: body.reason,
+      });
       return { outcome, approval };
     },
   });
   router.add({
-    method: 'POST', url: '/api/approvals/:id/rerequest', tag: 'approvals', scope: 'actions:write', params: idParams, status: 201,
+    method: 'POST',
+    url: '/api/approvals/:id/rerequest',
+    tag: 'approvals',
+    scope: 'actions:write',
+    params: idParams,
+    status: 201,
     summary: 'Ask again for a rejected or expired action; the new request links to the old one',
     handler: ({ params, auth }) => rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api'),
   });
   router.add({
-    method: 'POST', url: '/api/actions', tag: 'approvals', scope: 'actions:write', body: actionBody, status: 201,
+    method: 'POST',
+    url: '/api/actions',
+    tag: 'approvals',
+    scope: 'actions:write',
+    body: actionBody,
+    status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
     handler: ({ body, auth }) =>
-      submitAction(db, { tenantId: auth.tenant_id, actor: `token:${auth.name}`, channel: 'api', action_type: body.action_type, summary: body.summary, payload: body.payload, impact_class: body.impact_class }),
+      submitAction(db, {
+        tenantId: auth.tenant_id,
+        actor: `token:${auth.name}`,
+        channel: 'api',
+        action_type: body.action_type,
+        summary: body.summary,
+        payload: body.payload,
+        impact_class: body.impact_class,
+      }),
   });
 }

@@ -26,7 +26,11 @@ export interface DashboardSnapshot {
 export async function dashboardSnapshot(deps: HealthDeps): Promise<DashboardSnapshot> {
   const summary = await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt });
   if (!summary.database.ok) return { summary, scaling: null, alerts: [], runs_per_minute: [] };
-  const [scaling, alerts, rpm] = await Promise.all([evaluateScaling(deps.db, deps.scaling), recentAlerts(deps.db), runsPerMinute(deps.db, 30)]);
+  const [scaling, alerts, rpm] = await Promise.all([
+    evaluateScaling(deps.db, deps.scaling),
+    recentAlerts(deps.db),
+    runsPerMinute(deps.db, 30),
+  ]);
   return { summary, scaling, alerts, runs_per_minute: rpm };
 }
 

@@ -14,27 +14,47 @@ const runStatus = z.enum(['queued', 'running', 'waiting_approval', 'succeeded', 
 /** Workflows (same schema as `levqor workflow apply`), manual runs, runs with their events, the audit log. */
 export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, runDeps: () => RunNowDeps): void {
   router.add({
-    method: 'GET', url: '/api/workflows', tag: 'workflows', scope: 'workflows:read',
+    method: 'GET',
+    url: '/api/workflows',
+    tag: 'workflows',
+    scope: 'workflows:read',
     summary: 'List workflows',
     handler: async ({ auth }) => ({ workflows: await listWorkflows(db, auth.tenant_id) }),
   });
   router.add({
-    method: 'GET', url: '/api/workflows/:name', tag: 'workflows', scope: 'workflows:read', params: nameParams,
+    method: 'GET',
+    url: '/api/workflows/:name',
+    tag: 'workflows',
+    scope: 'workflows:read',
+    params: nameParams,
     summary: 'One workflow',
     handler: ({ params, auth }) => requireWorkflow(db, auth.tenant_id, params.name),
   });
   router.add({
-    method: 'PUT', url: '/api/workflows/:name', tag: 'workflows', scope: 'workflows:write', params: nameParams, body: workflowSchema,
+    method: 'PUT',
+    url: '/api/workflows/:name',
+    tag: 'workflows',
+    scope: 'workflows:write',
+    params: nameParams,
+    body: workflowSchema,
     summary: 'Create or update a workflow (the workflow file schema; the name must match the URL)',
     handler: async ({ params, body, auth, reply }) => {
-      if (body.name !== params.name) throw new AppError('bad_input', `body.name: "${body.name}" differs from the URL's "${params.name}"`, ['body.name: must match the URL']);
+      if (body.name !== params.name)
+        throw new AppError('bad_input', `body.name: "${body.name}" differs from the URL's "${params.name}"`, [
+          'body.name: must match the URL',
+        ]);
       const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body, `token:${auth.name}`));
       void reply.status(outcome === 'created' ? 201 : 200);
       return { outcome, workflow };
     },
   });
   router.add({
-    method: 'POST', url: '/api/workflows/:name/run', tag: 'workflows', scope: 'workflows:write', params: nameParams, status: 202,
+    method: 'POST',
+    url: '/api/workflows/:name/run',
+    tag: 'workflows',
+    scope: 'workflows:write',
+    params: nameParams,
+    status: 202,
     summary: 'Queue a run now; a scheduler starts it at once (NOTIFY)',
     handler: async ({ params, auth }) => {
       const wf = await requireWorkflow(db, auth.tenant_id, params.name);
@@ -43,8 +63,17 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
     },
   });
   router.add({
-    method: 'GET', url: '/api/runs', tag: 'runs', scope: 'runs:read',
-    query: z.object({ workflow: workflowName.optional(), status: runStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+    method: 'GET',
+    url: '/api/runs',
+    tag: 'runs',
+    scope: 'runs:read',
+    query: z
+      .object({
+        workflow: workflowName.optional(),
+        status: runStatus.optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      })
+      .strict(),
     summary: 'Recent runs, newest first',
     handler: async ({ query, auth }) => {
       const wf = query.workflow ? await requireWorkflow(db, auth.tenant_id, query.workflow) : undefined;
@@ -52,17 +81,28 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
     },
   });
   router.add({
-    method: 'GET', url: '/api/runs/:id', tag: 'runs', scope: 'runs:read', params: z.object({ id: z.string().max(100) }).strict(),
+    method: 'GET',
+    url: '/api/runs/:id',
+    tag: 'runs',
+    scope: 'runs:read',
+    params: z.object({ id: z.string().max(100) }).strict(),
     summary: 'One run with its events',
     handler: async ({ params, auth }) => {
-      const run = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(params.id) ? await getRun(db, params.id, auth.tenant_id) : undefined;
+      const run = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(params.id)
+        ? await getRun(db, params.id, auth.tenant_id)
+        : undefined;
       if (!run) throw new AppError('not_found', `run ${params.id} not found`);
       return { ...run, events: await getRunEvents(db, run.id) };
     },
   });
   router.add({
-    method: 'GET', url: '/api/audit', tag: 'audit', scope: 'audit:read',
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().positive().optional() }).strict(),
+    method: 'GET',
+    url: '/api/audit',
+    tag: 'audit',
+    scope: 'audit:read',
+    query: z
+      .object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().positive().optional() })
+      .strict(),
     summary: 'The audit log, newest first (page with ?before=<id>)',
     handler: async ({ query, auth }) => {
       const { rows } = await db.query<{ id: string }>(

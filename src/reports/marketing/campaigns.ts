@@ -29,7 +29,11 @@ export function parkingDeps(db: Db): RunNowDeps {
   return {
     db,
     owner: `marketing:${randomUUID().slice(0, 8)}`,
-    services: { netPolicy: { allow: [] }, http: { timeoutMs: 1_000, connectTimeoutMs: 1_000, maxResponseBytes: 1 }, smtpFrom: 'levqor@localhost' },
+    services: {
+      netPolicy: { allow: [] },
+      http: { timeoutMs: 1_000, connectTimeoutMs: 1_000, maxResponseBytes: 1 },
+      smtpFrom: 'levqor@localhost',
+    },
     approvalTtlSeconds: 86_400,
     clock: () => Date.now() / 1000,
     random: Math.random,
@@ -66,7 +70,13 @@ async function requestOf(db: Db, tenantId: string, runId: string): Promise<strin
  * cycle in the same week, or two at once, propose it once, and a crash after the commit
  * leaves the run for a scheduler.
  */
-export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string, week: string, rec: MarketingRecommendation): Promise<CampaignProposal | undefined> {
+export async function proposeCampaign(
+  db: Db,
+  deps: RunNowDeps,
+  tenantId: string,
+  week: string,
+  rec: MarketingRecommendation,
+): Promise<CampaignProposal | undefined> {
   const c = rec.campaign;
   if (!c) return undefined;
   const name = campaignWorkflowName(c.kind, week);
@@ -90,7 +100,13 @@ export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string
     // The run is queued in the same transaction: a process that dies right after the commit
     // leaves a queued run that any scheduler takes up, never a campaign without its run.
     const runId = await queueRun(tx, workflow, { trigger: 'manual', actor: MARKETING_ACTOR, notify: false });
-    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4, run_id = $5 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [tenantId, c.kind, week, workflow.id, runId]);
+    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4, run_id = $5 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [
+      tenantId,
+      c.kind,
+      week,
+      workflow.id,
+      runId,
+    ]);
     return runId;
   });
   if (!created) {
@@ -103,5 +119,10 @@ export async function proposeCampaign(db: Db, deps: RunNowDeps, tenantId: string
   }
   // Run here now, up to its Class C step (a scheduler that claimed it first does the same).
   const { outcome } = await runQueuedNow(deps, created);
-  return { ...base, run_id: created, approval_id: outcome?.kind === 'parked' ? outcome.approvalId : await requestOf(db, tenantId, created), status: 'proposed' };
+  return {
+    ...base,
+    run_id: created,
+    approval_id: outcome?.kind === 'parked' ? outcome.approvalId : await requestOf(db, tenantId, created),
+    status: 'proposed',
+  };
 }

@@ -3,14 +3,21 @@ import type { MarketingResult, TenantMarketing } from './cycle.js';
 
 function tenantSection(t: TenantMarketing): string[] {
   const a = t.active;
-  const cohorts = t.cohorts.length === 0
-    ? ['No users in the last six weekly cohorts.']
-    : [
-        `| cohort | users | ${Array.from({ length: Math.max(...t.cohorts.map((c) => c.retention.length)) }, (_, i) => `week ${i}`).join(' | ')} |`,
-        `| --- | ---: | ${Array.from({ length: Math.max(...t.cohorts.map((c) => c.retention.length)) }, () => '---:').join(' | ')} |`,
-        ...t.cohorts.map((c) => `| ${c.week} | ${int(c.size)} | ${Array.from({ length: Math.max(...t.cohorts.map((x) => x.retention.length)) }, (_, i) => pct(c.retention[i] ?? null)).join(' | ')} |`),
-      ];
-  const features = Object.entries(t.features.step_types).map(([type, n]) => `${type} ${int(n)}`).join(', ') || 'none';
+  const cohorts =
+    t.cohorts.length === 0
+      ? ['No users in the last six weekly cohorts.']
+      : [
+          `| cohort | users | ${Array.from({ length: Math.max(...t.cohorts.map((c) => c.retention.length)) }, (_, i) => `week ${i}`).join(' | ')} |`,
+          `| --- | ---: | ${Array.from({ length: Math.max(...t.cohorts.map((c) => c.retention.length)) }, () => '---:').join(' | ')} |`,
+          ...t.cohorts.map(
+            (c) =>
+              `| ${c.week} | ${int(c.size)} | ${Array.from({ length: Math.max(...t.cohorts.map((x) => x.retention.length)) }, (_, i) => pct(c.retention[i] ?? null)).join(' | ')} |`,
+          ),
+        ];
+  const features =
+    Object.entries(t.features.step_types)
+      .map(([type, n]) => `${type} ${int(n)}`)
+      .join(', ') || 'none';
   return [
     `## ${t.tenant} (${t.week})`,
     '',
@@ -21,10 +28,18 @@ function tenantSection(t: TenantMarketing): string[] {
     '',
     ...cohorts,
     '',
-    ...(t.recommendations.length === 0 ? ['No recommendations: every rule is within its threshold.'] : t.recommendations.map((r, i) => `${i + 1}. **${r.rule}**: ${r.message}`)),
+    ...(t.recommendations.length === 0
+      ? ['No recommendations: every rule is within its threshold.']
+      : t.recommendations.map((r, i) => `${i + 1}. **${r.rule}**: ${r.message}`)),
     ...(t.proposals.length === 0
       ? []
-      : ['', ...t.proposals.map((p) => `- Campaign \`${p.workflow}\` to ${int(p.recipients)} recipients: ${p.status === 'proposed' ? `waiting for approval ${p.approval_id ?? '(run queued)'}` : `already proposed this week (approval ${p.approval_id ?? '-'})`}.`)]),
+      : [
+          '',
+          ...t.proposals.map(
+            (p) =>
+              `- Campaign \`${p.workflow}\` to ${int(p.recipients)} recipients: ${p.status === 'proposed' ? `waiting for approval ${p.approval_id ?? '(run queued)'}` : `already proposed this week (approval ${p.approval_id ?? '-'})`}.`,
+          ),
+        ]),
   ].map((l) => (l.startsWith('|') ? l : l.replace(/\|/g, cell('|'))));
 }
 

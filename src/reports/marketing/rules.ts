@@ -82,7 +82,14 @@ function activation(e: Engagement): MarketingRecommendation | undefined {
     message: `Only ${int(e.funnel.activated)} of ${int(e.funnel.new_users)} new users (${pct(rate)}, threshold ${pct(T.activationRate)}) created a workflow, ran one or decided an approval in their first week${n >= T.minAudience ? `: send the onboarding email to ${int(n)} of them` : ''}.`,
     evidence: { activated: e.funnel.activated, new_users: e.funnel.new_users, rate, threshold: T.activationRate, recipients: n },
     ...(n >= T.minAudience
-      ? { campaign: { kind: 'onboarding' as const, subject: 'Your first Levqor workflow in five minutes', text: 'Create a workflow from a template, run it once by hand, and approve its first email: that is all it takes to automate your first task with Levqor.', recipients: e.funnel.not_activated_emails } }
+      ? {
+          campaign: {
+            kind: 'onboarding' as const,
+            subject: 'Your first Levqor workflow in five minutes',
+            text: 'Create a workflow from a template, run it once by hand, and approve its first email: that is all it takes to automate your first task with Levqor.',
+            recipients: e.funnel.not_activated_emails,
+          },
+        }
       : {}),
   };
 }
@@ -121,7 +128,9 @@ function adoption(e: Engagement): MarketingRecommendation[] {
 
 /** Applies every marketing rule in a fixed order; the same engagement gives the same list. */
 export function marketingRecommendations(e: Engagement): MarketingRecommendation[] {
-  return [reEngagement(e), activation(e), churnRisk(e), stickiness(e), ...adoption(e)].filter((r): r is MarketingRecommendation => r !== undefined);
+  return [reEngagement(e), activation(e), churnRisk(e), stickiness(e), ...adoption(e)].filter(
+    (r): r is MarketingRecommendation => r !== undefined,
+  );
 }
 
 /** Cohort cells as rows: one per cohort week, retention by week since first seen (null: not yet). */
@@ -130,7 +139,9 @@ export function cohortTable(cells: readonly CohortCell[], currentWeek: number, l
   return cohorts.map((cohort) => {
     const size = cells.find((c) => c.cohort === cohort && c.age === 0)?.users ?? 0;
     const ages = currentWeek - cohort + 1;
-    const retention = Array.from({ length: ages }, (_, age) => ratio(cells.find((c) => c.cohort === cohort && c.age === age)?.users ?? 0, size));
+    const retention = Array.from({ length: ages }, (_, age) =>
+      ratio(cells.find((c) => c.cohort === cohort && c.age === age)?.users ?? 0, size),
+    );
     return { week: label(cohort), size, retention };
   });
 }

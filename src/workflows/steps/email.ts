@@ -26,7 +26,8 @@ interface ParsedAddress {
 
 // Deliberately narrower than RFC 5322: no quoting, comments or whitespace, so nothing
 // can smuggle a second recipient or a header through an address.
-const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const ADDRESS =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 const NAMED = /^([^<>"\r\n]*)<([^<>]*)>$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DEFAULT_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
@@ -64,7 +65,7 @@ export function createSmtpMailer(smtpUrl: string): Mailer {
 function parseAddress(input: string, field: string): ParsedAddress {
   const text = input.trim();
   const named = NAMED.exec(text);
-  const address = (named ? named[2] ?? '' : text).trim();
+  const address = (named ? (named[2] ?? '') : text).trim();
   if (!ADDRESS.test(address)) {
     throw new AppError('bad_input', `invalid email address in ${field}: ${JSON.stringify(input)}`, [field]);
   }

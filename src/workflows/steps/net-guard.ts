@@ -35,8 +35,7 @@ const RANGE_LABELS: Record<string, string> = {
 // Cloud metadata endpoints get named in the reason: they are the usual SSRF prize.
 const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254']);
 
-const defaultResolveAll: ResolveAll = (hostname, options) =>
-  dns.promises.lookup(hostname, { ...options, all: true });
+const defaultResolveAll: ResolveAll = (hostname, options) => dns.promises.lookup(hostname, { ...options, all: true });
 
 /** Returns why `ip` may not be contacted, or undefined when it may; `hostname` is the name it came from. */
 export function checkAddress(ip: string, policy: NetPolicy, hostname?: string): string | undefined {
@@ -72,11 +71,7 @@ export function assertUrlAllowed(url: URL, policy: NetPolicy): void {
 }
 
 /** A dns.lookup for http.request that refuses when any address of `hostname` is blocked. */
-export function createGuardedLookup(
-  policy: NetPolicy,
-  hostname: string,
-  resolveAll: ResolveAll = defaultResolveAll,
-): LookupFunction {
+export function createGuardedLookup(policy: NetPolicy, hostname: string, resolveAll: ResolveAll = defaultResolveAll): LookupFunction {
   const expected = normaliseHostname(hostname);
   return (requested, options, callback) => {
     // The allow decision was made for `hostname`; resolving anything else would bypass it.

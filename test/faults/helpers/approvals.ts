@@ -34,7 +34,8 @@ export async function parkHttpRuns(
       steps: [{ type: 'http', name: 'call', method: 'POST', url: `${opts.target}/${label}`, body: { label } }, ...(opts.after ?? [])],
     });
     const started = await startRun(deps, wf, { enqueue: false, trigger: 'manual', actor: 'cli:faults' });
-    if (started.outcome?.kind !== 'parked') throw new Error(`expected ${label} to park on its http step, got ${JSON.stringify(started.outcome)}`);
+    if (started.outcome?.kind !== 'parked')
+      throw new Error(`expected ${label} to park on its http step, got ${JSON.stringify(started.outcome)}`);
     parked.push({ label, runId: started.runId, approvalId: started.outcome.approvalId, workflowId: wf.id });
   }
   return parked;

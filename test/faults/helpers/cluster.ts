@@ -104,8 +104,13 @@ export async function startCluster(root: string): Promise<Cluster> {
   const port = await freePort();
   await asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const options = [
-    `-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=300', '-c fsync=off',
-    '-c shared_buffers=64MB', '-c log_min_messages=warning',
+    `-p ${port}`,
+    `-k ${dir}`,
+    "-c listen_addresses='127.0.0.1'",
+    '-c max_connections=300',
+    '-c fsync=off',
+    '-c shared_buffers=64MB',
+    '-c log_min_messages=warning',
   ].join(' ');
   const ctl = (...args: string[]) => asPostgres('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', ...args]);
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;

@@ -43,9 +43,10 @@ export async function startCounter(opts: { hold?: boolean } = {}): Promise<Count
       holding = false;
       for (const res of waiting.splice(0)) answer(res);
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

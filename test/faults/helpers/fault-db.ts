@@ -25,7 +25,12 @@ export function useFaultDb(opts: { poolMax?: number } = {}): () => FaultDb {
   beforeAll(async () => {
     cluster = await startCluster(faultsRoot());
     const url = await cluster.createDatabase('levqor');
-    const db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: opts.poolMax ?? 6, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
+    const db = await openDatabase({
+      DATABASE_URL: url,
+      LEVQOR_DATA_DIR: MEMORY_DIR,
+      LEVQOR_DB_POOL_MAX: opts.poolMax ?? 6,
+      LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000,
+    });
     current = { cluster, db, url };
   });
   afterAll(async () => {

@@ -25,7 +25,10 @@ export async function stopReplicas(replicas: readonly Replica[], timeoutMs = 60_
 
 /** Sums a numeric field over every `tick` log line of the replicas. */
 export function tickTotal(replicas: readonly Replica[], key: string): number {
-  return replicas.reduce((n, r) => n + r.proc.logs.filter((l) => l.msg === 'tick').reduce((m, l) => m + (typeof l[key] === 'number' ? l[key] : 0), 0), 0);
+  return replicas.reduce(
+    (n, r) => n + r.proc.logs.filter((l) => l.msg === 'tick').reduce((m, l) => m + (typeof l[key] === 'number' ? l[key] : 0), 0),
+    0,
+  );
 }
 
 /** Tick lines per replica. */

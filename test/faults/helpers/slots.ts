@@ -45,10 +45,22 @@ export async function auditSlots(db: Queryable, grids: Map<string, Grid>, until:
     `SELECT workflow_id, scheduled_for, count(*)::int AS n, max(started_at - scheduled_for)::float8 AS lag
      FROM workflow_runs WHERE trigger = 'schedule' GROUP BY 1, 2`,
   );
-  const { rows: statuses } = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM workflow_runs GROUP BY 1');
+  const { rows: statuses } = await db.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM workflow_runs GROUP BY 1',
+  );
   const byStatus = Object.fromEntries(statuses.map((s) => [s.status, s.n]));
   const seen = new Map<string, Set<number>>();
-  const audit: SlotAudit = { workflows: grids.size, expected: 0, runs: 0, duplicates: 0, missed: 0, offGrid: 0, stuck: (byStatus.running ?? 0) + (byStatus.queued ?? 0), byStatus, maxLagSeconds: 0 };
+  const audit: SlotAudit = {
+    workflows: grids.size,
+    expected: 0,
+    runs: 0,
+    duplicates: 0,
+    missed: 0,
+    offGrid: 0,
+    stuck: (byStatus.running ?? 0) + (byStatus.queued ?? 0),
+    byStatus,
+    maxLagSeconds: 0,
+  };
   for (const r of rows) {
     const grid = grids.get(r.workflow_id);
     if (!grid) continue;
@@ -70,4 +82,3 @@ export async function auditSlots(db: Queryable, grids: Map<string, Grid>, until:
   audit.maxLagSeconds = Math.round(audit.maxLagSeconds * 100) / 100;
   return audit;
 }
-
