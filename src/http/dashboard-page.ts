@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { h, htmlDocument, inlineCsp } from './html.js';
 
 // The dashboard is one self-contained page: no build step, no external assets. The script
 // fills tiles with textContent and attributes only (never innerHTML), so snapshot values
@@ -297,51 +297,11 @@ const SCRIPT = String.raw`
 })();
 `;
 
-const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
-/**
- * The Content-Security-Policy of a server-rendered page whose only style and script are the
- * given inline texts (pinned by hash): nothing else loads, connections and forms stay on this origin.
- */
-export function inlineOnlyCsp(script: string, style: string): string {
-  return [
-    "default-src 'none'",
-    `script-src ${hash(script)}`,
-    `style-src ${hash(style)}`,
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-}
+const DASHBOARD = { style: STYLE, script: SCRIPT };
+const SIGN_IN = { style: STYLE };
 
 /** Content-Security-Policy of the dashboard and sign-in pages. */
-export const DASHBOARD_CSP = inlineOnlyCsp(SCRIPT, STYLE);
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function shell(title: string, body: string, script: boolean): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${escapeHtml(title)}</title>
-<link rel="icon" href="data:,">
-<style>${STYLE}</style>
-</head>
-<body>
-${body}
-${script ? `<script>${SCRIPT}</script>` : ''}
-</body>
-</html>
-`;
-}
+export const DASHBOARD_CSP = inlineCsp(DASHBOARD);
 
 const rate = (w: string, label: string) => `
     <div class="rate">
@@ -416,8 +376,8 @@ function header(signOut: boolean): string {
 </header>`;
 }
 
-const PAGE_SIGNED_IN = shell('Levqor health', header(true) + TILES, true);
-const PAGE_PUBLIC = shell('Levqor health', header(false) + TILES, true);
+const PAGE_SIGNED_IN = htmlDocument({ title: 'Levqor health', assets: DASHBOARD, body: header(true) + TILES });
+const PAGE_PUBLIC = htmlDocument({ title: 'Levqor health', assets: DASHBOARD, body: header(false) + TILES });
 
 /** The live dashboard page (with a sign-out button unless it is public). */
 export function dashboardPage(opts: { isPublic: boolean }): string {
@@ -427,19 +387,19 @@ export function dashboardPage(opts: { isPublic: boolean }): string {
 /** The sign-in form, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
 export function signInPage(error?: string, next?: string): string {
   const product = next?.startsWith('/console') ? 'Levqor console' : 'Levqor health';
-  return shell(
-    `Sign in · ${product}`,
-    `<main class="signin">
+  return htmlDocument({
+    title: `Sign in · ${product}`,
+    assets: SIGN_IN,
+    body: `<main class="signin">
   <h1>${product}</h1>
   <p class="sub">Sign in with an API token (create one with <code>levqor token create</code>).</p>
-  ${error ? `<p class="error" role="alert" id="signin-error">${escapeHtml(error)}</p>` : ''}
+  ${error ? `<p class="error" role="alert" id="signin-error">${h(error)}</p>` : ''}
   <form method="post" action="/dashboard/login">
-    ${next ? `<input type="hidden" name="next" value="${escapeHtml(next)}">` : ''}
+    ${next ? `<input type="hidden" name="next" value="${h(next)}">` : ''}
     <label for="token">Access token</label>
     <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required autofocus>
     <button type="submit">Sign in</button>
   </form>
 </main>`,
-    false,
-  );
+  });
 }

@@ -1,4 +1,4 @@
-import { escapeHtml, inlineOnlyCsp } from '../dashboard-page.js';
+import { h, htmlDocument, inlineCsp } from '../html.js';
 
 // Server-rendered pages with one small script: no inline handlers, no innerHTML; the CSP pins
 // the inline style and script by hash, so an injected <script> or attribute cannot run.
@@ -70,11 +70,7 @@ const SCRIPT = String.raw`
 `;
 
 /** Content-Security-Policy of every console page. */
-export const CONSOLE_CSP = inlineOnlyCsp(SCRIPT, STYLE);
-
-/** Escapes text for element content and quoted attributes. */
-export const h = (value: string | number | null | undefined): string =>
-  escapeHtml(value === null || value === undefined ? '' : String(value));
+export const CONSOLE_CSP = inlineCsp({ style: STYLE, script: SCRIPT });
 
 const NAV = [
   ['approvals', '/console/approvals', 'Approvals'],
@@ -92,11 +88,12 @@ export function consolePage(opts: { title: string; section: Section; who: string
   const signOut = opts.csrf
     ? '<form class="inline" method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>'
     : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(opts.title)} · Levqor console</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body><header><h1>Levqor console</h1><nav aria-label="Console">${nav}</nav><span class="who">${h(opts.who)}</span>${signOut}</header>
-<main>${opts.body}</main><script>${SCRIPT}</script></body></html>`;
+  return htmlDocument({
+    title: `${opts.title} · Levqor console`,
+    assets: { style: STYLE, script: SCRIPT },
+    body: `<header><h1>Levqor console</h1><nav aria-label="Console">${nav}</nav><span class="who">${h(opts.who)}</span>${signOut}</header>
+<main>${opts.body}</main>`,
+  });
 }
 
 /** An epoch-seconds time as ISO UTC (or "—"). */
