@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 
 // What every server-rendered page shares: escaping, the document around a body, and the CSP
-// that lets exactly the page's own inline style and script run.
+// that lets exactly the page's own inline style and script run. The style and script come from
+// src/http/client/ (typed, bundled by the build into client-assets.generated.ts).
 
 /** Escapes a value for element content and quoted attribute values (null and undefined as empty). */
 export function h(value: string | number | null | undefined): string {
