@@ -13,6 +13,8 @@ export const generatedPath = join(root, 'src/http/client-assets.generated.ts');
 const ENTRIES = {
   DASHBOARD_SCRIPT: 'dashboard.ts',
   DASHBOARD_STYLE: 'dashboard.css',
+  CONSOLE_SCRIPT: 'console.ts',
+  CONSOLE_STYLE: 'console.css',
 };
 
 async function bundle(entry) {
