@@ -43,6 +43,26 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Browser code (src/http/client/: its own tsconfig with the DOM library, bundled by the build
+  // and inlined into the pages): text reaches the page as textContent and attributes, never as
+  // markup, and nothing outside the folder is imported (it would not be browser code).
+  {
+    files: ['src/http/client/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'createContextualFragment'].map((property) => ({
+          property,
+          message: 'Build elements and set textContent or attributes: markup from data could inject script.',
+        })),
+        { object: 'document', property: 'write', message: 'Build elements and set textContent or attributes.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', 'node:*'], message: 'Browser code imports only from src/http/client/.' }] },
+      ],
+    },
+  },
   // Formatting is Prettier's (npm run format; npm run lint checks it): no ESLint rule argues with it.
   prettier,
   {

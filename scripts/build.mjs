@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embedMigrations } from './embed-migrations.mjs';
 import { buildAction } from './build-action.mjs';
+import { buildClient } from './build-client.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 await embedMigrations();
+// The web pages' browser code and styles, embedded in src/http/client-assets.generated.ts.
+await buildClient();
 // The CLI and the Slack bot (which `levqor bot` loads only when it starts), split into chunks so
 // a command loads only what it uses: `levqor scheduler --once` from cron does not load Fastify.
 await rm(join(root, 'lib/chunks'), { recursive: true, force: true });

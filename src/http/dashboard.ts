@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
 import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
+import type { SnapshotView } from './client/snapshot.js';
 import type { DashboardSnapshot } from './routes/health.js';
 import {
   addFormParser,
@@ -68,7 +69,8 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
     (inflight ??= deps
       .snapshot()
       .then(
-        (s) => `event: snapshot\nid: ${++seq}\ndata: ${JSON.stringify(s)}\n\n`,
+        // `satisfies`: the page's script (src/http/client/) reads what the server sends.
+        (s) => `event: snapshot\nid: ${++seq}\ndata: ${JSON.stringify(s satisfies SnapshotView)}\n\n`,
         (err: unknown) => `event: snapshot_error\ndata: ${JSON.stringify({ message: errorMessage(err) })}\n\n`,
       )
       .finally(() => {

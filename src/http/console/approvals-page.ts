@@ -1,6 +1,7 @@
 import type { ApprovalRow, ApprovalStatus } from '../../approvals/types.js';
 import { REASON_MAX } from '../../approvals/service.js';
-import { h, iso, json, span } from './layout.js';
+import { h } from '../html.js';
+import { iso, json, span } from './layout.js';
 
 export interface ApprovalsView {
   status: ApprovalStatus;

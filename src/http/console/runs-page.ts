@@ -1,7 +1,8 @@
 import type { ApprovalRow } from '../../approvals/types.js';
 import type { EventRow, RunRow } from '../../runs/types.js';
 import type { WorkflowRow } from '../../workflows/queries.js';
-import { h, iso, json, span } from './layout.js';
+import { h } from '../html.js';
+import { iso, json, span } from './layout.js';
 
 type ListedRun = RunRow & { workflow_name: string };
 

@@ -1,6 +1,6 @@
 import type { Check } from '../../workflows/doctor.js';
 import type { WorkflowRow } from '../../workflows/queries.js';
-import { h } from './layout.js';
+import { h } from '../html.js';
 
 export interface WorkflowView {
   workflow: WorkflowRow;
