@@ -105,7 +105,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(gate.changes.changed).toEqual(['migrations/0001_init.sql']);
     expect(gate.approval?.state).toBe('missing');
     expect(gate.detail).toContain('from one of: carol, dave');
-    expect(run.summary).toContain('#### Critical files');
+    expect(run.summary).toContain('<h4>Critical files</h4>');
     expect(run.summary).toMatch(/migrations\/0001_init\.sql +\| 2 \+-/);
   });
 

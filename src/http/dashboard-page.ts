@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../lib/html.js';
 
 // The dashboard is one self-contained page: no build step, no external assets. The script
 // fills tiles with textContent and attributes only (never innerHTML), so snapshot values
@@ -319,10 +320,7 @@ export function inlineOnlyCsp(script: string, style: string): string {
 /** Content-Security-Policy of the dashboard and sign-in pages. */
 export const DASHBOARD_CSP = inlineOnlyCsp(SCRIPT, STYLE);
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 function shell(title: string, body: string, script: boolean): string {
   return `<!doctype html>
