@@ -62,6 +62,7 @@ describe('the action GitHub client', () => {
         added: [],
         removed: [],
         changed: ['migrations/1.sql'],
+        modes: [],
         renamed: [],
         manifestChanged: false,
       },

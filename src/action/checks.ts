@@ -47,6 +47,7 @@ function reportResults(report: ChecksReport): void {
     for (const line of lastLines(c.output, 200)) core.info(line);
     core.endGroup();
   }
+  for (const w of report.gate?.warnings ?? []) core.warning(w, { title: 'Safety Gate' });
   for (const a of report.annotations) {
     const props = { file: a.file, startLine: a.line, startColumn: a.col, title: a.source };
     if (a.severity === 'warning') core.warning(a.message, props);
@@ -89,6 +90,7 @@ export async function checksCommand(ctx: ActionContext): Promise<void> {
   );
   const gateTimeoutSeconds = numberInput(INPUTS.gateTimeoutSeconds, Number(INPUT_DEFAULTS[INPUTS.gateTimeoutSeconds]));
   const parallel = boolInput(INPUTS.parallel, true);
+  const strict = boolInput(INPUTS.strict, false);
   const comment = boolInput(INPUTS.comment, true);
   const token = input(INPUTS.githubToken);
   const held: { db?: Db } = {};
@@ -108,6 +110,7 @@ export async function checksCommand(ctx: ActionContext): Promise<void> {
       gateTimeoutSeconds,
       pullRequest: ctx.pullRequest,
       approve,
+      strict,
       parallel,
       env: commandEnv(runnerEnv()),
       signal: cancel.signal,

@@ -48,7 +48,7 @@ export function viewReport(report: ChecksReport, opts: { tailLines?: number } = 
   });
   const g = report.gate;
   const gate = g && (g.lines.length > 0 || g.diffStat) ? { lines: g.lines, diffStat: g.diffStat, approval: g.approval } : undefined;
-  return { headline, rows, gate, warnings: [], annotated: report.annotations.length };
+  return { headline, rows, gate, warnings: g?.warnings ?? [], annotated: report.annotations.length };
 }
 
 /** The PR comment's markdown: one row per check, then the gate's details. */
