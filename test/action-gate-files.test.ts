@@ -144,6 +144,7 @@ describe('safety gate: errors say what is wrong', () => {
       build: { command: 'true', timeoutSeconds: 10 },
       syntax: { command: 'true', timeoutSeconds: 10 },
       gateTimeoutSeconds: 10,
+      env: process.env,
     });
     expect(report.checks[3]).toMatchObject({ name: 'Safety Gate', status: 'error', detail: message, output: message });
   });

@@ -29,7 +29,8 @@ export interface ChecksOptions {
   strict?: boolean;
   /** Run the command checks at once (default) or one after another. */
   parallel?: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** The environment the check commands run with (the caller's choice: the action leaves its inputs out). */
+  env: NodeJS.ProcessEnv;
   /** Aborting kills every running check's process tree (a cancelled job). */
   signal?: AbortSignal;
   /** Called as each check ends (progress). */

@@ -54,6 +54,8 @@ async function checksCommand(flags: ChecksFlags): Promise<number> {
     gateTimeoutSeconds: flags.timeout,
     strict: flags.strict,
     parallel: !flags.sequential,
+    // The checks run as the shell that started `levqor checks` would run them.
+    env: process.env,
     onResult: flags.json
       ? undefined
       : (r) => process.stderr.write(`${r.status === 'pass' ? '✓' : '✗'} ${r.name}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)\n`),
