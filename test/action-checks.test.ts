@@ -198,6 +198,23 @@ describe('command: checks', () => {
     expect(r.stdout).toMatch(/::warning::could not write the pull-request comment: GitHub GET .*403/);
   });
 
+  it('a secondary rate limit on the comment is waited out (Retry-After) with a warning on the run', async () => {
+    const sha = repo.git('rev-parse', 'HEAD').trim();
+    gh.rateLimit(/\/issues\/9\/comments$/, 'secondary', 1, 1);
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 9, baseSha: sha, headSha: sha }),
+      GITHUB_API_URL: gh.url,
+    };
+    const r = await runAction({ inputs: { command: 'checks', ...PASS, 'github-token': TOKEN }, env, workspace: repo.dir });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout.split('\n')).toContain(
+      '::warning::GitHub secondary rate limit on GET /repos/acme/shop/issues/9/comments: trying again in 1 s (1/2)',
+    );
+    expect(gh.comments.get(9)).toHaveLength(1);
+    expect(gh.comments.get(9)?.[0]?.body).toContain('### ✅ Levqor safety checks: 4/4 passed');
+  });
+
   it('masks secret inputs and never hands them to check commands', async () => {
     const dbPassword = 'pw-Very5ecret';
     const r = await runAction({

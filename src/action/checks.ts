@@ -20,6 +20,11 @@ export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
 }
 
+/** The GitHub client of this run: retries and rate-limit waits become warnings on the run. */
+function githubClient(ctx: ActionContext, token: string) {
+  return createGitHubClient({ apiUrl: ctx.apiUrl, token, warn: (message) => core.warning(message) });
+}
+
 async function gateApprover(ctx: ActionContext, token: string, onDb: (db: Db) => void): Promise<GateApprover | undefined> {
   if (!ctx.pullRequest) return undefined;
   const url = input(INPUTS.databaseUrl);
@@ -32,7 +37,7 @@ async function gateApprover(ctx: ActionContext, token: string, onDb: (db: Db) =>
   const allowed = parseApprovers(input(INPUTS.allowedApprovers));
   if (allowed.length === 0) return undefined;
   if (!token) throw inputError(INPUTS.githubToken, 'required with allowed-approvers (the gate reads the pull request reviews)');
-  return reviewApprover(createGitHubClient({ apiUrl: ctx.apiUrl, token }), allowed, ctx.pullRequest.author);
+  return reviewApprover(githubClient(ctx, token), allowed, ctx.pullRequest.author);
 }
 
 function reportResults(report: ChecksReport): void {
@@ -123,7 +128,7 @@ export async function checksCommand(ctx: ActionContext): Promise<void> {
     await writeSummary();
     if (token && ctx.pullRequest && comment) {
       try {
-        const gh = createGitHubClient({ apiUrl: ctx.apiUrl, token });
+        const gh = githubClient(ctx, token);
         const c = await upsertStickyComment(gh, ctx.repository, ctx.pullRequest.number, COMMENT_MARKER, renderComment(report, runUrl(ctx)));
         core.info(`${c.created ? 'created' : 'updated'} the pull-request comment ${c.id}`);
       } catch (err) {
