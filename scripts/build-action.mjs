@@ -41,6 +41,29 @@ const zodEnglishOnly = {
   },
 };
 
+// The toolkit (@actions/core, @actions/github) declares no `sideEffects`, so a bundler keeps
+// every module it imports: getIDToken's HTTP client (undici, ~400 KB) and @actions/github's own
+// Octokit (the action brings its own with retry and throttling) for `context` alone. Their
+// modules only define things: marked side-effect free, what the action does not use drops out.
+const toolkitSideEffectFree = {
+  name: 'toolkit-side-effect-free',
+  setup(b) {
+    const toolkit = /[\\/]node_modules[\\/]@actions[\\/]/;
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.toolkit) return undefined;
+      if (!args.path.startsWith('@actions/') && !toolkit.test(args.importer)) return undefined;
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { toolkit: true },
+      });
+      if (r.errors.length > 0 || !toolkit.test(r.path)) return r.errors.length > 0 ? { errors: r.errors } : undefined;
+      return { ...r, sideEffects: false };
+    });
+  },
+};
+
 /**
  * Builds the action into `outdir` (default dist/) and returns its files. Only files whose
  * content changed are written, and files of an older build removed, so builds running at
@@ -61,7 +84,7 @@ export async function buildAction(outdir = join(root, 'dist')) {
     chunkNames: 'chunks/[name]-[hash]',
     // CommonJS dependencies (pg, pino) call require(): give the ESM bundle one.
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-    plugins: [noEmbeddedDb, zodEnglishOnly],
+    plugins: [noEmbeddedDb, zodEnglishOnly, toolkitSideEffectFree],
     logLevel: 'warning',
     write: false,
   });

@@ -11,7 +11,14 @@ import { insertTenant } from './helpers/proc.js';
 // The gate's Levqor approver and the dispatcher, in process, on both backends (their SQL must run on each).
 
 const quiet = { info: () => undefined, warn: () => undefined };
-const changes: CriticalChanges = { added: [], removed: [], changed: ['migrations/0001_init.sql'], renamed: [], manifestChanged: true };
+const changes: CriticalChanges = {
+  added: [],
+  removed: [],
+  changed: ['migrations/0001_init.sql'],
+  modes: [],
+  renamed: [],
+  manifestChanged: true,
+};
 const pr = (headSha: string): GatePullRequest => ({ repository: 'acme/shop', number: 5, baseSha: 'b'.repeat(40), headSha });
 
 describe.each(BACKENDS)('on $name', ({ open }) => {

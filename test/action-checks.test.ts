@@ -63,8 +63,8 @@ describe('command: checks', () => {
       ['Backend Syntax', 'pass'],
       ['Safety Gate', 'pass'],
     ]);
-    expect(r.summary).toContain('| Check | Status | Duration | Last lines |');
-    expect(r.summary).toMatch(/\| Frontend Build \| ✅ pass \| \d+\.\d s \| <code>build ok<\/code> \|/);
+    expect(r.summary).toContain('<tr><th>Check</th><th>Status</th><th>Duration</th><th>Last lines</th></tr>');
+    expect(r.summary).toMatch(/<tr><td>Frontend Build<\/td><td>✅ pass<\/td><td>\d+\.\d s<\/td><td><code>build ok<\/code><\/td><\/tr>/);
     expect(r.errors).toEqual([]);
   });
 
@@ -80,7 +80,7 @@ describe('command: checks', () => {
     const report = JSON.parse(r.outputs.report ?? '{}') as { checks: { name: string; status: string }[] };
     expect(report.checks.filter((c) => c.status !== 'pass').map((c) => c.name)).toEqual([name]);
     expect(r.errors.at(-1)).toContain(`3/4 checks passed; all 4/4 must pass before deployment. Failed: ${name} (fail)`);
-    expect(r.summary).toContain(`| ${name} | ❌ fail |`);
+    expect(r.summary).toContain(`<td>${name}</td><td>❌ fail</td>`);
   });
 
   it('one failure (Safety Gate): a critical file changed without a manifest update', async () => {
@@ -89,8 +89,8 @@ describe('command: checks', () => {
       const r = await runAction({ inputs: { command: 'checks', ...PASS }, workspace: repo.dir });
       expect(r.code).toBe(1);
       expect(r.outputs.passed).toBe('3/4');
-      expect(r.summary).toContain('| Safety Gate | ❌ fail |');
-      expect(r.summary).toContain('- changed: migrations/0001_init.sql');
+      expect(r.summary).toContain('<td>Safety Gate</td><td>❌ fail</td>');
+      expect(r.summary).toContain('<li>changed: migrations/0001_init.sql</li>');
     } finally {
       repo.git('checkout', '--', 'migrations/0001_init.sql');
     }
@@ -104,7 +104,7 @@ describe('command: checks', () => {
     });
     expect(r.code).toBe(1);
     expect(r.outputs.passed).toBe('3/4');
-    expect(r.summary).toContain('| Frontend Build | ⏱️ timeout |');
+    expect(r.summary).toContain('<td>Frontend Build</td><td>⏱️ timeout</td>');
     expect(r.summary).toContain('timed out after 1 s (process tree killed)');
     const pid = Number(readFileSync(pidFile, 'utf8'));
     // The background sleep was in the check's process group: it is gone (or a zombie waiting to be reaped), not running on.
@@ -143,14 +143,14 @@ describe('command: checks', () => {
     expect(r.outputs.passed).toBe('1/4');
     const lines = r.stdout.split('\n');
     expect(lines).toContain(
-      '::error file=src/app.ts,line=12,col=5,title=Frontend Lint::Unexpected any. Specify a different type. (@typescript-eslint/no-explicit-any)',
+      '::error title=Frontend Lint,file=src/app.ts,line=12,col=5::Unexpected any. Specify a different type. (@typescript-eslint/no-explicit-any)',
     );
     expect(lines).toContain(
-      '::error file=src/page.ts,line=3,col=7,title=Frontend Build::x is assigned a value but never used (no-unused-vars)',
+      '::error title=Frontend Build,file=src/page.ts,line=3,col=7::x is assigned a value but never used (no-unused-vars)',
     );
-    expect(lines).toContain('::warning file=src/page.ts,line=9,col=1,title=Frontend Build::Unexpected console statement (no-console)');
+    expect(lines).toContain('::warning title=Frontend Build,file=src/page.ts,line=9,col=1::Unexpected console statement (no-console)');
     expect(lines).toContain(
-      "::error file=src/server.ts,line=4,col=10,title=Backend Syntax::TS2322: Type 'string' is not assignable to type 'number'.",
+      "::error title=Backend Syntax,file=src/server.ts,line=4,col=10::TS2322: Type 'string' is not assignable to type 'number'.",
     );
     const report = JSON.parse(r.outputs.report ?? '{}') as { annotations: unknown[] };
     expect(report.annotations).toHaveLength(4);
@@ -198,6 +198,23 @@ describe('command: checks', () => {
     expect(r.stdout).toMatch(/::warning::could not write the pull-request comment: GitHub GET .*403/);
   });
 
+  it('a secondary rate limit on the comment is waited out (Retry-After) with a warning on the run', async () => {
+    const sha = repo.git('rev-parse', 'HEAD').trim();
+    gh.rateLimit(/\/issues\/9\/comments$/, 'secondary', 1, 1);
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 9, baseSha: sha, headSha: sha }),
+      GITHUB_API_URL: gh.url,
+    };
+    const r = await runAction({ inputs: { command: 'checks', ...PASS, 'github-token': TOKEN }, env, workspace: repo.dir });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout.split('\n')).toContain(
+      '::warning::GitHub secondary rate limit on GET /repos/acme/shop/issues/9/comments: trying again in 1 s (1/2)',
+    );
+    expect(gh.comments.get(9)).toHaveLength(1);
+    expect(gh.comments.get(9)?.[0]?.body).toContain('### ✅ Levqor safety checks: 4/4 passed');
+  });
+
   it('masks secret inputs and never hands them to check commands', async () => {
     const dbPassword = 'pw-Very5ecret';
     const r = await runAction({
@@ -221,6 +238,19 @@ describe('command: checks', () => {
       expect(r.outputs.report).not.toContain(secret);
       expect(r.summary).not.toContain(secret);
     }
+  });
+
+  it('without GITHUB_OUTPUT (an old runner) the outputs use the legacy command, and the summary goes to the log', async () => {
+    const r = await runAction({
+      inputs: { command: 'checks', ...PASS },
+      env: { GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' },
+      workspace: repo.dir,
+    });
+    expect(r.code, r.stdout).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('::set-output name=passed::4/4');
+    expect(lines).toContain('::set-output name=result::pass');
+    expect(r.stdout).toContain('<h3>✅ Levqor safety checks: 4/4 passed</h3>');
   });
 
   it('bad input fails the step naming the input', async () => {

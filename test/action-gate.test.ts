@@ -1,3 +1,5 @@
+import { rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decideApproval } from '../src/approvals/service.js';
 import { CRITICAL_FILES_ACTION } from '../src/checks/levqor-approval.js';
@@ -29,7 +31,14 @@ let prNumber = 100;
 interface GateReport {
   passed: boolean;
   detail: string;
-  changes: { added: string[]; removed: string[]; changed: string[]; renamed: { from: string; to: string }[]; manifestChanged: boolean };
+  changes: {
+    added: string[];
+    removed: string[];
+    changed: string[];
+    modes: { path: string; from: string; to: string }[];
+    renamed: { from: string; to: string }[];
+    manifestChanged: boolean;
+  };
   approval: { state: string; by?: string; detail: string } | null;
 }
 
@@ -105,7 +114,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(gate.changes.changed).toEqual(['migrations/0001_init.sql']);
     expect(gate.approval?.state).toBe('missing');
     expect(gate.detail).toContain('from one of: carol, dave');
-    expect(run.summary).toContain('#### Critical files');
+    expect(run.summary).toContain('<h4>Critical files</h4>');
     expect(run.summary).toMatch(/migrations\/0001_init\.sql +\| 2 \+-/);
   });
 
@@ -214,6 +223,33 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(deleted.run.code).toBe(1);
     expect(deleted.gate.changes.removed).toEqual(['migrations/0001_init.sql']);
     expect(deleted.run.summary).toContain('deleted: migrations/0001_init.sql');
+  });
+
+  it('a critical file replaced by a symlink to the same bytes (git mode 100644 → 120000) needs approval', async () => {
+    rmSync(join(repo.dir, 'src/pay.ts'));
+    symlinkSync('../lib/pay.ts', join(repo.dir, 'src/pay.ts'));
+    const { run, gate, head } = await runPr({ 'lib/pay.ts': 'export const fee = 1;\n' }, { inputs: approvers, reviews: () => [] });
+    expect(repo.git('ls-tree', head, 'src/pay.ts')).toMatch(/^120000 blob /);
+    expect(run.code).toBe(1);
+    expect(gate.passed).toBe(false);
+    expect(gate.changes.changed).toEqual(['src/pay.ts']);
+    expect(gate.changes.modes).toEqual([{ path: 'src/pay.ts', from: '100644', to: '120000' }]);
+    expect(run.summary).toContain('<li>changed: src/pay.ts (mode 100644 → 120000: now a symlink)</li>');
+  });
+
+  it('a critical glob that matches no file is a warning on the run; with strict: true it fails the gate naming the glob', async () => {
+    updateManifest(repo.dir, ['migrations/**', 'src/pay.ts', 'migration/**']);
+    base = repo.commit('a typo in the globs');
+    const warning =
+      '::warning title=Safety Gate::critical glob "migration/**" matches no file: it protects nothing (a typo?); fix or drop it with `levqor gate update --glob …`';
+    const lax = await runPr({ 'src/ui.ts': 'export const color = "green";\n' }, { inputs: approvers });
+    expect(lax.run.code, lax.run.stdout).toBe(0);
+    expect(lax.run.stdout.split('\n')).toContain(warning);
+    const strict = await runPr({ 'src/ui.ts': 'export const color = "teal";\n' }, { inputs: { ...approvers, strict: 'true' } });
+    expect(strict.run.code).toBe(1);
+    expect(strict.gate.passed).toBe(false);
+    expect(strict.gate.detail).toMatch(/^strict: critical glob\(s\) "migration\/\*\*" match no file\. no critical file changed/);
+    expect(strict.run.errors.at(-1)).toContain('Failed: Safety Gate (fail)');
   });
 
   it('an approved PR whose own manifest is stale still fails, saying how to fix it', async () => {

@@ -40,7 +40,7 @@ describe('command: scheduler', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.outputs.result).toBe('pass');
     expect(JSON.parse(r.outputs.report ?? '{}')).toMatchObject({ claimed: 3, succeeded: 3, failed: 0 });
-    expect(r.summary).toContain('### ✅ Levqor scheduler tick');
+    expect(r.summary).toContain('<h3>✅ Levqor scheduler tick</h3>');
     expect(r.stdout).toMatch(/^info tick .*claimed=3/m);
     const runs = await db.query<{ workflow_id: string; status: string; trigger: string }>(
       'SELECT workflow_id, status, trigger FROM workflow_runs WHERE tenant_id = $1',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { INPUT_DEFAULTS, INPUTS, OUTPUTS } from '../src/action/inputs.js';
+import { DEFAULT_SYNTAX_CHECK } from '../src/checks/checks.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
 // Lints this repository's workflows and action.yml for the rules the project keeps.
@@ -138,6 +139,10 @@ describe('action.yml', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(Object.values(INPUTS).sort());
     expect(Object.keys(action.outputs).sort()).toEqual([...OUTPUTS].sort());
     for (const [name, input] of Object.entries(action.inputs)) expect(input.description, name).toBeTruthy();
+  });
+
+  it('describes the default syntax check as the code and `levqor checks --help` do', () => {
+    expect(action.inputs['syntax-command']?.description).toBe(`Check 3, backend syntax. Default: ${DEFAULT_SYNTAX_CHECK}.`);
   });
 
   it('declares exactly the defaults the code falls back to (INPUT_DEFAULTS)', () => {

@@ -2,6 +2,7 @@ import { submitAction } from '../approvals/actions.js';
 import { getApproval } from '../approvals/queries.js';
 import type { ApprovalStatus } from '../approvals/types.js';
 import type { Db } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
 
 /** The part of an approval request the action reads. */
 export interface ApprovalView {
@@ -30,7 +31,7 @@ export function dbApprovalClient(db: Db, tenantId: string, requester: string): A
     submit: (req) => submitAction(db, { tenantId, actor: requester, channel: 'github', ...req, impact_class: 'C' }),
     async get(id) {
       const row = await getApproval(db, id, tenantId);
-      if (!row) throw new Error(`approval ${id} not found`);
+      if (!row) throw new AppError('not_found', `approval ${id} not found`);
       return row;
     },
   };
@@ -47,8 +48,12 @@ export function apiApprovalClient(apiUrl: string, token: string, fetchFn: typeof
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`Levqor API ${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as ApprovalView;
+    if (!res.ok) throw new AppError('upstream', `Levqor API ${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    try {
+      return JSON.parse(text) as ApprovalView;
+    } catch {
+      throw new AppError('upstream', `Levqor API ${method} ${path}: ${res.status} but not JSON: ${text.slice(0, 120)}`);
+    }
   };
   return {
     submit: (req) => call('POST', '/api/actions', { ...req, impact_class: 'C' }),

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { context } from '@actions/github';
 import type { GatePullRequest } from '../checks/gate.js';
+import { workspaceDir } from './runner-env.js';
 
-/** What the runner tells the action about the event (GITHUB_* variables and the event file). */
+/** What the runner tells the action about the event: @actions/github's context, as the commands use it. */
 export interface ActionContext {
   eventName: string;
   repository: string;
@@ -14,34 +15,44 @@ export interface ActionContext {
   pullRequest?: GatePullRequest & { author: string };
 }
 
-interface PullRequestEvent {
-  pull_request?: { number?: number; base?: { sha?: string }; head?: { sha?: string }; user?: { login?: string } };
+interface PullRequestPayload {
+  number?: number;
+  base?: { sha?: string };
+  head?: { sha?: string };
+  user?: { login?: string };
 }
 
-/** Reads the context from the environment the runner sets. */
-export function readContext(env: NodeJS.ProcessEnv): ActionContext {
+/** `owner/repo`, or '' outside a repository (the toolkit's `context.repo` throws there). */
+function repositoryName(): string {
+  try {
+    const { owner, repo } = context.repo;
+    return `${owner}/${repo}`;
+  } catch {
+    return '';
+  }
+}
+
+/** Reads the context of this run from @actions/github (GITHUB_* variables and the event payload). */
+export function readContext(): ActionContext {
   const ctx: ActionContext = {
-    eventName: env.GITHUB_EVENT_NAME ?? '',
-    repository: env.GITHUB_REPOSITORY ?? '',
-    workspace: env.GITHUB_WORKSPACE || process.cwd(),
-    apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-    runId: env.GITHUB_RUN_ID ?? '',
-    actor: env.GITHUB_ACTOR ?? '',
-    sha: env.GITHUB_SHA ?? '',
+    eventName: context.eventName ?? '',
+    repository: repositoryName(),
+    workspace: workspaceDir(),
+    apiUrl: (context.apiUrl || 'https://api.github.com').replace(/\/+$/, ''),
+    serverUrl: context.serverUrl || 'https://github.com',
+    runId: Number.isFinite(context.runId) ? String(context.runId) : '',
+    actor: context.actor ?? '',
+    sha: context.sha ?? '',
   };
-  if (env.GITHUB_EVENT_PATH && /^pull_request(_target)?$/.test(ctx.eventName)) {
-    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as PullRequestEvent;
-    const pr = event.pull_request;
-    if (pr?.number && pr.base?.sha && pr.head?.sha) {
-      ctx.pullRequest = {
-        repository: ctx.repository,
-        number: pr.number,
-        baseSha: pr.base.sha,
-        headSha: pr.head.sha,
-        author: pr.user?.login ?? '',
-      };
-    }
+  const pr = context.payload.pull_request as PullRequestPayload | undefined;
+  if (/^pull_request(_target)?$/.test(ctx.eventName) && pr?.number && pr.base?.sha && pr.head?.sha) {
+    ctx.pullRequest = {
+      repository: ctx.repository,
+      number: pr.number,
+      baseSha: pr.base.sha,
+      headSha: pr.head.sha,
+      author: pr.user?.login ?? '',
+    };
   }
   return ctx;
 }

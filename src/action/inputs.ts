@@ -1,4 +1,5 @@
-import type { Runner } from './runner.js';
+import * as core from '@actions/core';
+import { AppError } from '../lib/errors.js';
 
 /** Every input action.yml declares (test/action-workflows.test.ts keeps the two in step). */
 export const INPUTS = {
@@ -22,6 +23,7 @@ export const INPUTS = {
   parallel: 'parallel',
   comment: 'comment',
   allowedApprovers: 'allowed-approvers',
+  strict: 'strict',
   actionType: 'action-type',
   title: 'title',
   details: 'details',
@@ -36,7 +38,7 @@ export const INPUTS = {
   week: 'week',
 } as const;
 
-type InputName = (typeof INPUTS)[keyof typeof INPUTS];
+export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
 
 /** Every default action.yml declares (a runner passes them as inputs; test/action-workflows.test.ts keeps them in step). */
 export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
@@ -49,6 +51,7 @@ export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUTS.gateTimeoutSeconds]: '120',
   [INPUTS.parallel]: 'true',
   [INPUTS.comment]: 'true',
+  [INPUTS.strict]: 'false',
   [INPUTS.actionType]: 'deploy',
   [INPUTS.wait]: 'true',
   [INPUTS.timeoutMinutes]: '60',
@@ -60,51 +63,76 @@ export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
 /** Every output action.yml declares. */
 export const OUTPUTS = ['passed', 'result', 'report', 'decision', 'approver', 'reason', 'approval-id', 'markdown'] as const;
 
+export type OutputName = (typeof OUTPUTS)[number];
+
 /** Secret inputs: masked before anything is logged. */
 export const SECRET_INPUTS = [INPUTS.githubToken, INPUTS.databaseUrl, INPUTS.apiToken] as const;
 
 /** A bad input: the step fails naming it. */
-export class InputError extends Error {
-  constructor(input: string, problem: string) {
-    super(`input ${input}: ${problem}`);
-    this.name = 'InputError';
-  }
+export function inputError(name: InputName, problem: string): AppError {
+  return new AppError('bad_input', `input ${name}: ${problem}`, [name]);
+}
+
+/** An input's value, trimmed; '' when unset (a runner passes action.yml's defaults as inputs). */
+export function input(name: InputName): string {
+  // Trimmed here, not by the toolkit's option: @github/local-action's stand-in trims only when asked.
+  return core.getInput(name).trim();
+}
+
+/** Sets one of the outputs action.yml declares. */
+export function output(name: OutputName, value: string): void {
+  core.setOutput(name, value);
 }
 
 /** A positive number input, or its default. */
-export function numberInput(runner: Runner, name: string, fallback: number, max = 86_400): number {
-  const raw = runner.input(name);
+export function numberInput(name: InputName, fallback: number, max = 86_400): number {
+  const raw = input(name);
   if (raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new InputError(name, `must be a positive number up to ${max} (got "${raw}")`);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw inputError(name, `must be a positive number up to ${max} (got "${raw}")`);
   return n;
 }
 
 /** A boolean input ("true"/"false", YAML 1.2 core forms), or its default. */
-export function boolInput(runner: Runner, name: string, fallback: boolean): boolean {
-  const raw = runner.input(name);
+export function boolInput(name: InputName, fallback: boolean): boolean {
+  const raw = input(name);
   if (raw === '') return fallback;
   if (/^(true|True|TRUE)$/.test(raw)) return true;
   if (/^(false|False|FALSE)$/.test(raw)) return false;
-  throw new InputError(name, `must be true or false (got "${raw}")`);
+  throw inputError(name, `must be true or false (got "${raw}")`);
 }
 
 /** A required input. */
-export function requiredInput(runner: Runner, name: string, why: string): string {
-  const v = runner.input(name);
-  if (!v) throw new InputError(name, `required ${why}`);
+export function requiredInput(name: InputName, why: string): string {
+  const v = input(name);
+  if (!v) throw inputError(name, `required ${why}`);
   return v;
 }
 
+/** Masks a value in every later log line; each line of a multi-line value on its own, as the runner matches per line. */
+export function mask(secret: string): void {
+  for (const part of secret.split(/\r?\n/)) if (part.trim()) core.setSecret(part);
+}
+
 /** Masks each secret input, and a database URL's password on its own (it may be logged by a driver). */
-export function maskSecrets(runner: Runner): void {
+export function maskSecrets(): void {
   for (const name of SECRET_INPUTS) {
-    const v = runner.input(name);
+    const v = input(name);
     if (!v) continue;
-    runner.mask(v);
+    mask(v);
     if (name === INPUTS.databaseUrl && URL.canParse(v)) {
-      const pw = decodeURIComponent(new URL(v).password);
-      if (pw) runner.mask(pw);
+      const raw = new URL(v).password;
+      if (raw) mask(raw);
+      const pw = safeDecode(raw);
+      if (pw && pw !== raw) mask(pw);
     }
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }

@@ -1,9 +1,12 @@
+import * as core from '@actions/core';
 import type { Db } from '../db/types.js';
+import { errorMessage } from '../lib/errors.js';
+import { escapeHtml } from '../lib/html.js';
 import { apiApprovalClient, dbApprovalClient, type ApprovalClient, type ApprovalView } from './approval-client.js';
 import { runUrl, type ActionContext } from './context.js';
 import { actionTenant, openActionDb } from './db.js';
-import { boolInput, INPUTS, InputError, numberInput, requiredInput } from './inputs.js';
-import type { Runner } from './runner.js';
+import { boolInput, input, inputError, INPUTS, numberInput, output, requiredInput } from './inputs.js';
+import { writeSummary } from './summary.js';
 
 /** Waits between polls: starts at `first`, grows by half each time, never above `max`. */
 export function backoff(first: number, max: number, attempt: number): number {
@@ -16,23 +19,23 @@ function parsePayload(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InputError(INPUTS.payload, `not JSON (${(err as Error).message})`);
+    throw inputError(INPUTS.payload, `not JSON (${errorMessage(err)})`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError(INPUTS.payload, 'must be a JSON object');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw inputError(INPUTS.payload, 'must be a JSON object');
   return value as Record<string, unknown>;
 }
 
-async function openClient(runner: Runner, ctx: ActionContext, onDb: (db: Db) => void): Promise<ApprovalClient> {
-  const url = runner.input(INPUTS.databaseUrl);
-  const apiUrl = runner.input(INPUTS.apiUrl);
+async function openClient(ctx: ActionContext, onDb: (db: Db) => void): Promise<ApprovalClient> {
+  const url = input(INPUTS.databaseUrl);
+  const apiUrl = input(INPUTS.apiUrl);
   if (url) {
     const db = await openActionDb(url);
     onDb(db);
-    const tenant = await actionTenant(db, runner.input(INPUTS.tenant));
-    return dbApprovalClient(db, tenant.id, runner.input(INPUTS.requester) || `github:${ctx.actor || 'unknown'}`);
+    const tenant = await actionTenant(db, input(INPUTS.tenant));
+    return dbApprovalClient(db, tenant.id, input(INPUTS.requester) || `github:${ctx.actor || 'unknown'}`);
   }
-  if (apiUrl) return apiApprovalClient(apiUrl, requiredInput(runner, INPUTS.apiToken, 'with api-url'));
-  throw new InputError(INPUTS.databaseUrl, 'required for command: request-approval (or give api-url and api-token)');
+  if (apiUrl) return apiApprovalClient(apiUrl, requiredInput(INPUTS.apiToken, 'with api-url'));
+  throw inputError(INPUTS.databaseUrl, 'required for command: request-approval (or give api-url and api-token)');
 }
 
 function finalState(a: ApprovalView, nowSeconds: number): ApprovalView {
@@ -47,38 +50,43 @@ function finalState(a: ApprovalView, nowSeconds: number): ApprovalView {
  * decision from Slack, the API or the CLI (polling with backoff up to `timeout-minutes`), or
  * with `wait: false` submits and exits: Levqor then sends a repository_dispatch when approved.
  */
-export async function requestApprovalCommand(runner: Runner, ctx: ActionContext): Promise<void> {
-  const title = requiredInput(runner, INPUTS.title, 'for command: request-approval');
-  const details = runner.input(INPUTS.details);
-  const wait = boolInput(runner, INPUTS.wait, true);
-  const timeoutMinutes = numberInput(runner, INPUTS.timeoutMinutes, 60, 7 * 24 * 60);
-  const first = numberInput(runner, INPUTS.pollIntervalSeconds, 5, 3600);
-  const max = numberInput(runner, INPUTS.maxPollIntervalSeconds, 60, 3600);
+export async function requestApprovalCommand(ctx: ActionContext): Promise<void> {
+  const title = requiredInput(INPUTS.title, 'for command: request-approval');
+  const details = input(INPUTS.details);
+  const wait = boolInput(INPUTS.wait, true);
+  const timeoutMinutes = numberInput(INPUTS.timeoutMinutes, 60, 7 * 24 * 60);
+  const first = numberInput(INPUTS.pollIntervalSeconds, 5, 3600);
+  const max = numberInput(INPUTS.maxPollIntervalSeconds, 60, 3600);
   const payload: Record<string, unknown> = {
-    ...parsePayload(runner.input(INPUTS.payload)),
+    ...parsePayload(input(INPUTS.payload)),
     title,
     ...(details ? { details } : {}),
     github: { repository: ctx.repository, sha: ctx.sha, actor: ctx.actor, run_url: runUrl(ctx) ?? null },
   };
   if (!wait) {
     payload.dispatch = {
-      repository: runner.input(INPUTS.dispatchRepository) || ctx.repository,
-      event_type: runner.input(INPUTS.dispatchEventType) || 'levqor-approved',
+      repository: input(INPUTS.dispatchRepository) || ctx.repository,
+      event_type: input(INPUTS.dispatchEventType) || 'levqor-approved',
     };
   }
   const held: { db?: Db } = {};
   try {
-    const client = await openClient(runner, ctx, (d) => (held.db = d));
-    const actionType = runner.input(INPUTS.actionType) || 'deploy';
+    const client = await openClient(ctx, (d) => (held.db = d));
+    const actionType = input(INPUTS.actionType) || 'deploy';
     const submitted = await client.submit({ action_type: actionType, summary: title.slice(0, 500), payload });
-    runner.setOutput('approval-id', submitted.id);
-    runner.info(`requested approval ${submitted.id} (${actionType}): ${title}`);
+    output('approval-id', submitted.id);
+    core.info(`requested approval ${submitted.id} (${actionType}): ${title}`);
     if (!wait) {
       const d = payload.dispatch as { repository: string; event_type: string };
-      runner.setOutput('decision', 'pending');
-      runner.summary(
-        `### ⏳ Approval requested\n\n${title}\n\nApproval \`${submitted.id}\`: when it is approved, Levqor sends \`${d.event_type}\` to ${d.repository}.\n`,
-      );
+      output('decision', 'pending');
+      core.summary
+        .addHeading('⏳ Approval requested', 3)
+        .addRaw(`<p>${escapeHtml(title)}</p>`, true)
+        .addRaw(
+          `<p>Approval <code>${escapeHtml(submitted.id)}</code>: when it is approved, Levqor sends <code>${escapeHtml(d.event_type)}</code> to ${escapeHtml(d.repository)}.</p>`,
+          true,
+        );
+      await writeSummary();
       return;
     }
     const deadline = Date.now() + timeoutMinutes * 60_000;
@@ -90,25 +98,27 @@ export async function requestApprovalCommand(runner: Runner, ctx: ActionContext)
         current = finalState(await client.get(submitted.id), Date.now() / 1000);
       } catch (err) {
         // A dropped connection or a restarting API must not end the wait: try again at the next poll.
-        runner.warning(`could not read approval ${submitted.id} (${(err as Error).message}); trying again`);
+        core.warning(`could not read approval ${submitted.id} (${errorMessage(err)}); trying again`);
       }
     }
-    report(runner, current, title, timeoutMinutes);
+    await report(current, title, timeoutMinutes);
   } finally {
     await held.db?.close();
   }
 }
 
-function report(runner: Runner, a: ApprovalView, title: string, timeoutMinutes: number): void {
-  runner.setOutput('decision', a.status);
-  runner.setOutput('approver', a.processed_by ?? '');
-  runner.setOutput('reason', a.reason ?? '');
+async function report(a: ApprovalView, title: string, timeoutMinutes: number): Promise<void> {
+  output('decision', a.status);
+  output('approver', a.processed_by ?? '');
+  output('reason', a.reason ?? '');
   const icon = a.status === 'approved' ? '✅' : a.status === 'pending' ? '⏳' : '❌';
-  runner.summary(
-    `### ${icon} ${title}: ${a.status}\n\nApproval \`${a.id}\`${a.processed_by ? ` — by ${a.processed_by}` : ''}${a.reason ? `: ${a.reason}` : ''}\n`,
-  );
-  if (a.status === 'approved') runner.info(`approved by ${a.processed_by ?? '?'}`);
-  else if (a.status === 'rejected') runner.fail(`approval ${a.id} rejected by ${a.processed_by ?? '?'}: ${a.reason ?? '(no reason)'}`);
-  else if (a.status === 'expired') runner.fail(`approval ${a.id} expired: ${a.reason ?? 'no decision in time'}`);
-  else runner.fail(`no decision on approval ${a.id} within ${timeoutMinutes} minute(s); it is still pending`);
+  const by = a.processed_by ? ` — by ${escapeHtml(a.processed_by)}` : '';
+  core.summary
+    .addHeading(`${icon} ${escapeHtml(title)}: ${a.status}`, 3)
+    .addRaw(`<p>Approval <code>${escapeHtml(a.id)}</code>${by}${a.reason ? `: ${escapeHtml(a.reason)}` : ''}</p>`, true);
+  await writeSummary();
+  if (a.status === 'approved') core.info(`approved by ${a.processed_by ?? '?'}`);
+  else if (a.status === 'rejected') core.setFailed(`approval ${a.id} rejected by ${a.processed_by ?? '?'}: ${a.reason ?? '(no reason)'}`);
+  else if (a.status === 'expired') core.setFailed(`approval ${a.id} expired: ${a.reason ?? 'no decision in time'}`);
+  else core.setFailed(`no decision on approval ${a.id} within ${timeoutMinutes} minute(s); it is still pending`);
 }

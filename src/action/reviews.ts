@@ -1,4 +1,5 @@
 import type { ApprovalOutcome, GateApprover } from '../checks/gate.js';
+import { AppError } from '../lib/errors.js';
 import type { GitHubClient, PullReview } from './github.js';
 
 /** Review states that replace a reviewer's earlier verdict (COMMENTED and PENDING do not). */
@@ -38,7 +39,8 @@ async function allowedReviewers(gh: GitHubClient, allowed: readonly string[], re
     });
   for (const t of teams) {
     if (!(await gh.teamVisible(t.org, t.slug))) {
-      throw new Error(
+      throw new AppError(
+        'forbidden',
         `allowed-approvers: team ${t.name} is not visible with github-token; a team needs a token that may read the organisation's members (a GitHub App token with "Members: read", or a token with read:org); GITHUB_TOKEN cannot`,
       );
     }
@@ -80,7 +82,7 @@ export function reviewApprover(gh: GitHubClient, allowed: readonly string[], aut
       if (r.state !== 'APPROVED') continue;
       if (r.commit_id === pr.headSha)
         return { state: 'approved', by: `github:${name}`, detail: `approving review on ${pr.headSha.slice(0, 7)}${through}` };
-      stale.push(`${login} approved ${r.commit_id.slice(0, 7)}`);
+      stale.push(`${login} approved ${(r.commit_id ?? '?').slice(0, 7)}`);
     }
     if (changes.length)
       return { state: 'rejected', by: `github:${changes[0]?.split(' ')[0] ?? ''}`, detail: `changes requested by ${changes.join(', ')}` };

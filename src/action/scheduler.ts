@@ -1,19 +1,21 @@
+import * as core from '@actions/core';
 import { loadConfig } from '../config.js';
 import { createSchedulerDeps } from '../runtime.js';
 import { runOnce } from '../scheduler/loop.js';
 import { openActionDb } from './db.js';
-import { INPUTS, requiredInput } from './inputs.js';
+import { INPUTS, output, requiredInput } from './inputs.js';
 import { createActionLogger } from './log.js';
-import type { Runner } from './runner.js';
+import { runnerEnv } from './runner-env.js';
+import { writeSummary } from './summary.js';
 
 /**
  * `command: scheduler`: one scheduler tick against `database-url`, the same as
  * `levqor scheduler --once` (the guide's cron mode, on a GitHub schedule). LEVQOR_* variables
  * on the step configure it as they configure the CLI.
  */
-export async function schedulerCommand(runner: Runner, env: NodeJS.ProcessEnv): Promise<void> {
-  const url = requiredInput(runner, INPUTS.databaseUrl, 'for command: scheduler');
-  const config = loadConfig({ ...env, DATABASE_URL: url });
+export async function schedulerCommand(): Promise<void> {
+  const url = requiredInput(INPUTS.databaseUrl, 'for command: scheduler');
+  const config = loadConfig({ ...runnerEnv(), DATABASE_URL: url });
   const db = await openActionDb(url);
   const log = createActionLogger(config.LEVQOR_LOG_LEVEL);
   const stopClaiming = new AbortController();
@@ -26,13 +28,19 @@ export async function schedulerCommand(runner: Runner, env: NodeJS.ProcessEnv): 
   try {
     const summary = await runOnce(deps);
     const failed = summary.failed > 0;
-    runner.setOutput('result', failed ? 'fail' : 'pass');
-    runner.setOutput('report', JSON.stringify(summary));
-    const rows = Object.entries(summary).map(([k, v]) => `| ${k.replace(/_/g, ' ')} | ${v} |`);
-    runner.summary([`### ${failed ? '❌' : '✅'} Levqor scheduler tick`, '', '| | runs |', '| --- | --- |', ...rows, ''].join('\n'));
-    if (failed) runner.fail(`${summary.failed} run(s) failed (levqor runs list --status failed shows them)`);
+    output('result', failed ? 'fail' : 'pass');
+    output('report', JSON.stringify(summary));
+    core.summary.addHeading(`${failed ? '❌' : '✅'} Levqor scheduler tick`, 3).addTable([
+      [
+        { data: '', header: true },
+        { data: 'runs', header: true },
+      ],
+      ...Object.entries(summary).map(([k, v]) => [k.replace(/_/g, ' '), String(v)]),
+    ]);
+    await writeSummary();
+    if (failed) core.setFailed(`${summary.failed} run(s) failed (levqor runs list --status failed shows them)`);
     else
-      runner.info(
+      core.info(
         `scheduler tick done: ${summary.claimed} run(s) started, ${summary.succeeded} succeeded, ${summary.waiting_approval} waiting for approval`,
       );
   } finally {

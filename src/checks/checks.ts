@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppError, errorMessage } from '../lib/errors.js';
 import { parseAnnotations, type Annotation } from './annotations.js';
 import { verifyLocal, verifyPullRequest, type GateApprover, type GatePullRequest, type GateResult } from './gate.js';
 import { runCommandCheck, type CheckResult } from './run.js';
@@ -24,9 +25,12 @@ export interface ChecksOptions {
   /** Set on pull requests: the gate reads the base branch's manifest. */
   pullRequest?: GatePullRequest;
   approve?: GateApprover;
+  /** The gate fails when a critical glob matches no file (otherwise a warning). */
+  strict?: boolean;
   /** Run the command checks at once (default) or one after another. */
   parallel?: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** The environment the check commands run with (the caller's choice: the action leaves its inputs out). */
+  env: NodeJS.ProcessEnv;
   /** Aborting kills every running check's process tree (a cancelled job). */
   signal?: AbortSignal;
   /** Called as each check ends (progress). */
@@ -60,6 +64,10 @@ export function defaultScriptCommand(dir: string, check: keyof typeof DEFAULT_CH
   );
 }
 
+/** The default backend syntax check, in the order defaultSyntaxCommand tries it (for --help and the docs). */
+export const DEFAULT_SYNTAX_CHECK =
+  "`node --check` (or `python3 -m py_compile` for a .py file) of backend-entry; else `tsc --noEmit` when tsconfig.json exists, `node --check` of package.json main, or the guide's `python3 -m py_compile run.py`";
+
 /**
  * The default backend syntax check: `node --check` or the guide's `python -m py_compile` of the
  * backend entry; else the TypeScript type check when the root has a tsconfig.json, `node --check`
@@ -85,9 +93,10 @@ async function runGate(opts: ChecksOptions): Promise<{ result: CheckResult; gate
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), opts.gateTimeoutSeconds * 1000)));
   try {
+    const gateOpts = { strict: opts.strict };
     const work = opts.pullRequest
-      ? verifyPullRequest(opts.root, opts.pullRequest, opts.approve)
-      : Promise.resolve().then(() => verifyLocal(opts.root));
+      ? verifyPullRequest(opts.root, opts.pullRequest, opts.approve, gateOpts)
+      : Promise.resolve().then(() => verifyLocal(opts.root, gateOpts));
     const gate = await Promise.race([work, timeout]);
     const durationMs = Math.round(performance.now() - started);
     if (gate === 'timeout') {
@@ -115,7 +124,8 @@ async function runGate(opts: ChecksOptions): Promise<{ result: CheckResult; gate
       },
     };
   } catch (err) {
-    const msg = (err as Error).message;
+    // Every failure says what is wrong in a line: the gate's own errors name the file or glob.
+    const msg = err instanceof AppError ? err.message : `the safety gate could not run: ${errorMessage(err)}`;
     return {
       result: {
         name: 'Safety Gate',

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { AppError } from '../lib/errors.js';
 
 /** Runs git in `cwd`; resolves stdout, rejects with git's message. */
 export function git(cwd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('git', [...args], { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`git ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+      if (err) reject(new AppError('git_failed', `git ${args.join(' ')}: ${(stderr || err.message).trim()}`, [], { cause: err }));
       else resolve(stdout);
     });
   });
@@ -22,7 +23,7 @@ export async function hasCommit(cwd: string, sha: string): Promise<boolean> {
 export async function ensureCommit(cwd: string, sha: string): Promise<void> {
   if (await hasCommit(cwd, sha)) return;
   await git(cwd, ['fetch', '--no-tags', '--depth=1', 'origin', sha]);
-  if (!(await hasCommit(cwd, sha))) throw new Error(`commit ${sha} is not in this checkout and could not be fetched`);
+  if (!(await hasCommit(cwd, sha))) throw new AppError('git_failed', `commit ${sha} is not in this checkout and could not be fetched`);
 }
 
 /** A file's content at a commit, or undefined when it does not exist there. */

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppError } from '../lib/errors.js';
 
 /** Folders never walked when listing files for the manifest. */
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
@@ -23,7 +24,7 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '?') re += '[^/]';
     else if (c === '{') {
       const end = g.indexOf('}', i);
-      if (end < 0) throw new Error(`glob "${glob}": unclosed "{"`);
+      if (end < 0) throw new AppError('bad_input', `glob "${glob}": unclosed "{"`, [glob]);
       re += `(?:${g
         .slice(i + 1, end)
         .split(',')
@@ -39,7 +40,20 @@ export function globToRegExp(glob: string): RegExp {
 export function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, prefix: string) => {
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(join(root, dir), { withFileTypes: true });
+    } catch (err) {
+      throw new AppError(
+        'bad_input',
+        `cannot list the files in ${prefix || root} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        [],
+        {
+          cause: err,
+        },
+      );
+    }
+    for (const entry of entries) {
       const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
         if (!SKIP_DIRS.has(entry.name)) walk(join(dir, entry.name), rel);
@@ -50,8 +64,13 @@ export function listFiles(root: string): string[] {
   return out.sort();
 }
 
-/** The paths among `paths` that any of the globs matches. */
-export function matchGlobs(paths: readonly string[], globs: readonly string[]): string[] {
-  const res = globs.map(globToRegExp);
-  return paths.filter((p) => res.some((r) => r.test(p)));
+/** The paths among `paths` that any of the globs matches, and the globs that match none of them. */
+export function scanGlobs(paths: readonly string[], globs: readonly string[]): { matched: string[]; empty: string[] } {
+  const res = globs.map((g) => ({ glob: g, re: globToRegExp(g), hits: 0 }));
+  const matched = paths.filter((p) => {
+    const hits = res.filter((r) => r.re.test(p));
+    for (const h of hits) h.hits++;
+    return hits.length > 0;
+  });
+  return { matched, empty: res.filter((r) => r.hits === 0).map((r) => r.glob) };
 }

@@ -1,4 +1,5 @@
 import type { ChecksReport } from './checks.js';
+import type { ApprovalOutcome } from './gate.js';
 import { lastLines, type CheckResult } from './run.js';
 
 /** The hidden marker that finds the sticky pull-request comment. */
@@ -15,30 +16,54 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The job-summary (and PR comment) markdown: one row per check, then the gate's details. */
-export function renderMarkdown(report: ChecksReport, opts: { tailLines?: number } = {}): string {
+/** One row of the checks table as plain text: each face escapes it for its own format. */
+export interface CheckRow {
+  name: string;
+  status: string;
+  duration: string;
+  /** The check's detail and last output lines, one per line ('' when there is nothing to show). */
+  lastLines: string;
+}
+
+/** The plain-text parts of a checks report: its headline, one row per check, the gate's details. */
+export interface ReportView {
+  headline: string;
+  rows: CheckRow[];
+  gate?: { lines: string[]; diffStat?: string; approval?: ApprovalOutcome };
+  warnings: string[];
+  annotated: number;
+}
+
+/** The report as plain values, shared by the job summary (HTML) and the PR comment (markdown). */
+export function viewReport(report: ChecksReport, opts: { tailLines?: number } = {}): ReportView {
   const n = opts.tailLines ?? 5;
-  const head =
+  const headline =
     report.result === 'pass'
-      ? `### ✅ Levqor safety checks: ${report.passed}/${report.total} passed`
-      : `### ❌ Levqor safety checks: ${report.passed}/${report.total} passed — all ${report.total}/${report.total} must pass before deployment`;
+      ? `✅ Levqor safety checks: ${report.passed}/${report.total} passed`
+      : `❌ Levqor safety checks: ${report.passed}/${report.total} passed — all ${report.total}/${report.total} must pass before deployment`;
   const rows = report.checks.map((c) => {
     const tail = lastLines(c.output, n).map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
     const text = [c.detail, ...(c.status === 'pass' ? tail.slice(-2) : tail)].filter(Boolean).join('\n');
-    return `| ${c.name} | ${ICON[c.status]} | ${seconds(c.durationMs)} | ${text ? `<code>${cell(text)}</code>` : ''} |`;
+    return { name: c.name, status: ICON[c.status], duration: seconds(c.durationMs), lastLines: text };
   });
-  const parts = [head, '', '| Check | Status | Duration | Last lines |', '| --- | --- | --- | --- |', ...rows];
-  const gate = report.gate;
-  if (gate && (gate.lines.length > 0 || gate.diffStat)) {
-    parts.push('', '#### Critical files', '', ...gate.lines.map((l) => `- ${cell(l)}`));
-    if (gate.diffStat) parts.push('', '```', gate.diffStat.replace(/```/g, "'''"), '```');
-    if (gate.approval)
-      parts.push(
-        '',
-        `Approval: **${gate.approval.state}**${gate.approval.by ? ` by ${cell(gate.approval.by)}` : ''} — ${cell(gate.approval.detail)}`,
-      );
+  const g = report.gate;
+  const gate = g && (g.lines.length > 0 || g.diffStat) ? { lines: g.lines, diffStat: g.diffStat, approval: g.approval } : undefined;
+  return { headline, rows, gate, warnings: g?.warnings ?? [], annotated: report.annotations.length };
+}
+
+/** The PR comment's markdown: one row per check, then the gate's details. */
+export function renderMarkdown(report: ChecksReport, opts: { tailLines?: number } = {}): string {
+  const v = viewReport(report, opts);
+  const rows = v.rows.map((r) => `| ${r.name} | ${r.status} | ${r.duration} | ${r.lastLines ? `<code>${cell(r.lastLines)}</code>` : ''} |`);
+  const parts = [`### ${v.headline}`, '', '| Check | Status | Duration | Last lines |', '| --- | --- | --- | --- |', ...rows];
+  if (v.warnings.length > 0) parts.push('', ...v.warnings.map((w) => `> ⚠️ ${cell(w)}`));
+  if (v.gate) {
+    parts.push('', '#### Critical files', '', ...v.gate.lines.map((l) => `- ${cell(l)}`));
+    if (v.gate.diffStat) parts.push('', '```', v.gate.diffStat.replace(/```/g, "'''"), '```');
+    const a = v.gate.approval;
+    if (a) parts.push('', `Approval: **${a.state}**${a.by ? ` by ${cell(a.by)}` : ''} — ${cell(a.detail)}`);
   }
-  if (report.annotations.length > 0) parts.push('', `${report.annotations.length} problem(s) annotated on the files.`);
+  if (v.annotated > 0) parts.push('', `${v.annotated} problem(s) annotated on the files.`);
   return `${parts.join('\n')}\n`;
 }
 

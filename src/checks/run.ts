@@ -44,7 +44,7 @@ function killTree(pid: number | undefined): void {
  * Runs a check's command in its own process group under `sh -c`, capturing output, and
  * kills the group when the time limit passes (or `signal` aborts).
  */
-export function runCommandCheck(check: CommandCheck, opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CheckResult> {
+export function runCommandCheck(check: CommandCheck, opts: { env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<CheckResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let chunks: Buffer[] = [];
@@ -52,7 +52,7 @@ export function runCommandCheck(check: CommandCheck, opts: { env?: NodeJS.Proces
     let timedOut = false;
     const child = spawn('sh', ['-c', check.command], {
       cwd: check.cwd,
-      env: { ...(opts.env ?? process.env), FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true' },
+      env: { ...opts.env, FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

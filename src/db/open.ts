@@ -19,7 +19,7 @@ export function describeDb(config: Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DI
  */
 export async function openDatabase(
   config: DbConfig,
-  opts: { migrate?: boolean; onBackgroundError?: (err: Error) => void } = {},
+  opts: { migrate?: boolean; onBackgroundError?: (err: Error) => void; applicationName?: string } = {},
 ): Promise<Db> {
   // Each driver is loaded only when used: a Postgres deployment never loads PGlite's WebAssembly.
   const db = config.DATABASE_URL
@@ -28,6 +28,7 @@ export async function openDatabase(
         poolMax: config.LEVQOR_DB_POOL_MAX,
         connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
         onBackgroundError: opts.onBackgroundError,
+        applicationName: opts.applicationName,
       })
     : await (await import('./pglite.js')).createPgliteDb(config.LEVQOR_DATA_DIR);
   try {

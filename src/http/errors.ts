@@ -15,6 +15,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   blocked_target: 400,
   step_failed: 502,
   timeout: 504,
+  upstream: 502,
+  git_failed: 500,
 };
 
 /** Fastify error handler: AppErrors by code, Fastify's own 4xx as they are, anything else a logged 500. */

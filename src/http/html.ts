@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../lib/html.js';
 
 // What every server-rendered page shares: escaping, the document around a body, and the CSP
 // that lets exactly the page's own inline style and script run. The style and script come from
@@ -6,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 /** Escapes a value for element content and quoted attribute values (null and undefined as empty). */
 export function h(value: string | number | null | undefined): string {
-  return value === null || value === undefined ? '' : String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return value === null || value === undefined ? '' : escapeHtml(String(value));
 }
 
 /** A page's inline style and, if it has one, its inline script. */

@@ -11,7 +11,11 @@ export type ErrorCode =
   | 'migration_drift'
   | 'blocked_target'
   | 'step_failed'
-  | 'timeout';
+  | 'timeout'
+  /** An outside service answered with an error (the GitHub API, a Levqor API the action calls). */
+  | 'upstream'
+  /** A git command failed (a missing commit, a broken checkout). */
+  | 'git_failed';
 
 /** The one application error family; `issues` lists each bad field when input was invalid. */
 export class AppError extends Error {

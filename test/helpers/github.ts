@@ -40,8 +40,14 @@ export interface FakeGitHub {
   /** Teams by "org/slug" (lower case), each with its members' states; a team missing here answers 404, as one the token cannot see. */
   teams: Map<string, Map<string, 'active' | 'pending'>>;
   dispatches: { repo: string; event_type: string; client_payload: unknown }[];
-  /** Answers the next calls matching `pathPattern` with `status` (e.g. 403 for a fork's token). */
-  failWith(pathPattern: RegExp, status: number): void;
+  /** Answers the next calls matching `pathPattern` (`times` of them, default all) with `status` (e.g. 403 for a fork's token). */
+  failWith(pathPattern: RegExp, status: number, times?: number): void;
+  /**
+   * Answers the next `times` calls matching `pathPattern` as GitHub does when a rate limit is hit:
+   * a secondary limit (403, "secondary rate limit", Retry-After) or the primary one (403,
+   * x-ratelimit-remaining 0, reset now).
+   */
+  rateLimit(pathPattern: RegExp, kind: 'secondary' | 'primary', times?: number, retryAfterSeconds?: number): void;
   close(): Promise<void>;
 }
 
@@ -52,35 +58,63 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** Starts the fake on 127.0.0.1; requests need `Authorization: Bearer <token>`. */
+/** Starts the fake on 127.0.0.1; requests need `Authorization: Bearer <token>` (or `token <token>`). */
 export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
   const calls: RecordedCall[] = [];
   const comments = new Map<number, FakeComment[]>();
   const reviews = new Map<number, FakeReview[]>();
   const teams: FakeGitHub['teams'] = new Map();
   const dispatches: FakeGitHub['dispatches'] = [];
-  const failures: { pattern: RegExp; status: number }[] = [];
+  const failures: { pattern: RegExp; status: number; left: number }[] = [];
+  const limits: { pattern: RegExp; kind: 'secondary' | 'primary'; left: number; retryAfter: number }[] = [];
   let nextId = 1000;
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const body = await readBody(req);
       calls.push({ method: req.method ?? '', path: url.pathname + url.search, body, authorization: req.headers.authorization });
-      const send = (status: number, data?: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+      const send = (status: number, data?: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(data === undefined ? '' : JSON.stringify(data));
       };
-      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { message: 'Bad credentials' });
-      const failure = failures.find((f) => f.pattern.test(url.pathname));
-      if (failure) return send(failure.status, { message: 'Resource not accessible by integration' });
+      // GitHub takes both schemes: `Bearer` (fetch callers) and `token` (Octokit's for a token that is not a JWT).
+      if (![`Bearer ${token}`, `token ${token}`].includes(req.headers.authorization ?? ''))
+        return send(401, { message: 'Bad credentials' });
+      const failure = failures.find((f) => f.left > 0 && f.pattern.test(url.pathname));
+      if (failure) {
+        failure.left--;
+        return send(failure.status, { message: failure.status >= 500 ? 'Server Error' : 'Resource not accessible by integration' });
+      }
+      const limit = limits.find((l) => l.left > 0 && l.pattern.test(url.pathname));
+      if (limit) {
+        limit.left--;
+        if (limit.kind === 'secondary')
+          return send(
+            403,
+            { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+            { 'retry-after': String(limit.retryAfter) },
+          );
+        return send(
+          403,
+          { message: 'API rate limit exceeded for installation ID 1.' },
+          { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limit.retryAfter) },
+        );
+      }
       const page = Number(url.searchParams.get('page') ?? '1');
       const perPage = Number(url.searchParams.get('per_page') ?? '30');
-      const paged = <T>(rows: T[]) => rows.slice((page - 1) * perPage, page * perPage);
+      /** One page of a list, with GitHub's Link header pointing at the next one. */
+      const sendPage = <T>(rows: T[]) => {
+        const next = new URL(url.pathname, `http://${req.headers.host ?? '127.0.0.1'}`);
+        next.searchParams.set('per_page', String(perPage));
+        next.searchParams.set('page', String(page + 1));
+        const more = page * perPage < rows.length;
+        return send(200, rows.slice((page - 1) * perPage, page * perPage), more ? { link: `<${next.href}>; rel="next"` } : {});
+      };
       let m: RegExpExecArray | null;
       if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(url.pathname))) {
         const issue = Number(m[1]);
         const list = comments.get(issue) ?? [];
-        if (req.method === 'GET') return send(200, paged(list));
+        if (req.method === 'GET') return sendPage(list);
         if (req.method === 'POST') {
           const c = { id: nextId++, body: (body as { body: string }).body, user: { login: 'github-actions[bot]' } };
           comments.set(issue, [...list, c]);
@@ -98,7 +132,7 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
         return send(404, { message: 'Not Found' });
       }
       if ((m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/.exec(url.pathname)) && req.method === 'GET') {
-        return send(200, paged(reviews.get(Number(m[1])) ?? []));
+        return sendPage(reviews.get(Number(m[1])) ?? []);
       }
       if ((m = /^\/orgs\/([^/]+)\/teams\/([^/]+)(?:\/memberships\/([^/]+))?$/.exec(url.pathname)) && req.method === 'GET') {
         const members = teams.get(`${m[1] ?? ''}/${m[2] ?? ''}`.toLowerCase());
@@ -124,7 +158,9 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     reviews,
     teams,
     dispatches,
-    failWith: (pattern, status) => failures.push({ pattern, status }),
+    failWith: (pattern, status, times = Infinity) => failures.push({ pattern, status, left: times }),
+    rateLimit: (pattern, kind, times = 1, retryAfterSeconds = 0) =>
+      limits.push({ pattern, kind, left: times, retryAfter: retryAfterSeconds }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -284,4 +320,76 @@ export function createGitRepo(): GitFixture {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** What @github/local-action printed and recorded for one run. */
+export interface LocalActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The outputs local-action's stand-in for @actions/core recorded (its closing table). */
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Reads local-action's closing "Action Outputs" table (console.table rows: │ i │ 'name' │ 'value' │). */
+export function parseLocalActionOutputs(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const section = stdout.split('Action Outputs')[1] ?? '';
+  for (const m of section.matchAll(/^│\s*\d+\s*│\s*'([^']*)'\s*│\s*'(.*)'\s*│$/gm)) out[m[1] ?? ''] = m[2] ?? '';
+  return out;
+}
+
+const LOCAL_ACTION = fileURLToPath(new URL('../../node_modules/@github/local-action/bin/local-action.js', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Runs the action's source (src/action/main.ts, its exported run()) through GitHub's
+ * @github/local-action, as a developer debugging it would: inputs and GITHUB_* variables from a
+ * .env file, @actions/core and @actions/github replaced by local-action's own. Offline: npm
+ * runs local-action's tsx from node_modules and never asks the registry.
+ */
+export function runLocalAction(opts: { inputs: Record<string, string>; env?: Record<string, string> }): Promise<LocalActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'levqor-local-action-'));
+  const summaryFile = join(dir, 'summary.md');
+  writeFileSync(summaryFile, '');
+  const vars: Record<string, string> = {
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_RUN_ID: '42',
+    GITHUB_ACTOR: 'alice',
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(opts.inputs)) vars[`INPUT_${k.toUpperCase()}`] = v;
+  const envFile = join(dir, '.env');
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+      .join(''),
+  );
+  const child = spawn(process.execPath, [LOCAL_ACTION, REPO, 'src/action/main.ts', envFile], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const summary = readFileSync(summaryFile, 'utf8');
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr, outputs: parseLocalActionOutputs(stdout), summary });
+    });
+  });
 }
