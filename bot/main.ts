@@ -66,7 +66,7 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
             'no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`',
           );
         log.info(
-          { db: describeDb(config), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
+          { db: describeDb(config, db), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
           `Levqor Slack bot ready: ${bot.url}`,
         );
         const posts = runScheduledPosts(

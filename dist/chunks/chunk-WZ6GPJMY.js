@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as l}from"./chunk-KUS7FMSB.js";import{a as u}from"./chunk-HZ5SMDN3.js";import{a as s}from"./chunk-5B7BHNZK.js";import{createHash as h}from"node:crypto";var p=0x6c6576716f72;function _(e){return h("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function N(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[p]);try{return await O(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[p])}})}async function O(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
+import{c as l}from"./chunk-KUS7FMSB.js";import{a as u}from"./chunk-XYI5IUKA.js";import{a as s}from"./chunk-5CEANC5U.js";import{createHash as h}from"node:crypto";var p=0x6c6576716f72;function _(e){return h("sha256").update(e).digest("hex")}function E(e){return`${String(e.id).padStart(4,"0")}_${e.name}`}async function N(e,n){return e.session(async a=>{await a.query("SELECT pg_advisory_lock($1)",[p]);try{return await O(a,n)}finally{await a.query("SELECT pg_advisory_unlock($1)",[p])}})}async function O(e,n){await e.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
     id integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,

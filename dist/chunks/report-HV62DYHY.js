@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{a as P,b as M}from"./chunk-4EYXMRYW.js";import{a as h,c as j,f as C}from"./chunk-KUS7FMSB.js";import"./chunk-HZ5SMDN3.js";import{a as R}from"./chunk-5B7BHNZK.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function $(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
+import{a as P,b as M}from"./chunk-WZ6GPJMY.js";import{a as h,c as j,f as C}from"./chunk-KUS7FMSB.js";import"./chunk-XYI5IUKA.js";import{a as R}from"./chunk-5CEANC5U.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function $(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,
