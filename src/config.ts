@@ -105,6 +105,7 @@ export const slackEnvSchema = z.object({
     .default(DEFAULT_SLACK_API_URL),
   LEVQOR_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   LEVQOR_BOT_HOST: z.string().min(1).default('0.0.0.0'),
+  LEVQOR_BOT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** How often the bot checks for due scheduled posts (weekly report, health summary, alerts). */
   LEVQOR_BOT_POSTS_SECONDS: z.coerce.number().positive().max(3600).default(30),
 });
@@ -198,6 +199,10 @@ export const ENV_DOCS = {
   SLACK_API_URL: { uses: STEPS, doc: 'the Slack Web API (tests point it at a local fake)' },
   LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens in HTTP mode (`/slack/events`, `/healthz`); Socket Mode opens no port' },
   LEVQOR_BOT_HOST: { uses: ['bot'], doc: "the bot's listening address" },
+  LEVQOR_BOT_HEALTH_PORT: {
+    uses: ['bot'],
+    doc: 'probe port, in either mode: `GET /healthz` (liveness), `GET /readyz` (readiness: the database answers, the Socket Mode connection is open); unset: none',
+  },
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
 } as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
 
