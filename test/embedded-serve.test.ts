@@ -146,6 +146,7 @@ describe('the embedded database shared by levqor serve', PGLITE, () => {
     expect(listed.stderr).toBe('');
     expect(parseJson<{ name: string }[]>(listed).map((t) => t.name)).toEqual(['before-kill']);
     expect(existsSync(socket)).toBe(false);
+    expect(existsSync(socketDirOf(dataDir))).toBe(false);
     expect(existsSync(`${dataDir}.lock`)).toBe(false);
 
     // And serve, killed again, starts over its own stale socket and lock.

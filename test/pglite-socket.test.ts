@@ -95,6 +95,14 @@ async function rawClient(path: string) {
   return client;
 }
 
+/** Read, then write the counter plus one, in one transaction of a client: a lost update shows in the total. */
+async function incrementOver(c: pg.Client): Promise<void> {
+  await c.query('BEGIN');
+  const { rows } = await c.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');
+  await c.query('UPDATE counter SET n = $1 WHERE id = 1', [(rows[0]?.n ?? 0) + 1]);
+  await c.query('COMMIT');
+}
+
 describe('the embedded database on its socket', PGLITE, () => {
   let parent: string;
   let dataDir: string;
@@ -170,12 +178,7 @@ describe('the embedded database on its socket', PGLITE, () => {
     const perClient = 25;
     await Promise.all(
       conns.map(async (c) => {
-        for (let i = 0; i < perClient; i++) {
-          await c.query('BEGIN');
-          const { rows } = await c.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');
-          await c.query('UPDATE counter SET n = $1 WHERE id = 1', [(rows[0]?.n ?? 0) + 1]);
-          await c.query('COMMIT');
-        }
+        for (let i = 0; i < perClient; i++) await incrementOver(c);
       }),
     );
     const { rows } = await server.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');
@@ -255,12 +258,7 @@ describe('the embedded database on its socket', PGLITE, () => {
           });
       })(),
       (async () => {
-        for (let i = 0; i < rounds; i++) {
-          await c.query('BEGIN');
-          const { rows } = await c.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');
-          await c.query('UPDATE counter SET n = $1 WHERE id = 1', [(rows[0]?.n ?? 0) + 1]);
-          await c.query('COMMIT');
-        }
+        for (let i = 0; i < rounds; i++) await incrementOver(c);
       })(),
     ]);
     const { rows } = await server.query<{ n: number }>('SELECT n FROM counter WHERE id = 1');

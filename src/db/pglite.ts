@@ -1,11 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
-import { mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { AppError } from '../lib/errors.js';
 import { createNotifyHub } from './notify-hub.js';
 import type { PgliteServer, PgliteServerOptions } from './pglite-server.js';
-import { socketPathOf } from './socket-path.js';
+import { socketDirOf, socketPathOf } from './socket-path.js';
 import type { Db, QueryResult, Queryable } from './types.js';
 import { quoteIdent } from './wire.js';
 
@@ -93,6 +93,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function removeStaleSocket(dataDir: string): void {
+  rmSync(socketPathOf(dataDir), { force: true });
+  try {
+    rmdirSync(socketDirOf(dataDir));
+  } catch {
+    // absent, or holds something else: left alone
+  }
+}
+
 /** Opens embedded Postgres (PGlite) on disk, or in memory for MEMORY_DIR. */
 export async function createPgliteDb(dataDir: string): Promise<PgliteDb> {
   const inMemory = dataDir === MEMORY_DIR;
@@ -101,8 +110,8 @@ export async function createPgliteDb(dataDir: string): Promise<PgliteDb> {
   try {
     if (!inMemory) {
       mkdirSync(dataDir, { recursive: true });
-      // This process holds the lock, so no server listens: a socket left here by a killed one goes.
-      rmSync(socketPathOf(dataDir), { force: true });
+      // This process holds the lock, so no server listens: a socket left by a killed one goes.
+      removeStaleSocket(dataDir);
     }
     const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])];
     pglite = await PGlite.create(inMemory ? undefined : dataDir, { startParams });
@@ -138,9 +147,9 @@ export async function createPgliteDb(dataDir: string): Promise<PgliteDb> {
         }
         listened.add(channel);
       }
-      return async () => {
+      return () => {
         off();
-        await Promise.resolve();
+        return Promise.resolve();
       };
     },
     async share(opts = {}) {
