@@ -62,7 +62,7 @@ export async function startPgliteServer(opts: PgliteServerOptions): Promise<Pgli
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
     throw new AppError(
       'db_unavailable',
-      `the socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix limit): use a shorter LEVQOR_DATA_DIR`,
+      `the socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix limit): use a shorter LEVQOR_DATA_DIR, or LEVQOR_DB_SOCKET=false to share nothing`,
     );
   const onError = opts.onError ?? (() => undefined);
   prepareSocketDir(dir);
