@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { errorMessage } from '../src/lib/errors.js';
 import { APPROVE_ACTION, REJECT_ACTION, REJECT_MODAL } from '../src/slack/blocks.js';
 import { startApprovalFeed, type ApprovalFeed } from '../src/slack/feed.js';
@@ -29,6 +29,8 @@ export interface RunningBot {
   port: number;
   /** The events URL to configure in Slack (HTTP mode). */
   url: string;
+  /** Whether Slack can reach the bot: the Socket Mode connection is open (HTTP mode: listening). */
+  connected(): boolean;
   stop(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ function parse<T>(
 }
 
 /** The Bolt app: dedup first, then approvals, the reject dialog and /levqor. */
-export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; receiver?: HTTPReceiver } {
+export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; receiver?: HTTPReceiver; socketMode?: SocketModeReceiver } {
   const logger = boltLogger(deps.log);
   // Bolt's own client (auth.test, respond): quick retries, not the library's half-hour default.
   const clientOptions = { slackApiUrl: opts.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 } };
@@ -72,9 +74,13 @@ export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; recei
   // Bolt's own eager check would crash the process on a network error. No message events are
   // handled, so there is no own-message loop to ignore.
   const common = { token: opts.botToken, logger, clientOptions, tokenVerificationEnabled: false, ignoreSelf: false };
+  // Socket Mode's receiver made here rather than by Bolt, to watch its connection (readiness).
+  const socketMode = opts.appToken
+    ? new SocketModeReceiver({ appToken: opts.appToken, logger, installerOptions: { clientOptions } })
+    : undefined;
   const app = receiver
     ? new App({ ...common, receiver })
-    : new App({ ...common, appToken: opts.appToken, socketMode: true, signingSecret: opts.signingSecret });
+    : new App({ ...common, receiver: socketMode, socketMode: true, signingSecret: opts.signingSecret });
 
   app.use(dedupeDeliveries(deps));
   app.action(APPROVE_ACTION, async ({ ack, body }) => {
@@ -105,12 +111,16 @@ export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; recei
     deps.log.error({ err: errorMessage(err) }, 'Slack handler failed');
     await Promise.resolve();
   });
-  return { app, receiver };
+  return { app, receiver, socketMode };
 }
 
 /** Starts the bot: the HTTP endpoint (or Socket Mode) and the approval feed follower. */
 export async function startBot(deps: BotDeps, opts: BotOptions): Promise<RunningBot> {
-  const { app, receiver } = createBotApp(deps, opts);
+  const { app, receiver, socketMode } = createBotApp(deps, opts);
+  let socketOpen = false;
+  socketMode?.client.on('connected', () => (socketOpen = true));
+  for (const state of ['connecting', 'reconnecting', 'disconnecting', 'disconnected'])
+    socketMode?.client.on(state, () => (socketOpen = false));
   let port = 0;
   if (receiver) {
     const server = await receiver.start({ port: opts.port, host: opts.host });
@@ -126,6 +136,7 @@ export async function startBot(deps: BotDeps, opts: BotOptions): Promise<Running
     feed,
     port,
     url: receiver ? `http://${host}:${port}/slack/events` : 'socket-mode',
+    connected: () => (socketMode ? socketOpen : true),
     async stop() {
       await feed.stop();
       await app.stop();

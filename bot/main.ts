@@ -10,6 +10,7 @@ import { ALERTS_CHANNEL } from '../src/health/alerts.js';
 import { healthOptions } from '../src/health/options.js';
 import { runScheduledPosts } from '../src/slack/scheduled.js';
 import { startBot } from './app.js';
+import { startHealthServer } from './health.js';
 
 export interface BotFlags {
   port?: number;
@@ -66,9 +67,27 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
             'no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`',
           );
         log.info(
-          { db: describeDb(config), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
+          { db: describeDb(config, db), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
           `Levqor Slack bot ready: ${bot.url}`,
         );
+        // Probes for compose and k8s (Socket Mode opens no other port): off unless LEVQOR_BOT_HEALTH_PORT is set.
+        const health =
+          slackEnv.LEVQOR_BOT_HEALTH_PORT === undefined
+            ? undefined
+            : await startHealthServer({
+                host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
+                port: slackEnv.LEVQOR_BOT_HEALTH_PORT,
+                checks: {
+                  database: () =>
+                    db.query('SELECT 1').then(
+                      () => undefined,
+                      () => 'not answering',
+                    ),
+                  slack: () => (bot.connected() ? undefined : 'the Socket Mode connection is not open'),
+                  shutdown: () => (stopClaiming.aborted ? 'stopping' : undefined),
+                },
+              });
+        if (health) log.info({ port: health.port }, `bot health: GET /healthz (liveness), /readyz (readiness) on port ${health.port}`);
         const posts = runScheduledPosts(
           {
             db,
@@ -85,6 +104,7 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
         );
         await stopped;
         await bot.stop();
+        await health?.close();
         // Approved steps still running finish (or are released at the end of the grace) before the database closes.
         await Promise.all([posts, ...deps.inFlight]);
         return 0;

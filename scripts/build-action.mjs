@@ -15,7 +15,8 @@ const noEmbeddedDb = {
     b.onResolve({ filter: /^@electric-sql\/pglite/ }, (args) => ({ path: args.path, namespace: 'no-pglite' }));
     b.onLoad({ filter: /.*/, namespace: 'no-pglite' }, () => ({
       contents:
-        'export class PGlite { constructor() { throw new Error("the GitHub Action has no embedded database: give it database-url"); } }',
+        'export class PGlite { constructor() { throw new Error("the GitHub Action has no embedded database: give it database-url"); } }\n' +
+        'export class PGLiteSocketHandler extends PGlite {}',
       loader: 'js',
     }));
   },

@@ -67,7 +67,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           async ({ db }) => {
             const result = await migrate(db, migrations);
             console.log(
-              `${describeDb(config)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`,
+              `${describeDb(config, db)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`,
             );
             return 0;
           },

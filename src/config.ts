@@ -18,6 +18,7 @@ export const envSchema = z.object({
   LEVQOR_DATA_DIR: z.string().min(1).default('.levqor/data'),
   LEVQOR_DB_POOL_MAX: int(1, 200).default(10),
   LEVQOR_DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  LEVQOR_DB_SOCKET: bool.default(true),
   LEVQOR_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(60),
   LEVQOR_SCHEDULER_BATCH_SIZE: int(1, 5_000).default(200),
   LEVQOR_SCHEDULER_CONCURRENCY: int(1, 1_000).default(20),
@@ -104,6 +105,7 @@ export const slackEnvSchema = z.object({
     .default(DEFAULT_SLACK_API_URL),
   LEVQOR_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   LEVQOR_BOT_HOST: z.string().min(1).default('0.0.0.0'),
+  LEVQOR_BOT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** How often the bot checks for due scheduled posts (weekly report, health summary, alerts). */
   LEVQOR_BOT_POSTS_SECONDS: z.coerce.number().positive().max(3600).default(30),
 });
@@ -127,10 +129,19 @@ const HEALTH = ['serve', 'bot', 'cli'] as const;
 
 /** One entry per variable of envSchema and slackEnvSchema (the compiler keeps them in step). */
 export const ENV_DOCS = {
-  DATABASE_URL: { uses: ALL, doc: '`postgres://…` to use a Postgres server; unset uses the embedded database (one process at a time)' },
+  DATABASE_URL: {
+    uses: ALL,
+    doc: '`postgres://…` to use a Postgres server; unset uses the embedded database (shared through `levqor serve` while it runs, see `LEVQOR_DB_SOCKET`)',
+  },
   LEVQOR_DATA_DIR: { uses: ALL, doc: 'embedded database directory (without `DATABASE_URL`)' },
   LEVQOR_DB_POOL_MAX: { uses: ALL, doc: 'Postgres connections per process' },
   LEVQOR_DB_CONNECT_TIMEOUT_MS: { uses: ALL, doc: 'Postgres connect timeout' },
+  LEVQOR_DB_SOCKET: {
+    uses: ALL,
+    doc:
+      'embedded database: `levqor serve` shares it with the other commands, `levqor scheduler` and `levqor bot` on an owner-only Unix socket ' +
+      '(`<LEVQOR_DATA_DIR>.run/.s.PGSQL.5432`), which they use while it runs; `false`: no socket, one process at a time',
+  },
   LEVQOR_SCHEDULER_INTERVAL_SECONDS: {
     uses: ALL,
     doc: 'longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down',
@@ -188,6 +199,10 @@ export const ENV_DOCS = {
   SLACK_API_URL: { uses: STEPS, doc: 'the Slack Web API (tests point it at a local fake)' },
   LEVQOR_BOT_PORT: { uses: ['bot'], doc: 'where the bot listens in HTTP mode (`/slack/events`, `/healthz`); Socket Mode opens no port' },
   LEVQOR_BOT_HOST: { uses: ['bot'], doc: "the bot's listening address" },
+  LEVQOR_BOT_HEALTH_PORT: {
+    uses: ['bot'],
+    doc: 'probe port, in either mode: `GET /healthz` (liveness), `GET /readyz` (readiness: the database answers, the Socket Mode connection is open); unset: none',
+  },
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
 } as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
 

@@ -30,10 +30,11 @@ export function createInstanceId(role: string): string {
   return `${role}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
-/** Opens the configured database and logs what the process is using. */
-export async function openConfiguredDb(config: Config, log: Logger, migrate = true): Promise<Db> {
+/** Opens the configured database and logs what the process is using; `share`: see openDatabase (`levqor serve`). */
+export async function openConfiguredDb(config: Config, log: Logger, migrate = true, share = false): Promise<Db> {
   return openDatabase(config, {
     migrate,
+    share,
     onBackgroundError: (err) => log.warn({ err: err.message }, 'database connection dropped; the pool reconnects on next use'),
   });
 }

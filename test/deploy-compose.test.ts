@@ -70,13 +70,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('the API listens beyond loopback; the bot gets its secrets and a /healthz check; the scheduler no /readyz check', () => {
+  it('the API listens beyond loopback; the bot gets its secrets and a /readyz check on its probe port; the scheduler no /readyz check', () => {
     expect(services.api?.environment?.HOST).toBe('0.0.0.0');
     const bot = interpolate(services.bot?.environment ?? {});
     expect(Object.keys(bot)).toEqual(expect.arrayContaining(['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']));
     // Unset secrets stop the bot with a message naming them, not a crash loop of stack traces.
     expect(() => requireBotCredentials(parseSlackEnv(bot))).toThrow(/SLACK_SIGNING_SECRET .* and SLACK_BOT_TOKEN/);
-    expect(services.bot?.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${bot.LEVQOR_BOT_PORT}/healthz`);
+    // The probe port works in Socket Mode too, which opens no other port.
+    expect(parseSlackEnv(bot).LEVQOR_BOT_HEALTH_PORT).toBe(3001);
+    expect(services.bot?.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${bot.LEVQOR_BOT_HEALTH_PORT}/readyz`);
     expect(services.scheduler?.healthcheck).toEqual({ disable: true });
   });
 

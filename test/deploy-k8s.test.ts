@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { parseSlackEnv } from '../src/slack/env.js';
 import { DEFAULT_SCALING } from '../src/health/scaling.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { useTestDb } from './helpers/db.js';
@@ -21,10 +22,16 @@ interface EnvVar {
   value?: string;
   valueFrom?: { secretKeyRef?: { name: string; key: string } };
 }
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
 interface Container {
   name: string;
   image: string;
   args?: string[];
+  ports?: { name: string; containerPort: number }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string } }[];
 }
@@ -147,6 +154,16 @@ describe('deploy/k8s', () => {
       };
       expect(() => loadConfig(env), c.workload).not.toThrow();
     }
+  });
+
+  it("the bot's probes ask its probe port (Socket Mode opens no other): /readyz for readiness, /healthz for liveness", () => {
+    const bot = containers.find((c) => c.workload === 'levqor-bot');
+    const env = Object.fromEntries((bot?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    const healthPort = parseSlackEnv(env).LEVQOR_BOT_HEALTH_PORT;
+    expect(healthPort).toBeDefined();
+    const port = (name: string | number | undefined) => bot?.ports?.find((p) => p.name === name)?.containerPort;
+    expect([bot?.readinessProbe?.httpGet?.path, port(bot?.readinessProbe?.httpGet?.port)]).toEqual(['/readyz', healthPort]);
+    expect([bot?.livenessProbe?.httpGet?.path, port(bot?.livenessProbe?.httpGet?.port)]).toEqual(['/healthz', healthPort]);
   });
 
   it("every Deployment's grace period outlasts the runs-in-flight grace", () => {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killRunningClis, parseJson, runCli, startCli, type CliEnv } from './helpers/cli.js';
 
-// The embedded database (PGlite) allows one process per data dir: the CLI's file lock.
+// The embedded database (PGlite) has one owner process per data dir: the CLI's file lock.
+// `levqor serve` (and `start`) shares it with the other commands on its socket
+// (test/embedded-serve.test.ts); any other owner, such as a standalone scheduler, holds it alone.
 // A PGlite start (WASM Postgres plus migrations) takes 3-6 s on an idle machine and several
 // times that on a loaded one: these tests start few processes, and have longer limits.
 // They synchronise on output lines and exits only, never on a clock.
@@ -90,7 +92,7 @@ describe('embedded database lock', PGLITE, () => {
 });
 
 describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
-  it('creates the demo tenant and workflows, stops on SIGTERM, and they persist', async () => {
+  it('creates the demo tenant and workflows, serves commands while it runs, stops on SIGTERM, and they persist', async () => {
     const { lockPath, env } = await embedded();
     const start = startCli(['start', '--interval', '3600', '--port', '0'], { env });
     const seeded = JSON.parse(await start.waitForLine('first start: created the demo tenant and workflows', LINE_WAIT_MS)) as Record<
@@ -99,6 +101,10 @@ describe('levqor start (npm start) on a fresh data dir', PGLITE, () => {
     >;
     expect(seeded).toMatchObject({ tenant: 'demo', workflows: ['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner'] });
     await start.waitForLine('levqor API listening on', LINE_WAIT_MS);
+    // No need to stop it to use the CLI: the command goes through its socket.
+    const during = await runCli(['workflow', 'list', '--tenant', 'demo', '--json'], { env });
+    expect(during.code, during.stderr).toBe(0);
+    expect(parseJson(during).map((w) => w.name)).toEqual(['customer-newsletter', 'daily-digest', 'heartbeat', 'notify-partner']);
 
     start.child.kill('SIGTERM');
     const stopped = await start.exited;

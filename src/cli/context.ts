@@ -20,7 +20,10 @@ export interface GlobalOptions {
  * stdout for long-running commands (the scheduler) and to stderr otherwise, so that
  * `--json` output stays machine-readable.
  */
-export async function withDb<T>(fn: (ctx: CliContext) => Promise<T>, opts: { logsToStdout?: boolean; migrate?: boolean } = {}): Promise<T> {
+export async function withDb<T>(
+  fn: (ctx: CliContext) => Promise<T>,
+  opts: { logsToStdout?: boolean; migrate?: boolean; share?: boolean } = {},
+): Promise<T> {
   const config = loadConfig();
   const log = opts.logsToStdout
     ? createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY)
@@ -29,7 +32,7 @@ export async function withDb<T>(fn: (ctx: CliContext) => Promise<T>, opts: { log
         config.LEVQOR_LOG_PRETTY ?? Boolean(process.stderr.isTTY),
         process.stderr,
       );
-  const db = await openConfiguredDb(config, log, opts.migrate);
+  const db = await openConfiguredDb(config, log, opts.migrate, opts.share);
   try {
     return await fn({ config, db, log });
   } finally {

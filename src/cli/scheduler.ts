@@ -41,7 +41,7 @@ export async function schedulerCommand(flags: SchedulerFlags): Promise<number> {
         const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
         log.info(
           {
-            db: describeDb(config),
+            db: describeDb(config, db),
             mode: flags.once ? 'once' : 'loop',
             interval_seconds: flags.once ? undefined : interval,
             owner: deps.owner,

@@ -82,7 +82,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
           const host = flags.host ?? config.HOST;
           const address = await app.listen({ host, port: flags.port ?? config.PORT });
           log.info(
-            { db: describeDb(config), scheduler: flags.scheduler !== false, expiry: flags.expiry !== false },
+            { db: describeDb(config, db), scheduler: flags.scheduler !== false, expiry: flags.expiry !== false },
             `levqor API listening on ${address}`,
           );
           const interval = flags.interval ?? config.LEVQOR_SCHEDULER_INTERVAL_SECONDS;
@@ -119,6 +119,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
         },
       );
     },
-    { logsToStdout: true },
+    // On the embedded database, serve shares it with the other commands on its socket.
+    { logsToStdout: true, share: true },
   );
 }

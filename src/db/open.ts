@@ -1,26 +1,98 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.generated.js';
+import { socketPathOf, socketUrlOf } from './socket-path.js';
 import type { Db } from './types.js';
 
-export type DbConfig = Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR' | 'LEVQOR_DB_POOL_MAX' | 'LEVQOR_DB_CONNECT_TIMEOUT_MS'>;
+export type DbConfig = Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR' | 'LEVQOR_DB_POOL_MAX' | 'LEVQOR_DB_CONNECT_TIMEOUT_MS'> &
+  Partial<Pick<Config, 'LEVQOR_DB_SOCKET'>>;
+
+const MEMORY_DIR = 'memory://';
+
+export interface OpenOptions {
+  migrate?: boolean;
+  onBackgroundError?: (err: Error) => void;
+  /**
+   * `levqor serve`: own the embedded database and share it with local processes on its socket
+   * (unless LEVQOR_DB_SOCKET=false). Every other process reaches it there while it runs.
+   */
+  share?: boolean;
+  /** Postgres `application_name` of this process's connections (pg_stat_activity). */
+  applicationName?: string;
+}
 
 /** Where the database is, for messages: never the password. */
-export function describeDb(config: Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR'>): string {
-  if (!config.DATABASE_URL) return `embedded PGlite at ${config.LEVQOR_DATA_DIR}`;
+export function describeDb(config: Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR'>, db?: Pick<Db, 'socket'>): string {
+  if (!config.DATABASE_URL) {
+    const where = `embedded PGlite at ${config.LEVQOR_DATA_DIR}`;
+    if (db?.socket?.role === 'client') return `${where} through levqor serve (${db.socket.path})`;
+    if (db?.socket?.role === 'server') return `${where}, shared on ${db.socket.path}`;
+    return where;
+  }
   const url = new URL(config.DATABASE_URL);
   return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
+/** Error codes of a socket nobody listens on: no server runs (a killed one may have left the file). */
+function isNoServer(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? (err as { cause?: { code?: string } } | null)?.cause?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
+/** The embedded database through the socket of a running `levqor serve`, or undefined when none answers. */
+async function connectToServe(config: DbConfig, opts: OpenOptions): Promise<Db | undefined> {
+  const path = socketPathOf(config.LEVQOR_DATA_DIR);
+  if (!existsSync(path)) return undefined;
+  const pg = (await import('./pg.js')).createPgDb({
+    connectionString: socketUrlOf(config.LEVQOR_DATA_DIR),
+    poolMax: config.LEVQOR_DB_POOL_MAX,
+    connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
+    onBackgroundError: opts.onBackgroundError,
+    applicationName: opts.applicationName,
+  });
+  try {
+    await pg.query('SELECT 1');
+  } catch (err) {
+    await pg.close().catch(() => undefined);
+    if (isNoServer(err)) return undefined;
+    throw new AppError('db_unavailable', `cannot use the embedded database through ${path}: ${errorMessage(err)}`, [], { cause: err });
+  }
+  return { ...pg, kind: 'pglite', socket: { role: 'client', path } };
+}
+
+/** Whether the embedded database at this data dir is shared on a socket (LEVQOR_DB_SOCKET, not in memory). */
+function socketEnabled(config: DbConfig): boolean {
+  return !config.DATABASE_URL && config.LEVQOR_DB_SOCKET !== false && config.LEVQOR_DATA_DIR !== MEMORY_DIR;
+}
+
+async function openEmbedded(config: DbConfig, opts: OpenOptions): Promise<Db> {
+  const client = socketEnabled(config) && !opts.share;
+  if (client) {
+    const viaServe = await connectToServe(config, opts);
+    if (viaServe) return viaServe;
+  }
+  const { createPgliteDb } = await import('./pglite.js');
+  try {
+    return await createPgliteDb(config.LEVQOR_DATA_DIR);
+  } catch (err) {
+    // `levqor serve` may have taken the lock and started listening since the first look.
+    if (client && err instanceof AppError && err.code === 'db_locked') {
+      const viaServe = await connectToServe(config, opts);
+      if (viaServe) return viaServe;
+    }
+    throw err;
+  }
+}
+
 /**
- * Opens the configured database (Postgres when DATABASE_URL is set, embedded PGlite
- * otherwise), checks it answers, and applies pending migrations.
+ * Opens the configured database (Postgres when DATABASE_URL is set; otherwise the embedded
+ * PGlite, through `levqor serve`'s socket while it runs, else in this process), checks it
+ * answers, and applies pending migrations. With `share`, the embedded database is then served
+ * on its socket.
  */
-export async function openDatabase(
-  config: DbConfig,
-  opts: { migrate?: boolean; onBackgroundError?: (err: Error) => void; applicationName?: string } = {},
-): Promise<Db> {
+export async function openDatabase(config: DbConfig, opts: OpenOptions = {}): Promise<Db> {
   // Each driver is loaded only when used: a Postgres deployment never loads PGlite's WebAssembly.
   const db = config.DATABASE_URL
     ? (await import('./pg.js')).createPgDb({
@@ -30,10 +102,12 @@ export async function openDatabase(
         onBackgroundError: opts.onBackgroundError,
         applicationName: opts.applicationName,
       })
-    : await (await import('./pglite.js')).createPgliteDb(config.LEVQOR_DATA_DIR);
+    : await openEmbedded(config, opts);
   try {
     await db.query('SELECT 1');
     if (opts.migrate !== false) await migrate(db, migrations);
+    // Shared only once migrated: a client never sees an older schema.
+    if (opts.share && socketEnabled(config) && db.share) await db.share({ onError: opts.onBackgroundError });
   } catch (err) {
     await db.close().catch(() => undefined);
     if (err instanceof AppError) throw err;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Db, QueryResult, Queryable } from './types.js';
+import { quoteIdent } from './wire.js';
 
 export interface PgOptions {
   connectionString: string;
@@ -104,9 +105,4 @@ export function createPgDb(opts: PgOptions): Db {
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || code === '57P02' || code === '57P03';
-}
-
-/** Quotes an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -14,9 +14,19 @@ export interface Queryable {
 
 export type DbKind = 'postgres' | 'pglite';
 
+/** The embedded database's socket: served by this process (`levqor serve`), or reached through it. */
+export interface DbSocket {
+  role: 'server' | 'client';
+  path: string;
+}
+
 /** The one database port: Postgres through `pg`, or embedded PGlite. */
 export interface Db extends Queryable {
   readonly kind: DbKind;
+  /** Set when the embedded database is shared on its socket (see src/db/open.ts). */
+  readonly socket?: DbSocket;
+  /** Embedded only: serve the database to local processes on its socket until close. */
+  share?(opts: { onError?: (err: Error) => void }): Promise<void>;
   /** Runs fn inside BEGIN … COMMIT on one connection; rolls back when fn throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn on one dedicated connection (session-level state such as advisory locks). */

@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { socketPathOf } from '../../src/db/socket-path.js';
 import { parseJson, runCli, type CliEnv } from '../helpers/cli.js';
 import { killLeftovers, LEVEL, spawnCli } from '../helpers/proc.js';
 import { recordFigures, faultsRoot } from './helpers/results.js';
 
-// Experiment 6: the embedded default (PGlite, one process per data dir). A second process is
-// refused with a clear message and the first goes on; kill -9 of the only process while it
-// writes runs, then a restart: the database opens, and `levqor runs list` agrees with every
-// run the killed process reported finished.
+// Experiment 6: the embedded default (PGlite). `levqor serve` owns the data dir and shares it on
+// its Unix socket: a second process's command is served through it while serve writes, and a
+// second owner (another serve) is refused with a clear message. Then kill -9 of serve while it
+// writes runs: a command right after finds the stale socket, falls back to opening the database
+// itself, and `levqor runs list` agrees with every run the killed process reported finished.
 
 const WORKFLOWS = 30;
 /** PGlite starts in seconds on an idle machine and several times that on a loaded one. */
@@ -24,7 +27,7 @@ interface ListedRun {
 
 describe('embedded database under faults', () => {
   it(
-    'refuses a second process, survives kill -9 mid-write, and lists consistent runs after the restart',
+    'serves a second process through the socket, refuses a second owner, survives kill -9 of serve mid-write, and lists consistent runs after the restart',
     { timeout: 300_000 },
     async () => {
       const dataDir = join(await mkdtemp(join(faultsRoot(), 'embedded-')), 'data');
@@ -47,31 +50,40 @@ describe('embedded database under faults', () => {
         expect(applied.code, applied.stderr).toBe(0);
 
         // One workflow per claim: a write every few milliseconds, so the kill lands among them.
-        const scheduler = spawnCli(['scheduler', '--interval', '1', '--batch-size', '1'], {
+        const serve = spawnCli(['serve', '--port', '0', '--interval', '1'], {
           LEVQOR_DATA_DIR: dataDir,
           LEVQOR_RUN_LEASE_SECONDS: '2',
+          LEVQOR_SCHEDULER_BATCH_SIZE: '1',
         });
         const finished = (status: string) =>
-          scheduler.logs.filter((l) => l.msg === 'run finished' && l.status === status).map((l) => l.run_id as string);
-        await scheduler.waitForLog(() => finished('succeeded').length >= WORKFLOWS, {
+          serve.logs.filter((l) => l.msg === 'run finished' && l.status === status).map((l) => l.run_id as string);
+        await serve.waitForLog(() => finished('succeeded').length >= WORKFLOWS, {
           what: `${WORKFLOWS} runs finished`,
           timeoutMs: PGLITE_MS,
         });
 
-        // A second process on the same data dir, while the first writes.
-        const refused = await runCli(['runs', 'list', '--tenant', 'embedded'], { env });
+        // A second process on the same data dir, while serve writes: served through its socket.
+        const served = await runCli(['runs', 'list', '--tenant', 'embedded', '--json', '--limit', '100000'], { env });
+        const servedRuns = served.code === 0 ? parseJson<ListedRun[]>(served).length : -1;
+        // A second owner is refused clearly, and serve goes on.
+        const refused = await runCli(['serve', '--port', '0'], { env });
         const refusedClearly =
           refused.code === 1 &&
-          refused.stderr.includes(`the embedded database at ${dataDir} is in use by another Levqor process (pid ${scheduler.child.pid}`);
+          refused.stderr.includes(`the embedded database at ${dataDir} is in use by another Levqor process (pid ${serve.child.pid}`);
         const beforeKill = finished('succeeded').length;
         // kill -9 just as it reports a run finished: the next claim is being written.
-        await scheduler.waitForLog(() => finished('succeeded').length >= beforeKill + WORKFLOWS + 7, {
-          what: 'more runs finished after the refusal',
+        await serve.waitForLog(() => finished('succeeded').length >= beforeKill + WORKFLOWS + 7, {
+          what: 'more runs finished after the second processes',
           timeoutMs: PGLITE_MS,
         });
-        scheduler.signal('SIGKILL');
-        expect((await scheduler.waitForExit()).signal).toBe('SIGKILL');
+        serve.signal('SIGKILL');
+        expect((await serve.waitForExit()).signal).toBe('SIGKILL');
         const reported = new Set(finished('succeeded'));
+        const staleSocket = existsSync(socketPathOf(dataDir));
+
+        // Right after the kill: the stale socket answers nobody, the command opens the database itself.
+        const fallback = await runCli(['tenant', 'list', '--json'], { env });
+        const fellBack = fallback.code === 0 && fallback.stderr === '' && !existsSync(socketPathOf(dataDir));
 
         // The restart: the stale lock is taken over, the database opens, and a run the killed
         // process left running is recovered once its lease (2 s) has run out, by this restart or,
@@ -91,17 +103,25 @@ describe('embedded database under faults', () => {
           (r) => !RUN_STATUSES.includes(r.status) || (r.finished === '-') !== ['queued', 'running', 'waiting_approval'].includes(r.status),
         );
         const running = runs.filter((r) => r.status === 'running');
-        const errors = scheduler.logs.filter((l) => l.level >= LEVEL.error);
+        const errors = serve.logs.filter((l) => l.level >= LEVEL.error);
         await recordFigures('6-embedded', {
-          title: '6. Embedded default (PGlite): a second process, and kill -9 mid-write',
+          title: '6. Embedded default (PGlite): a second process through serve, and kill -9 of serve mid-write',
           rows: [
             [
-              'second process on the data dir',
+              'second process (`runs list`) while serve writes',
+              served.code === 0 ? `served through the socket: exit 0, ${servedRuns} runs` : `FAILED: exit ${served.code}`,
+            ],
+            [
+              'second owner (another `serve`) on the data dir',
               refusedClearly
                 ? `refused, exit ${refused.code}: "${refused.stderr.trim().split('\n')[0]?.slice(0, 120) ?? ''}…"`
                 : `NOT refused clearly: exit ${refused.code}`,
             ],
-            ['runs the killed process reported finished', reported.size],
+            ['runs the killed serve reported finished', reported.size],
+            [
+              'socket file left by kill -9 / a command right after',
+              `${staleSocket ? 'left' : 'gone'} / ${fellBack ? 'opened the database itself, stale socket removed' : `FAILED: exit ${fallback.code}`}`,
+            ],
             ['restarts after kill -9 (`scheduler --once`), exit codes', restarts.join(', ')],
             ['runs listed after the restart', runs.length],
             ['**reported-finished runs missing or not succeeded after the restart**', lost.length],
@@ -110,7 +130,11 @@ describe('embedded database under faults', () => {
             ['distinct run ids', byId.size],
           ],
         });
+        expect(served.code, served.stderr).toBe(0);
+        expect(servedRuns).toBeGreaterThanOrEqual(WORKFLOWS);
         expect(refusedClearly, refused.stderr).toBe(true);
+        expect(staleSocket).toBe(true);
+        expect(fellBack, fallback.stderr).toBe(true);
         expect(errors).toEqual([]);
         expect(lost).toEqual([]);
         expect(invalid).toEqual([]);

@@ -16,6 +16,12 @@ export interface FakeSocketMode {
   /** Sends an envelope as Slack does; resolves with the app's acknowledgement of it. */
   deliver(type: 'slash_commands' | 'interactive' | 'events_api', payload: Record<string, unknown>): Promise<SocketAck>;
   acks: SocketAck[];
+  /** Connections accepted so far (reconnections included). */
+  connections(): number;
+  /** Closes the app's connection as a network failure would; while `refusing`, new ones fail their handshake. */
+  drop(opts?: { refuse?: boolean }): void;
+  /** Accepts connections again after drop({ refuse: true }). */
+  accept(): void;
   close(): Promise<void>;
 }
 
@@ -27,7 +33,9 @@ let envelopes = 0;
  * answers the client's pings).
  */
 export async function startFakeSocketMode(): Promise<FakeSocketMode> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  let refusing = false;
+  let accepted = 0;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: () => !refusing });
   await once(wss, 'listening');
   const events = new EventEmitter();
   const acks: SocketAck[] = [];
@@ -35,6 +43,7 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
   const connected = new Promise<void>((resolve) => {
     wss.on('connection', (ws) => {
       socket = ws;
+      accepted++;
       ws.on('message', (data: Buffer) => {
         const ack = JSON.parse(data.toString('utf8')) as SocketAck;
         acks.push(ack);
@@ -64,6 +73,14 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
         JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' }),
       );
       return acked;
+    },
+    connections: () => accepted,
+    drop(opts = {}) {
+      refusing = opts.refuse ?? false;
+      for (const client of wss.clients) client.terminate();
+    },
+    accept() {
+      refusing = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

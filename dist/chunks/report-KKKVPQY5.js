@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{d as J}from"./chunk-5GRILQMI.js";import{f as G,g as Q,i as z}from"./chunk-I4ZDFWBW.js";import{a as C,f as M,i as R,k as P,l as $,m as U,p as B}from"./chunk-DGSSR3JR.js";import{a as Y}from"./chunk-Z4RSC2WM.js";import{a as h}from"./chunk-AD3T5DY2.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function S(e,t,r){let{rows:n}=await e.query(`SELECT count(*)::int AS runs,
+import{d as J}from"./chunk-FBVYEWZU.js";import{f as G,g as Q,i as z}from"./chunk-WUJQCPA7.js";import{a as C,f as M,i as R,k as P,l as $,m as U,p as B}from"./chunk-DGSSR3JR.js";import{a as Y}from"./chunk-Z4RSC2WM.js";import"./chunk-C54GBRSD.js";import{a as h}from"./chunk-AD3T5DY2.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function S(e,t,r){let{rows:n}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,
