@@ -1,7 +1,6 @@
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
-import { maxClass, STEP_TYPE_CLASS } from '../workflows/impact.js';
-import type { ImpactClass, StepType } from '../workflows/schema.js';
+import { maxClass, stepTypeClass, type ImpactClass } from '../lib/impact.js';
 import { decidePending, getApproval, getPolicy, insertApproval, insertAudit } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
@@ -22,8 +21,7 @@ export interface ActionInput {
  * talk its way past a human.
  */
 export function actionClass(actionType: string, requested?: ImpactClass): ImpactClass {
-  const known = (STEP_TYPE_CLASS as Record<string, ImpactClass | undefined>)[actionType as StepType];
-  return maxClass(known ?? 'C', requested);
+  return maxClass(stepTypeClass(actionType) ?? 'C', requested);
 }
 
 /**

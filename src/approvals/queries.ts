@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { canonicalJson } from '../workflows/templates.js';
-import type { ImpactClass } from '../workflows/schema.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import type { ImpactClass } from '../lib/impact.js';
 import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,

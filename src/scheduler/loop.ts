@@ -1,6 +1,7 @@
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { dbNow, SCHEDULER_CHANNEL } from '../workflows/queries.js';
+import { dbNow } from '../db/now.js';
+import { SCHEDULER_CHANNEL } from '../workflows/queries.js';
 import { secondsUntilNextDue } from './claim.js';
 import { emptySummary, recordInstance, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
 

@@ -2,7 +2,8 @@ import { claimExecution, finishExecution, getPolicy, insertApproval, latestAppro
 import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
 import { describeClass } from './impact.js';
 import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
-import type { ImpactClass, Step } from './schema.js';
+import type { ImpactClass } from '../lib/impact.js';
+import type { Step } from './schema.js';
 
 export type Gate = { kind: 'execute'; approvalId: string } | { kind: 'stop'; outcome: RunOutcome };
 

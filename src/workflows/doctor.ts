@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
-import { dbNow, type WorkflowRow } from './queries.js';
+import { dbNow } from '../db/now.js';
+import type { WorkflowRow } from './queries.js';
 
 export interface Check {
   check: string;

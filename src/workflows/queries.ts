@@ -1,8 +1,10 @@
+import { dbNow } from '../db/now.js';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
-import type { ImpactClass, ScheduleConfig, Step, WorkflowSpec } from './schema.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import type { ImpactClass } from '../lib/impact.js';
+import type { ScheduleConfig, Step, WorkflowSpec } from './schema.js';
 import { firstRunAt } from './schedule.js';
-import { canonicalJson } from './templates.js';
 
 export interface WorkflowRow {
   id: string;
@@ -28,11 +30,8 @@ const COLUMNS = `id, tenant_id, name, description, steps, impact_class, max_run_
 /** Channel a scheduler loop listens on to re-plan its wake-up and pick up queued runs. */
 export const SCHEDULER_CHANNEL = 'levqor_scheduler';
 
-/** The database's clock, in epoch seconds: the one clock every replica agrees on. */
-export async function dbNow(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now');
-  return rows[0]?.now ?? 0;
-}
+// Callers above the engine (faces, reports) read the database clock from here.
+export { dbNow };
 
 function scheduledNext(schedule: ScheduleConfig, isActive: boolean, now: number, lastRunAt: number | null): number | null {
   return isActive && schedule.enabled ? firstRunAt(schedule, now, lastRunAt) : null;

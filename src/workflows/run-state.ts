@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
 import type { RunFinish } from '../runs/queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
-import type { ImpactClass } from './schema.js';
+import type { ImpactClass } from '../lib/impact.js';
 import type { WorkflowRow } from './queries.js';
 import type { Step } from './schema.js';
 import type { StepServices } from './steps/run-step.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
+import { IMPACT_CLASSES } from '../lib/impact.js';
 
-export const impactClassSchema = z.enum(['A', 'B', 'C']);
-export type ImpactClass = z.infer<typeof impactClassSchema>;
+export const impactClassSchema = z.enum(IMPACT_CLASSES);
 
 function isTimeZone(tz: string): boolean {
   try {
