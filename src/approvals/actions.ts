@@ -1,7 +1,8 @@
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { maxClass, stepTypeClass, type ImpactClass } from '../lib/impact.js';
-import { decidePending, getApproval, getPolicy, insertApproval, insertAudit } from './queries.js';
+import { insertAudit } from '../audit/queries.js';
+import { decidePending, getApproval, getPolicy, insertApproval } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
 export interface ActionInput {

@@ -3,7 +3,8 @@ import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
-import { APPROVALS_CHANNEL, claimExecution, finishExecution, insertAudit } from './queries.js';
+import { insertAudit } from '../audit/queries.js';
+import { APPROVALS_CHANNEL, claimExecution, finishExecution } from './queries.js';
 import type { ApprovalRow } from './types.js';
 
 /**

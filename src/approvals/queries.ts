@@ -271,20 +271,6 @@ export async function expireDue(tx: Queryable, limit = 500): Promise<ApprovalRow
   return rows;
 }
 
-/** Appends to the audit log. */
-export async function insertAudit(
-  tx: Queryable,
-  entry: { tenant_id: string; actor: string; action: string; subject: string; detail?: Record<string, unknown> },
-): Promise<void> {
-  await tx.query('INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [
-    entry.tenant_id,
-    entry.actor,
-    entry.action,
-    entry.subject,
-    JSON.stringify(entry.detail ?? {}),
-  ]);
-}
-
 /** A tenant's stored approval rules, or undefined when it has none. */
 export async function getPolicy(
   db: Queryable,

@@ -1,3 +1,4 @@
+import { insertAudit } from '../audit/queries.js';
 import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
@@ -10,7 +11,6 @@ import {
   expireDue,
   getApproval,
   getPolicy,
-  insertAudit,
   insertVote,
   lockApproval,
   publishApprovalEvent,

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/types.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import { insertAudit } from '../../approvals/queries.js';
+import { insertAudit } from '../../audit/queries.js';
 import { setWorkflowActive } from '../queries.js';
 import type { Step } from '../schema.js';
 import type { Mailer } from './email.js';
