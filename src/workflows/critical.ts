@@ -1,4 +1,3 @@
-import { claimExecution, finishExecution, getPolicy, insertApproval, latestApprovalForStep, payloadHash } from '../approvals/queries.js';
 import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
 import { describeClass } from './impact.js';
 import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
@@ -47,8 +46,7 @@ async function park(
   try {
     await deps.db.transaction(async (tx) => {
       if (!existingId) {
-        const policy = await getPolicy(tx, run.tenant_id);
-        const approval = await insertApproval(tx, {
+        const approval = await deps.critical.request(tx, {
           tenant_id: run.tenant_id,
           run_id: run.id,
           workflow_id: wf.id,
@@ -59,8 +57,6 @@ async function park(
           payload,
           // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
           requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,
-          ttl_seconds: policy?.ttl_seconds ?? deps.approvalTtlSeconds,
-          required_approvals: policy?.required_approvals ?? 1,
         });
         approvalId = approval.id;
         pushEvent(s, 'approval_requested', index, {
@@ -81,42 +77,25 @@ async function park(
 }
 
 /**
- * Decides whether a Class C step may run now. Without a decision the run parks and a
- * request is recorded; an approval only counts for the exact payload it was given for,
- * and only once.
+ * Decides whether a Class C step may run now, through the critical-action gate. Without a
+ * decision the run parks and a request is recorded; an approval only counts for the exact
+ * payload it was given for, and only once.
  */
 export async function gateCriticalStep(s: RunState, step: Step, index: number, cls: ImpactClass): Promise<Gate> {
   const payload = approvalPayload(step);
-  const approval = await latestApprovalForStep(s.deps.db, s.run.id, index);
-  if (!approval) return park(s, step, index, cls, payload);
-  const stop = (status: 'failed' | 'rejected' | 'expired', error: string): Gate => {
-    pushEvent(s, 'step_failed', index, { error, approval_id: approval.id });
-    return { kind: 'stop', outcome: finishedOutcome(s, status, index, error) };
-  };
-  switch (approval.status) {
-    case 'pending':
-      return park(s, step, index, cls, payload, approval.id);
-    case 'rejected':
-      return stop('rejected', `rejected by ${approval.processed_by ?? 'unknown'}: ${approval.reason ?? 'no reason given'}`);
-    case 'expired':
-      return stop('expired', `approval ${approval.id} expired without a decision`);
-    case 'approved':
-      break;
+  const verdict = await s.deps.critical.check(s.deps.db, { runId: s.run.id, stepIndex: index, payload });
+  switch (verdict.kind) {
+    case 'ask':
+      return park(s, step, index, cls, payload);
+    case 'wait':
+      return park(s, step, index, cls, payload, verdict.approvalId);
+    case 'refuse':
+      pushEvent(s, 'step_failed', index, { error: verdict.error, approval_id: verdict.approvalId });
+      return { kind: 'stop', outcome: finishedOutcome(s, verdict.status, index, verdict.error) };
+    case 'execute':
+      pushEvent(s, 'approval_used', index, { approval_id: verdict.approvalId, approved_by: verdict.approvedBy });
+      return { kind: 'execute', approvalId: verdict.approvalId };
   }
-  if (approval.payload_hash !== payloadHash(payload)) {
-    return stop('failed', `the step changed after approval ${approval.id} was given (payload hash differs); not executed`);
-  }
-  if (approval.execution_started_at !== null) {
-    return stop(
-      'failed',
-      `approval ${approval.id} was already used by an execution that did not report back; not repeated (outcome unknown)`,
-    );
-  }
-  if (!(await claimExecution(s.deps.db, approval.id))) {
-    return stop('failed', `approval ${approval.id} was already used; not repeated`);
-  }
-  pushEvent(s, 'approval_used', index, { approval_id: approval.id, approved_by: approval.processed_by });
-  return { kind: 'execute', approvalId: approval.id };
 }
 
 /** Records that an approved action ran (or failed), with the run's checkpoint, in one transaction. */
@@ -130,7 +109,7 @@ export async function recordCriticalOutcome(
   const { deps, run, wf } = s;
   const step = wf.steps[index] as Step;
   await deps.db.transaction(async (tx) => {
-    await finishExecution(tx, approvalId);
+    await deps.critical.finish(tx, approvalId);
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);
     pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId }, 'C');
