@@ -2,8 +2,7 @@ import { insertAudit } from '../audit/queries.js';
 import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
-import { insertEvents, settleWaitingRun } from '../runs/queries.js';
-import { SCHEDULER_CHANNEL } from '../workflows/queries.js';
+import { insertEvents, notifyScheduler, settleWaitingRun } from '../runs/lifecycle-queries.js';
 import { decisionProblem } from './policy.js';
 import {
   addApprovalVote,
@@ -68,7 +67,7 @@ async function moveRun(tx: Queryable, approval: ApprovalRow): Promise<void> {
       created_at: approval.processed_at ?? 0,
     },
   ]);
-  if (outcome === 'queued') await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
+  if (outcome === 'queued') await notifyScheduler(tx, 'run');
 }
 
 export interface DecisionResult {

@@ -1,4 +1,4 @@
-import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
+import { checkpointRun, insertEvents, parkRun } from '../runs/lifecycle-queries.js';
 import { describeClass } from './impact.js';
 import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
 import type { ImpactClass } from '../lib/impact.js';

@@ -1,5 +1,5 @@
 import { AppError, errorMessage } from '../lib/errors.js';
-import { appendTimeline, checkpointRun, insertEvents } from '../runs/queries.js';
+import { appendTimeline, checkpointRun, insertEvents } from '../runs/lifecycle-queries.js';
 import type { RunRow } from '../runs/types.js';
 import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
 import { stepImpactClass } from './impact.js';

@@ -1,6 +1,7 @@
 import { dbNow } from '../db/now.js';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { notifyScheduler } from '../runs/lifecycle-queries.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import type { ImpactClass } from '../lib/impact.js';
 import type { ScheduleConfig, Step, WorkflowSpec } from './schema.js';
@@ -26,9 +27,6 @@ export interface WorkflowRow {
 
 const COLUMNS = `id, tenant_id, name, description, steps, impact_class, max_run_attempts, is_active,
   schedule_config, last_run_at, next_run_at, created_at, updated_at, updated_by`;
-
-/** Channel a scheduler loop listens on to re-plan its wake-up and pick up queued runs. */
-export const SCHEDULER_CHANNEL = 'levqor_scheduler';
 
 // Callers above the engine (faces, reports) read the database clock from here.
 export { dbNow };
@@ -68,7 +66,7 @@ export async function applyWorkflow(
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10, $10, $11) RETURNING ${COLUMNS}`,
       [tenantId, spec.name, ...values, next, now, actor],
     );
-    await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
+    await notifyScheduler(tx, 'workflow');
     return { workflow: rows[0] as WorkflowRow, outcome: 'created' };
   }
   const sameDefinition =
@@ -90,7 +88,7 @@ export async function applyWorkflow(
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [old.id, ...values, next, now, actor],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
+  await notifyScheduler(tx, 'workflow');
   return { workflow: rows[0] as WorkflowRow, outcome: 'updated' };
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
-import type { RunFinish } from '../runs/queries.js';
+import type { RunFinish } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
 import type { ImpactClass } from '../lib/impact.js';
 import type { EnginePorts } from './ports.js';
