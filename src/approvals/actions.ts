@@ -2,7 +2,7 @@ import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { maxClass, stepTypeClass, type ImpactClass } from '../lib/impact.js';
 import { insertAudit } from '../audit/queries.js';
-import { decidePending, getApproval, getPolicy, insertApproval } from './queries.js';
+import { decidePending, getApproval, getPolicy, insertApproval, nextRequestOf } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
 export interface ActionInput {
@@ -71,8 +71,8 @@ export async function rerequestAction(db: Db, id: string, tenantId: string, acto
   if (old.status !== 'rejected' && old.status !== 'expired') {
     throw new AppError('conflict', `approval ${id} is ${old.status}; only a rejected or expired request can be asked again`);
   }
-  const { rows: later } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [old.id]);
-  if (later[0]) throw new AppError('conflict', `approval ${id} was already asked again as ${later[0].id}`);
+  const later = await nextRequestOf(db, old.id);
+  if (later) throw new AppError('conflict', `approval ${id} was already asked again as ${later}`);
   if (old.run_id) {
     throw new AppError(
       'bad_input',

@@ -4,8 +4,7 @@ import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
 import { insertAudit } from '../audit/queries.js';
-import { APPROVALS_CHANNEL, claimExecution, finishExecution } from './queries.js';
-import type { ApprovalRow } from './types.js';
+import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
 
 /**
  * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
@@ -47,7 +46,7 @@ export function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchCo
   return { repository: d.repository, event_type: d.event_type };
 }
 
-async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: ApprovalRow, fetchFn: typeof fetch): Promise<void> {
+async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: DispatchRow, fetchFn: typeof fetch): Promise<void> {
   const { dispatch: _d, ...payload } = a.payload;
   const res = await fetchFn(`${cfg.apiUrl}/repos/${target.repository}/dispatches`, {
     method: 'POST',
@@ -65,17 +64,6 @@ async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: Appr
     signal: AbortSignal.timeout(15_000),
   });
   if (!res.ok) throw new Error(`GitHub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-}
-
-/** Approved, not yet dispatched requests that ask for a dispatch (all tenants: a system sweep, like expiry). */
-async function dueDispatches(db: Db, limit: number): Promise<ApprovalRow[]> {
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
-     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
-     ORDER BY processed_at LIMIT $1`,
-    [limit],
-  );
-  return rows;
 }
 
 /**

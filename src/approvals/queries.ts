@@ -71,6 +71,26 @@ export async function getApproval(db: Queryable, id: string, tenantId?: string):
   return rows[0];
 }
 
+/** The id of the request that asked again for this one (rerequested), if any. */
+export async function nextRequestOf(db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [id]);
+  return rows[0]?.id;
+}
+
+/** What a dispatch sends of an approved request. */
+export type DispatchRow = Pick<ApprovalRow, 'id' | 'tenant_id' | 'action_type' | 'summary' | 'payload' | 'processed_by'>;
+
+/** Approved, not yet dispatched requests that ask for a GitHub dispatch (all tenants: a system sweep, like expiry). */
+export async function dueDispatches(db: Queryable, limit: number): Promise<DispatchRow[]> {
+  const { rows } = await db.query<DispatchRow>(
+    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
+     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
+     ORDER BY processed_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 /** The newest request a run made for a step. */
 export async function latestApprovalForStep(db: Queryable, runId: string, stepIndex: number): Promise<ApprovalRow | undefined> {
   const { rows } = await db.query<ApprovalRow>(
