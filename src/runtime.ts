@@ -15,7 +15,7 @@ import { createSmtpMailer } from './workflows/steps/email.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer. */
-export function createStepServices(config: Config): StepServices {
+function createStepServices(config: Config): StepServices {
   return {
     netPolicy: { allow: config.LEVQOR_HTTP_ALLOW },
     http: {
@@ -33,7 +33,7 @@ export function createStepServices(config: Config): StepServices {
  * The engine's gates: the approval ledger decides Class C steps, audit_log records Class B
  * ones, and the tenant's Slack settings name the internal channels (messages there are Class B).
  */
-export function createEnginePorts(config: Pick<Config, 'LEVQOR_APPROVAL_TTL_HOURS'>): EnginePorts {
+function createEnginePorts(config: Pick<Config, 'LEVQOR_APPROVAL_TTL_HOURS'>): EnginePorts {
   return {
     critical: createCriticalGate({ defaultTtlSeconds: config.LEVQOR_APPROVAL_TTL_HOURS * 3600 }),
     audit: insertAudit,

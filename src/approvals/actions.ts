@@ -5,7 +5,7 @@ import { insertAudit } from '../audit/queries.js';
 import { decidePending, getApproval, getPolicy, insertApproval, nextRequestOf } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
-export interface ActionInput {
+interface ActionInput {
   tenantId: string;
   /** "<source>:<identity>" of the requester; the requester may not approve its own action. */
   actor: string;

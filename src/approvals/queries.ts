@@ -16,7 +16,7 @@ export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
-export interface NewApproval {
+interface NewApproval {
   tenant_id: string;
   run_id: string | null;
   workflow_id: string | null;
@@ -140,7 +140,7 @@ export async function listRunApprovals(db: Queryable, runId: string, tenantId: s
   return rows;
 }
 
-export type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
+type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
 
 export interface ApprovalEventRow {
   id: string;

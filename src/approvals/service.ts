@@ -70,7 +70,7 @@ async function moveRun(tx: Queryable, approval: ApprovalRow): Promise<void> {
   if (outcome === 'queued') await notifyScheduler(tx, 'run');
 }
 
-export interface DecisionResult {
+interface DecisionResult {
   approval: ApprovalRow;
   /** "vote_recorded" while a quorum still waits for more approvers. */
   outcome: 'approved' | 'rejected' | 'vote_recorded';

@@ -13,7 +13,7 @@ export async function getRun(db: Queryable, id: string, tenantId?: string): Prom
   return rows[0];
 }
 
-export interface RunListFilter {
+interface RunListFilter {
   tenantId?: string;
   workflowId?: string;
   status?: RunStatus;

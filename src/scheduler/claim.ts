@@ -33,7 +33,7 @@ export interface ClaimedRun {
   run: RunRow;
 }
 
-export interface ClaimResult {
+interface ClaimResult {
   claimed: ClaimedRun[];
   /** Workflows locked by this claim (due slots handled, whether they ran or not). */
   workflows: number;

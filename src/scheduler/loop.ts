@@ -6,7 +6,7 @@ import { SCHEDULER_CHANNEL } from '../runs/lifecycle-queries.js';
 import { recordInstance as writeInstance, secondsUntilNextDue } from './queries.js';
 import { emptySummary, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
 
-export interface LoopOptions {
+interface LoopOptions {
   /** The guide's "checking every 60 seconds": the longest the loop sleeps between ticks. */
   intervalSeconds: number;
 }

@@ -9,7 +9,7 @@ export interface RunNowDeps extends ExecutorDeps {
   leaseSeconds: number;
 }
 
-export interface RunNowResult {
+interface RunNowResult {
   runId: string;
   /** Undefined when the run was only queued, or another process claimed it first. */
   outcome?: RunOutcome;

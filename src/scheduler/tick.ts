@@ -50,7 +50,7 @@ export function emptySummary(): TickSummary {
 }
 
 /** Runs fn over items with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -148,7 +148,7 @@ async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void
   await remindApprovals(db);
 }
 
-export interface TickOptions {
+interface TickOptions {
   /** Recover expired leases and sweep approvals first (default true). */
   maintenance?: boolean;
   /**

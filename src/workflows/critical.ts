@@ -9,12 +9,12 @@ export type Gate = { kind: 'execute'; approvalId: string } | { kind: 'stop'; out
 const CONTROL_FIELDS = new Set(['max_attempts', 'backoff_ms', 'timeout_ms']);
 
 /** The part of a rendered step a human approves: everything that decides what happens outside. */
-export function approvalPayload(step: Step): Record<string, unknown> {
+function approvalPayload(step: Step): Record<string, unknown> {
   return Object.fromEntries(Object.entries(step).filter(([k, v]) => !CONTROL_FIELDS.has(k) && v !== undefined));
 }
 
 /** One line saying what the step will do, for the approver. */
-export function summarizeStep(step: Step): string {
+function summarizeStep(step: Step): string {
   switch (step.type) {
     case 'http':
       return `${step.method} ${step.url}`;

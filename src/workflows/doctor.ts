@@ -22,7 +22,7 @@ function ago(seconds: number): string {
 }
 
 /** The guide's "Workflow Not Running" checklist, evaluated for one workflow (pure). */
-export function diagnose(wf: WorkflowRow, f: DoctorFacts, schedulerIntervalSeconds: number): Check[] {
+function diagnose(wf: WorkflowRow, f: DoctorFacts, schedulerIntervalSeconds: number): Check[] {
   const checks: Check[] = [];
   checks.push({
     check: 'is_active',

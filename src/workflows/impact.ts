@@ -8,7 +8,7 @@ const STEP_CLASS: Readonly<Record<StepType, ImpactClass>> = STEP_TYPE_CLASS;
  * The class of a step's type as used: a Slack message to one of the tenant's internal
  * channels stays inside the team (B); to any other channel it leaves it (C).
  */
-export function baseClass(step: Step, internalChannels: readonly string[] = []): ImpactClass {
+function baseClass(step: Step, internalChannels: readonly string[] = []): ImpactClass {
   if (step.type === 'slack_message' && internalChannels.includes(step.channel)) return 'B';
   return STEP_CLASS[step.type];
 }

@@ -35,7 +35,7 @@ function scheduledNext(schedule: ScheduleConfig, isActive: boolean, now: number,
   return isActive && schedule.enabled ? firstRunAt(schedule, now, lastRunAt) : null;
 }
 
-export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
+type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 /** Creates or updates a workflow by (tenant, name); a changed schedule is planned afresh. */
 export async function applyWorkflow(

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
 import type { RunFinish } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
 import type { ImpactClass } from '../lib/impact.js';
@@ -29,9 +30,9 @@ export type RunOutcome =
   | { kind: 'lost' };
 
 /** Thrown inside a transaction when another scheduler took the run over: rolls the write back. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends AppError {
   constructor() {
-    super('the run lease was taken over by another scheduler');
+    super('conflict', 'the run lease was taken over by another scheduler');
   }
 }
 

@@ -14,7 +14,7 @@ function isTimeZone(tz: string): boolean {
 }
 
 /** Why a cron expression is invalid, or undefined when it is valid. */
-export function cronProblem(expr: string): string | undefined {
+function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5) return `cron must have 5 fields (minute hour day month weekday), got ${fields.length}`;
   try {
