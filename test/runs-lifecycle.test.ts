@@ -73,9 +73,9 @@ describe.each(BACKENDS)('run lifecycle on $name', ({ open }) => {
     const settle = { finishes: [finish], releases: [{ id: back, timeline: [entry('step_started', 2_000_000_000)] }], events };
 
     // Another owner: nothing is written, not even the events.
-    expect(await checkpointRun(t.db, 'other', done, 1, {})).toBe(false);
+    expect(await checkpointRun(t.db, 'other', { id: done, stepIndex: 1, context: {} })).toBe(false);
     expect(await appendTimeline(t.db, 'other', done, [entry('x', 1)])).toBe(false);
-    expect(await parkRun(t.db, 'other', done, 0, {})).toBe(false);
+    expect(await parkRun(t.db, 'other', { id: done, stepIndex: 0, context: {} })).toBe(false);
     expect(await heartbeatRuns(t.db, 'other', 60)).toBe(0);
     expect(await settleRuns(t.db, 'other', settle)).toEqual({ finished: new Set(), released: 0 });
     expect(await getRun(t.db, done)).toMatchObject({ status: 'running', lease_owner: 'holder', step_index: 0 });

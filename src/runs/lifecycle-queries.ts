@@ -152,21 +152,33 @@ export async function claimQueuedRuns<W>(
 
 // ------------------------------------------------------------------- while a run executes
 
-/** Saves a running run's progress (and its timeline so far) so a later attempt resumes after its side effects. */
-export async function checkpointRun(
-  db: Queryable,
-  owner: string,
-  runId: string,
-  stepIndex: number,
-  context: RunContext,
-  timeline: readonly TimelineEntry[] = [],
-): Promise<boolean> {
+/** Where a running run got to: its next step, its context, and timeline entries not yet written. */
+export interface RunProgress {
+  id: string;
+  stepIndex: number;
+  context: RunContext;
+  timeline?: readonly TimelineEntry[];
+}
+
+/** Writes a held run's progress; parking also lets go of the lease while the run waits for a human. */
+async function writeProgress(db: Queryable, owner: string, run: RunProgress, park: boolean): Promise<boolean> {
   const res = await db.query(
-    `UPDATE workflow_runs r SET step_index = $3, context = $4::jsonb, timeline = r.timeline || $5::jsonb
+    `UPDATE workflow_runs r SET ${park ? `status = 'waiting_approval', lease_owner = NULL, lease_expires_at = NULL, ` : ''}step_index = $3,
+       context = $4::jsonb, timeline = r.timeline || $5::jsonb
      WHERE r.id = $2 AND ${HELD}`,
-    [owner, runId, stepIndex, JSON.stringify(context), JSON.stringify(timeline)],
+    [owner, run.id, run.stepIndex, JSON.stringify(run.context), JSON.stringify(run.timeline ?? [])],
   );
   return res.rowCount === 1;
+}
+
+/** Saves a running run's progress so a later attempt resumes after its side effects; false when the lease is lost. */
+export function checkpointRun(db: Queryable, owner: string, progress: RunProgress): Promise<boolean> {
+  return writeProgress(db, owner, progress, false);
+}
+
+/** Parks a run this owner holds at a Class C step until a human decides; false when the lease is lost. */
+export function parkRun(db: Queryable, owner: string, progress: RunProgress): Promise<boolean> {
+  return writeProgress(db, owner, progress, true);
 }
 
 /** Appends to a running run's timeline (a long step shows it started while it lasts). */
@@ -187,24 +199,6 @@ export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: 
     leaseSeconds,
   ]);
   return res.rowCount;
-}
-
-/** Parks a run this owner holds at a Class C step until a human decides. */
-export async function parkRun(
-  db: Queryable,
-  owner: string,
-  runId: string,
-  stepIndex: number,
-  context: RunContext,
-  timeline: readonly TimelineEntry[] = [],
-): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE workflow_runs r SET status = 'waiting_approval', step_index = $3, context = $4::jsonb, lease_owner = NULL,
-       lease_expires_at = NULL, timeline = r.timeline || $5::jsonb
-     WHERE r.id = $2 AND ${HELD}`,
-    [owner, runId, stepIndex, JSON.stringify(context), JSON.stringify(timeline)],
-  );
-  return res.rowCount === 1;
 }
 
 // -------------------------------------------------------------------------- ending runs

@@ -66,7 +66,8 @@ async function park(
           why: describeClass(step, wf.impact_class, s.internalChannels),
         });
       }
-      if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+      if (!(await parkRun(tx, deps.owner, { id: run.id, stepIndex: index, context: s.ctx, timeline: s.timeline.splice(0) })))
+        throw new LeaseLostError();
       await insertEvents(tx, s.events.splice(0));
     });
   } catch (err) {
@@ -113,7 +114,8 @@ export async function recordCriticalOutcome(
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);
     pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId }, 'C');
-    if (!(await checkpointRun(tx, deps.owner, run.id, index + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+    if (!(await checkpointRun(tx, deps.owner, { id: run.id, stepIndex: index + 1, context: s.ctx, timeline: s.timeline.splice(0) })))
+      throw new LeaseLostError();
     await insertEvents(tx, s.events.splice(0));
   });
 }

@@ -125,7 +125,8 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
               }
               saveOutput(s, rendered, i, out);
               event(s, 'step_finished', i, { output: summarizeOutput(out) }, cls);
-              if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+              if (!(await checkpointRun(tx, deps.owner, { id: run.id, stepIndex: i + 1, context: s.ctx, timeline: s.timeline.splice(0) })))
+                throw new LeaseLostError();
               await insertEvents(tx, s.events.splice(0));
               return out;
             }),
