@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
+import { createCriticalGate } from './approvals/gate.js';
+import { insertAudit } from './audit/queries.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import type { Db } from './db/types.js';
 import type { Logger } from './lib/log.js';
 import type { SchedulerDeps } from './scheduler/tick.js';
 import { slackPosterFromEnv } from './slack/poster.js';
+import { getSlackSettings } from './slack/settings.js';
+import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer. */
-export function createStepServices(config: Config): StepServices {
+function createStepServices(config: Config): StepServices {
   return {
     netPolicy: { allow: config.LEVQOR_HTTP_ALLOW },
     http: {
@@ -22,6 +26,18 @@ export function createStepServices(config: Config): StepServices {
     mailer: config.LEVQOR_SMTP_URL ? createSmtpMailer(config.LEVQOR_SMTP_URL) : undefined,
     smtpFrom: config.LEVQOR_SMTP_FROM,
     slack: slackPosterFromEnv(process.env),
+  };
+}
+
+/**
+ * The engine's gates: the approval ledger decides Class C steps, audit_log records Class B
+ * ones, and the tenant's Slack settings name the internal channels (messages there are Class B).
+ */
+function createEnginePorts(config: Pick<Config, 'LEVQOR_APPROVAL_TTL_HOURS'>): EnginePorts {
+  return {
+    critical: createCriticalGate({ defaultTtlSeconds: config.LEVQOR_APPROVAL_TTL_HOURS * 3600 }),
+    audit: insertAudit,
+    internalChannels: async (db, tenantId) => (await getSlackSettings(db, tenantId))?.internal_channels ?? [],
   };
 }
 
@@ -54,7 +70,7 @@ export function createSchedulerDeps(
     log,
     owner: overrides.owner ?? createInstanceId('scheduler'),
     services: createStepServices(config),
-    approvalTtlSeconds: config.LEVQOR_APPROVAL_TTL_HOURS * 3600,
+    ...createEnginePorts(config),
     clock: () => Date.now() / 1000,
     random: Math.random,
     signal: signals.abortRuns,

@@ -1,11 +1,11 @@
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
-import { maxClass, STEP_TYPE_CLASS } from '../workflows/impact.js';
-import type { ImpactClass, StepType } from '../workflows/schema.js';
-import { decidePending, getApproval, getPolicy, insertApproval, insertAudit } from './queries.js';
+import { maxClass, stepTypeClass, type ImpactClass } from '../lib/impact.js';
+import { insertAudit } from '../audit/queries.js';
+import { decidePending, getApproval, getPolicy, insertApproval, nextRequestOf } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
-export interface ActionInput {
+interface ActionInput {
   tenantId: string;
   /** "<source>:<identity>" of the requester; the requester may not approve its own action. */
   actor: string;
@@ -22,8 +22,7 @@ export interface ActionInput {
  * talk its way past a human.
  */
 export function actionClass(actionType: string, requested?: ImpactClass): ImpactClass {
-  const known = (STEP_TYPE_CLASS as Record<string, ImpactClass | undefined>)[actionType as StepType];
-  return maxClass(known ?? 'C', requested);
+  return maxClass(stepTypeClass(actionType) ?? 'C', requested);
 }
 
 /**
@@ -72,8 +71,8 @@ export async function rerequestAction(db: Db, id: string, tenantId: string, acto
   if (old.status !== 'rejected' && old.status !== 'expired') {
     throw new AppError('conflict', `approval ${id} is ${old.status}; only a rejected or expired request can be asked again`);
   }
-  const { rows: later } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [old.id]);
-  if (later[0]) throw new AppError('conflict', `approval ${id} was already asked again as ${later[0].id}`);
+  const later = await nextRequestOf(db, old.id);
+  if (later) throw new AppError('conflict', `approval ${id} was already asked again as ${later}`);
   if (old.run_id) {
     throw new AppError(
       'bad_input',

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import { errorMessage } from '../lib/errors.js';
+import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
-import { APPROVALS_CHANNEL, claimExecution, finishExecution, insertAudit } from './queries.js';
-import type { ApprovalRow } from './types.js';
+import { insertAudit } from '../audit/queries.js';
+import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
 
 /**
  * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
@@ -12,7 +12,7 @@ import type { ApprovalRow } from './types.js';
  * `repository_dispatch` once it is approved, so no runner waits for the human. The token is
  * the server's (LEVQOR_GITHUB_DISPATCH_TOKEN), never part of a request.
  */
-export interface DispatchConfig {
+interface DispatchConfig {
   token: string;
   apiUrl: string;
   /** owner/repo names the token may be used for; empty: any. */
@@ -20,7 +20,7 @@ export interface DispatchConfig {
 }
 
 /** The dispatch settings (parsed in src/config.ts); undefined when no token is configured. */
-export function dispatchConfig(
+function dispatchConfig(
   config: Pick<Config, 'LEVQOR_GITHUB_DISPATCH_TOKEN' | 'LEVQOR_GITHUB_DISPATCH_REPOS' | 'LEVQOR_GITHUB_API_URL'>,
 ): DispatchConfig | undefined {
   const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
@@ -34,7 +34,7 @@ interface DispatchTarget {
 }
 
 /** The dispatch target a payload names, or a reason it is unusable. */
-export function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): DispatchTarget | string {
+function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): DispatchTarget | string {
   const d = payload.dispatch as Partial<DispatchTarget> | undefined;
   if (!d || typeof d !== 'object') return 'payload.dispatch: missing';
   if (typeof d.repository !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(d.repository))
@@ -46,7 +46,7 @@ export function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchCo
   return { repository: d.repository, event_type: d.event_type };
 }
 
-async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: ApprovalRow, fetchFn: typeof fetch): Promise<void> {
+async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: DispatchRow, fetchFn: typeof fetch): Promise<void> {
   const { dispatch: _d, ...payload } = a.payload;
   const res = await fetchFn(`${cfg.apiUrl}/repos/${target.repository}/dispatches`, {
     method: 'POST',
@@ -63,18 +63,7 @@ async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: Appr
     }),
     signal: AbortSignal.timeout(15_000),
   });
-  if (!res.ok) throw new Error(`GitHub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-}
-
-/** Approved, not yet dispatched requests that ask for a dispatch (all tenants: a system sweep, like expiry). */
-async function dueDispatches(db: Db, limit: number): Promise<ApprovalRow[]> {
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
-     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
-     ORDER BY processed_at LIMIT $1`,
-    [limit],
-  );
-  return rows;
+  if (!res.ok) throw new AppError('step_failed', `GitHub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
 }
 
 /**
@@ -94,7 +83,7 @@ export async function dispatchApproved(
     if (!(await claimExecution(db, a.id))) continue;
     const target = dispatchTarget(a.payload, cfg);
     try {
-      if (typeof target === 'string') throw new Error(target);
+      if (typeof target === 'string') throw new AppError('bad_input', target, [target]);
       await sendDispatch(cfg, target, a, fetchFn);
       await db.transaction(async (tx) => {
         await finishExecution(tx, a.id);

@@ -6,7 +6,7 @@ export function isIdentity(value: string): boolean {
 }
 
 /** The groups an identity belongs to under a policy. */
-export function groupsOf(policy: ApprovalPolicy, actor: string): string[] {
+function groupsOf(policy: ApprovalPolicy, actor: string): string[] {
   return Object.entries(policy.groups)
     .filter(([, members]) => members.includes(actor))
     .map(([name]) => name);
@@ -26,9 +26,4 @@ export function decisionProblem(policy: ApprovalPolicy, approval: Pick<ApprovalR
   const groups = groupsOf(policy, actor);
   if (groups.some((g) => policy.approvers.includes(`group:${g}`))) return undefined;
   return `${actor} is not an approver for this tenant (allowed: ${policy.approvers.join(', ')})`;
-}
-
-/** When the "still waiting" reminder is due: at 80 % of the request's lifetime. */
-export function reminderAt(approval: Pick<ApprovalRow, 'requested_at' | 'expires_at'>): number {
-  return approval.requested_at + 0.8 * (approval.expires_at - approval.requested_at);
 }

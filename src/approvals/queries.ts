@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { canonicalJson } from '../workflows/templates.js';
-import type { ImpactClass } from '../workflows/schema.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import type { ImpactClass } from '../lib/impact.js';
 import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
@@ -16,7 +16,7 @@ export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
-export interface NewApproval {
+interface NewApproval {
   tenant_id: string;
   run_id: string | null;
   workflow_id: string | null;
@@ -71,6 +71,26 @@ export async function getApproval(db: Queryable, id: string, tenantId?: string):
   return rows[0];
 }
 
+/** The id of the request that asked again for this one (rerequested), if any. */
+export async function nextRequestOf(db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM approval_queue WHERE previous_id = $1', [id]);
+  return rows[0]?.id;
+}
+
+/** What a dispatch sends of an approved request. */
+export type DispatchRow = Pick<ApprovalRow, 'id' | 'tenant_id' | 'action_type' | 'summary' | 'payload' | 'processed_by'>;
+
+/** Approved, not yet dispatched requests that ask for a GitHub dispatch (all tenants: a system sweep, like expiry). */
+export async function dueDispatches(db: Queryable, limit: number): Promise<DispatchRow[]> {
+  const { rows } = await db.query<DispatchRow>(
+    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
+     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
+     ORDER BY processed_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 /** The newest request a run made for a step. */
 export async function latestApprovalForStep(db: Queryable, runId: string, stepIndex: number): Promise<ApprovalRow | undefined> {
   const { rows } = await db.query<ApprovalRow>(
@@ -120,7 +140,7 @@ export async function listRunApprovals(db: Queryable, runId: string, tenantId: s
   return rows;
 }
 
-export type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
+type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
 
 export interface ApprovalEventRow {
   id: string;
@@ -269,20 +289,6 @@ export async function expireDue(tx: Queryable, limit = 500): Promise<ApprovalRow
   );
   for (const row of rows) await publishApprovalEvent(tx, row, 'expired', { reason: row.reason });
   return rows;
-}
-
-/** Appends to the audit log. */
-export async function insertAudit(
-  tx: Queryable,
-  entry: { tenant_id: string; actor: string; action: string; subject: string; detail?: Record<string, unknown> },
-): Promise<void> {
-  await tx.query('INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [
-    entry.tenant_id,
-    entry.actor,
-    entry.action,
-    entry.subject,
-    JSON.stringify(entry.detail ?? {}),
-  ]);
 }
 
 /** A tenant's stored approval rules, or undefined when it has none. */

@@ -1,8 +1,8 @@
+import { insertAudit } from '../audit/queries.js';
 import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
-import { insertEvents, settleWaitingRun } from '../runs/queries.js';
-import { SCHEDULER_CHANNEL } from '../workflows/queries.js';
+import { insertEvents, notifyScheduler, settleWaitingRun } from '../runs/lifecycle-queries.js';
 import { decisionProblem } from './policy.js';
 import {
   addApprovalVote,
@@ -10,7 +10,6 @@ import {
   expireDue,
   getApproval,
   getPolicy,
-  insertAudit,
   insertVote,
   lockApproval,
   publishApprovalEvent,
@@ -68,10 +67,10 @@ async function moveRun(tx: Queryable, approval: ApprovalRow): Promise<void> {
       created_at: approval.processed_at ?? 0,
     },
   ]);
-  if (outcome === 'queued') await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
+  if (outcome === 'queued') await notifyScheduler(tx, 'run');
 }
 
-export interface DecisionResult {
+interface DecisionResult {
   approval: ApprovalRow;
   /** "vote_recorded" while a quorum still waits for more approvers. */
   outcome: 'approved' | 'rejected' | 'vote_recorded';

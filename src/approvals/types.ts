@@ -1,4 +1,4 @@
-import type { ImpactClass } from '../workflows/schema.js';
+import type { ImpactClass } from '../lib/impact.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export type Decision = 'approve' | 'reject';

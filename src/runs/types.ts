@@ -1,8 +1,6 @@
 export type RunStatus = 'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
 export type RunTrigger = 'schedule' | 'manual' | 'api';
 
-export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
-
 export interface RunContext {
   steps?: Record<string, unknown>;
   vars?: Record<string, unknown>;

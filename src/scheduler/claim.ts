@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
+import { startScheduledRuns, type ScheduleAdvance, type ScheduledRun } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunRow } from '../runs/types.js';
 import type { WorkflowRow } from '../workflows/queries.js';
 import { scheduleConfigSchema, type ScheduleConfig } from '../workflows/schema.js';
 import { planDueSlots } from '../workflows/schedule.js';
-import { writeClaim, type ScheduleAdvance, type ScheduledRun } from './writes.js';
-
-type DueRow = WorkflowRow & { busy: boolean; now: number };
+import { lockDueWorkflows } from './queries.js';
 
 /**
  * Validated schedules by their JSON text. Validating one checks its time zone by building an
@@ -34,7 +33,7 @@ export interface ClaimedRun {
   run: RunRow;
 }
 
-export interface ClaimResult {
+interface ClaimResult {
   claimed: ClaimedRun[];
   /** Workflows locked by this claim (due slots handled, whether they ran or not). */
   workflows: number;
@@ -53,20 +52,7 @@ export async function claimDueWorkflows(
   tx: Queryable,
   opts: { owner: string; leaseSeconds: number; limit: number; dueBefore: number | null },
 ): Promise<ClaimResult> {
-  const { rows } = await tx.query<DueRow>(
-    `SELECT w.id, w.tenant_id, w.name, w.description, w.steps, w.impact_class, w.max_run_attempts, w.is_active,
-            w.schedule_config, w.last_run_at, w.next_run_at, w.created_at, w.updated_at, w.updated_by,
-            extract(epoch FROM now())::float8 AS now,
-            EXISTS (SELECT 1 FROM workflow_runs r
-                    WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval')) AS busy
-     FROM workflows w
-     WHERE w.is_active AND (w.schedule_config ->> 'enabled') = 'true'
-       AND w.next_run_at <= extract(epoch FROM now()) AND ($2::float8 IS NULL OR w.next_run_at <= $2)
-     ORDER BY w.next_run_at
-     LIMIT $1
-     FOR UPDATE OF w SKIP LOCKED`,
-    [opts.limit, opts.dueBefore],
-  );
+  const rows = await lockDueWorkflows(tx, opts.limit, opts.dueBefore);
   if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0, now: null };
   const now = rows[0]?.now ?? 0;
   const runs: ScheduledRun[] = [];
@@ -109,7 +95,7 @@ export async function claimDueWorkflows(
     advances.push({ id: row.id, due, next: plan.nextRunAt, last: slots.length > 0 ? now : null });
   }
   // Runs, their run_started events, skipped-slot events and schedule advances: one statement.
-  const inserted = await writeClaim(tx, { now, owner: opts.owner, leaseSeconds: opts.leaseSeconds, runs, advances, events });
+  const inserted = await startScheduledRuns(tx, { now, owner: opts.owner, leaseSeconds: opts.leaseSeconds, runs, advances, events });
   const claimed: ClaimedRun[] = [];
   for (const id of inserted) {
     const entry = byRun.get(id);
@@ -138,13 +124,4 @@ export async function claimDueWorkflows(
   }
   claimed.sort((a, b) => (a.run.scheduled_for ?? 0) - (b.run.scheduled_for ?? 0));
   return { claimed, workflows: rows.length, skipped, now };
-}
-
-/** Seconds until the earliest slot (negative when one is overdue), or null when none is scheduled. */
-export async function secondsUntilNextDue(db: Queryable): Promise<number | null> {
-  const { rows } = await db.query<{ wait: number | null }>(
-    `SELECT (min(next_run_at) - extract(epoch FROM now()))::float8 AS wait FROM workflows
-     WHERE is_active AND (schedule_config ->> 'enabled') = 'true'`,
-  );
-  return rows[0]?.wait ?? null;
 }

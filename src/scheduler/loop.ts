@@ -1,10 +1,12 @@
+import { hostname } from 'node:os';
+import { dbNow } from '../db/now.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { dbNow, SCHEDULER_CHANNEL } from '../workflows/queries.js';
-import { secondsUntilNextDue } from './claim.js';
-import { emptySummary, recordInstance, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
+import { SCHEDULER_CHANNEL } from '../runs/lifecycle-queries.js';
+import { recordInstance as writeInstance, secondsUntilNextDue } from './queries.js';
+import { emptySummary, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
 
-export interface LoopOptions {
+interface LoopOptions {
   /** The guide's "checking every 60 seconds": the longest the loop sleeps between ticks. */
   intervalSeconds: number;
 }
@@ -34,6 +36,11 @@ function pause(seconds: number, wake: { promise: Promise<string> }, stop: AbortS
     stop.addEventListener('abort', onStop, { once: true });
     void wake.promise.then(done);
   });
+}
+
+/** Records this scheduler's heartbeat row (doctor and health read it). */
+function recordInstance(db: Db, id: string, startedAt: number, summary: TickSummary | null, stopped = false): Promise<void> {
+  return writeInstance(db, { id, hostname: hostname(), pid: process.pid, startedAt, summary, stopped });
 }
 
 /** One tick and out: the guide's `--once` (cron) mode. Records the tick for doctor and health. */

@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { claimQueuedRuns, insertRuns } from '../runs/queries.js';
+import { claimQueuedRuns, insertQueuedRun } from '../runs/lifecycle-queries.js';
 import type { RunTrigger } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
-import { dbNow, getWorkflowsByIds, SCHEDULER_CHANNEL, type WorkflowRow } from '../workflows/queries.js';
+import type { WorkflowRow } from '../workflows/queries.js';
 import { emptySummary, settleOutcomes, type TickSummary } from './tick.js';
 
 export interface RunNowDeps extends ExecutorDeps {
   leaseSeconds: number;
 }
 
-export interface RunNowResult {
+interface RunNowResult {
   runId: string;
   /** Undefined when the run was only queued, or another process claimed it first. */
   outcome?: RunOutcome;
@@ -23,9 +22,14 @@ export interface RunNowResult {
  */
 export async function runQueuedNow(deps: RunNowDeps, runId: string): Promise<RunNowResult> {
   const summary = emptySummary();
-  const [run] = await claimQueuedRuns(deps.db, deps.owner, deps.leaseSeconds, 1, runId);
-  if (!run) return { runId, summary };
-  const workflow = (await getWorkflowsByIds(deps.db, [run.workflow_id])).get(run.workflow_id) as WorkflowRow;
+  const [claimed] = await claimQueuedRuns<WorkflowRow>(deps.db, {
+    owner: deps.owner,
+    leaseSeconds: deps.leaseSeconds,
+    limit: 1,
+    onlyId: runId,
+  });
+  if (!claimed) return { runId, summary };
+  const { workflow, run } = claimed;
   const outcome = await executeRun(deps, workflow, run);
   summary.claimed = 1;
   await settleOutcomes(deps, [{ c: { workflow, run }, outcome }], summary);
@@ -42,25 +46,13 @@ export async function queueRun(
   workflow: WorkflowRow,
   opts: { trigger: RunTrigger; actor: string; notify: boolean },
 ): Promise<string> {
-  const id = randomUUID();
-  const now = await dbNow(tx);
-  await insertRuns(tx, [
-    {
-      id,
-      tenant_id: workflow.tenant_id,
-      workflow_id: workflow.id,
-      status: 'queued',
-      trigger: opts.trigger,
-      scheduled_for: null,
-      started_at: now,
-      lease_owner: null,
-      lease_expires_at: null,
-      started_by: opts.actor,
-      timeline: [{ type: 'run_started', step_index: null, payload: { trigger: opts.trigger, by: opts.actor }, created_at: now }],
-    },
-  ]);
-  if (opts.notify) await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'run']);
-  return id;
+  return insertQueuedRun(tx, {
+    tenant_id: workflow.tenant_id,
+    workflow_id: workflow.id,
+    trigger: opts.trigger,
+    actor: opts.actor,
+    notify: opts.notify,
+  });
 }
 
 /** Starts a run of a workflow now, outside its schedule: executed here, or queued for a scheduler. */

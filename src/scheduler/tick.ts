@@ -1,21 +1,18 @@
-import { hostname } from 'node:os';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
-import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import {
-  appendTimeline,
-  finishRuns,
+  claimQueuedRuns,
   heartbeatRuns,
   insertEvents,
   recoverExpiredRuns,
-  releaseRuns,
+  settleRuns,
   type RunFinish,
-} from '../runs/queries.js';
-import type { TimelineEntry } from '../runs/types.js';
+  type RunRelease,
+} from '../runs/lifecycle-queries.js';
 import type { NewEvent } from '../runs/types.js';
 import { executeRun, type ExecutorDeps, type RunOutcome } from '../workflows/executor.js';
+import type { WorkflowRow } from '../workflows/queries.js';
 import { claimDueWorkflows, type ClaimedRun } from './claim.js';
-import { claimQueuedWithWorkflows, writeFinishes } from './writes.js';
 
 export interface SchedulerDeps extends ExecutorDeps {
   batchSize: number;
@@ -53,7 +50,7 @@ export function emptySummary(): TickSummary {
 }
 
 /** Runs fn over items with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -66,7 +63,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-/** Executes claimed runs (one workflow's runs in slot order) and writes their ends in one transaction. */
+/** Executes claimed runs (one workflow's runs in slot order) and writes their ends in one statement. */
 async function executeBatch(deps: SchedulerDeps, batch: ClaimedRun[], summary: TickSummary): Promise<void> {
   const chains = new Map<string, ClaimedRun[]>();
   for (const c of batch) chains.set(c.workflow.id, [...(chains.get(c.workflow.id) ?? []), c]);
@@ -87,41 +84,27 @@ async function executeBatch(deps: SchedulerDeps, batch: ClaimedRun[], summary: T
   await settleOutcomes(deps, outcomes, summary);
 }
 
-/** Writes where executed runs ended, in one transaction, counting and logging each. */
+/** Writes where executed runs ended (one statement), counting and logging each. */
 export async function settleOutcomes(
   deps: ExecutorDeps,
   outcomes: { c: ClaimedRun; outcome: RunOutcome }[],
   summary: TickSummary,
 ): Promise<void> {
   const finishes: RunFinish[] = [];
+  const releases: RunRelease[] = [];
   const events: NewEvent[] = [];
-  const released: string[] = [];
-  const releasedTimelines: [string, TimelineEntry[]][] = [];
   for (const { c, outcome } of outcomes) {
     if (outcome.kind === 'finished') {
       finishes.push(outcome.finish);
       events.push(...outcome.events);
     } else if (outcome.kind === 'released') {
-      released.push(c.run.id);
-      releasedTimelines.push([c.run.id, outcome.timeline]);
+      releases.push({ id: c.run.id, timeline: outcome.timeline });
       events.push(...outcome.events);
     }
   }
-  // The common case, only finished runs: their ends and events in one autocommitted statement.
-  const written =
-    released.length === 0
-      ? await writeFinishes(deps.db, deps.owner, finishes, events)
-      : await deps.db.transaction(async (tx) => {
-          const ids = await finishRuns(tx, deps.owner, finishes);
-          const releasedIds = new Set(released);
-          for (const [id, timeline] of releasedTimelines) await appendTimeline(tx, deps.owner, id, timeline);
-          summary.released += await releaseRuns(tx, deps.owner, released);
-          await insertEvents(
-            tx,
-            events.filter((e) => e.run_id !== null && (ids.has(e.run_id) || releasedIds.has(e.run_id))),
-          );
-          return ids;
-        });
+  const settled = await settleRuns(deps.db, deps.owner, { finishes, releases, events });
+  summary.released += settled.released;
+  const written = settled.finished;
   for (const { c, outcome } of outcomes) {
     const base = { run_id: c.run.id, workflow: c.workflow.name, tenant_id: c.run.tenant_id, attempt: c.run.attempt };
     if (outcome.kind === 'finished') {
@@ -165,7 +148,7 @@ async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void
   await remindApprovals(db);
 }
 
-export interface TickOptions {
+interface TickOptions {
   /** Recover expired leases and sweep approvals first (default true). */
   maintenance?: boolean;
   /**
@@ -201,7 +184,7 @@ async function claimBatch(
   queue: { look: boolean },
 ): Promise<ClaimedBatch> {
   const { db } = deps;
-  const claimQueued = () => claimQueuedWithWorkflows(db, deps.owner, deps.leaseSeconds, deps.batchSize);
+  const claimQueued = () => claimQueuedRuns<WorkflowRow>(db, { owner: deps.owner, leaseSeconds: deps.leaseSeconds, limit: deps.batchSize });
   // When the queue is to be looked at anyway, it is, on another connection, while the due
   // workflows are claimed: a run that fell due starts one round trip sooner.
   const look = queue.look || opts.queueNudge?.pending === true;
@@ -219,11 +202,11 @@ async function claimBatch(
             // The batch fails: queued runs taken alongside go back to the queue (or, if the
             // database refuses that too, come back when their lease runs out).
             const taken = (await queuedAlongside?.catch(() => [])) ?? [];
-            await releaseRuns(
-              db,
-              deps.owner,
-              taken.map((c) => c.run.id),
-            ).catch(() => undefined);
+            await settleRuns(db, deps.owner, {
+              finishes: [],
+              releases: taken.map((c) => ({ id: c.run.id, timeline: [] })),
+              events: [],
+            }).catch(() => undefined);
             throw err;
           });
   const queued = queuedAlongside ? await queuedAlongside : due.workflows === 0 ? await claimQueued() : [];
@@ -289,15 +272,4 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
     clearInterval(heartbeat);
   }
   return summary;
-}
-
-/** Records this scheduler's heartbeat row (doctor and health read it). */
-export async function recordInstance(db: Db, id: string, startedAt: number, summary: TickSummary | null, stopped = false): Promise<void> {
-  await db.query(
-    `INSERT INTO scheduler_instances (id, hostname, pid, started_at, last_tick_at, stopped_at, last_summary)
-     VALUES ($1, $2, $3, $4, extract(epoch FROM now()), CASE WHEN $5 THEN extract(epoch FROM now()) END, $6::jsonb)
-     ON CONFLICT (id) DO UPDATE SET last_tick_at = excluded.last_tick_at, stopped_at = excluded.stopped_at,
-       last_summary = CASE WHEN $6::jsonb = '{}'::jsonb THEN scheduler_instances.last_summary ELSE excluded.last_summary END`,
-    [id, hostname(), process.pid, startedAt, stopped, JSON.stringify(summary ?? {})],
-  );
 }

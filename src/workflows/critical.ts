@@ -1,20 +1,20 @@
-import { claimExecution, finishExecution, getPolicy, insertApproval, latestApprovalForStep, payloadHash } from '../approvals/queries.js';
-import { checkpointRun, insertEvents, parkRun } from '../runs/queries.js';
+import { checkpointRun, insertEvents, parkRun } from '../runs/lifecycle-queries.js';
 import { describeClass } from './impact.js';
 import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
-import type { ImpactClass, Step } from './schema.js';
+import type { ImpactClass } from '../lib/impact.js';
+import type { Step } from './schema.js';
 
 export type Gate = { kind: 'execute'; approvalId: string } | { kind: 'stop'; outcome: RunOutcome };
 
 const CONTROL_FIELDS = new Set(['max_attempts', 'backoff_ms', 'timeout_ms']);
 
 /** The part of a rendered step a human approves: everything that decides what happens outside. */
-export function approvalPayload(step: Step): Record<string, unknown> {
+function approvalPayload(step: Step): Record<string, unknown> {
   return Object.fromEntries(Object.entries(step).filter(([k, v]) => !CONTROL_FIELDS.has(k) && v !== undefined));
 }
 
 /** One line saying what the step will do, for the approver. */
-export function summarizeStep(step: Step): string {
+function summarizeStep(step: Step): string {
   switch (step.type) {
     case 'http':
       return `${step.method} ${step.url}`;
@@ -46,8 +46,7 @@ async function park(
   try {
     await deps.db.transaction(async (tx) => {
       if (!existingId) {
-        const policy = await getPolicy(tx, run.tenant_id);
-        const approval = await insertApproval(tx, {
+        const approval = await deps.critical.request(tx, {
           tenant_id: run.tenant_id,
           run_id: run.id,
           workflow_id: wf.id,
@@ -58,8 +57,6 @@ async function park(
           payload,
           // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
           requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,
-          ttl_seconds: policy?.ttl_seconds ?? deps.approvalTtlSeconds,
-          required_approvals: policy?.required_approvals ?? 1,
         });
         approvalId = approval.id;
         pushEvent(s, 'approval_requested', index, {
@@ -69,7 +66,8 @@ async function park(
           why: describeClass(step, wf.impact_class, s.internalChannels),
         });
       }
-      if (!(await parkRun(tx, deps.owner, run.id, index, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+      if (!(await parkRun(tx, deps.owner, { id: run.id, stepIndex: index, context: s.ctx, timeline: s.timeline.splice(0) })))
+        throw new LeaseLostError();
       await insertEvents(tx, s.events.splice(0));
     });
   } catch (err) {
@@ -80,42 +78,25 @@ async function park(
 }
 
 /**
- * Decides whether a Class C step may run now. Without a decision the run parks and a
- * request is recorded; an approval only counts for the exact payload it was given for,
- * and only once.
+ * Decides whether a Class C step may run now, through the critical-action gate. Without a
+ * decision the run parks and a request is recorded; an approval only counts for the exact
+ * payload it was given for, and only once.
  */
 export async function gateCriticalStep(s: RunState, step: Step, index: number, cls: ImpactClass): Promise<Gate> {
   const payload = approvalPayload(step);
-  const approval = await latestApprovalForStep(s.deps.db, s.run.id, index);
-  if (!approval) return park(s, step, index, cls, payload);
-  const stop = (status: 'failed' | 'rejected' | 'expired', error: string): Gate => {
-    pushEvent(s, 'step_failed', index, { error, approval_id: approval.id });
-    return { kind: 'stop', outcome: finishedOutcome(s, status, index, error) };
-  };
-  switch (approval.status) {
-    case 'pending':
-      return park(s, step, index, cls, payload, approval.id);
-    case 'rejected':
-      return stop('rejected', `rejected by ${approval.processed_by ?? 'unknown'}: ${approval.reason ?? 'no reason given'}`);
-    case 'expired':
-      return stop('expired', `approval ${approval.id} expired without a decision`);
-    case 'approved':
-      break;
+  const verdict = await s.deps.critical.check(s.deps.db, { runId: s.run.id, stepIndex: index, payload });
+  switch (verdict.kind) {
+    case 'ask':
+      return park(s, step, index, cls, payload);
+    case 'wait':
+      return park(s, step, index, cls, payload, verdict.approvalId);
+    case 'refuse':
+      pushEvent(s, 'step_failed', index, { error: verdict.error, approval_id: verdict.approvalId });
+      return { kind: 'stop', outcome: finishedOutcome(s, verdict.status, index, verdict.error) };
+    case 'execute':
+      pushEvent(s, 'approval_used', index, { approval_id: verdict.approvalId, approved_by: verdict.approvedBy });
+      return { kind: 'execute', approvalId: verdict.approvalId };
   }
-  if (approval.payload_hash !== payloadHash(payload)) {
-    return stop('failed', `the step changed after approval ${approval.id} was given (payload hash differs); not executed`);
-  }
-  if (approval.execution_started_at !== null) {
-    return stop(
-      'failed',
-      `approval ${approval.id} was already used by an execution that did not report back; not repeated (outcome unknown)`,
-    );
-  }
-  if (!(await claimExecution(s.deps.db, approval.id))) {
-    return stop('failed', `approval ${approval.id} was already used; not repeated`);
-  }
-  pushEvent(s, 'approval_used', index, { approval_id: approval.id, approved_by: approval.processed_by });
-  return { kind: 'execute', approvalId: approval.id };
 }
 
 /** Records that an approved action ran (or failed), with the run's checkpoint, in one transaction. */
@@ -129,11 +110,12 @@ export async function recordCriticalOutcome(
   const { deps, run, wf } = s;
   const step = wf.steps[index] as Step;
   await deps.db.transaction(async (tx) => {
-    await finishExecution(tx, approvalId);
+    await deps.critical.finish(tx, approvalId);
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);
     pushEvent(s, 'step_finished', index, { output: summarizeOutput(output), approval_id: approvalId }, 'C');
-    if (!(await checkpointRun(tx, deps.owner, run.id, index + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+    if (!(await checkpointRun(tx, deps.owner, { id: run.id, stepIndex: index + 1, context: s.ctx, timeline: s.timeline.splice(0) })))
+      throw new LeaseLostError();
     await insertEvents(tx, s.events.splice(0));
   });
 }

@@ -1,18 +1,11 @@
 import type { Queryable } from '../db/types.js';
-import { dbNow, type WorkflowRow } from './queries.js';
+import { readDoctorFacts, type DoctorFacts } from './doctor-queries.js';
+import type { WorkflowRow } from './queries.js';
 
 export interface Check {
   check: string;
   ok: boolean;
   detail: string;
-}
-
-interface Facts {
-  now: number;
-  lastTick: { id: string; last_tick_at: number; stopped_at: number | null } | undefined;
-  lastRun: { status: string; started_at: number; error: string | null } | undefined;
-  lastFailure: { started_at: number; error: string | null } | undefined;
-  active: { status: string; n: number }[];
 }
 
 function ago(seconds: number): string {
@@ -29,7 +22,7 @@ function ago(seconds: number): string {
 }
 
 /** The guide's "Workflow Not Running" checklist, evaluated for one workflow (pure). */
-export function diagnose(wf: WorkflowRow, f: Facts, schedulerIntervalSeconds: number): Check[] {
+function diagnose(wf: WorkflowRow, f: DoctorFacts, schedulerIntervalSeconds: number): Check[] {
   const checks: Check[] = [];
   checks.push({
     check: 'is_active',
@@ -84,37 +77,7 @@ export function diagnose(wf: WorkflowRow, f: Facts, schedulerIntervalSeconds: nu
   return checks;
 }
 
-/** Gathers the facts for diagnose() from the database. */
-export async function gatherFacts(db: Queryable, wf: WorkflowRow): Promise<Facts> {
-  const now = await dbNow(db);
-  const lastTick = (
-    await db.query<Facts['lastTick'] & object>(
-      'SELECT id, last_tick_at, stopped_at FROM scheduler_instances ORDER BY last_tick_at DESC LIMIT 1',
-    )
-  ).rows[0];
-  const lastRun = (
-    await db.query<NonNullable<Facts['lastRun']>>(
-      'SELECT status, started_at, error FROM workflow_runs WHERE workflow_id = $1 ORDER BY started_at DESC LIMIT 1',
-      [wf.id],
-    )
-  ).rows[0];
-  const lastFailure = (
-    await db.query<NonNullable<Facts['lastFailure']>>(
-      `SELECT started_at, error FROM workflow_runs WHERE workflow_id = $1 AND status = 'failed' ORDER BY started_at DESC LIMIT 1`,
-      [wf.id],
-    )
-  ).rows[0];
-  const active = (
-    await db.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM workflow_runs
-     WHERE workflow_id = $1 AND status IN ('queued', 'running', 'waiting_approval') GROUP BY status ORDER BY status`,
-      [wf.id],
-    )
-  ).rows;
-  return { now, lastTick, lastRun, lastFailure, active };
-}
-
 /** The "Workflow Not Running" checklist for one workflow, read from the database: what `levqor doctor WORKFLOW` and the console show. */
 export async function checkWorkflow(db: Queryable, wf: WorkflowRow, schedulerIntervalSeconds: number): Promise<Check[]> {
-  return diagnose(wf, await gatherFacts(db, wf), schedulerIntervalSeconds);
+  return diagnose(wf, await readDoctorFacts(db, wf.id), schedulerIntervalSeconds);
 }

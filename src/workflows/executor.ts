@@ -1,9 +1,7 @@
 import { AppError, errorMessage } from '../lib/errors.js';
-import { insertAudit } from '../approvals/queries.js';
-import { appendTimeline, checkpointRun, insertEvents } from '../runs/queries.js';
+import { appendTimeline, checkpointRun, insertEvents } from '../runs/lifecycle-queries.js';
 import type { RunRow } from '../runs/types.js';
 import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
-import { getSlackSettings } from '../slack/settings.js';
 import { stepImpactClass } from './impact.js';
 import {
   finishedOutcome as finished,
@@ -75,9 +73,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     events: [],
     timeline: [],
     lastAt: 0,
-    internalChannels: wf.steps.some((st) => st.type === 'slack_message')
-      ? ((await getSlackSettings(deps.db, run.tenant_id))?.internal_channels ?? [])
-      : [],
+    internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? await deps.internalChannels(deps.db, run.tenant_id) : [],
   };
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
@@ -119,7 +115,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
             deps.db.transaction(async (tx) => {
               const out = await runStep(rendered, stepEnv(s, tx, signal));
               if (rendered.type !== 'set_workflow_active') {
-                await insertAudit(tx, {
+                await deps.audit(tx, {
                   tenant_id: run.tenant_id,
                   actor: `run:${run.id}`,
                   action: `step.${rendered.type}`,
@@ -129,7 +125,8 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
               }
               saveOutput(s, rendered, i, out);
               event(s, 'step_finished', i, { output: summarizeOutput(out) }, cls);
-              if (!(await checkpointRun(tx, deps.owner, run.id, i + 1, s.ctx, s.timeline.splice(0)))) throw new LeaseLostError();
+              if (!(await checkpointRun(tx, deps.owner, { id: run.id, stepIndex: i + 1, context: s.ctx, timeline: s.timeline.splice(0) })))
+                throw new LeaseLostError();
               await insertEvents(tx, s.events.splice(0));
               return out;
             }),
@@ -165,6 +162,7 @@ function stepEnv(s: RunState, db: StepEnv['db'], signal: AbortSignal, approvalId
   return {
     services: s.deps.services,
     db,
+    audit: s.deps.audit,
     tenantId: s.run.tenant_id,
     workflowName: s.wf.name,
     actor: `run:${s.run.id}`,

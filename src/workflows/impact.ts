@@ -1,33 +1,16 @@
-import type { ImpactClass, Step, StepType } from './schema.js';
+import { maxClass, STEP_TYPE_CLASS, type ImpactClass } from '../lib/impact.js';
+import type { Step, StepType } from './schema.js';
 
-/** The impact class of each step type (DESIGN.md): A safe, B soft (audited), C critical (approval). */
-export const STEP_TYPE_CLASS: Readonly<Record<StepType, ImpactClass>> = {
-  noop: 'A',
-  log: 'A',
-  transform: 'A',
-  delay: 'A',
-  set_workflow_active: 'B',
-  http: 'C',
-  email: 'C',
-  slack_message: 'C',
-};
-
-const RANK: Readonly<Record<ImpactClass, number>> = { A: 0, B: 1, C: 2 };
-
-/** The higher of impact classes; nothing lowers a class. */
-export function maxClass(...classes: (ImpactClass | null | undefined)[]): ImpactClass {
-  let best: ImpactClass = 'A';
-  for (const c of classes) if (c && RANK[c] > RANK[best]) best = c;
-  return best;
-}
+/** Every step type has a class: adding a step type without one fails to compile here. */
+const STEP_CLASS: Readonly<Record<StepType, ImpactClass>> = STEP_TYPE_CLASS;
 
 /**
  * The class of a step's type as used: a Slack message to one of the tenant's internal
  * channels stays inside the team (B); to any other channel it leaves it (C).
  */
-export function baseClass(step: Step, internalChannels: readonly string[] = []): ImpactClass {
+function baseClass(step: Step, internalChannels: readonly string[] = []): ImpactClass {
   if (step.type === 'slack_message' && internalChannels.includes(step.channel)) return 'B';
-  return STEP_TYPE_CLASS[step.type];
+  return STEP_CLASS[step.type];
 }
 
 /** A step's class: the maximum of its type's class, its own override and the workflow's. */

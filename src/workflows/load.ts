@@ -9,7 +9,7 @@ import { formatIssues, workflowSchema, type WorkflowSpec } from './schema.js';
  * documents, or `{ workflows: [...] }`. Every invalid field of every workflow is reported
  * with its path; nothing is returned unless all are valid.
  */
-export function parseWorkflowText(text: string, source: string): WorkflowSpec[] {
+function parseWorkflowText(text: string, source: string): WorkflowSpec[] {
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const items: { value: unknown; path: string }[] = [];
   const problems: string[] = [];

@@ -1,8 +1,11 @@
+import { dbNow } from '../db/now.js';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
-import type { ImpactClass, ScheduleConfig, Step, WorkflowSpec } from './schema.js';
+import { notifyScheduler } from '../runs/lifecycle-queries.js';
+import { canonicalJson } from '../lib/canonical-json.js';
+import type { ImpactClass } from '../lib/impact.js';
+import type { ScheduleConfig, Step, WorkflowSpec } from './schema.js';
 import { firstRunAt } from './schedule.js';
-import { canonicalJson } from './templates.js';
 
 export interface WorkflowRow {
   id: string;
@@ -25,20 +28,14 @@ export interface WorkflowRow {
 const COLUMNS = `id, tenant_id, name, description, steps, impact_class, max_run_attempts, is_active,
   schedule_config, last_run_at, next_run_at, created_at, updated_at, updated_by`;
 
-/** Channel a scheduler loop listens on to re-plan its wake-up and pick up queued runs. */
-export const SCHEDULER_CHANNEL = 'levqor_scheduler';
-
-/** The database's clock, in epoch seconds: the one clock every replica agrees on. */
-export async function dbNow(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now');
-  return rows[0]?.now ?? 0;
-}
+// Callers above the engine (faces, reports) read the database clock from here.
+export { dbNow };
 
 function scheduledNext(schedule: ScheduleConfig, isActive: boolean, now: number, lastRunAt: number | null): number | null {
   return isActive && schedule.enabled ? firstRunAt(schedule, now, lastRunAt) : null;
 }
 
-export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
+type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 /** Creates or updates a workflow by (tenant, name); a changed schedule is planned afresh. */
 export async function applyWorkflow(
@@ -69,7 +66,7 @@ export async function applyWorkflow(
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10, $10, $11) RETURNING ${COLUMNS}`,
       [tenantId, spec.name, ...values, next, now, actor],
     );
-    await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
+    await notifyScheduler(tx, 'workflow');
     return { workflow: rows[0] as WorkflowRow, outcome: 'created' };
   }
   const sameDefinition =
@@ -91,7 +88,7 @@ export async function applyWorkflow(
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [old.id, ...values, next, now, actor],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, 'workflow']);
+  await notifyScheduler(tx, 'workflow');
   return { workflow: rows[0] as WorkflowRow, outcome: 'updated' };
 }
 

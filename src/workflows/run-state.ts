@@ -1,18 +1,19 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
-import type { RunFinish } from '../runs/queries.js';
+import { AppError } from '../lib/errors.js';
+import type { RunFinish } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
-import type { ImpactClass } from './schema.js';
+import type { ImpactClass } from '../lib/impact.js';
+import type { EnginePorts } from './ports.js';
 import type { WorkflowRow } from './queries.js';
 import type { Step } from './schema.js';
 import type { StepServices } from './steps/run-step.js';
 
-export interface ExecutorDeps {
+export interface ExecutorDeps extends EnginePorts {
   db: Db;
   /** This process's lease-owner id: every write to a run checks it still holds the run. */
   owner: string;
   services: StepServices;
-  approvalTtlSeconds: number;
   /** Epoch seconds; events carry the time they happened, not the time they were flushed. */
   clock: () => number;
   random: () => number;
@@ -29,9 +30,9 @@ export type RunOutcome =
   | { kind: 'lost' };
 
 /** Thrown inside a transaction when another scheduler took the run over: rolls the write back. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends AppError {
   constructor() {
-    super('the run lease was taken over by another scheduler');
+    super('conflict', 'the run lease was taken over by another scheduler');
   }
 }
 

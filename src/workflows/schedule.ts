@@ -3,7 +3,7 @@ import { AppError } from '../lib/errors.js';
 import type { ScheduleConfig } from './schema.js';
 
 /** Slot plan for one due workflow. */
-export interface SlotPlan {
+interface SlotPlan {
   /** Slot times (epoch s) to run now, oldest first; each becomes one run with scheduled_for = slot. */
   run: number[];
   /**

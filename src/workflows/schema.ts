@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
+import { IMPACT_CLASSES } from '../lib/impact.js';
 
-export const impactClassSchema = z.enum(['A', 'B', 'C']);
-export type ImpactClass = z.infer<typeof impactClassSchema>;
+export const impactClassSchema = z.enum(IMPACT_CLASSES);
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -14,7 +14,7 @@ function isTimeZone(tz: string): boolean {
 }
 
 /** Why a cron expression is invalid, or undefined when it is valid. */
-export function cronProblem(expr: string): string | undefined {
+function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5) return `cron must have 5 fields (minute hour day month weekday), got ${fields.length}`;
   try {

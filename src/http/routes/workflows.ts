@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listAudit } from '../../audit/queries.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
@@ -105,12 +106,8 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
       .strict(),
     summary: 'The audit log, newest first (page with ?before=<id>)',
     handler: async ({ query, auth }) => {
-      const { rows } = await db.query<{ id: string }>(
-        `SELECT id::text AS id, actor, action, subject, detail, created_at FROM audit_log
-         WHERE tenant_id = $1 AND ($2::bigint IS NULL OR audit_log.id < $2) ORDER BY audit_log.id DESC LIMIT $3`,
-        [auth.tenant_id, query.before ?? null, query.limit],
-      );
-      return { entries: rows, next_before: rows.length === query.limit ? rows.at(-1)?.id : null };
+      const entries = await listAudit(db, auth.tenant_id, query.limit, query.before);
+      return { entries, next_before: entries.length === query.limit ? entries.at(-1)?.id : null };
     },
   });
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { createCriticalGate } from '../../approvals/gate.js';
+import { insertAudit } from '../../audit/queries.js';
 import type { Db } from '../../db/types.js';
 import { queueRun, runQueuedNow, type RunNowDeps } from '../../scheduler/manual.js';
 import { applyWorkflow } from '../../workflows/queries.js';
@@ -22,8 +24,9 @@ export interface CampaignProposal {
 
 /**
  * Deps for starting a campaign run when the caller has no scheduler deps: the run's only
- * step is a Class C e-mail, so it parks for approval before any service is used. Once
- * approved, a scheduler (with the configured SMTP mailer) runs it.
+ * step is a Class C e-mail, so it parks for approval before any service is used (and no
+ * Slack step asks for internal channels). Once approved, a scheduler (with the configured
+ * SMTP mailer) runs it.
  */
 export function parkingDeps(db: Db): RunNowDeps {
   return {
@@ -34,7 +37,9 @@ export function parkingDeps(db: Db): RunNowDeps {
       http: { timeoutMs: 1_000, connectTimeoutMs: 1_000, maxResponseBytes: 1 },
       smtpFrom: 'levqor@localhost',
     },
-    approvalTtlSeconds: 86_400,
+    critical: createCriticalGate({ defaultTtlSeconds: 86_400 }),
+    audit: insertAudit,
+    internalChannels: () => Promise.resolve([]),
     clock: () => Date.now() / 1000,
     random: Math.random,
     signal: new AbortController().signal,

@@ -19,7 +19,7 @@ export interface HttpRequestSpec {
 }
 
 /** What the step records: status codes are data, not errors. */
-export interface HttpResult {
+interface HttpResult {
   status: number;
   headers: Record<string, string>;
   body: string;

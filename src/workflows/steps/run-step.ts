@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/types.js';
 import { AppError, errorMessage } from '../../lib/errors.js';
-import { insertAudit } from '../../approvals/queries.js';
+import type { AuditRecorder } from '../ports.js';
 import { setWorkflowActive } from '../queries.js';
 import type { Step } from '../schema.js';
 import type { Mailer } from './email.js';
@@ -26,6 +26,8 @@ export interface StepEnv {
   services: StepServices;
   /** The connection or transaction the step's database effects belong to. */
   db: Queryable;
+  /** Records a Class B change in `db` (the step's transaction). */
+  audit: AuditRecorder;
   tenantId: string;
   workflowName: string;
   actor: string;
@@ -84,7 +86,7 @@ export async function runStep(step: Step, env: StepEnv): Promise<unknown> {
       const name = step.workflow ?? env.workflowName;
       const wf = await setWorkflowActive(env.db, env.tenantId, name, step.active);
       if (!wf) throw new AppError('not_found', `workflow "${name}" not found`);
-      await insertAudit(env.db, {
+      await env.audit(env.db, {
         tenant_id: env.tenantId,
         actor: env.actor,
         action: step.active ? 'workflow.activate' : 'workflow.pause',

@@ -1,0 +1,327 @@
+// The run lifecycle, all of its SQL: runs are started (scheduled: claimed with their slot;
+// manual: queued), claimed, checkpointed, parked at a Class C step, settled (finished or
+// released) and recovered when their scheduler died. Every write to a run a scheduler holds
+// goes through one lease guard (HELD). The hot statements (scheduled start, queued claim,
+// settle) are one statement each for a whole batch: one round trip, one plan.
+import { randomUUID } from 'node:crypto';
+import { dbNow } from '../db/now.js';
+import type { Queryable } from '../db/types.js';
+import type { NewEvent, RunContext, RunRow, RunStatus, RunTrigger, TimelineEntry } from './types.js';
+
+/** The columns of a RunRow (for RETURNING and SELECT lists). */
+export const RUN_COLUMNS = `id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at, attempt,
+  step_index, context, error, lease_owner, lease_expires_at, started_by`;
+/** RUN_COLUMNS of a run aliased r. */
+export const R_RUN_COLUMNS = RUN_COLUMNS.replace(/(\w+)/g, 'r.$1');
+
+/**
+ * The lease guard, the one place it is written: the run (aliased r) is still running and
+ * held by the owner in $1. A run another scheduler took over is left alone.
+ */
+const HELD = `r.status = 'running' AND r.lease_owner = $1`;
+
+/** Channel a scheduler loop listens on to re-plan its wake-up ('workflow') and pick up queued runs ('run'). */
+export const SCHEDULER_CHANNEL = 'levqor_scheduler';
+
+/** Wakes the scheduler loops when the caller's transaction commits. */
+export async function notifyScheduler(tx: Queryable, reason: 'run' | 'workflow'): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [SCHEDULER_CHANNEL, reason]);
+}
+
+/** Writes many events in one statement. */
+export async function insertEvents(db: Queryable, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
+     SELECT tenant_id, run_id, workflow_id, type, step_index, coalesce(payload, '{}'), created_at
+     FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, run_id uuid, workflow_id uuid, type text,
+       step_index integer, payload jsonb, created_at double precision)`,
+    [JSON.stringify(events)],
+  );
+}
+
+// ------------------------------------------------------------------------------ starting runs
+
+/** A scheduled run to start: the claim's shared fields (status running, trigger schedule, lease) come separately. */
+export interface ScheduledRun {
+  id: string;
+  tenant_id: string;
+  workflow_id: string;
+  scheduled_for: number;
+}
+
+/** A claimed workflow's schedule moved on: applied only if `due` is still its next_run_at. */
+export interface ScheduleAdvance {
+  id: string;
+  due: number;
+  next: number | null;
+  last: number | null;
+}
+
+const EVENT_COLUMNS = `tenant_id uuid, run_id uuid, workflow_id uuid, type text, step_index integer, payload jsonb, created_at double precision`;
+
+/**
+ * Starts a claim's scheduled runs, held by `owner` (a slot that already has a run is skipped:
+ * UNIQUE(workflow_id, scheduled_for) is the last guard), each with its run_started timeline
+ * entry; writes the claim's events (slots skipped, in order) and moves the claimed workflows'
+ * schedules on (a compare-and-set on next_run_at), all in one statement, inside the claim's
+ * transaction. Returns the ids of the runs started.
+ */
+export async function startScheduledRuns(
+  tx: Queryable,
+  claim: { now: number; owner: string; leaseSeconds: number; runs: ScheduledRun[]; advances: ScheduleAdvance[]; events: NewEvent[] },
+): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>(
+    `WITH src AS MATERIALIZED (
+       SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+         AS (id uuid, tenant_id uuid, workflow_id uuid, scheduled_for double precision)) WITH ORDINALITY
+         AS s(id, tenant_id, workflow_id, scheduled_for, ord)
+     ), runs AS (
+       INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, timeline)
+       SELECT id, tenant_id, workflow_id, 'running', 'schedule', scheduled_for, $2::float8, $3::text, $2::float8 + $4::float8,
+              jsonb_build_array(jsonb_build_object('type', 'run_started', 'step_index', NULL, 'created_at', $2::float8,
+                'payload', jsonb_build_object('trigger', 'schedule', 'scheduled_for', scheduled_for, 'owner', $3::text)))
+       FROM src
+       ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
+       RETURNING id
+     ), advanced AS (
+       UPDATE workflows w SET next_run_at = a.next, last_run_at = coalesce(a.last, w.last_run_at)
+       FROM jsonb_to_recordset($5::jsonb) AS a(id uuid, due double precision, next double precision, last double precision)
+       WHERE w.id = a.id AND w.next_run_at = a.due
+     ), events AS (
+       INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
+       SELECT e.tenant_id, e.run_id, e.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}'), e.created_at
+       FROM ROWS FROM (jsonb_to_recordset($6::jsonb) AS (${EVENT_COLUMNS})) WITH ORDINALITY
+         AS e(tenant_id, run_id, workflow_id, type, step_index, payload, created_at, ord)
+       ORDER BY e.ord
+     )
+     SELECT id FROM runs`,
+    [JSON.stringify(claim.runs), claim.now, claim.owner, claim.leaseSeconds, JSON.stringify(claim.advances), JSON.stringify(claim.events)],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Queues a run of a workflow in the caller's transaction (the run row, run_started on its
+ * timeline), so it commits with whatever made it; NOTIFY (when asked) wakes the loops at
+ * commit. Returns the new run's id.
+ */
+export async function insertQueuedRun(
+  tx: Queryable,
+  run: { tenant_id: string; workflow_id: string; trigger: RunTrigger; actor: string; notify: boolean },
+): Promise<string> {
+  const id = randomUUID();
+  const now = await dbNow(tx);
+  await tx.query(
+    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, started_at, started_by, timeline)
+     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7::jsonb)`,
+    [
+      id,
+      run.tenant_id,
+      run.workflow_id,
+      run.trigger,
+      now,
+      run.actor,
+      JSON.stringify([{ type: 'run_started', step_index: null, payload: { trigger: run.trigger, by: run.actor }, created_at: now }]),
+    ],
+  );
+  if (run.notify) await notifyScheduler(tx, 'run');
+  return id;
+}
+
+/**
+ * Claims queued runs (manual, resumed after approval, retried after a crash) for `owner`, oldest
+ * first, each with its workflow's row (`W`, read in the same statement): one round trip from the
+ * queue to executing. `onlyId` claims that one run (a compare-and-set: of two callers, one gets it).
+ */
+export async function claimQueuedRuns<W>(
+  db: Queryable,
+  opts: { owner: string; leaseSeconds: number; limit: number; onlyId?: string },
+): Promise<{ run: RunRow; workflow: W }[]> {
+  const { rows } = await db.query<RunRow & { workflow: W }>(
+    `UPDATE workflow_runs r SET status = 'running', lease_owner = $1, lease_expires_at = extract(epoch FROM now()) + $2
+     FROM workflows w
+     WHERE r.id IN (SELECT id FROM workflow_runs WHERE status = 'queued' AND ($4::uuid IS NULL OR id = $4)
+                    ORDER BY started_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       AND w.id = r.workflow_id
+     RETURNING ${R_RUN_COLUMNS}, to_jsonb(w) AS workflow`,
+    [opts.owner, opts.leaseSeconds, opts.limit, opts.onlyId ?? null],
+  );
+  return rows.map(({ workflow, ...run }) => ({ workflow, run }));
+}
+
+// ------------------------------------------------------------------- while a run executes
+
+/** Where a running run got to: its next step, its context, and timeline entries not yet written. */
+export interface RunProgress {
+  id: string;
+  stepIndex: number;
+  context: RunContext;
+  timeline?: readonly TimelineEntry[];
+}
+
+/** Writes a held run's progress; parking also lets go of the lease while the run waits for a human. */
+async function writeProgress(db: Queryable, owner: string, run: RunProgress, park: boolean): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE workflow_runs r SET ${park ? `status = 'waiting_approval', lease_owner = NULL, lease_expires_at = NULL, ` : ''}step_index = $3,
+       context = $4::jsonb, timeline = r.timeline || $5::jsonb
+     WHERE r.id = $2 AND ${HELD}`,
+    [owner, run.id, run.stepIndex, JSON.stringify(run.context), JSON.stringify(run.timeline ?? [])],
+  );
+  return res.rowCount === 1;
+}
+
+/** Saves a running run's progress so a later attempt resumes after its side effects; false when the lease is lost. */
+export function checkpointRun(db: Queryable, owner: string, progress: RunProgress): Promise<boolean> {
+  return writeProgress(db, owner, progress, false);
+}
+
+/** Parks a run this owner holds at a Class C step until a human decides; false when the lease is lost. */
+export function parkRun(db: Queryable, owner: string, progress: RunProgress): Promise<boolean> {
+  return writeProgress(db, owner, progress, true);
+}
+
+/** Appends to a running run's timeline (a long step shows it started while it lasts). */
+export async function appendTimeline(db: Queryable, owner: string, runId: string, timeline: readonly TimelineEntry[]): Promise<boolean> {
+  if (timeline.length === 0) return true;
+  const res = await db.query(`UPDATE workflow_runs r SET timeline = r.timeline || $3::jsonb WHERE r.id = $2 AND ${HELD}`, [
+    owner,
+    runId,
+    JSON.stringify(timeline),
+  ]);
+  return res.rowCount === 1;
+}
+
+/** Extends the leases of every run this owner is executing. */
+export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number): Promise<number> {
+  const res = await db.query(`UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`, [
+    owner,
+    leaseSeconds,
+  ]);
+  return res.rowCount;
+}
+
+// -------------------------------------------------------------------------- ending runs
+
+/** Where a run ended. */
+export interface RunFinish {
+  id: string;
+  status: RunStatus;
+  step_index: number;
+  context: RunContext;
+  error: string | null;
+  finished_at: number | null;
+  /** Timeline entries of this execution, appended to the run's row with its end. */
+  timeline: TimelineEntry[];
+}
+
+/** A run handed back to the queue unfinished (shutdown), with the timeline of what it did. */
+export interface RunRelease {
+  id: string;
+  timeline: TimelineEntry[];
+}
+
+/**
+ * Settles runs this owner holds, in one statement (autocommit: no transaction round trips):
+ * finished runs get their end (with their timelines), released runs go back to the queue
+ * (keeping what they did on their timelines), and the events of the runs written are
+ * inserted in order, each with its run's tenant and workflow. A run whose lease was taken
+ * over is left alone, and so are its events. Returns the ids finished and the number released.
+ */
+export async function settleRuns(
+  db: Queryable,
+  owner: string,
+  settle: { finishes: readonly RunFinish[]; releases?: readonly RunRelease[]; events: readonly NewEvent[] },
+): Promise<{ finished: Set<string>; released: number }> {
+  const releases = settle.releases ?? [];
+  if (settle.finishes.length === 0 && releases.length === 0) return { finished: new Set(), released: 0 };
+  // Releases happen on shutdown only: the common statement has no released CTE to plan.
+  const withReleases = releases.length > 0;
+  const { rows } = await db.query<{ id: string; released: boolean }>(
+    `WITH done AS (
+       UPDATE workflow_runs r SET status = f.status, step_index = f.step_index, context = f.context, error = f.error,
+         finished_at = f.finished_at, lease_owner = NULL, lease_expires_at = NULL, timeline = r.timeline || coalesce(f.timeline, '[]')
+       FROM jsonb_to_recordset($2::jsonb)
+         AS f(id uuid, status text, step_index integer, context jsonb, error text, finished_at double precision, timeline jsonb)
+       WHERE r.id = f.id AND ${HELD}
+       RETURNING r.id, r.tenant_id, r.workflow_id
+     ),${
+       withReleases
+         ? ` released AS (
+       UPDATE workflow_runs r SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+         timeline = r.timeline || coalesce(x.timeline, '[]')
+       FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, timeline jsonb)
+       WHERE r.id = x.id AND ${HELD}
+       RETURNING r.id, r.tenant_id, r.workflow_id
+     ), written AS (SELECT * FROM done UNION ALL SELECT * FROM released),`
+         : ''
+     } events AS (
+       INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
+       SELECT w.tenant_id, e.run_id, w.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}'), e.created_at
+       FROM ROWS FROM (jsonb_to_recordset($3::jsonb)
+           AS (run_id uuid, type text, step_index integer, payload jsonb, created_at double precision)) WITH ORDINALITY
+         AS e(run_id, type, step_index, payload, created_at, ord)
+       JOIN ${withReleases ? 'written' : 'done'} w ON w.id = e.run_id
+       ORDER BY e.ord
+     )
+     SELECT id, false AS released FROM done${withReleases ? ' UNION ALL SELECT id, true FROM released' : ''}`,
+    // An event's tenant and workflow are its run's: taken from the rows written, not sent again.
+    [
+      owner,
+      JSON.stringify(settle.finishes),
+      JSON.stringify(
+        settle.events.map((e) => ({
+          run_id: e.run_id,
+          type: e.type,
+          step_index: e.step_index,
+          payload: e.payload,
+          created_at: e.created_at,
+        })),
+      ),
+      ...(withReleases ? [JSON.stringify(releases)] : []),
+    ],
+  );
+  return { finished: new Set(rows.filter((r) => !r.released).map((r) => r.id)), released: rows.filter((r) => r.released).length };
+}
+
+/** Moves a waiting run on after its approval was decided: approved → queued, otherwise ended. */
+export async function settleWaitingRun(
+  db: Queryable,
+  runId: string,
+  outcome: 'queued' | 'rejected' | 'expired',
+  error: string | null,
+): Promise<RunRow | undefined> {
+  const { rows } = await db.query<RunRow>(
+    `UPDATE workflow_runs SET status = $2, error = $3,
+       finished_at = CASE WHEN $2 = 'queued' THEN NULL ELSE extract(epoch FROM now()) END
+     WHERE id = $1 AND status = 'waiting_approval' RETURNING ${RUN_COLUMNS}`,
+    [runId, outcome, error],
+  );
+  return rows[0];
+}
+
+/**
+ * Finds runs whose scheduler stopped renewing their lease (killed, lost its network) and
+ * requeues them for another attempt or fails them when attempts are used up.
+ */
+export async function recoverExpiredRuns(db: Queryable, limit = 500): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRow>(
+    `WITH expired AS (
+       SELECT r.id FROM workflow_runs r
+       WHERE r.status = 'running' AND r.lease_expires_at < extract(epoch FROM now())
+       ORDER BY r.lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+     )
+     UPDATE workflow_runs r SET
+       status = CASE WHEN r.attempt < w.max_run_attempts THEN 'queued' ELSE 'failed' END,
+       attempt = CASE WHEN r.attempt < w.max_run_attempts THEN r.attempt + 1 ELSE r.attempt END,
+       finished_at = CASE WHEN r.attempt < w.max_run_attempts THEN NULL ELSE extract(epoch FROM now()) END,
+       error = 'lease expired: the scheduler running it (' || coalesce(r.lease_owner, '?') || ') stopped before the run finished'
+               || CASE WHEN r.attempt < w.max_run_attempts THEN '; retrying' ELSE '' END,
+       lease_owner = NULL, lease_expires_at = NULL
+     FROM expired e, workflows w
+     WHERE r.id = e.id AND w.id = r.workflow_id
+     RETURNING ${R_RUN_COLUMNS}`,
+    [limit],
+  );
+  return rows;
+}
