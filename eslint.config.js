@@ -3,6 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+/** The faces: they parse input, call a capability, render output. */
+const FACES = ['src/http/**/*.ts', 'src/cli/**/*.ts', 'src/cli.ts', 'src/action/**/*.ts', 'bot/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**', 'bench/**/.cli-snapshot-*'] },
   js.configs.recommended,
@@ -43,6 +46,71 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // ── Boundaries (issue 21): faces, capabilities and the environment ───────────────────────
+  // Faces parse, call and render: they reach the database only through a capability (its
+  // queries module) or src/runtime.ts; `import type { Db }` of the port is allowed.
+  {
+    files: FACES,
+    // src/action/db.ts opens `database-url` with db/open's openDatabase (its own pool size and
+    // application name), which src/runtime.ts does not offer yet.
+    ignores: ['src/action/db.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.{1,2}/(\\.\\./)*(src/)?db/',
+              allowTypeImports: true,
+              message:
+                'A face (cli, http, action, bot) does not import db/: call a capability or src/runtime.ts (import type { Db } is fine).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Capabilities (everything in src/ that is not a face, runtime.ts or config.ts) never import
+  // upward: no face, no runtime.ts (which wires them), no bench/.
+  {
+    files: ['src/**/*.ts'],
+    ignores: [...FACES, 'src/runtime.ts', 'src/config.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.{1,2}/(\\.\\./)*((http|cli|action|bot|bench)/|(cli|runtime)\\.js$)',
+              message:
+                'A capability does not import a face (cli, http, action, bot), src/runtime.ts or bench/: pass what it needs in as an argument.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // src/config.ts is the only reader of the environment (tests, scripts and bench may read it).
+  // The GitHub Action reads its runner's environment (the workspace, what check commands and
+  // loadConfig receive) in src/action/runner-env.ts, so that a checks run does not load zod.
+  {
+    files: ['src/**/*.ts', 'bot/**/*.ts'],
+    // (Browser code under src/http/client/ has its own no-restricted-properties block below.)
+    ignores: ['src/config.ts', 'src/action/runner-env.ts', 'src/http/client/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Only src/config.ts reads process.env: take the parsed Config (or an argument).' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value=/^(node:)?process$/] > ImportSpecifier[imported.name='env']",
+          message: 'Only src/config.ts reads the environment: take the parsed Config (or an argument).',
+        },
+      ],
+    },
+  },
   // Browser code (src/http/client/: its own tsconfig with the DOM library, bundled by the build
   // and inlined into the pages): text reaches the page as textContent and attributes, never as
   // markup, and nothing outside the folder is imported (it would not be browser code).
@@ -81,13 +149,13 @@ export default tseslint.config(
     },
     {
       files: ['src/workflows/**/*.ts'],
-      regex: String.raw`^(\.\./)+((approvals|slack|scheduler|reports|health|maintenance|checks|http|cli|action|bot)/|(runtime|cli)\.js$)`,
+      regex: String.raw`^(\.\./)+((approvals|slack|scheduler|reports|health|maintenance|checks|http|cli|action|bot|bench)/|(runtime|cli)\.js$)`,
       message:
         'src/workflows/ is the engine: no ledger, chat, scheduler, capability above it or face. Take what it needs as a port (workflows/ports.ts, wired in runtime.ts).',
     },
     {
       files: ['src/approvals/**/*.ts'],
-      regex: String.raw`^(\.\./)+((scheduler|slack|reports|health|maintenance|checks|http|cli|action|bot)/|(runtime|cli)\.js$)`,
+      regex: String.raw`^(\.\./)+((scheduler|slack|reports|health|maintenance|checks|http|cli|action|bot|bench)/|(runtime|cli)\.js$)`,
       message:
         'src/approvals/ is the ledger: it may use the engine below it (workflows/, runs/, audit/), never a capability above it or a face.',
     },

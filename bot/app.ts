@@ -9,7 +9,7 @@ import type { BotDeps } from './deps.js';
 import { blockActionSchema, slashCommandSchema, viewSubmissionSchema } from './payloads.js';
 import { boltLogger, dedupeDeliveries } from './security.js';
 
-export interface BotOptions {
+interface BotOptions {
   signingSecret: string;
   botToken: string;
   /** SLACK_API_URL: where the Web API is (a local fake in tests). */
@@ -48,7 +48,7 @@ function parse<T>(
 }
 
 /** The Bolt app: dedup first, then approvals, the reject dialog and /levqor. */
-export function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; receiver?: HTTPReceiver; socketMode?: SocketModeReceiver } {
+function createBotApp(deps: BotDeps, opts: BotOptions): { app: App; receiver?: HTTPReceiver; socketMode?: SocketModeReceiver } {
   const logger = boltLogger(deps.log);
   // Bolt's own client (auth.test, respond): quick retries, not the library's half-hour default.
   const clientOptions = { slackApiUrl: opts.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 } };

@@ -9,17 +9,17 @@ import { getRun } from '../src/runs/queries.js';
 import { startRun } from '../src/scheduler/manual.js';
 import { decisionButtons, esc, slackDate, type SlackBlock, type SlackMessage } from '../src/slack/blocks.js';
 import { healthMessage, markdownToBlocks } from '../src/slack/report-blocks.js';
-import { tenantForTeam, type SlackSettings } from '../src/slack/settings.js';
+import { tenantForTeam, type SlackSettings } from '../src/slack/queries.js';
 import { requireWorkflow } from '../src/workflows/queries.js';
 import { explain, notConnected, type BotDeps } from './deps.js';
 import type { SlashCommand } from './payloads.js';
 
-export interface CommandReply extends SlackMessage {
+interface CommandReply extends SlackMessage {
   response_type: 'ephemeral' | 'in_channel';
 }
 
 /** `/levqor help`: what each subcommand does. */
-export function helpMessage(note?: string): SlackMessage {
+function helpMessage(note?: string): SlackMessage {
   const lines = [
     '*/levqor health*: the health summary (database, queues, failure rate, scheduler)',
     '*/levqor approvals*: pending approvals, with Approve / Reject buttons',

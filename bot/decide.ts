@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, type ApprovalRow } from '../src/approvals/types.js';
 import { AppError, errorMessage } from '../src/lib/errors.js';
 import { runQueuedNow } from '../src/scheduler/manual.js';
 import { REASON_BLOCK, REASON_INPUT, rejectModal } from '../src/slack/blocks.js';
-import { tenantForTeam } from '../src/slack/settings.js';
+import { tenantForTeam } from '../src/slack/queries.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { explain, notConnected, tellUser, type BotDeps } from './deps.js';
 import { teamOf, type BlockAction, type ViewSubmission } from './payloads.js';
@@ -89,7 +89,7 @@ export async function onRejectClick(deps: BotDeps, p: BlockAction): Promise<void
   await deps.slack.views.open({ trigger_id: p.trigger_id, view: rejectModal(approval) as never });
 }
 
-export type ModalAnswer = { response_action: 'errors'; errors: Record<string, string> } | undefined;
+type ModalAnswer = { response_action: 'errors'; errors: Record<string, string> } | undefined;
 
 /**
  * The reason dialog was submitted: validate and reject as the submitter. Returns the errors

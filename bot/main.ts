@@ -1,13 +1,15 @@
 // Entry of lib/bot.js: `levqor bot` (and `npm run bot`) import it lazily and call runBot.
-import { loadConfig } from '../src/config.js';
-import { describeDb } from '../src/db/open.js';
+import type { Config } from '../src/config.js';
+import { describeDb } from '../src/lib/describe-db.js';
 import { errorMessage } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/log.js';
 import { createInstanceId, createSchedulerDeps, openConfiguredDb } from '../src/runtime.js';
-import { createSlackClient, parseSlackEnv, requireBotCredentials } from '../src/slack/client.js';
+import { createSlackClient } from '../src/slack/client.js';
+import { requireBotCredentials } from '../src/slack/env.js';
 import { withShutdownSignals } from '../src/lib/shutdown.js';
-import { ALERTS_CHANNEL } from '../src/health/alerts.js';
+import { ALERTS_CHANNEL, pingDatabase } from '../src/health/queries.js';
 import { healthOptions } from '../src/health/options.js';
+import { countConnectedTenants } from '../src/slack/queries.js';
 import { runScheduledPosts } from '../src/slack/scheduled.js';
 import { startBot } from './app.js';
 import { startHealthServer } from './health.js';
@@ -20,10 +22,8 @@ export interface BotFlags {
 }
 
 /** Runs the Slack bot until SIGTERM/SIGINT; refuses to start without its credentials. */
-export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Promise<number> {
-  const slackEnv = parseSlackEnv(env);
-  const creds = requireBotCredentials(slackEnv);
-  const config = loadConfig(env);
+export async function runBot(config: Config, flags: BotFlags = {}): Promise<number> {
+  const creds = requireBotCredentials(config);
   const log = createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY);
   const db = await openConfiguredDb(config, log);
   try {
@@ -34,7 +34,7 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
       async ({ stopClaiming, abortRuns, stopped }) => {
         const owner = createInstanceId('bot');
         const runDeps = createSchedulerDeps(config, db, log, { stopClaiming, abortRuns }, { owner });
-        const slack = createSlackClient(slackEnv);
+        const slack = createSlackClient(config);
         const processStartedAt = Date.now() / 1000;
         const deps = {
           db,
@@ -48,10 +48,10 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
         };
         const bot = await startBot(deps, {
           ...creds,
-          apiUrl: slackEnv.SLACK_API_URL,
-          appToken: slackEnv.SLACK_APP_TOKEN,
-          port: flags.port ?? slackEnv.LEVQOR_BOT_PORT,
-          host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
+          apiUrl: config.SLACK_API_URL,
+          appToken: config.SLACK_APP_TOKEN,
+          port: flags.port ?? config.LEVQOR_BOT_PORT,
+          host: flags.host ?? config.LEVQOR_BOT_HOST,
         });
         await slack.auth.test().then(
           (who) => log.info({ team: who.team_id, bot: who.user_id }, 'Slack accepted the bot token'),
@@ -61,25 +61,24 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
               'Slack did not accept SLACK_BOT_TOKEN (auth.test failed): check the token and SLACK_API_URL',
             ),
         );
-        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_settings');
-        if ((rows[0]?.n ?? 0) === 0)
+        if ((await countConnectedTenants(db)) === 0)
           log.warn(
             'no tenant is connected to a Slack workspace yet: run `levqor slack configure --tenant NAME --team T… --approvals-channel C…`',
           );
         log.info(
-          { db: describeDb(config, db), mode: slackEnv.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
+          { db: describeDb(config, db), mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', executeRuns: deps.executeRuns },
           `Levqor Slack bot ready: ${bot.url}`,
         );
         // Probes for compose and k8s (Socket Mode opens no other port): off unless LEVQOR_BOT_HEALTH_PORT is set.
         const health =
-          slackEnv.LEVQOR_BOT_HEALTH_PORT === undefined
+          config.LEVQOR_BOT_HEALTH_PORT === undefined
             ? undefined
             : await startHealthServer({
-                host: flags.host ?? slackEnv.LEVQOR_BOT_HOST,
-                port: slackEnv.LEVQOR_BOT_HEALTH_PORT,
+                host: flags.host ?? config.LEVQOR_BOT_HOST,
+                port: config.LEVQOR_BOT_HEALTH_PORT,
                 checks: {
                   database: () =>
-                    db.query('SELECT 1').then(
+                    pingDatabase(db).then(
                       () => undefined,
                       () => 'not answering',
                     ),
@@ -99,7 +98,7 @@ export async function runBot(env: NodeJS.ProcessEnv, flags: BotFlags = {}): Prom
               (await slack.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false })).ts ?? '',
           },
           stopClaiming,
-          slackEnv.LEVQOR_BOT_POSTS_SECONDS,
+          config.LEVQOR_BOT_POSTS_SECONDS,
           (wake) => db.listen(ALERTS_CHANNEL, wake),
         );
         await stopped;

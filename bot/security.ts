@@ -7,7 +7,7 @@ import { recordDelivery } from '../src/slack/queries.js';
 import type { BotDeps } from './deps.js';
 
 /** The identity of a delivery: a hash of its (signed) payload, equal for Slack's retries of it. */
-export function deliveryKey(body: unknown): string {
+function deliveryKey(body: unknown): string {
   return createHash('sha256').update(JSON.stringify(body)).digest('hex');
 }
 

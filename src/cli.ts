@@ -2,7 +2,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { approvalsDecide, approvalsList, approvalsShow } from './cli/approvals.js';
 import { policySet, policyShow, tokenCreate, tokenList, tokenRevoke, type PolicyFlags } from './cli/admin.js';
-import { withDb } from './cli/context.js';
+import { cliConfig, withDb } from './cli/context.js';
+import { applyTenantDefault, jsonOption, tenantOption } from './cli/options.js';
 import { cleanupCommand, doctorApprovals, healthCommand, type CleanupFlags } from './cli/health.js';
 import type { ServeFlags } from './cli/serve.js';
 import { SCOPES } from './auth/tokens.js';
@@ -12,10 +13,8 @@ import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
-import { loadConfig } from './config.js';
-import { describeDb } from './db/open.js';
-import { migrate } from './db/migrate.js';
-import { migrations } from './db/migrations.generated.js';
+import { describeDb } from './lib/describe-db.js';
+import { applyMigrations } from './maintenance/migrations.js';
 import { AppError, type ErrorCode } from './lib/errors.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad usage or bad input. */
@@ -39,10 +38,6 @@ function positiveNumberOf(unit: string) {
 const positiveNumber = positiveNumberOf('seconds');
 const positiveDays = positiveNumberOf('days');
 
-const json = () => new Option('--json', 'print machine-readable JSON');
-const tenant = () =>
-  new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT');
-
 /** Builds the `levqor` command tree; each action resolves to an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('levqor')
@@ -51,7 +46,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     // Set before subcommands exist: commander copies these settings to each subcommand when it is created.
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // --tenant defaults to LEVQOR_TENANT from the configuration, for every command that has it.
+    .hook('preAction', (_program, command) => applyTenantDefault(command, cliConfig));
   const act =
     <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
     async (...args: A) =>
@@ -62,10 +59,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('apply pending database migrations (every command also does this first)')
     .action(
       act(async () => {
-        const config = loadConfig();
+        const config = cliConfig();
         return withDb(
           async ({ db }) => {
-            const result = await migrate(db, migrations);
+            const result = await applyMigrations(db);
             console.log(
               `${describeDb(config, db)}: schema at migration ${result.current}${result.applied.length ? ` (applied ${result.applied.join(', ')})` : ' (up to date)'}`,
             );
@@ -105,14 +102,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .description('what `npm start` runs: `levqor serve`, creating a demo tenant, workflows and API token on first start'),
   )
     .addOption(
-      new Option('--demo-history <weeks>', 'weeks of demo history to add on first start (0: none)')
-        .env('LEVQOR_DEMO_HISTORY')
-        .default(8)
-        .argParser((v) => {
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
-          return n;
-        }),
+      new Option(
+        '--demo-history <weeks>',
+        'weeks of demo history to add on first start (0: none; default: LEVQOR_DEMO_HISTORY, 8)',
+      ).argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 52) throw new InvalidArgumentError('--demo-history must be 0–52 weeks');
+        return n;
+      }),
     )
     .action(act(async (opts: ServeFlags) => (await import('./cli/serve.js')).serveCommand({ ...opts, demo: true })));
 
@@ -122,20 +119,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('create a token; it is printed once')
     .requiredOption('--name <name>', 'token name; decisions made with it are recorded as token:NAME')
     .option('--scopes <list>', `comma-separated scopes (default: all): ${SCOPES.join(', ')}`)
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { name: string; scopes?: string; tenant?: string; json?: boolean }) => tokenCreate(opts)));
   tokens
     .command('revoke')
     .description('revoke a token')
     .requiredOption('--name <name>', 'token name')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((opts: { name: string; tenant?: string }) => tokenRevoke(opts)));
   tokens
     .command('list')
     .description('list tokens (never their secrets)')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { tenant?: string; json?: boolean }) => tokenList(opts)));
 
   const tenants = program.command('tenant').description('manage tenants');
@@ -143,12 +140,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('create <name>')
     .description('create a tenant')
     .option('--timezone <tz>', 'IANA time zone for reports', 'UTC')
-    .addOption(json())
+    .addOption(jsonOption())
     .action(act((name: string, opts: { timezone?: string; json?: boolean }) => tenantCreate(name, opts)));
   tenants
     .command('list')
     .description('list tenants')
-    .addOption(json())
+    .addOption(jsonOption())
     .action(act((opts: { json?: boolean }) => tenantList(opts)));
 
   const workflows = program.command('workflow').description('define and inspect workflows');
@@ -158,14 +155,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('-f, --file <path>', 'workflow file, or - for standard input')
     .option('--dry-run', 'validate only')
     .option('--as <name>', 'who to record as defining it (approvals for its runs are requested in that name)')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { file: string; dryRun?: boolean; as?: string; tenant?: string; json?: boolean }) => workflowApply(opts)));
   workflows
     .command('list')
     .description('list workflows with their schedules')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { tenant?: string; json?: boolean }) => workflowList(opts)));
 
   program
@@ -173,8 +170,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run a workflow now, outside its schedule (exit 1 when the run fails)')
     .option('--enqueue', 'queue it for a running scheduler instead of running it here')
     .option('--as <name>', 'who to record as starting it')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((name: string, opts: { enqueue?: boolean; as?: string; tenant?: string; json?: boolean }) => runWorkflow(name, opts)));
 
   const runs = program.command('runs').description('inspect workflow runs');
@@ -195,14 +192,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ]),
     )
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { workflow?: string; status?: string; limit?: number; tenant?: string; json?: boolean }) => runsList(opts)));
   runs
     .command('show <id>')
     .description('a run and its events')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((id: string, opts: { tenant?: string; json?: boolean }) => runsShow(id, opts)));
 
   const approvals = program.command('approvals').description('the approval queue for Class C actions');
@@ -211,27 +208,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('requests (pending by default)')
     .addOption(new Option('--status <status>', 'which requests').choices(['pending', 'approved', 'rejected', 'expired']).default('pending'))
     .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: { status?: string; limit?: number; tenant?: string; json?: boolean }) => approvalsList(opts)));
   approvals
     .command('show <id>')
     .description('one request as JSON')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((id: string, opts: { tenant?: string }) => approvalsShow(id, opts)));
   approvals
     .command('approve <id>')
     .description('approve a request; the held step then runs here, exactly once')
     .option('--as <name>', 'who is deciding (default: your user name)')
     .option('--no-run', 'only record the decision; a scheduler runs the step')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((id: string, opts: { as?: string; run?: boolean; tenant?: string }) => approvalsDecide('approve', id, opts)));
   approvals
     .command('reject <id>')
     .description('reject a request; its run ends as rejected')
     .requiredOption('--reason <text>', 'why (1–500 characters)')
     .option('--as <name>', 'who is deciding (default: your user name)')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((id: string, opts: { reason: string; as?: string; tenant?: string }) => approvalsDecide('reject', id, opts)));
 
   const policy = approvals.command('policy').description("the tenant's approval rules");
@@ -251,20 +248,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-allow-self-approval', 'refuse self-approval (the default)')
     .option('--ttl-hours <hours>', 'how long a request waits before it expires', positiveNumberOf('hours'))
     .option('--as <name>', 'who is changing the policy')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((opts: PolicyFlags) => policySet(opts)));
   policy
     .command('show')
     .description('print the rules as JSON')
-    .addOption(tenant())
+    .addOption(tenantOption())
     .action(act((opts: { tenant?: string }) => policyShow(opts)));
 
   program
     .command('doctor <workflow>')
     .description('why is a workflow not running? the guide checklist for one workflow; `doctor approvals` explains an empty approval queue')
     .option('--url <url>', 'for `doctor approvals`: the API to probe (default http://HOST:PORT)')
-    .addOption(tenant())
-    .addOption(json())
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(
       act((name: string, opts: { tenant?: string; json?: boolean; url?: string }) =>
         name === 'approvals' ? doctorApprovals(opts) : doctorWorkflow(name, opts),
@@ -274,7 +271,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('health')
     .description('the health summary (same as GET /api/health/summary); exit 1 unless ok')
-    .addOption(json())
+    .addOption(jsonOption())
     .action(act((opts: { json?: boolean }) => healthCommand(opts)));
 
   program
@@ -286,7 +283,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--events-days <n>', 'keep events this many days', positiveDays)
     .option('--approvals-days <n>', 'keep processed approvals this many days', positiveDays)
     .option('--batch-size <n>', 'rows per transaction', positiveInt('--batch-size'))
-    .addOption(json())
+    .addOption(jsonOption())
     .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
   registerSlack(program, act);
   registerChecks(program, act);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ENV_DOCS, envSchema, slackEnvSchema, type ProcessName } from './config.js';
+import { ENV_DOCS, envSchema, type ProcessName } from './config.js';
+import { AppError } from './lib/errors.js';
 
 /** One environment variable as the reference shows it. */
-export interface EnvVariable {
+interface EnvVariable {
   name: string;
   /** e.g. `integer 1–200`, `boolean`, `` `info` | `debug` `` */
   type: string;
@@ -41,17 +42,15 @@ function describeDefault(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Every variable src/config.ts reads, from its zod schemas and ENV_DOCS, in schema order. */
+/** Every variable src/config.ts reads, from its zod schema and ENV_DOCS, in schema order. */
 export function listEnvVariables(): EnvVariable[] {
-  return [envSchema, slackEnvSchema].flatMap((schema) => {
-    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonProperty> };
-    // Defaults as the process sees them: a transformed default (a list, a boolean) shows its parsed form.
-    const defaults = schema.parse({}) as Record<string, unknown>;
-    return Object.entries(json.properties).map(([name, p]) => {
-      const doc = (ENV_DOCS as Record<string, { uses: readonly ProcessName[]; doc: string } | undefined>)[name];
-      if (!doc) throw new Error(`${name} has no entry in ENV_DOCS (src/config.ts)`);
-      return { name, type: describeType(p), default: describeDefault(defaults[name]), uses: doc.uses, doc: doc.doc };
-    });
+  const json = z.toJSONSchema(envSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonProperty> };
+  // Defaults as the process sees them: a transformed default (a list, a boolean) shows its parsed form.
+  const defaults = envSchema.parse({}) as Record<string, unknown>;
+  return Object.entries(json.properties).map(([name, p]) => {
+    const doc = (ENV_DOCS as Record<string, { uses: readonly ProcessName[]; doc: string } | undefined>)[name];
+    if (!doc) throw new AppError('config', `${name} has no entry in ENV_DOCS (src/config.ts)`, [name]);
+    return { name, type: describeType(p), default: describeDefault(defaults[name]), uses: doc.uses, doc: doc.doc };
   });
 }
 
@@ -63,7 +62,7 @@ export function renderConfigReference(vars: EnvVariable[] = listEnvVariables()):
   return [
     '# Configuration reference',
     '',
-    '<!-- Generated from the zod schemas and ENV_DOCS in src/config.ts by `levqor config docs` (npm run build). Do not edit. -->',
+    '<!-- Generated from the zod schema and ENV_DOCS in src/config.ts by `levqor config docs` (npm run build). Do not edit. -->',
     '',
     'Every environment variable Levqor reads. Each process parses them once at start; an invalid value stops it with',
     'one message naming every bad variable. An empty value counts as unset.',

@@ -7,8 +7,8 @@ export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Every environment variable Levqor reads, with its default (docs/configuration.md is generated from it and ENV_DOCS). */
-export const envSchema = z.object({
+/** Levqor's own variables: database, scheduler, steps, API, health, retention. */
+const coreEnvSchema = z.object({
   DATABASE_URL: z
     .string()
     .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
@@ -70,6 +70,8 @@ export const envSchema = z.object({
   LEVQOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEVQOR_LOG_PRETTY: bool.optional(),
   LEVQOR_TENANT: z.string().min(1).optional(),
+  LEVQOR_DEMO_HISTORY: int(0, 52).default(8),
+  USER: z.string().min(1).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65_535).default(8000),
   LEVQOR_API_RATE_LIMIT: int(1, 1_000_000).default(600),
@@ -88,7 +90,7 @@ export const envSchema = z.object({
 });
 
 /** The Slack variables: `levqor bot`, and the `slack_message` steps of any process that runs workflows. */
-export const slackEnvSchema = z.object({
+const slackEnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_BOT_TOKEN: z
     .string()
@@ -110,12 +112,18 @@ export const slackEnvSchema = z.object({
   LEVQOR_BOT_POSTS_SECONDS: z.coerce.number().positive().max(3600).default(30),
 });
 
+/**
+ * Every environment variable Levqor reads, with its default: one schema, parsed once per
+ * process (docs/configuration.md is generated from it and ENV_DOCS).
+ */
+export const envSchema = coreEnvSchema.extend(slackEnvSchema.shape);
+
 /** The processes that read configuration: `levqor serve` (and `start`), `scheduler`, `bot`, and the one-shot commands. */
 export const PROCESSES = ['serve', 'scheduler', 'bot', 'cli'] as const;
 export type ProcessName = (typeof PROCESSES)[number];
 
 /** What a variable means and which processes read it: the one annotation per variable. */
-export interface EnvDoc {
+interface EnvDoc {
   uses: readonly ProcessName[];
   doc: string;
 }
@@ -127,7 +135,7 @@ const STEPS = ALL;
 const SERVE = ['serve'] as const;
 const HEALTH = ['serve', 'bot', 'cli'] as const;
 
-/** One entry per variable of envSchema and slackEnvSchema (the compiler keeps them in step). */
+/** One entry per variable of envSchema (the compiler keeps them in step). */
 export const ENV_DOCS = {
   DATABASE_URL: {
     uses: ALL,
@@ -172,6 +180,11 @@ export const ENV_DOCS = {
   LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
   LEVQOR_LOG_PRETTY: { uses: ALL, doc: 'human-readable logs instead of JSON lines (default: on a terminal)' },
   LEVQOR_TENANT: { uses: ['cli'], doc: 'default `--tenant` for commands' },
+  LEVQOR_DEMO_HISTORY: {
+    uses: SERVE,
+    doc: 'weeks of demo history `levqor start` adds when it creates the demo tenant (`0`: none; `--demo-history` overrides it)',
+  },
+  USER: { uses: ['cli'], doc: 'who CLI actions are recorded as (`cli:USER`) without `--as`; unset: the account name' },
   HOST: { uses: ['serve', 'cli'], doc: '`levqor serve` address (`0.0.0.0` in a container); `levqor health` asks it' },
   PORT: { uses: ['serve', 'cli'], doc: '`levqor serve` port; `levqor health` asks it' },
   LEVQOR_API_RATE_LIMIT: { uses: SERVE, doc: 'requests per minute per token (per address without one)' },
@@ -204,9 +217,20 @@ export const ENV_DOCS = {
     doc: 'probe port, in either mode: `GET /healthz` (liveness), `GET /readyz` (readiness: the database answers, the Socket Mode connection is open); unset: none',
   },
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
-} as const satisfies Record<keyof typeof envSchema.shape | keyof typeof slackEnvSchema.shape, EnvDoc>;
+} as const satisfies Record<keyof typeof envSchema.shape, EnvDoc>;
 
 export type Config = z.infer<typeof envSchema>;
+
+/** The Slack part of the configuration: what the bot, its Web API client and `slack_message` steps read. */
+export type SlackConfig = Pick<Config, keyof typeof slackEnvSchema.shape>;
+
+/**
+ * The environment as this process received it, unparsed: only for passing it on to the
+ * processes Levqor starts (the CI checks' commands). Levqor's own settings come from loadConfig.
+ */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
 
 /** Parses the environment once; a bad variable fails with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -8,8 +8,8 @@ import { openDatabase } from './db/open.js';
 import type { Db } from './db/types.js';
 import type { Logger } from './lib/log.js';
 import type { SchedulerDeps } from './scheduler/tick.js';
-import { slackPosterFromEnv } from './slack/poster.js';
-import { getSlackSettings } from './slack/settings.js';
+import { slackPosterFromConfig } from './slack/poster.js';
+import { getSlackSettings } from './slack/queries.js';
 import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import type { StepServices } from './workflows/steps/run-step.js';
@@ -25,7 +25,7 @@ function createStepServices(config: Config): StepServices {
     },
     mailer: config.LEVQOR_SMTP_URL ? createSmtpMailer(config.LEVQOR_SMTP_URL) : undefined,
     smtpFrom: config.LEVQOR_SMTP_FROM,
-    slack: slackPosterFromEnv(process.env),
+    slack: slackPosterFromConfig(config),
   };
 }
 

@@ -2,14 +2,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
-import {
-  ALERTS_CHANNEL,
-  alertConditions,
-  reconcileAlerts,
-  recentAlerts,
-  type ActiveCondition,
-  type AlertKind,
-} from '../src/health/alerts.js';
+import { alertConditions, reconcileAlerts, type ActiveCondition } from '../src/health/alerts.js';
+import { ALERTS_CHANNEL, recentAlerts, type AlertKind } from '../src/health/queries.js';
 import type { HealthSummary } from '../src/health/summary.js';
 import { evaluateAlerts, runHealthTasks, type HealthTaskDeps } from '../src/health/tasks.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';

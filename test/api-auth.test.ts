@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator, createToken, generateToken, revokeToken } from '../src/auth/tokens.js';
+import { revokeToken } from '../src/auth/queries.js';
+import { createAuthenticator, createToken, generateToken } from '../src/auth/tokens.js';
 import { submitAction } from '../src/approvals/actions.js';
 import type { ApprovalRow } from '../src/approvals/types.js';
 import { startRun } from '../src/scheduler/manual.js';

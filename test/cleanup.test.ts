@@ -7,7 +7,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
 import { dailyCleanup, type HealthTaskDeps } from '../src/health/tasks.js';
-import { claimDailyTask, DEFAULT_RETENTION, finishDailyTask, runCleanup, type RetentionOptions } from '../src/maintenance/cleanup.js';
+import { loadConfig } from '../src/config.js';
+import { healthOptions } from '../src/health/options.js';
+import { runCleanup, type RetentionOptions } from '../src/maintenance/cleanup.js';
+import { claimDailyTask, finishDailyTask } from '../src/maintenance/queries.js';
 import { killRunningClis, parseJson, runCli } from './helpers/cli.js';
 import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
 import { silentLog } from './helpers/deps.js';
@@ -175,7 +178,9 @@ async function reset(db: Queryable): Promise<void> {
   );
 }
 
-const opts = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({ ...DEFAULT_RETENTION, ...over });
+// The retention a process runs with by default: the guide's 90 / 90 / 30 days, from the configuration.
+const defaults = healthOptions(loadConfig({})).retention;
+const opts = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({ ...defaults, ...over });
 
 async function readJsonLines(path: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(path, 'utf8');

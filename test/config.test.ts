@@ -51,6 +51,9 @@ describe('configuration', () => {
     ['LEVQOR_GITHUB_DISPATCH_REPOS', 'acme/deployer, acme', /LEVQOR_GITHUB_DISPATCH_REPOS: each entry must be owner\/repo, not "acme"/],
     ['LEVQOR_GITHUB_API_URL', 'api.github.com', /LEVQOR_GITHUB_API_URL: must be an http/],
     ['LEVQOR_LOG_PRETTY', 'maybe', /LEVQOR_LOG_PRETTY/],
+    ['LEVQOR_DEMO_HISTORY', '53', /LEVQOR_DEMO_HISTORY/],
+    ['SLACK_BOT_TOKEN', 'xapp-1', /SLACK_BOT_TOKEN: must be a bot token/],
+    ['LEVQOR_BOT_PORT', '70000', /LEVQOR_BOT_PORT/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
@@ -70,6 +73,12 @@ describe('configuration', () => {
       'LEVQOR_RUN_LEASE_SECONDS',
       'LEVQOR_APPROVAL_TTL_HOURS',
     ]);
+  });
+
+  it('one schema holds the Slack part too: parsed with the rest, defaults filled', () => {
+    expect(loadConfig({})).toMatchObject({ SLACK_API_URL: 'https://slack.com/api/', LEVQOR_BOT_PORT: 3000, LEVQOR_DEMO_HISTORY: 8 });
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:9/api', LEVQOR_DEMO_HISTORY: '0' });
+    expect(c).toMatchObject({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:9/api/', LEVQOR_DEMO_HISTORY: 0 });
   });
 
   it('treats empty variables as unset', () => {

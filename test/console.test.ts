@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeToken } from '../src/auth/tokens.js';
-import { resolveSession, revokeTokenSessions } from '../src/auth/sessions.js';
+import { revokeToken } from '../src/auth/queries.js';
+import { resolveSession } from '../src/auth/sessions.js';
 import { makeApiTenant, startApi, type ApiTenant, type TestApi } from './helpers/api.js';
 import { approvalState, csrfOf, getPage, postForm, requestApproval, signInCookie } from './helpers/console.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
@@ -101,15 +101,20 @@ describe.each(BACKENDS)('console on $name', ({ open }) => {
     expect(await approvalState(t.db, id)).toMatchObject({ status: 'pending' });
   });
 
-  it('ends sessions when they are revoked, or when their token is', async () => {
+  it('ends a session when it signs out (the others of its token live on), and every session when its token is revoked', async () => {
     const cookie = await signInCookie(api.baseUrl, tenant.token('gone'));
+    const other = await signInCookie(api.baseUrl, tenant.token('gone'));
     expect((await getPage(api.baseUrl, '/console/approvals/pending.json', cookie)).status).toBe(200);
-    expect(await revokeTokenSessions(t.db, tenant.tenant.id, 'gone')).toBe(1);
+    const out = await postForm(api.baseUrl, '/dashboard/logout', cookie, {});
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/^levqor_session=; .*Max-Age=0/);
     expect((await getPage(api.baseUrl, '/console/approvals/pending.json', cookie)).status).toBe(401);
+    expect((await getPage(api.baseUrl, '/console/approvals/pending.json', other)).status).toBe(200);
     const again = await signInCookie(api.baseUrl, tenant.token('gone'));
     expect((await getPage(api.baseUrl, '/console/approvals/pending.json', again)).status).toBe(200);
-    await revokeToken(t.db, tenant.tenant.id, 'gone');
+    expect(await revokeToken(t.db, tenant.tenant.id, 'gone')).toBe(true);
     expect((await getPage(api.baseUrl, '/console/approvals/pending.json', again)).status).toBe(401);
+    expect((await getPage(api.baseUrl, '/console/approvals/pending.json', other)).status).toBe(401);
     expect((await getPage(api.baseUrl, '/console/approvals', again)).html).toContain('Your session has ended');
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { parseSlackEnv } from '../src/slack/env.js';
+
 import { DEFAULT_SCALING } from '../src/health/scaling.js';
 import { REPO_ROOT } from './helpers/cli.js';
 import { useTestDb } from './helpers/db.js';
@@ -159,7 +159,7 @@ describe('deploy/k8s', () => {
   it("the bot's probes ask its probe port (Socket Mode opens no other): /readyz for readiness, /healthz for liveness", () => {
     const bot = containers.find((c) => c.workload === 'levqor-bot');
     const env = Object.fromEntries((bot?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
-    const healthPort = parseSlackEnv(env).LEVQOR_BOT_HEALTH_PORT;
+    const healthPort = loadConfig(env).LEVQOR_BOT_HEALTH_PORT;
     expect(healthPort).toBeDefined();
     const port = (name: string | number | undefined) => bot?.ports?.find((p) => p.name === name)?.containerPort;
     expect([bot?.readinessProbe?.httpGet?.path, port(bot?.readinessProbe?.httpGet?.port)]).toEqual(['/readyz', healthPort]);

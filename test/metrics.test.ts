@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/db/types.js';
-import { createRequestRecorder, flushRequestBuckets, LATENCY_BOUNDS_MS, readRequestLoad } from '../src/health/requests.js';
+import { addRequestBuckets } from '../src/health/queries.js';
+import { createRequestRecorder, LATENCY_BOUNDS_MS, readRequestLoad } from '../src/health/requests.js';
 import { buildApp } from '../src/http/app.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
 import { silentLog, testSchedulerDeps } from './helpers/deps.js';
@@ -102,7 +103,7 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
 
     it('no buckets: rate 0, no P95, one replica (this one)', async () => {
       expect(await readRequestLoad(t.db)).toEqual({ requestsPerMinute: 0, p95Ms: null, replicas: 1 });
-      await flushRequestBuckets(t.db, 'nobody', []);
+      await addRequestBuckets(t.db, 'nobody', []);
       expect((await t.db.query('SELECT 1 FROM request_buckets')).rows).toHaveLength(0);
     });
 
@@ -117,19 +118,19 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
         for (let i = 0; i < 100; i++) a.record(3, false);
         for (let i = 0; i < 14; i++) b.record(3, false);
         for (let i = 0; i < 6; i++) b.record(2_000, true);
-        await flushRequestBuckets(t.db, 'replica-a', a.drain());
-        await flushRequestBuckets(t.db, 'replica-b', b.drain());
+        await addRequestBuckets(t.db, 'replica-a', a.drain());
+        await addRequestBuckets(t.db, 'replica-b', b.drain());
         // A second flush of a into the same minute adds to its row.
         for (let i = 0; i < 10; i++) a.record(4, i < 2);
-        await flushRequestBuckets(t.db, 'replica-a', a.drain());
+        await addRequestBuckets(t.db, 'replica-a', a.drain());
         // An idle replica flushing only the current minute counts as a replica, adding no requests.
         fakeNow = current * 60_000 + 1;
-        await flushRequestBuckets(t.db, 'replica-idle', createRequestRecorder(clock).drain());
+        await addRequestBuckets(t.db, 'replica-idle', createRequestRecorder(clock).drain());
         // A replica gone for minutes counts for nothing.
         fakeNow = (current - 3) * 60_000;
         const gone = createRequestRecorder(clock);
         for (let i = 0; i < 500; i++) gone.record(9_000, false);
-        await flushRequestBuckets(t.db, 'replica-gone', gone.drain());
+        await addRequestBuckets(t.db, 'replica-gone', gone.drain());
         return readRequestLoad(t.db);
       });
       // Merged: 124 within 5 ms and 6 within 2500 ms of 130; the 95th percentile (rank 124) is 5 ms.
@@ -154,8 +155,8 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
         const b = createRequestRecorder(clock);
         for (let i = 0; i < 50; i++) a.record(20, false);
         for (let i = 0; i < 50; i++) b.record(800, false);
-        await flushRequestBuckets(t.db, 'a', a.drain());
-        await flushRequestBuckets(t.db, 'b', b.drain());
+        await addRequestBuckets(t.db, 'a', a.drain());
+        await addRequestBuckets(t.db, 'b', b.drain());
         return readRequestLoad(t.db);
       });
       expect(load).toEqual({ requestsPerMinute: 100, p95Ms: 1000, replicas: 2 });

@@ -1,6 +1,7 @@
 import { hash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { insertToken, useToken } from './queries.js';
 
 /** What a token may do. */
 export const SCOPES = [
@@ -55,37 +56,9 @@ export async function createToken(
 ): Promise<{ token: string; identity: TokenIdentity }> {
   if (!/^[a-zA-Z0-9][\w.-]{0,62}$/.test(name)) throw new AppError('bad_input', `token name "${name}": letters, digits, ".", "_" and "-"`);
   const token = generateToken();
-  const { rows } = await db.query<TokenIdentity>(
-    `INSERT INTO api_tokens (tenant_id, name, token_hash, scopes) VALUES ($1, $2, $3, $4::text[])
-     ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id, tenant_id, name, scopes`,
-    [tenantId, name, hashToken(token), scopes],
-  );
-  if (!rows[0]) throw new AppError('conflict', `a token named "${name}" already exists for this tenant (revoke it first)`);
-  return { token, identity: rows[0] };
-}
-
-/** Revokes a tenant's token by name; false when there was none to revoke. */
-export async function revokeToken(db: Queryable, tenantId: string, name: string): Promise<boolean> {
-  const res = await db.query(
-    'UPDATE api_tokens SET revoked_at = extract(epoch FROM now()) WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL',
-    [tenantId, name],
-  );
-  return res.rowCount === 1;
-}
-
-/** A tenant's tokens (never their secrets). */
-export async function listTokens(
-  db: Queryable,
-  tenantId: string,
-): Promise<{ name: string; scopes: string[]; created_at: number; last_used_at: number | null; revoked_at: number | null }[]> {
-  const { rows } = await db.query<{
-    name: string;
-    scopes: string[];
-    created_at: number;
-    last_used_at: number | null;
-    revoked_at: number | null;
-  }>('SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name', [tenantId]);
-  return rows;
+  const identity = await insertToken(db, { tenantId, name, hash: hashToken(token), scopes });
+  if (!identity) throw new AppError('conflict', `a token named "${name}" already exists for this tenant (revoke it first)`);
+  return { token, identity };
 }
 
 /**
@@ -98,14 +71,10 @@ export function createAuthenticator(db: Queryable, cacheMs = 5_000, now: () => n
   const inFlight = new Map<string, Promise<TokenIdentity | undefined>>();
   const lookUp = async (hash: string): Promise<TokenIdentity | undefined> => {
     try {
-      const { rows } = await db.query<TokenIdentity>(
-        `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
-         WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
-        [hash],
-      );
+      const identity = await useToken(db, hash);
       if (cache.size > 10_000) cache.clear();
-      cache.set(hash, { at: now(), identity: rows[0] });
-      return rows[0];
+      cache.set(hash, { at: now(), identity });
+      return identity;
     } finally {
       inFlight.delete(hash);
     }

@@ -1,7 +1,8 @@
 import { getPolicy, setPolicy } from '../approvals/queries.js';
 import { isIdentity } from '../approvals/policy.js';
 import { DEFAULT_POLICY, type ApprovalPolicy } from '../approvals/types.js';
-import { createToken, listTokens, parseScopes, revokeToken } from '../auth/tokens.js';
+import { listTokens, revokeToken } from '../auth/queries.js';
+import { createToken, parseScopes } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import { resolveTenant } from '../tenants/queries.js';
 import { iso, printTable, withDb, type GlobalOptions } from './context.js';
@@ -62,7 +63,7 @@ export interface PolicyFlags extends GlobalOptions {
 }
 
 /** Builds a policy from flags on top of the current one, naming every bad identity. */
-export function policyFromFlags(current: ApprovalPolicy, flags: PolicyFlags): ApprovalPolicy {
+function policyFromFlags(current: ApprovalPolicy, flags: PolicyFlags): ApprovalPolicy {
   const problems: string[] = [];
   const identities = (text: string, where: string) =>
     text

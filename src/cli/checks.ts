@@ -13,8 +13,8 @@ import { git } from '../checks/git.js';
 import { MANIFEST_PATH, updateManifest } from '../checks/manifest.js';
 import { renderJson } from '../checks/render.js';
 import { lastLines } from '../checks/run.js';
-
-type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+import { inheritedEnv } from '../config.js';
+import type { Act } from './options.js';
 
 interface ChecksFlags {
   root: string;
@@ -55,7 +55,7 @@ async function checksCommand(flags: ChecksFlags): Promise<number> {
     strict: flags.strict,
     parallel: !flags.sequential,
     // The checks run as the shell that started `levqor checks` would run them.
-    env: process.env,
+    env: inheritedEnv(),
     onResult: flags.json
       ? undefined
       : (r) => process.stderr.write(`${r.status === 'pass' ? '✓' : '✗'} ${r.name}: ${r.status} (${(r.durationMs / 1000).toFixed(1)} s)\n`),

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-
-type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+import { type Act, jsonOption } from './options.js';
 
 /** `levqor config docs`: the environment-variable reference (docs/configuration.md) for this version. */
 export function registerConfig(program: Command, act: Act): void {
@@ -8,7 +7,7 @@ export function registerConfig(program: Command, act: Act): void {
   config
     .command('docs')
     .description('print the reference of every environment variable (markdown; docs/configuration.md)')
-    .option('--json', 'print machine-readable JSON')
+    .addOption(jsonOption())
     .action(
       act(async (opts: { json?: boolean }) => {
         const { listEnvVariables, renderConfigReference } = await import('../config-reference.js');

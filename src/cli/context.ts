@@ -3,10 +3,17 @@ import type { Db } from '../db/types.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { openConfiguredDb } from '../runtime.js';
 
-export interface CliContext {
+interface CliContext {
   config: Config;
   db: Db;
   log: Logger;
+}
+
+let parsed: Config | undefined;
+
+/** This process's configuration: parsed once, on first use (a command that needs none never fails on it). */
+export function cliConfig(): Config {
+  return (parsed ??= loadConfig());
 }
 
 /** Global flags every command accepts. */
@@ -24,7 +31,7 @@ export async function withDb<T>(
   fn: (ctx: CliContext) => Promise<T>,
   opts: { logsToStdout?: boolean; migrate?: boolean; share?: boolean } = {},
 ): Promise<T> {
-  const config = loadConfig();
+  const config = cliConfig();
   const log = opts.logsToStdout
     ? createLogger(config.LEVQOR_LOG_LEVEL, config.LEVQOR_LOG_PRETTY)
     : createLogger(

@@ -1,13 +1,14 @@
-import { loadConfig, type Config } from '../config.js';
-import { createPgDb } from '../db/pg.js';
-import type { Db, Queryable } from '../db/types.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/types.js';
+import { apiReachableCheck, approvalQueueChecks } from '../health/doctor.js';
 import { healthOptions } from '../health/options.js';
+import { openHealthProbe } from '../health/probe.js';
 import { AppError } from '../lib/errors.js';
 import { healthSummary } from '../health/summary.js';
 import { runCleanup } from '../maintenance/cleanup.js';
-import { slackDeliveryStatus } from '../slack/queries.js';
+import { slackDeliveryCheck } from '../slack/doctor.js';
 import { findTenant } from '../tenants/queries.js';
-import { printTable, withDb, type GlobalOptions } from './context.js';
+import { cliConfig, printTable, withDb, type GlobalOptions } from './context.js';
 
 /** `levqor health`: the same summary as GET /api/health/summary. Exit 1 unless ok. */
 export async function healthCommand(opts: GlobalOptions): Promise<number> {
@@ -24,15 +25,10 @@ export async function healthCommand(opts: GlobalOptions): Promise<number> {
 }
 
 async function healthWithDb(opts: GlobalOptions): Promise<number> {
-  const config = loadConfig();
+  const config = cliConfig();
   if (config.DATABASE_URL) {
     // No opening probe and no migration: the summary bounds its own wait, a hung server included.
-    const db = createPgDb({
-      connectionString: config.DATABASE_URL,
-      poolMax: 2,
-      connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
-      onBackgroundError: () => undefined,
-    });
+    const db = openHealthProbe({ ...config, DATABASE_URL: config.DATABASE_URL });
     try {
       return await printHealth(opts, config, db);
     } finally {
@@ -115,83 +111,16 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<number> {
   });
 }
 
-/**
- * "The request is pending but nobody saw it in Slack": pending Class C requests of tenants
- * connected to Slack whose message is missing, failing (with Slack's reasons) or not posted
- * a minute after the request (no bot running?).
- */
-async function slackDeliveryCheck(db: Queryable, tenantId: string | undefined): Promise<{ ok: boolean; check: string; detail: string }> {
-  const r = await slackDeliveryStatus(db, tenantId);
-  const check = 'posted to Slack';
-  if (r.connected === 0)
-    return {
-      ok: true,
-      check,
-      detail: 'no tenant is connected to Slack (levqor slack configure): requests are seen in the API and CLI only',
-    };
-  const problems = [
-    r.failing > 0
-      ? `${r.failing} could not be posted: ${r.errors ?? '?'} (levqor slack show lists them; fix, then levqor slack configure)`
-      : '',
-    r.late > 0 ? `${r.late} not posted a minute after the request: is \`levqor bot\` running with SLACK_BOT_TOKEN?` : '',
-  ].filter(Boolean);
-  return problems.length
-    ? { ok: false, check, detail: `of ${r.pending} pending Class C requests of Slack-connected tenants, ${problems.join('; ')}` }
-    : { ok: true, check, detail: `${r.pending} pending Class C requests of Slack-connected tenants, none missing in Slack` };
-}
-
 /** `levqor doctor approvals`: the guide's "Approval Queue Empty but Actions Pending" checklist. */
 export async function doctorApprovals(opts: GlobalOptions & { url?: string }): Promise<number> {
   return withDb(async ({ config, db }) => {
-    const lines: { ok: boolean; check: string; detail: string }[] = [];
-    const { rows } = await db.query<{ tenant: string; status: string; n: number }>(
-      `SELECT t.name AS tenant, a.status, count(*)::int AS n FROM approval_queue a JOIN tenants t ON t.id = a.tenant_id
-       GROUP BY t.name, a.status ORDER BY t.name, a.status`,
-    );
-    const pendingBy = rows.filter((r) => r.status === 'pending');
     const tenant = opts.tenant ? await findTenant(db, opts.tenant) : undefined;
-    const mine = tenant ? (pendingBy.find((r) => r.tenant === tenant.name)?.n ?? 0) : pendingBy.reduce((n, r) => n + r.n, 0);
-    lines.push({
-      ok: mine > 0,
-      check: "status = 'pending'",
-      detail: `${mine} pending${tenant ? ` for tenant ${tenant.name}` : ' in all tenants'}; by status: ${rows.map((r) => `${r.tenant}/${r.status} ${r.n}`).join(', ') || 'no requests at all'}`,
-    });
-    if (opts.tenant && !tenant) lines.push({ ok: false, check: 'tenant_id filter', detail: `tenant "${opts.tenant}" does not exist` });
-    else if (tenant) {
-      const others = pendingBy.filter((r) => r.tenant !== tenant.name);
-      lines.push({
-        ok: mine > 0 || others.length === 0,
-        check: 'tenant_id filter',
-        detail: others.length
-          ? `pending requests exist for other tenants (${others.map((o) => `${o.tenant}: ${o.n}`).join(', ')}): is the token or --tenant for the right tenant?`
-          : 'no other tenant has pending requests',
-      });
-    }
-    const orphaned = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM workflow_runs r WHERE r.status = 'waiting_approval'
-       AND NOT EXISTS (SELECT 1 FROM approval_queue a WHERE a.run_id = r.id AND a.status = 'pending')`,
-    );
-    lines.push({
-      ok: (orphaned.rows[0]?.n ?? 0) === 0,
-      check: 'runs waiting without a request',
-      detail: `${orphaned.rows[0]?.n ?? 0} runs wait for approval without a pending request (a scheduler tick settles them)`,
-    });
-    lines.push(await slackDeliveryCheck(db, tenant?.id));
     const url = opts.url ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
-    try {
-      const res = await fetch(`${url}/api/approvals`, { signal: AbortSignal.timeout(2000) });
-      lines.push({
-        ok: res.status === 401 || res.status === 200,
-        check: 'API endpoint reachable',
-        detail: `${url}/api/approvals answered ${res.status}${res.status === 401 ? ' (up; send a token)' : ''}`,
-      });
-    } catch (err) {
-      lines.push({
-        ok: false,
-        check: 'API endpoint reachable',
-        detail: `${url}/api/approvals: ${(err as Error).message} — is \`levqor serve\` running (HOST/PORT)?`,
-      });
-    }
+    const lines = [
+      ...(await approvalQueueChecks(db, { name: opts.tenant, tenant })),
+      await slackDeliveryCheck(db, tenant?.id),
+      await apiReachableCheck(url),
+    ];
     if (opts.json) printTable(lines, true);
     else for (const l of lines) console.log(`  ${l.ok ? '✓' : '✗'} ${l.check}: ${l.detail}`);
     return lines.every((l) => l.ok) ? 0 : 1;

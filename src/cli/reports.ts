@@ -12,8 +12,7 @@ import { DEMO_WORKFLOWS, seedDemo } from '../workflows/demo.js';
 import { dbNow } from '../workflows/queries.js';
 import { createToken } from '../auth/tokens.js';
 import { printTable, withDb } from './context.js';
-
-type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+import { type Act, jsonOption, tenantOption } from './options.js';
 
 const wholeNumber =
   (name: string, min: number, max: number) =>
@@ -22,8 +21,7 @@ const wholeNumber =
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
-const tenantOption = () =>
-  new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or every tenant / the only one)').env('LEVQOR_TENANT');
+const everyTenant = () => tenantOption('every tenant / the only one');
 
 function analyticsRows(a: TenantAnalytics): Record<string, unknown>[] {
   return [...a.workflows, { workflow: '(all)', ...a.totals }].map((w) => ({
@@ -49,8 +47,8 @@ export function registerReports(program: Command, act: Act): void {
     .command('analytics')
     .description('runs, success and failure rate, p50/p95 duration and approvals per workflow and tenant (GET /api/analytics)')
     .option('--days <n>', 'how many days back', wholeNumber('--days', 1, 366), 7)
-    .addOption(tenantOption())
-    .option('--json', 'print machine-readable JSON')
+    .addOption(everyTenant())
+    .addOption(jsonOption())
     .action(
       act((opts: { days: number; tenant?: string; json?: boolean }) =>
         withDb(async ({ db }) => {
@@ -70,7 +68,7 @@ export function registerReports(program: Command, act: Act): void {
     .description("the weekly report (the guide's generate_weekly_report): last complete ISO week in the tenant's time zone by default")
     .addOption(new Option('--format <format>', 'md or json').choices(['md', 'json']).default('md'))
     .option('--week <week>', 'ISO week, e.g. 2025-W43')
-    .addOption(new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT'))
+    .addOption(tenantOption())
     .action(
       act((opts: { format: 'md' | 'json'; week?: string; tenant?: string }) =>
         withDb(async ({ db }) => {
@@ -93,9 +91,9 @@ export function registerReports(program: Command, act: Act): void {
     .description(
       "analyse engagement, recommend, and propose campaigns as Class C emails in the approval queue (the guide's run_marketing_cycle)",
     )
-    .addOption(tenantOption())
+    .addOption(everyTenant())
     .option('--dry-run', 'analyse and recommend only; propose nothing')
-    .option('--json', 'print machine-readable JSON')
+    .addOption(jsonOption())
     .action(
       act((opts: { tenant?: string; dryRun?: boolean; json?: boolean }) =>
         withDb(async ({ config, db, log }) => {
@@ -113,8 +111,8 @@ export function registerReports(program: Command, act: Act): void {
     .command('demo')
     .description('fill weeks of realistic history (runs, failures, approvals, engagement) for the demo workflows')
     .option('--weeks <n>', 'how many weeks', wholeNumber('--weeks', 1, 52), 8)
-    .addOption(new Option('-t, --tenant <name>', 'tenant (default: the demo tenant, created when no tenant exists)').env('LEVQOR_TENANT'))
-    .option('--json', 'print machine-readable JSON')
+    .addOption(tenantOption('the demo tenant, created when no tenant exists'))
+    .addOption(jsonOption())
     .action(
       act((opts: { weeks: number; tenant?: string; json?: boolean }) =>
         withDb(async ({ db }) => {

@@ -1,4 +1,4 @@
-import { describeDb } from '../db/open.js';
+import { describeDb } from '../lib/describe-db.js';
 import { createSchedulerDeps } from '../runtime.js';
 import { runLoop, runOnce } from '../scheduler/loop.js';
 import { seedDemo } from '../workflows/demo.js';
@@ -6,7 +6,7 @@ import { listWorkflows } from '../workflows/queries.js';
 import { withDb } from './context.js';
 import { withShutdownSignals } from '../lib/shutdown.js';
 
-export interface SchedulerFlags {
+interface SchedulerFlags {
   once?: boolean;
   interval?: number;
   batchSize?: number;

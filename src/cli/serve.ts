@@ -1,7 +1,7 @@
 import { createToken, SCOPES } from '../auth/tokens.js';
 import { expireApprovals, remindApprovals } from '../approvals/service.js';
 import { startApprovalDispatch } from '../approvals/dispatch.js';
-import { describeDb } from '../db/open.js';
+import { describeDb } from '../lib/describe-db.js';
 import { errorMessage } from '../lib/errors.js';
 import { buildApp } from '../http/app.js';
 import { healthOptions } from '../health/options.js';
@@ -22,7 +22,7 @@ export interface ServeFlags {
   expiry?: boolean;
   interval?: number;
   demo?: boolean;
-  /** Weeks of demo history to add when the demo tenant is created (0: none). */
+  /** Weeks of demo history to add when the demo tenant is created (0: none; default: LEVQOR_DEMO_HISTORY). */
   demoHistory?: number;
 }
 
@@ -58,8 +58,9 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
               process.stdout.write(
                 `\n  Demo API token (shown once): ${token}\n  Try: curl -H "Authorization: Bearer ${token}" http://${flags.host ?? config.HOST}:${flags.port ?? config.PORT}/api/approvals\n\n`,
               );
-              if (flags.demoHistory) {
-                const h = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks: flags.demoHistory, now: Date.now() / 1000 });
+              const weeks = flags.demoHistory ?? config.LEVQOR_DEMO_HISTORY;
+              if (weeks) {
+                const h = await seedDemoHistory(db, tenant, DEMO_WORKFLOWS, { weeks, now: Date.now() / 1000 });
                 process.stdout.write(
                   `  Added ${h.weeks} weeks of demo history (${h.runs} runs, ${h.approvals} approvals, ${h.events} engagement events) for reports, analytics and the dashboard; LEVQOR_DEMO_HISTORY=0 skips it.\n\n`,
                 );

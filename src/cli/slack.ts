@@ -1,11 +1,11 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseSlackEnv, requireBotCredentials } from '../slack/env.js';
-import { slackFailures } from '../slack/queries.js';
-import { getSlackSettings, setSlackSettings } from '../slack/settings.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../config.js';
+import { requireBotCredentials } from '../slack/env.js';
+import { getSlackSettings, slackFailures } from '../slack/queries.js';
+import { setSlackSettings } from '../slack/settings.js';
 import { listTenants, resolveTenant } from '../tenants/queries.js';
-import { iso, printTable, withDb } from './context.js';
-
-type Act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+import { cliConfig, iso, printTable, withDb } from './context.js';
+import { type Act, jsonOption, tenantOption } from './options.js';
 
 interface ConfigureFlags {
   tenant?: string;
@@ -63,7 +63,7 @@ async function slackConfigure(flags: ConfigureFlags): Promise<number> {
  * credentials, and the Slack posts that are failing (with Slack's reason and the next try).
  */
 async function slackShow(opts: { tenant?: string; json?: boolean }): Promise<number> {
-  return withDb(async ({ db }) => {
+  return withDb(async ({ config, db }) => {
     const tenants = opts.tenant ? [await resolveTenant(db, opts.tenant)] : await listTenants(db);
     const failures = await slackFailures(
       db,
@@ -107,9 +107,8 @@ async function slackShow(opts: { tenant?: string; json?: boolean }): Promise<num
           false,
         );
       }
-      const env = parseSlackEnv(process.env);
       console.log(
-        `bot credentials: SLACK_SIGNING_SECRET ${env.SLACK_SIGNING_SECRET ? 'set' : 'missing'}, SLACK_BOT_TOKEN ${env.SLACK_BOT_TOKEN ? 'set' : 'missing'}; Slack API ${env.SLACK_API_URL}${env.SLACK_APP_TOKEN ? '; Socket Mode (SLACK_APP_TOKEN)' : ''}`,
+        `bot credentials: SLACK_SIGNING_SECRET ${config.SLACK_SIGNING_SECRET ? 'set' : 'missing'}, SLACK_BOT_TOKEN ${config.SLACK_BOT_TOKEN ? 'set' : 'missing'}; Slack API ${config.SLACK_API_URL}${config.SLACK_APP_TOKEN ? '; Socket Mode (SLACK_APP_TOKEN)' : ''}`,
       );
     }
     return 0;
@@ -124,11 +123,12 @@ interface BotFlags {
 
 /** `levqor bot`: checks the credentials, then loads the bot bundle (lib/bot.js) only now. */
 async function botCommand(flags: BotFlags): Promise<number> {
-  requireBotCredentials(parseSlackEnv(process.env));
+  const config = cliConfig();
+  requireBotCredentials(config);
   // A runtime path, so the CLI bundle stays free of Bolt: lib/bot.js sits next to lib/cli.js.
   const url = new URL('./bot.js', import.meta.url).href;
-  const mod = (await import(url)) as { runBot(env: NodeJS.ProcessEnv, flags: BotFlags): Promise<number> };
-  return mod.runBot(process.env, flags);
+  const mod = (await import(url)) as { runBot(config: Config, flags: BotFlags): Promise<number> };
+  return mod.runBot(config, flags);
 }
 
 function port(value: string): number {
@@ -158,13 +158,13 @@ export function registerSlack(program: Command, act: Act): void {
     .option('--report-day <day>', 'weekday of the weekly report (default mon)', weekday)
     .option('--report-time <HH:MM|off>', "local time (tenant's time zone) of the weekly report (default 09:00)")
     .option('--health-time <HH:MM|off>', 'local time of the daily health summary (default 09:00)')
-    .addOption(new Option('-t, --tenant <name>', 'tenant name or id (default: LEVQOR_TENANT, or the only tenant)').env('LEVQOR_TENANT'))
-    .addOption(new Option('--json', 'print machine-readable JSON'))
+    .addOption(tenantOption())
+    .addOption(jsonOption())
     .action(act((opts: ConfigureFlags) => slackConfigure(opts)));
   slack
     .command('show')
     .description('the Slack settings of every connected tenant (or of --tenant)')
-    .addOption(new Option('-t, --tenant <name>', 'tenant name or id').env('LEVQOR_TENANT'))
-    .addOption(new Option('--json', 'print machine-readable JSON'))
+    .addOption(tenantOption('every connected tenant'))
+    .addOption(jsonOption())
     .action(act((opts: { tenant?: string; json?: boolean }) => slackShow(opts)));
 }

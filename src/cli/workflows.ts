@@ -8,11 +8,11 @@ import { createTenant, listTenants, resolveTenant } from '../tenants/queries.js'
 import { checkWorkflow } from '../workflows/doctor.js';
 import { loadWorkflowFile } from '../workflows/load.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../workflows/queries.js';
-import { iso, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
+import { cliConfig, iso, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
 
 /** Who a CLI action is attributed to. */
 export function cliActor(as?: string): string {
-  return `cli:${as ?? process.env.USER ?? userInfo().username}`;
+  return `cli:${as ?? cliConfig().USER ?? userInfo().username}`;
 }
 
 /** `levqor tenant create NAME`. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
+import { describeDb } from '../lib/describe-db.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.generated.js';
@@ -21,18 +22,6 @@ export interface OpenOptions {
   share?: boolean;
   /** Postgres `application_name` of this process's connections (pg_stat_activity). */
   applicationName?: string;
-}
-
-/** Where the database is, for messages: never the password. */
-export function describeDb(config: Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR'>, db?: Pick<Db, 'socket'>): string {
-  if (!config.DATABASE_URL) {
-    const where = `embedded PGlite at ${config.LEVQOR_DATA_DIR}`;
-    if (db?.socket?.role === 'client') return `${where} through levqor serve (${db.socket.path})`;
-    if (db?.socket?.role === 'server') return `${where}, shared on ${db.socket.path}`;
-    return where;
-  }
-  const url = new URL(config.DATABASE_URL);
-  return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
 /** Error codes of a socket nobody listens on: no server runs (a killed one may have left the file). */

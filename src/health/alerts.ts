@@ -1,26 +1,12 @@
 import type { Queryable } from '../db/types.js';
+import { insertFiringAlert, notifyAlert, resolveAlertsExcept, type AlertKind, type AlertRow } from './queries.js';
 import type { HealthSummary } from './summary.js';
-
-export type AlertKind = 'scheduler_stale' | 'approval_queue_depth' | 'failure_rate';
 
 export interface ActiveCondition {
   kind: AlertKind;
   message: string;
   detail: Record<string, unknown>;
 }
-
-export interface AlertRow {
-  id: string;
-  kind: AlertKind;
-  status: 'firing' | 'resolved';
-  message: string;
-  detail: Record<string, unknown>;
-  fired_at: number;
-  resolved_at: number | null;
-}
-
-/** Channel on which fired and resolved alerts are announced. */
-export const ALERTS_CHANNEL = 'levqor_alerts';
 
 /** The guide's "Monitoring Best Practices" as conditions over a health summary (pure). */
 export function alertConditions(summary: HealthSummary, t: { pendingApprovalsHigh: number; minRunsForRate: number }): ActiveCondition[] {
@@ -54,8 +40,6 @@ export function alertConditions(summary: HealthSummary, t: { pendingApprovalsHig
   return out;
 }
 
-const COLUMNS = 'id::text AS id, kind, status, message, detail, fired_at, resolved_at';
-
 /**
  * Brings the alerts table in line with the active conditions: a new condition fires once
  * (a partial unique index keeps replicas from firing it twice), a cleared one resolves once.
@@ -63,29 +47,13 @@ const COLUMNS = 'id::text AS id, kind, status, message, detail, fired_at, resolv
 export async function reconcileAlerts(db: Queryable, active: ActiveCondition[]): Promise<{ fired: AlertRow[]; resolved: AlertRow[] }> {
   const fired: AlertRow[] = [];
   for (const c of active) {
-    const { rows } = await db.query<AlertRow>(
-      `INSERT INTO alerts (kind, status, message, detail) VALUES ($1, 'firing', $2, $3::jsonb)
-       ON CONFLICT (kind) WHERE status = 'firing' DO NOTHING RETURNING ${COLUMNS}`,
-      [c.kind, c.message, JSON.stringify(c.detail)],
-    );
-    if (rows[0]) fired.push(rows[0]);
+    const row = await insertFiringAlert(db, c);
+    if (row) fired.push(row);
   }
-  const { rows: resolved } = await db.query<AlertRow>(
-    `UPDATE alerts SET status = 'resolved', resolved_at = extract(epoch FROM now())
-     WHERE status = 'firing' AND NOT (kind = ANY($1::text[])) RETURNING ${COLUMNS}`,
-    [active.map((c) => c.kind)],
+  const resolved = await resolveAlertsExcept(
+    db,
+    active.map((c) => c.kind),
   );
-  for (const a of [...fired, ...resolved]) {
-    await db.query('SELECT pg_notify($1, $2)', [ALERTS_CHANNEL, JSON.stringify({ id: a.id, kind: a.kind, status: a.status })]);
-  }
+  for (const a of [...fired, ...resolved]) await notifyAlert(db, a);
   return { fired, resolved };
-}
-
-/** Firing alerts, and those resolved in the last day. */
-export async function recentAlerts(db: Queryable): Promise<AlertRow[]> {
-  const { rows } = await db.query<AlertRow>(
-    `SELECT ${COLUMNS} FROM alerts WHERE status = 'firing' OR resolved_at >= extract(epoch FROM now()) - 86400
-     ORDER BY fired_at DESC LIMIT 50`,
-  );
-  return rows;
 }

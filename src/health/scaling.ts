@@ -1,6 +1,6 @@
 /** Load levels of the operations guide's scaling table. */
 export type LoadLevel = 'low' | 'normal' | 'high' | 'critical';
-export type ScalingAction = 'scale_down' | 'maintain' | 'scale_up' | 'emergency_scale';
+type ScalingAction = 'scale_down' | 'maintain' | 'scale_up' | 'emergency_scale';
 
 export interface ScalingConfig {
   /** P95 latency (ms) at or above which load counts as high / critical. */

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { createDeadline } from '../lib/deadline.js';
 import { errorMessage } from '../lib/errors.js';
+import { healthFacts, pingDatabase, type SchedulerInstanceRow } from './queries.js';
 
 /** How long a health probe waits for the database before it says "down" (the guarantee is an answer within 2 s). */
 export const HEALTH_TIMEOUT_MS = 1_500;
@@ -8,17 +9,11 @@ export const HEALTH_TIMEOUT_MS = 1_500;
 /** The guide's target: workflow failure rate under 5 %. */
 export const FAILURE_RATE_TARGET = 0.05;
 
-export interface SchedulerTick {
-  id: string;
-  hostname: string;
-  pid: number;
-  started_at: number;
-  last_tick_at: number;
-  stopped_at: number | null;
+interface SchedulerTick extends SchedulerInstanceRow {
   age_seconds: number;
 }
 
-export interface HealthFacts {
+interface HealthFacts {
   now: number;
   queues: {
     pending_approvals: number;
@@ -32,7 +27,7 @@ export interface HealthFacts {
   schedulers: SchedulerTick[];
 }
 
-export interface ErrorRate {
+interface ErrorRate {
   window: '1h' | '24h';
   total: number;
   failed: number;
@@ -41,7 +36,7 @@ export interface ErrorRate {
   ok: boolean;
 }
 
-export type HealthStatus = 'ok' | 'degraded' | 'down';
+type HealthStatus = 'ok' | 'degraded' | 'down';
 
 export interface HealthSummary {
   status: HealthStatus;
@@ -62,42 +57,9 @@ export interface HealthThresholds {
   minRunsForRate: number;
 }
 
-const FACTS_SQL = `
-  SELECT extract(epoch FROM now())::float8 AS now,
-    (SELECT count(*)::int FROM approval_queue WHERE status = 'pending') AS pending_approvals,
-    (SELECT count(*)::int FROM workflows WHERE is_active AND (schedule_config ->> 'enabled') = 'true'
-       AND next_run_at <= extract(epoch FROM now())) AS due_unclaimed_workflows,
-    (SELECT count(*)::int FROM workflow_runs WHERE status = 'queued') AS queued_runs,
-    (SELECT count(*)::int FROM workflow_runs WHERE status = 'running') AS running_runs,
-    (SELECT count(*)::int FROM workflow_runs WHERE status = 'waiting_approval') AS waiting_approval_runs,
-    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600
-       AND status IN ('succeeded', 'failed')) AS total_1h,
-    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600 AND status = 'failed') AS failed_1h,
-    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400
-       AND status IN ('succeeded', 'failed')) AS total_24h,
-    (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400 AND status = 'failed') AS failed_24h,
-    (SELECT coalesce(json_agg(s ORDER BY s.last_tick_at DESC), '[]'::json) FROM (
-       SELECT id, hostname, pid, started_at, last_tick_at, stopped_at FROM scheduler_instances
-       WHERE last_tick_at >= extract(epoch FROM now()) - 7 * 86400 ORDER BY last_tick_at DESC LIMIT 20) s) AS schedulers`;
-
-interface FactsRow {
-  now: number;
-  pending_approvals: number;
-  due_unclaimed_workflows: number;
-  queued_runs: number;
-  running_runs: number;
-  waiting_approval_runs: number;
-  total_1h: number;
-  failed_1h: number;
-  total_24h: number;
-  failed_24h: number;
-  schedulers: Omit<SchedulerTick, 'age_seconds'>[];
-}
-
 /** Everything the summary needs, in one round trip. */
-export async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
-  const { rows } = await db.query<FactsRow>(FACTS_SQL);
-  const r = rows[0] as FactsRow;
+async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
+  const r = await healthFacts(db);
   return {
     now: r.now,
     queues: {
@@ -126,12 +88,7 @@ function rate(window: '1h' | '24h', c: { total: number; failed: number }, minRun
 }
 
 /** Judges facts into ok / degraded with reasons (pure). */
-export function assessHealth(
-  facts: HealthFacts,
-  db: { latency_ms: number },
-  uptime: HealthSummary['uptime'],
-  t: HealthThresholds,
-): HealthSummary {
+function assessHealth(facts: HealthFacts, db: { latency_ms: number }, uptime: HealthSummary['uptime'], t: HealthThresholds): HealthSummary {
   const reasons: string[] = [];
   const errorRates = [rate('1h', facts.runs_1h, t.minRunsForRate), rate('24h', facts.runs_24h, t.minRunsForRate)];
   for (const e of errorRates) {
@@ -183,7 +140,7 @@ export async function healthSummary(
   const deadline = createDeadline(opts.timeoutMs ?? HEALTH_TIMEOUT_MS);
   try {
     const probeStart = nowMs();
-    await deadline.race(db.query('SELECT 1'));
+    await deadline.race(pingDatabase(db));
     const latency = nowMs() - probeStart;
     const facts = await deadline.race(readHealthFacts(db));
     const live = facts.schedulers.filter((s) => s.stopped_at === null && s.age_seconds <= 3 * opts.schedulerIntervalSeconds);

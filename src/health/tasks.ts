@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
-import { claimDailyTask, finishDailyTask, releaseDailyTask, runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
+import { runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
+import { claimDailyTask, finishDailyTask, releaseDailyTask } from '../maintenance/queries.js';
 import { alertConditions, reconcileAlerts } from './alerts.js';
+import { pruneHealthBookkeeping } from './queries.js';
 import { healthSummary, type HealthThresholds } from './summary.js';
 
 export interface HealthTaskDeps {
@@ -30,8 +32,7 @@ export async function dailyCleanup(deps: HealthTaskDeps): Promise<void> {
   try {
     result = await runCleanup(deps.db, deps.retention);
     // Health's own bookkeeping: only the last minutes of request buckets and a month of resolved alerts are read.
-    await deps.db.query('DELETE FROM request_buckets WHERE minute < floor(extract(epoch FROM now()) / 60) - 1440');
-    await deps.db.query("DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < extract(epoch FROM now()) - 2592000");
+    await pruneHealthBookkeeping(deps.db);
   } catch (err) {
     // Give the day back so the next check (here or on another replica) tries again.
     await releaseDailyTask(deps.db, 'cleanup');

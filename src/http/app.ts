@@ -8,7 +8,8 @@ import { createDeadline } from '../lib/deadline.js';
 import type { RunNowDeps } from '../scheduler/manual.js';
 import { handleError } from './errors.js';
 import { createRouter, openApiDocument } from './route.js';
-import { createRequestRecorder, flushRequestBuckets } from '../health/requests.js';
+import { addRequestBuckets, ALERTS_CHANNEL, schemaReadable } from '../health/queries.js';
+import { createRequestRecorder } from '../health/requests.js';
 import { DEFAULT_SCALING } from '../health/scaling.js';
 import { HEALTH_TIMEOUT_MS } from '../health/summary.js';
 import { createInstanceId } from '../runtime.js';
@@ -21,7 +22,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { dashboardSnapshot, healthRoutes, type HealthDeps } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 
-export interface AppDeps {
+interface AppDeps {
   db: Db;
   log: Logger;
   /** Requests per minute per token (or per address without one). */
@@ -98,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bounded: a hung database must not hold up start or shutdown.
   const flush = () =>
     Promise.race([
-      flushRequestBuckets(deps.db, instanceId, recorder.drain()),
+      addRequestBuckets(deps.db, instanceId, recorder.drain()),
       new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
     ]).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'request bucket flush failed'));
   const flushTimer = setInterval(() => void flush(), 10_000);
@@ -117,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     snapshot: () => dashboardSnapshot(healthDeps),
     isPublic: deps.dashboardPublic ?? false,
     auth: webAuth,
-    subscribe: (onChange) => deps.db.listen('levqor_alerts', onChange),
+    subscribe: (onChange) => deps.db.listen(ALERTS_CHANNEL, onChange),
   });
 
   registerConsole(app, { db: deps.db, auth: webAuth, schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds });
@@ -132,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A hung database (connections accepted, nothing answered) must not hang the probe.
     const deadline = createDeadline(HEALTH_TIMEOUT_MS);
     try {
-      await deadline.race(deps.db.query('SELECT 1 FROM levqor_migrations LIMIT 1'));
+      await deadline.race(schemaReadable(deps.db));
       return { ok: true };
     } catch (err) {
       void reply.status(503);

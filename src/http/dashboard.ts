@@ -19,7 +19,7 @@ import {
   type WebAuth,
 } from './web-auth.js';
 
-export interface DashboardDeps {
+interface DashboardDeps {
   snapshot: () => Promise<DashboardSnapshot>;
   isPublic: boolean;
   /** Sessions and tokens: the one sign-in the dashboard and the console share. */
@@ -32,8 +32,8 @@ export interface DashboardDeps {
   heartbeatMs?: number;
 }
 
-export const DASHBOARD_INTERVAL_MS = 2_000;
-export const DASHBOARD_HEARTBEAT_MS = 15_000;
+const DASHBOARD_INTERVAL_MS = 2_000;
+const DASHBOARD_HEARTBEAT_MS = 15_000;
 /** The session cookie (shared with /console). */
 export const DASHBOARD_COOKIE = SESSION_COOKIE;
 /** A viewer whose socket buffers more than this is too slow to follow and is dropped. */

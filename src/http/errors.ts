@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   migration_drift: 500,
   blocked_target: 400,
   step_failed: 502,
+  slack_failed: 502,
   timeout: 504,
   upstream: 502,
   git_failed: 500,

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/types.js';
+import { metricCounts } from '../health/queries.js';
 
 /**
  * Prometheus metrics of one API process: request counts and latencies per route (recorded
@@ -40,18 +41,7 @@ export function createMetrics(db: Db) {
   });
 
   async function collect(): Promise<void> {
-    const { rows } = await db.query<{ kind: string; key: string; n: number }>(
-      `SELECT 'run' AS kind, status AS key, count(*)::float8 AS n FROM workflow_runs
-         WHERE started_at >= extract(epoch FROM now()) - 86400 GROUP BY status
-       UNION ALL SELECT 'approval', status, count(*)::float8 FROM approval_queue
-         WHERE status = 'pending' OR processed_at >= extract(epoch FROM now()) - 2592000 GROUP BY status
-       UNION ALL SELECT 'queue', 'due_workflows', count(*)::float8 FROM workflows
-         WHERE is_active AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())
-       UNION ALL SELECT 'queue', 'queued_runs', count(*)::float8 FROM workflow_runs WHERE status = 'queued'
-       UNION ALL SELECT 'queue', 'running_runs', count(*)::float8 FROM workflow_runs WHERE status = 'running'
-       UNION ALL SELECT 'queue', 'waiting_approval_runs', count(*)::float8 FROM workflow_runs WHERE status = 'waiting_approval'
-       UNION ALL SELECT 'tick', 'age', coalesce(extract(epoch FROM now()) - max(last_tick_at), -1)::float8 FROM scheduler_instances`,
-    );
+    const rows = await metricCounts(db);
     runs.reset();
     approvals.reset();
     for (const status of ['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled'])

@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
 import { formatIssues } from '../workflows/schema.js';
 
-export interface Handled<P, Q, B> {
+interface Handled<P, Q, B> {
   params: P;
   query: Q;
   body: B;
@@ -14,7 +14,7 @@ export interface Handled<P, Q, B> {
   reply: FastifyReply;
 }
 
-export interface RouteSpec<P, Q, B> {
+interface RouteSpec<P, Q, B> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   summary: string;

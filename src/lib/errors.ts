@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'migration_drift'
   | 'blocked_target'
   | 'step_failed'
+  | 'slack_failed'
   | 'timeout'
   /** An outside service answered with an error (the GitHub API, a Levqor API the action calls). */
   | 'upstream'

@@ -1,7 +1,7 @@
 import { AppError } from '../lib/errors.js';
 
 /** An ISO week, e.g. "2025-W43": Monday to Sunday, week 1 holding the year's first Thursday. */
-export interface IsoWeek {
+interface IsoWeek {
   year: number;
   week: number;
 }
@@ -25,7 +25,7 @@ export function isoWeekOfDate(dateMs: number): IsoWeek {
 }
 
 /** The Monday of an ISO week as "YYYY-MM-DD". */
-export function mondayOf(w: IsoWeek): string {
+function mondayOf(w: IsoWeek): string {
   const jan4 = Date.UTC(w.year, 0, 4);
   const dow = (new Date(jan4).getUTCDay() + 6) % 7;
   const monday = jan4 - dow * DAY_MS + (w.week - 1) * 7 * DAY_MS;
@@ -83,7 +83,7 @@ function zoneOffsetMs(ms: number, timeZone: string): number {
 }
 
 /** Epoch seconds of local midnight starting a calendar date ("YYYY-MM-DD") in a time zone. */
-export function zonedMidnight(date: string, timeZone: string): number {
+function zonedMidnight(date: string, timeZone: string): number {
   const wall = Date.parse(`${date}T00:00:00Z`);
   let guess = wall - zoneOffsetMs(wall, timeZone);
   // Once more with the offset at the guess: right on both sides of a DST change.

@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { findTenant, type TenantRow } from '../tenants/queries.js';
+import { dbNow } from '../workflows/queries.js';
 import {
   approvalWeek,
   rejectReasons,
@@ -44,22 +46,16 @@ export interface WeeklyOptions {
   now?: number;
 }
 
-async function tenantOf(db: Queryable, tenantId: string): Promise<{ name: string; timezone: string }> {
-  const { rows } = await db.query<{ name: string; timezone: string }>('SELECT name, timezone FROM tenants WHERE id = $1', [tenantId]);
-  if (!rows[0]) throw new AppError('not_found', `tenant ${tenantId} not found`);
-  return rows[0];
-}
-
-async function clock(db: Queryable, now: number | undefined): Promise<number> {
-  if (now !== undefined) return now;
-  const { rows } = await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now');
-  return Number(rows[0]?.now ?? 0);
+async function tenantOf(db: Queryable, tenantId: string): Promise<TenantRow> {
+  const tenant = await findTenant(db, tenantId);
+  if (!tenant) throw new AppError('not_found', `tenant ${tenantId} not found`);
+  return tenant;
 }
 
 /** Gathers a tenant's week (and the week before, for the change) with SQL aggregates. */
 export async function collectWeeklyData(db: Queryable, opts: WeeklyOptions): Promise<WeeklyData> {
   const tenant = await tenantOf(db, opts.tenantId);
-  const now = await clock(db, opts.now);
+  const now = opts.now ?? (await dbNow(db));
   const week = opts.week ? parseIsoWeek(opts.week) : previousIsoWeek(now, tenant.timezone);
   const prev = weekBefore(week);
   const cur = weekBounds(week, tenant.timezone);

@@ -1,7 +1,8 @@
 import { cell, change, compareText, duration, int, pct, ratio, utcTime } from './format.js';
 import { localDate } from './week.js';
 import type { WeeklyData } from './weekly-data.js';
-import { FAILURE_RATE_TARGET, weeklyRecommendations, WEEKLY_THRESHOLDS, type Recommendation } from './weekly-rules.js';
+import { FAILURE_RATE_TARGET } from '../health/summary.js';
+import { weeklyRecommendations, WEEKLY_THRESHOLDS, type Recommendation } from './weekly-rules.js';
 import type { RunTotals, WorkflowWeek } from './weekly-queries.js';
 
 const TOP = 5;

@@ -1,8 +1,6 @@
+import { FAILURE_RATE_TARGET } from '../health/summary.js';
 import { compareText, duration, int, pct, ratio } from './format.js';
 import type { WeeklyData } from './weekly-data.js';
-
-/** The guide's target: workflow failure rate under 5 %. */
-export const FAILURE_RATE_TARGET = 0.05;
 
 /** The thresholds the weekly rules use; every recommendation names the number that crossed one. */
 export const WEEKLY_THRESHOLDS = {

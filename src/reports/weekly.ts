@@ -2,9 +2,8 @@ import type { Queryable } from '../db/types.js';
 import { collectWeeklyData, type WeeklyOptions } from './weekly-data.js';
 import { renderWeeklyReport, weeklyReportJson } from './weekly-render.js';
 
-export { collectWeeklyData, type WeeklyData, type WeeklyOptions } from './weekly-data.js';
-export { renderWeeklyReport, weeklyReportJson } from './weekly-render.js';
-export { weeklyRecommendations, FAILURE_RATE_TARGET, WEEKLY_THRESHOLDS, type Recommendation } from './weekly-rules.js';
+export { collectWeeklyData, type WeeklyData } from './weekly-data.js';
+export { renderWeeklyReport } from './weekly-render.js';
 
 /**
  * The guide's generate_weekly_report(): a tenant's week (default: the last complete ISO week

@@ -95,7 +95,7 @@ export function decisionButtons(id: string): SlackBlock {
 }
 
 /** The outcome line of a decided (or partly approved) request. */
-export function outcomeLine(a: ApprovalView): string | undefined {
+function outcomeLine(a: ApprovalView): string | undefined {
   const at = a.processed_at === null ? '' : ` at ${slackDate(a.processed_at, '{time}')}`;
   switch (a.status) {
     case 'approved':

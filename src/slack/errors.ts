@@ -41,7 +41,7 @@ export function isGoneSlackError(err: unknown): boolean {
 }
 
 /** The longest wait between tries of one failing post. */
-export const MAX_RETRY_SECONDS = 1_800;
+const MAX_RETRY_SECONDS = 1_800;
 
 /**
  * Seconds to wait after the `attempts`-th failure in a row: 30 s doubling to 30 min (pure).

@@ -17,7 +17,7 @@ async function syncAll(deps: SlackSyncDeps, ids: Iterable<string>): Promise<void
 }
 
 /** Reads the approval event feed from the shared cursor to its end, syncing every request it names. */
-export async function drainApprovalFeed(deps: SlackSyncDeps): Promise<number> {
+async function drainApprovalFeed(deps: SlackSyncDeps): Promise<number> {
   let seen = 0;
   for (;;) {
     const after = await readFeedCursor(deps.db);
@@ -31,7 +31,7 @@ export async function drainApprovalFeed(deps: SlackSyncDeps): Promise<number> {
 }
 
 /** Catches up on anything the feed missed: unposted, stale or unreminded messages; old deliveries. */
-export async function sweepSlack(deps: SlackSyncDeps): Promise<void> {
+async function sweepSlack(deps: SlackSyncDeps): Promise<void> {
   await syncAll(deps, await approvalsNeedingSync(deps.db, 100));
   await pruneDeliveries(deps.db, 3600);
 }

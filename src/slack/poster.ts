@@ -1,7 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { AppError } from '../lib/errors.js';
 import type { SlackPoster } from '../workflows/steps/run-step.js';
-import { parseSlackEnv, slackClientOptions } from './env.js';
+import type { SlackConfig } from '../config.js';
+import { slackClientOptions } from './env.js';
 import { isPermanentSlackError, slackErrorCode } from './errors.js';
 
 /** chat.postMessage for slack_message steps: permanent refusals fail the step, the rest may be retried. */
@@ -22,19 +23,16 @@ export function slackPoster(client: () => Promise<WebClient>): SlackPoster {
 }
 
 /**
- * A poster when the environment holds a bot token, else undefined (the step then fails
+ * A poster when the configuration holds a bot token, else undefined (the step then fails
  * saying so). The Slack client is loaded on first use, so processes that never post do
  * not pay for loading it.
  */
-export function slackPosterFromEnv(env: Record<string, string | undefined>): SlackPoster | undefined {
-  if (!env.SLACK_BOT_TOKEN) return undefined;
-  const slackEnv = parseSlackEnv(env);
+export function slackPosterFromConfig(config: SlackConfig): SlackPoster | undefined {
+  const token = config.SLACK_BOT_TOKEN;
+  if (!token) return undefined;
   let client: Promise<WebClient> | undefined;
   // The SDK itself is imported here, not statically: a bundle then loads it on first use only.
   return slackPoster(
-    () =>
-      (client ??= import('@slack/web-api').then(
-        (m) => new m.WebClient(slackEnv.SLACK_BOT_TOKEN, slackClientOptions(slackEnv.SLACK_API_URL)),
-      )),
+    () => (client ??= import('@slack/web-api').then((m) => new m.WebClient(token, slackClientOptions(config.SLACK_API_URL)))),
   );
 }

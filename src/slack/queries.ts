@@ -3,7 +3,7 @@ import type { ApprovalRow } from '../approvals/types.js';
 import type { ApprovalView } from './blocks.js';
 
 /** A request as its Slack message shows it, with where that message is. */
-export type SlackApprovalRow = ApprovalView &
+type SlackApprovalRow = ApprovalView &
   Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at'> & {
     slack_channel: string | null;
     slack_ts: string | null;
@@ -147,7 +147,7 @@ export async function advanceFeedCursor(db: Queryable, eventId: string): Promise
 }
 
 /** A Slack post that failed and has not worked since: what `levqor slack show` lists. */
-export interface SlackFailureRow {
+interface SlackFailureRow {
   tenant_id: string;
   /** "approval <id>", "weekly_report 2026-W47", "alert 12:firing"… */
   post: string;
@@ -176,7 +176,7 @@ export async function slackFailures(db: Queryable, tenantIds: string[]): Promise
 }
 
 /** How the Slack messages of pending Class C requests stand, for `levqor doctor approvals` (one tenant, or all). */
-export interface SlackDeliveryStatus {
+interface SlackDeliveryStatus {
   /** Tenants connected to Slack (among those asked about). */
   connected: number;
   /** Pending Class C requests of connected tenants. */
@@ -201,4 +201,166 @@ export async function slackDeliveryStatus(db: Queryable, tenantId?: string): Pro
     [tenantId ?? null],
   );
   return rows[0] ?? { connected: 0, pending: 0, failing: 0, late: 0, errors: null };
+}
+
+/** A tenant's Slack workspace and channels (one row of slack_settings). */
+export interface SlackSettings {
+  tenant_id: string;
+  team_id: string;
+  approvals_channel: string;
+  reports_channel: string | null;
+  alerts_channel: string | null;
+  internal_channels: string[];
+  /** ISO weekday (1 = Monday) and local "HH:MM" of the weekly report; null time = off. */
+  report_weekday: number;
+  report_time: string | null;
+  /** Local "HH:MM" of the daily health summary; null = off. */
+  health_time: string | null;
+  updated_at: number;
+}
+
+const SETTINGS_COLUMNS =
+  'tenant_id, team_id, approvals_channel, reports_channel, alerts_channel, internal_channels, report_weekday, report_time, health_time, updated_at';
+
+/** A tenant's Slack settings, or undefined when it has not been connected to a workspace. */
+export async function getSlackSettings(db: Queryable, tenantId: string): Promise<SlackSettings | undefined> {
+  const { rows } = await db.query<SlackSettings>(`SELECT ${SETTINGS_COLUMNS} FROM slack_settings WHERE tenant_id = $1`, [tenantId]);
+  return rows[0];
+}
+
+/** The settings (and so the tenant) of a Slack workspace, or undefined for an unknown workspace. */
+export async function tenantForTeam(db: Queryable, teamId: string): Promise<SlackSettings | undefined> {
+  const { rows } = await db.query<SlackSettings>(`SELECT ${SETTINGS_COLUMNS} FROM slack_settings WHERE team_id = $1`, [teamId]);
+  return rows[0];
+}
+
+/** How many tenants are connected to a Slack workspace. */
+export async function countConnectedTenants(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_settings');
+  return rows[0]?.n ?? 0;
+}
+
+/** Settings to write: an undefined optional field keeps the stored value, a null clears it (times: "HH:MM", null = off). */
+export interface SlackSettingsWrite {
+  team_id: string;
+  approvals_channel: string;
+  reports_channel?: string | null;
+  alerts_channel?: string | null;
+  internal_channels?: string[];
+  report_weekday?: number;
+  report_time?: string | null;
+  health_time?: string | null;
+}
+
+/** Inserts or updates a tenant's settings (new rows: weekly report Monday 09:00, health summary 09:00). */
+export async function upsertSlackSettings(db: Queryable, tenantId: string, s: SlackSettingsWrite): Promise<SlackSettings> {
+  const { rows } = await db.query<SlackSettings>(
+    `INSERT INTO slack_settings (tenant_id, team_id, approvals_channel, reports_channel, alerts_channel, internal_channels, report_weekday, report_time, health_time)
+     VALUES ($1, $2, $3, $4, $5, coalesce($6::text[], '{}'), coalesce($9::int, 1), CASE WHEN $11 THEN $10 ELSE '09:00' END, CASE WHEN $13 THEN $12 ELSE '09:00' END)
+     ON CONFLICT (tenant_id) DO UPDATE SET team_id = excluded.team_id, approvals_channel = excluded.approvals_channel,
+       reports_channel = CASE WHEN $7 THEN excluded.reports_channel ELSE slack_settings.reports_channel END,
+       alerts_channel = CASE WHEN $8 THEN excluded.alerts_channel ELSE slack_settings.alerts_channel END,
+       internal_channels = CASE WHEN $6::text[] IS NULL THEN slack_settings.internal_channels ELSE excluded.internal_channels END,
+       report_weekday = coalesce($9::int, slack_settings.report_weekday),
+       report_time = CASE WHEN $11 THEN excluded.report_time ELSE slack_settings.report_time END,
+       health_time = CASE WHEN $13 THEN excluded.health_time ELSE slack_settings.health_time END,
+       updated_at = extract(epoch FROM now())
+     RETURNING ${SETTINGS_COLUMNS}`,
+    [
+      tenantId,
+      s.team_id,
+      s.approvals_channel,
+      s.reports_channel ?? null,
+      s.alerts_channel ?? null,
+      s.internal_channels ?? null,
+      s.reports_channel !== undefined,
+      s.alerts_channel !== undefined,
+      s.report_weekday ?? null,
+      s.report_time ?? null,
+      s.report_time !== undefined,
+      s.health_time ?? null,
+      s.health_time !== undefined,
+    ],
+  );
+  return rows[0] as SlackSettings;
+}
+
+/** Makes a tenant's failed approval messages and scheduled posts due again (its settings changed). */
+export async function retryFailedSlackPosts(db: Queryable, tenantId: string): Promise<void> {
+  await db.query('UPDATE approval_queue SET slack_retry_at = NULL WHERE tenant_id = $1 AND slack_retry_at IS NOT NULL', [tenantId]);
+  await db.query(`DELETE FROM slack_posts WHERE tenant_id = $1 AND status IN ('retry', 'failed')`, [tenantId]);
+}
+
+export type SlackPostKind = 'weekly_report' | 'health_summary' | 'alert';
+
+/** One scheduled post: made once per tenant, kind and period, whichever bot gets there first. */
+export interface SlackPostKey {
+  tenant_id: string;
+  kind: SlackPostKind;
+  period: string;
+  channel: string;
+}
+
+/** When and where a connected tenant's scheduled posts go. */
+export interface TenantScheduleRow {
+  tenant_id: string;
+  timezone: string;
+  reports_channel: string | null;
+  alerts_channel: string | null;
+  report_weekday: number;
+  report_time: string | null;
+  health_time: string | null;
+}
+
+/** Every connected tenant's post schedule, with its time zone. */
+export async function tenantSchedules(db: Queryable): Promise<TenantScheduleRow[]> {
+  const { rows } = await db.query<TenantScheduleRow>(
+    `SELECT s.tenant_id, t.timezone, s.reports_channel, s.alerts_channel, s.report_weekday, s.report_time, s.health_time
+     FROM slack_settings s JOIN tenants t ON t.id = s.tenant_id ORDER BY s.tenant_id`,
+  );
+  return rows;
+}
+
+/** A claim left 'posting' this long belongs to a bot that died mid-post. */
+const STALE_CLAIM_SECONDS = 120;
+
+/**
+ * Claims a post for `owner`: a row for exactly one caller, or for whoever takes over a dead
+ * bot's claim or a failed post whose back-off is over at `now`. A post Slack refused for good
+ * ('failed') waits for `levqor slack configure`, which clears it.
+ */
+export async function claimSlackPost(db: Queryable, key: SlackPostKey, owner: string, now: number): Promise<{ attempts: number } | null> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `INSERT INTO slack_posts (tenant_id, kind, period, channel, claimed_by) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, kind, period) DO UPDATE
+       SET claimed_by = EXCLUDED.claimed_by, claimed_at = extract(epoch FROM now()), channel = EXCLUDED.channel, status = 'posting'
+       WHERE (slack_posts.status = 'posting' AND slack_posts.claimed_at < extract(epoch FROM now()) - ${STALE_CLAIM_SECONDS})
+          OR (slack_posts.status = 'retry' AND slack_posts.retry_at <= $6)
+     RETURNING attempts`,
+    [key.tenant_id, key.kind, key.period, key.channel, owner, now],
+  );
+  return rows[0] ?? null;
+}
+
+/** Records a claimed post as made (with its ts) or as failed: to be tried again from `retryAt`, or (null) only after `levqor slack configure`. */
+export async function settleSlackPost(
+  db: Queryable,
+  key: SlackPostKey,
+  owner: string,
+  outcome: { ts: string } | { error: string; retryAt: number | null },
+): Promise<void> {
+  const params = [key.tenant_id, key.kind, key.period, owner];
+  if ('ts' in outcome) {
+    await db.query(
+      `UPDATE slack_posts SET status = 'posted', ts = $5, posted_at = extract(epoch FROM now()), retry_at = NULL, error = NULL
+       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4`,
+      [...params, outcome.ts],
+    );
+  } else {
+    await db.query(
+      `UPDATE slack_posts SET attempts = attempts + 1, error = $5, retry_at = $6, status = CASE WHEN $6::float8 IS NULL THEN 'failed' ELSE 'retry' END
+       WHERE tenant_id = $1 AND kind = $2 AND period = $3 AND claimed_by = $4 AND status = 'posting'`,
+      [...params, outcome.error, outcome.retryAt],
+    );
+  }
 }

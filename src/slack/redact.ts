@@ -14,10 +14,10 @@ const SECRET_VALUE = [
   /(?<=:\/\/[^\s/:@]+:)[^\s/@]+(?=@)/g,
 ];
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** A string with anything credential-shaped replaced (pure). */
-export function redactString(value: string): string {
+function redactString(value: string): string {
   return SECRET_VALUE.reduce(
     (s, re) => s.replace(re, (m) => (/^(Bearer|Basic)\s/i.test(m) ? `${m.split(/\s+/)[0]} ${REDACTED}` : REDACTED)),
     value,

@@ -7,7 +7,7 @@ const MAX_BLOCKS = 50;
 const BOLD = '\u{E000}';
 
 /** One line of GitHub-flavoured markdown as Slack mrkdwn (bold, italics, links, code kept). */
-export function inlineToMrkdwn(line: string): string {
+function inlineToMrkdwn(line: string): string {
   const parts = line.split(/(`[^`]*`)/);
   return parts
     .map((p, i) => {

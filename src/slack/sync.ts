@@ -1,11 +1,18 @@
 import type { WebClient } from '@slack/web-api';
 import type { Db } from '../db/types.js';
-import { errorMessage } from '../lib/errors.js';
+import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { approvalMessage, reminderMessage, renderKey } from './blocks.js';
 import { isGoneSlackError, isPermanentSlackError, slackFailure, slackRetryDelay } from './errors.js';
-import { getSlackApproval, lockSlackMessage, recordPosted, recordReminder, recordRendered, recordSlackFailure } from './queries.js';
-import { getSlackSettings } from './settings.js';
+import {
+  getSlackApproval,
+  getSlackSettings,
+  lockSlackMessage,
+  recordPosted,
+  recordReminder,
+  recordRendered,
+  recordSlackFailure,
+} from './queries.js';
 
 export interface SlackSyncDeps {
   db: Db;
@@ -13,22 +20,20 @@ export interface SlackSyncDeps {
   log: Logger;
 }
 
-/** A failed Slack call, told apart from a database error (which is not caught here). */
-class SlackCallFailed extends Error {
-  constructor(readonly reason: unknown) {
-    super(errorMessage(reason));
-  }
+/** A failed Slack call as AppError('slack_failed'), Slack's own error as its cause: told apart from a database error. */
+function slackFailed(err: unknown): AppError {
+  return err instanceof AppError && err.code === 'slack_failed' ? err : new AppError('slack_failed', errorMessage(err), [], { cause: err });
 }
 
 async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    throw new SlackCallFailed(err);
+    throw slackFailed(err);
   }
 }
 
-export type SyncResult = {
+type SyncResult = {
   posted: boolean;
   updated: boolean;
   reminded: boolean;
@@ -64,7 +69,7 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
             unfurl_links: false,
             unfurl_media: false,
           });
-          if (!r.ts) throw new Error(`chat.postMessage to ${settings.approvals_channel} returned no ts`);
+          if (!r.ts) throw new AppError('slack_failed', `chat.postMessage to ${settings.approvals_channel} returned no ts`);
           return { channel: r.channel, ts: r.ts };
         });
         await recordPosted(tx, a.id, res.channel ?? settings.approvals_channel, res.ts, renderKey(a));
@@ -82,7 +87,7 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
           });
           result.updated = true;
         } catch (err) {
-          if (!isGoneSlackError(err)) throw new SlackCallFailed(err);
+          if (!isGoneSlackError(err)) throw slackFailed(err);
           deps.log.warn({ approval: a.id, err: errorMessage(err) }, 'the Slack message of this request is gone; not updating it again');
         }
         await recordRendered(tx, a.id, renderKey(a));
@@ -104,8 +109,8 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
       // A Slack call failed (a database error is rethrown: it is not Slack's). What went
       // through stays recorded; the request is tried again after a back-off, and Slack's
       // reason is kept for `levqor slack show`.
-      if (!(caught instanceof SlackCallFailed)) throw caught;
-      const err = caught.reason;
+      if (!(caught instanceof AppError && caught.code === 'slack_failed')) throw caught;
+      const err = caught.cause ?? caught;
       const permanent = isPermanentSlackError(err);
       const failed = { error: slackFailure(err), permanent, retry_in: slackRetryDelay(a.slack_attempts + 1, permanent) };
       await recordSlackFailure(tx, a.id, failed.error, failed.retry_in);

@@ -18,7 +18,7 @@ import { consolePage, CONSOLE_CSP, type Section } from './layout.js';
 import { renderRun, renderRuns } from './runs-page.js';
 import { renderWorkflows, type WorkflowView } from './workflows-page.js';
 
-export interface ConsoleDeps {
+interface ConsoleDeps {
   db: Db;
   auth: WebAuth;
   /** For the doctor verdict: how often a scheduler is expected to tick. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/types.js';
-import { AppError } from '../../lib/errors.js';
 import { tenantAnalytics } from '../../reports/analytics.js';
-import { engagementBatchSchema, eventTimeProblem, insertEngagementEvents } from '../../reports/engagement.js';
+import { engagementBatchSchema, recordEngagementEvents } from '../../reports/engagement.js';
 import type { createRouter } from '../route.js';
 
 /** Analytics over the last N days, and the engagement events a tenant's product sends. */
@@ -24,13 +23,6 @@ export function analyticsRoutes(router: ReturnType<typeof createRouter>, db: Db)
     body: engagementBatchSchema,
     status: 202,
     summary: 'Record up to 500 engagement events (user_id, event, properties, created_at, event_id for safe retries)',
-    handler: async ({ body, auth }) => {
-      const { rows } = await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now');
-      const now = Number(rows[0]?.now ?? 0);
-      const problem = eventTimeProblem(body.events, now);
-      if (problem) throw new AppError('bad_input', `invalid request: body.${problem}`, [`body.${problem}`]);
-      const stored = await insertEngagementEvents(db, auth.tenant_id, body.events, now);
-      return { accepted: stored, duplicates: body.events.length - stored };
-    },
+    handler: ({ body, auth }) => recordEngagementEvents(db, auth.tenant_id, body.events),
   });
 }

@@ -60,7 +60,7 @@ const rejectBody = z
   })
   .strict();
 
-export const actionBody = z
+const actionBody = z
   .object({
     action_type: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase letters, digits, "_", "." and "-"'),
     summary: z.string().trim().min(1).max(500),

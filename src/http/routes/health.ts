@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/types.js';
-import { recentAlerts, type AlertRow } from '../../health/alerts.js';
+import { recentAlerts, runsPerMinute, type AlertRow } from '../../health/queries.js';
 import type { ScalingConfig } from '../../health/scaling.js';
-import { evaluateScaling, runsPerMinute, type ScalingReport } from '../../health/service.js';
+import { evaluateScaling, type ScalingReport } from '../../health/service.js';
 import { healthSummary, type HealthSummary, type HealthThresholds } from '../../health/summary.js';
 import type { createMetrics } from '../metrics.js';
 

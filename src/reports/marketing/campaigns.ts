@@ -6,10 +6,11 @@ import type { Db } from '../../db/types.js';
 import { queueRun, runQueuedNow, type RunNowDeps } from '../../scheduler/manual.js';
 import { applyWorkflow } from '../../workflows/queries.js';
 import { workflowSchema } from '../../workflows/schema.js';
+import { claimCampaign, getCampaign, latestRunRequest, linkCampaignRun } from './queries.js';
 import type { MarketingRecommendation } from './rules.js';
 
 /** Who proposes campaigns: excluded from engagement, and never its own approver. */
-export const MARKETING_ACTOR = 'levqor:marketing';
+const MARKETING_ACTOR = 'levqor:marketing';
 
 export interface CampaignProposal {
   campaign: string;
@@ -49,22 +50,8 @@ export function parkingDeps(db: Db): RunNowDeps {
 }
 
 /** "campaign-re-engagement-2025w43": one workflow per tenant, campaign and week. */
-export function campaignWorkflowName(kind: string, week: string): string {
+function campaignWorkflowName(kind: string, week: string): string {
   return `campaign-${kind}-${week.toLowerCase().replace('-', '')}`;
-}
-
-interface CampaignRow {
-  workflow_id: string | null;
-  run_id: string | null;
-}
-
-/** The latest approval request of a campaign's run, or null while the run has not reached its Class C step. */
-async function requestOf(db: Db, tenantId: string, runId: string): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
-    'SELECT id FROM approval_queue WHERE tenant_id = $1 AND run_id = $2 ORDER BY requested_at DESC LIMIT 1',
-    [tenantId, runId],
-  );
-  return rows[0]?.id ?? null;
 }
 
 /**
@@ -87,12 +74,14 @@ export async function proposeCampaign(
   const name = campaignWorkflowName(c.kind, week);
   const base = { campaign: c.kind, week, workflow: name, recipients: c.recipients.length };
   const created = await db.transaction(async (tx) => {
-    const { rows } = await tx.query(
-      `INSERT INTO marketing_campaigns (tenant_id, campaign, week, audience, evidence) VALUES ($1, $2, $3, $4, $5::jsonb)
-       ON CONFLICT (tenant_id, campaign, week) DO NOTHING RETURNING tenant_id`,
-      [tenantId, c.kind, week, c.recipients.length, JSON.stringify({ rule: rec.rule, message: rec.message, ...rec.evidence })],
-    );
-    if (!rows[0]) return undefined;
+    const claimed = await claimCampaign(tx, {
+      tenantId,
+      campaign: c.kind,
+      week,
+      audience: c.recipients.length,
+      evidence: { rule: rec.rule, message: rec.message, ...rec.evidence },
+    });
+    if (!claimed) return undefined;
     const spec = workflowSchema.parse({
       name,
       description: `Proposed by the marketing cycle for ${week}: ${rec.message}`.slice(0, 2_000),
@@ -105,29 +94,19 @@ export async function proposeCampaign(
     // The run is queued in the same transaction: a process that dies right after the commit
     // leaves a queued run that any scheduler takes up, never a campaign without its run.
     const runId = await queueRun(tx, workflow, { trigger: 'manual', actor: MARKETING_ACTOR, notify: false });
-    await tx.query('UPDATE marketing_campaigns SET workflow_id = $4, run_id = $5 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [
-      tenantId,
-      c.kind,
-      week,
-      workflow.id,
-      runId,
-    ]);
+    await linkCampaignRun(tx, { tenantId, campaign: c.kind, week, workflowId: workflow.id, runId });
     return runId;
   });
   if (!created) {
-    const { rows } = await db.query<CampaignRow>(
-      'SELECT workflow_id, run_id FROM marketing_campaigns WHERE tenant_id = $1 AND campaign = $2 AND week = $3',
-      [tenantId, c.kind, week],
-    );
-    const runId = rows[0]?.run_id ?? null;
-    return { ...base, run_id: runId, approval_id: runId ? await requestOf(db, tenantId, runId) : null, status: 'already_proposed' };
+    const runId = (await getCampaign(db, tenantId, c.kind, week))?.run_id ?? null;
+    return { ...base, run_id: runId, approval_id: runId ? await latestRunRequest(db, tenantId, runId) : null, status: 'already_proposed' };
   }
   // Run here now, up to its Class C step (a scheduler that claimed it first does the same).
   const { outcome } = await runQueuedNow(deps, created);
   return {
     ...base,
     run_id: created,
-    approval_id: outcome?.kind === 'parked' ? outcome.approvalId : await requestOf(db, tenantId, created),
+    approval_id: outcome?.kind === 'parked' ? outcome.approvalId : await latestRunRequest(db, tenantId, created),
     status: 'proposed',
   };
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../db/types.js';
 import type { RunNowDeps } from '../../scheduler/manual.js';
 import { findTenant, listTenants, type TenantRow } from '../../tenants/queries.js';
 import { AppError } from '../../lib/errors.js';
+import { dbNow } from '../../workflows/queries.js';
 import { formatIsoWeek, isoWeekOfDate, localDate } from '../week.js';
 import { parkingDeps, proposeCampaign, type CampaignProposal } from './campaigns.js';
 import { activeCounts, EPOCH_MONDAY, featureUse, retentionCohorts, userFunnel } from './queries.js';
@@ -10,7 +11,7 @@ import { cohortTable, marketingRecommendations, type Engagement, type MarketingR
 const WEEK = 7 * 86_400;
 const COHORT_WEEKS = 6;
 
-export interface MarketingOptions {
+interface MarketingOptions {
   /** One tenant (default: every tenant, each analysed on its own). */
   tenantId?: string;
   /** Epoch seconds (default: the database's clock). */
@@ -38,7 +39,7 @@ export interface MarketingResult {
 const weekLabel = (week: number) => formatIsoWeek(isoWeekOfDate((EPOCH_MONDAY + week * WEEK) * 1000));
 
 /** Reads one tenant's engagement with SQL aggregates. */
-export async function analyseEngagement(db: Db, tenant: TenantRow, now: number, maxAudience: number): Promise<Engagement> {
+async function analyseEngagement(db: Db, tenant: TenantRow, now: number, maxAudience: number): Promise<Engagement> {
   const current = Math.floor((now - EPOCH_MONDAY) / WEEK);
   return {
     tenant: tenant.name,
@@ -65,7 +66,7 @@ export async function runMarketingCycle(db: Db, opts: MarketingOptions = {}): Pr
   } else {
     tenants = await listTenants(db);
   }
-  const now = opts.now ?? Number((await db.query<{ now: number }>('SELECT extract(epoch FROM now())::float8 AS now')).rows[0]?.now ?? 0);
+  const now = opts.now ?? (await dbNow(db));
   const deps = opts.runDeps ?? parkingDeps(db);
   const results: TenantMarketing[] = [];
   for (const tenant of tenants) {

@@ -3,11 +3,11 @@ import type { Queryable } from '../../db/types.js';
 const DAY = 86_400;
 const WEEK = 7 * DAY;
 /** How far back first-seen dates, cohorts and audiences look. */
-export const LOOKBACK_SECONDS = 12 * WEEK;
+const LOOKBACK_SECONDS = 12 * WEEK;
 /** Monday 1970-01-05 00:00 UTC: week numbers count whole UTC ISO weeks from it. */
 export const EPOCH_MONDAY = 4 * DAY;
 /** What counts as a user having got value from Levqor (besides an explicit "activated" event). */
-export const CORE_EVENTS = ['workflow.created', 'run.started', 'approval.decided', 'activated'] as const;
+const CORE_EVENTS = ['workflow.created', 'run.started', 'approval.decided', 'activated'] as const;
 /** Addresses a campaign may be sent to (deliberately narrow: no quoting, no spaces). */
 const EMAIL_SQL = String.raw`^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`;
 
@@ -140,4 +140,55 @@ export async function featureUse(db: Queryable, tenantId: string): Promise<Featu
     scheduled_workflows: totals[0]?.scheduled ?? 0,
     step_types: Object.fromEntries(rows.map((r) => [r.type, r.workflows])),
   };
+}
+
+/** A proposed campaign: its workflow and run once created. */
+interface CampaignRow {
+  workflow_id: string | null;
+  run_id: string | null;
+}
+
+/** Claims a tenant's campaign for a week: true for exactly one caller, ever. */
+export async function claimCampaign(
+  tx: Queryable,
+  c: { tenantId: string; campaign: string; week: string; audience: number; evidence: Record<string, unknown> },
+): Promise<boolean> {
+  const { rows } = await tx.query(
+    `INSERT INTO marketing_campaigns (tenant_id, campaign, week, audience, evidence) VALUES ($1, $2, $3, $4, $5::jsonb)
+     ON CONFLICT (tenant_id, campaign, week) DO NOTHING RETURNING tenant_id`,
+    [c.tenantId, c.campaign, c.week, c.audience, JSON.stringify(c.evidence)],
+  );
+  return rows.length > 0;
+}
+
+/** Records the workflow and run a claimed campaign got. */
+export async function linkCampaignRun(
+  tx: Queryable,
+  c: { tenantId: string; campaign: string; week: string; workflowId: string; runId: string },
+): Promise<void> {
+  await tx.query('UPDATE marketing_campaigns SET workflow_id = $4, run_id = $5 WHERE tenant_id = $1 AND campaign = $2 AND week = $3', [
+    c.tenantId,
+    c.campaign,
+    c.week,
+    c.workflowId,
+    c.runId,
+  ]);
+}
+
+/** A tenant's campaign of a week, if proposed. */
+export async function getCampaign(db: Queryable, tenantId: string, campaign: string, week: string): Promise<CampaignRow | undefined> {
+  const { rows } = await db.query<CampaignRow>(
+    'SELECT workflow_id, run_id FROM marketing_campaigns WHERE tenant_id = $1 AND campaign = $2 AND week = $3',
+    [tenantId, campaign, week],
+  );
+  return rows[0];
+}
+
+/** The latest approval request of a run, or null while the run has not reached a Class C step. */
+export async function latestRunRequest(db: Queryable, tenantId: string, runId: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM approval_queue WHERE tenant_id = $1 AND run_id = $2 ORDER BY requested_at DESC LIMIT 1',
+    [tenantId, runId],
+  );
+  return rows[0]?.id ?? null;
 }

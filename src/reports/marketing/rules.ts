@@ -12,7 +12,7 @@ export interface Engagement {
 }
 
 /** The thresholds of the marketing rules; every recommendation names the number that crossed one. */
-export const MARKETING_THRESHOLDS = {
+const MARKETING_THRESHOLDS = {
   /** Fewest recipients worth a campaign. */
   minAudience: 3,
   /** Lapsed users as a share of monthly actives. */
@@ -30,7 +30,7 @@ export const MARKETING_THRESHOLDS = {
   minWorkflowsForAdoption: 3,
 } as const;
 
-export type CampaignKind = 're-engagement' | 'onboarding';
+type CampaignKind = 're-engagement' | 'onboarding';
 
 export interface Campaign {
   kind: CampaignKind;

@@ -1,0 +1,89 @@
+import type { Queryable } from '../db/types.js';
+import type { SessionIdentity } from './sessions.js';
+import type { Scope, TokenIdentity } from './tokens.js';
+
+// The auth capability's SQL: API tokens (stored as hashes) and browser sessions.
+
+/** Stores a token's hash; undefined when the tenant already has a token of that name. */
+export async function insertToken(
+  db: Queryable,
+  t: { tenantId: string; name: string; hash: string; scopes: readonly Scope[] },
+): Promise<TokenIdentity | undefined> {
+  const { rows } = await db.query<TokenIdentity>(
+    `INSERT INTO api_tokens (tenant_id, name, token_hash, scopes) VALUES ($1, $2, $3, $4::text[])
+     ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id, tenant_id, name, scopes`,
+    [t.tenantId, t.name, t.hash, t.scopes],
+  );
+  return rows[0];
+}
+
+/** Revokes a tenant's live token by name (and so its browser sessions); false when there was none. */
+export async function revokeToken(db: Queryable, tenantId: string, name: string): Promise<boolean> {
+  const res = await db.query(
+    'UPDATE api_tokens SET revoked_at = extract(epoch FROM now()) WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL',
+    [tenantId, name],
+  );
+  return res.rowCount === 1;
+}
+
+/** A token as `levqor token list` shows it (never its hash). */
+interface TokenListRow {
+  name: string;
+  scopes: string[];
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A tenant's tokens by name. */
+export async function listTokens(db: Queryable, tenantId: string): Promise<TokenListRow[]> {
+  const { rows } = await db.query<TokenListRow>(
+    'SELECT name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name',
+    [tenantId],
+  );
+  return rows;
+}
+
+/** The live token with this hash, stamped as used now; undefined for an unknown or revoked one. */
+export async function useToken(db: Queryable, hash: string): Promise<TokenIdentity | undefined> {
+  const { rows } = await db.query<TokenIdentity>(
+    `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
+     WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
+    [hash],
+  );
+  return rows[0];
+}
+
+/** Stores a session of a token (its secret as a hash) for `ttlSeconds`; returns its id. */
+export async function insertSession(
+  db: Queryable,
+  s: { tenantId: string; tokenId: string; secretHash: string; csrf: string; ttlSeconds: number },
+): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO web_sessions (tenant_id, token_id, secret_hash, csrf, expires_at)
+     VALUES ($1, $2, $3, $4, extract(epoch FROM now()) + $5::float8) RETURNING id`,
+    [s.tenantId, s.tokenId, s.secretHash, s.csrf, s.ttlSeconds],
+  );
+  return rows[0]?.id ?? '';
+}
+
+/** The session with this secret hash: not expired, not revoked, its token not revoked. */
+export async function findLiveSession(db: Queryable, secretHash: string): Promise<SessionIdentity | undefined> {
+  const { rows } = await db.query<SessionIdentity>(
+    `SELECT t.id, t.tenant_id, t.name, t.scopes, s.id AS session_id, s.csrf
+     FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id
+     WHERE s.secret_hash = $1 AND s.revoked_at IS NULL AND t.revoked_at IS NULL
+       AND s.expires_at > extract(epoch FROM now())`,
+    [secretHash],
+  );
+  return rows[0];
+}
+
+/** Revokes the live session with this secret hash; false when there was none. */
+export async function revokeSessionByHash(db: Queryable, secretHash: string): Promise<boolean> {
+  const res = await db.query(
+    'UPDATE web_sessions SET revoked_at = extract(epoch FROM now()) WHERE secret_hash = $1 AND revoked_at IS NULL',
+    [secretHash],
+  );
+  return res.rowCount === 1;
+}
