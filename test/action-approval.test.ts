@@ -27,7 +27,7 @@ const workspace = mkdtempSync(join(tmpdir(), 'levqor-action-approval-'));
 const FAST = { 'poll-interval-seconds': '0.05', 'max-poll-interval-seconds': '0.2' };
 
 beforeAll(async () => {
-  ({ url, drop } = await createPgDatabase('levqor_aappr'));
+  ({ url, drop } = await createPgDatabase('levqor_aappr', { template: true }));
   db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
   t = await makeApiTenant(db, { ci: 'all', lead: 'all' }, 'shop');
   gh = await startFakeGitHub(DISPATCH_TOKEN);

@@ -270,7 +270,7 @@ describe('safety gate with a Levqor Class C approval (database-url)', () => {
   let tenantId: string;
 
   beforeAll(async () => {
-    ({ url, drop } = await createPgDatabase('levqor_gate'));
+    ({ url, drop } = await createPgDatabase('levqor_gate', { template: true }));
     db = await openDatabase({
       DATABASE_URL: url,
       LEVQOR_DATA_DIR: MEMORY_DIR,
