@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { MEMORY_DIR } from '../../src/db/pglite.js';
 import type { Db } from '../../src/db/types.js';
@@ -84,18 +84,24 @@ export const BACKENDS = [
 
 /**
  * A test database for the enclosing describe block: opened in its beforeAll, closed in its
- * afterAll. Read `db` and `url` inside tests (or later hooks), not while the block is defined.
+ * afterAll (with `perTest`, a new one per test: beforeEach/afterEach, after `beforeClose`).
+ * Read `db` and `url` inside tests (or later hooks), not while the block is defined.
  */
-export function useTestDb(open: () => Promise<TestDb> = openPgTestDb): TestDb {
+export function useTestDb(
+  open: () => Promise<TestDb> = openPgTestDb,
+  opts: { perTest?: boolean; beforeClose?: () => Promise<void> } = {},
+): TestDb {
   let current: TestDb | undefined;
-  beforeAll(async () => {
+  (opts.perTest ? beforeEach : beforeAll)(async () => {
     current = await open();
   });
-  afterAll(async () => {
+  (opts.perTest ? afterEach : afterAll)(async () => {
+    await opts.beforeClose?.();
     await current?.close();
+    current = undefined;
   });
   const opened = (): TestDb => {
-    if (!current) throw new Error('the test database opens in beforeAll: use it inside a test or a later hook');
+    if (!current) throw new Error('the test database opens in a before hook: use it inside a test or a later hook');
     return current;
   };
   return {
