@@ -6,8 +6,8 @@ import type { ApprovalRow } from '../src/approvals/types.js';
 import type { EventRow, RunRow } from '../src/runs/types.js';
 import { runTick } from '../src/scheduler/tick.js';
 import type { WorkflowRow } from '../src/workflows/queries.js';
-import { deployAction, makeApiTenant, startApi, type ApiTenant, type DecisionJson, type TestApi } from './helpers/api.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { deployAction, makeApiTenant, useTestApi, type ApiTenant, type DecisionJson } from './helpers/api.js';
+import { BACKENDS } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { startRecordingServer } from './helpers/fixtures.js';
 
@@ -44,18 +44,13 @@ interface OpenApiDoc {
 }
 
 describe.each(BACKENDS)('REST API on $name', ({ open }) => {
-  let t: TestDb;
-  let api: TestApi;
+  const { t, api } = useTestApi(open, { env: ALLOW });
   let target: Awaited<ReturnType<typeof startRecordingServer>>;
   beforeAll(async () => {
-    t = await open();
-    api = await startApi(t.db, { env: ALLOW });
     target = await startRecordingServer();
   });
   afterAll(async () => {
-    await api?.close();
     await target?.close();
-    await t?.close();
   });
 
   /** Submits an action through the API with the tenant's `ops` token. */
