@@ -1,7 +1,7 @@
 // Slack posts that fail: approval messages and scheduled posts back off instead of being tried
 // on every sweep, a refusal no retry can change is recorded with Slack's code and logged as an
 // error, `levqor slack configure` makes them try again at once, `levqor slack show` lists them.
-import pino from 'pino';
+import { capturingLog } from './helpers/deps.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitAction } from '../src/approvals/actions.js';
 import { createSlackClient } from '../src/slack/client.js';
@@ -16,12 +16,6 @@ import { makeTenant } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 
 /** A logger that keeps what it writes: level and message of each line. */
-function capturingLog() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
-  return { log, lines };
-}
-
 /** An error shaped as @slack/web-api throws it for `{ ok: false, error: code }`. */
 function slackRefusal(code: string): Error {
   return Object.assign(new Error(`An API error occurred: ${code}`), {
