@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
 import { insertApproval } from '../src/approvals/queries.js';
 import { expireApprovals } from '../src/approvals/service.js';
 import type { ApprovalRow } from '../src/approvals/types.js';
 import type { EventRow, RunRow } from '../src/runs/types.js';
 import { runTick } from '../src/scheduler/tick.js';
 import type { WorkflowRow } from '../src/workflows/queries.js';
-import { deployAction, makeApiTenant, useTestApi, type ApiTenant, type DecisionJson } from './helpers/api.js';
+import { deployAction, makeApiTenant, requestDeploy, useTestApi, type ApiTenant, type DecisionJson } from './helpers/api.js';
 import { BACKENDS } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { startRecordingServer } from './helpers/fixtures.js';
@@ -109,14 +108,7 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
         }
       });
       for (let i = 0; i < 60; i++) {
-        await submitAction(t.db, {
-          tenantId: ten.tenant.id,
-          actor: 'token:ops',
-          channel: 'api',
-          action_type: 'deploy',
-          summary: `single ${i}`,
-          payload: { i },
-        });
+        await requestDeploy(t.db, ten.tenant.id, { summary: `single ${i}`, payload: { i }, actor: 'token:ops' });
       }
       const { rows: expected } = await t.db.query<{ id: string }>(
         "SELECT id FROM approval_queue WHERE tenant_id = $1 AND status = 'pending' ORDER BY requested_at, id",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { getApproval, listApprovals, setPolicy } from '../src/approvals/queries.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
 import { getRun } from '../src/runs/queries.js';
@@ -65,14 +65,7 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   }
 
   async function request(c: { tenant: { id: string } }, summary: string) {
-    const a = await submitAction(t.db, {
-      tenantId: c.tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary,
-      payload: { token: 'xoxb-secret-value' },
-    });
+    const a = await requestDeploy(t.db, c.tenant.id, { summary, payload: { token: 'xoxb-secret-value' } });
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(a.id));
     return a;
   }
@@ -80,19 +73,7 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   it('posts each request exactly once although two bot processes follow the feed', async () => {
     const c = await connected();
     const ids = [];
-    for (let i = 0; i < 12; i++)
-      ids.push(
-        (
-          await submitAction(t.db, {
-            tenantId: c.tenant.id,
-            actor: 'token:ci',
-            channel: 'api',
-            action_type: 'deploy',
-            summary: `deploy ${i}`,
-            payload: {},
-          })
-        ).id,
-      );
+    for (let i = 0; i < 12; i++) ids.push((await requestDeploy(t.db, c.tenant.id, { summary: `deploy ${i}`, payload: {} })).id);
     for (const id of ids) await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(id));
     // Both bots have drained the feed past the last event: nothing more can arrive for these.
     await Promise.all([bot.feed.ready, bot2.feed.ready]);

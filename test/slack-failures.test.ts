@@ -3,7 +3,7 @@
 // error, `levqor slack configure` makes them try again at once, `levqor slack show` lists them.
 import { capturingLog } from './helpers/deps.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { createSlackClient } from '../src/slack/client.js';
 import { slackRetryDelay } from '../src/slack/errors.js';
 import { approvalsNeedingSync, slackFailures } from '../src/slack/queries.js';
@@ -69,14 +69,7 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const channel = `CGONE${++teams}`;
     fake.refusals.set(channel, 'channel_not_found');
     const { tenant, team } = await connected(channel);
-    const a = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'ship it',
-      payload: { v: 1 },
-    });
+    const a = await requestDeploy(t.db, tenant.id, { summary: 'ship it', payload: { v: 1 } });
     const { log, lines } = capturingLog();
     const deps = { db: t.db, slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }), log };
 
@@ -109,14 +102,7 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const channel = `CFLAKY${++teams}`;
     fake.refusals.set(channel, 'internal_error');
     const { tenant } = await connected(channel);
-    const a = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'flaky',
-      payload: { v: 2 },
-    });
+    const a = await requestDeploy(t.db, tenant.id, { summary: 'flaky', payload: { v: 2 } });
     const deps = {
       db: t.db,
       slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }),
@@ -231,22 +217,8 @@ describe('levqor doctor approvals: requests missing in Slack (Postgres, CLI proc
     const tenant = await makeTenant(t.db, 'doctor');
     expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: no tenant is connected to Slack/);
     await setSlackSettings(t.db, tenant.id, { team_id: `TDOC${process.pid}`, approvals_channel: 'CDOCAPPR' });
-    const failing = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'a',
-      payload: { v: 1 },
-    });
-    const unposted = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'b',
-      payload: { v: 2 },
-    });
+    const failing = await requestDeploy(t.db, tenant.id, { summary: 'a', payload: { v: 1 } });
+    const unposted = await requestDeploy(t.db, tenant.id, { summary: 'b', payload: { v: 2 } });
     await t.db.query(
       `UPDATE approval_queue SET slack_error = 'not_in_channel', slack_attempts = 1, slack_retry_at = extract(epoch FROM now()) + 1800 WHERE id = $1`,
       [failing.id],

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeAll } from 'vitest';
 import type { AddressInfo } from 'node:net';
+import { submitAction } from '../../src/approvals/actions.js';
 import type { ApprovalRow } from '../../src/approvals/types.js';
 import { createToken, SCOPES, type Scope } from '../../src/auth/tokens.js';
 import type { Db } from '../../src/db/types.js';
@@ -177,4 +178,13 @@ export async function makeApiTenant(
 /** A Class C action body (an unknown type such as "deploy" waits for a human). */
 export function deployAction(summary = 'deploy web 1.2.3', payload: Record<string, unknown> = { service: 'web', version: '1.2.3' }) {
   return { action_type: 'deploy', summary, payload };
+}
+
+/** A deploy request submitted for the tenant: by token:ci over the API unless `actor` and `channel` say otherwise. */
+export function requestDeploy(
+  db: Db,
+  tenantId: string,
+  o: { summary?: string; payload?: Record<string, unknown>; actor?: string; channel?: string } = {},
+): Promise<ApprovalRow> {
+  return submitAction(db, { tenantId, actor: o.actor ?? 'token:ci', channel: o.channel ?? 'api', ...deployAction(o.summary, o.payload) });
 }
