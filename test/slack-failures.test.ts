@@ -11,7 +11,7 @@ import { sweepScheduledPosts, type ScheduledPostDeps } from '../src/slack/schedu
 import { setSlackSettings } from '../src/slack/settings.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { runCli } from './helpers/cli.js';
-import { BACKENDS, useTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 
@@ -34,16 +34,12 @@ describe('slackRetryDelay (pure)', () => {
 });
 
 describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
-  let t: TestDb;
+  const t = useTestDb(open);
   let fake: FakeSlack;
   beforeAll(async () => {
-    t = await open();
     fake = await startFakeSlack();
   });
-  afterAll(async () => {
-    await fake.close();
-    await t.close();
-  });
+  afterAll(() => fake.close());
 
   /** A connected tenant; only the scheduled-posts test gives it a reports channel (every sweep posts for every tenant). */
   async function connected(channel: string, reports = false) {
