@@ -45,7 +45,7 @@ export interface GitHubClientOptions {
 const ActionOctokit = Octokit.plugin(paginateRest, retry, throttling);
 
 /** An Octokit for `apiUrl` authenticated with `token`, retrying what GitHub asks to be retried. */
-export function createOctokit(opts: GitHubClientOptions): InstanceType<typeof ActionOctokit> {
+function createOctokit(opts: GitHubClientOptions): InstanceType<typeof ActionOctokit> {
   const warn = opts.warn ?? (() => undefined);
   const retries = opts.rateLimitRetries ?? 2;
   const maxWait = opts.maxRateLimitWaitSeconds ?? 120;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { canonicalJson } from '../lib/canonical-json.js';
-import type { ImpactClass } from '../lib/impact.js';
 import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
@@ -16,21 +15,15 @@ export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
-interface NewApproval {
-  tenant_id: string;
-  run_id: string | null;
-  workflow_id: string | null;
-  step_index: number | null;
-  action_type: string;
-  impact_class: ImpactClass;
-  summary: string;
-  payload: Record<string, unknown>;
-  requested_by: string;
+type NewApproval = Pick<
+  ApprovalRow,
+  'tenant_id' | 'run_id' | 'workflow_id' | 'step_index' | 'action_type' | 'impact_class' | 'summary' | 'payload' | 'requested_by'
+> & {
   ttl_seconds: number;
   required_approvals?: number;
   source?: string;
   previous_id?: string | null;
-}
+};
 
 /** Records a request for a human decision and announces it. */
 export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow> {

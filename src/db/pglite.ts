@@ -47,7 +47,7 @@ function wrap(client: PgliteLike): Queryable {
  * Takes the embedded database's process lock. PGlite has no lock of its own and two
  * writers corrupt the data dir, so a second process is refused while the first lives.
  */
-export function acquireDataDirLock(dataDir: string): () => void {
+function acquireDataDirLock(dataDir: string): () => void {
   const lockPath = `${resolve(dataDir)}.lock`;
   mkdirSync(dirname(lockPath), { recursive: true });
   const me = `${process.pid}@${hostname()}`;
