@@ -1,6 +1,15 @@
 import { checkpointRun, insertEvents, parkRun } from '../runs/lifecycle-queries.js';
 import { describeClass } from './impact.js';
-import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
+import {
+  bufferedTransaction,
+  finishedOutcome,
+  LeaseLostError,
+  pushEvent,
+  saveOutput,
+  summarizeOutput,
+  type RunOutcome,
+  type RunState,
+} from './run-state.js';
 import type { ImpactClass } from '../lib/impact.js';
 import type { Step } from './schema.js';
 
@@ -44,7 +53,7 @@ async function park(
   const { deps, run, wf } = s;
   let approvalId = existingId ?? '';
   try {
-    await deps.db.transaction(async (tx) => {
+    await bufferedTransaction(s, async (tx) => {
       if (!existingId) {
         const approval = await deps.critical.request(tx, {
           tenant_id: run.tenant_id,
@@ -109,7 +118,7 @@ export async function recordCriticalOutcome(
 ): Promise<void> {
   const { deps, run, wf } = s;
   const step = wf.steps[index] as Step;
-  await deps.db.transaction(async (tx) => {
+  await bufferedTransaction(s, async (tx) => {
     await deps.critical.finish(tx, approvalId);
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);

@@ -5,6 +5,7 @@ import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
 import { stepImpactClass } from './impact.js';
 import {
   finishedOutcome as finished,
+  bufferedTransaction,
   LeaseLostError,
   pushEvent as event,
   saveOutput,
@@ -36,6 +37,21 @@ async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (s
     clearTimeout(timer);
     outer?.removeEventListener('abort', onOuter);
   }
+}
+
+/** SQLSTATEs of a transaction Postgres rolled back that a new attempt can pass: serialization failure, deadlock. */
+const ROLLED_BACK: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/**
+ * A Class B step's transaction that Postgres rolled back (nothing of it committed, its buffered
+ * events put back) is retried like any retryable step failure.
+ */
+function retryRolledBack(err: unknown): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ROLLED_BACK.has(code)) {
+    throw new RetryableStepError(`the transaction was rolled back (SQLSTATE ${code}: ${errorMessage(err)})`, { cause: err });
+  }
+  throw err;
 }
 
 /**
@@ -112,7 +128,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
           rendered,
           i,
           (signal) =>
-            deps.db.transaction(async (tx) => {
+            bufferedTransaction(s, async (tx) => {
               const out = await runStep(rendered, stepEnv(s, tx, signal));
               if (rendered.type !== 'set_workflow_active') {
                 await deps.audit(tx, {
@@ -129,15 +145,17 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
                 throw new LeaseLostError();
               await insertEvents(tx, s.events.splice(0));
               return out;
-            }),
+            }).catch(retryRolledBack),
           true,
         );
         continue;
       } else {
         // A long wait should be visible while it lasts, not only when the run ends.
         if (rendered.type === 'delay' && rendered.ms >= 1000) {
-          await appendTimeline(deps.db, deps.owner, run.id, s.timeline.splice(0));
-          await insertEvents(deps.db, s.events.splice(0));
+          await bufferedTransaction(s, async (tx) => {
+            await appendTimeline(tx, deps.owner, run.id, s.timeline.splice(0));
+            await insertEvents(tx, s.events.splice(0));
+          });
         }
         output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
       }

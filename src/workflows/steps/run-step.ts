@@ -38,8 +38,8 @@ export interface StepEnv {
 
 /** A step failure that a retry may cure (network trouble, 5xx, 429). */
 export class RetryableStepError extends AppError {
-  constructor(message: string) {
-    super('step_failed', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('step_failed', message, [], options);
   }
 }
 
