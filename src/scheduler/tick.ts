@@ -128,22 +128,27 @@ export async function settleOutcomes(
 /** Recovers runs of dead schedulers (retried in this tick when attempts remain) and sweeps approvals. */
 async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void> {
   const { db } = deps;
-  const recovered = await recoverExpiredRuns(db);
+  // The recovery and its events commit together: a process killed between the two would
+  // otherwise leave recovered runs without the event that says why.
+  const recovered = await db.transaction(async (tx) => {
+    const runs = await recoverExpiredRuns(tx);
+    if (runs.length > 0) {
+      await insertEvents(
+        tx,
+        runs.map((r) => ({
+          tenant_id: r.tenant_id,
+          run_id: r.id,
+          workflow_id: r.workflow_id,
+          type: r.status === 'queued' ? 'run_requeued' : 'run_finished',
+          payload: { status: r.status, error: r.error, attempt: r.attempt },
+          created_at: deps.clock(),
+        })),
+      );
+    }
+    return runs;
+  });
   summary.recovered = recovered.length;
-  if (recovered.length > 0) {
-    await insertEvents(
-      db,
-      recovered.map((r) => ({
-        tenant_id: r.tenant_id,
-        run_id: r.id,
-        workflow_id: r.workflow_id,
-        type: r.status === 'queued' ? 'run_requeued' : 'run_finished',
-        payload: { status: r.status, error: r.error, attempt: r.attempt },
-        created_at: deps.clock(),
-      })),
-    );
-    for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
-  }
+  for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
   summary.expired_approvals = (await expireApprovals(db)).length;
   await remindApprovals(db);
 }
