@@ -62,6 +62,16 @@ const coreEnvSchema = z.object({
     .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http:// or https:// URL' })
     .transform((v) => v.replace(/\/+$/, ''))
     .default('https://api.github.com'),
+  // Or as a GitHub App installation instead of a token: all three, or none.
+  LEVQOR_GITHUB_APP_ID: z.coerce.number().int().positive().optional(),
+  LEVQOR_GITHUB_APP_INSTALLATION_ID: z.coerce.number().int().positive().optional(),
+  LEVQOR_GITHUB_APP_PRIVATE_KEY: z
+    .string()
+    .transform((v) => v.replace(/\\n/g, '\n').trim())
+    .refine((v) => /^-----BEGIN (RSA )?PRIVATE KEY-----\n[\s\S]+\n-----END (RSA )?PRIVATE KEY-----$/.test(v), {
+      message: 'must be the App\'s PEM private key (-----BEGIN … PRIVATE KEY-----), with newlines or "\\n" escapes',
+    })
+    .optional(),
   LEVQOR_SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })
@@ -174,7 +184,16 @@ export const ENV_DOCS = {
     uses: SERVE,
     doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)',
   },
-  LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches' },
+  LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches (GitHub Enterprise Server: `https://HOST/api/v3`)' },
+  LEVQOR_GITHUB_APP_ID: {
+    uses: SERVE,
+    doc: 'dispatch as a GitHub App instead of with a token: the App id (with `LEVQOR_GITHUB_APP_INSTALLATION_ID` and `LEVQOR_GITHUB_APP_PRIVATE_KEY`)',
+  },
+  LEVQOR_GITHUB_APP_INSTALLATION_ID: { uses: SERVE, doc: "the App's installation id in the organisation whose workflows it dispatches" },
+  LEVQOR_GITHUB_APP_PRIVATE_KEY: {
+    uses: SERVE,
+    doc: "the App's private key (PEM; `\\n` escapes accepted); installation tokens are minted from it and renewed before they expire",
+  },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
   LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },
   LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
@@ -233,10 +252,18 @@ export function inheritedEnv(): NodeJS.ProcessEnv {
 }
 
 /** Parses the environment once; a bad variable fails with every problem listed. */
+/** Rules between variables: the GitHub App's three settings come together. */
+function crossIssues(c: Config): string[] {
+  const app = ['LEVQOR_GITHUB_APP_ID', 'LEVQOR_GITHUB_APP_INSTALLATION_ID', 'LEVQOR_GITHUB_APP_PRIVATE_KEY'] as const;
+  const set = app.filter((k) => c[k] !== undefined);
+  if (set.length === 0 || set.length === app.length) return [];
+  return app.filter((k) => c[k] === undefined).map((k) => `${k}: required with ${set.join(' and ')} (a GitHub App needs all three)`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const issues = parsed.success ? crossIssues(parsed.data) : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (parsed.success && issues.length === 0) return parsed.data;
   throw new AppError('config', `invalid configuration:\n  ${issues.join('\n  ')}`, issues);
 }
