@@ -208,6 +208,16 @@ describe('levqor workflow apply: files', () => {
       },
       { file: 'billion-laughs.yaml', fragments: [/billion-laughs\.yaml: .*alias/i] },
       { file: 'http-header-newline.yaml', fragments: [': steps[0].headers'] },
+      {
+        file: 'template-unknown-refs.yaml',
+        fragments: [
+          ': steps[1].message: "{{vars.dya}}": no transform step before this one sets "dya"',
+          ': steps[1].message: "{{sercets.TOKEN}}": unknown root "sercets"',
+          ': steps[2].body.fetched: "{{steps.fetch.body}}": no step before this one is named "fetch"',
+          ': steps[2].body.later: "{{steps.notify.status}}": step 4 ("notify") runs after this one',
+          ': steps[2].body.slot: "{{run.slot}}": run has no field "slot"',
+        ],
+      },
       // The valid first workflow is not written either, and draws no complaint.
       { file: 'mixed-valid-invalid.yaml', fragments: [':[1].steps[0].message: '], absent: [':[0]'] },
     ])('invalid/$file', async ({ file, fragments, absent = [] }) => {
@@ -245,6 +255,7 @@ describe('levqor workflow apply: files', () => {
       { file: 'multi-doc.yaml', names: ['doc-one', 'doc-two'] },
       { file: 'single.json', names: ['json-workflow'] },
       { file: 'wrapped.yaml', names: ['wrapped-one', 'wrapped-two'] },
+      { file: 'templates.yaml', names: ['templates-ok'] },
     ];
 
     it.each(VALID)('--dry-run of valid/$file validates and writes nothing', async ({ file, names }) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { IMPACT_CLASSES } from '../lib/impact.js';
+import { templateIssues } from './template-check.js';
 
 export const impactClassSchema = z.enum(IMPACT_CLASSES);
 
@@ -166,6 +167,7 @@ export const workflowSchema = z
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: `duplicate step name "${s.name}"` });
       seen.add(s.name);
     });
+    for (const issue of templateIssues(w.steps)) ctx.addIssue({ code: 'custom', path: ['steps', ...issue.path], message: issue.message });
   });
 export type WorkflowSpec = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;
