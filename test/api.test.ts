@@ -420,6 +420,27 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(rows).toHaveLength(0);
     });
 
+    it('PUT with a reference no run can resolve, or a URL that is none, is a 400 naming each, and writes nothing', async () => {
+      const ten = await makeApiTenant(t.db);
+      const res = await api.request('PUT', '/api/workflows/holes', {
+        token: ten.token('ops'),
+        body: {
+          name: 'holes',
+          steps: [
+            { type: 'transform', set: { day: 'monday' } },
+            { type: 'http', url: 'htps//partner.example.com/hook', body: { day: '{{vars.dya}}', who: '{{sercets.TOKEN}}' } },
+          ],
+        },
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.issues).toEqual([
+        'body.steps[1].url: "htps//partner.example.com/hook" is not a valid URL: an http step needs an absolute http:// or https:// URL',
+        'body.steps[1].body.day: "{{vars.dya}}": no transform step before this one sets "dya" (set before it: "day")',
+        'body.steps[1].body.who: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars',
+      ]);
+      expect((await api.request('GET', '/api/workflows/holes', { token: ten.token('lead') })).status).toBe(404);
+    });
+
     it('PUT with a name that differs from the URL is a 400 naming body.name', async () => {
       const ten = await makeApiTenant(t.db);
       const res = await api.request('PUT', '/api/workflows/report', {

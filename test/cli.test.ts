@@ -218,6 +218,14 @@ describe('levqor workflow apply: files', () => {
           ': steps[2].body.slot: "{{run.slot}}": run has no field "slot"',
         ],
       },
+      {
+        file: 'http-bad-url.yaml',
+        fragments: [
+          ': steps[0].url: "htps//partner.example.com/hooks/levqor" is not a valid URL',
+          ': steps[1].url: "https://partner example.com/{{run.id}}" is not a valid URL',
+          ': steps[2].url: "ftp://files.example.com/upload" is a ftp: URL',
+        ],
+      },
       // The valid first workflow is not written either, and draws no complaint.
       { file: 'mixed-valid-invalid.yaml', fragments: [':[1].steps[0].message: '], absent: [':[0]'] },
     ])('invalid/$file', async ({ file, fragments, absent = [] }) => {
