@@ -363,6 +363,20 @@ describe('tenants, runs, approvals and doctor', () => {
     ]);
   });
 
+  it('token create --json prints one object, not a one-element list; token list --json a list', async () => {
+    const r = await cli(['token', 'create', '--name', 'ci-bot', '--scopes', 'approvals:read', '--json']);
+    expectExit(r, 0);
+    expect(parseJson(r)).toEqual({
+      token: expect.stringMatching(/^\S{20,}$/) as unknown,
+      name: 'ci-bot',
+      tenant: 'acme',
+      scopes: ['approvals:read'],
+    });
+    const list = await cli(['token', 'list', '--json']);
+    expectExit(list, 0);
+    expect(parseJson(list)).toEqual([expect.objectContaining({ name: 'ci-bot', scopes: 'approvals:read' })]);
+  });
+
   it('workflow apply, then workflow list --json shows next_run', async () => {
     const r = await cli(['workflow', 'apply', '-f', `${FIXTURES}/scenarios/ops.yaml`]);
     expectExit(r, 0);
@@ -410,9 +424,12 @@ describe('tenants, runs, approvals and doctor', () => {
         status: 'pending',
       }),
     ]);
-    const shown = await cli(['approvals', 'show', approvalId]);
-    expectExit(shown, 0);
-    expect(parseJson(shown)).toEqual([expect.objectContaining({ id: approvalId, run_id: callHomeRun, status: 'pending' })]);
+    // One object, not a one-element list, with or without --json.
+    for (const args of [[], ['--json']]) {
+      const shown = await cli(['approvals', 'show', approvalId, ...args]);
+      expectExit(shown, 0);
+      expect(parseJson(shown)).toEqual(expect.objectContaining({ id: approvalId, run_id: callHomeRun, status: 'pending' }));
+    }
   });
 
   it('approvals approve runs the step here; SSRF protection refuses loopback: exit 1, run failed', async () => {
@@ -438,7 +455,8 @@ describe('tenants, runs, approvals and doctor', () => {
   it('runs show ID lists the events in order', async () => {
     const r = await cli(['runs', 'show', callHomeRun, '--json']);
     expectExit(r, 0);
-    const [run] = parseJson<{ status: string; events: { id: string; type: string; step_index: number | null; created_at: number }[] }[]>(r);
+    const run = parseJson<{ status: string; events: { id: string; type: string; step_index: number | null; created_at: number }[] }>(r);
+    expect(Array.isArray(run)).toBe(false);
     expect(run?.status).toBe('failed');
     const events = run?.events ?? [];
     const types = events.map((e) => e.type);
@@ -516,7 +534,7 @@ describe('tenants, runs, approvals and doctor', () => {
   it('--json output stays machine-readable when the run logs a warning', async () => {
     const r = await cli(['run', 'times-out', '--json']);
     expectExit(r, 1);
-    expect(parseJson(r)).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(parseJson(r)).toEqual(expect.objectContaining({ status: 'failed' }));
   });
 
   it('scheduler --once: exit 0 when every due run succeeded; then doctor passes', async () => {
