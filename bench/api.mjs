@@ -338,8 +338,7 @@ async function tokenCreate(url, name, scopes) {
   const args = [CLI, 'token', 'create', '--tenant', 'bench', '--name', name, '--json', ...(scopes ? ['--scopes', scopes] : [])];
   const r = await runProcess(process.execPath, args, { env: levqorEnv(url) });
   if (r.code !== 0) throw new Error(`token create ${name} failed (${r.code}): ${r.stderr || r.stdout}`);
-  const [row] = JSON.parse(r.stdout);
-  return { name, token: row.token };
+  return { name, token: JSON.parse(r.stdout).token };
 }
 
 async function setup() {

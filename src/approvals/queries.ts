@@ -174,7 +174,7 @@ export async function approvalEventsAfter(db: Queryable, afterId: string, limit:
   return rows;
 }
 
-/** Locks a pending request for a decision (votes for one request are taken one at a time). */
+/** Locks a request: votes for one request, and re-requests of it, are taken one at a time. */
 export async function lockApproval(tx: Queryable, id: string, tenantId?: string): Promise<ApprovalRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
   const { rows } = await tx.query<ApprovalRow>(

@@ -52,6 +52,8 @@ async function park(
 ): Promise<Gate> {
   const { deps, run, wf } = s;
   let approvalId = existingId ?? '';
+  // A run started to ask again for an ended run's request links its own request to that one.
+  const previousId = run.context.rerequest_of?.step_index === index ? run.context.rerequest_of.approval_id : undefined;
   try {
     await bufferedTransaction(s, async (tx) => {
       if (!existingId) {
@@ -66,6 +68,7 @@ async function park(
           payload,
           // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
           requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,
+          previous_id: previousId,
         });
         approvalId = approval.id;
         pushEvent(s, 'approval_requested', index, {
@@ -73,6 +76,7 @@ async function park(
           expires_at: approval.expires_at,
           summary: approval.summary,
           why: describeClass(step, wf.impact_class, s.internalChannels),
+          ...(previousId ? { previous_id: previousId } : {}),
         });
       }
       if (!(await parkRun(tx, deps.owner, { id: run.id, stepIndex: index, context: s.ctx, timeline: s.timeline.splice(0) })))

@@ -18,7 +18,7 @@ import {
 import type { WorkflowRow } from './queries.js';
 import { stepSchema, type Step } from './schema.js';
 import { abortableDelay, backoffDelay, RetryableStepError, runStep, type StepEnv } from './steps/run-step.js';
-import { renderTemplates, type TemplateScope } from './templates.js';
+import { renderTemplates, TemplateError, type TemplateScope } from './templates.js';
 
 /** Runs fn with a per-step time limit, also ended by outer (shutdown) when given. */
 async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -100,13 +100,14 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
       steps: s.ctx.steps,
       vars: s.ctx.vars,
     };
-    const parsed = stepSchema.safeParse(renderTemplates(step, scope));
-    if (!parsed.success) {
-      const error = `${stepLabel(step, i)}: after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`;
-      event(s, 'step_failed', i, { error });
+    // Before anything is requested or sent: a reference without a value fails the step here.
+    const parsed = renderStep(step, scope);
+    if ('error' in parsed) {
+      const error = `${stepLabel(step, i)}: ${parsed.error}`;
+      event(s, 'step_failed', i, { error, code: parsed.code });
       return finished(s, 'failed', i, error);
     }
-    const rendered = parsed.data;
+    const rendered = parsed.step;
     const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
     event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt }, cls);
     try {
@@ -170,6 +171,20 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     }
   }
   return finished(s, 'succeeded', wf.steps.length, null);
+}
+
+/** The step with its templates rendered and checked again, or why it cannot run. */
+function renderStep(step: Step, scope: TemplateScope): { step: Step } | { error: string; code: string } {
+  let raw: unknown;
+  try {
+    raw = renderTemplates(step, scope);
+  } catch (err) {
+    if (err instanceof TemplateError) return { error: err.message, code: 'template' };
+    throw err;
+  }
+  const parsed = stepSchema.safeParse(raw);
+  if (parsed.success) return { step: parsed.data };
+  return { error: `after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, code: 'bad_input' };
 }
 
 function released(s: RunState): RunOutcome {

@@ -41,7 +41,7 @@ export interface RunState {
   deps: ExecutorDeps;
   wf: WorkflowRow;
   run: RunRow;
-  ctx: Required<RunContext>;
+  ctx: Required<Pick<RunContext, 'steps' | 'vars'>>;
   /** Not yet written to workflow_events (see keptInLedger). */
   events: NewEvent[];
   /** Not yet appended to the run's own timeline. */

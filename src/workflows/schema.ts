@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { IMPACT_CLASSES } from '../lib/impact.js';
+import { templateIssues } from './template-check.js';
 
 export const impactClassSchema = z.enum(IMPACT_CLASSES);
 
@@ -71,6 +72,27 @@ const stepBase = {
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
 
+/**
+ * Why an http step's URL can never be requested, or undefined. Template references stand for
+ * text that is only known at run time: a URL that starts with one is left to the run; in any
+ * other, each reference is replaced by "0" (valid in a host, a port and a path) and the rest must
+ * make an absolute http(s) URL.
+ */
+function urlProblem(url: string): string | undefined {
+  if (url.trimStart().startsWith('{{')) return undefined;
+  const literal = url.replace(/\{\{[\s\S]*?\}\}/g, '0');
+  let parsed: URL;
+  try {
+    parsed = new URL(literal);
+  } catch {
+    return `${JSON.stringify(url)} is not a valid URL: an http step needs an absolute http:// or https:// URL`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `${JSON.stringify(url)} is a ${parsed.protocol} URL: an http step sends only http:// or https://`;
+  }
+  return undefined;
+}
+
 const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email', 'slack_message'];
 
 export const stepSchema = z.discriminatedUnion(
@@ -93,7 +115,14 @@ export const stepSchema = z.discriminatedUnion(
         ...stepBase,
         type: z.literal('http'),
         method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
-        url: z.string().min(1).max(8_192),
+        url: z
+          .string()
+          .min(1)
+          .max(8_192)
+          .superRefine((url, ctx) => {
+            const problem = urlProblem(url);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
         headers: z.record(headerName, z.string().max(8_192)).default({}),
         body: z.unknown().optional(),
         max_response_bytes: z
@@ -166,6 +195,7 @@ export const workflowSchema = z
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: `duplicate step name "${s.name}"` });
       seen.add(s.name);
     });
+    for (const issue of templateIssues(w.steps)) ctx.addIssue({ code: 'custom', path: ['steps', ...issue.path], message: issue.message });
   });
 export type WorkflowSpec = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;

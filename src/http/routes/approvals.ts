@@ -145,8 +145,14 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     scope: 'actions:write',
     params: idParams,
     status: 201,
-    summary: 'Ask again for a rejected or expired action; the new request links to the old one',
-    handler: ({ params, auth }) => rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api'),
+    summary:
+      'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
+    handler: async ({ params, auth, reply }) => {
+      const made = await rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api');
+      if (made.kind === 'approval') return made.approval;
+      void reply.status(202);
+      return { status: 'queued', ...made.run };
+    },
   });
   router.add({
     method: 'POST',
