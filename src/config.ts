@@ -177,21 +177,21 @@ export const ENV_DOCS = {
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: { uses: STEPS, doc: 'connect time limit of an `http` step' },
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: { uses: STEPS, doc: 'response size cap of an `http` step' },
   LEVQOR_GITHUB_DISPATCH_TOKEN: {
-    uses: SERVE,
-    doc: 'token allowed to create repository_dispatch events after an approval; unset: no dispatches',
+    uses: ALL,
+    doc: 'the server\'s GitHub token: repository_dispatch after an approval (`levqor serve`) and the calls of `github` steps; unset (and no App): neither',
   },
   LEVQOR_GITHUB_DISPATCH_REPOS: {
     uses: SERVE,
     doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)',
   },
-  LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches (GitHub Enterprise Server: `https://HOST/api/v3`)' },
+  LEVQOR_GITHUB_API_URL: { uses: ALL, doc: 'the GitHub REST API for dispatches and `github` steps (GitHub Enterprise Server: `https://HOST/api/v3`)' },
   LEVQOR_GITHUB_APP_ID: {
-    uses: SERVE,
-    doc: 'dispatch as a GitHub App instead of with a token: the App id (with `LEVQOR_GITHUB_APP_INSTALLATION_ID` and `LEVQOR_GITHUB_APP_PRIVATE_KEY`)',
+    uses: ALL,
+    doc: 'dispatch and run `github` steps as a GitHub App instead of with a token: the App id (with `LEVQOR_GITHUB_APP_INSTALLATION_ID` and `LEVQOR_GITHUB_APP_PRIVATE_KEY`)',
   },
-  LEVQOR_GITHUB_APP_INSTALLATION_ID: { uses: SERVE, doc: "the App's installation id in the organisation whose workflows it dispatches" },
+  LEVQOR_GITHUB_APP_INSTALLATION_ID: { uses: ALL, doc: "the App's installation id in the organisation whose workflows it dispatches" },
   LEVQOR_GITHUB_APP_PRIVATE_KEY: {
-    uses: SERVE,
+    uses: ALL,
     doc: "the App's private key (PEM; `\\n` escapes accepted); installation tokens are minted from it and renewed before they expire",
   },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import { appAuthStrategy, type GitHubApp } from '../github/app-auth.js';
+import { appAuthStrategy, githubAppFromConfig, type GitHubApp } from '../github/app-auth.js';
 import { call, createOctokit, type GitHubOctokit } from '../github/octokit.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
@@ -38,13 +38,8 @@ type DispatchSettings = Pick<
 /** The dispatch settings (parsed in src/config.ts); undefined when neither a token nor an App is configured. */
 function dispatchConfig(config: DispatchSettings): DispatchConfig | undefined {
   const base = { apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
-  const {
-    LEVQOR_GITHUB_APP_ID: appId,
-    LEVQOR_GITHUB_APP_INSTALLATION_ID: installationId,
-    LEVQOR_GITHUB_APP_PRIVATE_KEY: privateKey,
-  } = config;
-  if (appId !== undefined && installationId !== undefined && privateKey !== undefined)
-    return { ...base, app: { appId, installationId, privateKey } };
+  const app = githubAppFromConfig(config);
+  if (app) return { ...base, app };
   const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
   return token ? { ...base, token } : undefined;
 }

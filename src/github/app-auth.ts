@@ -1,4 +1,5 @@
 import { createAppAuth } from '@octokit/auth-app';
+import type { Config } from '../config.js';
 import type { GitHubClientOptions } from './octokit.js';
 
 /** A GitHub App installation Levqor acts as (server side: the action never loads this module). */
@@ -19,4 +20,18 @@ export function appAuthStrategy(app: GitHubApp): NonNullable<GitHubClientOptions
     authStrategy: createAppAuth,
     auth: { appId: app.appId, privateKey: app.privateKey, installationId: app.installationId },
   };
+}
+
+/** The App configured by LEVQOR_GITHUB_APP_* (src/config.ts checks that the three come together). */
+export function githubAppFromConfig(
+  config: Pick<Config, 'LEVQOR_GITHUB_APP_ID' | 'LEVQOR_GITHUB_APP_INSTALLATION_ID' | 'LEVQOR_GITHUB_APP_PRIVATE_KEY'>,
+): GitHubApp | undefined {
+  const {
+    LEVQOR_GITHUB_APP_ID: appId,
+    LEVQOR_GITHUB_APP_INSTALLATION_ID: installationId,
+    LEVQOR_GITHUB_APP_PRIVATE_KEY: privateKey,
+  } = config;
+  return appId !== undefined && installationId !== undefined && privateKey !== undefined
+    ? { appId, installationId, privateKey }
+    : undefined;
 }

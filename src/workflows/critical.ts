@@ -22,6 +22,24 @@ function approvalPayload(step: Step): Record<string, unknown> {
   return Object.fromEntries(Object.entries(step).filter(([k, v]) => !CONTROL_FIELDS.has(k) && v !== undefined));
 }
 
+/** The object of a github step's operation, for its one-line summary. */
+function githubTarget(step: Extract<Step, { type: 'github' }>): string {
+  switch (step.operation) {
+    case 'dispatch_workflow':
+      return `: ${step.workflow ?? ''} on ${step.ref ?? ''}`;
+    case 'repository_dispatch':
+      return `: ${step.event_type ?? ''}`;
+    case 'create_issue':
+      return `: "${step.title ?? ''}"`;
+    case 'comment':
+      return ` on #${String(step.issue)}`;
+    case 'create_deployment':
+      return `: ${step.ref ?? ''}${step.environment ? ` to ${step.environment}` : ''}`;
+    case 'deployment_status':
+      return `: deployment ${String(step.deployment_id)} ${step.state ?? ''}`;
+  }
+}
+
 /** One line saying what the step will do, for the approver. */
 function summarizeStep(step: Step): string {
   switch (step.type) {
@@ -33,6 +51,8 @@ function summarizeStep(step: Step): string {
       const list = `${all.slice(0, 3).join(', ')}${all.length > 3 ? ` and ${all.length - 3} more` : ''}`;
       return `email "${step.subject}" to ${list}${step.bcc?.length ? ` (${to.length ? `${step.bcc.length} ` : ''}blind copies)` : ''}`;
     }
+    case 'github':
+      return `GitHub ${step.operation.replace(/_/g, ' ')} in ${step.repository}${githubTarget(step)}`;
     case 'slack_message':
       return `Slack message to ${step.channel}: "${step.text.length > 80 ? `${step.text.slice(0, 79)}…` : step.text}"`;
     case 'set_workflow_active':

@@ -184,6 +184,12 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
         const state = members.get(decodeURIComponent(m[3]).toLowerCase());
         return state ? send(200, { state, role: 'member' }) : send(404, { message: 'Not Found' });
       }
+      // What a `github` step creates: workflow runs (204), issues, deployments and their statuses.
+      if (/^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/.test(url.pathname) && req.method === 'POST') return send(204);
+      if (/^\/repos\/[^/]+\/[^/]+\/(issues|deployments|deployments\/\d+\/statuses)$/.test(url.pathname) && req.method === 'POST') {
+        const id = nextId++;
+        return send(201, { id, number: id, html_url: `https://github.example${url.pathname}/${id}`, ...(body as object) });
+      }
       if ((m = /^\/repos\/([^/]+\/[^/]+)\/dispatches$/.exec(url.pathname)) && req.method === 'POST') {
         const b = body as { event_type: string; client_payload: unknown };
         dispatches.push({ repo: m[1] ?? '', event_type: b.event_type, client_payload: b.client_payload });
