@@ -57,6 +57,7 @@ export async function openConfiguredDb(config: Config, log: Logger, migrate = tr
     migrate,
     share,
     onBackgroundError: (err) => log.warn({ err: err.message }, 'database connection dropped; the pool reconnects on next use'),
+    onWarning: (message) => log.warn(message),
   });
 }
 

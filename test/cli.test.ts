@@ -555,6 +555,20 @@ describe('tenants, runs, approvals and doctor', () => {
     expect(doctor.stdout).not.toContain('✗');
   });
 
+  it('doctor says how LISTEN goes behind a transaction-mode pooler: polling (exit 1, the fix named), or direct', async () => {
+    const polling = await cli(['doctor', 'hello'], { LEVQOR_DB_POOLER: 'transaction' });
+    expectExit(polling, 1);
+    expect(polling.stdout).toMatch(/✗ pooler and LISTEN: transaction-mode pooler .*LISTEN: polling.*set DATABASE_DIRECT_URL/);
+    const direct = await cli(['doctor', 'hello', '--json'], {
+      LEVQOR_DB_POOLER: 'transaction',
+      DATABASE_DIRECT_URL: 'postgres://postgres:s3cret@127.0.0.1:5432/postgres',
+    });
+    const line = parseJson(direct).find((c) => c.check === 'pooler and LISTEN');
+    expect(line?.ok).toBe(true);
+    expect(line?.detail).toMatch(/LISTEN: direct on DATABASE_DIRECT_URL \(Postgres at 127\.0\.0\.1:5432\/postgres\)/);
+    expect(direct.stdout + direct.stderr).not.toContain('s3cret');
+  });
+
   it('doctor of a paused workflow: exit 1 naming is_active', async () => {
     const r = await cli(['doctor', 'paused']);
     expectExit(r, 1);

@@ -140,7 +140,7 @@ describe('github step', () => {
     expect(gh.calls.filter((c) => c.path === '/repos/acme/broken/deployments')).toHaveLength(1);
     expect(await getRun(t.db, runId)).toMatchObject({
       status: 'failed',
-      error: expect.stringMatching(/GitHub POST \/repos\/acme\/broken\/deployments: 502 / as unknown as string) as unknown,
+      error: expect.stringMatching(/GitHub POST \/repos\/acme\/broken\/deployments: 502 /) as unknown,
     });
   });
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import { apiReachableCheck, approvalQueueChecks } from '../health/doctor.js';
+import { apiReachableCheck, approvalQueueChecks, poolerCheck } from '../health/doctor.js';
 import { healthOptions } from '../health/options.js';
 import { openHealthProbe } from '../health/probe.js';
 import { AppError } from '../lib/errors.js';
@@ -120,6 +120,7 @@ export async function doctorApprovals(opts: GlobalOptions & { url?: string }): P
       ...(await approvalQueueChecks(db, { name: opts.tenant, tenant })),
       await slackDeliveryCheck(db, tenant?.id),
       await apiReachableCheck(url),
+      poolerCheck(config),
     ];
     if (opts.json) printTable(lines, true);
     else for (const l of lines) console.log(`  ${l.ok ? '✓' : '✗'} ${l.check}: ${l.detail}`);

@@ -6,6 +6,7 @@ import { createSchedulerDeps } from '../runtime.js';
 import { startRun } from '../scheduler/manual.js';
 import { createTenant, listTenants, resolveTenant } from '../tenants/queries.js';
 import { checkWorkflow } from '../workflows/doctor.js';
+import { poolerCheck } from '../health/doctor.js';
 import { loadWorkflowFile } from '../workflows/load.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../workflows/queries.js';
 import { cliConfig, iso, printJson, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
@@ -166,7 +167,8 @@ export async function doctorWorkflow(name: string, opts: GlobalOptions): Promise
   return withDb(async ({ config, db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = await requireWorkflow(db, tenant.id, name);
-    const checks = await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS);
+    // A scheduler that cannot LISTEN starts manual runs only on its interval.
+    const checks = [...(await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS)), poolerCheck(config)];
     if (opts.json)
       printTable(
         checks.map((c) => ({ ...c })),

@@ -10,6 +10,13 @@ export interface PgOptions {
   /** Called for errors on idle connections (server restart, network drop); they never crash the process. */
   onBackgroundError?: (err: Error) => void;
   applicationName?: string;
+  /**
+   * Where LISTEN connects (default: connectionString). `false`: nowhere, as behind a
+   * transaction-mode pooler: listen() subscribes to nothing, calls onListenRefused and resolves,
+   * and the caller's timer does the waking.
+   */
+  listenConnectionString?: string | false;
+  onListenRefused?: (channel: string) => void;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
@@ -81,7 +88,18 @@ export function createPgDb(opts: PgOptions): Db {
         }
       }),
     session: (fn) => withClient((client) => fn(wrap(client))),
-    listen: (channel, onPayload) => listenAgain({ clientConfig, listeners, onBackgroundError }, channel, onPayload),
+    listen: (channel, onPayload) => {
+      const listenTo = opts.listenConnectionString ?? opts.connectionString;
+      if (listenTo === false) {
+        opts.onListenRefused?.(channel);
+        return Promise.resolve(() => Promise.resolve());
+      }
+      return listenAgain(
+        { clientConfig: { ...clientConfig, connectionString: listenTo }, listeners, onBackgroundError },
+        channel,
+        onPayload,
+      );
+    },
     async close() {
       await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
       await pool.end();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { insertQueuedRun } from '../../src/runs/lifecycle-queries.js';
 import { dbNow } from '../../src/workflows/queries.js';
 import { insertDueWorkflows, insertTenant, pollUntil } from '../helpers/proc.js';
 import { startServe } from '../helpers/server.js';
 import { useFaultDb } from './helpers/fault-db.js';
+import { manualRunSeconds } from './helpers/manual-run.js';
 import { recordFigures } from './helpers/results.js';
 
 // Experiment 5: Postgres goes away under `levqor serve` (API + scheduler loop): stopped
@@ -105,27 +105,7 @@ describe('Postgres down under levqor serve', () => {
         );
         // With the scheduled workflows paused, only NOTIFY wakes the loop for a manual run.
         await db.query(`UPDATE workflows SET is_active = false WHERE tenant_id = $1 AND name LIKE 'tick-%'`, [tenantId]);
-        const queuedAt = await dbNow(db);
-        const runId = await db.transaction((tx) =>
-          insertQueuedRun(tx, {
-            tenant_id: tenantId,
-            workflow_id: manualId as string,
-            trigger: 'manual',
-            actor: 'cli:faults',
-            notify: true,
-          }),
-        );
-        const finishedAt = await pollUntil(
-          async () => {
-            const { rows } = await db.query<{ finished_at: number }>(
-              `SELECT finished_at FROM workflow_runs WHERE id = $1 AND status = 'succeeded'`,
-              [runId],
-            );
-            return rows[0]?.finished_at;
-          },
-          { what: 'the manual run queued after the outage', attempts: 1200, intervalMs: 50 },
-        );
-        const manualStart = Math.round((finishedAt - queuedAt) * 100) / 100;
+        const manualStart = await manualRunSeconds(db, tenantId, manualId as string, 'the manual run queued after the outage');
         figures.push([`${outage}: manual run queued after the database is back → done (s), loop interval 30 s`, manualStart]);
         if (manualStart > MANUAL_START_WITHIN_S) failures.push(`${outage}: a manual run queued after the outage took ${manualStart} s`);
         await db.query(`UPDATE workflows SET is_active = true WHERE tenant_id = $1 AND name LIKE 'tick-%'`, [tenantId]);

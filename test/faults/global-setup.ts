@@ -12,7 +12,7 @@ import { readFigures } from './helpers/results.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const RESULTS = join(REPO, 'bench', 'RESULTS.md');
 /** Experiments the suite runs; the section is written only when every one recorded its figures. */
-const EXPERIMENTS = 6;
+const EXPERIMENTS = 7;
 
 function machine(loadStart: number): string[] {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
