@@ -12,7 +12,8 @@ export interface PgOptions {
   applicationName?: string;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
+/** A pg pool, pooled client or client as the Queryable port. */
+export function pgQueryable(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const res = await client.query(sql, params as unknown[] | undefined);
@@ -36,7 +37,7 @@ export function createPgDb(opts: PgOptions): Db {
   // An idle client whose connection dies emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => onBackgroundError(err));
   const listeners = new Set<pg.Client>();
-  const base = wrap(pool);
+  const base = pgQueryable(pool);
 
   const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     let client: pg.PoolClient;
@@ -72,7 +73,7 @@ export function createPgDb(opts: PgOptions): Db {
       withClient(async (client) => {
         await client.query('BEGIN');
         try {
-          const result = await fn(wrap(client));
+          const result = await fn(pgQueryable(client));
           await client.query('COMMIT');
           return result;
         } catch (err) {
@@ -80,7 +81,7 @@ export function createPgDb(opts: PgOptions): Db {
           throw err;
         }
       }),
-    session: (fn) => withClient((client) => fn(wrap(client))),
+    session: (fn) => withClient((client) => fn(pgQueryable(client))),
     async listen(channel, onPayload) {
       const client = new pg.Client(clientConfig);
       client.on('error', (err) => onBackgroundError(err));

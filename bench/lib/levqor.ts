@@ -1,0 +1,148 @@
+// Levqor as the benchmarks drive it: its environment, `levqor migrate`, seeded workflows, slots
+// made due, and the counters read around a measurement.
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { one, rows, withPg, type Client } from './db.js';
+import { postgresCpuSeconds, runProcess } from './proc.js';
+
+/** The environment of a Levqor process: ours without LEVQOR_* settings and PGOPTIONS, plus the given ones. */
+export function levqorEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEVQOR_') && k !== 'PGOPTIONS'));
+  return { ...env, DATABASE_URL: url, LEVQOR_LOG_LEVEL: 'warn', ...extra };
+}
+
+/** `levqor migrate` (of the CLI at `cli`) on an empty database; its milliseconds. */
+export async function migrateLevqor(cli: string, url: string): Promise<number> {
+  const r = await runProcess(process.execPath, [cli, 'migrate'], { env: levqorEnv(url) });
+  if (r.code !== 0) throw new Error(`levqor migrate failed (${r.code}): ${r.stderr || r.stdout}`);
+  return r.ms;
+}
+
+/** Creates the benchmark's tenant; its id. */
+export async function seedTenant(c: Client): Promise<string> {
+  return (await one<{ id: string }>(c, `INSERT INTO tenants (name) VALUES ('bench') RETURNING id`)).id;
+}
+
+/** `n` no-op workflows wf-1 … wf-n of tenant $1, hourly, next_run_at the SQL expression given (`i` is the workflow's number). */
+export const seedWorkflowsSql = (n: number, nextRunAt: string): string =>
+  `INSERT INTO workflows (tenant_id, name, steps, schedule_config, next_run_at)
+   SELECT $1, 'wf-' || i, '[{"type":"noop"}]', '{"enabled": true, "interval_minutes": 60}', ${nextRunAt}
+   FROM generate_series(1, ${n}) AS i`;
+
+/** A tenant and `n` no-op workflows (see seedWorkflowsSql); the tenant's id. */
+export async function seedWorkflows(c: Client, n: number, nextRunAt: string): Promise<string> {
+  const tenant = await seedTenant(c);
+  await c.query(seedWorkflowsSql(n, nextRunAt), [tenant]);
+  return tenant;
+}
+
+/** Empties run history and makes `where` workflows due at a new slot; returns the slot. */
+export async function resetDue(c: Client, where = 'true'): Promise<number> {
+  // CASCADE: also whatever later migrations hang off runs and approvals.
+  await c.query('TRUNCATE workflow_events, workflow_runs, scheduler_instances CASCADE');
+  const { slot } = await one<{ slot: number }>(c, `SELECT (extract(epoch FROM now()) - 1)::float8 AS slot`);
+  await c.query(`UPDATE workflows SET next_run_at = $1, last_run_at = NULL WHERE ${where}`, [slot]);
+  await c.query('VACUUM ANALYZE workflows');
+  await c.query('CHECKPOINT');
+  return slot;
+}
+
+export interface SlotRunCounts {
+  runs: number;
+  succeeded: number;
+  slots: number;
+  workflows: number;
+  other_slot: number;
+}
+
+/** The runs a scheduler benchmark made for one slot: how many, succeeded, distinct (workflow, slot) pairs and workflows, runs for another slot. */
+export function slotRunCounts(c: Client, slot: number): Promise<SlotRunCounts> {
+  return one<SlotRunCounts>(
+    c,
+    `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(DISTINCT (workflow_id, scheduled_for))::int AS slots, count(DISTINCT workflow_id)::int AS workflows,
+            count(*) FILTER (WHERE scheduled_for IS DISTINCT FROM $1)::int AS other_slot
+     FROM workflow_runs`,
+    [slot],
+  );
+}
+
+export interface Counters {
+  commits: number;
+  lsn: string;
+  pgCpu: number | null;
+}
+
+/** Transactions committed in `db` so far, the WAL position and Postgres's CPU seconds. */
+export async function counters(c: Client, db: string): Promise<Counters> {
+  const s = await one<{ commits: string; lsn: string }>(
+    c,
+    'SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1',
+    [db],
+  );
+  return { commits: Number(s.commits), lsn: s.lsn, pgCpu: postgresCpuSeconds() };
+}
+
+export interface CounterDelta {
+  commits: number;
+  walMB: number;
+  pgCpu: number | null;
+}
+
+/** Transactions committed in `db`, WAL written (server-wide) and Postgres CPU since `before`. */
+export async function counterDelta(c: Client, db: string, before: Counters): Promise<CounterDelta> {
+  await sleep(300); // exiting backends flush their statistics
+  const after = await counters(c, db);
+  const w = await one<{ bytes: number }>(c, 'SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
+  return {
+    commits: after.commits - before.commits,
+    walMB: w.bytes / 2 ** 20,
+    pgCpu: after.pgCpu === null || before.pgCpu === null ? null : after.pgCpu - before.pgCpu,
+  };
+}
+
+export interface BackendSamples {
+  samples: number;
+  counts: Map<string, number>;
+}
+
+/**
+ * Samples, every `everyMs` until `until` settles, what the Levqor backends of database `db` are
+ * doing (pg_stat_activity): on CPU, waiting for the client, or a wait event. Connect with a `url`
+ * to another database, so that the samples don't count as commits of `db`.
+ */
+export async function sampleBackends(url: string, db: string, until: Promise<unknown>, everyMs = 20): Promise<BackendSamples> {
+  let done = false;
+  until.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const counts = new Map<string, number>();
+  let samples = 0;
+  await withPg(url, async (c) => {
+    while (!done) {
+      const found = await rows<{ what: string }>(
+        c,
+        `SELECT CASE WHEN state = 'idle' THEN 'idle: between transactions, Node working'
+                     WHEN state LIKE 'idle in transaction%' THEN 'idle in transaction: Node working inside a transaction'
+                     WHEN wait_event IS NULL THEN 'active: on CPU'
+                     ELSE 'active: waiting on ' || wait_event_type || ':' || wait_event END AS what
+         FROM pg_stat_activity WHERE datname = $1 AND application_name = 'levqor' AND backend_type = 'client backend'`,
+        [db],
+      );
+      for (const r of found) counts.set(r.what, (counts.get(r.what) ?? 0) + 1);
+      samples++;
+      await sleep(everyMs);
+    }
+  });
+  return { samples, counts };
+}
+
+/** The sampled states, most seen first, each with its share: "active: on CPU 40 %, …". */
+export function backendLine(b: BackendSamples): string {
+  const total = [...b.counts.values()].reduce((x, y) => x + y, 0);
+  return [...b.counts]
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${Math.round((v / total) * 100)} %`)
+    .join(', ');
+}
