@@ -67,6 +67,47 @@ export function slotRunCounts(c: Client, slot: number): Promise<SlotRunCounts> {
   );
 }
 
+/** A run's timeline entries (workflow_runs.timeline: its start, Class A steps, its end) as rows (run_id, type, step_index, created_at). */
+export const TIMELINE_ENTRIES = `(SELECT r.id AS run_id, t.e ->> 'type' AS type, (t.e ->> 'step_index')::int AS step_index,
+    (t.e ->> 'created_at')::float8 AS created_at FROM workflow_runs r, jsonb_array_elements(r.timeline) AS t(e))`;
+
+/**
+ * Exactly once, after schedulers ran `expected` due no-op workflows for `slot`: as many runs, all
+ * succeeded, one per (workflow, slot), every due workflow moved on past now, one run_started, one
+ * step_started and one run_finished on each run's timeline, and no workflow_events row (Class A
+ * runs record on their timeline only).
+ */
+export async function verifyScheduledRuns(c: Client, expected: number, slot: number): Promise<{ problems: string[]; entriesPerRun: number }> {
+  const r = await slotRunCounts(c, slot);
+  const w = await one<{ ran: number; advanced: number; still_due: number }>(
+    c,
+    `SELECT count(*) FILTER (WHERE last_run_at IS NOT NULL)::int AS ran,
+            count(*) FILTER (WHERE last_run_at IS NOT NULL AND next_run_at > $1 AND next_run_at > extract(epoch FROM now()))::int AS advanced,
+            count(*) FILTER (WHERE next_run_at <= extract(epoch FROM now()))::int AS still_due
+     FROM workflows`,
+    [slot],
+  );
+  const e = await one<{ started: number; finished: number; stepped: number; steps: number; entries: number; ledger: number }>(
+    c,
+    `SELECT count(*) FILTER (WHERE type = 'run_started')::int AS started, count(*) FILTER (WHERE type = 'run_finished')::int AS finished,
+            count(DISTINCT run_id) FILTER (WHERE type = 'step_started')::int AS stepped, count(*) FILTER (WHERE type = 'step_started')::int AS steps,
+            count(*)::int AS entries, (SELECT count(*)::int FROM workflow_events) AS ledger
+     FROM ${TIMELINE_ENTRIES} e`,
+  );
+  const problems: string[] = [];
+  if (r.runs !== expected) problems.push(`${r.runs} runs, expected ${expected}`);
+  if (r.succeeded !== r.runs) problems.push(`${r.runs - r.succeeded} runs did not succeed`);
+  if (r.slots !== r.runs || r.workflows !== r.runs) problems.push(`duplicates: ${r.runs} runs, ${r.slots} distinct slots, ${r.workflows} workflows`);
+  if (r.other_slot !== 0) problems.push(`${r.other_slot} runs for a slot other than ${slot}`);
+  if (w.ran !== expected || w.advanced !== expected) problems.push(`${w.ran} workflows ran, ${w.advanced} advanced past now, expected ${expected}`);
+  if (w.still_due !== 0) problems.push(`${w.still_due} workflows still due`);
+  if (e.started !== expected || e.finished !== expected || e.steps !== expected || e.stepped !== expected) {
+    problems.push(`timelines: ${e.started} run_started, ${e.steps} step_started (${e.stepped} runs), ${e.finished} run_finished`);
+  }
+  if (e.ledger !== 0) problems.push(`${e.ledger} workflow_events rows for Class A runs, expected none`);
+  return { problems, entriesPerRun: e.entries / Math.max(1, r.runs) };
+}
+
 export interface Counters {
   commits: number;
   lsn: string;
