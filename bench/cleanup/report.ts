@@ -1,6 +1,13 @@
-// The `## Cleanup` section of bench/RESULTS.md, from what bench/cleanup.mjs measured. Every number
+// The `## Cleanup` section of bench/RESULTS.md, from what bench/cleanup.ts measured. Every number
 // comes from this run; the prose says what src/maintenance/cleanup.ts does and what the run saw of it.
-import { table } from '../lib.mjs';
+import type { MachineInfo } from '../lib/machine.js';
+import { table, type Cell } from '../lib/markdown.js';
+import type { Wait } from '../lib/others.js';
+import { int, percentiles, round } from '../lib/stats.js';
+import type { Anatomy, Sizes } from './anatomy.js';
+import type { Baseline, ClaimSample, Sample } from './claim.js';
+import type { CleanupResult, SeedInfo } from './data.js';
+import type { Analysis, LogLine, Phase, Statement } from './serverlog.js';
 import {
   AFTER_S,
   APPROVALS_DAYS,
@@ -15,37 +22,80 @@ import {
   RECENT_RUNS,
   RUNS_DAYS,
   WORKFLOWS,
-  int,
-  percentiles,
-  round,
-} from './config.mjs';
+} from './config.js';
 
-function claimRow(label, samples, loads) {
+/** `levqor cleanup --json` as measured (measure.ts). */
+export interface CleanupRun {
+  code: number | null;
+  stderr: string;
+  result: CleanupResult;
+  ms: number;
+  nodeCpu: number;
+  pgCpu: number | null;
+  commits: number;
+  walMB: number;
+  checkpoints: number;
+}
+
+/** `levqor cleanup --dry-run --json` as measured. */
+export interface DryRun {
+  code: number | null;
+  stderr: string;
+  ms: number;
+  result: CleanupResult | null;
+  statements: Statement[];
+}
+
+export interface ReportContext {
+  machine: MachineInfo;
+  date: string;
+  build: { sha: string; cleanupSha: string; head: string; dirty: number };
+  seedInfo: SeedInfo;
+  sizes: Sizes;
+  anat: Anatomy;
+  base: Baseline;
+  during: { samples: ClaimSample[]; loads: (number | 'n/a')[]; busy: boolean };
+  after: Baseline;
+  cleanup: CleanupRun;
+  an: Analysis;
+  dry: DryRun;
+  verified: string;
+  missing: string[];
+  sample: Sample;
+  loadsStart: string;
+  loadsEnd: string;
+  logPath: string;
+  wait: Wait;
+  others: string[];
+}
+
+function claimRow(label: string, samples: readonly ClaimSample[], loads: string): Cell[] {
   const s = percentiles(samples.map((x) => x.select));
   const t = percentiles(samples.map((x) => x.tx));
   return [label, s.n, round(s.min), round(s.p50), round(s.p99), round(s.max), round(t.p50), round(t.p99), round(t.max), loads];
 }
 
-const code = (s) => `\`${String(s).replaceAll('|', '\\|')}\``;
-const pct = (part, whole) => `${Math.round((part / whole) * 100)} %`;
-const p50max = (xs, d = 0) => {
+const code = (s: string) => `\`${s.replaceAll('|', '\\|')}\``;
+const pct = (part: number | null, whole: number | null) =>
+  part === null || whole === null ? 'n/a' : `${Math.round((part / whole) * 100)} %`;
+const p50max = (xs: number[], d = 0) => {
   const p = percentiles(xs);
   return `${round(p.p50, d)} / ${round(p.max, d)}`;
 };
 
-function phaseRows(phases) {
+function phaseRows(phases: Phase[]): Cell[][] {
   return phases.map((p) => {
     const w = percentiles(p.batches.map((x) => x.wall));
-    const ms = (k) => p.batches.map((x) => x.ms[k] ?? 0);
+    const ms = (k: string) => p.batches.map((x) => x.ms[k] ?? 0);
     const tenth = Math.max(1, Math.floor(p.batches.length / 10));
-    const mean = (xs) => xs.reduce((a, x) => a + x.wall, 0) / Math.max(1, xs.length);
+    const mean = (xs: { wall: number }[]) => xs.reduce((a, x) => a + x.wall, 0) / Math.max(1, xs.length);
     return [
       p.table,
       p.batches.length,
       p.batches.filter((b) => b.rolledBack).length,
       int(p.rows),
       round(p.seconds, 1),
-      int(p.rows / Math.max(p.seconds, 1e-9)),
+      int(p.rows / Math.max(p.seconds ?? NaN, 1e-9)),
       p50max(ms('set'), 1),
       p50max(ms('select')),
       p.table === 'workflow_runs' ? p50max(ms('delete events of runs')) : '–',
@@ -59,8 +109,8 @@ function phaseRows(phases) {
 }
 
 /** Statements at or over 1 s, grouped by session and statement, against all calls of that statement. */
-function slowRows(slow, mine) {
-  const groups = new Map();
+function slowRows(slow: Analysis['slow'], mine: LogLine[]): Cell[][] {
+  const groups = new Map<string, { who: string; label: string; n: number; max: number }>();
   for (const l of slow) {
     const key = `${l.who}\u0000${l.label}`;
     const g = groups.get(key) ?? { who: l.who, label: l.label, n: 0, max: 0 };
@@ -81,21 +131,24 @@ function slowRows(slow, mine) {
   });
 }
 
-const statementRows = (statements) => statements.map((s) => [code(s.sql), int(s.calls), round(s.p50, 1), round(s.p99, 1), round(s.max, 1)]);
+const statementRows = (statements: Statement[]): Cell[][] =>
+  statements.map((s) => [code(s.sql), int(s.calls), round(s.p50, 1), round(s.p99, 1), round(s.max, 1)]);
 
 /** "Where the time goes": one bullet per finding, each from this run's numbers. */
-function diagnosis(ctx) {
+function diagnosis(ctx: ReportContext): string {
   const { cleanup, an: a, anat, sample, dry } = ctx;
   const wall = cleanup.ms / 1000;
-  const phase = (t) => a.phases.find((p) => p.table === t);
+  const phase = (t: string): Phase =>
+    a.phases.find((p) => p.table === t) ?? { table: t, batches: [], rows: 0, seconds: null, claims: null };
   const runs = phase('workflow_runs');
   const events = phase('workflow_events');
   const approvals = phase('approval_queue');
-  const rp = (k) => percentiles(runs.batches.map((x) => x.ms[k] ?? 0)).p50;
+  const rp = (k: string) => percentiles(runs.batches.map((x) => x.ms[k] ?? 0)).p50;
   const rw = percentiles(runs.batches.map((x) => x.wall)).p50;
-  const row = (prefix) => anat.rows.find((r) => r.label.startsWith(prefix));
-  const trig = (r, name) => Number(new RegExp(`${name}: time=([\\d.]+)`).exec(r?.trig.join(' ') ?? '')?.[1] ?? NaN);
-  const dirtied = (r) => Number(/dirtied=(\d+)/.exec(r?.buffers ?? '')?.[1] ?? 0);
+  const row = (prefix: string) => anat.rows.find((r) => r.label.startsWith(prefix));
+  const trig = (r: Anatomy['rows'][number] | undefined, name: string) =>
+    Number(new RegExp(`${name}: time=([\\d.]+)`).exec(r?.trig.join(' ') ?? '')?.[1] ?? NaN);
+  const dirtied = (r: Anatomy['rows'][number] | undefined) => Number(/dirtied=(\d+)/.exec(r?.buffers ?? '')?.[1] ?? 0);
   const selTime = row('runs: SELECT');
   const selId = row('for comparison, not shipped: the same SELECT ORDER BY id');
   const evSel = row('events: SELECT');
@@ -103,14 +156,14 @@ function diagnosis(ctx) {
   const delRuns = row('runs: DELETE FROM workflow_runs');
   const delNoIdx = row('for comparison, not shipped: the same DELETE without');
   const delApprovals = row('approvals: DELETE');
-  const fkTimes = (ref, r) =>
+  const fkTimes = (ref: string, r: Anatomy['rows'][number] | undefined) =>
     anat.fks
       .filter((f) => f.ref === ref)
       .map((f) => `${f.tbl}.${f.col} (ON DELETE ${f.on_delete}) ${round(trig(r, f.name), 0)} ms`)
       .join(', ');
   const aqFk = anat.fks.find((f) => f.tbl === 'approval_queue' && f.col === 'run_id');
   const aqIdx = aqFk?.indexes?.split(', ').find((i) => i.startsWith('approval_queue_run_idx'));
-  const unindexed = (ref) => {
+  const unindexed = (ref: string) => {
     const fs = anat.fks.filter((f) => f.ref === ref && !f.indexes);
     return fs.length
       ? `
@@ -122,8 +175,8 @@ function diagnosis(ctx) {
   const timeout = a.timeouts.length === 1 ? `${a.timeouts[0]} ms` : a.timeouts.join(', ') || 'n/a';
   const bullets = [
     `- **Phases**: events ${round(events.seconds, 1)} s (${pct(events.seconds, wall)} of the wall time), runs ${round(runs.seconds, 1)} s
-  (${pct(runs.seconds, wall)}), processed approvals ${round(approvals.seconds, 1)} s; ${int(events.rows / events.seconds)} events/s against
-  ${int(runs.rows / runs.seconds)} runs/s. A median runs batch (${round(rw, 0)} ms from BEGIN to the end of COMMIT) is the SELECT ${round(rp('select'), 0)} ms,
+  (${pct(runs.seconds, wall)}), processed approvals ${round(approvals.seconds, 1)} s; ${int(events.rows / (events.seconds ?? NaN))} events/s against
+  ${int(runs.rows / (runs.seconds ?? NaN))} runs/s. A median runs batch (${round(rw, 0)} ms from BEGIN to the end of COMMIT) is the SELECT ${round(rp('select'), 0)} ms,
   runCleanup's \`DELETE FROM workflow_events WHERE run_id = ANY($1)\` ${round(rp('delete events of runs'), 0)} ms and \`DELETE FROM workflow_runs\`
   ${round(rp('delete'), 0)} ms (server times).`,
     `- **Batches walk the retention column's index**: each SELECT is \`ORDER BY\` created_at, started_at or processed_at, so a batch takes the
@@ -135,7 +188,7 @@ function diagnosis(ctx) {
   ${round(delRuns?.exec, 0)} ms in all): ${fkTimes('workflow_runs', delRuns)}.${
     aqIdx
       ? ` approval_queue.run_id has ${code(aqIdx)} (migrations/0004_cleanup_index.sql);
-  with that index dropped inside the rolled-back transaction, its trigger took ${round(trig(delNoIdx, aqFk.name), 0)} ms and the DELETE
+  with that index dropped inside the rolled-back transaction, its trigger took ${round(trig(delNoIdx, aqFk?.name ?? ''), 0)} ms and the DELETE
   ${round(delNoIdx?.exec, 0)} ms, with ${int(ctx.sizes.aq_rows)} approvals (${ctx.sizes.aq_pages} pages) here.`
       : ' approval_queue.run_id has **no** index approval_queue_run_idx.'
   }${unindexed('workflow_runs')}`,
@@ -150,7 +203,7 @@ function diagnosis(ctx) {
   (it shows no progress bar). \`levqor cleanup --dry-run --json\` took ${round(dry.ms / 1000, 1)} s; its counts, outside any batch and without
   the batches' \`SET LOCAL statement_timeout\`: ${counts.map((s) => `${code(s.sql.replace(/ WHERE .*/, ' WHERE …'))} ${round(s.max, 0)} ms`).join(', ') || 'none found in the log'}${
     dry.statements.some((s) => /JOIN workflow_runs/.test(s.sql))
-      ? `, and the events of old runs still inside their window (a join) ${round(dry.statements.find((s) => /JOIN workflow_runs/.test(s.sql)).max, 0)} ms`
+      ? `, and the events of old runs still inside their window (a join) ${round(dry.statements.find((s) => /JOIN workflow_runs/.test(s.sql))?.max, 0)} ms`
       : ''
   }.
   A cleanup on a terminal counts each table the same way before its batches.`,
@@ -163,7 +216,7 @@ function diagnosis(ctx) {
   return bullets.join('\n');
 }
 
-export function report(ctx) {
+export function report(ctx: ReportContext): string {
   const { machine, date, build, seedInfo, sizes, anat, base, during, after, cleanup, an: a, dry, verified, sample } = ctx;
   const b = percentiles(base.samples.map((x) => x.select));
   const d = percentiles(during.samples.map((x) => x.select));
@@ -174,13 +227,13 @@ export function report(ctx) {
   const rows = cleanup.result.workflow_runs + cleanup.result.workflow_events;
   const rate = rows / (cleanup.ms / 1000);
   const seedTotal = seedInfo.times.reduce((x, t) => x + t.ms, 0);
-  const stateLine = (m) =>
+  const stateLine = (m: Map<string, number>) =>
     [...m]
       .sort((x, y) => y[1] - x[1])
       .map(([k, v]) => `${k} ${Math.round((v / sample.samples) * 100)} %`)
       .join(', ');
-  const pass = (ok) => (ok ? 'met' : '**not met**');
-  const busy = (m) => (m.busy ? ' — **another benchmark was running**' : '');
+  const pass = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const busy = (m: { busy: boolean }) => (m.busy ? ' — **another benchmark was running**' : '');
   const slow = slowRows(a.slow, a.mine);
   const anatRows = anat.rows.map((r) => [
     r.label,
@@ -197,7 +250,7 @@ export function report(ctx) {
     int(Number(f.est_rows)),
   ]);
 
-  return `_Written by \`npm run bench:cleanup\` (bench/cleanup.mjs) on ${date}. Rerun it to refresh this section._
+  return `_Written by \`npm run bench:cleanup\` (bench/cleanup.ts) on ${date}. Rerun it to refresh this section._
 
 ### Summary
 
@@ -229,12 +282,12 @@ ${diagnosis(ctx)}
 - Load average (1 / 5 / 15 min) at start: ${ctx.loadsStart}; at end: ${ctx.loadsEnd}. The machine and the server are shared with other
   sessions (test suites, other benchmarks): on average ${round(sample.othersMean, 1)} backends of other databases were active during the
   cleanup. Single numbers carry ±20 % noise or more; the load is listed with each measurement.
-- ${ctx.wait.waitedS >= 1 ? `Waited ${Math.round(ctx.wait.waitedS)} s at start for other benchmarks to finish${ctx.wait.idleOthers ? ` (then went on: the ${ctx.wait.idleOthers} left were idle, waiting for this one)` : ''}. ` : ''}${ctx.others.length ? `Other benchmarks seen during the measurements: ${ctx.others.map(code).join(', ')} (flagged in the tables).` : 'No other benchmark (bench/*.mjs) ran during the measurements.'}
+- ${ctx.wait.waitedS >= 1 ? `Waited ${Math.round(ctx.wait.waitedS)} s at start for other benchmarks to finish${ctx.wait.idleOthers ? ` (then went on: the ${ctx.wait.idleOthers} left were idle, waiting for this one)` : ''}. ` : ''}${ctx.others.length ? `Other benchmarks seen during the measurements: ${ctx.others.map(code).join(', ')} (flagged in the tables).` : 'No other benchmark (bench/**) ran during the measurements.'}
 
 ### Commands
 
 \`\`\`sh
-npm run bench:cleanup          # node scripts/build.mjs && node bench/cleanup.mjs [--keep] [--baseline-seconds N]
+npm run bench:cleanup          # node scripts/build.mjs && node scripts/bench.mjs cleanup [--keep] [--baseline-seconds N]
 DATABASE_URL=postgres://…/DB node lib/cli.js migrate
 DATABASE_URL=postgres://…/DB PGOPTIONS='-c log_min_duration_statement=0 -c log_parameter_max_length=0' node lib/cli.js cleanup --dry-run --json
 ALTER DATABASE DB SET log_min_duration_statement = 1000; ALTER DATABASE DB SET log_parameter_max_length = 0
@@ -255,7 +308,7 @@ one vote and one or two approval events each; 1,000 audit_log rows up to a year 
 long been vacuumed and analyzed) and a \`CHECKPOINT\` before each measurement. Sizes: workflow_runs ${sizes.runs_total} (heap ${int(sizes.runs_pages)} pages),
 workflow_events ${sizes.events_total} (heap ${int(sizes.events_pages)} pages), indexes included.
 
-**Claim loop**: one connection runs the claim transaction of src/scheduler/claim.ts (its SELECT read from the source file) —
+**Claim loop**: one connection runs the scheduler's claim transaction (its due scan, DUE_WORKFLOWS_SQL, imported from src/scheduler/queries.ts) —
 \`BEGIN\`; the \`SELECT … FOR UPDATE OF w SKIP LOCKED\` with $1 = ${CLAIM_LIMIT}, $2 = NULL; \`ROLLBACK\` — one claim every ${CLAIM_PERIOD_MS} ms
 (back to back when one takes longer), so the same ${DUE} workflows are claimed every time (checked: every claim returned ${DUE}).
 "select" is the SELECT's round trip, "tx" the whole transaction.

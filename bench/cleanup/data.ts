@@ -1,13 +1,70 @@
 // The benchmark's data: seeded with one INSERT … SELECT per table and kind of row, counted
 // before the cleanup, and checked after it (exactly the expired rows gone, every other row kept).
 import { performance } from 'node:perf_hooks';
-import { load1 } from '../lib.mjs';
-import { DAY, DUE, EVENTS_PER_RUN, EXPIRED_RUNS, NULL_RUN_EVENTS, RECENT_RUNS, WORKFLOWS, log, round } from './config.mjs';
+import { one, type Client } from '../lib/db.js';
+import { seedTenant } from '../lib/levqor.js';
+import { load1 } from '../lib/machine.js';
+import { round } from '../lib/stats.js';
+import { DAY, DUE, EVENTS_PER_RUN, EXPIRED_RUNS, NULL_RUN_EVENTS, RECENT_RUNS, WORKFLOWS, log } from './config.js';
+
+/** A counted or checked value, as the database or the CLI gave it. */
+type Value = string | number | boolean | null | undefined;
+
+export interface SeedInfo {
+  now0: number;
+  tenant: string;
+  times: { label: string; rows: number | null; ms: number }[];
+}
+
+/** What must survive and what must go, counted from the data as seeded (sums are text: they are bigints). */
+export interface Snapshot {
+  events_of_old_runs: number;
+  young_events_of_old_runs: number;
+  old_runs: number;
+  old_events: number;
+  old_approvals: number;
+  keep_runs: number;
+  keep_runs_sum: string;
+  keep_events: number;
+  keep_events_sum: string;
+  keep_approvals: number;
+  keep_approvals_sum: string;
+  pending: number;
+  votes: number;
+  audit: number;
+  workflows: number;
+  due: number;
+}
+
+/** What `levqor cleanup --json` printed. */
+export interface CleanupResult {
+  dry_run?: boolean;
+  workflow_runs: number;
+  workflow_events: number;
+  approval_queue: number;
+}
+
+export interface After {
+  expired_runs_left: number;
+  expired_events_left: number;
+  expired_approvals_left: number;
+  runs: number;
+  runs_sum: string;
+  events: number;
+  events_sum: string;
+  approvals: number;
+  approvals_sum: string;
+  pending: number;
+  orphan_votes: number;
+  audit: number;
+  workflows: number;
+  due: number;
+}
 
 /** Seeds with one INSERT … SELECT per table and kind of row; returns the timings and the anchor time. */
-export async function seed(c) {
-  const times = [];
-  const step = async (label, sql, params = []) => {
+export async function seed(c: Client): Promise<SeedInfo> {
+  const times: SeedInfo['times'] = [];
+  const step = async (label: string, sql: string, params: unknown[] = []) => {
     const t0 = performance.now();
     const r = await c.query(sql, params);
     times.push({ label, rows: r.rowCount, ms: performance.now() - t0 });
@@ -18,12 +75,8 @@ export async function seed(c) {
   for (const t of ['workflow_runs', 'workflow_events', 'approval_queue', 'approval_votes', 'approval_events', 'audit_log', 'workflows']) {
     await c.query(`ALTER TABLE ${t} SET (autovacuum_enabled = false)`);
   }
-  const {
-    rows: [{ now0 }],
-  } = await c.query('SELECT extract(epoch FROM now())::float8 AS now0');
-  const {
-    rows: [{ id: tenant }],
-  } = await c.query("INSERT INTO tenants (name) VALUES ('bench') RETURNING id");
+  const { now0 } = await one<{ now0: number }>(c, 'SELECT extract(epoch FROM now())::float8 AS now0');
+  const tenant = await seedTenant(c);
   await step(
     'workflows',
     `INSERT INTO workflows (tenant_id, name, steps, schedule_config, next_run_at)
@@ -79,7 +132,7 @@ export async function seed(c) {
   );
   // Approvals: 500 processed long ago on expired runs, 300 processed 31–89 days ago on recent runs (both
   // go), 950 processed in the last 29 days and 50 pending (both stay); a vote and events for each.
-  const approval = (status, processed) => `SELECT r.tenant_id, r.id, r.workflow_id, 0, 'deploy', 'B', 'Deploy svc-' || r.n,
+  const approval = (status: string, processed: string) => `SELECT r.tenant_id, r.id, r.workflow_id, 0, 'deploy', 'B', 'Deploy svc-' || r.n,
       jsonb_build_object('service', 'svc-' || r.n, 'version', '1.2.' || r.n, 'env', 'prod', 'replicas', 3), md5(r.id::text),
       ${status}, 'schedule:wf', r.started_at, r.started_at + 86400, ${processed}, CASE WHEN ${processed} IS NULL THEN NULL ELSE 'alice' END`;
   const cols = `(tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
@@ -130,12 +183,11 @@ export async function seed(c) {
 }
 
 /** What must survive and what must go, counted from the data as seeded. */
-export async function snapshot(c, now0) {
+export async function snapshot(c: Client, now0: number): Promise<Snapshot> {
   const cut = `$1::float8 - 90 * ${DAY}`;
   // young_events_of_old_runs: events inside their window that go with an expired run (none are seeded).
-  const {
-    rows: [s],
-  } = await c.query(
+  return one<Snapshot>(
+    c,
     `SELECT j.*,
     (SELECT count(*) FROM workflow_runs WHERE started_at < ${cut})::int AS old_runs,
     (SELECT count(*) FROM workflow_events WHERE created_at < ${cut})::int AS old_events,
@@ -156,13 +208,17 @@ export async function snapshot(c, now0) {
           FROM workflow_events e JOIN workflow_runs r ON r.id = e.run_id WHERE r.started_at < ${cut}) j`,
     [now0],
   );
-  return s;
 }
 
 /** Checks the database after the cleanup against the snapshot; returns the problems found. */
-export async function verify(c, before, result, claims) {
-  const problems = [];
-  const want = (what, got, exp) => {
+export async function verify(
+  c: Client,
+  before: Snapshot,
+  result: CleanupResult | null,
+  claims: readonly { rows: number }[],
+): Promise<{ problems: string[]; after: After }> {
+  const problems: string[] = [];
+  const want = (what: string, got: Value, exp: Value) => {
     if (String(got) !== String(exp)) problems.push(`${what}: ${got}, expected ${exp}`);
   };
   want('seeded expired runs', before.old_runs, EXPIRED_RUNS);
@@ -174,9 +230,9 @@ export async function verify(c, before, result, claims) {
   want('cleanup result workflow_runs', result?.workflow_runs, before.old_runs);
   want('cleanup result workflow_events', result?.workflow_events, before.old_events);
   want('cleanup result approval_queue', result?.approval_queue, before.old_approvals);
-  const {
-    rows: [a],
-  } = await c.query(`SELECT
+  const a = await one<After>(
+    c,
+    `SELECT
     (SELECT count(*) FROM workflow_runs WHERE started_at < extract(epoch FROM now()) - 90 * ${DAY})::int AS expired_runs_left,
     (SELECT count(*) FROM workflow_events WHERE created_at < extract(epoch FROM now()) - 90 * ${DAY})::int AS expired_events_left,
     (SELECT count(*) FROM approval_queue WHERE status <> 'pending' AND processed_at < extract(epoch FROM now()) - 30 * ${DAY})::int AS expired_approvals_left,
@@ -188,7 +244,8 @@ export async function verify(c, before, result, claims) {
     (SELECT count(*) FROM approval_votes v WHERE NOT EXISTS (SELECT 1 FROM approval_queue q WHERE q.id = v.approval_id))::int AS orphan_votes,
     (SELECT count(*) FROM audit_log)::int AS audit,
     (SELECT count(*) FROM workflows)::int AS workflows,
-    (SELECT count(*) FROM workflows WHERE next_run_at <= extract(epoch FROM now()))::int AS due`);
+    (SELECT count(*) FROM workflows WHERE next_run_at <= extract(epoch FROM now()))::int AS due`,
+  );
   want('expired runs left', a.expired_runs_left, 0);
   want('expired events left', a.expired_events_left, 0);
   want('expired processed approvals left', a.expired_approvals_left, 0);
@@ -209,9 +266,9 @@ export async function verify(c, before, result, claims) {
 }
 
 /** Checks what `levqor cleanup --dry-run --json` printed against the snapshot; returns the problems found. */
-export function verifyDryRun(before, result) {
-  const problems = [];
-  const want = (what, got, exp) => {
+export function verifyDryRun(before: Snapshot, result: CleanupResult | null): string[] {
+  const problems: string[] = [];
+  const want = (what: string, got: Value, exp: Value) => {
     if (String(got) !== String(exp)) problems.push(`dry run ${what}: ${got}, expected ${exp}`);
   };
   want('dry_run', result?.dry_run, true);
