@@ -1,7 +1,14 @@
-// The `## Peers` section of bench/RESULTS.md, from the results gathered by bench/peers.mjs.
+// The `## Peers` section of bench/RESULTS.md, from the results gathered by bench/peers.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, table } from '../lib.mjs';
+import { ROOT } from '../lib/env.js';
+import type { MachineInfo } from '../lib/machine.js';
+import { table } from '../lib/markdown.js';
+import { median, pct, round } from '../lib/stats.js';
+import type { QueryTrace } from '../lib/trace.js';
+import type { Floor } from './floors.js';
+import type { PgbenchRow } from './pgbench.js';
+import type { Startup } from './startup.js';
 import {
   BOSS_DEFAULT_CAP_S,
   BOSS_DEFAULT_LAT_N,
@@ -14,28 +21,64 @@ import {
   REPEATS,
   STARTUP_REPEATS,
   TRACE_N,
-  median,
-  pct,
   phases,
-  round,
   times,
-} from './common.mjs';
+  type Stats,
+  type ThroughputRow,
+} from './common.js';
 
-export function report(r) {
+export interface ReportContext {
+  machine: MachineInfo;
+  date: string;
+  versions: { levqor: string; commit: string; graphile: string; boss: string };
+  pgbenchRows: PgbenchRow[];
+  tput: ThroughputRow[];
+  floor: Floor[];
+  lat: {
+    levqor: Record<'manual' | 'manualFromCommit' | 'schedClaim' | 'schedStep', Stats>;
+    graphile: Record<'start' | 'locked' | 'fromSent', Stats>;
+    boss: Stats;
+    bossDefault: Stats;
+  };
+  startup: Startup[];
+  trace: { manual: QueryTrace | null; scheduled: QueryTrace | null } | null;
+}
+
+export function report(r: ReportContext): string {
   const { machine, date, versions, pgbenchRows, tput, floor, lat, startup, trace } = r;
   const notesFile = join(ROOT, 'bench/peers/NOTES.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
-  const base = [...pgbenchRows].sort((a, b) => b.tps - a.tps)[0];
-  const rate = (row) => ({ incl: row.units / row.wallS, excl: row.units / row.spanS });
+  const first = <T>(xs: T[], what: string): T => {
+    const [x] = xs;
+    if (x === undefined) throw new Error(`peers report: no ${what}`);
+    return x;
+  };
+  const base = first(
+    [...pgbenchRows].sort((a, b) => b.tps - a.tps),
+    'pgbench pass',
+  );
+  const rate = (row: { units: number; wallS: number; spanS: number }) => ({ incl: row.units / row.wallS, excl: row.units / row.spanS });
   const lev = tput.filter((row) => row.system === 'Levqor');
   const peers = tput.filter((row) => row.system !== 'Levqor');
-  const levBest = [...lev].sort((a, b) => rate(b).excl - rate(a).excl)[0];
-  const levBestIncl = [...lev].sort((a, b) => rate(b).incl - rate(a).incl)[0];
-  const peerBest = [...peers].sort((a, b) => rate(b).excl - rate(a).excl)[0];
-  const peerBestIncl = [...peers].sort((a, b) => rate(b).incl - rate(a).incl)[0];
-  const lev1 = lev[0];
+  const levBest = first(
+    [...lev].sort((a, b) => rate(b).excl - rate(a).excl),
+    'Levqor row',
+  );
+  const levBestIncl = first(
+    [...lev].sort((a, b) => rate(b).incl - rate(a).incl),
+    'Levqor row',
+  );
+  const peerBest = first(
+    [...peers].sort((a, b) => rate(b).excl - rate(a).excl),
+    'peer row',
+  );
+  const peerBestIncl = first(
+    [...peers].sort((a, b) => rate(b).incl - rate(a).incl),
+    'peer row',
+  );
+  const lev1 = first(lev, 'Levqor row');
   const gwP50 = lat.graphile.start.p50;
-  const latRows = [
+  const latRows: [string, string, Stats, string][] = [
     [
       'Levqor',
       'manual run queued with NOTIFY (`startRun(…, { enqueue: true })` SQL), loop woken by LISTEN',
@@ -76,9 +119,9 @@ export function report(r) {
     ],
     ['pg-boss', `defaults (pollingIntervalSeconds 2); ${BOSS_DEFAULT_LAT_N} units`, lat.bossDefault, 'same'],
   ];
-  const traceTable = (t) => {
-    const q = t?.queries ?? {};
-    const labels = Object.keys(q).sort((a, b) => q[b].count - q[a].count);
+  const traceTable = (t: QueryTrace | null | undefined) => {
+    const q: QueryTrace['queries'] = t?.queries ?? {};
+    const labels = Object.keys(q).sort((a, b) => (q[b]?.count ?? 0) - (q[a]?.count ?? 0));
     const total = Object.values(q).reduce((a, x) => a + x.count, 0);
     return { total, labels, q };
   };
@@ -87,17 +130,24 @@ export function report(r) {
   const traceLabels = [...new Set([...tm.labels, ...ts.labels])].sort(
     (a, b) => (ts.q[b]?.count ?? 0) + (tm.q[b]?.count ?? 0) - ((ts.q[a]?.count ?? 0) + (tm.q[a]?.count ?? 0)),
   );
-  const perRun = (t, l) => (t.q[l] ? round(t.q[l].count / TRACE_N, 2) : '');
-  const perCall = (t, l) => (t.q[l] ? round(t.q[l].ms / t.q[l].count, 2) : '');
+  type TraceTable = ReturnType<typeof traceTable>;
+  const perRun = (t: TraceTable, l: string) => {
+    const s = t.q[l];
+    return s ? round(s.count / TRACE_N, 2) : '';
+  };
+  const perCall = (t: TraceTable, l: string) => {
+    const s = t.q[l];
+    return s ? round(s.ms / s.count, 2) : '';
+  };
 
-  return `_Written by \`npm run bench:peers\` (bench/peers.mjs) on ${date}. Rerun it to refresh this section._
+  return `_Written by \`npm run bench:peers\` (bench/peers.ts) on ${date}. Rerun it to refresh this section._
 
 ### Machine and versions
 
 - CPU: ${machine.cpu}, \`nproc\` = ${machine.nproc}; memory ${machine.memGiB} GiB; Node ${machine.node}
 - ${machine.postgres} on the same machine (${machine.postgresSettings})
 - Levqor ${versions.levqor} (commit ${versions.commit}), graphile-worker ${versions.graphile}, pg-boss ${versions.boss}
-- Each phase waited until no other benchmark ran (no other \`bench/*.mjs\` process, bench/scheduler.mjs and bench/api.mjs included;
+- Each phase waited until no other benchmark ran (no other benchmark process, bench:scheduler and bench:api included;
   one that was itself idle, waiting for this one, was not waited for). The 1-minute load average at each phase's start:
 
 ${table(
@@ -110,16 +160,16 @@ The machine and the server are shared with other sessions, so single numbers car
 ### Commands
 
 \`\`\`sh
-npm run bench:peers                    # node scripts/build.mjs && node bench/peers.mjs [--quick] [--keep]
+npm run bench:peers                    # node scripts/build.mjs && node scripts/bench.mjs peers [--quick] [--keep]
 pgbench -i -s 10 DB && pgbench -N -c 4 -j 2 -T ${PGBENCH_SECONDS} DB          # first and last
 # Levqor (database levqor_peers_levqor_*): migrate, seed ${N.toLocaleString('en')} due no-op workflows, then P of these together:
 DATABASE_URL=postgres://…/DB LEVQOR_LOG_LEVEL=warn node lib/cli.js scheduler --once
 # graphile-worker (its own database): runMigrations, addJobs(${N.toLocaleString('en')} × { identifier: 'noop' }) in one call, then P of:
-node bench/peers/graphile-worker.mjs once '{"url":…,"concurrency":…,"preset":{"worker":{"localQueue":{"size":500},"completeJobBatchDelay":0,…}}}'   # runOnce()
+node .levqor/bench/peers/graphile-worker.mjs once '{"url":…,"concurrency":…,"preset":{"worker":{"localQueue":{"size":500},"completeJobBatchDelay":0,…}}}'   # runOnce()
 # pg-boss (its own database): createQueue('noop'), boss.insert(${N.toLocaleString('en')} jobs) in 5,000-job calls, then P of:
-node bench/peers/pg-boss-worker.mjs work '{"url":…,"workers":4,"work":{"batchSize":100,"pollingIntervalSeconds":0.5}}'
+node .levqor/bench/peers/pg-boss-worker.mjs work '{"url":…,"workers":4,"work":{"batchSize":100,"pollingIntervalSeconds":0.5}}'
 # latency: DATABASE_URL=… LEVQOR_SCHEDULER_INTERVAL_SECONDS=60 LEVQOR_LOG_LEVEL=info node lib/cli.js scheduler;
-#          node bench/peers/graphile-worker.mjs loop '{"url":…}';  node bench/peers/pg-boss-worker.mjs latency '{"url":…,"work":{…}}'
+#          node .levqor/bench/peers/graphile-worker.mjs loop '{"url":…}';  node .levqor/bench/peers/pg-boss-worker.mjs latency '{"url":…,"work":{…}}'
 \`\`\`
 
 ### Physical limit: pgbench -N (scale 10)
@@ -182,7 +232,7 @@ ${table(
       round(row.commits / row.units, 3),
       round((row.walMB * 1024) / row.units, 2),
       round((row.nodeCpu * 1000) / row.units, 3),
-      round((row.pgCpu * 1000) / row.units, 3),
+      round(((row.pgCpu ?? NaN) * 1000) / row.units, 3),
       (row.loads ?? [row.load]).join(', '),
       row.split ?? '',
     ];
@@ -208,7 +258,7 @@ ${table(
 ### Write floor: each unit's rows written by Postgres alone
 
 Every write of ${N.toLocaleString('en')} units as one statement over rows generated on the server (no worker, no JSON, no
-round trips), timed from send to result, in one transaction rolled back afterwards (bench/peers/floor.mjs; ${FLOOR_PASSES} pass${FLOOR_PASSES > 1 ? 'es' : ''}
+round trips), timed from send to result, in one transaction rolled back afterwards (bench/peers/floor.ts; ${FLOOR_PASSES} pass${FLOOR_PASSES > 1 ? 'es' : ''}
 round by round, the median shown). A system's measured rate can approach its floor but not pass it: the floor is what
 its record of a unit costs on this server, whoever writes it.
 
@@ -246,7 +296,7 @@ ${table(
 ${(() => {
   const today = floor?.find((f) => f.system === 'Levqor' && f.current);
   if (!today) return '';
-  const rateOf = (f) => N / (f.ms / 1000);
+  const rateOf = (f: Floor) => N / (f.ms / 1000);
   const others = floor.filter((f) => f.system === 'Levqor' && f !== today);
   return `- Levqor's best measured rate is **${pct(rate(levBest).excl / rateOf(today))} of the floor of its own record** (${Math.round(rateOf(today))} units/s,
   ${today.tuples} tuples a run); ${peerBest.system}'s floor is ${Math.round(rateOf(floor.find((f) => f.system === peerBest.system) ?? today))} units/s.
@@ -305,7 +355,7 @@ ${table(
 ${
   trace
     ? `
-Where a Levqor unit's time goes on these paths: two more loops run with \`node --import bench/lib.mjs\` (which counts every
+Where a Levqor unit's time goes on these paths: two more loops run with \`node --import .levqor/bench/lib/trace-hook.mjs\` (which counts every
 query the scheduler process sends, and times it from send to result), one with ${TRACE_N} manual runs only and one with ${TRACE_N}
 scheduled runs only: **${round(tm.total / TRACE_N, 1)}** statements per manual run and **${round(ts.total / TRACE_N, 1)}** per scheduled run,
 the process's startup and shutdown included (graphile-worker: one \`get_job\` and one \`complete_job\` per job, both single statements).

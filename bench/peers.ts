@@ -1,57 +1,59 @@
-// Peer benchmark: `npm run bench:peers` (builds lib/cli.js first).
+// Peer benchmark: `npm run bench:peers` (builds lib/cli.js first; scripts/bench.mjs bundles this file).
 //
 // Levqor side by side with graphile-worker 0.17 and pg-boss 10, in one run on one server, each
 // system in its own fresh database:
 // 1. the physical limit of the server: pgbench -N (first and last);
 // 2. throughput: 10,000 trivial units (Levqor: due no-op workflows run by `levqor scheduler --once`;
 //    peers: queued no-op jobs), several configurations each, every unit verified to run exactly once;
-// 3. start latency: one unit at a time, "became due / was added" → "started";
+// 3. start latency: one unit at a time, "became due / was added" → "started" (Levqor's manual runs
+//    queued by insertQueuedRun, imported from src/runs/lifecycle-queries.ts);
 // 4. startup and shutdown of an empty runner.
 // Writes the `## Peers` section of bench/RESULTS.md and drops every database it made. Exits
 // non-zero when any exactly-once check fails (nothing is written then).
 //
 // Flags: --quick (fewer units and repeats, for trying the script out), --keep (keep the databases).
-// Child processes: bench/peers/graphile-worker.mjs and bench/peers/pg-boss-worker.mjs.
-// Modules: bench/peers/common.mjs (settings, shared state, helpers), pgbench.mjs, levqor.mjs, graphile.mjs,
-// boss.mjs, floors.mjs, startup.mjs, report.mjs.
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Child processes: bench/peers/graphile-worker.ts and bench/peers/pg-boss-worker.ts (bundled beside this one).
+// Modules: bench/peers/common.ts (settings, shared state, helpers), pgbench.ts, levqor.ts, graphile.ts,
+// boss.ts, floor.ts, floors.ts, startup.ts, report.ts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { ROOT, dropDatabase, machineInfo, replaceSection, runProcess } from './lib.mjs';
-import { bossLatency, bossSetup, bossThroughput } from './peers/boss.mjs';
+import { ROOT, isoNow } from './lib/env.js';
+import { machineInfo, snapshotCli, version, type CliSnapshot } from './lib/machine.js';
+import { runBenchmark } from './lib/main.js';
+import { writeSection } from './lib/markdown.js';
+import { round } from './lib/stats.js';
+import { bossLatency, bossSetup, bossThroughput } from './peers/boss.js';
 import {
   BOSS_DEFAULT_LAT_N,
   BOSS_LAT_N,
-  BUILT_CLI,
-  CLI_SNAPSHOT,
   KEEP,
   LAT_N,
   LAT_PASSES,
-  RESULTS,
+  SNAPSHOT_DIR,
   TRACE_N,
   CheckFailed,
-  created,
+  databases,
+  levqorCli,
   log,
   phase,
   poolAll,
-  round,
   running,
   throughputInterleaved,
-  version,
-} from './peers/common.mjs';
-import { floors } from './peers/floors.mjs';
-import { graphileLatency, graphileSetup, graphileThroughput } from './peers/graphile.mjs';
-import { levqorLatency, levqorSetup, levqorThroughput } from './peers/levqor.mjs';
-import { pgbench } from './peers/pgbench.mjs';
-import { report } from './peers/report.mjs';
-import { startupShutdown } from './peers/startup.mjs';
+} from './peers/common.js';
+import { floors } from './peers/floors.js';
+import { graphileLatency, graphileSetup, graphileThroughput, type GraphileLatency } from './peers/graphile.js';
+import { levqorLatency, levqorSetup, levqorThroughput, type LevqorLatency } from './peers/levqor.js';
+import { pgbenchPasses } from './peers/pgbench.js';
+import { report } from './peers/report.js';
+import { startupShutdown } from './peers/startup.js';
 
-// ---------------------------------------------------------------------------- main
+let snapshot: CliSnapshot | null = null;
 
 /** `--only=levqor-latency`: that measurement alone, printed, nothing written (for working on the script). */
-async function only(what) {
-  const runs = {
+async function only(what: string): Promise<void> {
+  const runs: Record<string, () => Promise<unknown>> = {
     'levqor-latency': () => levqorLatency(LAT_N),
     'levqor-trace': () => levqorLatency(TRACE_N, { trace: true, modes: ['manual'] }),
     'levqor-throughput': async () => throughputInterleaved(levqorThroughput(await levqorSetup())),
@@ -68,31 +70,29 @@ async function only(what) {
     'graphile-latency': async () => graphileLatency(await graphileSetup()),
     'boss-throughput': async () => throughputInterleaved(bossThroughput(await bossSetup())),
   };
-  const r = runs[what] ? await runs[what]() : null;
-  if (!r) throw new Error(`unknown --only=${what}`);
-  console.log(JSON.stringify(r, null, 1));
+  const run = runs[what];
+  if (!run) throw new Error(`unknown --only=${what}`);
+  console.log(JSON.stringify(await run(), null, 1));
 }
 
-async function main() {
-  if (!existsSync(BUILT_CLI)) throw new Error('lib/cli.js is missing: run `npm run bench:peers` (it builds first)');
-  cpSync(dirname(BUILT_CLI), CLI_SNAPSHOT, { recursive: true });
+async function main(): Promise<void> {
+  snapshot = await snapshotCli(SNAPSHOT_DIR, 'bench:peers');
+  levqorCli.path = snapshot.cli;
   const onlyArg = process.argv.find((a) => a.startsWith('--only='));
   if (onlyArg) return only(onlyArg.slice(7));
   const machine = await machineInfo();
-  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const commit = (await runProcess('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
-  const dirty = (await runProcess('git', ['status', '--porcelain', '--', 'src'])).stdout.trim() ? ' + uncommitted src changes' : '';
+  const date = isoNow();
   const versions = {
-    levqor: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
-    commit: `${commit}${dirty}`,
+    levqor: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    commit: `${snapshot.head}${snapshot.dirty ? ' + uncommitted src changes' : ''}`,
     graphile: version('graphile-worker'),
     boss: version('pg-boss'),
   };
   log(
     `machine: ${machine.cpu} ×${machine.nproc}, ${machine.postgres}, Node ${machine.node}; graphile-worker ${versions.graphile}, pg-boss ${versions.boss}`,
   );
-  const pgState = { major: machine.postgresMajor, db: null };
-  const pgbenchRows = [await pgbench(pgState, 'first')];
+  const pgbench = pgbenchPasses(machine.postgresMajor);
+  const pgbenchRows = [await pgbench('first')];
 
   const graphile = await graphileSetup();
   const boss = await bossSetup();
@@ -101,8 +101,8 @@ async function main() {
   const floor = await floors({ levqor, graphile, boss });
 
   // Levqor and graphile-worker, pass by pass in turn (the load drifts), then pooled.
-  const levPasses = [];
-  const gwPasses = [];
+  const levPasses: LevqorLatency[] = [];
+  const gwPasses: GraphileLatency[] = [];
   for (let i = 0; i < LAT_PASSES; i++) {
     const l = await levqorLatency(LAT_N);
     log(
@@ -127,7 +127,7 @@ async function main() {
 
   const startup = await startupShutdown(graphile, boss);
   await boss.boss.stop({ graceful: false, wait: true }).catch(() => undefined);
-  pgbenchRows.push(await pgbench(pgState, 'last'));
+  pgbenchRows.push(await pgbench('last'));
 
   const body = report({
     machine,
@@ -140,50 +140,32 @@ async function main() {
     startup,
     trace: traced,
   });
-  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmarks\n';
-  writeFileSync(RESULTS, replaceSection(old, 'Peers', body));
-  log(`wrote the Peers section of ${RESULTS}`);
+  writeSection('Peers', body, log);
 }
 
 let cleaningUp = false;
 // Dropping a database WITH (FORCE) ends the sessions still open on it, among them an idle client of
 // ours when a check failed half-way: that is expected then, not a crash.
-process.on('uncaughtException', (err) => {
-  if (cleaningUp && (err?.code === '57P01' || /Connection terminated/.test(err?.message ?? ''))) return;
+process.on('uncaughtException', (err: Error & { code?: string }) => {
+  if (cleaningUp && (err.code === '57P01' || /Connection terminated/.test(err.message))) return;
   console.error('[peers] FAILED:', err);
   process.exit(1);
 });
 
-async function cleanup() {
+async function cleanup(): Promise<void> {
   cleaningUp = true;
-  rmSync(CLI_SNAPSHOT, { recursive: true, force: true });
+  snapshot?.remove();
   for (const child of running) child.kill('SIGKILL');
-  if (KEEP) {
-    if (created.size) log(`kept databases: ${[...created].join(', ')}`);
-    return;
-  }
-  for (const db of created) await dropDatabase(db).catch((err) => log(`could not drop ${db}: ${err.message}`));
-}
-
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-]) {
-  process.on(signal, () => {
-    void cleanup().finally(() => process.exit(code));
-  });
+  await databases.dropAll(KEEP);
 }
 
 const t0 = performance.now();
-try {
-  await main();
-  log(`done in ${round((performance.now() - t0) / 1000, 0)} s`);
-} catch (err) {
-  console.error(
-    '[peers] FAILED:',
-    err instanceof CheckFailed ? `exactly-once check: ${err.message}` : err instanceof Error ? err.stack : err,
-  );
-  process.exitCode = err instanceof CheckFailed ? 2 : 1;
-} finally {
-  await cleanup();
-}
+await runBenchmark(
+  'peers',
+  async () => {
+    await main();
+    log(`done in ${round((performance.now() - t0) / 1000, 0)} s`);
+  },
+  cleanup,
+  (err) => (err instanceof CheckFailed ? 2 : 1),
+);

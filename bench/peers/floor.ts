@@ -1,4 +1,4 @@
-// The write floor of each system's unit, for bench/peers.mjs: the rows a unit writes, written by
+// The write floor of each system's unit, for bench/peers.ts: the rows a unit writes, written by
 // Postgres alone (no worker process, no JSON, no round trip per batch): every write of all N units
 // as one statement over rows generated on the server, in one transaction that is rolled back, so
 // the database is as it was (apart from dead tuples, vacuumed after).
@@ -7,6 +7,19 @@
 // measured rate can approach its floor but not pass it. Comparing floors separates what a unit
 // records from how well a system writes it.
 import { performance } from 'node:perf_hooks';
+import { one, type Client } from '../lib/db.js';
+
+/** A system's unit as statements over all n units. */
+export interface FloorUnit {
+  system: string;
+  what: string;
+  current?: boolean;
+  /** Rows a unit writes (each write statement's rows summed, per unit). */
+  tuples: number;
+  /** Not timed: makes floor_src (the n units) and whatever else a definition needs. */
+  setup: string[];
+  writes: string[];
+}
 
 const RUN_SECONDARY_INDEXES = [
   'workflow_runs_workflow_idx',
@@ -18,7 +31,7 @@ const RUN_SECONDARY_INDEXES = [
 ];
 
 /** A system's unit as statements: `setup` (not timed) then `writes`, each over all n units. */
-export function floorUnits(n) {
+export function floorUnits(n: number): FloorUnit[] {
   const now = 'extract(epoch FROM now())';
   const levqorSource = `CREATE TEMP TABLE floor_src ON COMMIT DROP AS
      SELECT gen_random_uuid() AS id, tenant_id, id AS workflow_id, next_run_at AS slot FROM workflows
@@ -116,21 +129,19 @@ export function floorUnits(n) {
  * then each write (timed from send to result), then ROLLBACK. Throws unless every write touched
  * exactly n rows per unit tuple it is meant to write.
  */
-export async function timeFloor(c, unit, n) {
+export async function timeFloor(c: Client, unit: FloorUnit, n: number): Promise<{ ms: number; statementsMs: number[] }> {
   await c.query('BEGIN');
   try {
     for (const sql of unit.setup) await c.query(sql);
-    const {
-      rows: [{ count }],
-    } = await c.query('SELECT count(*)::int AS count FROM floor_src');
+    const { count } = await one<{ count: number }>(c, 'SELECT count(*)::int AS count FROM floor_src');
     if (count !== n) throw new Error(`${unit.system} floor: ${count} units to write, expected ${n} (was the database seeded?)`);
-    const statementsMs = [];
+    const statementsMs: number[] = [];
     let tuples = 0;
     for (const sql of unit.writes) {
       const t0 = performance.now();
       const r = await c.query(sql);
       statementsMs.push(performance.now() - t0);
-      tuples += r.rowCount;
+      tuples += r.rowCount ?? 0;
     }
     if (tuples !== unit.tuples * n) throw new Error(`${unit.system} floor: ${tuples} rows written, expected ${unit.tuples * n}`);
     return { ms: statementsMs.reduce((a, x) => a + x, 0), statementsMs };
