@@ -7,40 +7,47 @@
 // Wall time and peak RSS of each command, interleaved round by round so a busy moment hits all
 // alike; serve's resident memory once idle; and PGlite's own resident memory with Postgres's
 // default settings against the ones src/db/pglite.ts applies. Writes `## Embedded` in
-// bench/RESULTS.md. Flags: --rounds N (default 7).
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// bench/RESULTS.md. Flags: --rounds N (default 7). BENCH_SMOKE=1: one round, nothing written.
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDatabase, dbUrl, dropDatabase, load1, machineInfo, replaceSection, ROOT, table } from './lib.mjs';
+import { PGLITE_SETTINGS } from '../src/db/pglite.js';
+import { createDatabase, dbUrl, dropDatabase } from './lib/db.js';
+import { ROOT, SMOKE, logger, numberArg } from './lib/env.js';
+import { load1, machineInfo } from './lib/machine.js';
+import { table, writeSection } from './lib/markdown.js';
+import { median } from './lib/stats.js';
 
-const args = process.argv.slice(2);
-const rounds = Number(args[args.indexOf('--rounds') + 1]) || 7;
+const rounds = numberArg('--rounds', SMOKE ? 1 : 7);
 const DB = 'levqor_bench_embedded';
+const log = logger('bench:embedded');
 const COMMANDS = [
   ['workflow', 'list', '--tenant', 'demo'],
   ['runs', 'list', '--tenant', 'demo'],
   ['approvals', 'list', '--tenant', 'demo'],
 ];
-/** What src/db/pglite.ts passes to PGlite (PGLITE_SETTINGS), for the memory probe. */
-const LEVQOR_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
+/** What src/db/pglite.ts passes to PGlite, for the memory probe. */
+const LEVQOR_SETTINGS = PGLITE_SETTINGS;
 
 const scratch = mkdtempSync(join(tmpdir(), 'levqor-bench-emb-'));
 const rssFile = join(scratch, 'rss');
 // Each command's peak RSS, reported by the process itself at exit.
 const RSS_HOOK = `data:text/javascript,import{writeFileSync}from'node:fs';process.on('exit',()=>writeFileSync(process.env.BENCH_RSS_FILE,String(process.resourceUsage().maxRSS)))`;
 
-const baseEnv = () => ({ PATH: process.env.PATH, HOME: process.env.HOME, LEVQOR_LOG_PRETTY: 'false' });
+const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: process.env.HOME, LEVQOR_LOG_PRETTY: 'false' });
 
 /** Runs one CLI command: wall milliseconds and peak RSS (MB). */
-function timeCommand(cmd, env) {
+function timeCommand(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssMb: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--import', RSS_HOOK, 'lib/cli.js', ...cmd], {
     cwd: ROOT,
     env: { ...env, BENCH_RSS_FILE: rssFile },
     stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`levqor ${cmd.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -48,12 +55,18 @@ function timeCommand(cmd, env) {
 }
 
 /** Starts a long-running CLI process and resolves once it prints `line`. */
-function startUntil(cmd, env, line) {
+interface Running {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  ready: Promise<void>;
+  output: () => string;
+}
+
+function startUntil(cmd: string[], env: NodeJS.ProcessEnv, line: string): Running {
   const child = spawn(process.execPath, ['lib/cli.js', ...cmd], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
       if (out.includes(line)) resolve();
     });
     child.on('exit', (code) => reject(new Error(`levqor ${cmd.join(' ')} exited ${code} before "${line}":\n${out}`)));
@@ -61,25 +74,21 @@ function startUntil(cmd, env, line) {
   return { child, ready, output: () => out };
 }
 
-async function stop(proc) {
+async function stop(proc: Running): Promise<void> {
   const exited = new Promise((resolve) => proc.child.once('exit', resolve));
   proc.child.kill('SIGTERM');
   await exited;
 }
 
-function rssMb(pid) {
+function rssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const f0 = (x) => x.toFixed(0);
+const f0 = (x: number): string => x.toFixed(0);
 
 /** PGlite alone on a copy of the data dir: resident MB after opening and a few queries, with the given settings. */
-function pgliteProbe(dataDir, settings) {
+function pgliteProbe(dataDir: string, settings: readonly string[]): number {
   const dir = join(scratch, `probe-${settings.length}`);
   rmSync(dir, { recursive: true, force: true });
   cpSync(dataDir, dir, { recursive: true });
@@ -93,14 +102,14 @@ function pgliteProbe(dataDir, settings) {
     console.log(JSON.stringify({ rssMb: rss / 2 ** 20 }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PGlite probe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim()).rssMb;
+  return (JSON.parse(r.stdout.trim()) as { rssMb: number }).rssMb;
 }
 
 const loadStart = load1();
 const startedAt = new Date();
 const served = join(scratch, 'served');
 const standalone = join(scratch, 'standalone');
-const embeddedEnv = (dir) => ({ ...baseEnv(), LEVQOR_DATA_DIR: dir });
+const embeddedEnv = (dir: string): NodeJS.ProcessEnv => ({ ...baseEnv(), LEVQOR_DATA_DIR: dir });
 const pgEnv = { ...baseEnv(), DATABASE_URL: dbUrl(DB) };
 const startArgs = ['start', '--port', '0', '--interval', '3600'];
 try {
@@ -117,7 +126,7 @@ try {
   // serve on the embedded data dir, as `npm start` leaves it; its resident memory once idle.
   const serve = startUntil(['serve', '--port', '0', '--interval', '60'], embeddedEnv(served), 'levqor API listening on');
   await serve.ready;
-  const idle = [];
+  const idle: number[] = [];
   for (let i = 0; i < 10; i++) {
     await sleep(1000);
     idle.push(rssMb(serve.child.pid));
@@ -128,14 +137,14 @@ try {
     { name: 'Postgres (`DATABASE_URL`)', env: pgEnv },
     { name: 'standalone: opens PGlite itself (no serve)', env: embeddedEnv(standalone) },
   ];
-  const results = COMMANDS.map(() => variants.map(() => ({ ms: [], rss: [] })));
+  const results = COMMANDS.map(() => variants.map(() => ({ ms: [] as number[], rss: [] as number[] })));
   for (const cmd of COMMANDS) variants.forEach((v) => timeCommand(cmd, v.env)); // warm-up
   for (let r = 0; r < rounds; r++) {
     for (const [ci, cmd] of COMMANDS.entries()) {
       for (const [vi, v] of variants.entries()) {
         const { ms, rssMb: rss } = timeCommand(cmd, v.env);
-        results[ci][vi].ms.push(ms);
-        results[ci][vi].rss.push(rss);
+        results[ci]?.[vi]?.ms.push(ms);
+        results[ci]?.[vi]?.rss.push(rss);
       }
     }
   }
@@ -146,20 +155,20 @@ try {
 
   const rows = COMMANDS.flatMap((cmd, ci) =>
     variants.map((v, vi) => {
-      const m = median(results[ci][vi].ms);
-      const pg = median(results[ci][1].ms);
+      const m = median(results[ci]?.[vi]?.ms ?? []);
+      const pg = median(results[ci]?.[1]?.ms ?? []);
       return [
         `\`levqor ${cmd.join(' ')}\``,
         v.name,
         f0(m),
         vi === 1 ? '1.00×' : `${(m / pg).toFixed(2)}×`,
-        f0(median(results[ci][vi].rss)),
+        f0(median(results[ci]?.[vi]?.rss ?? [])),
       ];
     }),
   );
   const info = await machineInfo();
   const body = [
-    `_Written by \`npm run bench:embedded\` (\`node bench/embedded.mjs --rounds ${rounds}\`) on ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}._`,
+    `_Written by \`npm run bench:embedded\` (\`node scripts/bench.mjs embedded --rounds ${rounds}\`) on ${startedAt.toISOString().replace(/\.\d+Z$/, 'Z')}._`,
     '',
     `- CPU: ${info.cpu}, ${info.nproc} cores; memory ${info.memGiB} GiB; Node ${info.node}; ${info.postgres} (${info.postgresSettings})`,
     `- 1-minute load average at start / end: ${loadStart} / ${load1()} (the machine is shared with other sessions: rerun on a quiet one)`,
@@ -184,9 +193,7 @@ try {
     '',
     'PGlite keeps its buffer cache in WebAssembly memory, which never shrinks; reads go through the OS page cache anyway, so a small `shared_buffers` costs little. `initialMemory` cannot go below the module’s 128 MB minimum (untouched pages are not resident anyway), and `relaxedDurability` has no effect on the Node filesystem (PGlite runs with fsync off already).',
   ].join('\n');
-  const file = join(ROOT, 'bench/RESULTS.md');
-  writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'Embedded', body));
-  console.log(body);
+  writeSection('Embedded', body, log);
 } finally {
   await dropDatabase(DB).catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });

@@ -11,66 +11,32 @@
 // Writes the `## Reports` section of bench/RESULTS.md and drops its database.
 //
 // Flags: --keep (keep the database), --rounds N (default 7).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import {
-  ADMIN_URL,
-  ROOT,
-  createDatabase,
-  dbUrl,
-  dropDatabase,
-  load1,
-  machineInfo,
-  replaceSection,
-  runProcess,
-  table,
-  withPg,
-} from './lib.mjs';
+import { createPgDb } from '../src/db/pg.js';
+import { runMarketingCycle } from '../src/reports/marketing/cycle.js';
+import { tenantAnalytics } from '../src/reports/analytics.js';
+import { generateWeeklyReport } from '../src/reports/weekly.js';
+import { createDatabase, dbUrl, dropDatabase, one, withPg } from './lib/db.js';
+import { ADMIN_URL, SMOKE, flag, logger, numberArg } from './lib/env.js';
+import { load1, machineInfo } from './lib/machine.js';
+import { table, writeSection } from './lib/markdown.js';
+import { lowerMedian } from './lib/stats.js';
+import { runProcess } from './lib/proc.js';
 
-const args = process.argv.slice(2);
-const keep = args.includes('--keep');
-const rounds = Number(args[args.indexOf('--rounds') + 1]) || 7;
+const keep = flag('--keep');
+const rounds = numberArg('--rounds', SMOKE ? 1 : 7);
 const DB = 'levqor_bench_reports';
-const RUNS = 1_000_000;
-const EVENTS = 5_000_000;
+const RUNS = SMOKE ? 20_000 : 1_000_000;
+const EVENTS = SMOKE ? 50_000 : 5_000_000;
 const WEEKS = 8;
+const log = logger('bench:reports');
 
-/** Bundles the report functions from src/ so they run here exactly as the CLI runs them. */
-function bundleReports() {
-  const dir = join(ROOT, '.levqor');
-  mkdirSync(dir, { recursive: true });
-  const entry = join(dir, 'bench-reports-entry.ts');
-  writeFileSync(
-    entry,
-    [
-      "export { generateWeeklyReport } from '../src/reports/weekly.js';",
-      "export { tenantAnalytics } from '../src/reports/analytics.js';",
-      "export { runMarketingCycle } from '../src/reports/marketing/cycle.js';",
-      "export { createPgDb } from '../src/db/pg.js';",
-    ].join('\n'),
-  );
-  const out = join(dir, 'bench-reports.mjs');
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), [
-    entry,
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--packages=external',
-    `--outfile=${out}`,
-    '--log-level=error',
-  ]);
-  return out;
-}
-
-async function seed(url) {
+async function seed(url: string): Promise<{ tenantId: string; seconds: number }> {
   return withPg(url, async (c) => {
     const t0 = performance.now();
-    const {
-      rows: [tenant],
-    } = await c.query(
+    const tenant = await one<{ id: string; now: number }>(
+      c,
       `INSERT INTO tenants (name, timezone) VALUES ('bench', 'Europe/London') RETURNING id, extract(epoch FROM now())::float8 AS now`,
     );
     await c.query(
@@ -111,9 +77,7 @@ async function seed(url) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function time(fn) {
+async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
@@ -124,41 +88,40 @@ async function main() {
   await createDatabase(DB);
   const url = dbUrl(DB);
   try {
-    const migrated = await runProcess('node', ['lib/cli.js', 'migrate'], {
+    const migrated = await runProcess(process.execPath, ['lib/cli.js', 'migrate'], {
       env: { ...process.env, DATABASE_URL: url, LEVQOR_LOG_LEVEL: 'warn' },
     });
     if (migrated.code !== 0) throw new Error(`levqor migrate failed: ${migrated.stderr}`);
     const { tenantId, seconds } = await seed(url);
-    console.log(`seeded ${RUNS} runs and ${EVENTS} events in ${seconds.toFixed(1)} s`);
-    const lib = await import(bundleReports());
-    const db = lib.createPgDb({ connectionString: url, poolMax: 4, connectTimeoutMs: 10_000, onBackgroundError: () => undefined });
-    const cases = {
+    log(`seeded ${RUNS} runs and ${EVENTS} events in ${seconds.toFixed(1)} s`);
+    const db = createPgDb({ connectionString: url, poolMax: 4, connectTimeoutMs: 10_000, onBackgroundError: () => undefined });
+    const cases: Record<string, () => Promise<unknown>> = {
       'SELECT count(*) FROM workflow_runs (baseline)': () => db.query('SELECT count(*) FROM workflow_runs'),
-      'generateWeeklyReport (last complete week)': () => lib.generateWeeklyReport(db, { tenantId }),
-      'analytics, days=7': () => lib.tenantAnalytics(db, { tenantId, days: 7 }),
-      'analytics, days=30': () => lib.tenantAnalytics(db, { tenantId, days: 30 }),
-      'runMarketingCycle (dry run, 5,000,000 events)': () => lib.runMarketingCycle(db, { tenantId, dryRun: true }),
+      'generateWeeklyReport (last complete week)': () => generateWeeklyReport(db, { tenantId }),
+      'analytics, days=7': () => tenantAnalytics(db, { tenantId, days: 7 }),
+      'analytics, days=30': () => tenantAnalytics(db, { tenantId, days: 30 }),
+      [`runMarketingCycle (dry run, ${EVENTS.toLocaleString('en')} events)`]: () => runMarketingCycle(db, { tenantId, dryRun: true }),
     };
-    const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    const samples = new Map<string, number[]>(Object.keys(cases).map((k) => [k, []]));
     const loads = [load1()];
     for (const fn of Object.values(cases)) await fn(); // warm the cache once
     for (let r = 0; r < rounds; r++) {
-      for (const [name, fn] of Object.entries(cases)) samples[name].push(await time(fn));
+      for (const [name, fn] of Object.entries(cases)) samples.get(name)?.push(await time(fn));
       loads.push(load1());
     }
-    const weekly = await lib.generateWeeklyReport(db, { tenantId });
+    const weekly = await generateWeeklyReport(db, { tenantId });
     await db.close();
-    const base = median(samples['SELECT count(*) FROM workflow_runs (baseline)']);
-    const rows = Object.entries(samples).map(([name, xs]) => {
-      const m = median(xs);
+    const base = lowerMedian(samples.get('SELECT count(*) FROM workflow_runs (baseline)') ?? []);
+    const rows = [...samples].map(([name, xs]) => {
+      const m = lowerMedian(xs);
       const target = /generateWeekly|days=7/.test(name) ? (m / base <= 3 ? 'ok (≤ 3×)' : 'MISSED (> 3×)') : '';
       return [name, m.toFixed(1), Math.min(...xs).toFixed(1), Math.max(...xs).toFixed(1), (m / base).toFixed(2), target];
     });
-    console.log(table(['case', 'median ms', 'min', 'max', '× baseline', 'target'], rows));
+    log(`\n${table(['case', 'median ms', 'min', 'max', '× baseline', 'target'], rows)}`);
     const body = [
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine.nproc} cores (${machine.cpu}), ${machine.memGiB} GiB, ${machine.postgres} (${machine.postgresSettings}), Node ${machine.node}; load average (1 min) ${Math.min(...loads)}–${Math.max(...loads)} during the rounds (the machine is shared with other work).`,
       '',
-      `Command: \`npm run bench:reports\` (\`node bench/reports.mjs --rounds ${rounds}\`). One tenant, 20 workflows, ${RUNS.toLocaleString('en')} runs over ${WEEKS} weeks (3.4 % failed, an approval for every 10th), ${EVENTS.toLocaleString('en')} engagement events of 5,000 users; seeded with generate_series in ${seconds.toFixed(0)} s, then VACUUM ANALYZE. Each case runs in the same process against the same pool, interleaved round by round, ${rounds} rounds after one warm-up; the baseline is a plain \`SELECT count(*) FROM workflow_runs\` over all ${RUNS.toLocaleString('en')} runs.`,
+      `Command: \`npm run bench:reports\` (\`node scripts/bench.mjs reports --rounds ${rounds}\`). One tenant, 20 workflows, ${RUNS.toLocaleString('en')} runs over ${WEEKS} weeks (3.4 % failed, an approval for every 10th), ${EVENTS.toLocaleString('en')} engagement events of 5,000 users; seeded with generate_series in ${seconds.toFixed(0)} s, then VACUUM ANALYZE. Each case runs in the same process against the same pool, interleaved round by round, ${rounds} rounds after one warm-up; the baseline is a plain \`SELECT count(*) FROM workflow_runs\` over all ${RUNS.toLocaleString('en')} runs.`,
       '',
       table(['case', 'median ms', 'min ms', 'max ms', '× baseline', 'target'], rows),
       '',
@@ -166,9 +129,8 @@ async function main() {
       '',
       `Report produced in the last round: ${weekly.split('\n').length} lines of markdown.`,
     ].join('\n');
-    const file = join(ROOT, 'bench/RESULTS.md');
-    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'Reports', body));
-    console.log(`wrote the Reports section of bench/RESULTS.md (${ADMIN_URL.replace(/\/\/[^@]*@/, '//')})`);
+    writeSection('Reports', body, log);
+    log(`server: ${ADMIN_URL.replace(/\/\/[^@]*@/, '//')}`);
   } finally {
     if (!keep) await dropDatabase(DB);
   }

@@ -5,29 +5,23 @@
 // signed block_actions request; the latency is from sending the click to the fake API
 // receiving the chat.update of that request's message. Clicked one at a time, then 8 at a
 // time. Every request is verified approved exactly once with exactly one update.
-// Writes the `## Slack` section of bench/RESULTS.md and drops its database.
+// Writes the `## Slack` section of bench/RESULTS.md and drops its database. The requests are made
+// as a workflow or the API makes them: insertApproval of src/approvals/queries.ts (row, event, NOTIFY).
 import { createHmac, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { URLSearchParams } from 'node:url';
-import {
-  ROOT,
-  createDatabase,
-  dbUrl,
-  dropDatabase,
-  load1,
-  machineInfo,
-  replaceSection,
-  runProcess,
-  startProcess,
-  table,
-  withPg,
-} from './lib.mjs';
+import { insertApproval } from '../src/approvals/queries.js';
+import { createDatabase, dbUrl, dropDatabase, one, queryable, withPg } from './lib/db.js';
+import { ROOT, SMOKE, logger } from './lib/env.js';
+import { load1, machineInfo } from './lib/machine.js';
+import { table, writeSection } from './lib/markdown.js';
+import { runProcess, startProcess, type Started } from './lib/proc.js';
 
-const N = Number(process.env.BENCH_SLACK_N ?? 500);
+const N = SMOKE ? 10 : Number(process.env.BENCH_SLACK_N ?? 500);
+const log = logger('bench:slack');
 const SECRET = 'bench-signing-secret';
 const DB = `levqor_bench_slack_${process.pid}`;
 const URL_ = dbUrl(DB);
@@ -36,36 +30,49 @@ const TEAM = 'TBENCH1';
 const CHANNEL = 'CBENCH1';
 
 /** The fake Slack Web API: records when each message's chat.update arrives. */
-function startFakeSlack() {
-  const updates = new Map(); // ts -> [performance.now() …]
-  const posted = new Map(); // approval id -> ts
+interface FakeSlack {
+  server: http.Server;
+  port: number;
+  /** ts → performance.now() of each chat.update. */
+  updates: Map<string, number[]>;
+  /** approval id → ts of its message. */
+  posted: Map<string, string>;
+}
+
+function startFakeSlack(): Promise<FakeSlack> {
+  const updates = new Map<string, number[]>();
+  const posted = new Map<string, string>();
   let seq = 0;
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
       const args = Object.fromEntries(new URLSearchParams(body));
-      let answer = { ok: true };
+      let answer: Record<string, unknown> = { ok: true };
       if (method === 'chat.postMessage') {
         const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
         const id = /approval `([0-9a-f-]{36})`/.exec(args.blocks ?? '')?.[1];
         if (id && !args.thread_ts) posted.set(id, ts);
         answer = { ok: true, channel: args.channel, ts };
       } else if (method === 'chat.update') {
-        const list = updates.get(args.ts) ?? [];
-        list.push(performance.now());
-        updates.set(args.ts, list);
+        const ts = args.ts ?? '';
+        updates.set(ts, [...(updates.get(ts) ?? []), performance.now()]);
         answer = { ok: true, channel: args.channel, ts: args.ts };
       } else if (method === 'auth.test') answer = { ok: true, user_id: 'UBOT', team_id: TEAM };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port, updates, posted })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address ? address.port : 0, updates, posted });
+    }),
+  );
 }
 
-function signedClick(url, approvalId, user) {
+function signedClick(url: string, approvalId: string, user: string): Promise<Response> {
   const payload = {
     type: 'block_actions',
     user: { id: user, team_id: TEAM },
@@ -85,7 +92,7 @@ function signedClick(url, approvalId, user) {
   });
 }
 
-async function waitUntil(what, check, ms = 120_000) {
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const deadline = performance.now() + ms;
   for (;;) {
     if (await check()) return;
@@ -94,20 +101,19 @@ async function waitUntil(what, check, ms = 120_000) {
   }
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
-async function clickAll(bot, fake, ids, concurrency) {
-  const latencies = [];
+async function clickAll(bot: string, fake: FakeSlack, ids: string[], concurrency: number) {
+  const latencies: number[] = [];
   let next = 0;
-  const worker = async (w) => {
-    while (next < ids.length) {
-      const id = ids[next++];
-      const ts = fake.posted.get(id);
+  const worker = async (w: number) => {
+    for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
+      const ts = fake.posted.get(id) ?? '';
       const t0 = performance.now();
       const res = await signedClick(bot, id, `UBENCH${w}`);
       if (res.status !== 200) throw new Error(`click answered ${res.status}`);
       await waitUntil(`the update of ${id}`, () => (fake.updates.get(ts)?.length ?? 0) > 0, 10_000);
-      latencies.push(fake.updates.get(ts)[0] - t0);
+      latencies.push((fake.updates.get(ts)?.[0] ?? NaN) - t0);
     }
   };
   const t0 = performance.now();
@@ -119,34 +125,32 @@ async function clickAll(bot, fake, ids, concurrency) {
     p50: pct(latencies, 50),
     p90: pct(latencies, 90),
     p99: pct(latencies, 99),
-    max: latencies.at(-1),
+    max: latencies.at(-1) ?? NaN,
     perSecond: latencies.length / seconds,
   };
 }
 
-async function seed(count) {
+/** `count` pending Class C requests of tenant bench, each made by insertApproval (row, requested event, NOTIFY) in its own transaction. */
+async function seed(count: number): Promise<string[]> {
   return withPg(URL_, async (c) => {
-    const {
-      rows: [t],
-    } = await c.query("SELECT id FROM tenants WHERE name = 'bench'");
-    const ids = [];
+    const t = await one<{ id: string }>(c, "SELECT id FROM tenants WHERE name = 'bench'");
+    const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const {
-        rows: [a],
-      } = await c.query(
-        `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at, source)
-         VALUES ($1, 'deploy', 'C', $2, $3::jsonb, $4, 'token:ci', extract(epoch FROM now()) + 86400, 'api') RETURNING id`,
-        [t.id, `deploy build ${i}`, JSON.stringify({ build: i, token: 'secret' }), randomUUID().replaceAll('-', '')],
-      );
-      const {
-        rows: [e],
-      } = await c.query("INSERT INTO approval_events (tenant_id, approval_id, type) VALUES ($1, $2, 'requested') RETURNING id", [
-        t.id,
-        a.id,
-      ]);
-      await c.query("SELECT pg_notify('levqor_approvals', $1)", [
-        JSON.stringify({ event_id: String(e.id), type: 'requested', approval_id: a.id, tenant_id: t.id }),
-      ]);
+      await c.query('BEGIN');
+      const a = await insertApproval(queryable(c), {
+        tenant_id: t.id,
+        run_id: null,
+        workflow_id: null,
+        step_index: null,
+        action_type: 'deploy',
+        impact_class: 'C',
+        summary: `deploy build ${i}`,
+        payload: { build: i, token: 'secret' },
+        requested_by: 'token:ci',
+        ttl_seconds: 86_400,
+        source: 'api',
+      });
+      await c.query('COMMIT');
       ids.push(a.id);
     }
     return ids;
@@ -159,7 +163,7 @@ async function main() {
   await createDatabase(DB);
   const fake = await startFakeSlack();
   const env = { ...process.env, DATABASE_URL: URL_, LEVQOR_LOG_LEVEL: 'warn', LEVQOR_LOG_PRETTY: 'false' };
-  let bot;
+  let bot: Started | undefined;
   try {
     for (const args of [
       ['tenant', 'create', 'bench'],
@@ -178,9 +182,9 @@ async function main() {
       },
     });
     let out = '';
-    bot.child.stdout.on('data', (d) => (out += d));
+    bot.child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitUntil('the bot to start', () => /ready: (http:\/\/\S+)/.test(out), 60_000);
-    const url = /ready: (http:\/\/[^\s"]+)/.exec(out)[1];
+    const url = /ready: (http:\/\/[^\s"]+)/.exec(out)?.[1] ?? '';
 
     const warm = await seed(20);
     await waitUntil('warm-up posts', () => warm.every((id) => fake.posted.has(id)));
@@ -192,19 +196,19 @@ async function main() {
     const sequential = await clickAll(url, fake, ids.slice(0, half), 1);
     const parallel = await clickAll(url, fake, ids.slice(half), 8);
 
-    const verified = await withPg(URL_, async (c) => {
-      const { rows } = await c.query(
+    const verified = await withPg(URL_, (c) =>
+      one<{ approved: number; total: number; votes: number }>(
+        c,
         `SELECT count(*) FILTER (WHERE status = 'approved')::int AS approved, count(*)::int AS total,
            (SELECT count(*)::int FROM approval_votes v WHERE v.approval_id = ANY($1::uuid[])) AS votes
          FROM approval_queue WHERE id = ANY($1::uuid[])`,
         [ids],
-      );
-      return rows[0];
-    });
-    const updatesOk = ids.every((id) => fake.updates.get(fake.posted.get(id))?.length === 1);
+      ),
+    );
+    const updatesOk = ids.every((id) => fake.updates.get(fake.posted.get(id) ?? '')?.length === 1);
     const ok = verified.approved === N && verified.votes === N && updatesOk;
 
-    const ms = (v) => v.toFixed(1);
+    const ms = (v: number) => v.toFixed(1);
     const body = [
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine.nproc} CPU (${machine.cpu}), ${machine.memGiB} GiB, ${machine.postgres} (${machine.postgresSettings}), Node ${machine.node}.`,
       `Load average (1 min) before: ${loadBefore}, during: ${loadDuring} (the machine is shared with other sessions).`,
@@ -232,9 +236,7 @@ async function main() {
       `- **p99 click-to-updated-message: ${ms(sequential.p99)} ms one at a time** (target < 250 ms: ${sequential.p99 < 250 ? 'met' : 'not met'}); ${ms(parallel.p99)} ms with 8 clicks in flight (${parallel.p99 < 250 ? 'also under' : 'over'} 250 ms on this loaded machine).`,
       `- **Verified** (${ok ? 'passed' : 'FAILED'}): ${verified.approved} of ${N} approved, ${verified.votes} votes, ${updatesOk ? 'exactly one' : 'NOT exactly one'} chat.update per message.`,
     ].join('\n');
-    console.log(body);
-    const results = join(ROOT, 'bench/RESULTS.md');
-    writeFileSync(results, replaceSection(readFileSync(results, 'utf8'), 'Slack', body));
+    writeSection('Slack', body, log);
     if (!ok) process.exitCode = 1;
   } finally {
     bot?.child.kill('SIGTERM');
