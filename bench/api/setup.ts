@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { createDatabase, dbUrl, withPg } from '../lib/db.js';
-import { levqorEnv, migrateLevqor, seedTenant } from '../lib/levqor.js';
+import { levqorEnv, migrateLevqor, parseCliResult, seedTenant } from '../lib/levqor.js';
 import { runProcess } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
 import { DECIDERS, PENDING, log } from './config.js';
@@ -24,7 +24,7 @@ async function tokenCreate(cli: string, url: string, name: string, scopes?: stri
   const args = [cli, 'token', 'create', '--tenant', 'bench', '--name', name, '--json', ...(scopes ? ['--scopes', scopes] : [])];
   const r = await runProcess(process.execPath, args, { env: levqorEnv(url) });
   if (r.code !== 0) throw new Error(`token create ${name} failed (${r.code}): ${r.stderr || r.stdout}`);
-  const [row] = JSON.parse(r.stdout) as { token: string }[];
+  const row = parseCliResult<{ token: string }>(r.stdout);
   if (!row) throw new Error(`token create ${name} printed no token`);
   return { name, token: row.token };
 }

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import process from 'node:process';
 import { one, withPg } from '../lib/db.js';
 import { ADMIN_URL } from '../lib/env.js';
-import { levqorEnv } from '../lib/levqor.js';
+import { levqorEnv, parseCliResult } from '../lib/levqor.js';
 import { load1 } from '../lib/machine.js';
 import { childCpuSeconds, postgresCpuSeconds, runProcess, startProcess } from '../lib/proc.js';
 import { readFrom } from '../lib/serverlog.js';
@@ -20,7 +20,7 @@ const LOG_ALL = '-c log_min_duration_statement=0 -c log_parameter_max_length=0';
 
 const parseResult = (stdout: string): CleanupResult | null => {
   try {
-    return (JSON.parse(stdout) as CleanupResult[])[0] ?? null;
+    return parseCliResult<CleanupResult>(stdout);
   } catch {
     return null; // reported by the checks
   }

@@ -18,6 +18,12 @@ export async function migrateLevqor(cli: string, url: string): Promise<number> {
   return r.ms;
 }
 
+/** What a CLI command printed with --json for its one result: an object (a one-element list before issue 25). */
+export function parseCliResult<T>(stdout: string): T | null {
+  const value = JSON.parse(stdout) as T | T[];
+  return Array.isArray(value) ? (value[0] ?? null) : value;
+}
+
 /** Creates the benchmark's tenant; its id. */
 export async function seedTenant(c: Client): Promise<string> {
   return (await one<{ id: string }>(c, `INSERT INTO tenants (name) VALUES ('bench') RETURNING id`)).id;

@@ -12,8 +12,7 @@ export interface PgOptions {
   applicationName?: string;
 }
 
-/** A pg pool, pooled client or client as the Queryable port. */
-export function pgQueryable(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
+function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const res = await client.query(sql, params as unknown[] | undefined);
@@ -24,6 +23,9 @@ export function pgQueryable(client: pg.Pool | pg.PoolClient | pg.Client): Querya
     },
   };
 }
+
+/** A pg pool, pooled client or client as the Queryable port (bench/ sends src/'s SQL through it). */
+export const pgQueryable = wrap;
 
 /** Opens a pooled Postgres connection; the pool survives dropped idle connections. */
 export function createPgDb(opts: PgOptions): Db {
@@ -37,7 +39,7 @@ export function createPgDb(opts: PgOptions): Db {
   // An idle client whose connection dies emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => onBackgroundError(err));
   const listeners = new Set<pg.Client>();
-  const base = pgQueryable(pool);
+  const base = wrap(pool);
 
   const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     let client: pg.PoolClient;
@@ -73,7 +75,7 @@ export function createPgDb(opts: PgOptions): Db {
       withClient(async (client) => {
         await client.query('BEGIN');
         try {
-          const result = await fn(pgQueryable(client));
+          const result = await fn(wrap(client));
           await client.query('COMMIT');
           return result;
         } catch (err) {
@@ -81,7 +83,7 @@ export function createPgDb(opts: PgOptions): Db {
           throw err;
         }
       }),
-    session: (fn) => withClient((client) => fn(pgQueryable(client))),
+    session: (fn) => withClient((client) => fn(wrap(client))),
     async listen(channel, onPayload) {
       const client = new pg.Client(clientConfig);
       client.on('error', (err) => onBackgroundError(err));
