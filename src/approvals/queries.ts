@@ -7,6 +7,17 @@ const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, im
   status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
   required_approvals, approvals_count, reminded_at, previous_id, source`;
 
+// The statements of the API's read routes, exported so that bench/api measures a bare server that
+// sends exactly these (getApproval, listApprovals, listVotes).
+/** One request by id ($1), scoped to tenant $2 when it is not null. */
+export const GET_APPROVAL_SQL = `SELECT ${COLUMNS} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`;
+/** Tenant $1's requests in status $2, oldest first, at most $3, after the cursor ($4 requested_at, $5 id) when $4 is set. */
+export const LIST_APPROVALS_SQL = `SELECT ${COLUMNS} FROM approval_queue
+     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
+     ORDER BY requested_at, id LIMIT $3`;
+/** The votes on request $1, in order. */
+export const LIST_VOTES_SQL = 'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id';
+
 /** Channel on which new requests and decisions are announced (the row is the record; this is the nudge). */
 export const APPROVALS_CHANNEL = 'levqor_approvals';
 
@@ -57,10 +68,7 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
 /** One request, scoped to a tenant when one is given. */
 export async function getApproval(db: Queryable, id: string, tenantId?: string): Promise<ApprovalRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
-    [id, tenantId ?? null],
-  );
+  const { rows } = await db.query<ApprovalRow>(GET_APPROVAL_SQL, [id, tenantId ?? null]);
   return rows[0];
 }
 
@@ -101,12 +109,13 @@ export async function listApprovals(
   limit: number,
   after?: { requested_at: number; id: string },
 ): Promise<ApprovalRow[]> {
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_queue
-     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
-     ORDER BY requested_at, id LIMIT $3`,
-    [tenantId, status, limit, after?.requested_at ?? null, after?.id ?? null],
-  );
+  const { rows } = await db.query<ApprovalRow>(LIST_APPROVALS_SQL, [
+    tenantId,
+    status,
+    limit,
+    after?.requested_at ?? null,
+    after?.id ?? null,
+  ]);
   return rows;
 }
 
@@ -213,7 +222,7 @@ export async function listVotes(
   approvalId: string,
 ): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
   const { rows } = await db.query<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }>(
-    'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id',
+    LIST_VOTES_SQL,
     [approvalId],
   );
   return rows;

@@ -31,6 +31,9 @@ function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
   };
 }
 
+/** A pg pool, pooled client or client as the Queryable port (bench/ sends src/'s SQL through it). */
+export const pgQueryable = wrap;
+
 /** Opens a pooled Postgres connection; the pool survives dropped idle connections. */
 export function createPgDb(opts: PgOptions): Db {
   const onBackgroundError = opts.onBackgroundError ?? (() => undefined);

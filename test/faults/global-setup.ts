@@ -5,7 +5,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { load1, replaceSection, table } from '../../bench/lib.mjs';
+import { load1 } from '../../bench/lib/machine.js';
+import { replaceSection, table } from '../../bench/lib/markdown.js';
 import { stopClusterDir } from './helpers/cluster.js';
 import { readFigures } from './helpers/results.js';
 

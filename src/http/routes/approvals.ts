@@ -32,7 +32,8 @@ function decodeCursor(cursor: string | undefined): { requested_at: number; id: s
   throw new AppError('bad_input', 'query.cursor: not a cursor returned by this API', ['query.cursor: invalid']);
 }
 
-const listQuery = z
+/** GET /api/approvals's query (exported for bench/api, which times its parse). */
+export const listApprovalsQuery = z
   .object({
     status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -76,7 +77,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     url: '/api/approvals',
     tag: 'approvals',
     scope: 'approvals:read',
-    query: listQuery,
+    query: listApprovalsQuery,
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
     handler: async ({ query, auth }) => {
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
