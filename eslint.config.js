@@ -7,13 +7,13 @@ import prettier from 'eslint-config-prettier';
 const FACES = ['src/http/**/*.ts', 'src/cli/**/*.ts', 'src/cli.ts', 'src/action/**/*.ts', 'bot/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**', 'bench/**/.cli-snapshot-*'] },
+  { ignores: ['lib/**', 'dist/**', 'node_modules/**', '.levqor/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'bench/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
       globals: Object.fromEntries(

@@ -213,8 +213,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act((opts: { status?: string; limit?: number; tenant?: string; json?: boolean }) => approvalsList(opts)));
   approvals
     .command('show <id>')
-    .description('one request as JSON')
+    .description('one request as a JSON object')
     .addOption(tenantOption())
+    .addOption(jsonOption(true))
     .action(act((id: string, opts: { tenant?: string }) => approvalsShow(id, opts)));
   approvals
     .command('approve <id>')
@@ -249,11 +250,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--ttl-hours <hours>', 'how long a request waits before it expires', positiveNumberOf('hours'))
     .option('--as <name>', 'who is changing the policy')
     .addOption(tenantOption())
+    .addOption(jsonOption(true))
     .action(act((opts: PolicyFlags) => policySet(opts)));
   policy
     .command('show')
-    .description('print the rules as JSON')
+    .description('print the rules as a JSON object')
     .addOption(tenantOption())
+    .addOption(jsonOption(true))
     .action(act((opts: { tenant?: string }) => policyShow(opts)));
 
   program

@@ -8,13 +8,14 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Levqor's own variables: database, scheduler, steps, API, health, retention. */
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
+  message: 'must be a postgres:// or postgresql:// URL, e.g. postgres://user@127.0.0.1:5432/levqor',
+});
+
 const coreEnvSchema = z.object({
-  DATABASE_URL: z
-    .string()
-    .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
-      message: 'must be a postgres:// or postgresql:// URL, e.g. postgres://user@127.0.0.1:5432/levqor',
-    })
-    .optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  LEVQOR_DB_POOLER: z.enum(['none', 'session', 'transaction']).default('none'),
+  DATABASE_DIRECT_URL: postgresUrl.optional(),
   LEVQOR_DATA_DIR: z.string().min(1).default('.levqor/data'),
   LEVQOR_DB_POOL_MAX: int(1, 200).default(10),
   LEVQOR_DB_CONNECT_TIMEOUT_MS: int(100, 120_000).default(10_000),
@@ -62,6 +63,16 @@ const coreEnvSchema = z.object({
     .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http:// or https:// URL' })
     .transform((v) => v.replace(/\/+$/, ''))
     .default('https://api.github.com'),
+  // Or as a GitHub App installation instead of a token: all three, or none.
+  LEVQOR_GITHUB_APP_ID: z.coerce.number().int().positive().optional(),
+  LEVQOR_GITHUB_APP_INSTALLATION_ID: z.coerce.number().int().positive().optional(),
+  LEVQOR_GITHUB_APP_PRIVATE_KEY: z
+    .string()
+    .transform((v) => v.replace(/\\n/g, '\n').trim())
+    .refine((v) => /^-----BEGIN (RSA )?PRIVATE KEY-----\n[\s\S]+\n-----END (RSA )?PRIVATE KEY-----$/.test(v), {
+      message: 'must be the App\'s PEM private key (-----BEGIN … PRIVATE KEY-----), with newlines or "\\n" escapes',
+    })
+    .optional(),
   LEVQOR_SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })
@@ -141,6 +152,16 @@ export const ENV_DOCS = {
     uses: ALL,
     doc: '`postgres://…` to use a Postgres server; unset uses the embedded database (shared through `levqor serve` while it runs, see `LEVQOR_DB_SOCKET`)',
   },
+  LEVQOR_DB_POOLER: {
+    uses: ALL,
+    doc:
+      'what `DATABASE_URL` reaches: `none` (Postgres itself), `session` or `transaction` (a PgBouncer-style pooler in that pool mode). ' +
+      '`transaction`: LISTEN goes over `DATABASE_DIRECT_URL`, or, without it, the scheduler and feeds poll on their timers',
+  },
+  DATABASE_DIRECT_URL: {
+    uses: ALL,
+    doc: "`postgres://…` straight to Postgres, not through the pooler (like Prisma's `directUrl`): LISTEN uses it when set",
+  },
   LEVQOR_DATA_DIR: { uses: ALL, doc: 'embedded database directory (without `DATABASE_URL`)' },
   LEVQOR_DB_POOL_MAX: { uses: ALL, doc: 'Postgres connections per process' },
   LEVQOR_DB_CONNECT_TIMEOUT_MS: { uses: ALL, doc: 'Postgres connect timeout' },
@@ -167,14 +188,26 @@ export const ENV_DOCS = {
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: { uses: STEPS, doc: 'connect time limit of an `http` step' },
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: { uses: STEPS, doc: 'response size cap of an `http` step' },
   LEVQOR_GITHUB_DISPATCH_TOKEN: {
-    uses: SERVE,
-    doc: 'token allowed to create repository_dispatch events after an approval; unset: no dispatches',
+    uses: ALL,
+    doc: "the server's GitHub token: repository_dispatch after an approval (`levqor serve`) and the calls of `github` steps; unset (and no App): neither",
   },
   LEVQOR_GITHUB_DISPATCH_REPOS: {
     uses: SERVE,
     doc: 'comma-separated owner/repo allowed as dispatch targets (unset: any the token reaches)',
   },
-  LEVQOR_GITHUB_API_URL: { uses: SERVE, doc: 'the GitHub REST API for dispatches' },
+  LEVQOR_GITHUB_API_URL: {
+    uses: ALL,
+    doc: 'the GitHub REST API for dispatches and `github` steps (GitHub Enterprise Server: `https://HOST/api/v3`)',
+  },
+  LEVQOR_GITHUB_APP_ID: {
+    uses: ALL,
+    doc: 'dispatch and run `github` steps as a GitHub App instead of with a token: the App id (with `LEVQOR_GITHUB_APP_INSTALLATION_ID` and `LEVQOR_GITHUB_APP_PRIVATE_KEY`)',
+  },
+  LEVQOR_GITHUB_APP_INSTALLATION_ID: { uses: ALL, doc: "the App's installation id in the organisation whose workflows it dispatches" },
+  LEVQOR_GITHUB_APP_PRIVATE_KEY: {
+    uses: ALL,
+    doc: "the App's private key (PEM; `\\n` escapes accepted); installation tokens are minted from it and renewed before they expire",
+  },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
   LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },
   LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
@@ -232,10 +265,28 @@ export function inheritedEnv(): NodeJS.ProcessEnv {
   return process.env;
 }
 
+/** The pooler settings only mean something with a Postgres server. */
+function checkPooler(c: Config, ctx: z.RefinementCtx): void {
+  if (c.DATABASE_URL) return;
+  if (c.LEVQOR_DB_POOLER !== 'none')
+    ctx.addIssue({ code: 'custom', path: ['LEVQOR_DB_POOLER'], message: 'needs DATABASE_URL (the embedded database has no pooler)' });
+  if (c.DATABASE_DIRECT_URL)
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_DIRECT_URL'], message: 'needs DATABASE_URL (the pooled URL it sits beside)' });
+}
+
+/** The GitHub App's three settings come together. */
+function checkGitHubApp(c: Config, ctx: z.RefinementCtx): void {
+  const app = ['LEVQOR_GITHUB_APP_ID', 'LEVQOR_GITHUB_APP_INSTALLATION_ID', 'LEVQOR_GITHUB_APP_PRIVATE_KEY'] as const;
+  const set = app.filter((k) => c[k] !== undefined);
+  if (set.length === 0 || set.length === app.length) return;
+  for (const k of app.filter((k) => c[k] === undefined))
+    ctx.addIssue({ code: 'custom', path: [k], message: `required with ${set.join(' and ')} (a GitHub App needs all three)` });
+}
+
 /** Parses the environment once; a bad variable fails with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(input);
+  const parsed = envSchema.superRefine(checkPooler).superRefine(checkGitHubApp).safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new AppError('config', `invalid configuration:\n  ${issues.join('\n  ')}`, issues);

@@ -8,24 +8,29 @@ import { openDatabase } from './db/open.js';
 import type { Db } from './db/types.js';
 import type { Logger } from './lib/log.js';
 import type { SchedulerDeps } from './scheduler/tick.js';
+import { githubStepClient } from './github/step-client.js';
 import { slackPosterFromConfig } from './slack/poster.js';
 import { getSlackSettings } from './slack/queries.js';
 import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
+import { guardedFetch } from './workflows/steps/http.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
-/** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer. */
+/** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer, Slack and GitHub. */
 function createStepServices(config: Config): StepServices {
+  const netPolicy = { allow: config.LEVQOR_HTTP_ALLOW };
+  const http = {
+    timeoutMs: config.LEVQOR_HTTP_TIMEOUT_MS,
+    connectTimeoutMs: config.LEVQOR_HTTP_CONNECT_TIMEOUT_MS,
+    maxResponseBytes: config.LEVQOR_HTTP_MAX_RESPONSE_BYTES,
+  };
   return {
-    netPolicy: { allow: config.LEVQOR_HTTP_ALLOW },
-    http: {
-      timeoutMs: config.LEVQOR_HTTP_TIMEOUT_MS,
-      connectTimeoutMs: config.LEVQOR_HTTP_CONNECT_TIMEOUT_MS,
-      maxResponseBytes: config.LEVQOR_HTTP_MAX_RESPONSE_BYTES,
-    },
+    netPolicy,
+    http,
     mailer: config.LEVQOR_SMTP_URL ? createSmtpMailer(config.LEVQOR_SMTP_URL) : undefined,
     smtpFrom: config.LEVQOR_SMTP_FROM,
     slack: slackPosterFromConfig(config),
+    github: githubStepClient(config, guardedFetch(netPolicy, http)),
   };
 }
 
@@ -52,6 +57,7 @@ export async function openConfiguredDb(config: Config, log: Logger, migrate = tr
     migrate,
     share,
     onBackgroundError: (err) => log.warn({ err: err.message }, 'database connection dropped; the pool reconnects on next use'),
+    onWarning: (message) => log.warn(message),
   });
 }
 

@@ -168,7 +168,7 @@ describe('command: request-approval', () => {
       event_type: 'deploy-approved',
       client_payload: { approver: 'slack:U0LEAD', payload: { version: '2.3.1', title: 'Deploy shop 2.4.0' } },
     });
-    expect(gh.calls.find((c) => c.path === '/repos/acme/deployer/dispatches')?.authorization).toBe(`Bearer ${DISPATCH_TOKEN}`);
+    expect(gh.calls.find((c) => c.path === '/repos/acme/deployer/dispatches')?.authorization).toBe(`token ${DISPATCH_TOKEN}`);
     const audit = await pollUntil(
       async () =>
         (

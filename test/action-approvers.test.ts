@@ -111,6 +111,6 @@ describe.each(BACKENDS)('on $name', ({ open }) => {
       "SELECT detail FROM audit_log WHERE subject = $1 AND action = 'approval.dispatch_failed'",
       [`approval:${a.id}`],
     );
-    expect(audit.rows[0]?.detail.error).toMatch(/^GitHub answered 404/);
+    expect(audit.rows[0]?.detail.error).toMatch(/^GitHub POST \/repos\/acme\/gone\/dispatches: 404 /);
   });
 });

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { revokeToken } from '../src/auth/queries.js';
 import { createAuthenticator, createToken, generateToken } from '../src/auth/tokens.js';
@@ -26,6 +28,44 @@ const PROTECTED: [string, string, unknown?][] = [
   ['GET', '/api/runs/00000000-0000-4000-8000-000000000000'],
   ['GET', '/api/audit'],
 ];
+
+/**
+ * POSTs `size` bytes of JSON with a Content-Length and no Expect header the way a simple client
+ * does: the whole request is written first, and only then is the answer read. What it gets
+ * back, or how the connection failed.
+ */
+async function postThenRead(
+  url: URL,
+  token: string,
+  size: number,
+): Promise<{ status?: number; head: string; body: string; error?: string }> {
+  const body = Buffer.from(JSON.stringify({ action_type: 'deploy', summary: 'big', payload: { blob: 'x'.repeat(size) } }));
+  const head =
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  const socket = net.connect(Number(url.port), url.hostname);
+  socket.pause();
+  await once(socket, 'connect');
+  const writeError = await new Promise<Error | undefined>((resolve) => {
+    socket.once('error', resolve);
+    socket.write(Buffer.concat([Buffer.from(head), body]), (err) => resolve(err ?? undefined));
+  });
+  const chunks: Buffer[] = [];
+  const readError = await new Promise<Error | undefined>((resolve) => {
+    if (socket.destroyed) return resolve(writeError);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('end', () => resolve(undefined));
+    socket.once('error', resolve);
+    socket.once('close', () => resolve(undefined));
+    socket.resume();
+  });
+  socket.destroy();
+  const text = Buffer.concat(chunks).toString('utf8');
+  const [responseHead = '', responseBody = ''] = text.split('\r\n\r\n');
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(responseHead)?.[1];
+  const error = writeError ?? readError;
+  return { status: status ? Number(status) : undefined, head: responseHead, body: responseBody, error: error?.message };
+}
 
 describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ open }) => {
   const { t, api } = useTestApi(open);
@@ -328,6 +368,25 @@ describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ op
         expect(big.json).toMatchObject({ error: 'payload_too_large' });
         const { rows } = await t.db.query<{ summary: string }>('SELECT summary FROM approval_queue WHERE tenant_id = $1', [ten.tenant.id]);
         expect(rows.map((r) => r.summary)).toEqual(['fits']);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it.each([
+      ['a body of 32 MB, without Expect: 100-continue', 32 * 1024 * 1024],
+      ['a body just over the limit', 2049],
+    ])('%s gets the 413 JSON, not a closed connection', async (_, size) => {
+      const small = await startApi(t.db, { bodyLimitBytes: 2048 });
+      try {
+        const ten = await makeApiTenant(t.db);
+        const res = await postThenRead(new URL('/api/actions', small.baseUrl), ten.token('ops'), size);
+        expect(res.error, 'the client saw the connection fail').toBeUndefined();
+        expect(res.status).toBe(413);
+        expect(res.head.toLowerCase()).toContain('content-type: application/json');
+        expect(JSON.parse(res.body)).toMatchObject({ error: 'payload_too_large', message: expect.stringContaining('2048') as unknown });
+        const { rows } = await t.db.query('SELECT 1 FROM approval_queue WHERE tenant_id = $1', [ten.tenant.id]);
+        expect(rows).toHaveLength(0);
       } finally {
         await small.close();
       }

@@ -25,6 +25,14 @@ interface AuditEntry {
   detail: Record<string, unknown>;
 }
 type RunWithEvents = RunRow & { events: EventRow[] };
+interface LinkedRunJson {
+  status: string;
+  run_id: string;
+  workflow: string;
+  step_index: number;
+  previous_id: string;
+  previous_run_id: string;
+}
 interface OpenApiOperation {
   summary: string;
   parameters?: { name: string; in: string; required: boolean }[];
@@ -336,6 +344,101 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(res.json).toMatchObject({ status: 'pending', previous_id: old.id });
     });
 
+    it("for a workflow step: a linked new run asks again at that step, with the ended run's context; approved, it sends once", async () => {
+      const ten = await makeApiTenant(t.db);
+      const name = 'rerequest-step';
+      const put = await api.request('PUT', `/api/workflows/${name}`, {
+        token: ten.token('ops'),
+        body: {
+          name,
+          steps: [
+            { type: 'transform', name: 'prep', set: { hello: 'again' } },
+            { type: 'log', message: 'before the call' },
+            { type: 'http', method: 'POST', url: `${target.url}/hook/${name}`, body: { hello: '{{vars.hello}}', run: '{{run.id}}' } },
+          ],
+        },
+      });
+      expect(put.status, put.text).toBe(201);
+      const hits = () => target.requests.filter((r) => r.url === `/hook/${name}`);
+      const started = await api.request<{ run_id: string }>('POST', `/api/workflows/${name}/run`, { token: ten.token('ops') });
+      const oldRun = started.json.run_id;
+      await runTick(testSchedulerDeps(t.db, ALLOW));
+      const [old] = (await api.request<ApprovalPage>('GET', '/api/approvals', { token: ten.token('lead') })).json.approvals;
+      if (!old) throw new Error('expected the run to ask');
+      await api.request('POST', `/api/approvals/${old.id}/reject`, { token: ten.token('lead'), body: { reason: 'not today' } });
+
+      const res = await api.request<LinkedRunJson>('POST', `/api/approvals/${old.id}/rerequest`, { token: ten.token('ops') });
+      expect(res.status, res.text).toBe(202);
+      const newRun = res.json.run_id;
+      expect(res.json).toEqual({
+        status: 'queued',
+        run_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+        workflow: name,
+        step_index: 2,
+        previous_id: old.id,
+        previous_run_id: oldRun,
+      });
+      // One linked run per request: asking again while it is queued is a conflict.
+      const twice = await api.request('POST', `/api/approvals/${old.id}/rerequest`, { token: ten.token('ops') });
+      expect(twice.status).toBe(409);
+      expect(twice.json.message).toContain(newRun);
+      const queued = await api.request<RunWithEvents>('GET', `/api/runs/${newRun}`, { token: ten.token('lead') });
+      expect(queued.json).toMatchObject({ status: 'queued', trigger: 'api', started_by: 'token:ops', step_index: 2 });
+      expect(queued.json.events[0]).toMatchObject({
+        type: 'run_started',
+        payload: { trigger: 'api', by: 'token:ops', rerequest_of: old.id, previous_run_id: oldRun, from_step_index: 2 },
+      });
+
+      expect((await runTick(testSchedulerDeps(t.db, ALLOW))).waiting_approval).toBe(1);
+      expect(hits()).toHaveLength(0);
+      const [asked] = (await api.request<ApprovalPage>('GET', '/api/approvals', { token: ten.token('lead') })).json.approvals;
+      expect(asked).toMatchObject({
+        run_id: newRun,
+        step_index: 2,
+        previous_id: old.id,
+        requested_by: 'token:ops',
+        status: 'pending',
+        payload: expect.objectContaining({ body: { hello: 'again', run: newRun } }) as unknown,
+      });
+      const thrice = await api.request('POST', `/api/approvals/${old.id}/rerequest`, { token: ten.token('ops') });
+      expect(thrice.status).toBe(409);
+      expect(thrice.json.message).toContain(`already asked again as ${asked?.id ?? '?'}`);
+
+      await api.request('POST', `/api/approvals/${asked?.id ?? ''}/approve`, { token: ten.token('lead') });
+      expect((await runTick(testSchedulerDeps(t.db, ALLOW))).succeeded).toBe(1);
+      expect(hits().map((h) => JSON.parse(h.body) as unknown)).toEqual([{ hello: 'again', run: newRun }]);
+      const done = await api.request<RunWithEvents>('GET', `/api/runs/${newRun}`, { token: ten.token('lead') });
+      expect(done.json.status).toBe('succeeded');
+      // The steps before the rejected one are not repeated.
+      expect(new Set(done.json.events.filter((e) => e.type === 'step_started').map((e) => e.step_index))).toEqual(new Set([2]));
+      expect(done.json.events.find((e) => e.type === 'approval_requested')?.payload).toMatchObject({ previous_id: old.id });
+      const audit = await api.request<{ entries: AuditEntry[] }>('GET', '/api/audit', { token: ten.token('lead') });
+      expect(audit.json.entries.find((e) => e.action === 'approval.rerequested')).toMatchObject({
+        actor: 'token:ops',
+        subject: `approval:${old.id}`,
+        detail: { channel: 'api', run_id: newRun, previous_run_id: oldRun, workflow: name, step_index: 2, status: 'rejected' },
+      });
+    });
+
+    it('for a workflow step that changed since: a 409 that says so and what to do, and no run', async () => {
+      const ten = await makeApiTenant(t.db);
+      const define = (step: Record<string, unknown>) =>
+        api.request('PUT', '/api/workflows/changes', { token: ten.token('ops'), body: { name: 'changes', steps: [step] } });
+      await define({ type: 'http', url: `${target.url}/hook/changes` });
+      const started = await api.request<{ run_id: string }>('POST', '/api/workflows/changes/run', { token: ten.token('ops') });
+      await runTick(testSchedulerDeps(t.db, ALLOW));
+      const [old] = (await api.request<ApprovalPage>('GET', '/api/approvals', { token: ten.token('lead') })).json.approvals;
+      await api.request('POST', `/api/approvals/${old?.id ?? ''}/reject`, { token: ten.token('lead'), body: { reason: 'no' } });
+      await define({ type: 'email', to: 'ops@example.com', subject: 's', text: 't' });
+      const res = await api.request('POST', `/api/approvals/${old?.id ?? ''}/rerequest`, { token: ten.token('ops') });
+      expect(res.status).toBe(409);
+      expect(res.json.message).toContain(
+        'workflow "changes" changed since, step 1 is now a email step; start a new run of the workflow instead',
+      );
+      const { rows } = await t.db.query('SELECT id FROM workflow_runs WHERE tenant_id = $1', [ten.tenant.id]);
+      expect(rows).toEqual([{ id: started.json.run_id }]);
+    });
+
     it('is a 409 for a pending or approved request', async () => {
       const ten = await makeApiTenant(t.db);
       const pending = await submit(ten);
@@ -405,6 +508,27 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect((await api.request('GET', '/api/workflows/broken', { token: ten.token('lead') })).status).toBe(404);
       const { rows } = await t.db.query('SELECT 1 FROM workflows WHERE tenant_id = $1', [ten.tenant.id]);
       expect(rows).toHaveLength(0);
+    });
+
+    it('PUT with a reference no run can resolve, or a URL that is none, is a 400 naming each, and writes nothing', async () => {
+      const ten = await makeApiTenant(t.db);
+      const res = await api.request('PUT', '/api/workflows/holes', {
+        token: ten.token('ops'),
+        body: {
+          name: 'holes',
+          steps: [
+            { type: 'transform', set: { day: 'monday' } },
+            { type: 'http', url: 'htps//partner.example.com/hook', body: { day: '{{vars.dya}}', who: '{{sercets.TOKEN}}' } },
+          ],
+        },
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.issues).toEqual([
+        'body.steps[1].url: "htps//partner.example.com/hook" is not a valid URL: an http step needs an absolute http:// or https:// URL',
+        'body.steps[1].body.day: "{{vars.dya}}": no transform step before this one sets "dya" (set before it: "day")',
+        'body.steps[1].body.who: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars',
+      ]);
+      expect((await api.request('GET', '/api/workflows/holes', { token: ten.token('lead') })).status).toBe(404);
     });
 
     it('PUT with a name that differs from the URL is a 400 naming body.name', async () => {
@@ -517,10 +641,10 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       await runTick(testSchedulerDeps(t.db, ALLOW));
       expect(hits()).toHaveLength(1);
 
-      // A run's request cannot be asked again on its own: the run has ended.
-      const again = await api.request('POST', `/api/approvals/${toReject.id}/rerequest`, { token: ten.token('ops') });
-      expect(again.status).toBe(400);
-      expect(again.json.message).toContain(rejectRun);
+      // A run's request is asked again by a linked new run (see the rerequest tests).
+      const again = await api.request<LinkedRunJson>('POST', `/api/approvals/${toReject.id}/rerequest`, { token: ten.token('ops') });
+      expect(again.status, again.text).toBe(202);
+      expect(again.json).toMatchObject({ status: 'queued', previous_id: toReject.id, previous_run_id: rejectRun });
     });
   });
 

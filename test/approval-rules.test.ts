@@ -352,17 +352,17 @@ describe('levqor approvals policy (CLI, Postgres)', () => {
       { env },
     );
     expect(set.code, set.stderr).toBe(0);
-    expect(parseJson(set)).toEqual([
+    expect(parseJson(set)).toEqual(
       expect.objectContaining({
         tenant: tenant.name,
         approvers: ['token:a', 'group:oncall'],
         groups: { oncall: ['slack:U1'] },
         required_approvals: 2,
       }),
-    ]);
+    );
     const show = await runCli(['approvals', 'policy', 'show', '--tenant', tenant.name], { env });
     expect(show.code, show.stderr).toBe(0);
-    const [shown] = parseJson<Record<string, unknown>[]>(show);
+    const shown = parseJson<Record<string, unknown>>(show);
     expect(shown).toMatchObject({
       tenant: tenant.name,
       approvers: ['token:a', 'group:oncall'],
@@ -395,6 +395,6 @@ describe('levqor approvals policy (CLI, Postgres)', () => {
     expect(zero.code).toBe(2);
     expect(await getPolicy(t.db, tenant.id)).toBeUndefined();
     const show = await runCli(['approvals', 'policy', 'show', '--tenant', tenant.name], { env });
-    expect(parseJson<Record<string, unknown>[]>(show)[0]).toMatchObject({ approvers: [], required_approvals: 1, default: true });
+    expect(parseJson<Record<string, unknown>>(show)).toMatchObject({ approvers: [], required_approvals: 1, default: true });
   });
 });

@@ -5,12 +5,13 @@ import { decisionProblem } from '../src/approvals/policy.js';
 import { decideApproval } from '../src/approvals/service.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
 import { listApprovals } from '../src/approvals/queries.js';
+import { startRun } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { applyWorkflow } from '../src/workflows/queries.js';
 import { workflowSchema } from '../src/workflows/schema.js';
 import { useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
-import { makeTenant } from './helpers/fixtures.js';
+import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
 describe('approval loopholes stay closed', () => {
   const t = useTestDb();
@@ -51,6 +52,32 @@ describe('approval loopholes stay closed', () => {
       'conflict',
     ]);
     await expect(rerequestAction(t.db, a.id, tenant.id, 'token:dev', 'api')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it("starts one linked run for a workflow step's rejected request, even when asked three times at the same time", async () => {
+    const tenant = await makeTenant(t.db);
+    const wf = await makeWorkflow(t.db, tenant.id, { name: 'again', steps: [{ type: 'http', url: 'https://example.com/x' }] });
+    const { runId, outcome } = await startRun(testSchedulerDeps(t.db), wf, { enqueue: false, trigger: 'manual', actor: 'cli:dev' });
+    if (outcome?.kind !== 'parked') throw new Error(`expected the run to park, got ${outcome?.kind ?? 'nothing'}`);
+    await decideApproval(t.db, {
+      id: outcome.approvalId,
+      tenantId: tenant.id,
+      decision: 'reject',
+      actor: 'token:lead',
+      channel: 'api',
+      reason: 'no',
+    });
+    const results = await Promise.allSettled([0, 1, 2].map(() => rerequestAction(t.db, outcome.approvalId, tenant.id, 'token:dev', 'api')));
+    const made = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(made).toEqual([
+      { kind: 'run', run: expect.objectContaining({ previous_id: outcome.approvalId, previous_run_id: runId }) as unknown },
+    ]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code: string }).code)).toEqual([
+      'conflict',
+      'conflict',
+    ]);
+    const { rows } = await t.db.query('SELECT id FROM workflow_runs WHERE workflow_id = $1', [wf.id]);
+    expect(rows).toHaveLength(2);
   });
 
   it("requests a scheduled run's approval in the name of the workflow's author, who cannot approve it", async () => {

@@ -413,7 +413,7 @@ describe('levqor cleanup (CLI, Postgres)', () => {
     const r = await runCli(['cleanup', '--dry-run', '--json'], { env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(parseJson(r)).toEqual([{ dry_run: true, ...RULE_COUNTS }]);
+    expect(parseJson(r)).toEqual({ dry_run: true, ...RULE_COUNTS });
     expect(await remainingLabels(t.db, seeded())).toEqual(before);
   });
 
@@ -425,7 +425,7 @@ describe('levqor cleanup (CLI, Postgres)', () => {
     );
     expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
     const again = await runCli(['cleanup', '--json'], { env: env() });
-    expect(parseJson(again)).toEqual([{ dry_run: false, workflow_events: 0, workflow_runs: 0, approval_queue: 0 }]);
+    expect(parseJson(again)).toEqual({ dry_run: false, workflow_events: 0, workflow_runs: 0, approval_queue: 0 });
   });
 
   it('--archive DIR --batch-size 2 --runs-days 95 archives and keeps runs younger than 95 days', async () => {
@@ -433,7 +433,7 @@ describe('levqor cleanup (CLI, Postgres)', () => {
     const r = await runCli(['cleanup', '--archive', dir, '--batch-size', '2', '--runs-days', '95', '--json'], { env: env() });
     expect(r.code).toBe(0);
     // old-5 (95 days + a moment), old-6 (96) and old-7 (97) are past 95 days.
-    expect(parseJson(r)).toEqual([{ dry_run: false, workflow_events: 5, workflow_runs: 3, approval_queue: 3 }]);
+    expect(parseJson(r)).toEqual({ dry_run: false, workflow_events: 5, workflow_runs: 3, approval_queue: 3 });
     expect(await readJsonLines(join(dir, 'workflow_runs.jsonl'))).toHaveLength(3);
     expect((await remainingLabels(t.db, seeded())).workflow_runs).toEqual(['new-1', 'new-2', 'new-3', 'old-1', 'old-2', 'old-3', 'old-4']);
   });

@@ -208,6 +208,24 @@ describe('levqor workflow apply: files', () => {
       },
       { file: 'billion-laughs.yaml', fragments: [/billion-laughs\.yaml: .*alias/i] },
       { file: 'http-header-newline.yaml', fragments: [': steps[0].headers'] },
+      {
+        file: 'template-unknown-refs.yaml',
+        fragments: [
+          ': steps[1].message: "{{vars.dya}}": no transform step before this one sets "dya"',
+          ': steps[1].message: "{{sercets.TOKEN}}": unknown root "sercets"',
+          ': steps[2].body.fetched: "{{steps.fetch.body}}": no step before this one is named "fetch"',
+          ': steps[2].body.later: "{{steps.notify.status}}": step 4 ("notify") runs after this one',
+          ': steps[2].body.slot: "{{run.slot}}": run has no field "slot"',
+        ],
+      },
+      {
+        file: 'http-bad-url.yaml',
+        fragments: [
+          ': steps[0].url: "htps//partner.example.com/hooks/levqor" is not a valid URL',
+          ': steps[1].url: "https://partner example.com/{{run.id}}" is not a valid URL',
+          ': steps[2].url: "ftp://files.example.com/upload" is a ftp: URL',
+        ],
+      },
       // The valid first workflow is not written either, and draws no complaint.
       { file: 'mixed-valid-invalid.yaml', fragments: [':[1].steps[0].message: '], absent: [':[0]'] },
     ])('invalid/$file', async ({ file, fragments, absent = [] }) => {
@@ -245,6 +263,7 @@ describe('levqor workflow apply: files', () => {
       { file: 'multi-doc.yaml', names: ['doc-one', 'doc-two'] },
       { file: 'single.json', names: ['json-workflow'] },
       { file: 'wrapped.yaml', names: ['wrapped-one', 'wrapped-two'] },
+      { file: 'templates.yaml', names: ['templates-ok'] },
     ];
 
     it.each(VALID)('--dry-run of valid/$file validates and writes nothing', async ({ file, names }) => {
@@ -344,6 +363,20 @@ describe('tenants, runs, approvals and doctor', () => {
     ]);
   });
 
+  it('token create --json prints one object, not a one-element list; token list --json a list', async () => {
+    const r = await cli(['token', 'create', '--name', 'ci-bot', '--scopes', 'approvals:read', '--json']);
+    expectExit(r, 0);
+    expect(parseJson(r)).toEqual({
+      token: expect.stringMatching(/^\S{20,}$/) as unknown,
+      name: 'ci-bot',
+      tenant: 'acme',
+      scopes: ['approvals:read'],
+    });
+    const list = await cli(['token', 'list', '--json']);
+    expectExit(list, 0);
+    expect(parseJson(list)).toEqual([expect.objectContaining({ name: 'ci-bot', scopes: 'approvals:read' })]);
+  });
+
   it('workflow apply, then workflow list --json shows next_run', async () => {
     const r = await cli(['workflow', 'apply', '-f', `${FIXTURES}/scenarios/ops.yaml`]);
     expectExit(r, 0);
@@ -391,9 +424,12 @@ describe('tenants, runs, approvals and doctor', () => {
         status: 'pending',
       }),
     ]);
-    const shown = await cli(['approvals', 'show', approvalId]);
-    expectExit(shown, 0);
-    expect(parseJson(shown)).toEqual([expect.objectContaining({ id: approvalId, run_id: callHomeRun, status: 'pending' })]);
+    // One object, not a one-element list, with or without --json.
+    for (const args of [[], ['--json']]) {
+      const shown = await cli(['approvals', 'show', approvalId, ...args]);
+      expectExit(shown, 0);
+      expect(parseJson(shown)).toEqual(expect.objectContaining({ id: approvalId, run_id: callHomeRun, status: 'pending' }));
+    }
   });
 
   it('approvals approve runs the step here; SSRF protection refuses loopback: exit 1, run failed', async () => {
@@ -419,7 +455,8 @@ describe('tenants, runs, approvals and doctor', () => {
   it('runs show ID lists the events in order', async () => {
     const r = await cli(['runs', 'show', callHomeRun, '--json']);
     expectExit(r, 0);
-    const [run] = parseJson<{ status: string; events: { id: string; type: string; step_index: number | null; created_at: number }[] }[]>(r);
+    const run = parseJson<{ status: string; events: { id: string; type: string; step_index: number | null; created_at: number }[] }>(r);
+    expect(Array.isArray(run)).toBe(false);
     expect(run?.status).toBe('failed');
     const events = run?.events ?? [];
     const types = events.map((e) => e.type);
@@ -497,7 +534,7 @@ describe('tenants, runs, approvals and doctor', () => {
   it('--json output stays machine-readable when the run logs a warning', async () => {
     const r = await cli(['run', 'times-out', '--json']);
     expectExit(r, 1);
-    expect(parseJson(r)).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(parseJson(r)).toEqual(expect.objectContaining({ status: 'failed' }));
   });
 
   it('scheduler --once: exit 0 when every due run succeeded; then doctor passes', async () => {
@@ -516,6 +553,20 @@ describe('tenants, runs, approvals and doctor', () => {
     expect(doctor.stdout).toMatch(/^workflow hello \(tenant acme\)$/m);
     expect(doctor.stdout).toMatch(/✓ scheduler running: last tick/);
     expect(doctor.stdout).not.toContain('✗');
+  });
+
+  it('doctor says how LISTEN goes behind a transaction-mode pooler: polling (exit 1, the fix named), or direct', async () => {
+    const polling = await cli(['doctor', 'hello'], { LEVQOR_DB_POOLER: 'transaction' });
+    expectExit(polling, 1);
+    expect(polling.stdout).toMatch(/✗ pooler and LISTEN: transaction-mode pooler .*LISTEN: polling.*set DATABASE_DIRECT_URL/);
+    const direct = await cli(['doctor', 'hello', '--json'], {
+      LEVQOR_DB_POOLER: 'transaction',
+      DATABASE_DIRECT_URL: 'postgres://postgres:s3cret@127.0.0.1:5432/postgres',
+    });
+    const line = parseJson(direct).find((c) => c.check === 'pooler and LISTEN');
+    expect(line?.ok).toBe(true);
+    expect(line?.detail).toMatch(/LISTEN: direct on DATABASE_DIRECT_URL \(Postgres at 127\.0\.0\.1:5432\/postgres\)/);
+    expect(direct.stdout + direct.stderr).not.toContain('s3cret');
   });
 
   it('doctor of a paused workflow: exit 1 naming is_active', async () => {

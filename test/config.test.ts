@@ -81,6 +81,31 @@ describe('configuration', () => {
     expect(c).toMatchObject({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:9/api/', LEVQOR_DEMO_HISTORY: 0 });
   });
 
+  it('reads the pooler settings: none by default; a mode and a direct URL only beside DATABASE_URL', () => {
+    expect(loadConfig({}).LEVQOR_DB_POOLER).toBe('none');
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://u:p@pgbouncer:6432/levqor',
+      LEVQOR_DB_POOLER: 'transaction',
+      DATABASE_DIRECT_URL: 'postgres://u:p@db:5432/levqor',
+    });
+    expect(c).toMatchObject({ LEVQOR_DB_POOLER: 'transaction', DATABASE_DIRECT_URL: 'postgres://u:p@db:5432/levqor' });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/x', LEVQOR_DB_POOLER: 'statement' })).toThrow(/LEVQOR_DB_POOLER/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/x', DATABASE_DIRECT_URL: 'mysql://db/x' })).toThrow(
+      /DATABASE_DIRECT_URL: must be a postgres:\/\//,
+    );
+    const err = (() => {
+      try {
+        loadConfig({ LEVQOR_DB_POOLER: 'session', DATABASE_DIRECT_URL: 'postgres://db/x' });
+      } catch (e) {
+        return e as AppError;
+      }
+    })();
+    expect(err?.issues).toEqual([
+      'LEVQOR_DB_POOLER: needs DATABASE_URL (the embedded database has no pooler)',
+      'DATABASE_DIRECT_URL: needs DATABASE_URL (the pooled URL it sits beside)',
+    ]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', LEVQOR_DATA_DIR: '' }).LEVQOR_DATA_DIR).toBe('.levqor/data');
   });

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeToken } from '../src/auth/queries.js';
 import { resolveSession } from '../src/auth/sessions.js';
+import { startRun } from '../src/scheduler/manual.js';
 import { makeApiTenant, startApi, type ApiTenant, type TestApi } from './helpers/api.js';
 import { approvalState, csrfOf, getPage, postForm, requestApproval, signInCookie } from './helpers/console.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
+import { testSchedulerDeps } from './helpers/deps.js';
+import { makeWorkflow } from './helpers/fixtures.js';
 
 describe.each(BACKENDS)('console on $name', ({ open }) => {
   const t = useTestDb(open);
@@ -67,6 +70,27 @@ describe.each(BACKENDS)('console on $name', ({ open }) => {
     const history = await getPage(api.baseUrl, '/console/approvals?status=rejected', cookie);
     expect(history.html).toContain('not tonight');
     expect(history.html).toContain(`/console/approvals/${second}/rerequest`);
+  });
+
+  it("re-requesting a workflow step's rejected request goes to the linked new run that asks again", async () => {
+    const wf = await makeWorkflow(t.db, tenant.tenant.id, {
+      name: 'console-again',
+      steps: [{ type: 'http', url: 'https://example.com/hook' }],
+    });
+    const { outcome } = await startRun(testSchedulerDeps(t.db), wf, { enqueue: false, trigger: 'manual', actor: 'token:requester' });
+    if (outcome?.kind !== 'parked') throw new Error('expected the run to ask');
+    const cookie = await signInCookie(api.baseUrl, tenant.token('ops'));
+    const csrf = csrfOf((await getPage(api.baseUrl, '/console/approvals', cookie)).html);
+    expect(
+      (await postForm(api.baseUrl, `/console/approvals/${outcome.approvalId}/reject`, cookie, { csrf, reason: 'not now' })).status,
+    ).toBe(303);
+    const again = await postForm(api.baseUrl, `/console/approvals/${outcome.approvalId}/rerequest`, cookie, { csrf });
+    expect(again.status).toBe(303);
+    const location = again.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/console\/runs\/[0-9a-f-]{36}$/);
+    const page = await getPage(api.baseUrl, location, cookie);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('console-again');
   });
 
   it('refuses a post without the session CSRF token or from another site', async () => {

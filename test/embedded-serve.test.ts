@@ -85,7 +85,7 @@ describe('the embedded database shared by levqor serve', PGLITE, () => {
     // `run --enqueue` NOTIFYs through the socket; serve's loop (ticking once an hour) wakes on it.
     const queued = await runCli(['run', 'wf-7', '--tenant', 'shared', '--enqueue', '--json'], { env });
     ok(queued, 'run --enqueue');
-    const runId = parseJson<{ id: string }[]>(queued)[0]?.id ?? '';
+    const runId = parseJson<{ id: string }>(queued).id;
     await serve.waitForLine(new RegExp(`"run_id":"${runId}".*"msg":"run finished"`), LINE_WAIT_MS);
 
     // No command took the lock or left anything behind.
@@ -116,7 +116,7 @@ describe('the embedded database shared by levqor serve', PGLITE, () => {
     ok(await runCli(['workflow', 'apply', '-f', file, '--tenant', 'pair'], { env }), 'workflow apply');
     const queued = await runCli(['run', 'once', '--tenant', 'pair', '--enqueue', '--json'], { env });
     ok(queued, 'run --enqueue');
-    const runId = parseJson<{ id: string }[]>(queued)[0]?.id ?? '';
+    const runId = parseJson<{ id: string }>(queued).id;
     const finishedLine = new RegExp(`"run_id":"${runId}".*"msg":"run finished"`);
     await Promise.any([serve.waitForLine(finishedLine, LINE_WAIT_MS), scheduler.waitForLine(finishedLine, LINE_WAIT_MS)]);
 

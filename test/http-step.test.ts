@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { workflowSchema } from '../src/workflows/schema.js';
 import { performHttp } from '../src/workflows/steps/http.js';
 import type { HttpRequestSpec } from '../src/workflows/steps/http.js';
 import type { NetPolicy } from '../src/workflows/steps/net-guard.js';
@@ -93,6 +94,44 @@ function spec(url: string, over: Partial<HttpRequestSpec> = {}): HttpRequestSpec
 const none: NetPolicy = { allow: [] };
 const loopback: NetPolicy = { allow: ['127.0.0.1'] };
 const ok: Handler = (_req, res) => res.end('ok');
+
+describe('an http step whose URL can never be requested is refused when the workflow is applied', () => {
+  /** The problems of a one-step workflow with this URL, as "path: message". */
+  const problems = (url: string) => {
+    const r = workflowSchema.safeParse({ name: 'wf', steps: [{ type: 'noop' }, { type: 'http', name: 'notify', url }] });
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it.each([
+    ['htps//partner.example.com/hook', 'is not a valid URL: an http step needs an absolute http:// or https:// URL'],
+    ['partner.example.com/hook', 'is not a valid URL'],
+    ['https://partner example.com/hook', 'is not a valid URL'],
+    ['https://partner.example.com:99999/hook', 'is not a valid URL'],
+    ['https://[::1/hook', 'is not a valid URL'],
+    ['https://partner example.com/{{run.id}}', 'is not a valid URL'],
+    ['ftp://files.example.com/upload', 'is a ftp: URL: an http step sends only http:// or https://'],
+    ['file:///etc/passwd', 'is a file: URL'],
+  ])('%s', (url, message) => {
+    const found = problems(url);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(`steps.1.url: ${JSON.stringify(url)} ${message}`);
+  });
+
+  it.each([
+    'https://partner.example.com/hooks/levqor',
+    'http://127.0.0.1:8080/x?y=1',
+    'https://{{vars.host}}/hook',
+    'https://partner.example.com:{{vars.port}}/hooks/{{run.id}}?q={{vars.q}}',
+    '{{vars.url}}',
+    '{{vars.base}}/hooks',
+  ])('accepts %s (references stand for text known only when the step runs)', (url) => {
+    const steps = url.includes('vars.')
+      ? [{ type: 'transform', set: { host: 'h', port: 1, q: 'q', url: 'u', base: 'b' } }]
+      : [{ type: 'noop' }];
+    const r = workflowSchema.safeParse({ name: 'wf', steps: [...steps, { type: 'http', url }] });
+    expect(r.success, r.error?.message).toBe(true);
+  });
+});
 
 describe('performHttp refuses blocked targets before connecting', () => {
   it.each([

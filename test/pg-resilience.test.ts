@@ -5,6 +5,7 @@ import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import { AppError } from '../src/lib/errors.js';
 import { createPgDatabase } from './helpers/db.js';
+import { pollUntil } from './helpers/proc.js';
 
 describe('Postgres adapter', () => {
   it('survives the server dropping its idle connections, and reconnects on next use', async () => {
@@ -111,6 +112,51 @@ describe('Postgres adapter', () => {
       expect(await payload).toBe('hello');
       await unlisten();
     } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
+  it('listens again after its connection is terminated, and says that notifications may have been missed', async () => {
+    const { url, drop } = await createPgDatabase();
+    const errors: Error[] = [];
+    const db = createPgDb({ connectionString: url, onBackgroundError: (err) => errors.push(err) });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const payloads: string[] = [];
+      let seen: () => void = () => undefined;
+      const next = (want: (p: string[]) => boolean) =>
+        new Promise<void>((resolve) => {
+          seen = () => (want(payloads) ? resolve() : undefined);
+          seen();
+        });
+      const unlisten = await db.listen('levqor_again', (p) => {
+        payloads.push(p);
+        seen();
+      });
+      const listener = async () =>
+        (
+          await admin.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "levqor_again"'`,
+          )
+        ).rows;
+      const [first] = await listener();
+      expect(first).toBeDefined();
+      await admin.query('SELECT pg_terminate_backend($1)', [first?.pid]);
+      // Back on a new connection: the empty payload says "re-read, you may have missed something".
+      await next((p) => p.includes(''));
+      const [second] = await listener();
+      expect(second?.pid).not.toBe(first?.pid);
+      expect(errors.some((e) => /terminat/i.test(e.message))).toBe(true);
+      await admin.query("SELECT pg_notify('levqor_again', 'after')");
+      await next((p) => p.includes('after'));
+      expect(payloads).toEqual(['', 'after']);
+      // Unsubscribed: the connection is closed (its backend exits just after) and not opened again.
+      await unlisten();
+      await pollUntil(async () => (await listener()).length === 0, { what: 'the LISTEN backend to exit' });
+    } finally {
+      await admin.end();
       await db.close();
       await drop();
     }

@@ -69,6 +69,15 @@ describe('decideScaling without a previous state', () => {
     expect(d.reasons[0]).toContain(`request rate ${rpm} req/min is ${level}`);
   });
 
+  it.each([0, 99, 100, 500, 501, 1000, 1001])('the reason states the rule levelForRate applies (%i req/min)', (rpm) => {
+    const reason = decideScaling(inputs({ requestsPerMinute: rpm }), null, 0).reasons[0] ?? '';
+    expect(reason).toBe(`request rate ${rpm} req/min is ${levelForRate(rpm)} (<100 low, 100–500 normal, 501–1000 high, >1000 critical)`);
+    // Each band the text names holds its own boundaries, and no boundary is in two bands.
+    const bands = [...reason.matchAll(/(\d+)–(\d+) (\w+)/g)].map((m) => [Number(m[1]), Number(m[2]), m[3]] as const);
+    for (const [from, to, level] of bands) expect([levelForRate(from), levelForRate(to)]).toEqual([level, level]);
+    for (const [i, [, to]] of bands.entries()) if (i + 1 < bands.length) expect(bands[i + 1]?.[0]).toBeGreaterThan(to);
+  });
+
   it.each([
     { name: 'min 3', over: { minReplicas: 3 }, rpm: 10, current: 3, replicas: 3 },
     { name: 'min 3, fewer running', over: { minReplicas: 3 }, rpm: 300, current: 1, replicas: 3 },

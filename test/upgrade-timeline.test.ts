@@ -130,7 +130,7 @@ describe('upgrading a database filled by the previous schema to the run timeline
   it('levqor runs show gives the same timeline as the previous reader, in text and JSON', async () => {
     const json = await runCli(['runs', 'show', runs.approved, '--json', '--tenant', 'acme'], { env: env() });
     expect(json.code, json.stderr).toBe(0);
-    const [shown] = parseJson<{ status: string; events: EventRow[] }[]>(json);
+    const shown = parseJson<{ status: string; events: EventRow[] }>(json);
     expect(shown?.status).toBe('failed');
     expect(shown?.events).toEqual(before.get(runs.approved));
     const text = await runCli(['runs', 'show', runs.recovered, '--tenant', 'acme'], { env: env() });

@@ -16,7 +16,7 @@ import { runnerEnv } from './runner-env.js';
 import { addChecksSummary, writeSummary } from './summary.js';
 
 /** The environment check commands see: the runner's, without the action's inputs (secrets among them). */
-export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
 }
 

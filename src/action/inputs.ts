@@ -66,7 +66,7 @@ export const OUTPUTS = ['passed', 'result', 'report', 'decision', 'approver', 'r
 export type OutputName = (typeof OUTPUTS)[number];
 
 /** Secret inputs: masked before anything is logged. */
-export const SECRET_INPUTS = [INPUTS.githubToken, INPUTS.databaseUrl, INPUTS.apiToken] as const;
+const SECRET_INPUTS = [INPUTS.githubToken, INPUTS.databaseUrl, INPUTS.apiToken] as const;
 
 /** A bad input: the step fails naming it. */
 export function inputError(name: InputName, problem: string): AppError {

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/log.js';
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
 /** One pino JSON line as a readable runner log line (`info tick found=3 claimed=3`) and its level. */
-export function formatLogLine(line: string): { level: string; text: string } {
+function formatLogLine(line: string): { level: string; text: string } {
   let rec: Record<string, unknown>;
   try {
     rec = JSON.parse(line) as Record<string, unknown>;

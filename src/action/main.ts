@@ -22,7 +22,7 @@ async function dispatch(command: Command): Promise<void> {
 }
 
 /** What a failure says on the run: an AppError's own message; anything else marked as unexpected, its stack in the debug log. */
-export function failureMessage(err: unknown): string {
+function failureMessage(err: unknown): string {
   if (err instanceof AppError) return err.message;
   if (err instanceof Error && err.stack) core.debug(err.stack);
   return `unexpected error: ${errorMessage(err)}`;

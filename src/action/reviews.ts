@@ -6,7 +6,7 @@ import type { GitHubClient, PullReview } from './github.js';
 const VERDICTS = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
 
 /** Each reviewer's latest verdict, in the order GitHub returns reviews (chronological). */
-export function latestVerdicts(reviews: readonly PullReview[]): Map<string, PullReview> {
+function latestVerdicts(reviews: readonly PullReview[]): Map<string, PullReview> {
   const latest = new Map<string, PullReview>();
   for (const r of reviews) {
     const login = r.user?.login?.toLowerCase();

@@ -2,7 +2,8 @@ import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import { maxClass, stepTypeClass, type ImpactClass } from '../lib/impact.js';
 import { insertAudit } from '../audit/queries.js';
-import { decidePending, getApproval, getPolicy, insertApproval, nextRequestOf } from './queries.js';
+import { decidePending, getApproval, getPolicy, insertApproval, lockApproval, nextRequestOf } from './queries.js';
+import { queueLinkedRun, type LinkedRun } from './rerequest-step.js';
 import { DEFAULT_POLICY, type ApprovalRow } from './types.js';
 
 interface ActionInput {
@@ -64,23 +65,33 @@ export async function submitAction(db: Db, input: ActionInput, previous?: Approv
   });
 }
 
-/** Asks again for a rejected or expired action; the new request links to the old one. */
-export async function rerequestAction(db: Db, id: string, tenantId: string, actor: string, channel: string): Promise<ApprovalRow> {
+/** What a re-request made: a new request, or (for a workflow step) a linked run that asks again. */
+export type Rerequest = { kind: 'approval'; approval: ApprovalRow } | { kind: 'run'; run: LinkedRun };
+
+/**
+ * Asks again for a rejected or expired action. A submitted action gets a new request linked
+ * to the old one; a workflow step gets a linked new run that asks again at that step (see
+ * queueLinkedRun), its request linked the same way.
+ */
+export async function rerequestAction(db: Db, id: string, tenantId: string, actor: string, channel: string): Promise<Rerequest> {
   const old = await getApproval(db, id, tenantId);
   if (!old) throw new AppError('not_found', `approval ${id} not found`);
-  if (old.status !== 'rejected' && old.status !== 'expired') {
-    throw new AppError('conflict', `approval ${id} is ${old.status}; only a rejected or expired request can be asked again`);
+  const endedOnly = (status: string) =>
+    new AppError('conflict', `approval ${id} is ${status}; only a rejected or expired request can be asked again`);
+  if (old.status !== 'rejected' && old.status !== 'expired') throw endedOnly(old.status);
+  const { run_id: runId, step_index: stepIndex } = old;
+  if (runId !== null && stepIndex !== null) {
+    const run = await db.transaction(async (tx) => {
+      const locked = await lockApproval(tx, old.id, tenantId);
+      if (!locked) throw new AppError('not_found', `approval ${id} not found`);
+      return queueLinkedRun(tx, { ...locked, run_id: runId, step_index: stepIndex }, actor, channel);
+    });
+    return { kind: 'run', run };
   }
   const later = await nextRequestOf(db, old.id);
   if (later) throw new AppError('conflict', `approval ${id} was already asked again as ${later}`);
-  if (old.run_id) {
-    throw new AppError(
-      'bad_input',
-      `approval ${id} belongs to run ${old.run_id}, which has ended; start a new run of the workflow instead`,
-    );
-  }
   try {
-    return await submitAction(
+    const approval = await submitAction(
       db,
       {
         tenantId,
@@ -93,6 +104,7 @@ export async function rerequestAction(db: Db, id: string, tenantId: string, acto
       },
       old,
     );
+    return { kind: 'approval', approval };
   } catch (err) {
     // Two re-requests at once: the unique index on previous_id lets one through.
     if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `approval ${id} was already asked again`);

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
+import { appAuthStrategy, githubAppFromConfig, type GitHubApp } from '../github/app-auth.js';
+import { call, createOctokit, type GitHubOctokit } from '../github/octokit.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
@@ -9,23 +11,53 @@ import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type
 /**
  * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
  * event_type }` (the action's `request-approval` with `wait: false`) starts a workflow by
- * `repository_dispatch` once it is approved, so no runner waits for the human. The token is
- * the server's (LEVQOR_GITHUB_DISPATCH_TOKEN), never part of a request.
+ * `repository_dispatch` once it is approved, so no runner waits for the human. The credential
+ * is the server's (LEVQOR_GITHUB_DISPATCH_TOKEN, or the GitHub App LEVQOR_GITHUB_APP_*), never
+ * part of a request.
  */
-interface DispatchConfig {
-  token: string;
+export interface DispatchConfig {
+  /** A token… */
+  token?: string;
+  /** …or a GitHub App installation (installation tokens minted and renewed by @octokit/auth-app). */
+  app?: GitHubApp;
   apiUrl: string;
-  /** owner/repo names the token may be used for; empty: any. */
+  /** owner/repo names the credential may be used for; empty: any. */
   allowedRepos: string[];
 }
 
-/** The dispatch settings (parsed in src/config.ts); undefined when no token is configured. */
-function dispatchConfig(
-  config: Pick<Config, 'LEVQOR_GITHUB_DISPATCH_TOKEN' | 'LEVQOR_GITHUB_DISPATCH_REPOS' | 'LEVQOR_GITHUB_API_URL'>,
-): DispatchConfig | undefined {
+type DispatchSettings = Pick<
+  Config,
+  | 'LEVQOR_GITHUB_DISPATCH_TOKEN'
+  | 'LEVQOR_GITHUB_DISPATCH_REPOS'
+  | 'LEVQOR_GITHUB_API_URL'
+  | 'LEVQOR_GITHUB_APP_ID'
+  | 'LEVQOR_GITHUB_APP_INSTALLATION_ID'
+  | 'LEVQOR_GITHUB_APP_PRIVATE_KEY'
+>;
+
+/** The dispatch settings (parsed in src/config.ts); undefined when neither a token nor an App is configured. */
+function dispatchConfig(config: DispatchSettings): DispatchConfig | undefined {
+  const base = { apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
+  const app = githubAppFromConfig(config);
+  if (app) return { ...base, app };
   const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
-  if (!token) return undefined;
-  return { token, apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
+  return token ? { ...base, token } : undefined;
+}
+
+/**
+ * The server's GitHub client for dispatches. Server errors are not retried: a dispatch GitHub
+ * may have accepted before it failed would start a deploy twice. Rate limits are (GitHub did
+ * not act on a request it refused for them).
+ */
+function dispatchClient(cfg: DispatchConfig, fetchFn: typeof fetch): GitHubOctokit {
+  return createOctokit({
+    apiUrl: cfg.apiUrl,
+    ...(cfg.app ? { strategy: appAuthStrategy(cfg.app) } : { token: cfg.token }),
+    userAgent: 'levqor',
+    retries: 0,
+    timeoutMs: 15_000,
+    fetch: fetchFn,
+  });
 }
 
 interface DispatchTarget {
@@ -46,24 +78,17 @@ function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): 
   return { repository: d.repository, event_type: d.event_type };
 }
 
-async function sendDispatch(cfg: DispatchConfig, target: DispatchTarget, a: DispatchRow, fetchFn: typeof fetch): Promise<void> {
+async function sendDispatch(gh: GitHubOctokit, target: DispatchTarget, a: DispatchRow): Promise<void> {
   const { dispatch: _d, ...payload } = a.payload;
-  const res = await fetchFn(`${cfg.apiUrl}/repos/${target.repository}/dispatches`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${cfg.token}`,
-      accept: 'application/vnd.github+json',
-      'content-type': 'application/json',
-      'user-agent': 'levqor',
-      'x-github-api-version': '2022-11-28',
-    },
-    body: JSON.stringify({
+  const [owner = '', repo = ''] = target.repository.split('/');
+  await call('POST', `/repos/${target.repository}/dispatches`, () =>
+    gh.request('POST /repos/{owner}/{repo}/dispatches', {
+      owner,
+      repo,
       event_type: target.event_type,
       client_payload: { approval_id: a.id, action_type: a.action_type, summary: a.summary, approver: a.processed_by, payload },
     }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  if (!res.ok) throw new AppError('step_failed', `GitHub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  );
 }
 
 /**
@@ -79,12 +104,14 @@ export async function dispatchApproved(
 ): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
+  let gh: GitHubOctokit | undefined;
   for (const a of await dueDispatches(db, 50)) {
     if (!(await claimExecution(db, a.id))) continue;
     const target = dispatchTarget(a.payload, cfg);
     try {
       if (typeof target === 'string') throw new AppError('bad_input', target, [target]);
-      await sendDispatch(cfg, target, a, fetchFn);
+      gh ??= dispatchClient(cfg, fetchFn);
+      await sendDispatch(gh, target, a);
       await db.transaction(async (tx) => {
         await finishExecution(tx, a.id);
         await insertAudit(tx, {
@@ -141,7 +168,11 @@ export async function startApprovalDispatch(opts: {
       return () => Promise.resolve();
     });
   log.info(
-    { api: cfg.apiUrl, repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any' },
+    {
+      api: cfg.apiUrl,
+      as: cfg.app ? `GitHub App ${cfg.app.appId} (installation ${cfg.app.installationId})` : 'token',
+      repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any',
+    },
     'dispatch: approved requests with payload.dispatch start GitHub workflows',
   );
   try {

@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { canonicalJson } from '../lib/canonical-json.js';
-import type { ImpactClass } from '../lib/impact.js';
 import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
   status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
   required_approvals, approvals_count, reminded_at, previous_id, source`;
+
+// The statements of the API's read routes, exported so that bench/api measures a bare server that
+// sends exactly these (getApproval, listApprovals, listVotes).
+/** One request by id ($1), scoped to tenant $2 when it is not null. */
+export const GET_APPROVAL_SQL = `SELECT ${COLUMNS} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`;
+/** Tenant $1's requests in status $2, oldest first, at most $3, after the cursor ($4 requested_at, $5 id) when $4 is set. */
+export const LIST_APPROVALS_SQL = `SELECT ${COLUMNS} FROM approval_queue
+     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
+     ORDER BY requested_at, id LIMIT $3`;
+/** The votes on request $1, in order. */
+export const LIST_VOTES_SQL = 'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id';
 
 /** Channel on which new requests and decisions are announced (the row is the record; this is the nudge). */
 export const APPROVALS_CHANNEL = 'levqor_approvals';
@@ -16,21 +26,15 @@ export function payloadHash(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
-interface NewApproval {
-  tenant_id: string;
-  run_id: string | null;
-  workflow_id: string | null;
-  step_index: number | null;
-  action_type: string;
-  impact_class: ImpactClass;
-  summary: string;
-  payload: Record<string, unknown>;
-  requested_by: string;
+type NewApproval = Pick<
+  ApprovalRow,
+  'tenant_id' | 'run_id' | 'workflow_id' | 'step_index' | 'action_type' | 'impact_class' | 'summary' | 'payload' | 'requested_by'
+> & {
   ttl_seconds: number;
   required_approvals?: number;
   source?: string;
   previous_id?: string | null;
-}
+};
 
 /** Records a request for a human decision and announces it. */
 export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow> {
@@ -64,10 +68,7 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
 /** One request, scoped to a tenant when one is given. */
 export async function getApproval(db: Queryable, id: string, tenantId?: string): Promise<ApprovalRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
-    [id, tenantId ?? null],
-  );
+  const { rows } = await db.query<ApprovalRow>(GET_APPROVAL_SQL, [id, tenantId ?? null]);
   return rows[0];
 }
 
@@ -108,12 +109,13 @@ export async function listApprovals(
   limit: number,
   after?: { requested_at: number; id: string },
 ): Promise<ApprovalRow[]> {
-  const { rows } = await db.query<ApprovalRow>(
-    `SELECT ${COLUMNS} FROM approval_queue
-     WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
-     ORDER BY requested_at, id LIMIT $3`,
-    [tenantId, status, limit, after?.requested_at ?? null, after?.id ?? null],
-  );
+  const { rows } = await db.query<ApprovalRow>(LIST_APPROVALS_SQL, [
+    tenantId,
+    status,
+    limit,
+    after?.requested_at ?? null,
+    after?.id ?? null,
+  ]);
   return rows;
 }
 
@@ -181,7 +183,7 @@ export async function approvalEventsAfter(db: Queryable, afterId: string, limit:
   return rows;
 }
 
-/** Locks a pending request for a decision (votes for one request are taken one at a time). */
+/** Locks a request: votes for one request, and re-requests of it, are taken one at a time. */
 export async function lockApproval(tx: Queryable, id: string, tenantId?: string): Promise<ApprovalRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
   const { rows } = await tx.query<ApprovalRow>(
@@ -220,7 +222,7 @@ export async function listVotes(
   approvalId: string,
 ): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
   const { rows } = await db.query<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }>(
-    'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id',
+    LIST_VOTES_SQL,
     [approvalId],
   );
   return rows;

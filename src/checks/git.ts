@@ -12,7 +12,7 @@ export function git(cwd: string, args: readonly string[]): Promise<string> {
 }
 
 /** Whether a commit is present locally (a shallow checkout may lack the base). */
-export async function hasCommit(cwd: string, sha: string): Promise<boolean> {
+async function hasCommit(cwd: string, sha: string): Promise<boolean> {
   return git(cwd, ['cat-file', '-e', `${sha}^{commit}`]).then(
     () => true,
     () => false,

@@ -10,7 +10,7 @@ const SKIP_DIRS = new Set(['.git', 'node_modules']);
  * `*` and `?` stay within one, `{a,b}` is an alternative; a glob ending in `/` or naming a
  * folder with `/**` matches everything below it.
  */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let g = glob.trim().replace(/^\.\//, '');
   if (g.endsWith('/')) g += '**';
   let re = '';

@@ -9,7 +9,7 @@ import { describeChanges } from './gate.js';
 export const CRITICAL_FILES_ACTION = 'deploy.critical_files';
 
 /** What is approved: this PR's head commit and exactly these changes. A new push asks again. */
-export function criticalFilesPayload(pr: GatePullRequest, changes: CriticalChanges): Record<string, unknown> {
+function criticalFilesPayload(pr: GatePullRequest, changes: CriticalChanges): Record<string, unknown> {
   return {
     repository: pr.repository,
     pull_request: pr.number,

@@ -120,7 +120,7 @@ export function computeManifest(root: string, globs: readonly string[]): Manifes
 const byKey = <T>(entries: [string, T][]) => Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /** The manifest as written: stable key order, one file per line, trailing newline; modes only when a file has one. */
-export function formatManifest(m: Manifest): string {
+function formatManifest(m: Manifest): string {
   const modes = Object.entries(m.modes);
   return `${JSON.stringify(
     { version: 2, globs: m.globs, files: byKey(Object.entries(m.files)), ...(modes.length > 0 ? { modes: byKey(modes) } : {}) },

@@ -52,7 +52,7 @@ export function viewReport(report: ChecksReport, opts: { tailLines?: number } = 
 }
 
 /** The PR comment's markdown: one row per check, then the gate's details. */
-export function renderMarkdown(report: ChecksReport, opts: { tailLines?: number } = {}): string {
+function renderMarkdown(report: ChecksReport, opts: { tailLines?: number } = {}): string {
   const v = viewReport(report, opts);
   const rows = v.rows.map((r) => `| ${r.name} | ${r.status} | ${r.duration} | ${r.lastLines ? `<code>${cell(r.lastLines)}</code>` : ''} |`);
   const parts = [`### ${v.headline}`, '', '| Check | Status | Duration | Last lines |', '| --- | --- | --- | --- |', ...rows];

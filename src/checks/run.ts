@@ -23,7 +23,7 @@ export interface CheckResult {
 }
 
 /** Output kept per check: enough for annotations and the summary, bounded for huge logs. */
-export const OUTPUT_LIMIT = 1024 * 1024;
+const OUTPUT_LIMIT = 1024 * 1024;
 
 function keepTail(chunks: Buffer[], total: number): { chunks: Buffer[]; total: number } {
   while (total > OUTPUT_LIMIT && chunks.length > 1) total -= (chunks.shift() as Buffer).length;

@@ -5,7 +5,7 @@ import { listTokens, revokeToken } from '../auth/queries.js';
 import { createToken, parseScopes } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import { resolveTenant } from '../tenants/queries.js';
-import { iso, printTable, withDb, type GlobalOptions } from './context.js';
+import { iso, printJson, printTable, withDb, type GlobalOptions } from './context.js';
 import { cliActor } from './workflows.js';
 
 /** `levqor token create --name N [--scopes …]`: prints the token once. */
@@ -14,7 +14,7 @@ export async function tokenCreate(opts: GlobalOptions & { name: string; scopes?:
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const { token, identity } = await createToken(db, tenant.id, opts.name, scopes);
-    if (opts.json) printTable([{ token, name: identity.name, tenant: tenant.name, scopes: identity.scopes }], true);
+    if (opts.json) printJson({ token, name: identity.name, tenant: tenant.name, scopes: identity.scopes });
     else
       console.log(
         `token "${identity.name}" for tenant ${tenant.name} (${identity.scopes.join(', ')}):\n${token}\nIt is shown once; store it now. Decisions made with it are recorded as token:${identity.name}.`,
@@ -104,7 +104,7 @@ export async function policySet(flags: PolicyFlags): Promise<number> {
     const tenant = await resolveTenant(db, flags.tenant);
     const policy = policyFromFlags((await getPolicy(db, tenant.id)) ?? DEFAULT_POLICY, flags);
     await setPolicy(db, tenant.id, policy, cliActor(flags.as));
-    printTable([{ tenant: tenant.name, ...policy }], flags.json ?? true);
+    printJson({ tenant: tenant.name, ...policy });
     return 0;
   });
 }
@@ -113,7 +113,7 @@ export async function policySet(flags: PolicyFlags): Promise<number> {
 export async function policyShow(opts: GlobalOptions): Promise<number> {
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
-    printTable([{ tenant: tenant.name, ...((await getPolicy(db, tenant.id)) ?? { ...DEFAULT_POLICY, default: true }) }], true);
+    printJson({ tenant: tenant.name, ...((await getPolicy(db, tenant.id)) ?? { ...DEFAULT_POLICY, default: true }) });
     return 0;
   });
 }

@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors.js';
 import { createSchedulerDeps } from '../runtime.js';
 import { runQueuedNow } from '../scheduler/manual.js';
 import { resolveTenant } from '../tenants/queries.js';
-import { iso, printTable, withDb, type GlobalOptions } from './context.js';
+import { iso, printJson, printTable, withDb, type GlobalOptions } from './context.js';
 import { cliActor } from './workflows.js';
 
 /** `levqor approvals list [--status S]`. */
@@ -41,7 +41,7 @@ export async function approvalsShow(id: string, opts: GlobalOptions): Promise<nu
     const tenant = await resolveTenant(db, opts.tenant);
     const a = await getApproval(db, id, tenant.id);
     if (!a) throw new AppError('not_found', `approval ${id} not found`);
-    printTable([{ ...a }], true);
+    printJson(a);
     return 0;
   });
 }

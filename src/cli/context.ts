@@ -47,12 +47,14 @@ export async function withDb<T>(
   }
 }
 
-/** Prints rows as an aligned table (or JSON with --json). */
+/** Prints one object (a command's single result) as JSON: an object, never a one-element list. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints rows as an aligned table (or, with --json, as a JSON list). */
 export function printTable(rows: Record<string, unknown>[], json: boolean | undefined, empty = '(none)'): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return;
-  }
+  if (json) return printJson(rows);
   if (rows.length === 0) {
     process.stdout.write(`${empty}\n`);
     return;

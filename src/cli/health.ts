@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import { apiReachableCheck, approvalQueueChecks } from '../health/doctor.js';
+import { apiReachableCheck, approvalQueueChecks, poolerCheck } from '../health/doctor.js';
 import { healthOptions } from '../health/options.js';
 import { openHealthProbe } from '../health/probe.js';
 import { AppError } from '../lib/errors.js';
@@ -8,7 +8,7 @@ import { healthSummary } from '../health/summary.js';
 import { runCleanup } from '../maintenance/cleanup.js';
 import { slackDeliveryCheck } from '../slack/doctor.js';
 import { findTenant } from '../tenants/queries.js';
-import { cliConfig, printTable, withDb, type GlobalOptions } from './context.js';
+import { cliConfig, printJson, printTable, withDb, type GlobalOptions } from './context.js';
 
 /** `levqor health`: the same summary as GET /api/health/summary. Exit 1 unless ok. */
 export async function healthCommand(opts: GlobalOptions): Promise<number> {
@@ -18,7 +18,7 @@ export async function healthCommand(opts: GlobalOptions): Promise<number> {
     // The database is down or unreachable: that is the answer, not a crash.
     if (!(err instanceof AppError) || err.code !== 'db_unavailable') throw err;
     const down = { status: 'down', reasons: [err.message], database: { ok: false, latency_ms: null, error: err.message } };
-    if (opts.json) process.stdout.write(`${JSON.stringify(down, null, 2)}\n`);
+    if (opts.json) printJson(down);
     else console.log(`status: down\n  ${err.message}`);
     return 1;
   }
@@ -99,7 +99,7 @@ export async function cleanupCommand(flags: CleanupFlags): Promise<number> {
           }
         : undefined,
     });
-    if (flags.json) printTable([{ dry_run: Boolean(flags.dryRun), ...result }], true);
+    if (flags.json) printJson({ dry_run: Boolean(flags.dryRun), ...result });
     else {
       const verb = flags.dryRun ? 'would delete' : 'deleted';
       console.log(
@@ -120,6 +120,7 @@ export async function doctorApprovals(opts: GlobalOptions & { url?: string }): P
       ...(await approvalQueueChecks(db, { name: opts.tenant, tenant })),
       await slackDeliveryCheck(db, tenant?.id),
       await apiReachableCheck(url),
+      poolerCheck(config),
     ];
     if (opts.json) printTable(lines, true);
     else for (const l of lines) console.log(`  ${l.ok ? '✓' : '✗'} ${l.check}: ${l.detail}`);

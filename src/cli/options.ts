@@ -9,9 +9,9 @@ export function tenantOption(fallback = 'the only tenant'): Option {
   return new Option('-t, --tenant <name>', `tenant name or id (default: LEVQOR_TENANT, or ${fallback})`);
 }
 
-/** `--json`. */
-export function jsonOption(): Option {
-  return new Option('--json', 'print machine-readable JSON');
+/** `--json`; `always` for commands whose output is JSON anyway (the flag is accepted, for scripts that pass it everywhere). */
+export function jsonOption(always = false): Option {
+  return new Option('--json', always ? 'print machine-readable JSON (the default for this command)' : 'print machine-readable JSON');
 }
 
 /**

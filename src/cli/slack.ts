@@ -4,7 +4,7 @@ import { requireBotCredentials } from '../slack/env.js';
 import { getSlackSettings, slackFailures } from '../slack/queries.js';
 import { setSlackSettings } from '../slack/settings.js';
 import { listTenants, resolveTenant } from '../tenants/queries.js';
-import { cliConfig, iso, printTable, withDb } from './context.js';
+import { cliConfig, iso, printJson, printTable, withDb } from './context.js';
 import { type Act, jsonOption, tenantOption } from './options.js';
 
 interface ConfigureFlags {
@@ -52,7 +52,7 @@ async function slackConfigure(flags: ConfigureFlags): Promise<number> {
       report_time: timeOrOff(flags.reportTime),
       health_time: timeOrOff(flags.healthTime),
     });
-    if (flags.json) printTable([{ tenant: tenant.name, ...s }], true);
+    if (flags.json) printJson({ tenant: tenant.name, ...s });
     else console.log(`tenant ${tenant.name} is connected to Slack workspace ${s.team_id}; approvals go to ${s.approvals_channel}`);
     return 0;
   });

@@ -6,9 +6,10 @@ import { createSchedulerDeps } from '../runtime.js';
 import { startRun } from '../scheduler/manual.js';
 import { createTenant, listTenants, resolveTenant } from '../tenants/queries.js';
 import { checkWorkflow } from '../workflows/doctor.js';
+import { poolerCheck } from '../health/doctor.js';
 import { loadWorkflowFile } from '../workflows/load.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../workflows/queries.js';
-import { cliConfig, iso, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
+import { cliConfig, iso, printJson, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
 
 /** Who a CLI action is attributed to. */
 export function cliActor(as?: string): string {
@@ -19,7 +20,7 @@ export function cliActor(as?: string): string {
 export async function tenantCreate(name: string, opts: GlobalOptions & { timezone?: string }): Promise<number> {
   return withDb(async ({ db }) => {
     const t = await createTenant(db, name, opts.timezone ?? 'UTC');
-    if (opts.json) printTable([{ ...t }], true);
+    if (opts.json) printJson(t);
     else console.log(`created tenant ${t.name} (${t.id}, timezone ${t.timezone})`);
     return 0;
   });
@@ -100,7 +101,7 @@ export async function runWorkflow(name: string, opts: GlobalOptions & { enqueue?
     );
     const result = await startRun(deps, wf, { enqueue: Boolean(opts.enqueue), trigger: 'manual', actor: cliActor(opts.as) });
     const run = await getRun(db, result.runId);
-    if (opts.json) printTable([{ ...run }], true);
+    if (opts.json) printJson(run ?? null);
     else if (opts.enqueue) console.log(`queued run ${result.runId}; a running scheduler picks it up now`);
     else {
       console.log(`run ${result.runId}: ${run?.status ?? 'unknown'}${run?.error ? ` — ${run.error}` : ''}`);
@@ -147,7 +148,7 @@ export async function runsShow(id: string, opts: GlobalOptions): Promise<number>
     if (!run) throw new AppError('not_found', `run ${id} not found`);
     const events = await getRunEvents(db, run.id);
     if (opts.json) {
-      printTable([{ ...run, events }], true);
+      printJson({ ...run, events });
       return 0;
     }
     console.log(
@@ -166,7 +167,8 @@ export async function doctorWorkflow(name: string, opts: GlobalOptions): Promise
   return withDb(async ({ config, db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
     const wf = await requireWorkflow(db, tenant.id, name);
-    const checks = await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS);
+    // A scheduler that cannot LISTEN starts manual runs only on its interval.
+    const checks = [...(await checkWorkflow(db, wf, config.LEVQOR_SCHEDULER_INTERVAL_SECONDS)), poolerCheck(config)];
     if (opts.json)
       printTable(
         checks.map((c) => ({ ...c })),

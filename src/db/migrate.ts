@@ -26,28 +26,32 @@ function label(m: { id: number; name: string }): string {
 }
 
 /**
- * Applies pending migrations in order, each in its own transaction, under an advisory
- * lock so concurrent processes migrate one at a time. Refuses edited applied migrations.
+ * Applies pending migrations in order, each in its own transaction that first takes a
+ * transaction-scoped advisory lock, so concurrent processes migrate one at a time. No session
+ * state: it works the same through a transaction-mode pooler. Refuses edited applied migrations.
  */
 export async function migrate(db: Db, migrations: readonly Migration[]): Promise<MigrationResult> {
-  return db.session(async (conn) => {
-    await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      return await applyPending(conn, migrations);
-    } finally {
-      await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-    }
-  });
+  const done: string[] = [];
+  for (;;) {
+    const applied = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      return applyNext(tx, migrations);
+    });
+    if (!applied) break;
+    done.push(applied);
+  }
+  return { applied: done, current: Math.max(0, ...migrations.map((m) => m.id)) };
 }
 
-async function applyPending(conn: Queryable, migrations: readonly Migration[]): Promise<MigrationResult> {
-  await conn.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
+/** Under the lock: checks the applied ones, then applies the first pending migration; its label, or undefined when none is left. */
+async function applyNext(tx: Queryable, migrations: readonly Migration[]): Promise<string | undefined> {
+  await tx.exec(`CREATE TABLE IF NOT EXISTS levqor_migrations (
     id integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at double precision NOT NULL DEFAULT extract(epoch FROM now())
   )`);
-  const { rows } = await conn.query<{ id: number; name: string; checksum: string }>(
+  const { rows } = await tx.query<{ id: number; name: string; checksum: string }>(
     'SELECT id, name, checksum FROM levqor_migrations ORDER BY id',
   );
   const known = new Map(migrations.map((m) => [m.id, m]));
@@ -65,20 +69,13 @@ async function applyPending(conn: Queryable, migrations: readonly Migration[]): 
     );
   }
   const applied = new Set(rows.map((r) => r.id));
-  const done: string[] = [];
-  for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
-    if (applied.has(m.id)) continue;
-    await conn.exec('BEGIN');
-    try {
-      await conn.exec(m.sql);
-      await conn.query('INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)', [m.id, m.name, checksum(m.sql)]);
-      await conn.exec('COMMIT');
-    } catch (err) {
-      await conn.exec('ROLLBACK');
-      throw new AppError('migration_drift', `migration ${label(m)} failed: ${(err as Error).message}`, [], { cause: err });
-    }
-    done.push(label(m));
+  const next = [...migrations].sort((a, b) => a.id - b.id).find((m) => !applied.has(m.id));
+  if (!next) return undefined;
+  try {
+    await tx.exec(next.sql);
+    await tx.query('INSERT INTO levqor_migrations (id, name, checksum) VALUES ($1, $2, $3)', [next.id, next.name, checksum(next.sql)]);
+  } catch (err) {
+    throw new AppError('migration_drift', `migration ${label(next)} failed: ${(err as Error).message}`, [], { cause: err });
   }
-  const current = Math.max(0, ...migrations.map((m) => m.id));
-  return { applied: done, current };
+  return label(next);
 }

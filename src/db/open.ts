@@ -4,11 +4,12 @@ import { describeDb } from '../lib/describe-db.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.generated.js';
+import { listenRoute, POLLING_WARNING } from './pooler.js';
 import { socketPathOf, socketUrlOf } from './socket-path.js';
 import type { Db } from './types.js';
 
 export type DbConfig = Pick<Config, 'DATABASE_URL' | 'LEVQOR_DATA_DIR' | 'LEVQOR_DB_POOL_MAX' | 'LEVQOR_DB_CONNECT_TIMEOUT_MS'> &
-  Partial<Pick<Config, 'LEVQOR_DB_SOCKET'>>;
+  Partial<Pick<Config, 'LEVQOR_DB_SOCKET' | 'LEVQOR_DB_POOLER' | 'DATABASE_DIRECT_URL'>>;
 
 const MEMORY_DIR = 'memory://';
 
@@ -22,6 +23,26 @@ export interface OpenOptions {
   share?: boolean;
   /** Postgres `application_name` of this process's connections (pg_stat_activity). */
   applicationName?: string;
+  /** Told once, on the first LISTEN, when a transaction-mode pooler leaves the process polling (src/db/pooler.ts). */
+  onWarning?: (message: string) => void;
+}
+
+/** A Postgres server at DATABASE_URL, LISTEN routed around a transaction-mode pooler. */
+async function openPostgres(config: DbConfig & { DATABASE_URL: string }, opts: OpenOptions): Promise<Db> {
+  const route = listenRoute(config);
+  let warned = false;
+  return (await import('./pg.js')).createPgDb({
+    connectionString: config.DATABASE_URL,
+    poolMax: config.LEVQOR_DB_POOL_MAX,
+    connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
+    onBackgroundError: opts.onBackgroundError,
+    applicationName: opts.applicationName,
+    listenConnectionString: route.via === 'poll' ? false : route.connectionString,
+    onListenRefused: () => {
+      if (!warned) opts.onWarning?.(POLLING_WARNING);
+      warned = true;
+    },
+  });
 }
 
 /** Error codes of a socket nobody listens on: no server runs (a killed one may have left the file). */
@@ -84,13 +105,7 @@ async function openEmbedded(config: DbConfig, opts: OpenOptions): Promise<Db> {
 export async function openDatabase(config: DbConfig, opts: OpenOptions = {}): Promise<Db> {
   // Each driver is loaded only when used: a Postgres deployment never loads PGlite's WebAssembly.
   const db = config.DATABASE_URL
-    ? (await import('./pg.js')).createPgDb({
-        connectionString: config.DATABASE_URL,
-        poolMax: config.LEVQOR_DB_POOL_MAX,
-        connectTimeoutMs: config.LEVQOR_DB_CONNECT_TIMEOUT_MS,
-        onBackgroundError: opts.onBackgroundError,
-        applicationName: opts.applicationName,
-      })
+    ? await openPostgres({ ...config, DATABASE_URL: config.DATABASE_URL }, opts)
     : await openEmbedded(config, opts);
   try {
     await db.query('SELECT 1');

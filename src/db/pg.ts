@@ -10,6 +10,13 @@ export interface PgOptions {
   /** Called for errors on idle connections (server restart, network drop); they never crash the process. */
   onBackgroundError?: (err: Error) => void;
   applicationName?: string;
+  /**
+   * Where LISTEN connects (default: connectionString). `false`: nowhere, as behind a
+   * transaction-mode pooler: listen() subscribes to nothing, calls onListenRefused and resolves,
+   * and the caller's timer does the waking.
+   */
+  listenConnectionString?: string | false;
+  onListenRefused?: (channel: string) => void;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
@@ -23,6 +30,9 @@ function wrap(client: pg.Pool | pg.PoolClient | pg.Client): Queryable {
     },
   };
 }
+
+/** A pg pool, pooled client or client as the Queryable port (bench/ sends src/'s SQL through it). */
+export const pgQueryable = wrap;
 
 /** Opens a pooled Postgres connection; the pool survives dropped idle connections. */
 export function createPgDb(opts: PgOptions): Db {
@@ -81,19 +91,17 @@ export function createPgDb(opts: PgOptions): Db {
         }
       }),
     session: (fn) => withClient((client) => fn(wrap(client))),
-    async listen(channel, onPayload) {
-      const client = new pg.Client(clientConfig);
-      client.on('error', (err) => onBackgroundError(err));
-      await client.connect();
-      client.on('notification', (msg) => {
-        if (msg.channel === channel) onPayload(msg.payload ?? '');
-      });
-      await client.query(`LISTEN ${quoteIdent(channel)}`);
-      listeners.add(client);
-      return async () => {
-        listeners.delete(client);
-        await client.end().catch(() => undefined);
-      };
+    listen: (channel, onPayload) => {
+      const listenTo = opts.listenConnectionString ?? opts.connectionString;
+      if (listenTo === false) {
+        opts.onListenRefused?.(channel);
+        return Promise.resolve(() => Promise.resolve());
+      }
+      return listenAgain(
+        { clientConfig: { ...clientConfig, connectionString: listenTo }, listeners, onBackgroundError },
+        channel,
+        onPayload,
+      );
     },
     async close() {
       await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
@@ -105,4 +113,92 @@ export function createPgDb(opts: PgOptions): Db {
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
+/** The first wait before a lost LISTEN connection is opened again; doubled up to LISTEN_RETRY_MAX_MS. */
+const LISTEN_RETRY_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5_000;
+
+/**
+ * LISTEN on a dedicated connection that comes back: when the connection is lost (a Postgres
+ * restart, a terminated backend, the network) it is opened again with backoff, and onPayload('')
+ * tells the caller that notifications may have been missed meanwhile. The first connect fails
+ * loudly, so the caller can say it falls back to polling.
+ */
+async function listenAgain(
+  ctx: { clientConfig: pg.ClientConfig; listeners: Set<pg.Client>; onBackgroundError: (err: Error) => void },
+  channel: string,
+  onPayload: (payload: string) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let current: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let retryMs = LISTEN_RETRY_MS;
+
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client(ctx.clientConfig);
+    let lost = false;
+    let ready = false;
+    // Attached before connecting: an 'error' event without a listener would kill the process.
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (!ready) return; // connect() below fails and says why
+      if (err) ctx.onBackgroundError(err);
+      ctx.listeners.delete(client);
+      if (current === client) current = undefined;
+      client.end().catch(() => undefined);
+      if (!stopped) retry();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (msg) => {
+      if (msg.channel === channel) onPayload(msg.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdent(channel)}`);
+      if (lost) throw new AppError('db_unavailable', `the LISTEN connection for ${channel} closed as it opened`);
+    } catch (err) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    ready = true;
+    if (stopped) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      return;
+    }
+    current = client;
+    ctx.listeners.add(client);
+    retryMs = LISTEN_RETRY_MS;
+  };
+
+  const retry = () => {
+    timer = setTimeout(() => {
+      connect().then(
+        () => {
+          if (!stopped) onPayload('');
+        },
+        (err: unknown) => {
+          ctx.onBackgroundError(err as Error);
+          retryMs = Math.min(retryMs * 2, LISTEN_RETRY_MAX_MS);
+          if (!stopped) retry();
+        },
+      );
+    }, retryMs);
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    const client = current;
+    current = undefined;
+    if (client) {
+      ctx.listeners.delete(client);
+      await client.end().catch(() => undefined);
+    }
+  };
 }

@@ -19,7 +19,7 @@ export const MEMORY_DIR = 'memory://';
  * database (bench/RESULTS.md, Embedded). maintenance_work_mem bounds what a migration's index
  * build may take for the rest of the process's life.
  */
-const PGLITE_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
+export const PGLITE_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
 
 /** The embedded database, which `levqor serve` shares with local processes. */
 export interface PgliteDb extends Db {
@@ -47,7 +47,7 @@ function wrap(client: PgliteLike): Queryable {
  * Takes the embedded database's process lock. PGlite has no lock of its own and two
  * writers corrupt the data dir, so a second process is refused while the first lives.
  */
-export function acquireDataDirLock(dataDir: string): () => void {
+function acquireDataDirLock(dataDir: string): () => void {
   const lockPath = `${resolve(dataDir)}.lock`;
   mkdirSync(dirname(lockPath), { recursive: true });
   const me = `${process.pid}@${hostname()}`;

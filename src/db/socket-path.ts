@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 
 /** The file name Postgres clients look for in a socket directory (`psql -h DIR`, `?host=DIR`). */
-export const SOCKET_FILE = '.s.PGSQL.5432';
+const SOCKET_FILE = '.s.PGSQL.5432';
 
 /** The owner-only directory beside the data dir where `levqor serve` listens: `<data dir>.run/`. */
 export function socketDirOf(dataDir: string): string {

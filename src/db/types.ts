@@ -31,7 +31,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn on one dedicated connection (session-level state such as advisory locks). */
   session<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
+  /**
+   * Subscribes to a NOTIFY channel; resolves to an unsubscribe function. A subscription whose
+   * connection is lost comes back by itself and then calls onPayload('') (notifications may
+   * have been missed: re-read what matters).
+   */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { describeListen, type PoolerConfig } from '../db/pooler.js';
 import type { Queryable } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { approvalCountsByTenant, countOrphanedWaitingRuns } from './queries.js';
@@ -60,4 +61,10 @@ export async function apiReachableCheck(url: string): Promise<DoctorCheck> {
       detail: `${url}/api/approvals: ${errorMessage(err)} — is \`levqor serve\` running (HOST/PORT)?`,
     };
   }
+}
+
+/** How the process reaches Postgres: the pooler mode and whether LISTEN is direct, through the pooler, or polling (with the fix). */
+export function poolerCheck(config: Partial<PoolerConfig>): DoctorCheck {
+  if (!config.DATABASE_URL) return { ok: true, check: 'pooler and LISTEN', detail: 'embedded database: no pooler; LISTEN in process' };
+  return { check: 'pooler and LISTEN', ...describeListen({ ...config, DATABASE_URL: config.DATABASE_URL }) };
 }

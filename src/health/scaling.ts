@@ -80,7 +80,8 @@ export function decideScaling(
   const reasons: string[] = [];
   const rpm = inputs.requestsPerMinute;
   let level = levelForRate(rpm);
-  reasons.push(`request rate ${rpm} req/min is ${level} (guide: <100 low, 100–500 normal, 500–1000 high, >1000 critical)`);
+  // The rule as applied: the guide's "100-500 normal" and "500-1000 high" share 500, which is normal.
+  reasons.push(`request rate ${rpm} req/min is ${level} (<100 low, 100–500 normal, 501–1000 high, >1000 critical)`);
   const raise = (to: LoadLevel, why: string) => {
     if (rank(to) > rank(level)) {
       level = to;

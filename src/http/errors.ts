@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../lib/errors.js';
 
@@ -35,6 +36,14 @@ export function handleError(err: FastifyError | AppError | Error, request: Fasti
     return;
   }
   const status = (err as FastifyError).statusCode;
+  if (status === 413) {
+    const limit = request.routeOptions.bodyLimit;
+    const body = { error: 'payload_too_large', message: `request body over the limit of ${limit} bytes (LEVQOR_API_BODY_LIMIT_BYTES)` };
+    // The answer goes out once the body is in: a connection closed on unread data is reset, and a
+    // client that writes its whole body before reading (no Expect: 100-continue) never sees the 413.
+    void discardBody(request.raw, limit + DISCARD_MAX_BYTES).then(() => reply.status(413).send(body));
+    return;
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code =
       status === 413 ? 'payload_too_large' : status === 429 ? 'rate_limited' : status === 415 ? 'unsupported_media_type' : 'bad_request';
@@ -43,4 +52,31 @@ export function handleError(err: FastifyError | AppError | Error, request: Fasti
   }
   request.log.error({ err }, 'unhandled error');
   void reply.status(500).send({ error: 'internal', message: 'internal error; see the server log' });
+}
+
+/** How much of an over-size body is read past the limit before the connection is just closed. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Reads and drops the rest of a request body; resolves when it ended, failed, or ran past `max` bytes. */
+function discardBody(req: IncomingMessage, max: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('error', done);
+      req.off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > max) done();
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', done);
+    req.once('close', done);
+    req.resume();
+  });
 }

@@ -15,6 +15,7 @@ export const STEP_TYPE_CLASS = {
   http: 'C',
   email: 'C',
   slack_message: 'C',
+  github: 'C',
 } as const satisfies Readonly<Record<string, ImpactClass>>;
 
 const RANK: Readonly<Record<ImpactClass, number>> = { A: 0, B: 1, C: 2 };

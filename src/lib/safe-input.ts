@@ -1,5 +1,5 @@
 /** The deepest nesting accepted from outside (JSON bodies, workflow files). */
-export const MAX_DEPTH = 64;
+const MAX_DEPTH = 64;
 
 /**
  * Why a value from outside cannot be stored as text or jsonb in Postgres, or undefined:

@@ -66,6 +66,16 @@ export async function setStatementTimeout(tx: Queryable, ms: number): Promise<vo
   await tx.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
 }
 
+// A batch's statements as text, exported so that bench/cleanup explains exactly what a batch sends.
+/** lockOldBatch's statement: $1 the window in seconds, $2 the batch size. */
+export const lockOldBatchSql = (t: CleanupTarget, wholeRows: boolean): string =>
+  `SELECT ${wholeRows ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.column} LIMIT $2 FOR UPDATE SKIP LOCKED`;
+/** deleteEventsOfRuns's statement: $1 the run ids. */
+export const deleteEventsOfRunsSql = (wholeRows: boolean): string =>
+  `DELETE FROM workflow_events WHERE run_id = ANY($1::uuid[]) RETURNING ${wholeRows ? '*' : 'id'}`;
+/** deleteByKeys's statement: $1 the keys. */
+export const deleteByKeysSql = (t: CleanupTarget): string => `DELETE FROM ${t.table} WHERE ${t.key} = ANY($1)`;
+
 /** Locks the oldest `limit` old rows of a target (skipping rows others hold); whole rows when `wholeRows`, else only the key. */
 export async function lockOldBatch(
   tx: Queryable,
@@ -74,25 +84,19 @@ export async function lockOldBatch(
   limit: number,
   wholeRows: boolean,
 ): Promise<Record<string, unknown>[]> {
-  const { rows } = await tx.query<Record<string, unknown>>(
-    `SELECT ${wholeRows ? '*' : t.key} FROM ${t.table} WHERE ${t.where} ORDER BY ${t.column} LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [seconds, limit],
-  );
+  const { rows } = await tx.query<Record<string, unknown>>(lockOldBatchSql(t, wholeRows), [seconds, limit]);
   return rows;
 }
 
 /** Deletes the events of the given runs; returns them (whole rows when `wholeRows`, else their ids). */
 export async function deleteEventsOfRuns(tx: Queryable, runIds: unknown[], wholeRows: boolean): Promise<Record<string, unknown>[]> {
-  const { rows } = await tx.query<Record<string, unknown>>(
-    `DELETE FROM workflow_events WHERE run_id = ANY($1::uuid[]) RETURNING ${wholeRows ? '*' : 'id'}`,
-    [runIds],
-  );
+  const { rows } = await tx.query<Record<string, unknown>>(deleteEventsOfRunsSql(wholeRows), [runIds]);
   return rows;
 }
 
 /** Deletes a target's rows by key; returns how many went. */
 export async function deleteByKeys(tx: Queryable, t: CleanupTarget, keys: unknown[]): Promise<number> {
-  const res = await tx.query(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1)`, [keys]);
+  const res = await tx.query(deleteByKeysSql(t), [keys]);
   return res.rowCount;
 }
 

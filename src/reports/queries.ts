@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import type { EngagementEvent } from './engagement.js';
+import { templateErrorMessage } from '../workflows/templates.js';
 
 // The reports capability's SQL (analytics, engagement events, demo history); the weekly report's
 // is in weekly-queries.ts and the marketing cycle's in marketing/queries.ts.
@@ -97,7 +98,8 @@ const REASONS = ['Not authorized', 'Wrong recipient list', "Duplicate of yesterd
 const ERRORS = [
   'HTTP 502 from partner.example.com',
   'connect ETIMEDOUT 203.0.113.10:443',
-  'template error: vars.title is undefined',
+  // The text a run really ends with (see workflows/templates.ts), not an invented one.
+  `step 2 (log): ${templateErrorMessage(['in message: vars.title is undefined'])}`,
   'SMTP 451 try again later',
 ];
 

@@ -104,17 +104,27 @@ export async function startScheduledRuns(
 /**
  * Queues a run of a workflow in the caller's transaction (the run row, run_started on its
  * timeline), so it commits with whatever made it; NOTIFY (when asked) wakes the loops at
- * commit. Returns the new run's id.
+ * commit. `from` starts it at a later step with a context (a re-request), `note` is added to
+ * its run_started entry. Returns the new run's id.
  */
 export async function insertQueuedRun(
   tx: Queryable,
-  run: { tenant_id: string; workflow_id: string; trigger: RunTrigger; actor: string; notify: boolean },
+  run: {
+    tenant_id: string;
+    workflow_id: string;
+    trigger: RunTrigger;
+    actor: string;
+    notify: boolean;
+    from?: { step_index: number; context: RunContext };
+    note?: Record<string, unknown>;
+  },
 ): Promise<string> {
   const id = randomUUID();
   const now = await dbNow(tx);
+  const started = { type: 'run_started', step_index: null, payload: { trigger: run.trigger, by: run.actor, ...run.note }, created_at: now };
   await tx.query(
-    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, started_at, started_by, timeline)
-     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7::jsonb)`,
+    `INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, started_at, started_by, timeline, step_index, context)
+     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7::jsonb, $8, $9::jsonb)`,
     [
       id,
       run.tenant_id,
@@ -122,7 +132,9 @@ export async function insertQueuedRun(
       run.trigger,
       now,
       run.actor,
-      JSON.stringify([{ type: 'run_started', step_index: null, payload: { trigger: run.trigger, by: run.actor }, created_at: now }]),
+      JSON.stringify([started]),
+      run.from?.step_index ?? 0,
+      JSON.stringify(run.from?.context ?? {}),
     ],
   );
   if (run.notify) await notifyScheduler(tx, 'run');

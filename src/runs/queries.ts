@@ -55,3 +55,12 @@ export async function getRunEvents(db: Queryable, runId: string): Promise<EventR
   );
   return rows;
 }
+
+/** A run started to ask again for this approval that has not asked yet (its link is still in its context). */
+export async function runAskingAgain(db: Queryable, tenantId: string, approvalId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM workflow_runs WHERE tenant_id = $1 AND context -> 'rerequest_of' ->> 'approval_id' = $2`,
+    [tenantId, approvalId],
+  );
+  return rows[0]?.id;
+}

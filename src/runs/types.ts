@@ -4,6 +4,11 @@ export type RunTrigger = 'schedule' | 'manual' | 'api';
 export interface RunContext {
   steps?: Record<string, unknown>;
   vars?: Record<string, unknown>;
+  /**
+   * Set on a run started to ask again for an ended run's rejected or expired approval: its
+   * request at `step_index` links back to that approval. Dropped at the run's first write.
+   */
+  rerequest_of?: { approval_id: string; run_id: string; step_index: number };
 }
 
 export interface RunRow {

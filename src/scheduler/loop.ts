@@ -4,7 +4,7 @@ import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { SCHEDULER_CHANNEL } from '../runs/lifecycle-queries.js';
 import { recordInstance as writeInstance, secondsUntilNextDue } from './queries.js';
-import { emptySummary, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
+import { emptySummary, recoverLeases, runTick, type SchedulerDeps, type TickSummary } from './tick.js';
 
 interface LoopOptions {
   /** The guide's "checking every 60 seconds": the longest the loop sleeps between ticks. */
@@ -13,6 +13,44 @@ interface LoopOptions {
 
 /** The shortest time between two runs of lease recovery and the approval sweeps in the loop. */
 const MAINTENANCE_GAP_MS = 1_000;
+
+/**
+ * How often a loop looks for runs whose lease ran out, on its own timer: a dead replica's runs
+ * are recovered within their lease plus this period, whatever batch the live replicas execute.
+ */
+const RECOVERY_PERIOD_MS = 500;
+
+/** Lease recovery on its own timer, never two at once; counts what it recovered until taken. */
+function startRecovery(deps: SchedulerDeps): { first: Promise<void>; take(): number; stop(): Promise<void> } {
+  let recovered = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  const round = () => {
+    inFlight = recoverLeases(deps)
+      .then(
+        (n) => void (recovered += n),
+        (err: unknown) => deps.log.warn({ err: errorMessage(err) }, 'lease recovery failed; retrying'),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(round, RECOVERY_PERIOD_MS);
+      });
+  };
+  round();
+  return {
+    first: inFlight,
+    take: () => {
+      const n = recovered;
+      recovered = 0;
+      return n;
+    },
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+    },
+  };
+}
 
 function addSummary(total: TickSummary, s: TickSummary): void {
   for (const key of Object.keys(s) as (keyof TickSummary)[]) total[key] += s[key];
@@ -77,12 +115,15 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
     },
     log,
   );
-  // When the next full tick is due: schedules, recovery and approval sweeps.
+  // When the next full tick is due: schedules and approval sweeps.
   let fullTickAt = 0;
-  // Lease recovery and the approval sweeps run at most once a MAINTENANCE_GAP_MS, not in
-  // every tick: a slot that falls due is claimed without waiting for them.
+  // The approval sweeps run at most once a MAINTENANCE_GAP_MS, not in every tick: a slot that
+  // falls due is claimed without waiting for them. Lease recovery has its own timer, started
+  // with a first round that the first tick waits for (it may requeue runs for that tick).
   let maintenanceAt = 0;
+  const recovery = startRecovery(deps);
   try {
+    await recovery.first;
     while (!deps.stopClaiming.aborted) {
       rearm();
       // A queued run (manual, or approved) only needs the queue drained: the fast path.
@@ -90,7 +131,11 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
       const maintenance = full && Date.now() >= maintenanceAt;
       if (maintenance) maintenanceAt = Date.now() + MAINTENANCE_GAP_MS;
       try {
-        const summary = await runTick(deps, full ? { maintenance, queueNudge } : { maintenance: false, due: false, queueNudge });
+        const summary = await runTick(
+          deps,
+          full ? { maintenance, recovery: false, queueNudge } : { maintenance: false, due: false, queueNudge },
+        );
+        summary.recovered += recovery.take();
         addSummary(total, summary);
         if (full || summary.claimed > 0) log.info({ ...summary, fast: !full || undefined }, 'tick');
         if (full) await recordInstance(db, deps.owner, startedAt, summary);
@@ -113,6 +158,7 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
       if (reason !== 'run') fullTickAt = 0;
     }
   } finally {
+    await recovery.stop();
     await unlisten().catch(() => undefined);
     await recordInstance(db, deps.owner, startedAt, null, true).catch(() => undefined);
   }

@@ -5,6 +5,7 @@ import {
   heartbeatRuns,
   insertEvents,
   recoverExpiredRuns,
+  notifyScheduler,
   settleRuns,
   type RunFinish,
   type RunRelease,
@@ -125,15 +126,18 @@ export async function settleOutcomes(
   }
 }
 
-/** Recovers runs of dead schedulers (retried in this tick when attempts remain) and sweeps approvals. */
-async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void> {
-  const { db } = deps;
-  const recovered = await recoverExpiredRuns(db);
-  summary.recovered = recovered.length;
-  if (recovered.length > 0) {
+/**
+ * Recovers runs of dead schedulers: requeued while attempts remain (and the loops woken to
+ * claim them), failed otherwise. The runs and their events commit together: a process killed
+ * between the two would otherwise leave recovered runs without the event that says why.
+ */
+export async function recoverLeases(deps: Pick<SchedulerDeps, 'db' | 'log' | 'clock'>): Promise<number> {
+  const recovered = await deps.db.transaction(async (tx) => {
+    const runs = await recoverExpiredRuns(tx);
+    if (runs.length === 0) return runs;
     await insertEvents(
-      db,
-      recovered.map((r) => ({
+      tx,
+      runs.map((r) => ({
         tenant_id: r.tenant_id,
         run_id: r.id,
         workflow_id: r.workflow_id,
@@ -142,15 +146,25 @@ async function maintain(deps: SchedulerDeps, summary: TickSummary): Promise<void
         created_at: deps.clock(),
       })),
     );
-    for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
-  }
-  summary.expired_approvals = (await expireApprovals(db)).length;
-  await remindApprovals(db);
+    if (runs.some((r) => r.status === 'queued')) await notifyScheduler(tx, 'run');
+    return runs;
+  });
+  for (const r of recovered) deps.log.warn({ run_id: r.id, status: r.status, attempt: r.attempt }, r.error ?? 'run recovered');
+  return recovered.length;
+}
+
+/** Recovers runs of dead schedulers (unless the loop's own timer does) and sweeps approvals. */
+async function maintain(deps: SchedulerDeps, summary: TickSummary, recovery: boolean): Promise<void> {
+  if (recovery) summary.recovered = await recoverLeases(deps);
+  summary.expired_approvals = (await expireApprovals(deps.db)).length;
+  await remindApprovals(deps.db);
 }
 
 interface TickOptions {
   /** Recover expired leases and sweep approvals first (default true). */
   maintenance?: boolean;
+  /** With maintenance: recover expired leases too (default true; false when the loop's recovery timer does it). */
+  recovery?: boolean;
   /**
    * Set (by the loop, on a NOTIFY for a queued run) while the tick works through due
    * workflows: the next batch looks at the queue too, so a manual run does not wait for a
@@ -232,7 +246,7 @@ const NOTHING: ClaimedBatch = { runs: [], found: 0, workflows: 0, skipped: 0, no
 export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Promise<TickSummary> {
   const summary = emptySummary();
   const { db } = deps;
-  if (opts.maintenance !== false) await maintain(deps, summary);
+  if (opts.maintenance !== false) await maintain(deps, summary, opts.recovery !== false);
   const heartbeat = setInterval(
     () => {
       heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) =>

@@ -1,6 +1,15 @@
 import { checkpointRun, insertEvents, parkRun } from '../runs/lifecycle-queries.js';
 import { describeClass } from './impact.js';
-import { finishedOutcome, LeaseLostError, pushEvent, saveOutput, summarizeOutput, type RunOutcome, type RunState } from './run-state.js';
+import {
+  bufferedTransaction,
+  finishedOutcome,
+  LeaseLostError,
+  pushEvent,
+  saveOutput,
+  summarizeOutput,
+  type RunOutcome,
+  type RunState,
+} from './run-state.js';
 import type { ImpactClass } from '../lib/impact.js';
 import type { Step } from './schema.js';
 
@@ -11,6 +20,24 @@ const CONTROL_FIELDS = new Set(['max_attempts', 'backoff_ms', 'timeout_ms']);
 /** The part of a rendered step a human approves: everything that decides what happens outside. */
 function approvalPayload(step: Step): Record<string, unknown> {
   return Object.fromEntries(Object.entries(step).filter(([k, v]) => !CONTROL_FIELDS.has(k) && v !== undefined));
+}
+
+/** The object of a github step's operation, for its one-line summary. */
+function githubTarget(step: Extract<Step, { type: 'github' }>): string {
+  switch (step.operation) {
+    case 'dispatch_workflow':
+      return `: ${step.workflow ?? ''} on ${step.ref ?? ''}`;
+    case 'repository_dispatch':
+      return `: ${step.event_type ?? ''}`;
+    case 'create_issue':
+      return `: "${step.title ?? ''}"`;
+    case 'comment':
+      return ` on #${String(step.issue)}`;
+    case 'create_deployment':
+      return `: ${step.ref ?? ''}${step.environment ? ` to ${step.environment}` : ''}`;
+    case 'deployment_status':
+      return `: deployment ${String(step.deployment_id)} ${step.state ?? ''}`;
+  }
 }
 
 /** One line saying what the step will do, for the approver. */
@@ -24,6 +51,8 @@ function summarizeStep(step: Step): string {
       const list = `${all.slice(0, 3).join(', ')}${all.length > 3 ? ` and ${all.length - 3} more` : ''}`;
       return `email "${step.subject}" to ${list}${step.bcc?.length ? ` (${to.length ? `${step.bcc.length} ` : ''}blind copies)` : ''}`;
     }
+    case 'github':
+      return `GitHub ${step.operation.replace(/_/g, ' ')} in ${step.repository}${githubTarget(step)}`;
     case 'slack_message':
       return `Slack message to ${step.channel}: "${step.text.length > 80 ? `${step.text.slice(0, 79)}…` : step.text}"`;
     case 'set_workflow_active':
@@ -43,8 +72,10 @@ async function park(
 ): Promise<Gate> {
   const { deps, run, wf } = s;
   let approvalId = existingId ?? '';
+  // A run started to ask again for an ended run's request links its own request to that one.
+  const previousId = run.context.rerequest_of?.step_index === index ? run.context.rerequest_of.approval_id : undefined;
   try {
-    await deps.db.transaction(async (tx) => {
+    await bufferedTransaction(s, async (tx) => {
       if (!existingId) {
         const approval = await deps.critical.request(tx, {
           tenant_id: run.tenant_id,
@@ -57,6 +88,7 @@ async function park(
           payload,
           // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
           requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,
+          previous_id: previousId,
         });
         approvalId = approval.id;
         pushEvent(s, 'approval_requested', index, {
@@ -64,6 +96,7 @@ async function park(
           expires_at: approval.expires_at,
           summary: approval.summary,
           why: describeClass(step, wf.impact_class, s.internalChannels),
+          ...(previousId ? { previous_id: previousId } : {}),
         });
       }
       if (!(await parkRun(tx, deps.owner, { id: run.id, stepIndex: index, context: s.ctx, timeline: s.timeline.splice(0) })))
@@ -109,7 +142,7 @@ export async function recordCriticalOutcome(
 ): Promise<void> {
   const { deps, run, wf } = s;
   const step = wf.steps[index] as Step;
-  await deps.db.transaction(async (tx) => {
+  await bufferedTransaction(s, async (tx) => {
     await deps.critical.finish(tx, approvalId);
     if (failure !== undefined) return;
     saveOutput(s, step, index, output);

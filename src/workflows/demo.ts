@@ -8,14 +8,18 @@ export const DEMO_WORKFLOWS: WorkflowInput[] = [
   {
     name: 'heartbeat',
     description: 'Class A: logs a line every minute, so you can watch the scheduler work.',
-    steps: [{ type: 'log', message: 'heartbeat from run {{run.id}} (slot {{run.scheduled_for}})' }],
+    steps: [{ type: 'log', message: 'heartbeat from run {{run.id}} (slot {{run.scheduled_for | default: "none: started by hand"}})' }],
     schedule_config: { enabled: true, interval_minutes: 1 },
   },
   {
     name: 'daily-digest',
     description: 'Class A: builds a summary every weekday morning (cron, Europe/London).',
     steps: [
-      { type: 'transform', name: 'digest', set: { title: 'Daily digest for {{workflow.name}}', generated_for: '{{run.scheduled_for}}' } },
+      {
+        type: 'transform',
+        name: 'digest',
+        set: { title: 'Daily digest for {{workflow.name}}', generated_for: '{{run.scheduled_for | default: "now (started by hand)"}}' },
+      },
       { type: 'log', message: '{{vars.title}} is ready' },
     ],
     schedule_config: { enabled: true, cron: '0 9 * * 1-5', timezone: 'Europe/London' },

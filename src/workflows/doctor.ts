@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { span } from '../lib/span.js';
 import { readDoctorFacts, type DoctorFacts } from './doctor-queries.js';
 import type { WorkflowRow } from './queries.js';
 
@@ -9,15 +10,7 @@ export interface Check {
 }
 
 function ago(seconds: number): string {
-  const s = Math.abs(seconds);
-  const text =
-    s < 90
-      ? `${Math.round(s)} s`
-      : s < 5400
-        ? `${Math.round(s / 60)} min`
-        : s < 172_800
-          ? `${(s / 3600).toFixed(1)} h`
-          : `${(s / 86_400).toFixed(1)} days`;
+  const text = span(seconds);
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
 }
 

@@ -5,6 +5,7 @@ import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
 import { stepImpactClass } from './impact.js';
 import {
   finishedOutcome as finished,
+  bufferedTransaction,
   LeaseLostError,
   pushEvent as event,
   saveOutput,
@@ -17,7 +18,7 @@ import {
 import type { WorkflowRow } from './queries.js';
 import { stepSchema, type Step } from './schema.js';
 import { abortableDelay, backoffDelay, RetryableStepError, runStep, type StepEnv } from './steps/run-step.js';
-import { renderTemplates, type TemplateScope } from './templates.js';
+import { renderTemplates, TemplateError, type TemplateScope } from './templates.js';
 
 /** Runs fn with a per-step time limit, also ended by outer (shutdown) when given. */
 async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -36,6 +37,21 @@ async function withTimeout<T>(ms: number, outer: AbortSignal | undefined, fn: (s
     clearTimeout(timer);
     outer?.removeEventListener('abort', onOuter);
   }
+}
+
+/** SQLSTATEs of a transaction Postgres rolled back that a new attempt can pass: serialization failure, deadlock. */
+const ROLLED_BACK: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/**
+ * A Class B step's transaction that Postgres rolled back (nothing of it committed, its buffered
+ * events put back) is retried like any retryable step failure.
+ */
+function retryRolledBack(err: unknown): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ROLLED_BACK.has(code)) {
+    throw new RetryableStepError(`the transaction was rolled back (SQLSTATE ${code}: ${errorMessage(err)})`, { cause: err });
+  }
+  throw err;
 }
 
 /**
@@ -84,13 +100,14 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
       steps: s.ctx.steps,
       vars: s.ctx.vars,
     };
-    const parsed = stepSchema.safeParse(renderTemplates(step, scope));
-    if (!parsed.success) {
-      const error = `${stepLabel(step, i)}: after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`;
-      event(s, 'step_failed', i, { error });
+    // Before anything is requested or sent: a reference without a value fails the step here.
+    const parsed = renderStep(step, scope);
+    if ('error' in parsed) {
+      const error = `${stepLabel(step, i)}: ${parsed.error}`;
+      event(s, 'step_failed', i, { error, code: parsed.code });
       return finished(s, 'failed', i, error);
     }
-    const rendered = parsed.data;
+    const rendered = parsed.step;
     const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
     event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt }, cls);
     try {
@@ -112,7 +129,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
           rendered,
           i,
           (signal) =>
-            deps.db.transaction(async (tx) => {
+            bufferedTransaction(s, async (tx) => {
               const out = await runStep(rendered, stepEnv(s, tx, signal));
               if (rendered.type !== 'set_workflow_active') {
                 await deps.audit(tx, {
@@ -129,15 +146,17 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
                 throw new LeaseLostError();
               await insertEvents(tx, s.events.splice(0));
               return out;
-            }),
+            }).catch(retryRolledBack),
           true,
         );
         continue;
       } else {
         // A long wait should be visible while it lasts, not only when the run ends.
         if (rendered.type === 'delay' && rendered.ms >= 1000) {
-          await appendTimeline(deps.db, deps.owner, run.id, s.timeline.splice(0));
-          await insertEvents(deps.db, s.events.splice(0));
+          await bufferedTransaction(s, async (tx) => {
+            await appendTimeline(tx, deps.owner, run.id, s.timeline.splice(0));
+            await insertEvents(tx, s.events.splice(0));
+          });
         }
         output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
       }
@@ -152,6 +171,20 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     }
   }
   return finished(s, 'succeeded', wf.steps.length, null);
+}
+
+/** The step with its templates rendered and checked again, or why it cannot run. */
+function renderStep(step: Step, scope: TemplateScope): { step: Step } | { error: string; code: string } {
+  let raw: unknown;
+  try {
+    raw = renderTemplates(step, scope);
+  } catch (err) {
+    if (err instanceof TemplateError) return { error: err.message, code: 'template' };
+    throw err;
+  }
+  const parsed = stepSchema.safeParse(raw);
+  if (parsed.success) return { step: parsed.data };
+  return { error: `after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, code: 'bad_input' };
 }
 
 function released(s: RunState): RunOutcome {

@@ -42,6 +42,8 @@ export interface CriticalRequest {
   payload: Record<string, unknown>;
   /** Who the action is done for; they may not approve it themselves. */
   requested_by: string;
+  /** The ended run's request this one asks again for (a re-request), if any. */
+  previous_id?: string;
 }
 
 /** The critical-action gate: a Class C step runs only with a human's approval, and only once per approval. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 import type { RunFinish } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
@@ -41,7 +41,7 @@ export interface RunState {
   deps: ExecutorDeps;
   wf: WorkflowRow;
   run: RunRow;
-  ctx: Required<RunContext>;
+  ctx: Required<Pick<RunContext, 'steps' | 'vars'>>;
   /** Not yet written to workflow_events (see keptInLedger). */
   events: NewEvent[];
   /** Not yet appended to the run's own timeline. */
@@ -113,6 +113,28 @@ export function stepLabel(step: Step, index: number): string {
 export function saveOutput(s: Pick<RunState, 'ctx'>, step: Step, index: number, output: unknown): void {
   s.ctx.steps[step.name ?? String(index)] = output ?? null;
   if (step.type === 'transform' && output && typeof output === 'object') Object.assign(s.ctx.vars, output);
+}
+
+/**
+ * Runs fn in one transaction that writes what the run has buffered. What fn takes from the
+ * buffers, pushes to them or saves into the context is undone when the transaction rolls back,
+ * so that a retried attempt, or the failure recorded after it, loses no event and keeps no
+ * output of a step that did not commit.
+ */
+export async function bufferedTransaction<T>(s: RunState, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const events = s.events.slice();
+  const timeline = s.timeline.slice();
+  const steps = { ...s.ctx.steps };
+  const vars = { ...s.ctx.vars };
+  try {
+    return await s.deps.db.transaction(fn);
+  } catch (err) {
+    s.events.splice(0, s.events.length, ...events);
+    s.timeline.splice(0, s.timeline.length, ...timeline);
+    s.ctx.steps = steps;
+    s.ctx.vars = vars;
+    throw err;
+  }
 }
 
 /** A bounded preview of an output for the event log. */

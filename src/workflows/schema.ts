@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { IMPACT_CLASSES } from '../lib/impact.js';
+import { templateIssues } from './template-check.js';
 
 export const impactClassSchema = z.enum(IMPACT_CLASSES);
 
@@ -71,7 +72,85 @@ const stepBase = {
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
 
-const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email', 'slack_message'];
+/**
+ * Why an http step's URL can never be requested, or undefined. Template references stand for
+ * text that is only known at run time: a URL that starts with one is left to the run; in any
+ * other, each reference is replaced by "0" (valid in a host, a port and a path) and the rest must
+ * make an absolute http(s) URL.
+ */
+function urlProblem(url: string): string | undefined {
+  if (url.trimStart().startsWith('{{')) return undefined;
+  const literal = url.replace(/\{\{[\s\S]*?\}\}/g, '0');
+  let parsed: URL;
+  try {
+    parsed = new URL(literal);
+  } catch {
+    return `${JSON.stringify(url)} is not a valid URL: an http step needs an absolute http:// or https:// URL`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `${JSON.stringify(url)} is a ${parsed.protocol} URL: an http step sends only http:// or https://`;
+  }
+  return undefined;
+}
+
+const STEP_TYPES = ['noop', 'log', 'transform', 'delay', 'set_workflow_active', 'http', 'email', 'slack_message', 'github'];
+
+/** The `github` step's operations, each with the fields it needs and those it may have. */
+const GITHUB_OPERATIONS = {
+  dispatch_workflow: { required: ['workflow', 'ref'], optional: ['inputs'] },
+  repository_dispatch: { required: ['event_type'], optional: ['client_payload'] },
+  create_issue: { required: ['title'], optional: ['body', 'labels'] },
+  comment: { required: ['issue', 'body'], optional: [] },
+  create_deployment: { required: ['ref'], optional: ['environment', 'description'] },
+  deployment_status: { required: ['deployment_id', 'state'], optional: ['description', 'environment', 'environment_url'] },
+} as const satisfies Record<string, { required: readonly string[]; optional: readonly string[] }>;
+const GITHUB_FIELDS = new Set(Object.values(GITHUB_OPERATIONS).flatMap((o) => [...o.required, ...o.optional]));
+
+/** A positive integer, or a template that renders to one (`{{steps.open.number}}`). */
+const idOrTemplate = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^(\d{1,18}|.*\{\{.+\}\}.*)$/s, 'a positive integer or a {{template}} that renders to one'),
+]);
+
+const githubStep = z
+  .object({
+    ...stepBase,
+    type: z.literal('github'),
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo'),
+    operation: z.enum(Object.keys(GITHUB_OPERATIONS) as [keyof typeof GITHUB_OPERATIONS, ...(keyof typeof GITHUB_OPERATIONS)[]]),
+    /** dispatch_workflow: the workflow's file name (deploy.yml) or id. */
+    workflow: z.string().min(1).max(255).optional(),
+    ref: z.string().min(1).max(255).optional(),
+    inputs: z.record(z.string().min(1).max(100), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    event_type: z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/, '1–100 letters, digits, "_", ".", ":" or "-"')
+      .optional(),
+    client_payload: z.record(z.string(), z.unknown()).optional(),
+    title: z.string().min(1).max(256).optional(),
+    body: z.string().max(65_536).optional(),
+    labels: z.array(z.string().min(1).max(50)).max(20).optional(),
+    issue: idOrTemplate.optional(),
+    environment: z.string().min(1).max(255).optional(),
+    description: z.string().max(140).optional(),
+    deployment_id: idOrTemplate.optional(),
+    state: z.enum(['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success']).optional(),
+    environment_url: z.string().max(2_048).optional(),
+  })
+  .strict()
+  .superRefine((st, ctx) => {
+    const op = GITHUB_OPERATIONS[st.operation];
+    const given = st as Record<string, unknown>;
+    for (const field of op.required)
+      if (given[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `required by operation ${st.operation}` });
+    for (const field of GITHUB_FIELDS)
+      if (
+        given[field] !== undefined &&
+        !(op.required as readonly string[]).includes(field) &&
+        !(op.optional as readonly string[]).includes(field)
+      )
+        ctx.addIssue({ code: 'custom', path: [field], message: `not used by operation ${st.operation}` });
+  });
 
 export const stepSchema = z.discriminatedUnion(
   'type',
@@ -93,7 +172,14 @@ export const stepSchema = z.discriminatedUnion(
         ...stepBase,
         type: z.literal('http'),
         method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
-        url: z.string().min(1).max(8_192),
+        url: z
+          .string()
+          .min(1)
+          .max(8_192)
+          .superRefine((url, ctx) => {
+            const problem = urlProblem(url);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
         headers: z.record(headerName, z.string().max(8_192)).default({}),
         body: z.unknown().optional(),
         max_response_bytes: z
@@ -127,6 +213,7 @@ export const stepSchema = z.discriminatedUnion(
         text: z.string().min(1).max(40_000),
       })
       .strict(),
+    githubStep,
   ],
   {
     error: (issue) => {
@@ -166,6 +253,7 @@ export const workflowSchema = z
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: `duplicate step name "${s.name}"` });
       seen.add(s.name);
     });
+    for (const issue of templateIssues(w.steps)) ctx.addIssue({ code: 'custom', path: ['steps', ...issue.path], message: issue.message });
   });
 export type WorkflowSpec = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;

@@ -5,14 +5,15 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { load1, replaceSection, table } from '../../bench/lib.mjs';
+import { load1 } from '../../bench/lib/machine.js';
+import { replaceSection, table } from '../../bench/lib/markdown.js';
 import { stopClusterDir } from './helpers/cluster.js';
 import { readFigures } from './helpers/results.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const RESULTS = join(REPO, 'bench', 'RESULTS.md');
 /** Experiments the suite runs; the section is written only when every one recorded its figures. */
-const EXPERIMENTS = 6;
+const EXPERIMENTS = 7;
 
 function machine(loadStart: number): string[] {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';

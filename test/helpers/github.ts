@@ -1,3 +1,4 @@
+import { verify, type KeyObject } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +88,8 @@ export interface FakeGitHub {
   /** Teams by "org/slug" (lower case), each with its members' states; a team missing here answers 404, as one the token cannot see. */
   teams: Map<string, Map<string, 'active' | 'pending'>>;
   dispatches: { repo: string; event_type: string; client_payload: unknown }[];
+  /** Installation tokens minted for the GitHub App (with startFakeGitHub's `app`), with the JWT's claims. */
+  mints: { installationId: number; claims: Record<string, unknown>; token: string }[];
   /** Answers the next calls matching `pathPattern` (`times` of them, default all) with `status` (e.g. 403 for a fork's token). */
   failWith(pathPattern: RegExp, status: number, times?: number): void;
   /**
@@ -105,8 +108,39 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** Starts the fake on 127.0.0.1; requests need `Authorization: Bearer <token>` (or `token <token>`). */
-export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
+/** A GitHub App the fake knows: its JWTs (RS256, signed with the App's key) mint installation tokens. */
+export interface FakeGitHubApp {
+  id: number;
+  installationId: number;
+  publicKey: KeyObject;
+}
+
+/** The claims of an RS256 JWT signed by `key`, or a reason it is refused (as GitHub checks: signature, iss, exp). */
+function verifyAppJwt(jwt: string, app: FakeGitHubApp): Record<string, unknown> | string {
+  const [header = '', payload = '', signature = ''] = jwt.split('.');
+  const json = (part: string) => {
+    try {
+      return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const alg = json(header)?.alg;
+  if (alg !== 'RS256') return `alg ${String(alg)}`;
+  if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), app.publicKey, Buffer.from(signature, 'base64url'))) return 'signature';
+  const claims = json(payload) ?? {};
+  if (String(claims.iss) !== String(app.id)) return `iss ${String(claims.iss)}`;
+  if (typeof claims.exp !== 'number' || claims.exp < Date.now() / 1000) return 'expired';
+  return claims;
+}
+
+/**
+ * Starts the fake on 127.0.0.1; requests need `Authorization: Bearer <token>` (or `token <token>`),
+ * or an installation token minted for `app` (POST /app/installations/:id/access_tokens with the App's JWT).
+ */
+export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp } = {}): Promise<FakeGitHub> {
+  const mints: FakeGitHub['mints'] = [];
+  const accepted = new Set([token]);
   const calls: RecordedCall[] = [];
   const comments = new Map<number, FakeComment[]>();
   const reviews = new Map<number, FakeReview[]>();
@@ -123,9 +157,19 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(data === undefined ? '' : JSON.stringify(data));
       };
+      let m: RegExpExecArray | null;
+      if (opts.app && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname)) && req.method === 'POST') {
+        const claims = verifyAppJwt(/^bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', opts.app);
+        if (typeof claims === 'string') return send(401, { message: `A JSON web token could not be decoded (${claims})` });
+        if (Number(m[1]) !== opts.app.installationId) return send(404, githubError('not_found'));
+        const minted = `ghs_fakeInstallation${mints.length + 1}`;
+        accepted.add(minted);
+        mints.push({ installationId: Number(m[1]), claims, token: minted });
+        return send(201, { token: minted, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
+      }
       // GitHub takes both schemes: `Bearer` (fetch callers) and `token` (Octokit's for a token that is not a JWT).
-      if (![`Bearer ${token}`, `token ${token}`].includes(req.headers.authorization ?? ''))
-        return send(401, githubError('bad_credentials'));
+      const presented = /^(?:bearer|token) (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!presented || !accepted.has(presented)) return send(401, githubError('bad_credentials'));
       const failure = failures.find((f) => f.left > 0 && f.pattern.test(url.pathname));
       if (failure) {
         failure.left--;
@@ -150,7 +194,6 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
         const more = page * perPage < rows.length;
         return send(200, rows.slice((page - 1) * perPage, page * perPage), more ? { link: `<${next.href}>; rel="next"` } : {});
       };
-      let m: RegExpExecArray | null;
       if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(url.pathname))) {
         const issue = Number(m[1]);
         const list = comments.get(issue) ?? [];
@@ -181,6 +224,12 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
         const state = members.get(decodeURIComponent(m[3]).toLowerCase());
         return state ? send(200, setPaths(readFixture('github/team-membership.json'), { state })) : send(404, githubError('not_found'));
       }
+      // What a `github` step creates: workflow runs (204), issues, deployments and their statuses.
+      if (/^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/.test(url.pathname) && req.method === 'POST') return send(204);
+      if (/^\/repos\/[^/]+\/[^/]+\/(issues|deployments|deployments\/\d+\/statuses)$/.test(url.pathname) && req.method === 'POST') {
+        const id = ++ids;
+        return send(201, { id, number: id, html_url: `https://github.example${url.pathname}/${id}`, ...(body as object) });
+      }
       if ((m = /^\/repos\/([^/]+\/[^/]+)\/dispatches$/.exec(url.pathname)) && req.method === 'POST') {
         const b = body as { event_type: string; client_payload: unknown };
         dispatches.push({ repo: m[1] ?? '', event_type: b.event_type, client_payload: b.client_payload });
@@ -198,6 +247,7 @@ export async function startFakeGitHub(token: string): Promise<FakeGitHub> {
     reviews,
     teams,
     dispatches,
+    mints,
     failWith: (pattern, status, times = Infinity) => failures.push({ pattern, status, left: times }),
     rateLimit: (pattern, kind, times = 1, retryAfterSeconds = 0) =>
       limits.push({ pattern, kind, left: times, retryAfter: retryAfterSeconds }),

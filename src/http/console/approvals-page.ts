@@ -1,7 +1,8 @@
 import type { ApprovalRow, ApprovalStatus } from '../../approvals/types.js';
 import { REASON_MAX } from '../../approvals/service.js';
 import { h } from '../html.js';
-import { iso, json, span } from './layout.js';
+import { span } from '../../lib/span.js';
+import { iso, json } from './layout.js';
 
 export interface ApprovalsView {
   status: ApprovalStatus;

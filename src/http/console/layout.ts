@@ -39,18 +39,6 @@ export function iso(t: number | null | undefined): string {
   return t === null || t === undefined ? '—' : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** A span of seconds in words: "45 s", "12 min", "3.5 h", "2.0 days". */
-export function span(seconds: number): string {
-  const s = Math.max(0, seconds);
-  return s < 90
-    ? `${Math.round(s)} s`
-    : s < 5400
-      ? `${Math.round(s / 60)} min`
-      : s < 172_800
-        ? `${(s / 3600).toFixed(1)} h`
-        : `${(s / 86_400).toFixed(1)} days`;
-}
-
 /** Pretty JSON for a <pre>, escaped. */
 export function json(value: unknown): string {
   return h(JSON.stringify(value, null, 2));

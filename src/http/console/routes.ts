@@ -176,8 +176,10 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
       const actor = `token:${identity.name}`;
       if (verb === 'rerequest') {
         if (!identity.scopes.includes('actions:write')) throw new AppError('forbidden', 'this token lacks the actions:write scope');
-        const fresh = await rerequestAction(db, id, identity.tenant_id, actor, 'console');
-        return reply.redirect(`/console/approvals?decided=${fresh.id}`, 303);
+        const made = await rerequestAction(db, id, identity.tenant_id, actor, 'console');
+        // A workflow step is asked again by a new run: its page shows the request once it is made.
+        if (made.kind === 'run') return reply.redirect(`/console/runs/${made.run.run_id}`, 303);
+        return reply.redirect(`/console/approvals?decided=${made.approval.id}`, 303);
       }
       if (!identity.scopes.includes('approvals:decide'))
         throw new AppError('forbidden', 'this token lacks the approvals:decide scope: the queue is read-only');

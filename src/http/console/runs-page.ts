@@ -2,7 +2,8 @@ import type { ApprovalRow } from '../../approvals/types.js';
 import type { EventRow, RunRow } from '../../runs/types.js';
 import type { WorkflowRow } from '../../workflows/queries.js';
 import { h } from '../html.js';
-import { iso, json, span } from './layout.js';
+import { span } from '../../lib/span.js';
+import { iso, json } from './layout.js';
 
 type ListedRun = RunRow & { workflow_name: string };
 

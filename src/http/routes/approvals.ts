@@ -32,7 +32,8 @@ function decodeCursor(cursor: string | undefined): { requested_at: number; id: s
   throw new AppError('bad_input', 'query.cursor: not a cursor returned by this API', ['query.cursor: invalid']);
 }
 
-const listQuery = z
+/** GET /api/approvals's query (exported for bench/api, which times its parse). */
+export const listApprovalsQuery = z
   .object({
     status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -76,7 +77,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     url: '/api/approvals',
     tag: 'approvals',
     scope: 'approvals:read',
-    query: listQuery,
+    query: listApprovalsQuery,
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
     handler: async ({ query, auth }) => {
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
@@ -145,8 +146,14 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     scope: 'actions:write',
     params: idParams,
     status: 201,
-    summary: 'Ask again for a rejected or expired action; the new request links to the old one',
-    handler: ({ params, auth }) => rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api'),
+    summary:
+      'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
+    handler: async ({ params, auth, reply }) => {
+      const made = await rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api');
+      if (made.kind === 'approval') return made.approval;
+      void reply.status(202);
+      return { status: 'queued', ...made.run };
+    },
   });
   router.add({
     method: 'POST',

@@ -218,3 +218,32 @@ function callerAbortReason(signal: AbortSignal | undefined): Error {
   if (reason instanceof AppError) return reason;
   return new AppError('step_failed', 'http request aborted', [], { cause: reason });
 }
+
+/** The limits of a guarded fetch: the `http` step's, from configuration. */
+export interface GuardedFetchLimits {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxResponseBytes: number;
+}
+
+/**
+ * A `fetch` whose every request goes through the SSRF guard and the limits of an `http` step
+ * (performHttp): for clients such as Octokit that take a fetch, so that the `github` step reaches
+ * only what an `http` step may.
+ */
+export function guardedFetch(policy: NetPolicy, limits: GuardedFetchLimits): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    const body = init?.body;
+    if (body !== undefined && body !== null && typeof body !== 'string')
+      throw new AppError('bad_input', 'guarded fetch sends string bodies only');
+    const res = await performHttp(
+      { method: init?.method ?? 'GET', url, headers, body: body ?? undefined, maxRedirects: 5, ...limits },
+      policy,
+      init?.signal ?? undefined,
+    );
+    const empty = res.status === 204 || res.status === 205 || res.status === 304;
+    return new Response(empty ? null : res.body, { status: res.status, headers: res.headers });
+  };
+}

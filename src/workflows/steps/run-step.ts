@@ -4,6 +4,7 @@ import type { AuditRecorder } from '../ports.js';
 import { setWorkflowActive } from '../queries.js';
 import type { Step } from '../schema.js';
 import type { Mailer } from './email.js';
+import { runGitHubStep, type GitHubStepClient } from './github.js';
 import { performHttp } from './http.js';
 import type { NetPolicy } from './net-guard.js';
 
@@ -15,6 +16,8 @@ export interface StepServices {
   smtpFrom: string;
   /** Posts slack_message steps; unset when SLACK_BOT_TOKEN is not configured. */
   slack?: SlackPoster;
+  /** Sends github steps' calls with the server's GitHub App or token; unset when neither is configured. */
+  github?: GitHubStepClient;
 }
 
 /** What a slack_message step needs from Slack. */
@@ -38,8 +41,8 @@ export interface StepEnv {
 
 /** A step failure that a retry may cure (network trouble, 5xx, 429). */
 export class RetryableStepError extends AppError {
-  constructor(message: string) {
-    super('step_failed', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('step_failed', message, [], options);
   }
 }
 
@@ -149,6 +152,8 @@ export async function runStep(step: Step, env: StepEnv): Promise<unknown> {
       }
       return { channel: posted.channel, ts: posted.ts };
     }
+    case 'github':
+      return runGitHubStep(step, env.services.github);
   }
 }
 

@@ -10,8 +10,8 @@ import pg from 'pg';
 
 const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
-/** initdb and pg_ctl refuse to run as root: as root they run as the postgres user. */
-const AS_ROOT = process.getuid?.() === 0;
+/** initdb and pg_ctl (and pgbouncer) refuse to run as root: as root they run as the postgres user. */
+export const AS_ROOT = process.getuid?.() === 0;
 
 export type StopMode = 'fast' | 'immediate';
 
@@ -38,7 +38,8 @@ export interface Cluster {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (closed again: the caller binds it next). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -62,7 +63,8 @@ async function asPostgres(tool: string, args: readonly string[]): Promise<string
   }
 }
 
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
+/** The postgres user's uid and gid (to hand it a directory when running as root). */
+export async function postgresIds(): Promise<{ uid: number; gid: number }> {
   const { stdout: uid } = await run('id', ['-u', 'postgres']);
   const { stdout: gid } = await run('id', ['-g', 'postgres']);
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
