@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchApproved } from '../src/approvals/dispatch.js';
-import { submitAction } from '../src/approvals/actions.js';
 import { decideApproval, expireApprovals } from '../src/approvals/service.js';
 import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import type { Db } from '../src/db/types.js';
-import { apiRequest, makeApiTenant, type ApiTenant } from './helpers/api.js';
+import { apiRequest, makeApiTenant, requestDeploy, type ApiTenant } from './helpers/api.js';
 import { createPgDatabase } from './helpers/db.js';
 import { startAction, startFakeGitHub, type FakeGitHub } from './helpers/github.js';
 import { pollUntil } from './helpers/proc.js';
@@ -27,7 +26,7 @@ const workspace = mkdtempSync(join(tmpdir(), 'levqor-action-approval-'));
 const FAST = { 'poll-interval-seconds': '0.05', 'max-poll-interval-seconds': '0.2' };
 
 beforeAll(async () => {
-  ({ url, drop } = await createPgDatabase('levqor_aappr'));
+  ({ url, drop } = await createPgDatabase('levqor_aappr', { template: true }));
   db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
   t = await makeApiTenant(db, { ci: 'all', lead: 'all' }, 'shop');
   gh = await startFakeGitHub(DISPATCH_TOKEN);
@@ -190,11 +189,7 @@ describe('command: request-approval', () => {
   });
 
   it('a dispatch to a repository outside LEVQOR_GITHUB_DISPATCH_REPOS is refused and audited', async () => {
-    const a = await submitAction(db, {
-      tenantId: t.tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
+    const a = await requestDeploy(db, t.tenant.id, {
       summary: 'elsewhere',
       payload: { dispatch: { repository: 'evil/repo', event_type: 'go' } },
     });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { dispatchApproved } from '../src/approvals/dispatch.js';
 import { decideApproval } from '../src/approvals/service.js';
 import type { CriticalChanges, GatePullRequest } from '../src/checks/gate.js';
@@ -65,27 +65,12 @@ describe.each(BACKENDS)('on $name', ({ open }) => {
   });
 
   it('dispatches each approved request with payload.dispatch once, and ignores the rest', async () => {
-    const wanted = await submitAction(t.db, {
-      tenantId,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
+    const wanted = await requestDeploy(t.db, tenantId, {
       summary: 'go',
       payload: { v: 1, dispatch: { repository: 'acme/deployer', event_type: 'ship' } },
     });
-    const plain = await submitAction(t.db, {
-      tenantId,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'no dispatch',
-      payload: { v: 2 },
-    });
-    const pending = await submitAction(t.db, {
-      tenantId,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
+    const plain = await requestDeploy(t.db, tenantId, { summary: 'no dispatch', payload: { v: 2 } });
+    const pending = await requestDeploy(t.db, tenantId, {
       summary: 'undecided',
       payload: { dispatch: { repository: 'acme/deployer', event_type: 'ship' } },
     });
@@ -113,11 +98,7 @@ describe.each(BACKENDS)('on $name', ({ open }) => {
   });
 
   it('a GitHub error is audited and not retried (a deploy starts at most once)', async () => {
-    const a = await submitAction(t.db, {
-      tenantId,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
+    const a = await requestDeploy(t.db, tenantId, {
       summary: 'nope',
       payload: { dispatch: { repository: 'acme/gone', event_type: 'ship' } },
     });

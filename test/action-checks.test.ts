@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateManifest } from '../src/checks/manifest.js';
 import {
   createGitRepo,
+  issueComment,
   pullRequestEvent,
   runAction,
   startAction,
@@ -158,7 +159,7 @@ describe('command: checks', () => {
 
   it('keeps one sticky pull-request comment: created on the first run, updated in place after', async () => {
     const sha = repo.git('rev-parse', 'HEAD').trim();
-    gh.comments.set(7, [{ id: 1, body: 'LGTM from a human', user: { login: 'bob' } }]);
+    gh.comments.set(7, [issueComment({ id: 1, body: 'LGTM from a human' })]);
     const env = {
       GITHUB_EVENT_NAME: 'pull_request',
       GITHUB_EVENT_PATH: pullRequestEvent(repo.dir, { number: 7, baseSha: sha, headSha: sha }),

@@ -11,6 +11,7 @@ import { createPgDatabase } from './helpers/db.js';
 import {
   createGitRepo,
   pullRequestEvent,
+  review,
   runAction,
   startFakeGitHub,
   type FakeGitHub,
@@ -86,14 +87,6 @@ async function runPr(
   return { run, gate, head, number };
 }
 
-const review = (login: string, state: FakeReview['state'], commit: string, id = Math.floor(Math.random() * 1e6)): FakeReview => ({
-  id,
-  user: { login },
-  state,
-  commit_id: commit,
-  submitted_at: new Date().toISOString(),
-});
-
 describe('safety gate on pull requests (reviews from allowed-approvers)', () => {
   const approvers = { 'allowed-approvers': 'carol, @Dave', 'github-token': TOKEN };
 
@@ -132,7 +125,11 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
       {
         updateManifest: true,
         inputs: approvers,
-        reviews: (head) => [review('mallory', 'APPROVED', head), review('dave', 'COMMENTED', head), review('Dave', 'APPROVED', head)],
+        reviews: (head) => [
+          review({ login: 'mallory', state: 'APPROVED', commitId: head }),
+          review({ login: 'dave', state: 'COMMENTED', commitId: head }),
+          review({ login: 'Dave', state: 'APPROVED', commitId: head }),
+        ],
       },
     );
     expect(run.code, run.stdout).toBe(0);
@@ -143,7 +140,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
   it('an approval of an older commit, or one followed by a change request, does not count', async () => {
     const stale = await runPr(
       { 'src/pay.ts': 'export const fee = 3;\n' },
-      { updateManifest: true, inputs: approvers, reviews: () => [review('carol', 'APPROVED', base)] },
+      { updateManifest: true, inputs: approvers, reviews: () => [review({ login: 'carol', state: 'APPROVED', commitId: base })] },
     );
     expect(stale.run.code).toBe(1);
     expect(stale.gate.approval?.detail).toContain(`older approvals do not count: carol approved ${base.slice(0, 7)}`);
@@ -152,7 +149,10 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
       {
         updateManifest: true,
         inputs: approvers,
-        reviews: (head) => [review('carol', 'APPROVED', head), review('carol', 'CHANGES_REQUESTED', head)],
+        reviews: (head) => [
+          review({ login: 'carol', state: 'APPROVED', commitId: head }),
+          review({ login: 'carol', state: 'CHANGES_REQUESTED', commitId: head }),
+        ],
       },
     );
     expect(withdrawn.run.code).toBe(1);
@@ -174,7 +174,11 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
       {
         updateManifest: true,
         inputs,
-        reviews: (head) => [review('frank', 'APPROVED', head), review('mallory', 'APPROVED', head), review('alice', 'APPROVED', head)],
+        reviews: (head) => [
+          review({ login: 'frank', state: 'APPROVED', commitId: head }),
+          review({ login: 'mallory', state: 'APPROVED', commitId: head }),
+          review({ login: 'alice', state: 'APPROVED', commitId: head }),
+        ],
       },
     );
     expect(outsiders.run.code).toBe(1);
@@ -182,7 +186,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(outsiders.gate.approval?.detail).toContain('from one of: carol, acme/platform');
     const member = await runPr(
       { 'src/pay.ts': 'export const fee = 6;\n' },
-      { updateManifest: true, inputs, reviews: (head) => [review('Erin', 'APPROVED', head)] },
+      { updateManifest: true, inputs, reviews: (head) => [review({ login: 'Erin', state: 'APPROVED', commitId: head })] },
     );
     expect(member.run.code, member.run.stdout).toBe(0);
     expect(member.gate.approval).toMatchObject({
@@ -193,7 +197,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
     expect(gh.calls.some((c) => c.path === '/orgs/acme/teams/platform/memberships/erin')).toBe(true);
     const blocked = await runPr(
       { 'src/pay.ts': 'export const fee = 7;\n' },
-      { updateManifest: true, inputs, reviews: (head) => [review('erin', 'CHANGES_REQUESTED', head)] },
+      { updateManifest: true, inputs, reviews: (head) => [review({ login: 'erin', state: 'CHANGES_REQUESTED', commitId: head })] },
     );
     expect(blocked.gate.approval).toMatchObject({ state: 'rejected', detail: 'changes requested by erin (member of acme/platform)' });
   });
@@ -204,7 +208,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
       {
         updateManifest: true,
         inputs: { 'allowed-approvers': 'acme/secret-team', 'github-token': TOKEN },
-        reviews: (head) => [review('erin', 'APPROVED', head)],
+        reviews: (head) => [review({ login: 'erin', state: 'APPROVED', commitId: head })],
       },
     );
     expect(run.code).toBe(1);
@@ -255,7 +259,7 @@ describe('safety gate on pull requests (reviews from allowed-approvers)', () => 
   it('an approved PR whose own manifest is stale still fails, saying how to fix it', async () => {
     const { run, gate } = await runPr(
       { 'src/pay.ts': 'export const fee = 5;\n' },
-      { inputs: approvers, reviews: (head) => [review('carol', 'APPROVED', head)] },
+      { inputs: approvers, reviews: (head) => [review({ login: 'carol', state: 'APPROVED', commitId: head })] },
     );
     expect(run.code).toBe(1);
     expect(gate.approval?.state).toBe('approved');
@@ -270,7 +274,7 @@ describe('safety gate with a Levqor Class C approval (database-url)', () => {
   let tenantId: string;
 
   beforeAll(async () => {
-    ({ url, drop } = await createPgDatabase('levqor_gate'));
+    ({ url, drop } = await createPgDatabase('levqor_gate', { template: true }));
     db = await openDatabase({
       DATABASE_URL: url,
       LEVQOR_DATA_DIR: MEMORY_DIR,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubClient, upsertStickyComment } from '../src/action/github.js';
 import { reviewApprover } from '../src/action/reviews.js';
 import { AppError } from '../src/lib/errors.js';
-import { startFakeGitHub, type FakeComment, type FakeGitHub, type FakeReview } from './helpers/github.js';
+import { issueComment, review, startFakeGitHub, type FakeComment, type FakeGitHub } from './helpers/github.js';
 
 // The action's GitHub client (Octokit with the paginate, retry and throttling plugins) against the
 // local fake GitHub: lists across pages by the Link header, rate limits and server errors retried.
@@ -14,11 +14,7 @@ const warnings: string[] = [];
 // Retries wait 1 ms per second asked for, instead of 1 s.
 const client = () => createGitHubClient({ apiUrl: gh.url, token: TOKEN, retryAfterBaseValue: 1, warn: (m) => warnings.push(m) });
 const comments = (n: number, marked?: number): FakeComment[] =>
-  Array.from({ length: n }, (_, i) => ({
-    id: i + 1,
-    body: i + 1 === marked ? `${MARKER}\nold` : `comment ${i + 1}`,
-    user: { login: 'bob' },
-  }));
+  Array.from({ length: n }, (_, i) => issueComment({ id: i + 1, body: i + 1 === marked ? `${MARKER}\nold` : `comment ${i + 1}` }));
 const callsTo = (path: RegExp) => gh.calls.filter((c) => path.test(c.path)).map((c) => `${c.method} ${c.path}`);
 
 beforeAll(async () => {
@@ -44,16 +40,11 @@ describe('the action GitHub client', () => {
 
   it("reads every page of reviews: an approval on page 2 is each reviewer's latest verdict", async () => {
     const head = 'a'.repeat(40);
-    const review = (id: number, login: string, state: FakeReview['state']): FakeReview => ({
-      id,
-      user: { login },
-      state,
-      commit_id: head,
-      submitted_at: new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
-    });
-    const list = Array.from({ length: 130 }, (_, i) => review(i + 1, i === 0 ? 'carol' : `user${i}`, 'COMMENTED'));
-    list[1] = review(2, 'carol', 'CHANGES_REQUESTED');
-    list[125] = review(126, 'carol', 'APPROVED');
+    const list = Array.from({ length: 130 }, (_, i) =>
+      review({ id: i + 1, login: i === 0 ? 'carol' : `user${i}`, state: 'COMMENTED', commitId: head }),
+    );
+    list[1] = review({ id: 2, login: 'carol', state: 'CHANGES_REQUESTED', commitId: head });
+    list[125] = review({ id: 126, login: 'carol', state: 'APPROVED', commitId: head });
     gh.reviews.set(11, list);
     const approve = reviewApprover(client(), ['carol'], 'alice');
     const outcome = await approve(

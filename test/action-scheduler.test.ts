@@ -19,7 +19,7 @@ let tenantId: string;
 const workspace = mkdtempSync(join(tmpdir(), 'levqor-action-sched-'));
 
 beforeAll(async () => {
-  ({ url, drop } = await createPgDatabase('levqor_asched'));
+  ({ url, drop } = await createPgDatabase('levqor_asched', { template: true }));
   db = await openDatabase({ DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 4, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 });
   tenantId = await insertTenant(db, 'acme');
 });

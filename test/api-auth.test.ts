@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { revokeToken } from '../src/auth/queries.js';
 import { createAuthenticator, createToken, generateToken } from '../src/auth/tokens.js';
 import { submitAction } from '../src/approvals/actions.js';
 import type { ApprovalRow } from '../src/approvals/types.js';
 import { startRun } from '../src/scheduler/manual.js';
-import { deployAction, makeApiTenant, startApi, type ApiTenant, type DecisionJson, type TestApi } from './helpers/api.js';
+import { deployAction, makeApiTenant, startApi, useTestApi, type ApiTenant, type DecisionJson } from './helpers/api.js';
 import type { Queryable } from '../src/db/types.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeWorkflow } from './helpers/fixtures.js';
 
@@ -68,16 +68,7 @@ async function postThenRead(
 }
 
 describe.each(BACKENDS)('API authentication, tenancy and limits on $name', ({ open }) => {
-  let t: TestDb;
-  let api: TestApi;
-  beforeAll(async () => {
-    t = await open();
-    api = await startApi(t.db);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.close();
-  });
+  const { t, api } = useTestApi(open);
 
   async function pendingAction(ten: ApiTenant, summary = 'deploy web'): Promise<ApprovalRow> {
     return submitAction(t.db, { tenantId: ten.tenant.id, actor: 'token:ops', channel: 'api', ...deployAction(summary) });

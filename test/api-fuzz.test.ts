@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import http from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { decideApproval, expireApprovals } from '../src/approvals/service.js';
 import { revokeToken } from '../src/auth/queries.js';
 import { createToken, SCOPES } from '../src/auth/tokens.js';
@@ -561,16 +561,7 @@ describe('API fuzz: hostile requests never get a 5xx', () => {
     const ids: string[] = [run.runId];
     for (let i = 0; i < 150; i++) {
       ids.push(
-        (
-          await submitAction(t.db, {
-            tenantId: tenant.id,
-            actor: 'token:requester',
-            channel: 'test',
-            action_type: 'deploy',
-            summary: `deploy ${i}`,
-            payload: { i },
-          })
-        ).id,
+        (await requestDeploy(t.db, tenant.id, { summary: `deploy ${i}`, payload: { i }, actor: 'token:requester', channel: 'test' })).id,
       );
     }
     const rejected = ids[1] as string;
@@ -584,18 +575,7 @@ describe('API fuzz: hostile requests never get a 5xx', () => {
     });
     await t.db.query('UPDATE approval_queue SET expires_at = extract(epoch FROM now()) - 1 WHERE id = $1', [ids[2]]);
     await expireApprovals(t.db);
-    ids.push(
-      (
-        await submitAction(t.db, {
-          tenantId: other.id,
-          actor: 'token:x',
-          channel: 'test',
-          action_type: 'deploy',
-          summary: 'theirs',
-          payload: {},
-        })
-      ).id,
-    );
+    ids.push((await requestDeploy(t.db, other.id, { summary: 'theirs', payload: {}, actor: 'token:x', channel: 'test' })).id);
     seeds = {
       token,
       ids,

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
 import { insertApproval } from '../src/approvals/queries.js';
 import { expireApprovals } from '../src/approvals/service.js';
 import type { ApprovalRow } from '../src/approvals/types.js';
 import type { EventRow, RunRow } from '../src/runs/types.js';
 import { runTick } from '../src/scheduler/tick.js';
 import type { WorkflowRow } from '../src/workflows/queries.js';
-import { deployAction, makeApiTenant, startApi, type ApiTenant, type DecisionJson, type TestApi } from './helpers/api.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { deployAction, makeApiTenant, requestDeploy, useTestApi, type ApiTenant, type DecisionJson } from './helpers/api.js';
+import { BACKENDS } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { startRecordingServer } from './helpers/fixtures.js';
 
@@ -52,18 +51,13 @@ interface OpenApiDoc {
 }
 
 describe.each(BACKENDS)('REST API on $name', ({ open }) => {
-  let t: TestDb;
-  let api: TestApi;
+  const { t, api } = useTestApi(open, { env: ALLOW });
   let target: Awaited<ReturnType<typeof startRecordingServer>>;
   beforeAll(async () => {
-    t = await open();
-    api = await startApi(t.db, { env: ALLOW });
     target = await startRecordingServer();
   });
   afterAll(async () => {
-    await api?.close();
     await target?.close();
-    await t?.close();
   });
 
   /** Submits an action through the API with the tenant's `ops` token. */
@@ -122,14 +116,7 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
         }
       });
       for (let i = 0; i < 60; i++) {
-        await submitAction(t.db, {
-          tenantId: ten.tenant.id,
-          actor: 'token:ops',
-          channel: 'api',
-          action_type: 'deploy',
-          summary: `single ${i}`,
-          payload: { i },
-        });
+        await requestDeploy(t.db, ten.tenant.id, { summary: `single ${i}`, payload: { i }, actor: 'token:ops' });
       }
       const { rows: expected } = await t.db.query<{ id: string }>(
         "SELECT id FROM approval_queue WHERE tenant_id = $1 AND status = 'pending' ORDER BY requested_at, id",

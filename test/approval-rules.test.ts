@@ -11,14 +11,14 @@ import {
 } from '../src/approvals/queries.js';
 import { decideApproval, expireApprovals, remindApprovals, type DecisionInput } from '../src/approvals/service.js';
 import { DEFAULT_POLICY, type ApprovalPolicy, type ApprovalRow } from '../src/approvals/types.js';
-import { AppError } from '../src/lib/errors.js';
 import { getRun, getRunEvents } from '../src/runs/queries.js';
 import { startRun } from '../src/scheduler/manual.js';
-import { deployAction, makeApiTenant, startApi, type DecisionJson, type TestApi } from './helpers/api.js';
+import { deployAction, makeApiTenant, useTestApi, type DecisionJson } from './helpers/api.js';
 import { killRunningClis, parseJson, runCli } from './helpers/cli.js';
 import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
+import { appErrorOf } from './helpers/errors.js';
 
 const QUORUM: ApprovalPolicy = {
   ...DEFAULT_POLICY,
@@ -27,28 +27,8 @@ const QUORUM: ApprovalPolicy = {
   ttl_seconds: 3600,
 };
 
-/** The AppError a promise rejects with (failing when it resolves or throws something else). */
-async function appError(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected an AppError, but it succeeded');
-}
-
 describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
-  let t: TestDb;
-  let api: TestApi;
-  beforeAll(async () => {
-    t = await open();
-    api = await startApi(t.db);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.close();
-  });
+  const { t, api } = useTestApi(open);
 
   async function tenantWith(policy?: ApprovalPolicy) {
     const tenant = await makeTenant(t.db, 'rules');
@@ -72,7 +52,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       const first = await decide(a, 'token:a', 'approve', 'fine by me');
       expect(first.outcome).toBe('vote_recorded');
       expect(first.approval).toMatchObject({ status: 'pending', approvals_count: 1, processed_by: null });
-      const twice = await appError(decide(a, 'token:a'));
+      const twice = await appErrorOf(decide(a, 'token:a'));
       expect(twice.code).toBe('conflict');
       expect(twice.message).toContain('token:a already voted');
       expect(twice.message).toContain('1 of 2');
@@ -83,7 +63,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
         ['token:a', 'approve'],
         ['token:b', 'approve'],
       ]);
-      const late = await appError(decide(a, 'token:c'));
+      const late = await appErrorOf(decide(a, 'token:c'));
       expect(late.code).toBe('conflict');
       expect(late.message).toContain('already approved (by token:b)');
       expect(await eventTypes(a.id)).toEqual(['requested', 'vote', 'approved']);
@@ -110,7 +90,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
     it('an identity not in the list is refused (forbidden), and nothing is recorded', async () => {
       const tenant = await tenantWith(QUORUM);
       const a = await request(tenant.id);
-      const err = await appError(decide(a, 'token:mallory'));
+      const err = await appErrorOf(decide(a, 'token:mallory'));
       expect(err.code).toBe('forbidden');
       expect(err.message).toContain('token:mallory is not an approver');
       expect(await listVotes(t.db, a.id)).toEqual([]);
@@ -120,7 +100,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
     it('a group entry admits its members and no one else', async () => {
       const tenant = await tenantWith({ ...DEFAULT_POLICY, approvers: ['group:oncall'], groups: { oncall: ['slack:U1', 'github:bob'] } });
       const a = await request(tenant.id);
-      expect((await appError(decide(a, 'slack:U2'))).code).toBe('forbidden');
+      expect((await appErrorOf(decide(a, 'slack:U2'))).code).toBe('forbidden');
       expect((await decide(a, 'slack:U1')).outcome).toBe('approved');
       const b = await request(tenant.id);
       expect((await decide(b, 'github:bob', 'reject', 'no')).outcome).toBe('rejected');
@@ -129,7 +109,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
     it('refuses self-approval unless the policy allows it', async () => {
       const tenant = await tenantWith();
       const a = await request(tenant.id, 'token:x');
-      const err = await appError(decide(a, 'token:x'));
+      const err = await appErrorOf(decide(a, 'token:x'));
       expect(err.code).toBe('forbidden');
       expect(err.message).toContain('self-approval');
       await setPolicy(t.db, tenant.id, { ...DEFAULT_POLICY, allow_self_approval: true }, 'test');
@@ -213,7 +193,7 @@ describe.each(BACKENDS)('approval rules on $name', ({ open }) => {
       const tenant = await tenantWith();
       const a = await request(tenant.id);
       await backdate(a.id, 100, -1);
-      const err = await appError(decide(a, 'token:lead'));
+      const err = await appErrorOf(decide(a, 'token:lead'));
       expect(err.code).toBe('conflict');
       expect(err.message).toContain('expired');
       expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'expired', processed_by: 'levqor:expiry' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actionClass, rerequestAction, submitAction } from '../src/approvals/actions.js';
+import { actionClass, rerequestAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { decisionProblem } from '../src/approvals/policy.js';
 import { decideApproval } from '../src/approvals/service.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
@@ -34,14 +35,7 @@ describe('approval loopholes stay closed', () => {
 
   it('lets a rejected action be asked again once, even when asked twice at the same time', async () => {
     const tenant = await makeTenant(t.db);
-    const a = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:dev',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'ship',
-      payload: {},
-    });
+    const a = await requestDeploy(t.db, tenant.id, { summary: 'ship', payload: {}, actor: 'token:dev' });
     await decideApproval(t.db, {
       id: a.id,
       tenantId: tenant.id,

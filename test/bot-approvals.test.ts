@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { getApproval, listApprovals, setPolicy } from '../src/approvals/queries.js';
 import { decideApproval, remindApprovals } from '../src/approvals/service.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
@@ -201,13 +201,11 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     expect((await getApproval(t.db, r.approval.id))?.status).toBe('pending');
 
     const self = await connectedTenant(['slack:UREQ', 'slack:UALICE']);
-    const mine = await submitAction(t.db, {
-      tenantId: self.tenant.id,
-      actor: 'slack:UREQ',
-      channel: 'slack',
-      action_type: 'deploy',
+    const mine = await requestDeploy(t.db, self.tenant.id, {
       summary: 'deploy api v2',
       payload: { version: 'v2', api_key: 'abc' },
+      actor: 'slack:UREQ',
+      channel: 'slack',
     });
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(mine.id));
     await sendInteraction(
@@ -246,14 +244,7 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
 
     const q = await connectedTenant(['slack:UALICE', 'slack:UBOB']);
     await setPolicy(t.db, q.tenant.id, { ...DEFAULT_POLICY, approvers: ['slack:UALICE', 'token:ops'], required_approvals: 2 }, 'test');
-    const two = await submitAction(t.db, {
-      tenantId: q.tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'two-person deploy',
-      payload: {},
-    });
+    const two = await requestDeploy(t.db, q.tenant.id, { summary: 'two-person deploy', payload: {} });
     const posted = await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(two.id));
     await sendInteraction(
       bot,

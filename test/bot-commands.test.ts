@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { setPolicy } from '../src/approvals/queries.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
 import { markdownToBlocks } from '../src/slack/report-blocks.js';
@@ -64,14 +64,7 @@ describe('/levqor slash command', () => {
   });
 
   it('approvals: the pending list with buttons', async () => {
-    const a = await submitAction(t.db, {
-      tenantId,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'deploy web 42',
-      payload: {},
-    });
+    const a = await requestDeploy(t.db, tenantId, { summary: 'deploy web 42', payload: {} });
     const list = await ask('approvals');
     expect(blockText(list)).toContain('deploy web 42');
     expect(blockText(list)).toContain(`"value":"${a.id}"`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setSlackSettings } from '../src/slack/settings.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { openPgTestDb, useTestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 import { killLeftovers, pollUntil, spawnCli, type CliProcess } from './helpers/proc.js';
 import { BOT_TOKEN, SIGNING_SECRET, startFakeSlack, type FakeSlack } from './helpers/slack.js';
@@ -9,17 +9,12 @@ import { BOT_TOKEN, SIGNING_SECRET, startFakeSlack, type FakeSlack } from './hel
 // summary that fall due are each posted once, however often both bots sweep.
 
 describe('scheduled Slack posts across two bot processes (Postgres)', () => {
-  let t: TestDb;
+  const t = useTestDb(openPgTestDb, { beforeClose: killLeftovers });
   let slack: FakeSlack;
   beforeAll(async () => {
-    t = await openPgTestDb();
     slack = await startFakeSlack();
   });
-  afterAll(async () => {
-    await killLeftovers();
-    await slack.close();
-    await t.close();
-  });
+  afterAll(() => slack.close());
 
   const sweeps = (p: CliProcess) => p.logs.filter((l) => l.msg === 'slack: scheduled posts swept').length;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { getApproval, listApprovals, setPolicy } from '../src/approvals/queries.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
 import { getRun } from '../src/runs/queries.js';
@@ -7,9 +7,19 @@ import { startRun } from '../src/scheduler/manual.js';
 import { setSlackSettings } from '../src/slack/settings.js';
 import type { RunningBot } from '../bot/app.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
-import { testSchedulerDeps } from './helpers/deps.js';
-import { makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
-import { blockAction, blockText, sendInteraction, sendSigned, startFakeSlack, startTestBot, type FakeSlack } from './helpers/slack.js';
+import { capturingLog, testSchedulerDeps } from './helpers/deps.js';
+import { applyVariant, makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
+import {
+  blockAction,
+  blockText,
+  hostileSlackVariants,
+  rejectSubmission,
+  sendInteraction,
+  sendSigned,
+  startFakeSlack,
+  startTestBot,
+  type FakeSlack,
+} from './helpers/slack.js';
 
 let teams = 0;
 
@@ -20,6 +30,8 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   let bot: RunningBot;
   let bot2: RunningBot;
   let target: Awaited<ReturnType<typeof startRecordingServer>>;
+  const { log, lines } = capturingLog();
+  const ignored = () => lines.filter((l) => l.msg === 'malformed Slack payload ignored').length;
   beforeAll(async () => {
     t = await openPgTestDb();
     // The second bot has its own connection pool, as a second process would.
@@ -31,7 +43,7 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     );
     fake = await startFakeSlack();
     target = await startRecordingServer();
-    bot = await startTestBot(t.db, fake);
+    bot = await startTestBot(t.db, fake, { log });
     bot2 = await startTestBot(t2, fake);
   });
   afterAll(async () => {
@@ -53,14 +65,7 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   }
 
   async function request(c: { tenant: { id: string } }, summary: string) {
-    const a = await submitAction(t.db, {
-      tenantId: c.tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary,
-      payload: { token: 'xoxb-secret-value' },
-    });
+    const a = await requestDeploy(t.db, c.tenant.id, { summary, payload: { token: 'xoxb-secret-value' } });
     await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(a.id));
     return a;
   }
@@ -68,19 +73,7 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
   it('posts each request exactly once although two bot processes follow the feed', async () => {
     const c = await connected();
     const ids = [];
-    for (let i = 0; i < 12; i++)
-      ids.push(
-        (
-          await submitAction(t.db, {
-            tenantId: c.tenant.id,
-            actor: 'token:ci',
-            channel: 'api',
-            action_type: 'deploy',
-            summary: `deploy ${i}`,
-            payload: {},
-          })
-        ).id,
-      );
+    for (let i = 0; i < 12; i++) ids.push((await requestDeploy(t.db, c.tenant.id, { summary: `deploy ${i}`, payload: {} })).id);
     for (const id of ids) await fake.waitFor('chat.postMessage', (m) => blockText(m.args).includes(id));
     // Both bots have drained the feed past the last event: nothing more can arrive for these.
     await Promise.all([bot.feed.ready, bot2.feed.ready]);
@@ -153,14 +146,25 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     expect(fake.of('chat.postEphemeral').filter((e) => e.args.user === 'UALICE' && e.args.channel === c.channel)).toHaveLength(1);
   });
 
-  it('ignores a malformed payload (zod) without acting on it', async () => {
+  it('ignores every malformed or hostile click and reject dialog (test/fixtures/slack/hostile.json) without acting on it', async () => {
     const c = await connected();
     const a = await request(c, 'malformed');
+    const hostile = hostileSlackVariants();
+    const before = ignored();
     const click = blockAction({ user: 'UALICE', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel });
-    (click.actions as Record<string, unknown>[])[0]!.value = `${a.id}' OR 1=1`;
-    expect((await sendInteraction(bot, click)).status).toBe(200);
-    const lower = blockAction({ user: 'u-lower', team: c.team, actionId: 'levqor_approve', approvalId: a.id, channel: c.channel });
-    expect((await sendInteraction(bot, lower)).status).toBe(200);
+    const dialog = rejectSubmission({ user: 'UALICE', team: c.team, approvalId: a.id, reason: 'hostile' });
+    for (const [valid, variants] of [
+      [click, hostile.block_actions],
+      [dialog, hostile.view_submission],
+    ] as const) {
+      for (const variant of variants) {
+        const res = await sendInteraction(bot, applyVariant(valid, variant, { approval: a.id }));
+        expect(res.status, variant.name).toBe(200);
+      }
+    }
+    // Each reached Levqor's handler and its schema refused it (not Bolt, not the database).
+    await expect.poll(ignored).toBe(before + hostile.block_actions.length + hostile.view_submission.length);
+    expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'pending', processed_by: null });
     // A valid click afterwards is processed: the malformed ones did nothing before it.
     await sendInteraction(
       bot,

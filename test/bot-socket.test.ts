@@ -10,7 +10,16 @@ import { startBot, type RunningBot } from '../bot/app.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
-import { BOT_TOKEN, SIGNING_SECRET, blockAction, blockText, startFakeSlack, testBotDeps, type FakeSlack } from './helpers/slack.js';
+import {
+  BOT_TOKEN,
+  SIGNING_SECRET,
+  blockAction,
+  blockText,
+  slashCommand,
+  startFakeSlack,
+  testBotDeps,
+  type FakeSlack,
+} from './helpers/slack.js';
 import { startFakeSocketMode, type FakeSocketMode } from './helpers/socket-mode.js';
 
 describe('the Slack app in Socket Mode (Postgres)', () => {
@@ -58,19 +67,10 @@ describe('the Slack app in Socket Mode (Postgres)', () => {
 
   it('acknowledges a slash command over the socket and answers at its response_url', async () => {
     const respondId = `sock-${Date.now()}`;
-    const ack = await socket.deliver('slash_commands', {
-      command: '/levqor',
-      text: 'help',
-      user_id: 'UOPS',
-      user_name: 'ops',
-      team_id: team,
-      team_domain: 'acme',
-      channel_id: 'CGENERAL',
-      channel_name: 'general',
-      response_url: `${fake.respondUrl}${respondId}`,
-      trigger_id: `trigger.${respondId}`,
-      api_app_id: 'AAPP',
-    });
+    const ack = await socket.deliver(
+      'slash_commands',
+      slashCommand({ user: 'UOPS', team, text: 'help', responseUrl: `${fake.respondUrl}${respondId}` }),
+    );
     expect(ack.envelope_id).toMatch(/^env-/);
     const answer = await fake.waitFor('respond', (c) => c.path === `/respond/${respondId}`);
     expect(answer.args.response_type).toBe('ephemeral');

@@ -9,23 +9,19 @@ import { runQueuedNow, startRun } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
-import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, openPgTestDb, useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
 
 const ALLOW = { LEVQOR_HTTP_ALLOW: '127.0.0.1' };
 
 describe.each(BACKENDS)('Class C steps on $name', ({ open }) => {
-  let t: TestDb;
+  const t = useTestDb(open);
   let target: Awaited<ReturnType<typeof startRecordingServer>>;
   beforeAll(async () => {
-    t = await open();
     target = await startRecordingServer();
   });
-  afterAll(async () => {
-    await target.close();
-    await t.close();
-  });
+  afterAll(() => target.close());
 
   async function heldRun(name: string, body: Record<string, unknown> = { hello: 'world' }) {
     const tenant = await makeTenant(t.db);

@@ -12,7 +12,7 @@ import { healthOptions } from '../src/health/options.js';
 import { runCleanup, type RetentionOptions } from '../src/maintenance/cleanup.js';
 import { claimDailyTask, finishDailyTask } from '../src/maintenance/queries.js';
 import { killRunningClis, parseJson, runCli } from './helpers/cli.js';
-import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, openPgTestDb, useTestDb, type TestDb } from './helpers/db.js';
 import { silentLog } from './helpers/deps.js';
 
 // Retention: the guide's rules (runs and events older than 90 days, processed approvals older
@@ -191,16 +191,14 @@ async function readJsonLines(path: string): Promise<Record<string, unknown>[]> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
-  let t: TestDb;
-  let s: Seeded;
+/**
+ * The block's database (useTestDb), emptied and seeded before each test; `tempDir` makes a
+ * directory that goes after the test.
+ */
+function useSeededDb(open: () => Promise<TestDb>): { t: TestDb; seeded: () => Seeded; tempDir: (prefix: string) => Promise<string> } {
+  const t = useTestDb(open);
   const dirs: string[] = [];
-  beforeAll(async () => {
-    t = await open();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  let s: Seeded | undefined;
   beforeEach(async () => {
     await reset(t.db);
     s = await seed(t.db);
@@ -208,15 +206,31 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
   afterEach(async () => {
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
+  return {
+    t,
+    seeded: () => {
+      if (!s) throw new Error('seeded before each test: use it inside one');
+      return s;
+    },
+    async tempDir(prefix) {
+      const dir = await mkdtemp(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+  };
+}
+
+describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
+  const { t, seeded, tempDir } = useSeededDb(open);
 
   it('deletes exactly the expired rows; pending approvals (however old) and audit_log stay', async () => {
     const result = await runCleanup(t.db, opts());
     expect(result).toEqual(RULE_COUNTS);
-    expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+    expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
     // The ancient pending approval survives its run, unlinked (ON DELETE SET NULL).
     const { rows } = await t.db.query<{ status: string; run_id: string | null }>(
       'SELECT status, run_id FROM approval_queue WHERE id = $1',
-      [s.approval_queue.get('pending-ancient')],
+      [seeded().approval_queue.get('pending-ancient')],
     );
     expect(rows).toEqual([{ status: 'pending', run_id: null }]);
     // A second pass finds nothing.
@@ -224,11 +238,11 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
   });
 
   it('dryRun deletes nothing and returns the counts', async () => {
-    const before = await remainingLabels(t.db, s);
+    const before = await remainingLabels(t.db, seeded());
     const progress: [string, number, number][] = [];
     const result = await runCleanup(t.db, opts({ dryRun: true, onProgress: (table, done, total) => progress.push([table, done, total]) }));
     expect(result).toEqual(RULE_COUNTS);
-    expect(await remainingLabels(t.db, s)).toEqual(before);
+    expect(await remainingLabels(t.db, seeded())).toEqual(before);
     expect(progress).toEqual([
       ['workflow_events', 0, 5],
       ['workflow_runs', 0, 7],
@@ -251,28 +265,27 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
       ['approval_queue', 2, 3],
       ['approval_queue', 3, 3],
     ]);
-    expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+    expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
   });
 
   it('a batch size that divides the count exactly still ends (one empty batch)', async () => {
-    await t.db.query('DELETE FROM workflow_runs WHERE id = $1', [s.workflow_runs.get('old-7')]);
+    await t.db.query('DELETE FROM workflow_runs WHERE id = $1', [seeded().workflow_runs.get('old-7')]);
     const result = await runCleanup(t.db, opts({ batchSize: 3 }));
     expect(result.workflow_runs).toBe(6);
-    expect((await remainingLabels(t.db, s)).workflow_runs).toEqual(KEPT.workflow_runs);
+    expect((await remainingLabels(t.db, seeded())).workflow_runs).toEqual(KEPT.workflow_runs);
   });
 
   it('the windows are configurable', async () => {
     const result = await runCleanup(t.db, opts({ runsDays: 200, eventsDays: 100, approvalsDays: 20 }));
     expect(result).toEqual({ workflow_events: 1, workflow_runs: 0, approval_queue: 4 });
-    const left = await remainingLabels(t.db, s);
+    const left = await remainingLabels(t.db, seeded());
     expect(left.workflow_runs).toHaveLength(RUNS.length);
     expect(left.workflow_events).not.toContain('old-orphan-2');
     expect(left.approval_queue).toEqual(['approved-10', 'pending-ancient', 'pending-new']);
   });
 
   it('archiveDir writes one JSON line per deleted row to <table>.jsonl before deleting', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
-    dirs.push(dir);
+    const dir = await tempDir('levqor-archive-');
     const archive = join(dir, 'nested', 'archive');
     const result = await runCleanup(t.db, opts({ archiveDir: archive, batchSize: 2 }));
     expect(result).toEqual(RULE_COUNTS);
@@ -282,7 +295,7 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     expect(runs).toHaveLength(7);
     expect(runs.map((r) => r.id).sort()).toEqual(
       RUNS.filter((r) => r.label.startsWith('old-'))
-        .map((r) => s.workflow_runs.get(r.label))
+        .map((r) => seeded().workflow_runs.get(r.label))
         .sort(),
     );
     expect(runs[0]).toMatchObject({
@@ -295,13 +308,13 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
     const removedEvents = ['new-on-old', 'old-on-new', 'old-on-old-1', 'old-on-old-2', 'old-orphan-1', 'old-orphan-2'];
     expect(events).toHaveLength(6);
     expect(events.map((e) => (e.payload as { label: string }).label).sort()).toEqual(removedEvents);
-    expect(events.map((e) => String(e.id)).sort()).toEqual(removedEvents.map((l) => s.workflow_events.get(l)).sort());
+    expect(events.map((e) => String(e.id)).sort()).toEqual(removedEvents.map((l) => seeded().workflow_events.get(l)).sort());
 
     const approvals = await readJsonLines(join(archive, 'approval_queue.jsonl'));
     expect(approvals.map((a) => a.summary).sort()).toEqual(['approved-31', 'approved-31-old-run', 'expired-45']);
     expect(approvals.every((a) => a.status !== 'pending')).toBe(true);
 
-    expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+    expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
   });
 
   it('a batch cut off by the statement timeout is rolled back and retried at half the size, archive included', async () => {
@@ -314,8 +327,7 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
       END $$;
       CREATE TRIGGER test_slow_runs AFTER DELETE ON workflow_runs REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION test_slow_runs();`);
     try {
-      const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
-      dirs.push(dir);
+      const dir = await tempDir('levqor-archive-');
       const progress: [string, number, number][] = [];
       const result = await runCleanup(
         t.db,
@@ -328,7 +340,7 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
         ['workflow_runs', 6, 7],
         ['workflow_runs', 7, 7],
       ]);
-      expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+      expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
       // The failed attempts' lines were cut off again: every removed row is archived exactly once.
       const runIds = (await readJsonLines(join(dir, 'workflow_runs.jsonl'))).map((r) => String(r.id));
       expect(runIds).toHaveLength(7);
@@ -348,15 +360,14 @@ describe.each(BACKENDS)('runCleanup on $name', ({ open }) => {
       CREATE TRIGGER test_stuck_runs BEFORE DELETE ON workflow_runs FOR EACH STATEMENT EXECUTE FUNCTION test_stuck_runs();`);
     try {
       await expect(runCleanup(t.db, opts({ batchSize: 4 }))).rejects.toMatchObject({ code: '57014' });
-      expect((await remainingLabels(t.db, s)).workflow_runs).toHaveLength(RUNS.length);
+      expect((await remainingLabels(t.db, seeded())).workflow_runs).toHaveLength(RUNS.length);
     } finally {
       await t.db.exec('DROP TRIGGER test_stuck_runs ON workflow_runs; DROP FUNCTION test_stuck_runs()');
     }
   });
 
   it('an archive holds every row the cleanup removes, events removed with their runs included', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'levqor-archive-'));
-    dirs.push(dir);
+    const dir = await tempDir('levqor-archive-');
     const before = new Set(await remainingIds(t.db, 'workflow_events'));
     await runCleanup(t.db, opts({ archiveDir: dir }));
     const after = new Set(await remainingIds(t.db, 'workflow_events'));
@@ -393,32 +404,17 @@ DELETE FROM approval_queue WHERE status != 'pending' AND processed_at < (EXTRACT
 });
 
 describe('levqor cleanup (CLI, Postgres)', () => {
-  let t: TestDb;
-  let s: Seeded;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    t = await openPgTestDb();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  beforeEach(async () => {
-    await reset(t.db);
-    s = await seed(t.db);
-  });
-  afterEach(async () => {
-    await killRunningClis();
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  });
+  const { t, seeded, tempDir } = useSeededDb(openPgTestDb);
+  afterEach(killRunningClis);
   const env = () => ({ DATABASE_URL: t.url! });
 
   it('--dry-run --json prints the counts and deletes nothing', async () => {
-    const before = await remainingLabels(t.db, s);
+    const before = await remainingLabels(t.db, seeded());
     const r = await runCli(['cleanup', '--dry-run', '--json'], { env: env() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(parseJson(r)).toEqual({ dry_run: true, ...RULE_COUNTS });
-    expect(await remainingLabels(t.db, s)).toEqual(before);
+    expect(await remainingLabels(t.db, seeded())).toEqual(before);
   });
 
   it('deletes, says what it deleted and that pending approvals and audit_log are kept', async () => {
@@ -427,20 +423,19 @@ describe('levqor cleanup (CLI, Postgres)', () => {
     expect(r.stdout).toBe(
       'deleted: 7 workflow_runs, 6 workflow_events, 3 processed approvals; pending approvals and audit_log are never deleted\n',
     );
-    expect(await remainingLabels(t.db, s)).toEqual(sorted(KEPT));
+    expect(await remainingLabels(t.db, seeded())).toEqual(sorted(KEPT));
     const again = await runCli(['cleanup', '--json'], { env: env() });
     expect(parseJson(again)).toEqual({ dry_run: false, workflow_events: 0, workflow_runs: 0, approval_queue: 0 });
   });
 
   it('--archive DIR --batch-size 2 --runs-days 95 archives and keeps runs younger than 95 days', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'levqor-cli-archive-'));
-    dirs.push(dir);
+    const dir = await tempDir('levqor-cli-archive-');
     const r = await runCli(['cleanup', '--archive', dir, '--batch-size', '2', '--runs-days', '95', '--json'], { env: env() });
     expect(r.code).toBe(0);
     // old-5 (95 days + a moment), old-6 (96) and old-7 (97) are past 95 days.
     expect(parseJson(r)).toEqual({ dry_run: false, workflow_events: 5, workflow_runs: 3, approval_queue: 3 });
     expect(await readJsonLines(join(dir, 'workflow_runs.jsonl'))).toHaveLength(3);
-    expect((await remainingLabels(t.db, s)).workflow_runs).toEqual(['new-1', 'new-2', 'new-3', 'old-1', 'old-2', 'old-3', 'old-4']);
+    expect((await remainingLabels(t.db, seeded())).workflow_runs).toEqual(['new-1', 'new-2', 'new-3', 'old-1', 'old-2', 'old-3', 'old-4']);
   });
 });
 

@@ -5,13 +5,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, SCOPES } from '../src/auth/tokens.js';
 import type { Db } from '../src/db/types.js';
-import { buildApp } from '../src/http/app.js';
+import { buildTestApp } from './helpers/api.js';
 import { DASHBOARD_COOKIE, registerDashboard } from '../src/http/dashboard.js';
 import type { DashboardSnapshot } from '../src/http/routes/health.js';
 import type { HealthSummary } from '../src/health/summary.js';
 import { ARTIFACTS, launchChromium, newPage } from './helpers/browser.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
-import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
 const SCREENSHOT = `${ARTIFACTS}dashboard.png`;
@@ -19,15 +18,7 @@ const SCREENSHOT_DARK = `${ARTIFACTS}dashboard-dark.png`;
 const TILES = ['status', 'uptime', 'db-latency', 'queues', 'error-rate', 'scheduler', 'runs-per-minute', 'scaling', 'alerts'];
 
 async function startApp(db: Db, dashboardPublic: boolean): Promise<{ app: FastifyInstance; baseUrl: string }> {
-  const app = await buildApp({
-    db,
-    log: silentLog,
-    rateLimitPerMinute: 1_000_000,
-    bodyLimitBytes: 1024 * 1024,
-    runDeps: () => testSchedulerDeps(db),
-    startedAt: Date.now() / 1000,
-    dashboardPublic,
-  });
+  const app = await buildTestApp(db, { rateLimitPerMinute: 1_000_000, dashboardPublic });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, baseUrl: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

@@ -2,9 +2,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../src/lib/errors.js';
 import { createSmtpMailer } from '../src/workflows/steps/email.js';
 import type { EmailMessage, Mailer } from '../src/workflows/steps/email.js';
+import { appErrorOf } from './helpers/errors.js';
 
 interface Received {
   from: string;
@@ -64,16 +64,6 @@ function mailerFor(url: string): Mailer {
   return mailer;
 }
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected the send to fail');
-}
-
 const message: EmailMessage = {
   from: 'levqor@localhost',
   to: ['ops@example.com', 'Night Shift <oncall@example.org>'],
@@ -119,7 +109,7 @@ describe('createSmtpMailer', () => {
     ['a line break in a header', { headers: { 'X-A': 'b\nBcc: evil@example.net' } }, /headers\.X-A/],
   ] as const)('refuses %s with bad_input and sends nothing', async (_label, change, reason) => {
     const smtp = await startSmtp();
-    const err = await failure(mailerFor(`smtp://127.0.0.1:${smtp.port}`).send({ ...message, ...change } as EmailMessage));
+    const err = await appErrorOf(mailerFor(`smtp://127.0.0.1:${smtp.port}`).send({ ...message, ...change } as EmailMessage));
     expect(err.code).toBe('bad_input');
     expect(err.message).toMatch(reason);
     expect(smtp.connections).toBe(0);
@@ -128,7 +118,7 @@ describe('createSmtpMailer', () => {
 
   it('fails clearly when the server is down', async () => {
     const port = await freePort();
-    const err = await failure(mailerFor(`smtp://user:hunter2@127.0.0.1:${port}`).send(message));
+    const err = await appErrorOf(mailerFor(`smtp://user:hunter2@127.0.0.1:${port}`).send(message));
     expect(err.code).toBe('step_failed');
     expect(err.message).toContain(`sending email via smtp://127.0.0.1:${port} failed`);
     expect(err.message).toMatch(/ECONNREFUSED/);

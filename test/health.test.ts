@@ -4,13 +4,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
 import { healthSummary, type HealthSummary, type HealthThresholds } from '../src/health/summary.js';
-import { buildApp } from '../src/http/app.js';
+import { buildTestApp } from './helpers/api.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { dashboardSnapshot } from '../src/http/routes/health.js';
 import { DEFAULT_SCALING } from '../src/health/scaling.js';
 import { killRunningClis, parseJson, runCli } from './helpers/cli.js';
 import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
-import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 
 // GET /api/health/summary, healthSummary and `levqor health`: the facts counted from real
 // rows on both backends, and a truthful 'down' within the 2 s promise when Postgres refuses
@@ -277,15 +276,7 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertRuns(t.db, ids, 'failed', 5);
     await insertRuns(t.db, ids, 'succeeded', 35);
     await insertApprovals(t.db, ids.tenant, 'pending', 2);
-    const runDeps = testSchedulerDeps(t.db);
-    const app = await buildApp({
-      db: t.db,
-      log: silentLog,
-      rateLimitPerMinute: 1000,
-      bodyLimitBytes: 1 << 20,
-      runDeps: () => runDeps,
-      startedAt: Date.now() / 1000 - 30,
-    });
+    const app = await buildTestApp(t.db, { startedAt: Date.now() / 1000 - 30 });
     try {
       const res = await app.inject({ method: 'GET', url: '/api/health/summary' });
       expect(res.statusCode).toBe(200);
@@ -392,14 +383,7 @@ describe('health summary with Postgres unreachable', () => {
   it('GET /api/health/summary answers 503 down within 2 s when the connection is refused', async () => {
     const db = createPgDb({ connectionString: CLOSED_PORT_URL });
     dbs.push(db);
-    const app = await buildApp({
-      db,
-      log: silentLog,
-      rateLimitPerMinute: 1000,
-      bodyLimitBytes: 1 << 20,
-      runDeps: () => testSchedulerDeps(db),
-      startedAt: Date.now() / 1000,
-    });
+    const app = await buildTestApp(db);
     try {
       await app.ready();
       const { value: res, ms } = await timed(() => app.inject({ method: 'GET', url: '/api/health/summary' }));
@@ -426,14 +410,7 @@ describe('health summary with Postgres unreachable', () => {
     // A short pool connect timeout only so that the app's start-up bucket flush gives up quickly.
     const db = createPgDb({ connectionString: hole.url, connectTimeoutMs: 2_500 });
     dbs.push(db);
-    const app = await buildApp({
-      db,
-      log: silentLog,
-      rateLimitPerMinute: 1000,
-      bodyLimitBytes: 1 << 20,
-      runDeps: () => testSchedulerDeps(db),
-      startedAt: Date.now() / 1000,
-    });
+    const app = await buildTestApp(db);
     try {
       await app.ready();
       const before = hole.accepted();

@@ -2,11 +2,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../src/lib/errors.js';
 import { workflowSchema } from '../src/workflows/schema.js';
 import { performHttp } from '../src/workflows/steps/http.js';
 import type { HttpRequestSpec } from '../src/workflows/steps/http.js';
 import type { NetPolicy } from '../src/workflows/steps/net-guard.js';
+import { appErrorOf } from './helpers/errors.js';
 
 interface Received {
   method: string;
@@ -91,16 +91,6 @@ function spec(url: string, over: Partial<HttpRequestSpec> = {}): HttpRequestSpec
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to fail');
-}
-
 const none: NetPolicy = { allow: [] };
 const loopback: NetPolicy = { allow: ['127.0.0.1'] };
 const ok: Handler = (_req, res) => res.end('ok');
@@ -150,14 +140,14 @@ describe('performHttp refuses blocked targets before connecting', () => {
     ['a name resolving to loopback', (port: number) => `http://localhost:${port}/`],
   ])('%s', async (_label, url) => {
     const server = await startServer(ok);
-    const err = await failure(performHttp(spec(url(server.port)), none));
+    const err = await appErrorOf(performHttp(spec(url(server.port)), none));
     expect(err.code).toBe('blocked_target');
     expect(server.connections).toBe(0);
     expect(server.requests).toHaveLength(0);
   });
 
   it('refuses a non-http scheme', async () => {
-    expect((await failure(performHttp(spec('file:///etc/passwd'), none))).code).toBe('blocked_target');
+    expect((await appErrorOf(performHttp(spec('file:///etc/passwd'), none))).code).toBe('blocked_target');
   });
 });
 
@@ -208,7 +198,7 @@ describe('performHttp redirects', () => {
       res.writeHead(302, { location: `http://127.0.0.1:${target.port}/` });
       res.end();
     });
-    const err = await failure(performHttp(spec(`http://localhost:${origin.port}/`), { allow: ['localhost'] }));
+    const err = await appErrorOf(performHttp(spec(`http://localhost:${origin.port}/`), { allow: ['localhost'] }));
     expect(err.code).toBe('blocked_target');
     expect(origin.requests).toHaveLength(1);
     expect(target.connections).toBe(0);
@@ -225,7 +215,7 @@ describe('performHttp redirects', () => {
       alt.host,
       alt.urlHost,
     );
-    const err = await failure(performHttp(spec(`${origin.base}/`), { allow: [alt.host] }));
+    const err = await appErrorOf(performHttp(spec(`${origin.base}/`), { allow: [alt.host] }));
     expect(err.code).toBe('blocked_target');
     expect(err.message).toMatch(/localhost/);
     expect(origin.requests).toHaveLength(1);
@@ -250,7 +240,7 @@ describe('performHttp redirects', () => {
 
   it('fails past maxRedirects', async () => {
     const server = await startServer(countdown);
-    const err = await failure(performHttp(spec(`${server.base}/hops/4`, { maxRedirects: 3 }), loopback));
+    const err = await appErrorOf(performHttp(spec(`${server.base}/hops/4`, { maxRedirects: 3 }), loopback));
     expect(err.code).toBe('step_failed');
     expect(err.message).toMatch(/too many redirects/);
     expect(server.requests).toHaveLength(4);
@@ -304,7 +294,7 @@ describe('performHttp limits', () => {
       res.write('x'.repeat(1024));
       res.end('y'.repeat(1024));
     });
-    const err = await failure(performHttp(spec(server.base, { maxResponseBytes: 1000 }), loopback));
+    const err = await appErrorOf(performHttp(spec(server.base, { maxResponseBytes: 1000 }), loopback));
     expect(err.code).toBe('step_failed');
     expect(err.message).toBe('response exceeded 1000 bytes');
   });
@@ -319,7 +309,7 @@ describe('performHttp limits', () => {
     const server = await startServer(() => {
       // Never respond; afterEach closes the socket.
     });
-    const err = await failure(performHttp(spec(server.base, { timeoutMs: 200 }), loopback));
+    const err = await appErrorOf(performHttp(spec(server.base, { timeoutMs: 200 }), loopback));
     expect(err.code).toBe('timeout');
   });
 
@@ -330,7 +320,7 @@ describe('performHttp limits', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     const { port } = silent.address() as AddressInfo;
     try {
-      const err = await failure(performHttp(spec(`https://127.0.0.1:${port}/`, { connectTimeoutMs: 200 }), loopback));
+      const err = await appErrorOf(performHttp(spec(`https://127.0.0.1:${port}/`, { connectTimeoutMs: 200 }), loopback));
       expect(err.code).toBe('timeout');
       expect(err.message).toMatch(/connecting to 127\.0\.0\.1:\d+ timed out/);
     } finally {
@@ -342,7 +332,7 @@ describe('performHttp limits', () => {
   it('stops when the caller aborts', async () => {
     const controller = new AbortController();
     const server = await startServer(() => controller.abort());
-    const err = await failure(performHttp(spec(server.base), loopback, controller.signal));
+    const err = await appErrorOf(performHttp(spec(server.base), loopback, controller.signal));
     expect(err.code).toBe('step_failed');
     expect(err.message).toMatch(/aborted/);
   });

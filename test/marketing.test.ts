@@ -9,7 +9,7 @@ import { runQueuedNow } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { createTenant, type TenantRow } from '../src/tenants/queries.js';
 import { testSchedulerDeps } from './helpers/deps.js';
-import { BACKENDS, openPgTestDb, useTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb, type TestDb } from './helpers/db.js';
 
 const NOW = Date.UTC(2025, 9, 29, 12) / 1000; // Wednesday of 2025-W44
 const DAY = 86_400;
@@ -144,16 +144,12 @@ describe.each(BACKENDS)('marketing cycle on $name', ({ open }) => {
 });
 
 describe('an approved campaign is sent by the email step, exactly once, and nothing before', () => {
-  let t: TestDb;
+  const t = useTestDb();
   let smtp: Smtp;
   beforeAll(async () => {
-    t = await openPgTestDb();
     smtp = await startSmtp();
   });
-  afterAll(async () => {
-    await smtp.close();
-    await t.close();
-  });
+  afterAll(() => smtp.close());
 
   it('sends zero messages before approval and one after approve + resume', async () => {
     const tenant = await createTenant(t.db, 'sender');

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/db/types.js';
 import { addRequestBuckets } from '../src/health/queries.js';
 import { createRequestRecorder, LATENCY_BOUNDS_MS, readRequestLoad } from '../src/health/requests.js';
-import { buildApp } from '../src/http/app.js';
+import { buildTestApp } from './helpers/api.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
-import { silentLog, testSchedulerDeps } from './helpers/deps.js';
 
 // /metrics (Prometheus text from prom-client), /api/scaling (the KEDA metrics-api shape) and
 // the per-minute request buckets every replica adds to, read back as one rate and one P95.
@@ -210,16 +209,7 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
 
     beforeAll(async () => {
       await seedFacts(t.db);
-      const runDeps = testSchedulerDeps(t.db);
-      app = await buildApp({
-        db: t.db,
-        log: silentLog,
-        rateLimitPerMinute: 100_000,
-        bodyLimitBytes: 1 << 20,
-        runDeps: () => runDeps,
-        startedAt: Date.now() / 1000,
-        instanceId: INSTANCE,
-      });
+      app = await buildTestApp(t.db, { instanceId: INSTANCE });
       await app.ready();
     });
     afterAll(async () => {
@@ -368,15 +358,7 @@ describe.each(BACKENDS)('metrics and request buckets on $name', ({ open }) => {
     });
 
     it('this app flushes its own /api requests (not /metrics or /healthz) into the shared buckets on close', async () => {
-      const other = await buildApp({
-        db: t.db,
-        log: silentLog,
-        rateLimitPerMinute: 100_000,
-        bodyLimitBytes: 1 << 20,
-        runDeps: () => testSchedulerDeps(t.db),
-        startedAt: Date.now() / 1000,
-        instanceId: 'flush-on-close',
-      });
+      const other = await buildTestApp(t.db, { instanceId: 'flush-on-close' });
       for (let i = 0; i < 3; i++) await other.inject({ method: 'GET', url: '/api/health/summary' });
       await other.inject({ method: 'GET', url: '/metrics' });
       await other.inject({ method: 'GET', url: '/healthz' });

@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { checksum, migrate, type Migration } from '../src/db/migrate.js';
 import { migrations } from '../src/db/migrations.generated.js';
 import { openDatabase } from '../src/db/open.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import { AppError } from '../src/lib/errors.js';
 import { renderMigrationsModule } from '../scripts/embed-migrations.mjs';
-import { BACKENDS, createPgDatabase, useTestDb } from './helpers/db.js';
+import { BACKENDS, createPgDatabase, openPgTestDb, pgAdminUrl, useTestDb } from './helpers/db.js';
+import { databaseUrl } from './helpers/pg-template.js';
 import { describeSchema } from './helpers/schema.js';
 
 const SCHEMA_FILE = new URL('./schema.sql', import.meta.url);
@@ -25,7 +26,8 @@ it('the embedded migrations module is generated from migrations/ (run npm run bu
 });
 
 describe.each(BACKENDS)('migrations on $name', ({ open }) => {
-  const t = useTestDb(open);
+  // Migrated here, not copied from the run's template: these tests are about migrating.
+  const t = useTestDb(() => open({ template: false }));
 
   it('leaves the schema equal to the committed dump test/schema.sql', async () => {
     const schema = await describeSchema(t.db);
@@ -155,6 +157,37 @@ describe('migrations on Postgres under concurrency', () => {
       await Promise.all(dbs.map((db) => db.close()));
     } finally {
       await drop();
+    }
+  });
+});
+
+describe("the test run's template database (test/global-setup.ts)", () => {
+  it('takes no connections, so no session can hold up a copy', async () => {
+    const db = openDatabase(
+      {
+        DATABASE_URL: databaseUrl(pgAdminUrl(), inject('pgTemplate')),
+        LEVQOR_DATA_DIR: MEMORY_DIR,
+        LEVQOR_DB_POOL_MAX: 1,
+        LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000,
+      },
+      { migrate: false },
+    );
+    await expect(db).rejects.toThrow(/not currently accepting connections/);
+  });
+
+  it('copies made at once are each migrated to the latest migration, and apart', async () => {
+    const copies = await Promise.all([1, 2, 3, 4].map(() => openPgTestDb({ poolMax: 1 })));
+    try {
+      for (const [i, copy] of copies.entries()) {
+        expect((await migrate(copy.db, migrations)).applied).toEqual([]);
+        await copy.db.query('INSERT INTO tenants (name) VALUES ($1)', [`copy-${i}`]);
+      }
+      for (const [i, copy] of copies.entries()) {
+        const { rows } = await copy.db.query<{ name: string }>('SELECT name FROM tenants');
+        expect(rows).toEqual([{ name: `copy-${i}` }]);
+      }
+    } finally {
+      await Promise.all(copies.map((c) => c.close()));
     }
   });
 });

@@ -1,80 +1,48 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getRunEvents } from '../src/runs/queries.js';
-import type { EventRow, RunRow } from '../src/runs/types.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import type { RunRow } from '../src/runs/types.js';
 import {
+  expectCleanExit,
   insertDueWorkflows,
-  insertTenant,
-  killLeftovers,
   LEVEL,
-  pollUntil,
+  onlyRun,
+  runSchedulerOnce,
   schedulerOwner,
   spawnCli,
+  useSchedulerTestDb,
+  waitForRunningRun,
   type CliProcess,
 } from './helpers/proc.js';
 
 // SIGTERM/SIGINT on a scheduler loop: stop claiming, let runs in flight finish within
 // LEVQOR_SHUTDOWN_TIMEOUT_SECONDS, hand the rest back to the queue, exit 0.
 
-let t: TestDb;
-let tenantId: string;
-let env: Record<string, string>;
-
-// A database per test: a run left behind by one test is never claimed by the next.
-beforeEach(async () => {
-  t = await openPgTestDb();
-  tenantId = await insertTenant(t.db, 'shutdown');
-  env = { DATABASE_URL: t.url ?? '' };
-});
-
-afterEach(async () => {
-  await killLeftovers();
-  await t?.close();
-});
-
-async function onlyRun(workflowId: string): Promise<RunRow> {
-  const { rows } = await t.db.query<RunRow>('SELECT * FROM workflow_runs WHERE workflow_id = $1', [workflowId]);
-  expect(rows).toHaveLength(1);
-  return rows[0] as RunRow;
-}
-
-async function eventsOf(runId: string): Promise<EventRow[]> {
-  return getRunEvents(t.db, runId);
-}
+const t = useSchedulerTestDb('shutdown');
 
 /** Starts a loop scheduler and waits until it holds the workflow's run (status running, its lease). */
 async function startLoopWithRunInFlight(
   workflowId: string,
   extraEnv: Record<string, string>,
 ): Promise<{ loop: CliProcess; owner: string; run: RunRow }> {
-  const loop = spawnCli(['scheduler', '--interval', '3600'], { ...env, ...extraEnv });
+  const loop = spawnCli(['scheduler', '--interval', '3600'], { ...t.env, ...extraEnv });
   const owner = await schedulerOwner(loop);
-  const run = await pollUntil(
-    async () => {
-      const { rows } = await t.db.query<RunRow>(
-        `SELECT * FROM workflow_runs WHERE workflow_id = $1 AND status = 'running' AND lease_owner = $2`,
-        [workflowId, owner],
-      );
-      return rows[0];
-    },
-    { what: 'the loop scheduler to claim the run' },
-  );
+  const run = await waitForRunningRun(t.db, workflowId, { owner, what: 'the loop scheduler to claim the run' });
   return { loop, owner, run };
 }
 
 describe('scheduler loop shutdown', () => {
   it('lets a run in flight finish after SIGTERM, then exits 0 and records stopped_at', async () => {
-    const [workflowId] = await insertDueWorkflows(t.db, tenantId, { prefix: 'finish', steps: [{ type: 'delay', ms: 1500 }] });
+    const [workflowId] = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'finish', steps: [{ type: 'delay', ms: 1500 }] });
     // The grace period easily covers the 1.5 s step, and bounds the test when something hangs.
     const { loop, owner, run } = await startLoopWithRunInFlight(workflowId as string, { LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: '10' });
 
     loop.signal('SIGTERM');
     await loop.waitForLog((l) => l.msg.startsWith('stopping'), { what: 'the stopping line' });
-    expect((await loop.waitForExit()).code, loop.tail()).toBe(0);
+    await expectCleanExit(loop);
 
-    const after = await onlyRun(workflowId as string);
+    const after = await onlyRun(t.db, workflowId as string);
     expect(after).toMatchObject({ id: run.id, status: 'succeeded', error: null, lease_owner: null, step_index: 1 });
-    const types = (await eventsOf(run.id)).map((e) => e.type);
+    const types = (await getRunEvents(t.db, run.id)).map((e) => e.type);
     expect(types).toEqual(['run_started', 'step_started', 'step_finished', 'run_finished']);
     const { rows: instances } = await t.db.query<{ stopped_at: number | null; last_summary: Record<string, number> }>(
       'SELECT stopped_at, last_summary FROM scheduler_instances WHERE id = $1',
@@ -86,7 +54,7 @@ describe('scheduler loop shutdown', () => {
   });
 
   it('releases a run still going after the shutdown timeout, which a later scheduler finishes', async () => {
-    const [workflowId] = await insertDueWorkflows(t.db, tenantId, { prefix: 'release', steps: [{ type: 'delay', ms: 60_000 }] });
+    const [workflowId] = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'release', steps: [{ type: 'delay', ms: 60_000 }] });
     const { loop, run } = await startLoopWithRunInFlight(workflowId as string, { LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: '1' });
 
     const signalledAt = performance.now();
@@ -98,7 +66,7 @@ describe('scheduler loop shutdown', () => {
     expect(elapsedMs).toBeLessThan(30_000);
     console.info(`shutdown after SIGTERM with a 1 s timeout took ${Math.round(elapsedMs)} ms`);
 
-    const released = await onlyRun(workflowId as string);
+    const released = await onlyRun(t.db, workflowId as string);
     expect(released).toMatchObject({
       id: run.id,
       status: 'queued',
@@ -111,18 +79,17 @@ describe('scheduler loop shutdown', () => {
 
     // The run resumes from its checkpoint (step 0) with the workflow as it is now.
     await t.db.query(`UPDATE workflows SET steps = '[{"type": "noop"}]' WHERE id = $1`, [workflowId]);
-    const next = spawnCli(['scheduler', '--once'], env);
-    expect((await next.waitForExit()).code, next.tail()).toBe(0);
-    const after = await onlyRun(workflowId as string);
+    await runSchedulerOnce(t.env);
+    const after = await onlyRun(t.db, workflowId as string);
     expect(after).toMatchObject({ id: run.id, status: 'succeeded', attempt: 1, lease_owner: null, error: null });
-    const events = await eventsOf(run.id);
+    const events = await getRunEvents(t.db, run.id);
     expect(events.filter((e) => e.type === 'run_started')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'step_started')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'run_finished').map((e) => e.payload)).toEqual([{ status: 'succeeded' }]);
   });
 
   it('releases runs at once on a second signal', async () => {
-    const [workflowId] = await insertDueWorkflows(t.db, tenantId, { prefix: 'second-signal', steps: [{ type: 'delay', ms: 60_000 }] });
+    const [workflowId] = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'second-signal', steps: [{ type: 'delay', ms: 60_000 }] });
     // A grace period far beyond the test's timeout: only the second signal can end the run in time.
     const { loop, run } = await startLoopWithRunInFlight(workflowId as string, { LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: '120' });
 
@@ -135,10 +102,15 @@ describe('scheduler loop shutdown', () => {
     });
     expect(second).toMatchObject({ signal: 'SIGINT' });
     // Releasing is immediate; the bound only keeps a hang from using up the test's timeout.
-    expect((await loop.waitForExit(15_000)).code, loop.tail()).toBe(0);
+    await expectCleanExit(loop, 15_000);
     expect(performance.now() - signalledAt).toBeLessThan(15_000);
 
-    expect(await onlyRun(workflowId as string)).toMatchObject({ id: run.id, status: 'queued', lease_owner: null, lease_expires_at: null });
+    expect(await onlyRun(t.db, workflowId as string)).toMatchObject({
+      id: run.id,
+      status: 'queued',
+      lease_owner: null,
+      lease_expires_at: null,
+    });
     expect(loop.logs.find((l) => l.msg === 'tick')).toMatchObject({ claimed: 1, released: 1 });
   });
 });

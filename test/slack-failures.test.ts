@@ -1,9 +1,9 @@
 // Slack posts that fail: approval messages and scheduled posts back off instead of being tried
 // on every sweep, a refusal no retry can change is recorded with Slack's code and logged as an
 // error, `levqor slack configure` makes them try again at once, `levqor slack show` lists them.
-import pino from 'pino';
+import { capturingLog } from './helpers/deps.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitAction } from '../src/approvals/actions.js';
+import { requestDeploy } from './helpers/api.js';
 import { createSlackClient } from '../src/slack/client.js';
 import { slackRetryDelay } from '../src/slack/errors.js';
 import { approvalsNeedingSync, slackFailures } from '../src/slack/queries.js';
@@ -11,17 +11,11 @@ import { sweepScheduledPosts, type ScheduledPostDeps } from '../src/slack/schedu
 import { setSlackSettings } from '../src/slack/settings.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { runCli } from './helpers/cli.js';
-import { BACKENDS, useTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 
 /** A logger that keeps what it writes: level and message of each line. */
-function capturingLog() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
-  return { log, lines };
-}
-
 /** An error shaped as @slack/web-api throws it for `{ ok: false, error: code }`. */
 function slackRefusal(code: string): Error {
   return Object.assign(new Error(`An API error occurred: ${code}`), {
@@ -40,16 +34,12 @@ describe('slackRetryDelay (pure)', () => {
 });
 
 describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
-  let t: TestDb;
+  const t = useTestDb(open);
   let fake: FakeSlack;
   beforeAll(async () => {
-    t = await open();
     fake = await startFakeSlack();
   });
-  afterAll(async () => {
-    await fake.close();
-    await t.close();
-  });
+  afterAll(() => fake.close());
 
   /** A connected tenant; only the scheduled-posts test gives it a reports channel (every sweep posts for every tenant). */
   async function connected(channel: string, reports = false) {
@@ -75,14 +65,7 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const channel = `CGONE${++teams}`;
     fake.refusals.set(channel, 'channel_not_found');
     const { tenant, team } = await connected(channel);
-    const a = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'ship it',
-      payload: { v: 1 },
-    });
+    const a = await requestDeploy(t.db, tenant.id, { summary: 'ship it', payload: { v: 1 } });
     const { log, lines } = capturingLog();
     const deps = { db: t.db, slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }), log };
 
@@ -115,14 +98,7 @@ describe.each(BACKENDS)('failing Slack posts on $name', ({ open }) => {
     const channel = `CFLAKY${++teams}`;
     fake.refusals.set(channel, 'internal_error');
     const { tenant } = await connected(channel);
-    const a = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'flaky',
-      payload: { v: 2 },
-    });
+    const a = await requestDeploy(t.db, tenant.id, { summary: 'flaky', payload: { v: 2 } });
     const deps = {
       db: t.db,
       slack: createSlackClient({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl }),
@@ -237,22 +213,8 @@ describe('levqor doctor approvals: requests missing in Slack (Postgres, CLI proc
     const tenant = await makeTenant(t.db, 'doctor');
     expect(await doctorLine(tenant.name)).toMatch(/✓ posted to Slack: no tenant is connected to Slack/);
     await setSlackSettings(t.db, tenant.id, { team_id: `TDOC${process.pid}`, approvals_channel: 'CDOCAPPR' });
-    const failing = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'a',
-      payload: { v: 1 },
-    });
-    const unposted = await submitAction(t.db, {
-      tenantId: tenant.id,
-      actor: 'token:ci',
-      channel: 'api',
-      action_type: 'deploy',
-      summary: 'b',
-      payload: { v: 2 },
-    });
+    const failing = await requestDeploy(t.db, tenant.id, { summary: 'a', payload: { v: 1 } });
+    const unposted = await requestDeploy(t.db, tenant.id, { summary: 'b', payload: { v: 2 } });
     await t.db.query(
       `UPDATE approval_queue SET slack_error = 'not_in_channel', slack_attempts = 1, slack_retry_at = extract(epoch FROM now()) + 1800 WHERE id = $1`,
       [failing.id],

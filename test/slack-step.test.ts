@@ -8,7 +8,7 @@ import { createSlackClient } from '../src/slack/client.js';
 import { slackPoster } from '../src/slack/poster.js';
 import { setSlackSettings } from '../src/slack/settings.js';
 import { workflowSchema } from '../src/workflows/schema.js';
-import { BACKENDS, type TestDb } from './helpers/db.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
@@ -17,16 +17,12 @@ import { BOT_TOKEN, startFakeSlack, type FakeSlack } from './helpers/slack.js';
 // channels; posted through the Web API exactly once.
 
 describe.each(BACKENDS)('slack_message steps on $name', ({ open }) => {
-  let t: TestDb;
+  const t = useTestDb(open);
   let slack: FakeSlack;
   beforeAll(async () => {
-    t = await open();
     slack = await startFakeSlack();
   });
-  afterAll(async () => {
-    await slack.close();
-    await t.close();
-  });
+  afterAll(() => slack.close());
 
   function deps() {
     const base = testSchedulerDeps(t.db);

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { beforeAll } from 'vitest';
 import type { AddressInfo } from 'node:net';
+import { submitAction } from '../../src/approvals/actions.js';
 import type { ApprovalRow } from '../../src/approvals/types.js';
 import { createToken, SCOPES, type Scope } from '../../src/auth/tokens.js';
 import type { Db } from '../../src/db/types.js';
 import { buildApp } from '../../src/http/app.js';
 import type { TenantRow } from '../../src/tenants/queries.js';
+import { openPgTestDb, useTestDb, type TestDb } from './db.js';
 import { silentLog, testSchedulerDeps } from './deps.js';
 import { makeTenant } from './fixtures.js';
 
@@ -77,23 +80,30 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export interface TestApiOptions {
-  rateLimitPerMinute?: number;
-  bodyLimitBytes?: number;
+type AppDeps = Parameters<typeof buildApp>[0];
+
+export interface TestApiOptions extends Partial<Omit<AppDeps, 'db' | 'runDeps'>> {
   /** Variables for the scheduler deps behind POST /api/workflows/:name/run (LEVQOR_HTTP_ALLOW …). */
   env?: Record<string, string>;
 }
 
-/** The real app for a test database, listening on a loopback port of its own. */
-export async function startApi(db: Db, opts: TestApiOptions = {}): Promise<TestApi> {
-  const app = await buildApp({
+/** The real app for a test database, not yet listening: a silent log, generous limits, test scheduler deps. */
+export function buildTestApp(db: Db, opts: TestApiOptions = {}): Promise<FastifyInstance> {
+  const { env, ...deps } = opts;
+  return buildApp({
     db,
     log: silentLog,
-    rateLimitPerMinute: opts.rateLimitPerMinute ?? 100_000,
-    bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
-    runDeps: () => testSchedulerDeps(db, opts.env),
+    rateLimitPerMinute: 100_000,
+    bodyLimitBytes: 1024 * 1024,
+    runDeps: () => testSchedulerDeps(db, env),
     startedAt: Date.now() / 1000,
+    ...deps,
   });
+}
+
+/** The real app for a test database (buildTestApp), listening on a loopback port of its own. */
+export async function startApi(db: Db, opts: TestApiOptions = {}): Promise<TestApi> {
+  const app = await buildTestApp(db, opts);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -103,6 +113,33 @@ export async function startApi(db: Db, opts: TestApiOptions = {}): Promise<TestA
     request: (method, path, requestOpts) => apiRequest(baseUrl, method, path, requestOpts),
     close: () => app.close(),
   };
+}
+
+/**
+ * A test database (useTestDb) and the real app on it (startApi) for the enclosing describe
+ * block; the app closes before the database. Use both inside tests or later hooks.
+ */
+export function useTestApi(open: () => Promise<TestDb> = openPgTestDb, opts: TestApiOptions = {}): { t: TestDb; api: TestApi } {
+  let current: TestApi | undefined;
+  const t = useTestDb(open, { beforeClose: () => current?.close() ?? Promise.resolve() });
+  beforeAll(async () => {
+    current = await startApi(t.db, opts);
+  });
+  const started = (): TestApi => {
+    if (!current) throw new Error('the test API starts in beforeAll: use it inside a test or a later hook');
+    return current;
+  };
+  const api: TestApi = {
+    get app() {
+      return started().app;
+    },
+    get baseUrl() {
+      return started().baseUrl;
+    },
+    request: (method, path, requestOpts) => started().request(method, path, requestOpts),
+    close: () => started().close(),
+  };
+  return { t, api };
 }
 
 export interface ApiTenant {
@@ -141,4 +178,13 @@ export async function makeApiTenant(
 /** A Class C action body (an unknown type such as "deploy" waits for a human). */
 export function deployAction(summary = 'deploy web 1.2.3', payload: Record<string, unknown> = { service: 'web', version: '1.2.3' }) {
   return { action_type: 'deploy', summary, payload };
+}
+
+/** A deploy request submitted for the tenant: by token:ci over the API unless `actor` and `channel` say otherwise. */
+export function requestDeploy(
+  db: Db,
+  tenantId: string,
+  o: { summary?: string; payload?: Record<string, unknown>; actor?: string; channel?: string } = {},
+): Promise<ApprovalRow> {
+  return submitAction(db, { tenantId, actor: o.actor ?? 'token:ci', channel: o.channel ?? 'api', ...deployAction(o.summary, o.payload) });
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { MEMORY_DIR } from '../../src/db/pglite.js';
 import type { Db } from '../../src/db/types.js';
+import { adminQuery, cloneTemplateDatabase, databaseUrl } from './pg-template.js';
 
 export interface TestDb {
   db: Db;
@@ -18,33 +18,43 @@ export function pgAdminUrl(): string {
   return inject('pgAdminUrl');
 }
 
-/** Creates an empty database on the test server and returns its URL. */
-export async function createPgDatabase(prefix = 'levqor_t'): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface TestDbOptions {
+  /** false: an empty database, no migration applied. */
+  migrate?: boolean;
+  /**
+   * Postgres only. true (the default): a copy of the run's migrated template database
+   * (test/global-setup.ts). false: an empty database migrated here, for tests of migrating itself.
+   */
+  template?: boolean;
+  poolMax?: number;
+}
+
+/**
+ * Creates a database on the test server and returns its URL: empty, or with `template`
+ * a copy of the run's migrated template.
+ */
+export async function createPgDatabase(
+  prefix = 'levqor_t',
+  opts: { template?: boolean } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = pgAdminUrl();
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
+  if (opts.template) await cloneTemplateDatabase(admin, inject('pgTemplate'), name);
+  else await adminQuery(admin, `CREATE DATABASE ${name}`);
   return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
+    url: databaseUrl(admin, name),
+    drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 
-/** A fresh, migrated database on the Postgres server, its own per call. */
-export async function openPgTestDb(opts: { migrate?: boolean; poolMax?: number } = {}): Promise<TestDb> {
-  const { url, drop } = await createPgDatabase();
+/** A fresh, migrated database on the Postgres server, its own per call (see TestDbOptions). */
+export async function openPgTestDb(opts: TestDbOptions = {}): Promise<TestDb> {
+  const migrated = opts.migrate !== false;
+  const { url, drop } = await createPgDatabase('levqor_t', { template: migrated && opts.template !== false });
+  // A copy of the template is already migrated: migrate() then only checks it is current.
   const db = await openDatabase(
     { DATABASE_URL: url, LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: opts.poolMax ?? 10, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 },
-    { migrate: opts.migrate },
+    { migrate: migrated },
   );
   return {
     db,
@@ -57,8 +67,8 @@ export async function openPgTestDb(opts: { migrate?: boolean; poolMax?: number }
   };
 }
 
-/** A fresh, migrated embedded database in memory. */
-export async function openPgliteTestDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
+/** A fresh, migrated embedded database in memory (every call migrates: there is no template). */
+export async function openPgliteTestDb(opts: TestDbOptions = {}): Promise<TestDb> {
   const db = await openDatabase(
     { LEVQOR_DATA_DIR: MEMORY_DIR, LEVQOR_DB_POOL_MAX: 1, LEVQOR_DB_CONNECT_TIMEOUT_MS: 10_000 },
     { migrate: opts.migrate },
@@ -74,18 +84,24 @@ export const BACKENDS = [
 
 /**
  * A test database for the enclosing describe block: opened in its beforeAll, closed in its
- * afterAll. Read `db` and `url` inside tests (or later hooks), not while the block is defined.
+ * afterAll (with `perTest`, a new one per test: beforeEach/afterEach, after `beforeClose`).
+ * Read `db` and `url` inside tests (or later hooks), not while the block is defined.
  */
-export function useTestDb(open: () => Promise<TestDb> = openPgTestDb): TestDb {
+export function useTestDb(
+  open: () => Promise<TestDb> = openPgTestDb,
+  opts: { perTest?: boolean; beforeClose?: () => Promise<void> } = {},
+): TestDb {
   let current: TestDb | undefined;
-  beforeAll(async () => {
+  (opts.perTest ? beforeEach : beforeAll)(async () => {
     current = await open();
   });
-  afterAll(async () => {
+  (opts.perTest ? afterEach : afterAll)(async () => {
+    await opts.beforeClose?.();
     await current?.close();
+    current = undefined;
   });
   const opened = (): TestDb => {
-    if (!current) throw new Error('the test database opens in beforeAll: use it inside a test or a later hook');
+    if (!current) throw new Error('the test database opens in a before hook: use it inside a test or a later hook');
     return current;
   };
   return {

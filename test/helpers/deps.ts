@@ -11,6 +11,13 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export const silentLog = pino({ level: 'silent' });
 
+/** A debug-level logger whose lines are kept, parsed, in `lines`. */
+export function capturingLog() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  return { log, lines };
+}
+
 /** Scheduler deps for in-process tests; abort controllers are returned for shutdown tests. */
 export function testSchedulerDeps(
   db: Db,

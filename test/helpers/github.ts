@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFixture, setPaths } from './fixtures.js';
 
 /** The committed action bundle, run as a runner runs it. */
 export const ACTION_PATH = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -18,18 +19,64 @@ export interface RecordedCall {
   authorization?: string;
 }
 
+/** An issue comment as the REST API returns it (test/fixtures/github/issue-comment.json). */
 export interface FakeComment {
   id: number;
   body: string;
   user: { login: string };
+  [field: string]: unknown;
 }
 
+/** A pull request review as the REST API returns it (test/fixtures/github/review.json). */
 export interface FakeReview {
   id: number;
   user: { login: string };
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
   commit_id: string;
   submitted_at: string;
+  [field: string]: unknown;
+}
+
+/** The error bodies GitHub answers with (test/fixtures/github/errors.json). */
+type GitHubError = 'bad_credentials' | 'not_found' | 'forbidden' | 'server_error' | 'secondary_rate_limit' | 'primary_rate_limit';
+
+function githubError(kind: GitHubError): Record<string, unknown> {
+  const all = readFixture<Record<GitHubError, Record<string, unknown>>>('github/errors.json');
+  return all[kind];
+}
+
+/** The error body for a failure status the fake is told to answer with. */
+function errorFor(status: number): Record<string, unknown> {
+  if (status >= 500) return githubError('server_error');
+  if (status === 401) return githubError('bad_credentials');
+  if (status === 404) return githubError('not_found');
+  return githubError('forbidden');
+}
+
+let ids = 1000;
+
+/** An issue comment as the REST API returns it, by `login` (default bob). */
+export function issueComment(o: { body: string; id?: number; login?: string }): FakeComment {
+  const id = o.id ?? ++ids;
+  return setPaths(readFixture<FakeComment>('github/issue-comment.json'), {
+    id,
+    body: o.body,
+    'user.login': o.login ?? 'bob',
+    url: `https://api.github.com/repos/acme/shop/issues/comments/${id}`,
+    html_url: `https://github.com/acme/shop/pull/7#issuecomment-${id}`,
+  });
+}
+
+/** A pull request review as the REST API returns it: `login`'s verdict on `commitId`, submitted in id order. */
+export function review(o: { login: string; state: FakeReview['state']; commitId: string; id?: number }): FakeReview {
+  const id = o.id ?? ++ids;
+  return setPaths(readFixture<FakeReview>('github/review.json'), {
+    id,
+    'user.login': o.login,
+    state: o.state,
+    commit_id: o.commitId,
+    submitted_at: new Date(Date.UTC(2026, 0, 1) + id * 1000).toISOString(),
+  });
 }
 
 /** A local stand-in for the GitHub REST API: issue comments, PR reviews, repository_dispatch. Records every call. */
@@ -101,7 +148,6 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
   const dispatches: FakeGitHub['dispatches'] = [];
   const failures: { pattern: RegExp; status: number; left: number }[] = [];
   const limits: { pattern: RegExp; kind: 'secondary' | 'primary'; left: number; retryAfter: number }[] = [];
-  let nextId = 1000;
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -115,7 +161,7 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
       if (opts.app && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname)) && req.method === 'POST') {
         const claims = verifyAppJwt(/^bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', opts.app);
         if (typeof claims === 'string') return send(401, { message: `A JSON web token could not be decoded (${claims})` });
-        if (Number(m[1]) !== opts.app.installationId) return send(404, { message: 'Not Found' });
+        if (Number(m[1]) !== opts.app.installationId) return send(404, githubError('not_found'));
         const minted = `ghs_fakeInstallation${mints.length + 1}`;
         accepted.add(minted);
         mints.push({ installationId: Number(m[1]), claims, token: minted });
@@ -123,26 +169,20 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
       }
       // GitHub takes both schemes: `Bearer` (fetch callers) and `token` (Octokit's for a token that is not a JWT).
       const presented = /^(?:bearer|token) (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (!presented || !accepted.has(presented)) return send(401, { message: 'Bad credentials' });
+      if (!presented || !accepted.has(presented)) return send(401, githubError('bad_credentials'));
       const failure = failures.find((f) => f.left > 0 && f.pattern.test(url.pathname));
       if (failure) {
         failure.left--;
-        return send(failure.status, { message: failure.status >= 500 ? 'Server Error' : 'Resource not accessible by integration' });
+        return send(failure.status, errorFor(failure.status));
       }
       const limit = limits.find((l) => l.left > 0 && l.pattern.test(url.pathname));
       if (limit) {
         limit.left--;
-        if (limit.kind === 'secondary')
-          return send(
-            403,
-            { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
-            { 'retry-after': String(limit.retryAfter) },
-          );
-        return send(
-          403,
-          { message: 'API rate limit exceeded for installation ID 1.' },
-          { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limit.retryAfter) },
-        );
+        if (limit.kind === 'secondary') return send(403, githubError('secondary_rate_limit'), { 'retry-after': String(limit.retryAfter) });
+        return send(403, githubError('primary_rate_limit'), {
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limit.retryAfter),
+        });
       }
       const page = Number(url.searchParams.get('page') ?? '1');
       const perPage = Number(url.searchParams.get('per_page') ?? '30');
@@ -159,7 +199,7 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
         const list = comments.get(issue) ?? [];
         if (req.method === 'GET') return sendPage(list);
         if (req.method === 'POST') {
-          const c = { id: nextId++, body: (body as { body: string }).body, user: { login: 'github-actions[bot]' } };
+          const c = issueComment({ body: (body as { body: string }).body, login: 'github-actions[bot]' });
           comments.set(issue, [...list, c]);
           return send(201, c);
         }
@@ -172,22 +212,22 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
             return send(200, c);
           }
         }
-        return send(404, { message: 'Not Found' });
+        return send(404, githubError('not_found'));
       }
       if ((m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/.exec(url.pathname)) && req.method === 'GET') {
         return sendPage(reviews.get(Number(m[1])) ?? []);
       }
       if ((m = /^\/orgs\/([^/]+)\/teams\/([^/]+)(?:\/memberships\/([^/]+))?$/.exec(url.pathname)) && req.method === 'GET') {
         const members = teams.get(`${m[1] ?? ''}/${m[2] ?? ''}`.toLowerCase());
-        if (!members) return send(404, { message: 'Not Found' });
-        if (!m[3]) return send(200, { id: 1, slug: m[2] });
+        if (!members) return send(404, githubError('not_found'));
+        if (!m[3]) return send(200, setPaths(readFixture('github/team.json'), { slug: m[2], name: m[2] }));
         const state = members.get(decodeURIComponent(m[3]).toLowerCase());
-        return state ? send(200, { state, role: 'member' }) : send(404, { message: 'Not Found' });
+        return state ? send(200, setPaths(readFixture('github/team-membership.json'), { state })) : send(404, githubError('not_found'));
       }
       // What a `github` step creates: workflow runs (204), issues, deployments and their statuses.
       if (/^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/.test(url.pathname) && req.method === 'POST') return send(204);
       if (/^\/repos\/[^/]+\/[^/]+\/(issues|deployments|deployments\/\d+\/statuses)$/.test(url.pathname) && req.method === 'POST') {
-        const id = nextId++;
+        const id = ++ids;
         return send(201, { id, number: id, html_url: `https://github.example${url.pathname}/${id}`, ...(body as object) });
       }
       if ((m = /^\/repos\/([^/]+\/[^/]+)\/dispatches$/.exec(url.pathname)) && req.method === 'POST') {
@@ -195,7 +235,7 @@ export async function startFakeGitHub(token: string, opts: { app?: FakeGitHubApp
         dispatches.push({ repo: m[1] ?? '', event_type: b.event_type, client_payload: b.client_payload });
         return send(204);
       }
-      send(404, { message: 'Not Found' });
+      send(404, githubError('not_found'));
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -242,26 +282,25 @@ export function parseOutputFile(text: string): Record<string, string> {
   return out;
 }
 
-/** A pull_request event file for GITHUB_EVENT_PATH. */
+/** A pull_request event file for GITHUB_EVENT_PATH (test/fixtures/github/pull-request.synchronize.json). */
 export function pullRequestEvent(
   dir: string,
   pr: { number: number; baseSha: string; headSha: string; author?: string; title?: string },
 ): string {
   const path = join(dir, `event-${pr.number}-${pr.headSha.slice(0, 7)}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      action: 'synchronize',
-      number: pr.number,
-      pull_request: {
-        number: pr.number,
-        title: pr.title ?? 'a change',
-        base: { sha: pr.baseSha, ref: 'main' },
-        head: { sha: pr.headSha, ref: 'feature' },
-        user: { login: pr.author ?? 'alice' },
-      },
-    }),
-  );
+  const event = setPaths(readFixture('github/pull-request.synchronize.json'), {
+    number: pr.number,
+    after: pr.headSha,
+    'pull_request.number': pr.number,
+    'pull_request.url': `https://api.github.com/repos/acme/shop/pulls/${pr.number}`,
+    'pull_request.html_url': `https://github.com/acme/shop/pull/${pr.number}`,
+    'pull_request.title': pr.title ?? 'a change',
+    'pull_request.base.sha': pr.baseSha,
+    'pull_request.head.sha': pr.headSha,
+    'pull_request.user.login': pr.author ?? 'alice',
+    'sender.login': pr.author ?? 'alice',
+  });
+  writeFileSync(path, JSON.stringify(event));
   return path;
 }
 

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Queryable } from '../../src/db/types.js';
+import { beforeEach, expect } from 'vitest';
+import type { Db, Queryable } from '../../src/db/types.js';
+import type { RunRow } from '../../src/runs/types.js';
+import { openPgTestDb, useTestDb } from './db.js';
 
 /** The built CLI (test/global-setup.ts builds it before any test runs). */
 export const CLI_PATH = fileURLToPath(new URL('../../lib/cli.js', import.meta.url));
@@ -175,6 +178,11 @@ export async function killLeftovers(): Promise<void> {
   await Promise.all(procs.map((p) => p.exited.catch(() => undefined)));
 }
 
+/** Waits for the process to exit (failing after timeoutMs) and expects exit code 0, showing its output otherwise. */
+export async function expectCleanExit(proc: CliProcess, timeoutMs?: number): Promise<void> {
+  expect((await proc.waitForExit(timeoutMs)).code, proc.tail()).toBe(0);
+}
+
 /** The `owner` (lease owner and scheduler_instances id) a scheduler logs when it starts. */
 export async function schedulerOwner(proc: CliProcess): Promise<string> {
   const line = await proc.waitForLog((l) => typeof l.owner === 'string', { what: 'the scheduler start line (owner)' });
@@ -197,6 +205,72 @@ export async function pollUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`gave up after ${attempts} checks ${intervalMs} ms apart waiting for ${opts.what}`);
+}
+
+// The scheduler process tests (crash, shutdown): a database per test, schedulers as children.
+
+export interface SchedulerTestDb {
+  readonly db: Db;
+  readonly tenantId: string;
+  /** The children's environment: DATABASE_URL and the extra variables given. */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * A Postgres database per test, with one tenant: a run left behind by one test is never claimed
+ * by the next. Opened in beforeEach; afterEach kills any child still running, then closes it.
+ */
+export function useSchedulerTestDb(tenantName: string, extraEnv: Record<string, string> = {}): SchedulerTestDb {
+  const t = useTestDb(openPgTestDb, { perTest: true, beforeClose: killLeftovers });
+  let tenantId = '';
+  beforeEach(async () => {
+    tenantId = await insertTenant(t.db, tenantName);
+  });
+  return {
+    get db() {
+      return t.db;
+    },
+    get tenantId() {
+      return tenantId;
+    },
+    get env() {
+      return { DATABASE_URL: t.url ?? '', ...extraEnv };
+    },
+  };
+}
+
+/** The workflow's only run (expects exactly one). */
+export async function onlyRun(db: Queryable, workflowId: string): Promise<RunRow> {
+  const { rows } = await db.query<RunRow>('SELECT * FROM workflow_runs WHERE workflow_id = $1', [workflowId]);
+  expect(rows).toHaveLength(1);
+  return rows[0] as RunRow;
+}
+
+/** Polls until the workflow's run is running (under `owner`'s lease, when given) and returns it. */
+export function waitForRunningRun(db: Queryable, workflowId: string, opts: { owner?: string; what?: string } = {}): Promise<RunRow> {
+  return pollUntil(
+    async () => {
+      const { rows } = await db.query<RunRow>(
+        `SELECT * FROM workflow_runs WHERE workflow_id = $1 AND status = 'running' AND ($2::text IS NULL OR lease_owner = $2)`,
+        [workflowId, opts.owner ?? null],
+      );
+      return rows[0];
+    },
+    { what: opts.what ?? 'the run to be claimed (status running)' },
+  );
+}
+
+/** Expects no run anywhere in the database to be running. */
+export async function expectNothingRunning(db: Queryable): Promise<void> {
+  const { rows } = await db.query(`SELECT id FROM workflow_runs WHERE status = 'running'`);
+  expect(rows).toEqual([]);
+}
+
+/** Runs `levqor scheduler --once` to the end, expecting exit 0, and returns it for its logs. */
+export async function runSchedulerOnce(env: Record<string, string>): Promise<CliProcess> {
+  const proc = spawnCli(['scheduler', '--once'], env);
+  await expectCleanExit(proc);
+  return proc;
 }
 
 // Seed data for the scheduler process tests, written with SQL as a deployed database would hold it.

@@ -7,6 +7,7 @@ import type { BotDeps } from '../../bot/deps.js';
 import type { Db } from '../../src/db/types.js';
 import { createSlackClient } from '../../src/slack/client.js';
 import { testConfig, silentLog, testSchedulerDeps } from './deps.js';
+import { readFixture, setPaths, type FixtureVariant } from './fixtures.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test-token';
@@ -153,7 +154,18 @@ export async function sendSigned(
 let seq = 0;
 const next = () => `${Date.now()}${++seq}`;
 
-/** A block_actions payload as Slack sends it when a button is clicked. */
+type Payload = Record<string, unknown>;
+
+/** The buttons Levqor puts under a request, as Slack echoes them back in a click. */
+const BUTTONS: Record<string, { text: string; style: string }> = {
+  levqor_approve: { text: 'Approve', style: 'primary' },
+  levqor_reject: { text: 'Reject', style: 'danger' },
+};
+
+/**
+ * A block_actions payload as Slack sends it when a button is clicked (test/fixtures/slack/
+ * block-actions.json): the button's action_id and request id, who clicked, where.
+ */
 export function blockAction(o: {
   user: string;
   team: string;
@@ -161,45 +173,66 @@ export function blockAction(o: {
   approvalId: string;
   channel?: string;
   messageTs?: string;
-}): Record<string, unknown> {
+}): Payload {
   const n = next();
+  const channel = o.channel ?? 'CAPPROVALS';
+  const ts = o.messageTs ?? '1700000000.000001';
+  const button = BUTTONS[o.actionId] ?? { text: o.actionId, style: 'primary' };
+  return setPaths(readFixture('slack/block-actions.json'), {
+    ...userPaths(o.user, o.team),
+    'channel.id': channel,
+    'container.channel_id': channel,
+    'container.message_ts': ts,
+    'message.ts': ts,
+    trigger_id: `${n}.1111111111.trigger`,
+    'actions.0.action_id': o.actionId,
+    'actions.0.block_id': `levqor_decide:${o.approvalId}`,
+    'actions.0.value': o.approvalId,
+    'actions.0.text.text': button.text,
+    'actions.0.style': button.style,
+    'actions.0.action_ts': `${n}.1`,
+  });
+}
+
+function userPaths(user: string, team: string): Payload {
+  return { 'user.id': user, 'user.username': user.toLowerCase(), 'user.name': user.toLowerCase(), 'user.team_id': team, 'team.id': team };
+}
+
+/** A view_submission of the reject dialog (test/fixtures/slack/view-submission.json) giving `reason`. */
+export function rejectSubmission(o: { user: string; team: string; approvalId: string; reason: string }): Payload {
+  return setPaths(readFixture('slack/view-submission.json'), {
+    ...userPaths(o.user, o.team),
+    trigger_id: `${next()}.1111111111.trigger`,
+    'view.team_id': o.team,
+    'view.private_metadata': JSON.stringify({ approval_id: o.approvalId }),
+    'view.state.values.reason.reason_input.value': o.reason,
+  });
+}
+
+/** The form fields of `/levqor TEXT` as Slack posts them (test/fixtures/slack/slash-command.json). */
+export function slashCommand(o: {
+  user: string;
+  team: string;
+  text: string;
+  responseUrl: string;
+  channel?: string;
+}): Record<string, string> {
+  const p = readFixture<Record<string, string>>('slack/slash-command.json');
   return {
-    type: 'block_actions',
-    user: { id: o.user, username: o.user.toLowerCase(), team_id: o.team },
-    team: { id: o.team, domain: 'acme' },
-    api_app_id: 'AAPP',
-    channel: { id: o.channel ?? 'CAPPROVALS', name: 'approvals' },
-    container: {
-      type: 'message',
-      message_ts: o.messageTs ?? '1700000000.000001',
-      channel_id: o.channel ?? 'CAPPROVALS',
-      is_ephemeral: false,
-    },
-    message: { ts: o.messageTs ?? '1700000000.000001', type: 'message' },
-    trigger_id: `trigger.${n}`,
-    response_url: 'https://hooks.slack.invalid/actions/x',
-    actions: [
-      { action_id: o.actionId, block_id: `levqor_decide:${o.approvalId}`, value: o.approvalId, type: 'button', action_ts: `${n}.1` },
-    ],
+    ...p,
+    text: o.text,
+    user_id: o.user,
+    user_name: o.user.toLowerCase(),
+    team_id: o.team,
+    channel_id: o.channel ?? p.channel_id ?? '',
+    response_url: o.responseUrl,
+    trigger_id: `${next()}.1111111111.trigger`,
   };
 }
 
-/** A view_submission of the reject dialog. */
-export function rejectSubmission(o: { user: string; team: string; approvalId: string; reason: string }): Record<string, unknown> {
-  return {
-    type: 'view_submission',
-    user: { id: o.user, team_id: o.team },
-    team: { id: o.team, domain: 'acme' },
-    api_app_id: 'AAPP',
-    trigger_id: `trigger.${next()}`,
-    view: {
-      id: 'V1',
-      type: 'modal',
-      callback_id: 'levqor_reject_modal',
-      private_metadata: JSON.stringify({ approval_id: o.approvalId }),
-      state: { values: { reason: { reason_input: { type: 'plain_text_input', value: o.reason } } } },
-    },
-  };
+/** Malformed and hostile variants of the interactive payloads (test/fixtures/slack/hostile.json); `{approval}` fills from vars. */
+export function hostileSlackVariants(): { block_actions: FixtureVariant[]; view_submission: FixtureVariant[] } {
+  return readFixture('slack/hostile.json');
 }
 
 /** Sends an interactive payload (form field "payload", as Slack does). */
@@ -215,23 +248,7 @@ export async function sendCommand(
   opts: SendOptions = {},
 ): Promise<{ status: number; respondId: string }> {
   const respondId = next();
-  const res = await sendSigned(
-    bot.url,
-    {
-      command: '/levqor',
-      text: o.text,
-      user_id: o.user,
-      user_name: o.user.toLowerCase(),
-      team_id: o.team,
-      team_domain: 'acme',
-      channel_id: o.channel ?? 'CGENERAL',
-      channel_name: 'general',
-      response_url: `${fake.respondUrl}${respondId}`,
-      trigger_id: `trigger.${respondId}`,
-      api_app_id: 'AAPP',
-    },
-    opts,
-  );
+  const res = await sendSigned(bot.url, slashCommand({ ...o, responseUrl: `${fake.respondUrl}${respondId}` }), opts);
   return { status: res.status, respondId };
 }
 
