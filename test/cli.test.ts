@@ -233,13 +233,11 @@ describe('levqor workflow apply: files', () => {
       for (const a of absent) expect(r.stderr).not.toContain(a);
     });
 
-    it('rejects a 2 MB file quickly, without echoing it', async () => {
+    it('rejects a 2 MB file without echoing it', async () => {
       const file = join(tmp, 'huge.yaml');
       await writeFile(file, `name: huge\nsteps:\n  - type: log\n    message: ${'x'.repeat(2 * 1024 * 1024)}\n`);
-      const started = Date.now();
       const r = await expectRejected(file, [': steps[0].message: ']);
       expect(r.stderr.length).toBeLessThan(2_000);
-      expect(Date.now() - started).toBeLessThan(15_000);
     });
 
     it('a missing file: exit 2 naming it', async () => {

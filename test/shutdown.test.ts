@@ -57,14 +57,11 @@ describe('scheduler loop shutdown', () => {
     const [workflowId] = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'release', steps: [{ type: 'delay', ms: 60_000 }] });
     const { loop, run } = await startLoopWithRunInFlight(workflowId as string, { LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: '1' });
 
-    const signalledAt = performance.now();
     loop.signal('SIGTERM');
+    // The product promise: gone inside the 30 s an orchestrator waits before SIGKILL (the wait's
+    // bound; the time itself is measured in bench, not asserted here).
     const exit = await loop.waitForExit(30_000);
-    const elapsedMs = performance.now() - signalledAt;
     expect(exit.code, loop.tail()).toBe(0);
-    // The product promise: gone well inside the 30 s an orchestrator waits before SIGKILL.
-    expect(elapsedMs).toBeLessThan(30_000);
-    console.info(`shutdown after SIGTERM with a 1 s timeout took ${Math.round(elapsedMs)} ms`);
 
     const released = await onlyRun(t.db, workflowId as string);
     expect(released).toMatchObject({
@@ -93,7 +90,6 @@ describe('scheduler loop shutdown', () => {
     // A grace period far beyond the test's timeout: only the second signal can end the run in time.
     const { loop, run } = await startLoopWithRunInFlight(workflowId as string, { LEVQOR_SHUTDOWN_TIMEOUT_SECONDS: '120' });
 
-    const signalledAt = performance.now();
     loop.signal('SIGTERM');
     await loop.waitForLog((l) => l.msg.startsWith('stopping'), { what: 'the stopping line' });
     loop.signal('SIGINT');
@@ -103,7 +99,6 @@ describe('scheduler loop shutdown', () => {
     expect(second).toMatchObject({ signal: 'SIGINT' });
     // Releasing is immediate; the bound only keeps a hang from using up the test's timeout.
     await expectCleanExit(loop, 15_000);
-    expect(performance.now() - signalledAt).toBeLessThan(15_000);
 
     expect(await onlyRun(t.db, workflowId as string)).toMatchObject({
       id: run.id,
