@@ -8,7 +8,7 @@ import { openDatabase } from './db/open.js';
 import type { Db } from './db/types.js';
 import type { Logger } from './lib/log.js';
 import type { SchedulerDeps } from './scheduler/tick.js';
-import { githubStepClient } from './github/step-client.js';
+import { githubStepClient } from './github/server.js';
 import { slackPosterFromConfig } from './slack/poster.js';
 import { getSlackSettings } from './slack/queries.js';
 import type { EnginePorts } from './workflows/ports.js';

@@ -23,6 +23,14 @@ describe('github step', () => {
   });
   afterAll(() => gh.close());
 
+  /** Starts a one-step run of `wf`, which asks for approval, and approves that request. */
+  async function startAndApprove(deps: ReturnType<typeof testSchedulerDeps>, wf: Parameters<typeof startRun>[1]): Promise<string> {
+    const { runId } = await startRun(deps, wf, { enqueue: false, trigger: 'manual', actor: 'cli:ops' });
+    const { rows } = await t.db.query<{ id: string }>(`SELECT id FROM approval_queue WHERE run_id = $1`, [runId]);
+    await decideApproval(t.db, { id: rows[0]?.id as string, decision: 'approve', actor: 'cli:lead', channel: 'cli' });
+    return runId;
+  }
+
   const issues = (steps: unknown[]) => {
     const r = workflowSchema.safeParse({ name: 'gh', steps });
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -133,9 +141,7 @@ describe('github step', () => {
     });
     gh.failWith(/^\/repos\/acme\/broken\/deployments$/, 502, 1);
     const deps = testSchedulerDeps(t.db, env);
-    const { runId } = await startRun(deps, wf, { enqueue: false, trigger: 'manual', actor: 'cli:ops' });
-    const { rows } = await t.db.query<{ id: string }>(`SELECT id FROM approval_queue WHERE run_id = $1`, [runId]);
-    await decideApproval(t.db, { id: rows[0]?.id as string, decision: 'approve', actor: 'cli:lead', channel: 'cli' });
+    const runId = await startAndApprove(deps, wf);
     await runQueuedNow(deps, runId);
     expect(gh.calls.filter((c) => c.path === '/repos/acme/broken/deployments')).toHaveLength(1);
     expect(await getRun(t.db, runId)).toMatchObject({
@@ -151,9 +157,7 @@ describe('github step', () => {
       steps: [{ type: 'github', repository: 'acme/app', operation: 'repository_dispatch', event_type: 'go' }],
     });
     const deps = testSchedulerDeps(t.db, { LEVQOR_GITHUB_API_URL: gh.url, LEVQOR_GITHUB_DISPATCH_TOKEN: TOKEN });
-    const { runId } = await startRun(deps, wf, { enqueue: false, trigger: 'manual', actor: 'cli:ops' });
-    const { rows } = await t.db.query<{ id: string }>(`SELECT id FROM approval_queue WHERE run_id = $1`, [runId]);
-    await decideApproval(t.db, { id: rows[0]?.id as string, decision: 'approve', actor: 'cli:lead', channel: 'cli' });
+    const runId = await startAndApprove(deps, wf);
     const before = gh.calls.length;
     await runQueuedNow(deps, runId);
     expect(gh.calls.length).toBe(before);

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import { appAuthStrategy, githubAppFromConfig, type GitHubApp } from '../github/app-auth.js';
-import { call, createOctokit, type GitHubOctokit } from '../github/octokit.js';
+import { call, splitRepo, type GitHubOctokit } from '../github/octokit.js';
+import { serverCredential, serverOctokit, type ServerCredential } from '../github/server.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
@@ -15,11 +15,7 @@ import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type
  * is the server's (LEVQOR_GITHUB_DISPATCH_TOKEN, or the GitHub App LEVQOR_GITHUB_APP_*), never
  * part of a request.
  */
-export interface DispatchConfig {
-  /** A token… */
-  token?: string;
-  /** …or a GitHub App installation (installation tokens minted and renewed by @octokit/auth-app). */
-  app?: GitHubApp;
+export interface DispatchConfig extends ServerCredential {
   apiUrl: string;
   /** owner/repo names the credential may be used for; empty: any. */
   allowedRepos: string[];
@@ -37,27 +33,8 @@ type DispatchSettings = Pick<
 
 /** The dispatch settings (parsed in src/config.ts); undefined when neither a token nor an App is configured. */
 function dispatchConfig(config: DispatchSettings): DispatchConfig | undefined {
-  const base = { apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
-  const app = githubAppFromConfig(config);
-  if (app) return { ...base, app };
-  const token = config.LEVQOR_GITHUB_DISPATCH_TOKEN;
-  return token ? { ...base, token } : undefined;
-}
-
-/**
- * The server's GitHub client for dispatches. Server errors are not retried: a dispatch GitHub
- * may have accepted before it failed would start a deploy twice. Rate limits are (GitHub did
- * not act on a request it refused for them).
- */
-function dispatchClient(cfg: DispatchConfig, fetchFn: typeof fetch): GitHubOctokit {
-  return createOctokit({
-    apiUrl: cfg.apiUrl,
-    ...(cfg.app ? { strategy: appAuthStrategy(cfg.app) } : { token: cfg.token }),
-    userAgent: 'levqor',
-    retries: 0,
-    timeoutMs: 15_000,
-    fetch: fetchFn,
-  });
+  const credential = serverCredential(config);
+  return credential && { ...credential, apiUrl: config.LEVQOR_GITHUB_API_URL, allowedRepos: config.LEVQOR_GITHUB_DISPATCH_REPOS };
 }
 
 interface DispatchTarget {
@@ -80,11 +57,9 @@ function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): 
 
 async function sendDispatch(gh: GitHubOctokit, target: DispatchTarget, a: DispatchRow): Promise<void> {
   const { dispatch: _d, ...payload } = a.payload;
-  const [owner = '', repo = ''] = target.repository.split('/');
   await call('POST', `/repos/${target.repository}/dispatches`, () =>
     gh.request('POST /repos/{owner}/{repo}/dispatches', {
-      owner,
-      repo,
+      ...splitRepo(target.repository),
       event_type: target.event_type,
       client_payload: { approval_id: a.id, action_type: a.action_type, summary: a.summary, approver: a.processed_by, payload },
     }),
@@ -110,7 +85,7 @@ export async function dispatchApproved(
     const target = dispatchTarget(a.payload, cfg);
     try {
       if (typeof target === 'string') throw new AppError('bad_input', target, [target]);
-      gh ??= dispatchClient(cfg, fetchFn);
+      gh ??= serverOctokit(cfg.apiUrl, cfg, fetchFn, 15_000);
       await sendDispatch(gh, target, a);
       await db.transaction(async (tx) => {
         await finishExecution(tx, a.id);
