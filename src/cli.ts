@@ -9,6 +9,7 @@ import type { ServeFlags } from './cli/serve.js';
 import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
 import { registerSlack } from './cli/slack.js';
+import { registerGitHub } from './cli/github.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
@@ -289,6 +290,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(jsonOption())
     .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
   registerSlack(program, act);
+  registerGitHub(program, act);
   registerChecks(program, act);
   registerReports(program, act);
   registerConfig(program, act);

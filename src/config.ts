@@ -73,6 +73,13 @@ const coreEnvSchema = z.object({
       message: 'must be the App\'s PEM private key (-----BEGIN … PRIVATE KEY-----), with newlines or "\\n" escapes',
     })
     .optional(),
+  // Keyless requests from GitHub Actions: the workflow's OIDC token instead of an API token.
+  LEVQOR_GITHUB_OIDC_ISSUER: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http:// or https:// URL' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default('https://token.actions.githubusercontent.com'),
+  LEVQOR_GITHUB_OIDC_AUDIENCE: z.string().trim().min(1).max(200).default('levqor'),
   LEVQOR_SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })
@@ -207,6 +214,14 @@ export const ENV_DOCS = {
   LEVQOR_GITHUB_APP_PRIVATE_KEY: {
     uses: ALL,
     doc: "the App's private key (PEM; `\\n` escapes accepted); installation tokens are minted from it and renewed before they expire",
+  },
+  LEVQOR_GITHUB_OIDC_ISSUER: {
+    uses: SERVE,
+    doc: 'issuer of the GitHub Actions OIDC tokens `levqor serve` accepts from trusted repositories (`levqor github trust add`); GitHub Enterprise Server: `https://HOST/_services/token`',
+  },
+  LEVQOR_GITHUB_OIDC_AUDIENCE: {
+    uses: SERVE,
+    doc: "the `aud` those tokens must carry: the action's `api-audience` (default `levqor` on both sides)",
   },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
   LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },

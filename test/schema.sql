@@ -118,6 +118,19 @@ TABLE engagement_events
   event_id text
   CONSTRAINT engagement_events_pkey PRIMARY KEY (id)
   CONSTRAINT engagement_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+TABLE github_trust
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  repository text NOT NULL
+  ref text NOT NULL
+  environment text
+  action_types text[] NOT NULL
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  created_by text NOT NULL
+  CONSTRAINT github_trust_action_types_check CHECK ((cardinality(action_types) > 0))
+  CONSTRAINT github_trust_pkey PRIMARY KEY (id)
+  CONSTRAINT github_trust_repository_check CHECK ((repository = lower(repository)))
+  CONSTRAINT github_trust_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE levqor_migrations
   id integer NOT NULL
   name text NOT NULL
@@ -317,6 +330,9 @@ INDEX CREATE UNIQUE INDEX engagement_events_dedup_idx ON public.engagement_event
 INDEX CREATE UNIQUE INDEX engagement_events_pkey ON public.engagement_events USING btree (id)
 INDEX CREATE INDEX engagement_events_tenant_time_idx ON public.engagement_events USING btree (tenant_id, created_at)
 INDEX CREATE INDEX engagement_events_tenant_user_idx ON public.engagement_events USING btree (tenant_id, user_id, created_at)
+INDEX CREATE UNIQUE INDEX github_trust_pkey ON public.github_trust USING btree (id)
+INDEX CREATE INDEX github_trust_repository_idx ON public.github_trust USING btree (repository)
+INDEX CREATE UNIQUE INDEX github_trust_rule_idx ON public.github_trust USING btree (tenant_id, repository, ref, COALESCE(environment, ''::text))
 INDEX CREATE UNIQUE INDEX levqor_migrations_pkey ON public.levqor_migrations USING btree (id)
 INDEX CREATE UNIQUE INDEX maintenance_log_pkey ON public.maintenance_log USING btree (task, day)
 INDEX CREATE UNIQUE INDEX marketing_campaigns_pkey ON public.marketing_campaigns USING btree (tenant_id, campaign, week)
@@ -366,6 +382,8 @@ POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CUR
 POLICY audit_log.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY engagement_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY engagement_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY github_trust.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY github_trust.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY marketing_campaigns.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY marketing_campaigns.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -381,6 +399,7 @@ FORCED RLS approval_queue
 FORCED RLS approval_votes
 FORCED RLS audit_log
 FORCED RLS engagement_events
+FORCED RLS github_trust
 FORCED RLS marketing_campaigns
 FORCED RLS workflow_events
 FORCED RLS workflow_runs

@@ -22,6 +22,30 @@ export interface TokenIdentity {
   tenant_id: string;
   name: string;
   scopes: Scope[];
+  /** Who acts, when it is not the token itself: "github:<actor>" for a GitHub Actions OIDC token. */
+  actor?: string;
+  /** The action types it may submit (its trust policies'); undefined: any. */
+  actionTypes?: readonly string[];
+}
+
+/** Who a request is recorded as: "token:<name>", or the person behind a keyless GitHub request. */
+export function actorOf(identity: TokenIdentity): string {
+  return identity.actor ?? `token:${identity.name}`;
+}
+
+/** The channel a request arrived through: "github" for a keyless request from GitHub Actions, else "api". */
+export function channelOf(identity: TokenIdentity): string {
+  return identity.actionTypes ? 'github' : 'api';
+}
+
+/** Refuses an action type the identity's trust policies do not allow ("*" allows any). */
+export function assertActionType(identity: TokenIdentity, actionType: string): void {
+  const allowed = identity.actionTypes;
+  if (!allowed || allowed.includes('*') || allowed.includes(actionType)) return;
+  throw new AppError(
+    'forbidden',
+    `action type "${actionType}" is not allowed for ${actorOf(identity)}: its GitHub trust policy allows ${allowed.join(', ')} (levqor github trust add … --action-type ${actionType})`,
+  );
 }
 
 /** A new bearer token: "lvq_" and 32 random bytes. Only its hash is stored. */

@@ -2,20 +2,20 @@ import { submitAction } from '../approvals/actions.js';
 import { payloadHash } from '../approvals/queries.js';
 import type { ApprovalRow } from '../approvals/types.js';
 import type { Db, Queryable } from '../db/types.js';
-import type { ApprovalOutcome, CriticalChanges, GateApprover, GatePullRequest } from './gate.js';
+import type { ApprovalOutcome, GateApprover, GatePullRequest } from './gate.js';
 import { describeChanges } from './gate.js';
 
 /** The action type of the gate's Class C request. */
 export const CRITICAL_FILES_ACTION = 'deploy.critical_files';
 
 /** What is approved: this PR's head commit and exactly these changes. A new push asks again. */
-function criticalFilesPayload(pr: GatePullRequest, changes: CriticalChanges): Record<string, unknown> {
+function criticalFilesPayload(pr: GatePullRequest, files: readonly string[]): Record<string, unknown> {
   return {
     repository: pr.repository,
     pull_request: pr.number,
     head_sha: pr.headSha,
     base_sha: pr.baseSha,
-    files: describeChanges(changes),
+    files,
   };
 }
 
@@ -43,16 +43,28 @@ async function latestRequest(
  * expired), so the approvers see it in Slack, the API and the CLI.
  */
 export function levqorApprover(db: Db, tenantId: string, actor: string): GateApprover {
-  return async (pr, changes): Promise<ApprovalOutcome> => {
-    const payload = criticalFilesPayload(pr, changes);
-    const hash = payloadHash(payload);
-    // Two runs of the check at once (a re-run, two workflows) must not ask twice: the lookup and
-    // the request share one transaction, serialised per request by a transaction-level lock.
-    return db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`levqor-gate:${tenantId}:${hash}`]);
-      return decide(withinTransaction(db, tx), tenantId, actor, pr, changes, payload, hash);
-    });
-  };
+  return (pr, changes) => criticalFilesApproval(db, tenantId, actor, pr, describeChanges(changes));
+}
+
+/**
+ * The gate's Class C request for a pull request's described critical changes (`describeChanges`):
+ * its state, or a new request when there is none. Also what POST /api/gate/critical-files answers.
+ */
+export function criticalFilesApproval(
+  db: Db,
+  tenantId: string,
+  actor: string,
+  pr: GatePullRequest,
+  files: readonly string[],
+): Promise<ApprovalOutcome> {
+  const payload = criticalFilesPayload(pr, files);
+  const hash = payloadHash(payload);
+  // Two runs of the check at once (a re-run, two workflows) must not ask twice: the lookup and
+  // the request share one transaction, serialised per request by a transaction-level lock.
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`levqor-gate:${tenantId}:${hash}`]);
+    return decide(withinTransaction(db, tx), tenantId, actor, pr, files, payload, hash);
+  });
 }
 
 async function decide(
@@ -60,7 +72,7 @@ async function decide(
   tenantId: string,
   actor: string,
   pr: GatePullRequest,
-  changes: CriticalChanges,
+  files: readonly string[],
   payload: Record<string, unknown>,
   hash: string,
 ): Promise<ApprovalOutcome> {
@@ -78,7 +90,7 @@ async function decide(
       by: found.processed_by ?? undefined,
       detail: `Levqor approval ${found.id} was rejected by ${found.processed_by ?? '?'}: ${found.reason ?? ''}`,
     };
-  const summary = `PR #${pr.number} in ${pr.repository} changes ${describeChanges(changes).length} critical file(s) at ${pr.headSha.slice(0, 7)}`;
+  const summary = `PR #${pr.number} in ${pr.repository} changes ${files.length} critical file(s) at ${pr.headSha.slice(0, 7)}`;
   const row = await submitAction(db, { tenantId, actor, channel: 'github', action_type: CRITICAL_FILES_ACTION, summary, payload });
   return {
     state: 'pending',

@@ -79,6 +79,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
             instanceId: createInstanceId('api'),
             health: { thresholds: health.thresholds, scaling: health.scaling },
             dashboardPublic: config.LEVQOR_DASHBOARD_PUBLIC,
+            githubOidc: { issuer: config.LEVQOR_GITHUB_OIDC_ISSUER, audience: config.LEVQOR_GITHUB_OIDC_AUDIENCE },
           });
           const host = flags.host ?? config.HOST;
           const address = await app.listen({ host, port: flags.port ?? config.PORT });

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import { createAuthenticator, hashToken, type TokenIdentity } from '../auth/tokens.js';
 import type { Db } from '../db/types.js';
+import { createGitHubOidcVerifier, looksLikeJwt, type GitHubOidcSettings } from '../github/oidc.js';
 import { AppError } from '../lib/errors.js';
 import { createDeadline } from '../lib/deadline.js';
 import type { RunNowDeps } from '../scheduler/manual.js';
@@ -36,6 +37,8 @@ interface AppDeps {
   health?: Omit<HealthDeps, 'db' | 'metrics' | 'processStartedAt'>;
   /** Serve /dashboard without a token (LEVQOR_DASHBOARD_PUBLIC). */
   dashboardPublic?: boolean;
+  /** Accept GitHub Actions OIDC tokens from trusted repositories (LEVQOR_GITHUB_OIDC_*); unset: API tokens only. */
+  githubOidc?: GitHubOidcSettings;
 }
 
 const DEFAULT_HEALTH: NonNullable<AppDeps['health']> = {
@@ -61,9 +64,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler(handleError);
   const lookup = createAuthenticator(deps.db);
+  const verifyGitHub = deps.githubOidc ? createGitHubOidcVerifier(deps.db, deps.githubOidc) : undefined;
   const authenticate = async (request: FastifyRequest): Promise<TokenIdentity> => {
     const token = bearer(request);
     if (!token) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token> (levqor token create)');
+    if (verifyGitHub && looksLikeJwt(token)) return verifyGitHub(token);
     const identity = await lookup(token);
     if (!identity) throw new AppError('unauthorized', 'invalid or revoked token');
     return identity;

@@ -5,7 +5,7 @@ import { rerequestAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listDecidedApprovals, listRunApprovals } from '../../approvals/queries.js';
 import { decideApproval } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
-import type { Scope } from '../../auth/tokens.js';
+import { actorOf, type Scope } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
 import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
 import { checkWorkflow } from '../../workflows/doctor.js';
@@ -173,7 +173,7 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     if (!params.success) return approvalsPage(reply, identity, 'pending', 404, { flash: { text: 'No such approval request.', bad: true } });
     const { id, verb } = params.data;
     try {
-      const actor = `token:${identity.name}`;
+      const actor = actorOf(identity);
       if (verb === 'rerequest') {
         if (!identity.scopes.includes('actions:write')) throw new AppError('forbidden', 'this token lacks the actions:write scope');
         const made = await rerequestAction(db, id, identity.tenant_id, actor, 'console');

@@ -2,12 +2,25 @@ import { z } from 'zod';
 import { rerequestAction, submitAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listVotes } from '../../approvals/queries.js';
 import { decideApproval, REASON_MAX } from '../../approvals/service.js';
+import { actorOf, assertActionType, channelOf } from '../../auth/tokens.js';
+import { criticalFilesApproval, CRITICAL_FILES_ACTION } from '../../checks/levqor-approval.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { impactClassSchema } from '../../workflows/schema.js';
 import type { createRouter } from '../route.js';
 
 const idParams = z.object({ id: z.string().max(100) }).strict();
+
+/** The safety gate's question over the API: a pull request's critical changes, as the action describes them. */
+const criticalFilesBody = z
+  .object({
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo'),
+    pull_request: z.number().int().positive(),
+    head_sha: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character commit sha'),
+    base_sha: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character commit sha'),
+    files: z.array(z.string().min(1).max(1000)).min(1).max(1000),
+  })
+  .strict();
 
 /** Opaque pagination cursor: the last row's (requested_at, id). */
 export function encodeCursor(row: { requested_at: number; id: string }): string {
@@ -112,7 +125,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         id: params.id,
         tenantId: auth.tenant_id,
         decision: 'approve',
-        actor: `token:${auth.name}`,
+        actor: actorOf(auth),
         channel: 'api',
         reason: body?.reason,
       });
@@ -132,7 +145,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         id: params.id,
         tenantId: auth.tenant_id,
         decision: 'reject',
-        actor: `token:${auth.name}`,
+        actor: actorOf(auth),
         channel: 'api',
         reason: body.reason,
       });
@@ -149,7 +162,11 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     summary:
       'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
     handler: async ({ params, auth, reply }) => {
-      const made = await rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api');
+      if (auth.actionTypes) {
+        const old = await getApproval(db, params.id, auth.tenant_id);
+        if (old) assertActionType(auth, old.action_type);
+      }
+      const made = await rerequestAction(db, params.id, auth.tenant_id, actorOf(auth), channelOf(auth));
       if (made.kind === 'approval') return made.approval;
       void reply.status(202);
       return { status: 'queued', ...made.run };
@@ -163,15 +180,31 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     body: actionBody,
     status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
-    handler: ({ body, auth }) =>
-      submitAction(db, {
+    handler: ({ body, auth }) => {
+      assertActionType(auth, body.action_type);
+      return submitAction(db, {
         tenantId: auth.tenant_id,
-        actor: `token:${auth.name}`,
-        channel: 'api',
+        actor: actorOf(auth),
+        channel: channelOf(auth),
         action_type: body.action_type,
         summary: body.summary,
         payload: body.payload,
         impact_class: body.impact_class,
-      }),
+      });
+    },
+  });
+  router.add({
+    method: 'POST',
+    url: '/api/gate/critical-files',
+    tag: 'approvals',
+    scope: 'actions:write',
+    body: criticalFilesBody,
+    summary:
+      "The safety gate's Class C request for a pull request's critical-file changes: its state (approved, pending, rejected), asking anew when there is none or the last one expired",
+    handler: ({ body, auth }) => {
+      assertActionType(auth, CRITICAL_FILES_ACTION);
+      const pr = { repository: body.repository, number: body.pull_request, headSha: body.head_sha, baseSha: body.base_sha };
+      return criticalFilesApproval(db, auth.tenant_id, actorOf(auth), pr, body.files);
+    },
   });
 }

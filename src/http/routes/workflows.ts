@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAudit } from '../../audit/queries.js';
+import { actorOf } from '../../auth/tokens.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
@@ -44,7 +45,7 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
         throw new AppError('bad_input', `body.name: "${body.name}" differs from the URL's "${params.name}"`, [
           'body.name: must match the URL',
         ]);
-      const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body, `token:${auth.name}`));
+      const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body, actorOf(auth)));
       void reply.status(outcome === 'created' ? 201 : 200);
       return { outcome, workflow };
     },
@@ -59,7 +60,7 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
     summary: 'Queue a run now; a scheduler starts it at once (NOTIFY)',
     handler: async ({ params, auth }) => {
       const wf = await requireWorkflow(db, auth.tenant_id, params.name);
-      const { runId } = await startRun(runDeps(), wf, { enqueue: true, trigger: 'api', actor: `token:${auth.name}` });
+      const { runId } = await startRun(runDeps(), wf, { enqueue: true, trigger: 'api', actor: actorOf(auth) });
       return { run_id: runId, status: 'queued' };
     },
   });
