@@ -1,6 +1,7 @@
 import { submitAction } from '../approvals/actions.js';
 import { getApproval } from '../approvals/queries.js';
 import type { ApprovalStatus } from '../approvals/types.js';
+import { describeChanges, type ApprovalOutcome, type GateApprover } from '../checks/gate.js';
 import type { Db } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
 
@@ -37,26 +38,48 @@ export function dbApprovalClient(db: Db, tenantId: string, requester: string): A
   };
 }
 
-/** The client over `api-url` + `api-token` (POST /api/actions, GET /api/approvals/:id). */
-export function apiApprovalClient(apiUrl: string, token: string, fetchFn: typeof fetch = fetch): ApprovalClient {
+/** Calls the Levqor REST API at `api-url` with a bearer credential (an API token or the workflow's OIDC token). */
+function levqorApi(apiUrl: string, credential: string, fetchFn: typeof fetch) {
   const base = apiUrl.replace(/\/+$/, '');
-  const call = async (method: string, path: string, body?: unknown): Promise<ApprovalView> => {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetchFn(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${credential}`,
+        accept: 'application/json',
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
     if (!res.ok) throw new AppError('upstream', `Levqor API ${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
     try {
-      return JSON.parse(text) as ApprovalView;
+      return JSON.parse(text) as T;
     } catch {
       throw new AppError('upstream', `Levqor API ${method} ${path}: ${res.status} but not JSON: ${text.slice(0, 120)}`);
     }
   };
+}
+
+/** The client over `api-url` (POST /api/actions, GET /api/approvals/:id). */
+export function apiApprovalClient(apiUrl: string, credential: string, fetchFn: typeof fetch = fetch): ApprovalClient {
+  const call = levqorApi(apiUrl, credential, fetchFn);
   return {
-    submit: (req) => call('POST', '/api/actions', { ...req, impact_class: 'C' }),
-    get: (id) => call('GET', `/api/approvals/${encodeURIComponent(id)}`),
+    submit: (req) => call<ApprovalView>('POST', '/api/actions', { ...req, impact_class: 'C' }),
+    get: (id) => call<ApprovalView>('GET', `/api/approvals/${encodeURIComponent(id)}`),
   };
+}
+
+/** The safety gate's approver over `api-url`: POST /api/gate/critical-files asks (once) and reports the state. */
+export function apiGateApprover(apiUrl: string, credential: string, fetchFn: typeof fetch = fetch): GateApprover {
+  const call = levqorApi(apiUrl, credential, fetchFn);
+  return (pr, changes) =>
+    call<ApprovalOutcome>('POST', '/api/gate/critical-files', {
+      repository: pr.repository,
+      pull_request: pr.number,
+      head_sha: pr.headSha,
+      base_sha: pr.baseSha,
+      files: describeChanges(changes),
+    });
 }

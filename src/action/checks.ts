@@ -7,10 +7,11 @@ import { COMMENT_MARKER, renderComment, renderJson } from '../checks/render.js';
 import { lastLines } from '../checks/run.js';
 import type { Db } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { apiGateApprover } from './approval-client.js';
 import { runUrl, type ActionContext } from './context.js';
 import { actionTenant, openActionDb } from './db.js';
 import { createGitHubClient, upsertStickyComment } from './github.js';
-import { boolInput, input, INPUT_DEFAULTS, inputError, INPUTS, numberInput, output, type InputName } from './inputs.js';
+import { apiCredential, boolInput, input, INPUT_DEFAULTS, inputError, INPUTS, numberInput, output, type InputName } from './inputs.js';
 import { parseApprovers, reviewApprover } from './reviews.js';
 import { runnerEnv } from './runner-env.js';
 import { addChecksSummary, writeSummary } from './summary.js';
@@ -34,6 +35,8 @@ async function gateApprover(ctx: ActionContext, token: string, onDb: (db: Db) =>
     const tenant = await actionTenant(db, input(INPUTS.tenant));
     return levqorApprover(db, tenant.id, `github:${ctx.pullRequest.author || ctx.actor || 'unknown'}`);
   }
+  const apiUrl = input(INPUTS.apiUrl);
+  if (apiUrl) return apiGateApprover(apiUrl, await apiCredential());
   const allowed = parseApprovers(input(INPUTS.allowedApprovers));
   if (allowed.length === 0) return undefined;
   if (!token) throw inputError(INPUTS.githubToken, 'required with allowed-approvers (the gate reads the pull request reviews)');

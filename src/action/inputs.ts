@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { AppError } from '../lib/errors.js';
+import { AppError, errorMessage } from '../lib/errors.js';
+import { requestIdToken } from './id-token.js';
 
 /** Every input action.yml declares (test/action-workflows.test.ts keeps the two in step). */
 export const INPUTS = {
@@ -9,6 +10,7 @@ export const INPUTS = {
   tenant: 'tenant',
   apiUrl: 'api-url',
   apiToken: 'api-token',
+  apiAudience: 'api-audience',
   workingDirectory: 'working-directory',
   frontendDirectory: 'frontend-directory',
   lintCommand: 'lint-command',
@@ -43,6 +45,7 @@ export type InputName = (typeof INPUTS)[keyof typeof INPUTS];
 /** Every default action.yml declares (a runner passes them as inputs; test/action-workflows.test.ts keeps them in step). */
 export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUTS.command]: 'checks',
+  [INPUTS.apiAudience]: 'levqor',
   [INPUTS.workingDirectory]: '.',
   [INPUTS.frontendDirectory]: '.',
   [INPUTS.lintCommand]: 'npm run lint',
@@ -107,6 +110,23 @@ export function requiredInput(name: InputName, why: string): string {
   const v = input(name);
   if (!v) throw inputError(name, `required ${why}`);
   return v;
+}
+
+/**
+ * The credential for `api-url`: `api-token`, or else (keyless) the workflow's GitHub OIDC token
+ * for `api-audience`, which the toolkit masks; Levqor accepts it from repositories it trusts.
+ */
+export async function apiCredential(): Promise<string> {
+  const token = input(INPUTS.apiToken);
+  if (token) return token;
+  try {
+    return await requestIdToken(input(INPUTS.apiAudience) || 'levqor');
+  } catch (err) {
+    throw inputError(
+      INPUTS.apiToken,
+      `not given, and the workflow's OIDC token is not available (${errorMessage(err)}): for keyless requests give the job "permissions: id-token: write" (and trust the repository: levqor github trust add), or pass api-token`,
+    );
+  }
 }
 
 /** Masks a value in every later log line; each line of a multi-line value on its own, as the runner matches per line. */

@@ -5,7 +5,7 @@ import { escapeHtml } from '../lib/html.js';
 import { apiApprovalClient, dbApprovalClient, type ApprovalClient, type ApprovalView } from './approval-client.js';
 import { runUrl, type ActionContext } from './context.js';
 import { actionTenant, openActionDb } from './db.js';
-import { boolInput, input, inputError, INPUTS, numberInput, output, requiredInput } from './inputs.js';
+import { apiCredential, boolInput, input, inputError, INPUTS, numberInput, output, requiredInput } from './inputs.js';
 import { writeSummary } from './summary.js';
 
 /** Waits between polls: starts at `first`, grows by half each time, never above `max`. */
@@ -34,8 +34,11 @@ async function openClient(ctx: ActionContext, onDb: (db: Db) => void): Promise<A
     const tenant = await actionTenant(db, input(INPUTS.tenant));
     return dbApprovalClient(db, tenant.id, input(INPUTS.requester) || `github:${ctx.actor || 'unknown'}`);
   }
-  if (apiUrl) return apiApprovalClient(apiUrl, requiredInput(INPUTS.apiToken, 'with api-url'));
-  throw inputError(INPUTS.databaseUrl, 'required for command: request-approval (or give api-url and api-token)');
+  if (apiUrl) return apiApprovalClient(apiUrl, await apiCredential());
+  throw inputError(
+    INPUTS.databaseUrl,
+    'required for command: request-approval (or give api-url, with api-token or keyless with id-token: write)',
+  );
 }
 
 function finalState(a: ApprovalView, nowSeconds: number): ApprovalView {

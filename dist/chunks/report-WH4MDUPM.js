@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as z}from"./chunk-YLVI3TMO.js";import{d as B,v as Y,w as Q,x as G,z as J}from"./chunk-OK5WOKXG.js";import{a as M,f as H,i as g,k as C,l as T,m as P,p as j}from"./chunk-ZWOMD3Y6.js";import{a as U}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as E}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function A(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
+import{c as z}from"./chunk-NVDPFGBV.js";import{d as B,v as Y,w as Q,x as G,z as J}from"./chunk-XOR4MD5M.js";import{a as M,f as H,i as g,k as P,l as T,m as j,p as U}from"./chunk-VS6PHGLT.js";import{a as C}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as E}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function A(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,
@@ -58,5 +58,5 @@ import{c as z}from"./chunk-YLVI3TMO.js";import{d as B,v as Y,w as Q,x as G,z as 
 `)).join(`
 
 `)}
-`}async function ce(e,t){return L(await x(e,t))}async function wt(){let e=j(g.databaseUrl,"for command: report"),t=T(g.week);if(t&&!/^\d{4}-W\d{2}$/.test(t))throw C(g.week,`must be an ISO week like 2026-W05 (got "${t}")`);let n=T(g.tenant)||z({...U(),DATABASE_URL:e}).LEVQOR_TENANT||"",r=await Q(e);try{let s=await G(r,n),o=await ce(r,{tenantId:s.id,...t?{week:t}:{}});P("markdown",o),M.addRaw(o,!0),await J(),H(`weekly report for ${s.name}${t?` (${t})`:""}: ${o.split(`
+`}async function ce(e,t){return L(await x(e,t))}async function wt(){let e=U(g.databaseUrl,"for command: report"),t=T(g.week);if(t&&!/^\d{4}-W\d{2}$/.test(t))throw P(g.week,`must be an ISO week like 2026-W05 (got "${t}")`);let n=T(g.tenant)||z({...C(),DATABASE_URL:e}).LEVQOR_TENANT||"",r=await Q(e);try{let s=await G(r,n),o=await ce(r,{tenantId:s.id,...t?{week:t}:{}});j("markdown",o),M.addRaw(o,!0),await J(),H(`weekly report for ${s.name}${t?` (${t})`:""}: ${o.split(`
 `).length} lines in the job summary`)}finally{await r.close()}}export{wt as reportCommand};
