@@ -188,6 +188,61 @@ describe('command: request-approval', () => {
     expect(gh.dispatches.filter((d) => (d.client_payload as { approval_id?: string }).approval_id === id)).toHaveLength(1);
   });
 
+  it('without waiting, the pipeline hears "no" too: one dispatch for a rejection, one for an expiry, none for old news', async () => {
+    const sentFor = (id: string) =>
+      pollUntil(() => Promise.resolve(gh.dispatches.find((d) => (d.client_payload as { approval_id?: string }).approval_id === id)), {
+        what: `the repository_dispatch for ${id}\n${serve.proc.tail(30)}`,
+        attempts: 400,
+      });
+    const rejected = await requestViaAction('Deploy shop 2.5.0', {
+      wait: 'false',
+      'dispatch-repository': 'acme/deployer',
+      'dispatch-rejected-event-type': 'deploy-refused',
+    });
+    const r = await rejected.action.done;
+    expect(r.code).toBe(0);
+    expect(r.summary).toContain('<code>deploy-refused</code> when rejected, <code>levqor-expired</code> when it expires');
+    await decideApproval(db, {
+      id: rejected.id,
+      tenantId: t.tenant.id,
+      decision: 'reject',
+      actor: 'slack:U0LEAD',
+      channel: 'slack',
+      reason: 'change freeze',
+    });
+    expect(await sentFor(rejected.id)).toMatchObject({
+      repo: 'acme/deployer',
+      event_type: 'deploy-refused',
+      client_payload: { decision: 'rejected', approver: 'slack:U0LEAD', reason: 'change freeze', payload: { title: 'Deploy shop 2.5.0' } },
+    });
+
+    const expired = await requestViaAction('Deploy shop 2.5.1', { wait: 'false', 'dispatch-repository': 'acme/deployer' });
+    expect((await expired.action.done).code).toBe(0);
+    await db.query('UPDATE approval_queue SET expires_at = extract(epoch FROM now()) - 1 WHERE id = $1', [expired.id]);
+    await expireApprovals(db);
+    expect(await sentFor(expired.id)).toMatchObject({
+      event_type: 'levqor-expired',
+      client_payload: { decision: 'expired', approver: 'levqor:expiry' },
+    });
+
+    // Decided two days ago (an upgrade, a long outage): not announced now.
+    const old = await requestDeploy(db, t.tenant.id, {
+      summary: 'old news',
+      payload: { dispatch: { repository: 'acme/deployer', event_type: 'go' } },
+    });
+    await db.query(
+      `UPDATE approval_queue SET status = 'rejected', processed_by = 'cli:carol', reason = 'old',
+         processed_at = extract(epoch FROM now()) - 172800 WHERE id = $1`,
+      [old.id],
+    );
+    const quiet = { info: () => undefined, warn: () => undefined } as never;
+    expect(await dispatchApproved(db, { token: DISPATCH_TOKEN, apiUrl: gh.url, allowedRepos: [] }, quiet)).toEqual({ sent: 0, failed: 0 });
+    const ids = new Set([rejected.id, expired.id, old.id]);
+    expect(
+      gh.dispatches.filter((d) => ids.has((d.client_payload as { approval_id: string }).approval_id)).map((d) => d.event_type),
+    ).toEqual(['deploy-refused', 'levqor-expired']);
+  });
+
   it('a dispatch to a repository outside LEVQOR_GITHUB_DISPATCH_REPOS is refused and audited', async () => {
     const a = await requestDeploy(db, t.tenant.id, {
       summary: 'elsewhere',

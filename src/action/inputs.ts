@@ -37,6 +37,8 @@ export const INPUTS = {
   maxPollIntervalSeconds: 'max-poll-interval-seconds',
   dispatchRepository: 'dispatch-repository',
   dispatchEventType: 'dispatch-event-type',
+  dispatchRejectedEventType: 'dispatch-rejected-event-type',
+  dispatchExpiredEventType: 'dispatch-expired-event-type',
   week: 'week',
 } as const;
 
@@ -61,6 +63,8 @@ export const INPUT_DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUTS.pollIntervalSeconds]: '5',
   [INPUTS.maxPollIntervalSeconds]: '60',
   [INPUTS.dispatchEventType]: 'levqor-approved',
+  [INPUTS.dispatchRejectedEventType]: 'levqor-rejected',
+  [INPUTS.dispatchExpiredEventType]: 'levqor-expired',
 };
 
 /** Every output action.yml declares. */

@@ -51,7 +51,7 @@ function finalState(a: ApprovalView, nowSeconds: number): ApprovalView {
 /**
  * `command: request-approval`: a deploy gate. Submits a Class C action and waits for the
  * decision from Slack, the API or the CLI (polling with backoff up to `timeout-minutes`), or
- * with `wait: false` submits and exits: Levqor then sends a repository_dispatch when approved.
+ * with `wait: false` submits and exits: Levqor then sends a repository_dispatch when it is decided.
  */
 export async function requestApprovalCommand(ctx: ActionContext): Promise<void> {
   const title = requiredInput(INPUTS.title, 'for command: request-approval');
@@ -70,6 +70,8 @@ export async function requestApprovalCommand(ctx: ActionContext): Promise<void> 
     payload.dispatch = {
       repository: input(INPUTS.dispatchRepository) || ctx.repository,
       event_type: input(INPUTS.dispatchEventType) || 'levqor-approved',
+      rejected_event_type: input(INPUTS.dispatchRejectedEventType) || 'levqor-rejected',
+      expired_event_type: input(INPUTS.dispatchExpiredEventType) || 'levqor-expired',
     };
   }
   const held: { db?: Db } = {};
@@ -80,13 +82,13 @@ export async function requestApprovalCommand(ctx: ActionContext): Promise<void> 
     output('approval-id', submitted.id);
     core.info(`requested approval ${submitted.id} (${actionType}): ${title}`);
     if (!wait) {
-      const d = payload.dispatch as { repository: string; event_type: string };
+      const d = payload.dispatch as { repository: string; event_type: string; rejected_event_type: string; expired_event_type: string };
       output('decision', 'pending');
       core.summary
         .addHeading('⏳ Approval requested', 3)
         .addRaw(`<p>${escapeHtml(title)}</p>`, true)
         .addRaw(
-          `<p>Approval <code>${escapeHtml(submitted.id)}</code>: when it is approved, Levqor sends <code>${escapeHtml(d.event_type)}</code> to ${escapeHtml(d.repository)}.</p>`,
+          `<p>Approval <code>${escapeHtml(submitted.id)}</code>: when it is approved, Levqor sends <code>${escapeHtml(d.event_type)}</code> to ${escapeHtml(d.repository)} (<code>${escapeHtml(d.rejected_event_type)}</code> when rejected, <code>${escapeHtml(d.expired_event_type)}</code> when it expires).</p>`,
           true,
         );
       await writeSummary();

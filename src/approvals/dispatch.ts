@@ -6,12 +6,13 @@ import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
 import { insertAudit } from '../audit/queries.js';
-import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
+import { APPROVALS_CHANNEL, claimDispatch, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
 
 /**
  * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
  * event_type }` (the action's `request-approval` with `wait: false`) starts a workflow by
- * `repository_dispatch` once it is approved, so no runner waits for the human. The credential
+ * `repository_dispatch` once it is approved (and sends the rejected / expired event when it is
+ * not, so the pipeline hears "no" too), so no runner waits for the human. The credential
  * is the server's (LEVQOR_GITHUB_DISPATCH_TOKEN, or the GitHub App LEVQOR_GITHUB_APP_*), never
  * part of a request.
  */
@@ -42,17 +43,27 @@ interface DispatchTarget {
   event_type: string;
 }
 
-/** The dispatch target a payload names, or a reason it is unusable. */
-function dispatchTarget(payload: Record<string, unknown>, cfg: DispatchConfig): DispatchTarget | string {
-  const d = payload.dispatch as Partial<DispatchTarget> | undefined;
+/** The event a decision sends when the payload names none for it (a request made before these existed, too). */
+const DEFAULT_EVENTS = { rejected: 'levqor-rejected', expired: 'levqor-expired' } as const;
+const EVENT_TYPE = /^[\w.:-]{1,100}$/;
+
+/**
+ * The dispatch target a payload names for this decision, or a reason it is unusable:
+ * `event_type` when approved, `rejected_event_type` / `expired_event_type` (default
+ * levqor-rejected / levqor-expired) otherwise, so a pipeline that did not wait hears "no" too.
+ */
+function dispatchTarget(a: DispatchRow, cfg: DispatchConfig): DispatchTarget | string {
+  const d = a.payload.dispatch as Record<string, unknown> | undefined;
   if (!d || typeof d !== 'object') return 'payload.dispatch: missing';
   if (typeof d.repository !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(d.repository))
     return 'payload.dispatch.repository: must be owner/repo';
-  if (typeof d.event_type !== 'string' || !/^[\w.:-]{1,100}$/.test(d.event_type))
-    return 'payload.dispatch.event_type: 1–100 letters, digits, "_", ".", ":" or "-"';
+  const field = a.status === 'approved' ? 'event_type' : `${a.status}_event_type`;
+  const eventType = d[field] ?? (a.status === 'rejected' || a.status === 'expired' ? DEFAULT_EVENTS[a.status] : undefined);
+  if (typeof eventType !== 'string' || !EVENT_TYPE.test(eventType))
+    return `payload.dispatch.${field}: 1–100 letters, digits, "_", ".", ":" or "-"`;
   if (cfg.allowedRepos.length > 0 && !cfg.allowedRepos.includes(d.repository.toLowerCase()))
     return `payload.dispatch.repository: ${d.repository} is not in LEVQOR_GITHUB_DISPATCH_REPOS`;
-  return { repository: d.repository, event_type: d.event_type };
+  return { repository: d.repository, event_type: eventType };
 }
 
 async function sendDispatch(gh: GitHubOctokit, target: DispatchTarget, a: DispatchRow): Promise<void> {
@@ -61,7 +72,15 @@ async function sendDispatch(gh: GitHubOctokit, target: DispatchTarget, a: Dispat
     gh.request('POST /repos/{owner}/{repo}/dispatches', {
       ...splitRepo(target.repository),
       event_type: target.event_type,
-      client_payload: { approval_id: a.id, action_type: a.action_type, summary: a.summary, approver: a.processed_by, payload },
+      client_payload: {
+        approval_id: a.id,
+        decision: a.status,
+        action_type: a.action_type,
+        summary: a.summary,
+        approver: a.processed_by,
+        reason: a.reason,
+        payload,
+      },
     }),
   );
 }
@@ -81,8 +100,8 @@ export async function dispatchApproved(
   let failed = 0;
   let gh: GitHubOctokit | undefined;
   for (const a of await dueDispatches(db, 50)) {
-    if (!(await claimExecution(db, a.id))) continue;
-    const target = dispatchTarget(a.payload, cfg);
+    if (!(await claimDispatch(db, a.id))) continue;
+    const target = dispatchTarget(a, cfg);
     try {
       if (typeof target === 'string') throw new AppError('bad_input', target, [target]);
       gh ??= serverOctokit(cfg.apiUrl, cfg, fetchFn, 15_000);
@@ -94,12 +113,12 @@ export async function dispatchApproved(
           actor: 'levqor:dispatch',
           action: 'approval.dispatched',
           subject: `approval:${a.id}`,
-          detail: { ...target },
+          detail: { ...target, decision: a.status },
         });
       });
       log.info(
         { approval_id: a.id, repository: target.repository, event_type: target.event_type },
-        'sent repository_dispatch for an approved request',
+        `sent repository_dispatch for a request ${a.status}`,
       );
       sent++;
     } catch (err) {
@@ -137,7 +156,7 @@ export async function startApprovalDispatch(opts: {
   const { db, log, signal } = opts;
   const pause = createPause(signal);
   const unlisten = await db
-    .listen(APPROVALS_CHANNEL, (p) => (p.includes('"approved"') ? pause.wake() : undefined))
+    .listen(APPROVALS_CHANNEL, (p) => (/"(approved|rejected|expired)"/.test(p) ? pause.wake() : undefined))
     .catch((err: unknown) => {
       log.warn({ err: errorMessage(err) }, 'dispatch: LISTEN failed; sweeping on the interval only');
       return () => Promise.resolve();
@@ -148,7 +167,7 @@ export async function startApprovalDispatch(opts: {
       as: cfg.app ? `GitHub App ${cfg.app.appId} (installation ${cfg.app.installationId})` : 'token',
       repositories: cfg.allowedRepos.length ? cfg.allowedRepos : 'any',
     },
-    'dispatch: approved requests with payload.dispatch start GitHub workflows',
+    'dispatch: decided requests with payload.dispatch start GitHub workflows',
   );
   try {
     while (!signal.aborted) {

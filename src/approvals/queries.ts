@@ -78,14 +78,19 @@ export async function nextRequestOf(db: Queryable, id: string): Promise<string |
   return rows[0]?.id;
 }
 
-/** What a dispatch sends of an approved request. */
-export type DispatchRow = Pick<ApprovalRow, 'id' | 'tenant_id' | 'action_type' | 'summary' | 'payload' | 'processed_by'>;
+/** What a dispatch sends of a decided request. */
+export type DispatchRow = Pick<
+  ApprovalRow,
+  'id' | 'tenant_id' | 'action_type' | 'summary' | 'payload' | 'processed_by' | 'status' | 'reason'
+>;
 
-/** Approved, not yet dispatched requests that ask for a GitHub dispatch (all tenants: a system sweep, like expiry). */
+/** Decided (approved, rejected or expired), not yet dispatched requests that ask for a GitHub dispatch (all tenants: a system sweep, like expiry). */
 export async function dueDispatches(db: Queryable, limit: number): Promise<DispatchRow[]> {
   const { rows } = await db.query<DispatchRow>(
-    `SELECT id, tenant_id, action_type, summary, payload, processed_by FROM approval_queue
-     WHERE status = 'approved' AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
+    `SELECT id, tenant_id, action_type, summary, payload, processed_by, status, reason FROM approval_queue
+     WHERE status IN ('approved', 'rejected', 'expired') AND run_id IS NULL AND execution_started_at IS NULL AND payload ? 'dispatch'
+       -- A "no" is news for a day: an upgrade (or a long outage) must not announce old rejections.
+       AND (status = 'approved' OR processed_at >= extract(epoch FROM now()) - 86400)
      ORDER BY processed_at LIMIT $1`,
     [limit],
   );
@@ -269,6 +274,19 @@ export async function claimExecution(tx: Queryable, id: string): Promise<boolean
   const res = await tx.query(
     `UPDATE approval_queue SET execution_started_at = extract(epoch FROM now())
      WHERE id = $1 AND status = 'approved' AND execution_started_at IS NULL`,
+    [id],
+  );
+  return res.rowCount === 1;
+}
+
+/**
+ * Claims the one repository_dispatch of a decided request (approved, rejected or expired): a
+ * conditional UPDATE of execution_started_at, so of any number of servers exactly one sends it.
+ */
+export async function claimDispatch(tx: Queryable, id: string): Promise<boolean> {
+  const res = await tx.query(
+    `UPDATE approval_queue SET execution_started_at = extract(epoch FROM now())
+     WHERE id = $1 AND status IN ('approved', 'rejected', 'expired') AND execution_started_at IS NULL`,
     [id],
   );
   return res.rowCount === 1;
