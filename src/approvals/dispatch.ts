@@ -6,7 +6,7 @@ import { AppError, errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import type { Logger } from '../lib/log.js';
 import { insertAudit } from '../audit/queries.js';
-import { APPROVALS_CHANNEL, claimDispatch, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
+import { APPROVALS_CHANNEL, claimExecution, dueDispatches, finishExecution, type DispatchRow } from './queries.js';
 
 /**
  * After-approval GitHub dispatch: a request submitted with `payload.dispatch = { repository,
@@ -100,7 +100,7 @@ export async function dispatchApproved(
   let failed = 0;
   let gh: GitHubOctokit | undefined;
   for (const a of await dueDispatches(db, 50)) {
-    if (!(await claimDispatch(db, a.id))) continue;
+    if (!(await claimExecution(db, a.id, ['approved', 'rejected', 'expired']))) continue;
     const target = dispatchTarget(a, cfg);
     try {
       if (typeof target === 'string') throw new AppError('bad_input', target, [target]);

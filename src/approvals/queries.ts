@@ -269,25 +269,16 @@ export async function decidePending(
   return row;
 }
 
-/** Claims the one execution an approval allows; false when it was already claimed. */
-export async function claimExecution(tx: Queryable, id: string): Promise<boolean> {
-  const res = await tx.query(
-    `UPDATE approval_queue SET execution_started_at = extract(epoch FROM now())
-     WHERE id = $1 AND status = 'approved' AND execution_started_at IS NULL`,
-    [id],
-  );
-  return res.rowCount === 1;
-}
-
 /**
- * Claims the one repository_dispatch of a decided request (approved, rejected or expired): a
- * conditional UPDATE of execution_started_at, so of any number of servers exactly one sends it.
+ * Claims the one execution of a decided request: the approved action itself, or (with
+ * `decisions` naming rejected and expired too) its repository_dispatch. A conditional UPDATE,
+ * so of any number of concurrent callers exactly one gets true.
  */
-export async function claimDispatch(tx: Queryable, id: string): Promise<boolean> {
+export async function claimExecution(tx: Queryable, id: string, decisions: readonly string[] = ['approved']): Promise<boolean> {
   const res = await tx.query(
     `UPDATE approval_queue SET execution_started_at = extract(epoch FROM now())
-     WHERE id = $1 AND status IN ('approved', 'rejected', 'expired') AND execution_started_at IS NULL`,
-    [id],
+     WHERE id = $1 AND status = ANY($2::text[]) AND execution_started_at IS NULL`,
+    [id, decisions],
   );
   return res.rowCount === 1;
 }
