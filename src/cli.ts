@@ -219,19 +219,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(jsonOption(true))
     .action(act((id: string, opts: { tenant?: string }) => approvalsShow(id, opts)));
   approvals
-    .command('approve <id>')
-    .description('approve a request; the held step then runs here, exactly once')
+    .command('approve <ids...>')
+    .description('approve one request or several (each its own vote); held steps then run here, exactly once')
+    .option('--reason <text>', 'why (optional, up to 500 characters; one reason for all)')
     .option('--as <name>', 'who is deciding (default: your user name)')
     .option('--no-run', 'only record the decision; a scheduler runs the step')
     .addOption(tenantOption())
-    .action(act((id: string, opts: { as?: string; run?: boolean; tenant?: string }) => approvalsDecide('approve', id, opts)));
+    .addOption(jsonOption())
+    .action(
+      act((ids: string[], opts: { reason?: string; as?: string; run?: boolean; tenant?: string; json?: boolean }) =>
+        approvalsDecide('approve', ids, opts),
+      ),
+    );
   approvals
-    .command('reject <id>')
-    .description('reject a request; its run ends as rejected')
+    .command('reject <ids...>')
+    .description('reject one request or several with one reason; their runs end as rejected')
     .requiredOption('--reason <text>', 'why (1–500 characters)')
     .option('--as <name>', 'who is deciding (default: your user name)')
     .addOption(tenantOption())
-    .action(act((id: string, opts: { reason: string; as?: string; tenant?: string }) => approvalsDecide('reject', id, opts)));
+    .addOption(jsonOption())
+    .action(
+      act((ids: string[], opts: { reason: string; as?: string; tenant?: string; json?: boolean }) => approvalsDecide('reject', ids, opts)),
+    );
 
   const policy = approvals.command('policy').description("the tenant's approval rules");
   policy

@@ -1,6 +1,6 @@
 import { insertAudit } from '../audit/queries.js';
 import type { Db, Queryable } from '../db/types.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, type ErrorCode } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
 import { insertEvents, notifyScheduler, settleWaitingRun } from '../runs/lifecycle-queries.js';
 import { decisionProblem } from './policy.js';
@@ -154,6 +154,38 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
   });
   if (result instanceof AppError) throw result;
   return result;
+}
+
+/** The most requests one bulk decision takes. */
+export const BULK_MAX = 100;
+
+/** One request's part of a bulk decision: its outcome, or the error it alone got. */
+export type BulkResult =
+  { id: string; outcome: DecisionResult['outcome']; approval: ApprovalRow } | { id: string; error: ErrorCode; message: string };
+
+/**
+ * Decides several requests with one decision and one reason (the console's "approve
+ * selected", POST /api/approvals/decide, `levqor approvals approve ID ID…`). Each is its own
+ * decideApproval: its own transaction, vote, audit entry and policy check, so one request
+ * that is already decided, foreign or not the actor's to decide fails alone and the others
+ * go through. The reason is checked once, before anything is decided.
+ */
+export async function decideMany(db: Db, input: Omit<DecisionInput, 'id'> & { ids: readonly string[] }): Promise<BulkResult[]> {
+  validateReason(input.decision, input.reason);
+  const ids = [...new Set(input.ids.map((id) => id.trim()).filter(Boolean))];
+  if (ids.length === 0) throw new AppError('bad_input', 'ids: give at least one approval id', ['ids: empty']);
+  if (ids.length > BULK_MAX) throw new AppError('bad_input', `ids: at most ${BULK_MAX} at once (got ${ids.length})`, ['ids: too many']);
+  const results: BulkResult[] = [];
+  for (const id of ids) {
+    try {
+      const { approval, outcome } = await decideApproval(db, { ...input, id });
+      results.push({ id, outcome, approval });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      results.push({ id, error: err.code, message: err.message });
+    }
+  }
+  return results;
 }
 
 async function expireOne(tx: Queryable, id: string): Promise<ApprovalRow | undefined> {

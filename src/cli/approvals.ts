@@ -1,4 +1,4 @@
-import { decideApproval } from '../approvals/service.js';
+import { decideApproval, decideMany, type BulkResult } from '../approvals/service.js';
 import { getApproval, listApprovals } from '../approvals/queries.js';
 import type { ApprovalStatus, Decision } from '../approvals/types.js';
 import { AppError } from '../lib/errors.js';
@@ -46,44 +46,53 @@ export async function approvalsShow(id: string, opts: GlobalOptions): Promise<nu
   });
 }
 
-/** `levqor approvals approve|reject ID`: decides, then runs the held step here unless --no-run. */
+/** `levqor approvals approve|reject ID…`: decides (one request, or several each on its own), then runs held steps here unless --no-run. */
 export async function approvalsDecide(
   decision: Decision,
-  id: string,
+  ids: string[],
   opts: GlobalOptions & { reason?: string; as?: string; run?: boolean },
 ): Promise<number> {
   return withDb(async ({ config, db, log }) => {
     const tenant = await resolveTenant(db, opts.tenant);
-    const { approval: decided, outcome } = await decideApproval(db, {
-      id,
-      tenantId: tenant.id,
-      decision,
-      actor: cliActor(opts.as),
-      channel: 'cli',
-      reason: opts.reason,
-    });
-    if (outcome === 'vote_recorded') {
-      console.log(
-        `approval ${decided.id}: your approval is recorded (${decided.approvals_count} of ${decided.required_approvals}); still pending`,
-      );
-      return 0;
-    }
-    console.log(`approval ${decided.id}: ${decided.status} by ${decided.processed_by ?? '?'}`);
-    if (decision === 'approve' && decided.run_id && opts.run !== false) {
-      const deps = createSchedulerDeps(config, db, log, {
-        stopClaiming: new AbortController().signal,
-        abortRuns: new AbortController().signal,
-      });
-      const result = await runQueuedNow(deps, decided.run_id);
-      if (result.outcome?.kind === 'finished') {
-        console.log(
-          `run ${decided.run_id}: ${result.outcome.finish.status}${result.outcome.finish.error ? ` — ${result.outcome.finish.error}` : ''}`,
-        );
-        return result.outcome.finish.status === 'succeeded' ? 0 : 1;
+    const input = { tenantId: tenant.id, decision, actor: cliActor(opts.as), channel: 'cli', reason: opts.reason };
+    // One id: its error is the command's (exit code by kind); several: each line says how it went.
+    const results: BulkResult[] =
+      ids.length === 1
+        ? [{ id: ids[0] as string, ...(await decideApproval(db, { ...input, id: ids[0] as string })) }]
+        : await decideMany(db, { ...input, ids });
+    if (opts.json) printJson(results.length === 1 ? results[0] : results);
+    let code = 0;
+    const held: string[] = [];
+    for (const r of results) {
+      if ('error' in r) {
+        code = 1;
+        if (!opts.json) console.log(`approval ${r.id}: not decided (${r.error}) — ${r.message}`);
+        continue;
       }
-      if (result.outcome?.kind === 'parked') console.log(`run ${decided.run_id} waits for the next approval ${result.outcome.approvalId}`);
-      else if (!result.outcome) console.log(`run ${decided.run_id} was picked up by a scheduler`);
+      const a = r.approval;
+      if (!opts.json)
+        console.log(
+          r.outcome === 'vote_recorded'
+            ? `approval ${a.id}: your approval is recorded (${a.approvals_count} of ${a.required_approvals}); still pending`
+            : `approval ${a.id}: ${a.status} by ${a.processed_by ?? '?'}`,
+        );
+      if (r.outcome === 'approved' && a.run_id) held.push(a.run_id);
     }
-    return 0;
+    if (decision !== 'approve' || opts.run === false || held.length === 0) return code;
+    const deps = createSchedulerDeps(config, db, log, {
+      stopClaiming: new AbortController().signal,
+      abortRuns: new AbortController().signal,
+    });
+    for (const runId of held) {
+      const result = await runQueuedNow(deps, runId);
+      if (result.outcome?.kind === 'finished') {
+        const { status, error } = result.outcome.finish;
+        if (!opts.json) console.log(`run ${runId}: ${status}${error ? ` — ${error}` : ''}`);
+        if (status !== 'succeeded') code = 1;
+      } else if (!opts.json && result.outcome?.kind === 'parked')
+        console.log(`run ${runId} waits for the next approval ${result.outcome.approvalId}`);
+      else if (!opts.json && !result.outcome) console.log(`run ${runId} was picked up by a scheduler`);
+    }
+    return code;
   });
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { rerequestAction, submitAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listVotes } from '../../approvals/queries.js';
-import { decideApproval, REASON_MAX } from '../../approvals/service.js';
+import { BULK_MAX, decideApproval, decideMany, REASON_MAX } from '../../approvals/service.js';
 import { actorOf, assertActionType, channelOf } from '../../auth/tokens.js';
 import { criticalFilesApproval, CRITICAL_FILES_ACTION } from '../../checks/levqor-approval.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { impactClassSchema } from '../../workflows/schema.js';
+import { HTTP_STATUS } from '../errors.js';
 import type { createRouter } from '../route.js';
 
 const idParams = z.object({ id: z.string().max(100) }).strict();
@@ -63,6 +64,14 @@ const reasonText = z
   .refine(...fitsReason)
   .meta({ maxLength: REASON_MAX });
 const decideBody = z.object({ reason: reasonText.optional() }).strict().optional();
+/** POST /api/approvals/decide: one decision (and reason: required to reject) for several requests. */
+const bulkBody = z
+  .object({
+    ids: z.array(z.string().max(100)).min(1).max(BULK_MAX),
+    decision: z.enum(['approve', 'reject']),
+    reason: reasonText.optional(),
+  })
+  .strict();
 const rejectBody = z
   .object({
     reason: z
@@ -130,6 +139,35 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         reason: body?.reason,
       });
       return { outcome, approval };
+    },
+  });
+  router.add({
+    method: 'POST',
+    url: '/api/approvals/decide',
+    tag: 'approvals',
+    scope: 'approvals:decide',
+    body: bulkBody,
+    summary:
+      'Approve or reject several pending requests with one reason: each is its own vote, audit entry and policy check, and gets its own result (200 decided or vote recorded, 403, 404, 409)',
+    handler: async ({ body, auth }) => {
+      const results = await decideMany(db, {
+        ids: body.ids,
+        tenantId: auth.tenant_id,
+        decision: body.decision,
+        actor: actorOf(auth),
+        channel: channelOf(auth),
+        reason: body.reason,
+      });
+      return {
+        decision: body.decision,
+        decided: results.filter((r) => 'outcome' in r).length,
+        failed: results.filter((r) => 'error' in r).length,
+        results: results.map((r) =>
+          'outcome' in r
+            ? { id: r.id, status: 200, outcome: r.outcome, approval: r.approval }
+            : { id: r.id, status: HTTP_STATUS[r.error], error: r.error, message: r.message },
+        ),
+      };
     },
   });
   router.add({
