@@ -78,6 +78,7 @@ const TILES = `
 function header(signOut: boolean): string {
   return `<header class="top">
   <h1>Levqor <span>health</span></h1>
+  <nav class="links" aria-label="Levqor"><a href="/console">Console</a></nav>
   <p class="conn" id="conn" role="status" data-connection="connecting"><span class="dot" aria-hidden="true"></span><span id="conn-text">Connecting</span></p>
   <p class="updated">Updated <time id="updated" data-value="">—</time></p>
   ${signOut ? '<form method="post" action="/dashboard/logout"><button type="submit">Sign out</button></form>' : ''}

@@ -120,7 +120,13 @@ export function sendHtml(reply: FastifyReply, status: number, html: string, csp:
 /** Parses HTML form posts in this (encapsulated) scope only, not on the JSON API. */
 export function addFormParser(scope: FastifyInstance): void {
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    // A repeated field (the console's checked ids) becomes a list; a single one stays a string.
+    const fields: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const seen = fields[key];
+      fields[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+    }
+    done(null, fields);
   });
 }
 

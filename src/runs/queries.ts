@@ -18,6 +18,8 @@ interface RunListFilter {
   workflowId?: string;
   status?: RunStatus;
   limit: number;
+  /** Only runs older than this one (started_at, then id): the next page of a newest-first list. */
+  before?: { started_at: number; id: string };
 }
 
 /** Recent runs, newest first. */
@@ -27,9 +29,10 @@ export async function listRuns(db: Queryable, f: RunListFilter): Promise<(RunRow
      FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
      WHERE ($1::uuid IS NULL OR r.tenant_id = $1) AND ($2::uuid IS NULL OR r.workflow_id = $2)
        AND ($3::text IS NULL OR r.status = $3)
-     ORDER BY r.started_at DESC, r.id
+       AND ($5::float8 IS NULL OR (r.started_at, r.id) < ($5, $6::uuid))
+     ORDER BY r.started_at DESC, r.id DESC
      LIMIT $4`,
-    [f.tenantId ?? null, f.workflowId ?? null, f.status ?? null, f.limit],
+    [f.tenantId ?? null, f.workflowId ?? null, f.status ?? null, f.limit, f.before?.started_at ?? null, f.before?.id ?? null],
   );
   return rows;
 }

@@ -1,11 +1,42 @@
 // The console pages' script: one decision per click, the reject reason counted as the server
 // counts it, and the pending queue dropping rows that were decided elsewhere (Slack, the API).
 
-// One decision per click: the buttons stay disabled until the page answers.
+// One decision per click: the buttons stay disabled until the page answers. Disabled just after
+// the submission has read the form, so the clicked button's own value (the bulk verb) still goes.
 for (const form of document.querySelectorAll<HTMLFormElement>('form[data-once]')) {
   form.addEventListener('submit', () => {
-    for (const b of form.querySelectorAll('button')) b.disabled = true;
+    setTimeout(() => {
+      for (const b of form.querySelectorAll('button')) b.disabled = true;
+    }, 0);
   });
+}
+
+// Times in the viewer's own zone (the server writes ISO UTC, which stays in the title).
+for (const time of document.querySelectorAll<HTMLTimeElement>('time[data-local]')) {
+  const at = new Date(time.dateTime);
+  if (Number.isNaN(at.getTime())) continue;
+  time.title = time.dateTime;
+  time.textContent = at.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
+}
+
+// Bulk decisions: how many requests are selected.
+const bulkCount = document.getElementById('bulk-count');
+if (bulkCount) {
+  const picks = () => [...document.querySelectorAll<HTMLInputElement>('input[type="checkbox"][form="bulk"]')];
+  const show = () => {
+    const n = picks().filter((p) => p.checked).length;
+    bulkCount.textContent = n ? `${n} selected` : '';
+  };
+  for (const p of picks()) p.addEventListener('change', show);
+  show();
 }
 
 // The server counts a reason in code points (an emoji is one), as the browser's maxlength does not.

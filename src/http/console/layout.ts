@@ -29,7 +29,7 @@ export function consolePage(opts: { title: string; section: Section; who: string
   return htmlDocument({
     title: `${opts.title} · Levqor console`,
     assets: CONSOLE,
-    body: `<header><h1>Levqor console</h1><nav aria-label="Console">${nav}</nav><span class="who">${h(opts.who)}</span>${signOut}</header>
+    body: `<header><h1>Levqor console</h1><nav aria-label="Console">${nav}<a href="/dashboard">Dashboard</a></nav><span class="who">${h(opts.who)}</span>${signOut}</header>
 <main>${opts.body}</main>`,
   });
 }
@@ -37,6 +37,13 @@ export function consolePage(opts: { title: string; section: Section; who: string
 /** An epoch-seconds time as ISO UTC (or "—"). */
 export function iso(t: number | null | undefined): string {
   return t === null || t === undefined ? '—' : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A time the browser shows in the viewer's own zone (console.ts); ISO UTC until it does, and without script. */
+export function localTime(t: number | null | undefined): string {
+  if (t === null || t === undefined) return '—';
+  const utc = iso(t);
+  return `<time datetime="${utc}" data-local>${utc}</time>`;
 }
 
 /** Pretty JSON for a <pre>, escaped. */

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { rerequestAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listDecidedApprovals, listRunApprovals } from '../../approvals/queries.js';
-import { decideApproval } from '../../approvals/service.js';
+import { decideApproval, decideMany } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
 import { actorOf, type Scope } from '../../auth/tokens.js';
 import { AppError } from '../../lib/errors.js';
@@ -12,6 +12,7 @@ import { checkWorkflow } from '../../workflows/doctor.js';
 import { dbNow, getWorkflowByName, getWorkflowsByIds, listWorkflows, type WorkflowRow } from '../../workflows/queries.js';
 import { describeSchedule, upcomingSlots } from '../../workflows/schedule.js';
 import { DASHBOARD_CSP, signInPage } from '../dashboard-page.js';
+import { HTTP_STATUS } from '../errors.js';
 import { addFormParser, identifyViewer, sameOrigin, sendHtml, type WebAuth, type WebIdentity } from '../web-auth.js';
 import { renderApprovals, type ApprovalsView } from './approvals-page.js';
 import { consolePage, CONSOLE_CSP, type Section } from './layout.js';
@@ -28,18 +29,36 @@ interface ConsoleDeps {
 const statusQuery = z
   .object({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending'), decided: z.string().uuid().optional() })
   .strip();
-const runsQuery = z.object({ workflow: z.string().max(200).optional() }).strip();
+const runsQuery = z
+  .object({
+    workflow: z.string().max(200).optional(),
+    // The next page: older than this run ("<started_at>_<id>", from the page's own link).
+    before: z
+      .string()
+      .regex(/^\d+(\.\d+)?_[0-9a-f-]{36}$/)
+      .transform((v) => {
+        const [at, id] = v.split('_');
+        return { started_at: Number(at), id: id as string };
+      })
+      .optional(),
+  })
+  .strip();
+/** How many runs a page shows. */
+const RUNS_PAGE = 50;
+const bulkForm = z
+  .object({
+    csrf: z.string().max(200).default(''),
+    verb: z.enum(['approve', 'reject']),
+    reason: z.string().optional(),
+    ids: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+  })
+  .strip();
 const idParams = z.object({ id: z.string().uuid() });
 const decisionParams = z.object({ id: z.string().uuid(), verb: z.enum(['approve', 'reject', 'rerequest']) });
 const formBody = z.object({ csrf: z.string().max(200).default(''), reason: z.string().optional() }).strip();
-
-const HTTP_STATUS: Partial<Record<AppError['code'], number>> = {
-  bad_input: 400,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  unauthorized: 401,
-};
 
 /** Slots as the workflow's zone shows them: "2026-12-07 02:30 Europe/London". */
 function slotTexts(wf: WorkflowRow, count: number): string[] {
@@ -115,7 +134,7 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     identity: WebIdentity,
     status: z.infer<typeof statusQuery>['status'],
     code: number,
-    notice: Pick<ApprovalsView, 'flash' | 'draft'> = {},
+    notice: Pick<ApprovalsView, 'flash' | 'draft' | 'bulkDraft'> = {},
   ) => {
     const rows =
       status === 'pending'
@@ -188,7 +207,47 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const draft = verb === 'reject' && form.data.reason !== undefined ? { id, reason: form.data.reason } : undefined;
-      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code] ?? 500, { flash: { text: err.message, bad: true }, draft });
+      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code], { flash: { text: err.message, bad: true }, draft });
+    }
+  });
+
+  app.post('/console/approvals/bulk', async (request, reply) => {
+    const identity = await signedIn(request, reply, 'approvals:read');
+    if (!identity) return reply;
+    const form = bulkForm.safeParse(request.body ?? {});
+    if (!sameOrigin(request) || !form.success || !csrfMatches(identity, form.data.csrf)) {
+      return approvalsPage(reply, identity, 'pending', 403, {
+        flash: {
+          text: 'Refused: this form did not come from your console session (CSRF check). Reload the page and try again.',
+          bad: true,
+        },
+      });
+    }
+    const { verb, reason, ids } = form.data;
+    const bulkDraft = { ids, reason: reason ?? '' };
+    if (ids.length === 0)
+      return approvalsPage(reply, identity, 'pending', 400, {
+        flash: { text: 'Select at least one request first.', bad: true },
+        bulkDraft,
+      });
+    try {
+      if (!identity.scopes.includes('approvals:decide'))
+        throw new AppError('forbidden', 'this token lacks the approvals:decide scope: the queue is read-only');
+      const results = await decideMany(db, {
+        ids,
+        tenantId: identity.tenant_id,
+        decision: verb,
+        actor: actorOf(identity),
+        channel: 'console',
+        reason,
+      });
+      const done = results.filter((r) => 'outcome' in r).length;
+      const failed = results.flatMap((r) => ('error' in r ? [r.message] : []));
+      const text = `${verb === 'approve' ? 'Approved' : 'Rejected'} ${done} of ${results.length}.${failed.length ? ` Not decided: ${failed.join('; ')}.` : ''}`;
+      return approvalsPage(reply, identity, 'pending', 200, { flash: { text, bad: failed.length > 0 } });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code], { flash: { text: err.message, bad: true }, bulkDraft });
     }
   });
 
@@ -199,8 +258,20 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     const name = q.success ? q.data.workflow || undefined : undefined;
     const workflows = await listWorkflows(db, identity.tenant_id);
     const wf = name ? await getWorkflowByName(db, identity.tenant_id, name) : undefined;
-    const runs = name && !wf ? [] : await listRuns(db, { tenantId: identity.tenant_id, workflowId: wf?.id, limit: 100 });
-    return page(reply, 200, identity, 'runs', 'Runs', renderRuns(runs, workflows, name));
+    const before = q.success ? q.data.before : undefined;
+    const runs = name && !wf ? [] : await listRuns(db, { tenantId: identity.tenant_id, workflowId: wf?.id, limit: RUNS_PAGE + 1, before });
+    const last = runs.length > RUNS_PAGE ? runs[RUNS_PAGE - 1] : undefined;
+    const older =
+      last &&
+      `/console/runs?${new URLSearchParams({ ...(name ? { workflow: name } : {}), before: `${last.started_at}_${last.id}` }).toString()}`;
+    return page(
+      reply,
+      200,
+      identity,
+      'runs',
+      'Runs',
+      renderRuns(runs.slice(0, RUNS_PAGE), workflows, name, { older, paged: before !== undefined }),
+    );
   });
 
   app.get('/console/runs/:id', async (request, reply) => {
