@@ -1,3 +1,4 @@
+import { SECRET_NAME } from './secret-refs.js';
 import { findRefs, forEachString, quoteTag, TEMPLATE_ROOTS, TEMPLATE_SYNTAX, type FieldPath, type TemplateRef } from './templates.js';
 
 /** What the check needs of a step: its name, and the vars a transform sets. */
@@ -29,6 +30,12 @@ function refProblem(ref: TemplateRef, index: number, known: Known): string | und
   const [root = '', key, deeper] = ref.path;
   if (!Object.hasOwn(TEMPLATE_ROOTS, root)) {
     return `unknown root "${root}": a reference starts with ${Object.keys(TEMPLATE_ROOTS).join(', ')}`;
+  }
+  if (root === 'secrets') {
+    if (key === undefined || deeper !== undefined) return 'a secret reference is {{secrets.NAME}}';
+    if (!SECRET_NAME.test(key)) return `secret name "${key}" must match ${SECRET_NAME.source} (e.g. DEPLOY_TOKEN)`;
+    if (ref.fallback) return 'a secret has no default: set it with levqor secret set ' + key;
+    return undefined;
   }
   if (key === undefined) return undefined;
   const fields = TEMPLATE_ROOTS[root as keyof typeof TEMPLATE_ROOTS];

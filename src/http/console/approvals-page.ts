@@ -2,6 +2,7 @@ import type { ApprovalRow, ApprovalStatus } from '../../approvals/types.js';
 import { REASON_MAX } from '../../approvals/service.js';
 import { h } from '../html.js';
 import { span } from '../../lib/span.js';
+import { redactPayload } from '../../lib/redact.js';
 import { iso, json } from './layout.js';
 
 export interface ApprovalsView {
@@ -38,7 +39,7 @@ function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
   return `<tr data-approval-id="${h(a.id)}">
 <td>${h(a.impact_class)}</td>
 <td><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · ${h(a.id)}</div>
-<details><summary>Payload (sha256 <code>${h(a.payload_hash)}</code>)</summary><pre>${json(a.payload)}</pre></details></td>
+<details><summary>Payload (sha256 <code>${h(a.payload_hash)}</code>)</summary><pre>${json(redactPayload(a.payload))}</pre></details></td>
 <td>${h(a.requested_by)}</td>
 <td>${h(span(v.now - a.requested_at))}</td>
 <td>${a.expires_at > v.now ? h(span(a.expires_at - v.now)) : '<span class="bad">expired</span>'}</td>

@@ -4,6 +4,7 @@ import { getApproval, listApprovals, listVotes } from '../../approvals/queries.j
 import { decideApproval, REASON_MAX } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
+import { withRedactedPayload } from '../../lib/redact.js';
 import { impactClassSchema } from '../../workflows/schema.js';
 import type { createRouter } from '../route.js';
 
@@ -83,7 +84,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
-      return { approvals: page, next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+      return { approvals: page.map(withRedactedPayload), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
     },
   });
   router.add({
@@ -96,7 +97,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
       if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
-      return { ...approval, votes: await listVotes(db, approval.id) };
+      return { ...withRedactedPayload(approval), votes: await listVotes(db, approval.id) };
     },
   });
   router.add({
@@ -116,7 +117,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         channel: 'api',
         reason: body?.reason,
       });
-      return { outcome, approval };
+      return { outcome, approval: withRedactedPayload(approval) };
     },
   });
   router.add({
@@ -136,7 +137,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         channel: 'api',
         reason: body.reason,
       });
-      return { outcome, approval };
+      return { outcome, approval: withRedactedPayload(approval) };
     },
   });
   router.add({
@@ -150,7 +151,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
       'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
     handler: async ({ params, auth, reply }) => {
       const made = await rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api');
-      if (made.kind === 'approval') return made.approval;
+      if (made.kind === 'approval') return withRedactedPayload(made.approval);
       void reply.status(202);
       return { status: 'queued', ...made.run };
     },
@@ -163,15 +164,17 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     body: actionBody,
     status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
-    handler: ({ body, auth }) =>
-      submitAction(db, {
-        tenantId: auth.tenant_id,
-        actor: `token:${auth.name}`,
-        channel: 'api',
-        action_type: body.action_type,
-        summary: body.summary,
-        payload: body.payload,
-        impact_class: body.impact_class,
-      }),
+    handler: async ({ body, auth }) =>
+      withRedactedPayload(
+        await submitAction(db, {
+          tenantId: auth.tenant_id,
+          actor: `token:${auth.name}`,
+          channel: 'api',
+          action_type: body.action_type,
+          summary: body.summary,
+          payload: body.payload,
+          impact_class: body.impact_class,
+        }),
+      ),
   });
 }
