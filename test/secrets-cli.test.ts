@@ -94,10 +94,26 @@ describe('levqor secret and the inline-credential refusal, on a Postgres server'
       0,
     );
 
+    // A run of it parks at its approval; `approvals show` redacts the literal, the reference stays readable.
+    expectExit(await runCli(['run', 'by-ref'], { env: env({ LEVQOR_SECRET_KEY: key }) }), 0);
+    expectExit(await runCli(['run', 'inline'], { env: env({ LEVQOR_SECRET_KEY: key }) }), 0);
+    const pending = parseJson<{ id: string; summary: string }[]>(await runCli(['approvals', 'list', '--json'], { env: env() }));
+    const shown = async (workflow: string) => {
+      const id = pending.find((a) => a.summary.startsWith(`${workflow}:`))?.id ?? '';
+      const r = await runCli(['approvals', 'show', id], { env: env() });
+      expectExit(r, 0);
+      return { id, text: r.stdout };
+    };
+    const inlineShown = await shown('inline');
+    expect(inlineShown.text).toContain('"Authorization": "[redacted]"');
+    expect(inlineShown.text).not.toContain('sk_live_literal0001');
+    expect((await shown('by-ref')).text).toContain('"Authorization": "Bearer {{secrets.DEPLOY_TOKEN}}"');
+
     const doctor = await runCli(['doctor', 'secrets', '--json'], { env: env({ LEVQOR_SECRET_KEY: key }) });
     expectExit(doctor, 1);
     expect(parseJson<{ inline_credentials: unknown[] }>(doctor).inline_credentials).toEqual([
       { kind: 'workflow', subject: 'inline', fields: ['steps[0].headers.Authorization'] },
+      { kind: 'approval', subject: inlineShown.id, fields: ['payload.headers.Authorization'] },
     ]);
     expect(doctor.stdout).not.toContain('sk_live_literal0001');
   });
