@@ -80,6 +80,8 @@ describe('levqor secret and the inline-credential refusal, on a Postgres server'
     expect(inline.stderr).toContain('levqor secret set INLINE_TOKEN');
     expect(inline.stderr).toContain('--allow-inline-credentials');
     expect(inline.stderr).not.toContain('sk_live_literal0001');
+    // --dry-run checks the same (and records nothing).
+    expectExit(await apply(wf('inline', { Authorization: 'Bearer sk_live_literal0001' }), '--dry-run'), 2);
     const userinfo = await apply(wf('userinfo', {}, 'https://bob:hunter2@deploy.example.com/'));
     expectExit(userinfo, 2);
     expect(userinfo.stderr).toContain('steps[0].url (userinfo) holds a literal credential');

@@ -54,7 +54,7 @@ export async function workflowApply(
       overrideHint: '--allow-inline-credentials',
     };
     if (opts.dryRun) {
-      await checkWorkflowCredentials(db, secretStoreFromConfig(config), specs, { ...check, allowInline: true });
+      await checkWorkflowCredentials(db, secretStoreFromConfig(config), specs, { ...check, dryRun: true });
       printTable(
         specs.map((s) => ({ name: s.name, steps: s.steps.length, valid: true })),
         opts.json,

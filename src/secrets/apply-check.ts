@@ -13,6 +13,8 @@ export interface ApplyCredentialOptions {
   /** `--allow-inline-credentials` (CLI), `?allow_inline_credentials=true` (API). */
   allowInline: boolean;
   overrideHint: string;
+  /** Validate only (`--dry-run`): an override is not recorded, nothing is written. */
+  dryRun?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function checkWorkflowCredentials(
     else problems.push(...inlineCredentialProblems(spec.name, inline, opts.overrideHint));
   }
   if (problems.length > 0) throw new AppError('bad_input', `nothing was written:\n  ${problems.join('\n  ')}`, problems);
+  if (opts.dryRun) return;
   for (const o of overridden) {
     await insertAudit(tx, {
       tenant_id: opts.tenant.id,
