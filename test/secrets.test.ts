@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactPayload } from '../src/lib/redact.js';
+import { redactPayload, withRedactedPayload } from '../src/lib/redact.js';
 import { decryptSecret, deriveKek, encryptSecret } from '../src/secrets/crypto.js';
 import { generatedKeyFile, secretStoreFromConfig } from '../src/secrets/from-config.js';
 import { inlineCredentials } from '../src/secrets/inline.js';
@@ -85,6 +85,13 @@ describe('shared redaction', () => {
     expect(
       redactPayload({ headers: { Authorization: 'Bearer {{secrets.DEPLOY_TOKEN}}', 'X-Api-Key': 'literal' }, note: 'Bearer abc.def' }),
     ).toEqual({ headers: { Authorization: 'Bearer {{secrets.DEPLOY_TOKEN}}', 'X-Api-Key': '[redacted]' }, note: 'Bearer [redacted]' });
+    expect(redactPayload({ url: 'https://bob:{{secrets.PW}}@x.test/', old: 'https://bob:hunter2@x.test/' })).toEqual({
+      url: 'https://bob:{{secrets.PW}}@x.test/',
+      old: 'https://bob:[redacted]@x.test/',
+    });
+    expect(withRedactedPayload({ payload: {}, summary: 'deploy: POST https://bob:hunter2@x.test/' }).summary).toBe(
+      'deploy: POST https://bob:[redacted]@x.test/',
+    );
   });
 });
 

@@ -29,9 +29,13 @@ function onlyReferences(value: string): boolean {
 }
 
 /** A string with anything credential-shaped replaced (pure). */
-function redactString(value: string): string {
+export function redactString(value: string): string {
   return SECRET_VALUE.reduce(
-    (s, re) => s.replace(re, (m) => (/^(Bearer|Basic)\s/i.test(m) ? `${m.split(/\s+/)[0]} ${REDACTED}` : REDACTED)),
+    (s, re) =>
+      s.replace(re, (m) =>
+        // A reference names a secret, it is not one: `https://bob:{{secrets.PW}}@…` stays readable.
+        /^\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}$/.test(m) ? m : /^(Bearer|Basic)\s/i.test(m) ? `${m.split(/\s+/)[0]} ${REDACTED}` : REDACTED,
+      ),
     value,
   );
 }
@@ -58,7 +62,9 @@ export function payloadPreview(payload: unknown, max = 1500): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** A row for display with its payload redacted: what every face shows of an approval or event (pure). */
-export function withRedactedPayload<T extends { payload: unknown }>(row: T): T {
-  return { ...row, payload: redactPayload(row.payload) };
+/** A row for display with its payload (and summary, if any) redacted: what every face shows of an approval or event (pure). */
+export function withRedactedPayload<T extends { payload: unknown; summary?: unknown }>(row: T): T {
+  const out = { ...row, payload: redactPayload(row.payload) };
+  if (typeof row.summary === 'string') out.summary = redactString(row.summary);
+  return out;
 }
