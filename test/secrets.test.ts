@@ -51,6 +51,16 @@ describe('secret references in steps', () => {
     expect(JSON.stringify(parsed.error?.issues)).toContain(message);
   });
 
+  it.each([
+    { type: 'slack_message', channel: 'C0123ABCD', text: 'token {{secrets.TOKEN}}' },
+    { type: 'log', message: '{{secrets.TOKEN}}' },
+    { type: 'transform', set: { t: '{{secrets.TOKEN}}' } },
+  ])('refuses a secret in a $type step, which would record or show it', (step) => {
+    const parsed = workflowSchema.safeParse({ name: 'leaky', steps: [step] });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain('a secret is used only by http, email, github steps');
+  });
+
   it('substitutes values in memory and scrubs them (and their encoded forms) from what comes back', () => {
     const values = new Map([['TOKEN', 's3cr3t/value+1']]);
     expect(substituteSecrets({ h: 'Bearer {{ secrets.TOKEN }}' }, values)).toEqual({ h: 'Bearer s3cr3t/value+1' });
