@@ -1,7 +1,8 @@
 // Where the key-encryption keys come from: LEVQOR_SECRET_KEY, or LEVQOR_SECRET_KEY_FILE (first
 // line current, later lines older keys kept for decrypting until rotate-key has re-wrapped every
 // row), plus LEVQOR_SECRET_KEY_PREVIOUS; the embedded database's generated key file otherwise.
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { AppError } from '../lib/errors.js';
 import { deriveKek, generateKeyMaterial, type Kek } from './crypto.js';
@@ -55,6 +56,25 @@ async function writeKeyFile(path: string, lines: readonly string[]): Promise<voi
   await rename(tmp, path);
 }
 
+/**
+ * Creates the key file only if there is none: two processes storing their first secret at
+ * once must not each make a key (one of them would be lost). The loser reads the winner's.
+ */
+async function createKeyFileOnce(path: string): Promise<string[]> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, `${generateKeyMaterial()}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await unlink(tmp);
+  }
+  return (await readLines(path, 'generated')) ?? [];
+}
+
 /** A keyring over one key source; files are read on each use, so a rotated file is picked up. */
 export function createKeyring(source: KeySource): Keyring {
   const derive = (lines: readonly string[], variable: string) => lines.map((l) => deriveKek(l, variable));
@@ -68,10 +88,7 @@ export function createKeyring(source: KeySource): Keyring {
     }
     if (!source.generatedFile) return previous;
     let lines = await readLines(source.generatedFile, 'generated');
-    if (!lines && create) {
-      lines = [generateKeyMaterial()];
-      await writeKeyFile(source.generatedFile, lines);
-    }
+    if (!lines && create) lines = await createKeyFileOnce(source.generatedFile);
     return [...derive(lines ?? [], source.generatedFile), ...previous];
   }
   const generated = () => {
