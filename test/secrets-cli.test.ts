@@ -63,6 +63,14 @@ describe('levqor secret and the inline-credential refusal, on a Postgres server'
     expect(list.stdout).not.toContain(value);
     expect(list.stdout).not.toContain('x-env-value');
 
+    // Another tenant sees none of them and cannot remove them.
+    expectExit(await runCli(['tenant', 'create', 'other'], { env: env() }), 0);
+    const otherList = await runCli(['secret', 'list', '--json', '--tenant', 'other'], { env: env({ LEVQOR_SECRET_KEY: key }) });
+    expect(parseJson(otherList)).toEqual([]);
+    const otherRm = await runCli(['secret', 'rm', 'DEPLOY_TOKEN', '--tenant', 'other'], { env: env({ LEVQOR_SECRET_KEY: key }) });
+    expectExit(otherRm, 1);
+    expect(otherRm.stderr).toContain('secret DEPLOY_TOKEN is not stored for this tenant');
+
     const bad = await runCli(['secret', 'set', 'lower'], { env: env({ LEVQOR_SECRET_KEY: key }), input: 'v' });
     expectExit(bad, 2);
     expect(bad.stderr).toContain('must match ^[A-Z][A-Z0-9_]{0,63}$');
