@@ -10,6 +10,7 @@ import { SCOPES } from './auth/tokens.js';
 import { schedulerCommand } from './cli/scheduler.js';
 import { registerSlack } from './cli/slack.js';
 import { registerGitHub } from './cli/github.js';
+import { doctorSecrets, registerSecrets } from './cli/secrets.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
@@ -156,9 +157,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('-f, --file <path>', 'workflow file, or - for standard input')
     .option('--dry-run', 'validate only')
     .option('--as <name>', 'who to record as defining it (approvals for its runs are requested in that name)')
+    .option('--allow-inline-credentials', 'accept a literal credential in a header or URL (recorded in audit_log); prefer {{secrets.NAME}}')
     .addOption(tenantOption())
     .addOption(jsonOption())
-    .action(act((opts: { file: string; dryRun?: boolean; as?: string; tenant?: string; json?: boolean }) => workflowApply(opts)));
+    .action(
+      act((opts: { file: string; dryRun?: boolean; as?: string; allowInlineCredentials?: boolean; tenant?: string; json?: boolean }) =>
+        workflowApply(opts),
+      ),
+    );
   workflows
     .command('list')
     .description('list workflows with their schedules')
@@ -271,13 +277,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('doctor <workflow>')
-    .description('why is a workflow not running? the guide checklist for one workflow; `doctor approvals` explains an empty approval queue')
+    .description(
+      'why is a workflow not running? the guide checklist for one workflow; `doctor approvals` explains an empty approval queue; ' +
+        '`doctor secrets` lists workflows and pending approvals that still carry inline credentials',
+    )
     .option('--url <url>', 'for `doctor approvals`: the API to probe (default http://HOST:PORT)')
     .addOption(tenantOption())
     .addOption(jsonOption())
     .action(
       act((name: string, opts: { tenant?: string; json?: boolean; url?: string }) =>
-        name === 'approvals' ? doctorApprovals(opts) : doctorWorkflow(name, opts),
+        name === 'approvals' ? doctorApprovals(opts) : name === 'secrets' ? doctorSecrets(opts) : doctorWorkflow(name, opts),
       ),
     );
 
@@ -300,6 +309,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
   registerSlack(program, act);
   registerGitHub(program, act);
+  registerSecrets(program, act);
   registerChecks(program, act);
   registerReports(program, act);
   registerConfig(program, act);

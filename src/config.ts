@@ -6,6 +6,17 @@ export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** "a, b,,c" → ["a", "b", "c"]; unset: []. */
+const commaList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
 
 /** Levqor's own variables: database, scheduler, steps, API, health, retention. */
 const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
@@ -30,15 +41,7 @@ const coreEnvSchema = z.object({
     .positive()
     .max(24 * 90)
     .default(24),
-  LEVQOR_HTTP_ALLOW: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  LEVQOR_HTTP_ALLOW: commaList(),
   LEVQOR_HTTP_TIMEOUT_MS: int(100, 600_000).default(30_000),
   LEVQOR_HTTP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5_000),
   LEVQOR_HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1024 * 1024),
@@ -105,6 +108,10 @@ const coreEnvSchema = z.object({
   LEVQOR_RETENTION_RUNS_DAYS: z.coerce.number().positive().max(36_500).default(90),
   LEVQOR_RETENTION_EVENTS_DAYS: z.coerce.number().positive().max(36_500).default(90),
   LEVQOR_RETENTION_APPROVALS_DAYS: z.coerce.number().positive().max(36_500).default(30),
+  LEVQOR_SECRET_KEY: z.string().trim().min(32, 'at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  LEVQOR_SECRET_KEY_FILE: z.string().min(1).optional(),
+  LEVQOR_SECRET_KEY_PREVIOUS: commaList(),
+  LEVQOR_SECRETS_DIR: z.string().min(1).optional(),
 });
 
 /** The Slack variables: `levqor bot`, and the `slack_message` steps of any process that runs workflows. */
@@ -251,6 +258,26 @@ export const ENV_DOCS = {
   LEVQOR_RETENTION_RUNS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of runs (`levqor cleanup`, daily in serve)' },
   LEVQOR_RETENTION_EVENTS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of run events' },
   LEVQOR_RETENTION_APPROVALS_DAYS: { uses: ['serve', 'cli'], doc: 'retention of processed approvals (pending ones are never deleted)' },
+  LEVQOR_SECRET_KEY: {
+    uses: ALL,
+    doc:
+      'key-encryption key of the `db` secret provider (at least 32 characters, e.g. `openssl rand -base64 32`); required to store secrets on a Postgres server. ' +
+      'Unset with the embedded database: a key file `<LEVQOR_DATA_DIR>.secret.key` (mode 0600) is created on first use',
+  },
+  LEVQOR_SECRET_KEY_FILE: {
+    uses: ALL,
+    doc: 'instead of `LEVQOR_SECRET_KEY`: a file holding it (first line: the current key; later lines: older keys still accepted for decrypting)',
+  },
+  LEVQOR_SECRET_KEY_PREVIOUS: {
+    uses: ALL,
+    doc: 'comma-separated older keys, accepted for decrypting until `levqor secret rotate-key` has re-wrapped every secret with the current one',
+  },
+  LEVQOR_SECRETS_DIR: {
+    uses: STEPS,
+    doc:
+      '`file` secret provider: a directory of files named after secrets (a mounted Kubernetes secret volume). ' +
+      "Precedence: the tenant's stored (`db`) secret, then this directory, then `LEVQOR_SECRET_<NAME>` variables (`env` provider)",
+  },
   SLACK_SIGNING_SECRET: { uses: ['bot'], doc: 'verifies every request from Slack (required by the bot)' },
   SLACK_BOT_TOKEN: {
     uses: STEPS,
@@ -267,7 +294,24 @@ export const ENV_DOCS = {
   LEVQOR_BOT_POSTS_SECONDS: { uses: ['bot'], doc: 'how often the bot checks for due scheduled posts and alerts' },
 } as const satisfies Record<keyof typeof envSchema.shape, EnvDoc>;
 
-export type Config = z.infer<typeof envSchema>;
+/**
+ * The parsed configuration, and the `env` secret provider's values: every `LEVQOR_SECRET_<NAME>`
+ * variable (NAME as `{{secrets.NAME}}` says it) except the key settings themselves.
+ */
+export type Config = z.infer<typeof envSchema> & { readonly secretEnv?: Readonly<Record<string, string>> };
+
+/** Variables of the secret settings, never secrets of the `env` provider. */
+const SECRET_SETTINGS = new Set(['LEVQOR_SECRET_KEY', 'LEVQOR_SECRET_KEY_FILE', 'LEVQOR_SECRET_KEY_PREVIOUS']);
+
+/** The `env` secret provider's values: LEVQOR_SECRET_<NAME> with a valid NAME. */
+function secretEnvValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const name = /^LEVQOR_SECRET_([A-Z][A-Z0-9_]{0,63})$/.exec(k)?.[1];
+    if (name && v !== undefined && v !== '' && !SECRET_SETTINGS.has(k)) out[name] = v;
+  }
+  return out;
+}
 
 /** The Slack part of the configuration: what the bot, its Web API client and `slack_message` steps read. */
 export type SlackConfig = Pick<Config, keyof typeof slackEnvSchema.shape>;
@@ -302,7 +346,7 @@ function checkGitHubApp(c: Config, ctx: z.RefinementCtx): void {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.superRefine(checkPooler).superRefine(checkGitHubApp).safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return { ...parsed.data, secretEnv: secretEnvValues(env) };
   const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new AppError('config', `invalid configuration:\n  ${issues.join('\n  ')}`, issues);
 }

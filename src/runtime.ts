@@ -11,6 +11,7 @@ import type { SchedulerDeps } from './scheduler/tick.js';
 import { githubStepClient } from './github/server.js';
 import { slackPosterFromConfig } from './slack/poster.js';
 import { getSlackSettings } from './slack/queries.js';
+import { secretStoreFromConfig } from './secrets/from-config.js';
 import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import { guardedFetch } from './workflows/steps/http.js';
@@ -36,13 +37,15 @@ function createStepServices(config: Config): StepServices {
 
 /**
  * The engine's gates: the approval ledger decides Class C steps, audit_log records Class B
- * ones, and the tenant's Slack settings name the internal channels (messages there are Class B).
+ * ones, the tenant's Slack settings name the internal channels (messages there are Class B), and
+ * the secret store resolves `{{secrets.NAME}}` for an execution.
  */
-function createEnginePorts(config: Pick<Config, 'LEVQOR_APPROVAL_TTL_HOURS'>): EnginePorts {
+function createEnginePorts(config: Config): EnginePorts {
   return {
     critical: createCriticalGate({ defaultTtlSeconds: config.LEVQOR_APPROVAL_TTL_HOURS * 3600 }),
     audit: insertAudit,
     internalChannels: async (db, tenantId) => (await getSlackSettings(db, tenantId))?.internal_channels ?? [],
+    secrets: secretStoreFromConfig(config).resolve,
   };
 }
 

@@ -526,7 +526,7 @@ describe.each(BACKENDS)('REST API on $name', ({ open }) => {
       expect(res.json.issues).toEqual([
         'body.steps[1].url: "htps//partner.example.com/hook" is not a valid URL: an http step needs an absolute http:// or https:// URL',
         'body.steps[1].body.day: "{{vars.dya}}": no transform step before this one sets "dya" (set before it: "day")',
-        'body.steps[1].body.who: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars',
+        'body.steps[1].body.who: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars, secrets',
       ]);
       expect((await api.request('GET', '/api/workflows/holes', { token: ten.token('lead') })).status).toBe(404);
     });

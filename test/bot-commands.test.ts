@@ -3,7 +3,7 @@ import { requestDeploy } from './helpers/api.js';
 import { setPolicy } from '../src/approvals/queries.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
 import { markdownToBlocks } from '../src/slack/report-blocks.js';
-import { payloadPreview, redactPayload } from '../src/slack/redact.js';
+import { payloadPreview, redactPayload } from '../src/lib/redact.js';
 import { setSlackSettings } from '../src/slack/settings.js';
 import type { RunningBot } from '../bot/app.js';
 import { parseCommandText } from '../bot/commands.js';

@@ -6,7 +6,9 @@ import type { ApprovalRow } from '../src/approvals/types.js';
 import { createToken } from '../src/auth/tokens.js';
 import type { TenantRow } from '../src/tenants/queries.js';
 import type { WorkflowRow } from '../src/workflows/queries.js';
+import { secretStoreFromConfig } from '../src/secrets/from-config.js';
 import { deployAction } from './helpers/api.js';
+import { testConfig } from './helpers/deps.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
 import { makeTenant, makeWorkflow } from './helpers/fixtures.js';
 
@@ -21,6 +23,7 @@ const TENANT_TABLES = [
   'approval_votes',
   'approval_events',
   'audit_log',
+  'secrets',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {
@@ -67,6 +70,9 @@ describe('row-level security for levqor_app members (Postgres)', () => {
     approvalB = await submitAction(t.db, { tenantId: tenantB.id, actor: 'token:ops', channel: 'api', ...deployAction('b deploy') });
     await createToken(t.db, tenantA.id, 'ops', ['approvals:read']);
     await createToken(t.db, tenantB.id, 'ops', ['approvals:read']);
+    const secrets = secretStoreFromConfig(testConfig({ DATABASE_URL: t.url ?? '', LEVQOR_SECRET_KEY: 'k'.repeat(40) }));
+    await secrets.set(t.db, tenantA.id, 'DEPLOY_TOKEN', 'a-value', 'test');
+    await secrets.set(t.db, tenantB.id, 'DEPLOY_TOKEN', 'b-value', 'test');
     const dbName = new URL(t.url ?? '').pathname.slice(1);
     await t.db.exec(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE levqor_app`);
     roleCreated = true;
@@ -114,6 +120,7 @@ describe('row-level security for levqor_app members (Postgres)', () => {
     }
     expect(await tenantsIn(c, 'approval_events')).toEqual([tenantA.id]);
     expect(await tenantsIn(c, 'api_tokens')).toEqual([tenantA.id]);
+    expect(await tenantsIn(c, 'secrets')).toEqual([tenantA.id]);
     // B's rows are invisible to a direct lookup and to writes, not only to scans.
     expect((await c.query('SELECT 1 FROM approval_queue WHERE id = $1', [approvalB.id])).rows).toEqual([]);
     const update = await c.query("UPDATE approval_queue SET status = 'approved' WHERE id = $1", [approvalB.id]);

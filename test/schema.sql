@@ -182,6 +182,19 @@ TABLE scheduler_instances
   stopped_at double precision
   last_summary jsonb NOT NULL DEFAULT '{}'::jsonb
   CONSTRAINT scheduler_instances_pkey PRIMARY KEY (id)
+TABLE secrets
+  tenant_id uuid NOT NULL
+  name text NOT NULL
+  ciphertext text NOT NULL
+  wrapped_key text NOT NULL
+  key_id text NOT NULL
+  version integer NOT NULL DEFAULT 1
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text
+  CONSTRAINT secrets_name_check CHECK ((name ~ '^[A-Z][A-Z0-9_]{0,63}$'::text))
+  CONSTRAINT secrets_pkey PRIMARY KEY (tenant_id, name)
+  CONSTRAINT secrets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE slack_deliveries
   key text NOT NULL
   team_id text
@@ -341,6 +354,8 @@ INDEX CREATE INDEX marketing_campaigns_workflow_idx ON public.marketing_campaign
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
+INDEX CREATE INDEX secrets_key_idx ON public.secrets USING btree (key_id)
+INDEX CREATE UNIQUE INDEX secrets_pkey ON public.secrets USING btree (tenant_id, name)
 INDEX CREATE UNIQUE INDEX slack_deliveries_pkey ON public.slack_deliveries USING btree (key)
 INDEX CREATE INDEX slack_deliveries_received_idx ON public.slack_deliveries USING btree (received_at)
 INDEX CREATE UNIQUE INDEX slack_feed_cursor_pkey ON public.slack_feed_cursor USING btree (name)
@@ -386,6 +401,8 @@ POLICY github_trust.service_access PERMISSIVE public ALL USING (NOT pg_has_role(
 POLICY github_trust.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY marketing_campaigns.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY marketing_campaigns.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY secrets.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY secrets.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY workflow_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_runs.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -401,6 +418,7 @@ FORCED RLS audit_log
 FORCED RLS engagement_events
 FORCED RLS github_trust
 FORCED RLS marketing_campaigns
+FORCED RLS secrets
 FORCED RLS workflow_events
 FORCED RLS workflow_runs
 FORCED RLS workflows

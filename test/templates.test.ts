@@ -43,6 +43,12 @@ describe('renderTemplates: a reference without a value fails, naming the field a
     ['a default is not used when there is a value', '{{vars.day | default: "x"}}', 'monday'],
     ['escapes in a double-quoted default', '{{vars.x | default: "say \\"hi\\""}}', 'say "hi"'],
     ['text without references', 'plain { braces }', 'plain { braces }'],
+    [
+      'a secret reference stays for the execution to resolve',
+      'Bearer {{secrets.TOKEN}} for {{vars.day}}',
+      'Bearer {{secrets.TOKEN}} for monday',
+    ],
+    ['a whole secret reference stays too', '{{ secrets.TOKEN }}', '{{ secrets.TOKEN }}'],
   ])('%s', (_, input, expected) => {
     expect(render(input)).toEqual({ value: expected });
   });
@@ -56,7 +62,7 @@ describe('renderTemplates: a reference without a value fails, naming the field a
     ],
     ['a null var', { to: ['{{vars.none}}@example.com'] }, ['in to[0]: vars.none is null']],
     ['a missing nested field', { text: '{{steps.fetch.body.missing}}' }, ['in text: steps.fetch.body.missing is undefined']],
-    ['an unknown root', { text: '{{secrets.TOKEN}}' }, ['in text: secrets.TOKEN is undefined']],
+    ['an unknown root', { text: '{{sercets.TOKEN}}' }, ['in text: sercets.TOKEN is undefined']],
     [
       'a malformed tag',
       { text: '{{ vars.day | upper }}' },
@@ -85,7 +91,7 @@ describe('applying a workflow: references no run can resolve are refused, nothin
     [
       'an unknown root',
       [{ type: 'log', message: '{{sercets.TOKEN}}' }],
-      ['steps.0.message: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars'],
+      ['steps.0.message: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars, secrets'],
     ],
     [
       'an unknown field of run',
@@ -154,7 +160,7 @@ describe('applying a workflow: references no run can resolve are refused, nothin
     const file = `${FIXTURES}/invalid/template-unknown-refs.yaml:`;
     expect((err as { issues: string[] }).issues).toEqual([
       `${file} steps[1].message: "{{vars.dya}}": no transform step before this one sets "dya" (set before it: "day")`,
-      `${file} steps[1].message: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars`,
+      `${file} steps[1].message: "{{sercets.TOKEN}}": unknown root "sercets": a reference starts with workflow, run, steps, vars, secrets`,
       `${file} steps[2].body.fetched: "{{steps.fetch.body}}": no step before this one is named "fetch" (before it: "prep", "1")`,
       `${file} steps[2].body.later: "{{steps.notify.status}}": step 4 ("notify") runs after this one: no output yet`,
       `${file} steps[2].body.slot: "{{run.slot}}": run has no field "slot" (it has id, attempt, scheduled_for, trigger)`,

@@ -14,6 +14,8 @@ export const SCOPES = [
   'audit:read',
   'analytics:read',
   'events:write',
+  'secrets:read',
+  'secrets:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

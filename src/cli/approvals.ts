@@ -2,6 +2,7 @@ import { decideApproval, decideMany, type BulkResult } from '../approvals/servic
 import { getApproval, listApprovals } from '../approvals/queries.js';
 import type { ApprovalStatus, Decision } from '../approvals/types.js';
 import { AppError } from '../lib/errors.js';
+import { withRedactedPayload } from '../lib/redact.js';
 import { createSchedulerDeps } from '../runtime.js';
 import { runQueuedNow } from '../scheduler/manual.js';
 import { resolveTenant } from '../tenants/queries.js';
@@ -41,7 +42,7 @@ export async function approvalsShow(id: string, opts: GlobalOptions): Promise<nu
     const tenant = await resolveTenant(db, opts.tenant);
     const a = await getApproval(db, id, tenant.id);
     if (!a) throw new AppError('not_found', `approval ${id} not found`);
-    printJson(a);
+    printJson(withRedactedPayload(a));
     return 0;
   });
 }

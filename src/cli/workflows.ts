@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { AppError } from '../lib/errors.js';
+import { withRedactedPayload } from '../lib/redact.js';
 import { getRun, getRunEvents, listRuns } from '../runs/queries.js';
 import type { RunStatus } from '../runs/types.js';
 import { createSchedulerDeps } from '../runtime.js';
@@ -8,6 +9,8 @@ import { createTenant, listTenants, resolveTenant } from '../tenants/queries.js'
 import { checkWorkflow } from '../workflows/doctor.js';
 import { poolerCheck } from '../health/doctor.js';
 import { loadWorkflowFile } from '../workflows/load.js';
+import { checkWorkflowCredentials } from '../secrets/apply-check.js';
+import { secretStoreFromConfig } from '../secrets/from-config.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../workflows/queries.js';
 import { cliConfig, iso, printJson, printTable, readStdin, withDb, type GlobalOptions } from './context.js';
 
@@ -38,11 +41,20 @@ export async function tenantList(opts: GlobalOptions): Promise<number> {
 }
 
 /** `levqor workflow apply -f FILE`: validates every workflow first, then writes all in one transaction. */
-export async function workflowApply(opts: GlobalOptions & { file: string; dryRun?: boolean; as?: string }): Promise<number> {
+export async function workflowApply(
+  opts: GlobalOptions & { file: string; dryRun?: boolean; as?: string; allowInlineCredentials?: boolean },
+): Promise<number> {
   const specs = await loadWorkflowFile(opts.file, readStdin);
-  return withDb(async ({ db }) => {
+  return withDb(async ({ config, db }) => {
     const tenant = await resolveTenant(db, opts.tenant);
+    const check = {
+      tenant,
+      actor: cliActor(opts.as),
+      allowInline: opts.allowInlineCredentials === true,
+      overrideHint: '--allow-inline-credentials',
+    };
     if (opts.dryRun) {
+      await checkWorkflowCredentials(db, secretStoreFromConfig(config), specs, { ...check, dryRun: true });
       printTable(
         specs.map((s) => ({ name: s.name, steps: s.steps.length, valid: true })),
         opts.json,
@@ -50,6 +62,7 @@ export async function workflowApply(opts: GlobalOptions & { file: string; dryRun
       return 0;
     }
     const results = await db.transaction(async (tx) => {
+      await checkWorkflowCredentials(tx, secretStoreFromConfig(config), specs, check);
       const out = [];
       for (const spec of specs) out.push(await applyWorkflow(tx, tenant.id, spec, cliActor(opts.as)));
       return out;
@@ -146,7 +159,7 @@ export async function runsShow(id: string, opts: GlobalOptions): Promise<number>
     const tenant = await resolveTenant(db, opts.tenant);
     const run = /^[0-9a-f-]{36}$/i.test(id) ? await getRun(db, id, tenant.id) : undefined;
     if (!run) throw new AppError('not_found', `run ${id} not found`);
-    const events = await getRunEvents(db, run.id);
+    const events = (await getRunEvents(db, run.id)).map(withRedactedPayload);
     if (opts.json) {
       printJson({ ...run, events });
       return 0;

@@ -22,6 +22,9 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { dashboardSnapshot, healthRoutes, type HealthDeps } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { secretRoutes } from './routes/secrets.js';
+import { createKeyring } from '../secrets/keyring.js';
+import { createSecretStore, type SecretStore } from '../secrets/store.js';
 
 interface AppDeps {
   db: Db;
@@ -39,6 +42,8 @@ interface AppDeps {
   dashboardPublic?: boolean;
   /** Accept GitHub Actions OIDC tokens from trusted repositories (LEVQOR_GITHUB_OIDC_*); unset: API tokens only. */
   githubOidc?: GitHubOidcSettings;
+  /** The configured secret store (default: none, so no secret can be stored or referred to). */
+  secrets?: SecretStore;
 }
 
 const DEFAULT_HEALTH: NonNullable<AppDeps['health']> = {
@@ -130,7 +135,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const router = createRouter(app, authenticate);
   approvalRoutes(router, deps.db);
-  workflowRoutes(router, deps.db, deps.runDeps);
+  const secrets = deps.secrets ?? createSecretStore({ keyring: createKeyring({ previous: [] }), env: {} });
+  workflowRoutes(router, deps.db, deps.runDeps, secrets);
+  secretRoutes(router, deps.db, secrets);
   analyticsRoutes(router, deps.db);
 
   app.get('/healthz', () => ({ ok: true, uptime_seconds: Math.round(process.uptime()) }));

@@ -1,5 +1,5 @@
 import type { ApprovalRow } from '../approvals/types.js';
-import { payloadPreview } from './redact.js';
+import { payloadPreview } from '../lib/redact.js';
 
 /** A Block Kit block (Slack checks the shape; we only build known ones). */
 export type SlackBlock = { type: string } & Record<string, unknown>;

@@ -11,6 +11,7 @@ import {
   type RunState,
 } from './run-state.js';
 import type { ImpactClass } from '../lib/impact.js';
+import { redactString } from '../lib/redact.js';
 import type { Step } from './schema.js';
 
 export type Gate = { kind: 'execute'; approvalId: string } | { kind: 'stop'; outcome: RunOutcome };
@@ -84,7 +85,8 @@ async function park(
           step_index: index,
           action_type: step.type,
           impact_class: cls,
-          summary: `${wf.name}: ${summarizeStep(step)}`,
+          // Display text, not bound by the hash: a literal credential left in a URL is not repeated in it.
+          summary: redactString(`${wf.name}: ${summarizeStep(step)}`),
           payload,
           // On behalf of whoever started the run, or last defined the workflow: they may not approve it themselves.
           requested_by: run.started_by ?? wf.updated_by ?? `workflow:${wf.name}`,

@@ -17,6 +17,7 @@ import {
 } from './run-state.js';
 import type { WorkflowRow } from './queries.js';
 import { stepSchema, type Step } from './schema.js';
+import { createScrubber, scrubValue, secretRefNames, substituteSecrets } from './secret-refs.js';
 import { abortableDelay, backoffDelay, RetryableStepError, runStep, type StepEnv } from './steps/run-step.js';
 import { renderTemplates, TemplateError, type TemplateScope } from './templates.js';
 
@@ -117,7 +118,13 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
         if (gate.kind !== 'execute') return gate.outcome;
         let failure: unknown;
         try {
-          output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal, gate.approvalId)), false);
+          output = await attemptStep(
+            s,
+            rendered,
+            i,
+            (signal) => runResolved(s, rendered, stepEnv(s, deps.db, signal, gate.approvalId)),
+            false,
+          );
         } catch (err) {
           failure = err;
         }
@@ -130,7 +137,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
           i,
           (signal) =>
             bufferedTransaction(s, async (tx) => {
-              const out = await runStep(rendered, stepEnv(s, tx, signal));
+              const out = await runResolved(s, rendered, stepEnv(s, tx, signal));
               if (rendered.type !== 'set_workflow_active') {
                 await deps.audit(tx, {
                   tenant_id: run.tenant_id,
@@ -158,7 +165,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
             await insertEvents(tx, s.events.splice(0));
           });
         }
-        output = await attemptStep(s, rendered, i, (signal) => runStep(rendered, stepEnv(s, deps.db, signal)), true);
+        output = await attemptStep(s, rendered, i, (signal) => runResolved(s, rendered, stepEnv(s, deps.db, signal)), true);
       }
       saveOutput(s, rendered, i, output);
       if (cls !== 'C') event(s, 'step_finished', i, { output: summarizeOutput(output) }, cls);
@@ -185,6 +192,33 @@ function renderStep(step: Step, scope: TemplateScope): { step: Step } | { error:
   const parsed = stepSchema.safeParse(raw);
   if (parsed.success) return { step: parsed.data };
   return { error: `after templates, ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, code: 'bad_input' };
+}
+
+/** The same error with every secret value scrubbed from its message; the cause (which may hold one) is dropped. */
+function scrubError(err: unknown, scrub: (text: string) => string): unknown {
+  if (!(err instanceof Error)) return new Error(scrub(String(err)));
+  const message = scrub(err.message);
+  if (message === err.message) return err;
+  if (err instanceof RetryableStepError) return new RetryableStepError(message);
+  if (err instanceof AppError) return new AppError(err.code, message, err.issues.map(scrub));
+  return new Error(message);
+}
+
+/**
+ * Runs a rendered step with its `{{secrets.NAME}}` references resolved, in memory, for this
+ * execution only; a secret that is not set fails the step here, before anything is sent. What
+ * comes back (output, error) has every resolved value scrubbed: an upstream may echo a token.
+ */
+async function runResolved(s: RunState, step: Step, env: StepEnv): Promise<unknown> {
+  const names = secretRefNames(step);
+  if (names.length === 0) return runStep(step, env);
+  const values = await s.deps.secrets(env.db, s.run.tenant_id, names);
+  const scrub = createScrubber(values);
+  try {
+    return scrubValue(await runStep(substituteSecrets(step, values), env), scrub);
+  } catch (err) {
+    throw scrubError(err, scrub);
+  }
 }
 
 function released(s: RunState): RunOutcome {

@@ -56,9 +56,17 @@ export interface CriticalGate {
   finish(tx: Queryable, approvalId: string): Promise<void>;
 }
 
+/**
+ * The values of a tenant's `{{secrets.NAME}}` references, for one execution only: nothing the
+ * engine writes may hold them. Throws an AppError naming a secret that is not set or cannot be
+ * decrypted (the step then fails before anything is sent).
+ */
+export type SecretResolver = (db: Queryable, tenantId: string, names: readonly string[]) => Promise<ReadonlyMap<string, string>>;
+
 /** The ports an executor is given. */
 export interface EnginePorts {
   critical: CriticalGate;
   audit: AuditRecorder;
   internalChannels: InternalChannelLookup;
+  secrets: SecretResolver;
 }

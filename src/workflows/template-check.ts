@@ -1,3 +1,4 @@
+import { SECRET_NAME } from './secret-refs.js';
 import { findRefs, forEachString, quoteTag, TEMPLATE_ROOTS, TEMPLATE_SYNTAX, type FieldPath, type TemplateRef } from './templates.js';
 
 /** What the check needs of a step: its name, and the vars a transform sets. */
@@ -22,13 +23,24 @@ interface Known {
   names: Map<string, number>;
 }
 
+/** The steps whose fields may hold `{{secrets.NAME}}`: what they send is the credential's destination, not a record or a chat. */
+const SECRET_STEP_TYPES: ReadonlySet<string> = new Set(['http', 'email', 'github']);
+
 const list = (items: Iterable<string>) => [...items].map((s) => JSON.stringify(s)).join(', ');
 
 /** Why ref can never have a value in step `index`, or undefined when it can. */
-function refProblem(ref: TemplateRef, index: number, known: Known): string | undefined {
+function refProblem(ref: TemplateRef, index: number, known: Known, stepType: string): string | undefined {
   const [root = '', key, deeper] = ref.path;
   if (!Object.hasOwn(TEMPLATE_ROOTS, root)) {
     return `unknown root "${root}": a reference starts with ${Object.keys(TEMPLATE_ROOTS).join(', ')}`;
+  }
+  if (root === 'secrets') {
+    if (!SECRET_STEP_TYPES.has(stepType))
+      return `a secret is used only by ${[...SECRET_STEP_TYPES].join(', ')} steps, where it leaves for its destination (a ${stepType} step would record or show it)`;
+    if (key === undefined || deeper !== undefined) return 'a secret reference is {{secrets.NAME}}';
+    if (!SECRET_NAME.test(key)) return `secret name "${key}" must match ${SECRET_NAME.source} (e.g. DEPLOY_TOKEN)`;
+    if (ref.fallback) return 'a secret has no default: set it with levqor secret set ' + key;
+    return undefined;
   }
   if (key === undefined) return undefined;
   const fields = TEMPLATE_ROOTS[root as keyof typeof TEMPLATE_ROOTS];
@@ -62,7 +74,7 @@ export function templateIssues(steps: readonly StepShape[]): TemplateIssue[] {
   steps.forEach((step, i) => {
     forEachString(step, (text, at) => {
       for (const ref of findRefs(text)) {
-        const problem = 'malformed' in ref ? `is not a reference (write ${TEMPLATE_SYNTAX})` : refProblem(ref, i, known);
+        const problem = 'malformed' in ref ? `is not a reference (write ${TEMPLATE_SYNTAX})` : refProblem(ref, i, known, step.type);
         if (problem) issues.push({ path: [i, ...at], message: `${quoteTag(ref.tag)}: ${problem}` });
       }
     });

@@ -8,12 +8,17 @@ export interface TemplateScope {
   vars: Record<string, unknown>;
 }
 
-/** The roots a reference starts with; `workflow` and `run` have fixed fields, `steps` and `vars` the run's own. */
-export const TEMPLATE_ROOTS: Readonly<Record<keyof TemplateScope, readonly string[] | undefined>> = {
+/**
+ * The roots a reference starts with; `workflow` and `run` have fixed fields, `steps` and `vars`
+ * the run's own. `secrets.NAME` is not rendered with the others: the reference stays in the step
+ * (and so in its approval) until the one execution resolves it (secret-refs.ts).
+ */
+export const TEMPLATE_ROOTS: Readonly<Record<keyof TemplateScope | 'secrets', readonly string[] | undefined>> = {
   workflow: ['id', 'name'],
   run: ['id', 'attempt', 'scheduled_for', 'trigger'],
   steps: undefined,
   vars: undefined,
+  secrets: undefined,
 };
 
 /** One {{ … }}: the path it refers to and, when written, the value used where the path has none. */
@@ -116,6 +121,7 @@ function renderString(text: string, scope: TemplateScope, at: FieldPath, problem
       problems.push(`in ${where}: ${quoteTag(tag)} is not a reference (write ${TEMPLATE_SYNTAX})`);
       return {};
     }
+    if (ref.path[0] === 'secrets') return { value: tag };
     const value = lookup(scope, ref.path);
     if (value !== undefined && value !== null) return { value };
     if (ref.fallback) return { value: ref.fallback.value };

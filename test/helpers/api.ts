@@ -8,7 +8,8 @@ import type { Db } from '../../src/db/types.js';
 import { buildApp } from '../../src/http/app.js';
 import type { TenantRow } from '../../src/tenants/queries.js';
 import { openPgTestDb, useTestDb, type TestDb } from './db.js';
-import { silentLog, testSchedulerDeps } from './deps.js';
+import { silentLog, testConfig, testSchedulerDeps } from './deps.js';
+import { secretStoreFromConfig } from '../../src/secrets/from-config.js';
 import { makeTenant } from './fixtures.js';
 
 /** The error body every API failure has. */
@@ -97,6 +98,7 @@ export function buildTestApp(db: Db, opts: TestApiOptions = {}): Promise<Fastify
     bodyLimitBytes: 1024 * 1024,
     runDeps: () => testSchedulerDeps(db, env),
     startedAt: Date.now() / 1000,
+    secrets: secretStoreFromConfig(testConfig(env)),
     ...deps,
   });
 }

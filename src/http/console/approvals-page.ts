@@ -2,6 +2,7 @@ import type { ApprovalRow, ApprovalStatus } from '../../approvals/types.js';
 import { REASON_MAX } from '../../approvals/service.js';
 import { h } from '../html.js';
 import { span } from '../../lib/span.js';
+import { redactPayload } from '../../lib/redact.js';
 import { json, localTime } from './layout.js';
 
 export interface ApprovalsView {
@@ -55,7 +56,7 @@ function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
   return `<tr data-approval-id="${h(a.id)}">${pick}
 <td data-label="Class">${h(a.impact_class)}</td>
 <td data-label="Request"><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · <span class="id">${h(a.id)}</span></div>
-<details><summary>Payload (sha256 <code class="hash">${h(a.payload_hash)}</code>)</summary><pre>${json(a.payload)}</pre></details></td>
+<details><summary>Payload (sha256 <code class="hash">${h(a.payload_hash)}</code>)</summary><pre>${json(redactPayload(a.payload))}</pre></details></td>
 <td data-label="Requester">${h(a.requested_by)}</td>
 <td data-label="Age">${h(span(v.now - a.requested_at))}</td>
 <td data-label="Expires in">${a.expires_at > v.now ? h(span(a.expires_at - v.now)) : '<span class="bad">expired</span>'}</td>

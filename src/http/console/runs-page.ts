@@ -3,6 +3,7 @@ import type { EventRow, RunRow } from '../../runs/types.js';
 import type { WorkflowRow } from '../../workflows/queries.js';
 import { h } from '../html.js';
 import { span } from '../../lib/span.js';
+import { redactPayload } from '../../lib/redact.js';
 import { json, localTime } from './layout.js';
 
 type ListedRun = RunRow & { workflow_name: string };
@@ -60,7 +61,7 @@ export function renderRun(
       : events
           .map(
             (e) =>
-              `<li data-event="${h(e.type)}"><strong>${h(e.type)}</strong>${e.step_index === null ? '' : ` · step ${h(e.step_index + 1)}`} · ${localTime(e.created_at)}${Object.keys(e.payload).length ? `<pre>${json(e.payload)}</pre>` : ''}</li>`,
+              `<li data-event="${h(e.type)}"><strong>${h(e.type)}</strong>${e.step_index === null ? '' : ` · step ${h(e.step_index + 1)}`} · ${localTime(e.created_at)}${Object.keys(e.payload).length ? `<pre>${json(redactPayload(e.payload))}</pre>` : ''}</li>`,
           )
           .join('');
   const next = slots.length === 0 ? '<li class="muted">Not scheduled.</li>' : slots.map((s) => `<li>${h(s)}</li>`).join('');

@@ -6,6 +6,7 @@ import { actorOf, assertActionType, channelOf } from '../../auth/tokens.js';
 import { criticalFilesApproval, CRITICAL_FILES_ACTION } from '../../checks/levqor-approval.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
+import { withRedactedPayload } from '../../lib/redact.js';
 import { impactClassSchema } from '../../workflows/schema.js';
 import { HTTP_STATUS } from '../errors.js';
 import type { createRouter } from '../route.js';
@@ -105,7 +106,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
-      return { approvals: page, next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+      return { approvals: page.map(withRedactedPayload), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
     },
   });
   router.add({
@@ -118,7 +119,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
       if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
-      return { ...approval, votes: await listVotes(db, approval.id) };
+      return { ...withRedactedPayload(approval), votes: await listVotes(db, approval.id) };
     },
   });
   router.add({
@@ -138,7 +139,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         channel: 'api',
         reason: body?.reason,
       });
-      return { outcome, approval };
+      return { outcome, approval: withRedactedPayload(approval) };
     },
   });
   router.add({
@@ -164,7 +165,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         failed: results.filter((r) => 'error' in r).length,
         results: results.map((r) =>
           'outcome' in r
-            ? { id: r.id, status: 200, outcome: r.outcome, approval: r.approval }
+            ? { id: r.id, status: 200, outcome: r.outcome, approval: withRedactedPayload(r.approval) }
             : { id: r.id, status: HTTP_STATUS[r.error], error: r.error, message: r.message },
         ),
       };
@@ -187,7 +188,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         channel: 'api',
         reason: body.reason,
       });
-      return { outcome, approval };
+      return { outcome, approval: withRedactedPayload(approval) };
     },
   });
   router.add({
@@ -205,7 +206,7 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
         if (old) assertActionType(auth, old.action_type);
       }
       const made = await rerequestAction(db, params.id, auth.tenant_id, actorOf(auth), channelOf(auth));
-      if (made.kind === 'approval') return made.approval;
+      if (made.kind === 'approval') return withRedactedPayload(made.approval);
       void reply.status(202);
       return { status: 'queued', ...made.run };
     },
@@ -218,17 +219,19 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     body: actionBody,
     status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
-    handler: ({ body, auth }) => {
+    handler: async ({ body, auth }) => {
       assertActionType(auth, body.action_type);
-      return submitAction(db, {
-        tenantId: auth.tenant_id,
-        actor: actorOf(auth),
-        channel: channelOf(auth),
-        action_type: body.action_type,
-        summary: body.summary,
-        payload: body.payload,
-        impact_class: body.impact_class,
-      });
+      return withRedactedPayload(
+        await submitAction(db, {
+          tenantId: auth.tenant_id,
+          actor: actorOf(auth),
+          channel: channelOf(auth),
+          action_type: body.action_type,
+          summary: body.summary,
+          payload: body.payload,
+          impact_class: body.impact_class,
+        }),
+      );
     },
   });
   router.add({

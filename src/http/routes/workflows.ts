@@ -3,18 +3,22 @@ import { listAudit } from '../../audit/queries.js';
 import { actorOf } from '../../auth/tokens.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
+import { withRedactedPayload } from '../../lib/redact.js';
 import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
 import { startRun, type RunNowDeps } from '../../scheduler/manual.js';
 import { applyWorkflow, listWorkflows, requireWorkflow } from '../../workflows/queries.js';
 import { workflowSchema } from '../../workflows/schema.js';
 import type { createRouter } from '../route.js';
+import { checkWorkflowCredentials } from '../../secrets/apply-check.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { findTenant } from '../../tenants/queries.js';
 
 const workflowName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,127}$/, 'not a workflow name');
 const nameParams = z.object({ name: workflowName }).strict();
 const runStatus = z.enum(['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']);
 
 /** Workflows (same schema as `levqor workflow apply`), manual runs, runs with their events, the audit log. */
-export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, runDeps: () => RunNowDeps): void {
+export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, runDeps: () => RunNowDeps, secrets: SecretStore): void {
   router.add({
     method: 'GET',
     url: '/api/workflows',
@@ -38,14 +42,27 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
     tag: 'workflows',
     scope: 'workflows:write',
     params: nameParams,
+    query: z.object({ allow_inline_credentials: z.enum(['true', 'false']).optional() }).strict(),
     body: workflowSchema,
-    summary: 'Create or update a workflow (the workflow file schema; the name must match the URL)',
-    handler: async ({ params, body, auth, reply }) => {
+    summary:
+      'Create or update a workflow (the workflow file schema; the name must match the URL). A literal credential in a header or URL is refused unless ?allow_inline_credentials=true (recorded in the audit log)',
+    handler: async ({ params, query, body, auth, reply }) => {
       if (body.name !== params.name)
         throw new AppError('bad_input', `body.name: "${body.name}" differs from the URL's "${params.name}"`, [
           'body.name: must match the URL',
         ]);
-      const { workflow, outcome } = await db.transaction((tx) => applyWorkflow(tx, auth.tenant_id, body, actorOf(auth)));
+      const tenant = await findTenant(db, auth.tenant_id);
+      if (!tenant) throw new AppError('not_found', 'tenant not found');
+      const actor = actorOf(auth);
+      const { workflow, outcome } = await db.transaction(async (tx) => {
+        await checkWorkflowCredentials(tx, secrets, [body], {
+          tenant,
+          actor,
+          allowInline: query.allow_inline_credentials === 'true',
+          overrideHint: '?allow_inline_credentials=true',
+        });
+        return applyWorkflow(tx, auth.tenant_id, body, actor);
+      });
       void reply.status(outcome === 'created' ? 201 : 200);
       return { outcome, workflow };
     },
@@ -94,7 +111,7 @@ export function workflowRoutes(router: ReturnType<typeof createRouter>, db: Db, 
         ? await getRun(db, params.id, auth.tenant_id)
         : undefined;
       if (!run) throw new AppError('not_found', `run ${params.id} not found`);
-      return { ...run, events: await getRunEvents(db, run.id) };
+      return { ...run, events: (await getRunEvents(db, run.id)).map(withRedactedPayload) };
     },
   });
   router.add({

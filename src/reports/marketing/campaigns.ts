@@ -1,3 +1,4 @@
+import { AppError } from '../../lib/errors.js';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createCriticalGate } from '../../approvals/gate.js';
@@ -41,6 +42,8 @@ export function parkingDeps(db: Db): RunNowDeps {
     critical: createCriticalGate({ defaultTtlSeconds: 86_400 }),
     audit: insertAudit,
     internalChannels: () => Promise.resolve([]),
+    // A campaign's e-mail refers to no secret; a scheduler with the configured store runs it once approved.
+    secrets: () => Promise.reject(new AppError('config', 'no secret store in this process')),
     clock: () => Date.now() / 1000,
     random: Math.random,
     signal: new AbortController().signal,

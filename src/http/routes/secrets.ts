@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { Db } from '../../db/types.js';
+import { SECRET_MAX_BYTES, type SecretStore } from '../../secrets/store.js';
+import { SECRET_NAME } from '../../workflows/secret-refs.js';
+import type { createRouter } from '../route.js';
+
+const nameParams = z.object({ name: z.string().regex(SECRET_NAME, `a secret name: ${SECRET_NAME.source} (e.g. DEPLOY_TOKEN)`) }).strict();
+const valueBody = z
+  .object({
+    value: z
+      .string()
+      .min(1, 'the value is empty')
+      .refine((v) => Buffer.byteLength(v) <= SECRET_MAX_BYTES, `at most ${SECRET_MAX_BYTES} bytes`),
+  })
+  .strict();
+
+/** Secrets: write-only values, metadata to read, never a value in any response. */
+export function secretRoutes(router: ReturnType<typeof createRouter>, db: Db, store: SecretStore): void {
+  router.add({
+    method: 'GET',
+    url: '/api/secrets',
+    tag: 'secrets',
+    scope: 'secrets:read',
+    summary: "The tenant's secret names with their provider (db, file, env), version and last update; never values",
+    handler: async ({ auth }) => ({ secrets: await store.list(db, auth.tenant_id) }),
+  });
+  router.add({
+    method: 'PUT',
+    url: '/api/secrets/:name',
+    tag: 'secrets',
+    scope: 'secrets:write',
+    params: nameParams,
+    body: valueBody,
+    summary: 'Store a secret (encrypted; write-only: no route returns the value)',
+    handler: async ({ params, body, auth }) => {
+      const meta = await store.set(db, auth.tenant_id, params.name, body.value, `token:${auth.name}`);
+      return { secret: { ...meta, provider: 'db' } };
+    },
+  });
+  router.add({
+    method: 'DELETE',
+    url: '/api/secrets/:name',
+    tag: 'secrets',
+    scope: 'secrets:write',
+    params: nameParams,
+    summary: "Remove the tenant's stored secret",
+    handler: async ({ params, auth }) => {
+      await store.remove(db, auth.tenant_id, params.name);
+      return { name: params.name, removed: true };
+    },
+  });
+}
