@@ -11,6 +11,7 @@ import { schedulerCommand } from './cli/scheduler.js';
 import { registerSlack } from './cli/slack.js';
 import { registerGitHub } from './cli/github.js';
 import { doctorSecrets, registerSecrets } from './cli/secrets.js';
+import { registerRoutes } from './cli/routes.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
@@ -248,6 +249,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       act((ids: string[], opts: { reason: string; as?: string; tenant?: string; json?: boolean }) => approvalsDecide('reject', ids, opts)),
     );
 
+  registerRoutes(approvals, act);
   const policy = approvals.command('policy').description("the tenant's approval rules");
   policy
     .command('set')

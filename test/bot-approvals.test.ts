@@ -227,7 +227,7 @@ describe.each(BACKENDS)('Slack approvals end to end on $name', ({ open }) => {
     expect((await remindApprovals(t.db)).map((a) => a.id)).toContain(r.approval.id);
     const reply = await fake.waitFor('chat.postMessage', (c) => c.args.thread_ts === slackTs);
     expect(reply.args.channel).toBe(r.channel);
-    expect(String(reply.args.text)).toMatch(/Still waiting/);
+    expect(String(reply.args.text)).toMatch(/^⏰ Reminder: still waiting for a decision on elsewhere: .* left \(expires .*\)\. <@UALICE>$/);
 
     await decideApproval(t.db, {
       id: r.approval.id,

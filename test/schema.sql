@@ -32,7 +32,7 @@ TABLE approval_events
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   CONSTRAINT approval_events_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
   CONSTRAINT approval_events_pkey PRIMARY KEY (id)
-  CONSTRAINT approval_events_type_check CHECK ((type = ANY (ARRAY['requested'::text, 'vote'::text, 'approved'::text, 'rejected'::text, 'expired'::text, 'reminder'::text])))
+  CONSTRAINT approval_events_type_check CHECK ((type = ANY (ARRAY['requested'::text, 'vote'::text, 'approved'::text, 'rejected'::text, 'expired'::text, 'reminder'::text, 'escalated'::text])))
 TABLE approval_policies
   tenant_id uuid NOT NULL
   approvers text[] NOT NULL DEFAULT '{}'::text[]
@@ -78,6 +78,11 @@ TABLE approval_queue
   slack_attempts integer NOT NULL DEFAULT 0
   slack_retry_at double precision
   slack_error text
+  route jsonb
+  stage integer NOT NULL DEFAULT 1
+  reminders_sent integer NOT NULL DEFAULT 0
+  slack_stage integer NOT NULL DEFAULT 1
+  slack_reminders integer NOT NULL DEFAULT 0
   CONSTRAINT approval_queue_check CHECK (((status = 'pending'::text) = (processed_at IS NULL)))
   CONSTRAINT approval_queue_impact_class_check CHECK ((impact_class = ANY (ARRAY['A'::text, 'B'::text, 'C'::text])))
   CONSTRAINT approval_queue_pkey PRIMARY KEY (id)
@@ -86,6 +91,19 @@ TABLE approval_queue
   CONSTRAINT approval_queue_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text, 'expired'::text])))
   CONSTRAINT approval_queue_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT approval_queue_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
+TABLE approval_routes
+  tenant_id uuid NOT NULL
+  action_type text NOT NULL DEFAULT '*'::text
+  stages jsonb NOT NULL
+  remind_every_seconds integer
+  remind_at_fraction double precision
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text NOT NULL
+  CONSTRAINT approval_routes_pkey PRIMARY KEY (tenant_id, action_type)
+  CONSTRAINT approval_routes_remind_at_fraction_check CHECK (((remind_at_fraction > (0)::double precision) AND (remind_at_fraction < (1)::double precision)))
+  CONSTRAINT approval_routes_remind_every_seconds_check CHECK (((remind_every_seconds >= 60) AND (remind_every_seconds <= 604800)))
+  CONSTRAINT approval_routes_stages_check CHECK (((jsonb_typeof(stages) = 'array'::text) AND ((jsonb_array_length(stages) >= 1) AND (jsonb_array_length(stages) <= 10))))
+  CONSTRAINT approval_routes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE approval_votes
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -325,15 +343,16 @@ INDEX CREATE UNIQUE INDEX approval_events_pkey ON public.approval_events USING b
 INDEX CREATE INDEX approval_events_tenant_idx ON public.approval_events USING btree (tenant_id, id)
 INDEX CREATE UNIQUE INDEX approval_policies_pkey ON public.approval_policies USING btree (tenant_id)
 INDEX CREATE UNIQUE INDEX approval_queue_one_pending_idx ON public.approval_queue USING btree (run_id, step_index) WHERE (status = 'pending'::text)
+INDEX CREATE INDEX approval_queue_pending_requested_idx ON public.approval_queue USING btree (requested_at) WHERE (status = 'pending'::text)
 INDEX CREATE UNIQUE INDEX approval_queue_pkey ON public.approval_queue USING btree (id)
 INDEX CREATE UNIQUE INDEX approval_queue_previous_idx ON public.approval_queue USING btree (previous_id) WHERE (previous_id IS NOT NULL)
 INDEX CREATE INDEX approval_queue_processed_idx ON public.approval_queue USING btree (processed_at) WHERE (status <> 'pending'::text)
-INDEX CREATE INDEX approval_queue_reminder_idx ON public.approval_queue USING btree (expires_at) WHERE ((status = 'pending'::text) AND (reminded_at IS NULL))
 INDEX CREATE INDEX approval_queue_run_idx ON public.approval_queue USING btree (run_id) WHERE (run_id IS NOT NULL)
 INDEX CREATE INDEX approval_queue_slack_pending_idx ON public.approval_queue USING btree (tenant_id) WHERE ((status = 'pending'::text) AND (slack_ts IS NULL))
 INDEX CREATE INDEX approval_queue_tenant_requested_idx ON public.approval_queue USING btree (tenant_id, requested_at)
 INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USING btree (tenant_id, status, requested_at, id)
 INDEX CREATE INDEX approval_queue_workflow_idx ON public.approval_queue USING btree (workflow_id) WHERE (workflow_id IS NOT NULL)
+INDEX CREATE UNIQUE INDEX approval_routes_pkey ON public.approval_routes USING btree (tenant_id, action_type)
 INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
 INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
@@ -391,6 +410,8 @@ POLICY approval_policies.service_access PERMISSIVE public ALL USING (NOT pg_has_
 POLICY approval_policies.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY approval_queue.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY approval_queue.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_routes.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY approval_routes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY approval_votes.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY approval_votes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -413,6 +434,7 @@ FORCED RLS api_tokens
 FORCED RLS approval_events
 FORCED RLS approval_policies
 FORCED RLS approval_queue
+FORCED RLS approval_routes
 FORCED RLS approval_votes
 FORCED RLS audit_log
 FORCED RLS engagement_events

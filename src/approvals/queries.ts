@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { canonicalJson } from '../lib/canonical-json.js';
-import type { ApprovalPolicy, ApprovalRow, ApprovalStatus } from './types.js';
+import type { ApprovalPolicy, ApprovalRoute, ApprovalRow, ApprovalStatus } from './types.js';
 
 const COLUMNS = `id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
   status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
-  required_approvals, approvals_count, reminded_at, previous_id, source`;
+  required_approvals, approvals_count, reminded_at, previous_id, source, route, stage, reminders_sent`;
 
 // The statements of the API's read routes, exported so that bench/api measures a bare server that
 // sends exactly these (getApproval, listApprovals, listVotes).
@@ -40,8 +40,11 @@ type NewApproval = Pick<
 export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow> {
   const { rows } = await tx.query<ApprovalRow>(
     `INSERT INTO approval_queue (tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload,
-       payload_hash, requested_by, expires_at, required_approvals, source, previous_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, extract(epoch FROM now()) + $11, $12, $13, $14)
+       payload_hash, requested_by, expires_at, required_approvals, source, previous_id, route)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, extract(epoch FROM now()) + $11, $12, $13, $14,
+       -- The tenant's route for this action type, else its catch-all: a snapshot, so later edits change no waiting request.
+       (SELECT jsonb_build_object('stages', stages, 'remind_every_seconds', remind_every_seconds, 'remind_at_fraction', remind_at_fraction)
+        FROM approval_routes WHERE tenant_id = $1 AND action_type IN ($5, '*') ORDER BY action_type = '*' LIMIT 1))
      RETURNING ${COLUMNS}`,
     [
       a.tenant_id,
@@ -147,7 +150,7 @@ export async function listRunApprovals(db: Queryable, runId: string, tenantId: s
   return rows;
 }
 
-type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder';
+type ApprovalEventType = 'requested' | 'vote' | 'approved' | 'rejected' | 'expired' | 'reminder' | 'escalated';
 
 export interface ApprovalEventRow {
   id: string;
@@ -233,19 +236,99 @@ export async function listVotes(
   return rows;
 }
 
-/** Marks pending requests that reached 80 % of their time as reminded; returns them. */
-export async function remindDue(tx: Queryable, limit = 500): Promise<ApprovalRow[]> {
-  const { rows } = await tx.query<ApprovalRow>(
-    `UPDATE approval_queue SET reminded_at = extract(epoch FROM now())
-     WHERE id IN (SELECT id FROM approval_queue
-                  WHERE status = 'pending' AND reminded_at IS NULL
-                    AND requested_at + 0.8 * (expires_at - requested_at) <= extract(epoch FROM now())
-                  ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING ${COLUMNS}`,
-    [limit],
+/** The sweep's "now": an injected clock (tests) or the database's. */
+const SWEEP_NOW = 'coalesce($2::float8, extract(epoch FROM now()))';
+
+/**
+ * Marks every pending request a reminder is due for, and announces each (a "reminder" event
+ * with the count and the real time left). Due: a scheduled time lies after the last reminder
+ * (or the request) and at or before now. Scheduled: every route.remind_every_seconds, and at
+ * route.remind_at_fraction of the lifetime (80 % without a route). A sweep that comes late
+ * sends one reminder, not a burst. SKIP LOCKED and the counters: once across replicas.
+ */
+export async function remindDue(tx: Queryable, limit = 500, now?: number): Promise<ApprovalRow[]> {
+  const { rows } = await tx.query<ApprovalRow & { now: number }>(
+    `WITH c AS (SELECT ${SWEEP_NOW} AS now),
+     due AS (
+       SELECT a.id FROM approval_queue a, c
+       WHERE a.status = 'pending' AND a.expires_at > c.now AND (
+         (a.requested_at + coalesce(CASE WHEN a.route IS NULL THEN 0.8 ELSE (a.route ->> 'remind_at_fraction')::float8 END, 2)
+            * (a.expires_at - a.requested_at)) BETWEEN coalesce(a.reminded_at, a.requested_at) + 1e-6 AND c.now
+         OR floor((c.now - a.requested_at) / (a.route ->> 'remind_every_seconds')::float8)
+            > floor((coalesce(a.reminded_at, a.requested_at) - a.requested_at) / (a.route ->> 'remind_every_seconds')::float8))
+       ORDER BY a.expires_at LIMIT $1 FOR UPDATE OF a SKIP LOCKED)
+     UPDATE approval_queue q SET reminded_at = c.now, reminders_sent = q.reminders_sent + 1
+     FROM due, c WHERE q.id = due.id
+     RETURNING ${COLUMNS.replace(/(\w+)/g, 'q.$1')}, c.now AS now`,
+    [limit, now ?? null],
   );
-  for (const row of rows) await publishApprovalEvent(tx, row, 'reminder', { expires_at: row.expires_at, summary: row.summary });
+  for (const row of rows)
+    await publishApprovalEvent(tx, row, 'reminder', {
+      n: row.reminders_sent,
+      expires_at: row.expires_at,
+      remaining_seconds: Math.max(0, Math.round(row.expires_at - row.now)),
+      summary: row.summary,
+    });
+  return rows.map(({ now: _now, ...row }) => row);
+}
+
+/**
+ * Opens the next stages of routed requests whose waits have passed (stage = how many stages'
+ * after_seconds have elapsed) and announces each step as an "escalated" event naming the
+ * newly eligible approvers. SKIP LOCKED and the stage counter: once across replicas.
+ */
+export async function escalateDue(tx: Queryable, limit = 500, now?: number): Promise<ApprovalRow[]> {
+  const elapsedStages = `(SELECT count(*)::int FROM jsonb_array_elements(a.route -> 'stages') s
+                          WHERE (s ->> 'after_seconds')::float8 <= c.now - a.requested_at)`;
+  const { rows } = await tx.query<ApprovalRow & { previous_stage: number }>(
+    `WITH c AS (SELECT ${SWEEP_NOW} AS now),
+     due AS (
+       SELECT a.id, a.stage AS previous_stage, ${elapsedStages} AS stage FROM approval_queue a, c
+       WHERE a.status = 'pending' AND a.route IS NOT NULL AND a.expires_at > c.now AND ${elapsedStages} > a.stage
+       ORDER BY a.requested_at LIMIT $1 FOR UPDATE OF a SKIP LOCKED)
+     UPDATE approval_queue q SET stage = due.stage FROM due WHERE q.id = due.id
+     RETURNING ${COLUMNS.replace(/(\w+)/g, 'q.$1')}, due.previous_stage`,
+    [limit, now ?? null],
+  );
+  for (const row of rows) {
+    const opened = (row.route?.stages ?? []).slice(row.previous_stage, row.stage);
+    await publishApprovalEvent(tx, row, 'escalated', {
+      stage: row.stage,
+      stages: opened.map((s) => s.name),
+      approvers: opened.flatMap((s) => s.approvers),
+      summary: row.summary,
+    });
+  }
+  return rows.map(({ previous_stage: _p, ...row }) => row);
+}
+
+/** A tenant's routes, the catch-all ("*") first. */
+export async function listRoutes(db: Queryable, tenantId: string): Promise<ApprovalRoute[]> {
+  const { rows } = await db.query<ApprovalRoute>(
+    `SELECT action_type, stages, remind_every_seconds, remind_at_fraction, updated_at, updated_by
+     FROM approval_routes WHERE tenant_id = $1 ORDER BY action_type <> '*', action_type`,
+    [tenantId],
+  );
   return rows;
+}
+
+/** Stores (or replaces) a tenant's route for an action type. */
+export async function upsertRoute(db: Queryable, tenantId: string, route: Omit<ApprovalRoute, 'updated_at'>): Promise<ApprovalRoute> {
+  const { rows } = await db.query<ApprovalRoute>(
+    `INSERT INTO approval_routes (tenant_id, action_type, stages, remind_every_seconds, remind_at_fraction, updated_by)
+     VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+     ON CONFLICT (tenant_id, action_type) DO UPDATE SET stages = EXCLUDED.stages, remind_every_seconds = EXCLUDED.remind_every_seconds,
+       remind_at_fraction = EXCLUDED.remind_at_fraction, updated_by = EXCLUDED.updated_by, updated_at = extract(epoch FROM now())
+     RETURNING action_type, stages, remind_every_seconds, remind_at_fraction, updated_at, updated_by`,
+    [tenantId, route.action_type, JSON.stringify(route.stages), route.remind_every_seconds, route.remind_at_fraction, route.updated_by],
+  );
+  return rows[0] as ApprovalRoute;
+}
+
+/** Removes a tenant's route for an action type; false when there was none. */
+export async function deleteRoute(db: Queryable, tenantId: string, actionType: string): Promise<boolean> {
+  const res = await db.query('DELETE FROM approval_routes WHERE tenant_id = $1 AND action_type = $2', [tenantId, actionType]);
+  return res.rowCount === 1;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   lockApproval,
   publishApprovalEvent,
   remindDue,
+  escalateDue,
 } from './queries.js';
 import { DEFAULT_POLICY, type ApprovalRow, type Decision } from './types.js';
 
@@ -203,9 +204,25 @@ async function expireOne(tx: Queryable, id: string): Promise<ApprovalRow | undef
   return expired;
 }
 
-/** Marks requests at 80 % of their time with a reminder event. */
-export async function remindApprovals(db: Db): Promise<ApprovalRow[]> {
-  return db.transaction((tx) => remindDue(tx));
+/** Sends the reminders that are due (at 80 % of a request's time, or its route's schedule) as reminder events. */
+export async function remindApprovals(db: Db, now?: number): Promise<ApprovalRow[]> {
+  return db.transaction((tx) => remindDue(tx, 500, now));
+}
+
+/** Opens the route stages whose waits have passed, as escalated events. */
+export async function escalateApprovals(db: Db, now?: number): Promise<ApprovalRow[]> {
+  return db.transaction((tx) => escalateDue(tx, 500, now));
+}
+
+/**
+ * The approval sweep every process that ticks runs (serve, the scheduler loop and --once):
+ * expiry, then escalation, then reminders, each once across replicas.
+ */
+export async function sweepApprovals(db: Db): Promise<{ expired: number; escalated: number; reminded: number }> {
+  const expired = (await expireApprovals(db)).length;
+  const escalated = (await escalateApprovals(db)).length;
+  const reminded = (await remindApprovals(db)).length;
+  return { expired, escalated, reminded };
 }
 
 /** Expires pending requests past their time and ends the runs waiting on them. */

@@ -1,5 +1,5 @@
 import { createToken, SCOPES } from '../auth/tokens.js';
-import { expireApprovals, remindApprovals } from '../approvals/service.js';
+import { sweepApprovals } from '../approvals/service.js';
 import { startApprovalDispatch } from '../approvals/dispatch.js';
 import { describeDb } from '../lib/describe-db.js';
 import { errorMessage } from '../lib/errors.js';
@@ -97,8 +97,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
                 ? sweepLoop(
                     async () => {
                       try {
-                        await expireApprovals(db);
-                        await remindApprovals(db);
+                        await sweepApprovals(db);
                       } catch (err) {
                         log.warn({ err: errorMessage(err) }, 'approval sweep failed');
                       }

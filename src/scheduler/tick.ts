@@ -1,4 +1,4 @@
-import { expireApprovals, remindApprovals } from '../approvals/service.js';
+import { sweepApprovals } from '../approvals/service.js';
 import { errorMessage } from '../lib/errors.js';
 import {
   claimQueuedRuns,
@@ -156,8 +156,7 @@ export async function recoverLeases(deps: Pick<SchedulerDeps, 'db' | 'log' | 'cl
 /** Recovers runs of dead schedulers (unless the loop's own timer does) and sweeps approvals. */
 async function maintain(deps: SchedulerDeps, summary: TickSummary, recovery: boolean): Promise<void> {
   if (recovery) summary.recovered = await recoverLeases(deps);
-  summary.expired_approvals = (await expireApprovals(deps.db)).length;
-  await remindApprovals(deps.db);
+  summary.expired_approvals = (await sweepApprovals(deps.db)).expired;
 }
 
 interface TickOptions {

@@ -1,5 +1,6 @@
 import type { ApprovalRow } from '../approvals/types.js';
 import { payloadPreview } from '../lib/redact.js';
+import { span } from '../lib/span.js';
 
 /** A Block Kit block (Slack checks the shape; we only build known ones). */
 export type SlackBlock = { type: string } & Record<string, unknown>;
@@ -139,9 +140,32 @@ export function approvalMessage(a: ApprovalView): SlackMessage {
   return { text: `${state}: ${a.summary}${outcome && a.status !== 'pending' ? ` (${outcome.replace(/[*]/g, '')})` : ''}`, blocks };
 }
 
-/** The thread reply sent when a request reaches 80 % of its time. */
-export function reminderMessage(a: ApprovalView): SlackMessage {
-  const text = `⏰ Still waiting for a decision: *${esc(a.summary)}* expires ${slackDate(a.expires_at)}.`;
+/** Slack mentions of the slack:U… identities in a list (others are not Slack users). */
+export function slackUserIds(identities: readonly string[]): string[] {
+  return identities.filter((i) => /^slack:U[A-Z0-9]+$/.test(i)).map((i) => i.slice(6));
+}
+
+const mentions = (users: readonly string[]) => users.map((u) => `<@${u}>`).join(' ');
+
+/**
+ * A reminder (a thread reply, and a DM to each eligible approver): the real time left, read
+ * when it is sent, so a late sweep never states a stale one.
+ */
+export function reminderMessage(
+  a: Pick<ApprovalView, 'summary' | 'expires_at'>,
+  now: number,
+  n: number,
+  users: readonly string[] = [],
+): SlackMessage {
+  const left = Math.max(0, a.expires_at - now);
+  const text = `⏰ Reminder${n > 1 ? ` ${n}` : ''}: still waiting for a decision on *${esc(a.summary)}*: ${span(left)} left (expires ${slackDate(a.expires_at)}).${users.length ? ` ${mentions(users)}` : ''}`;
+  return { text: text.replace(/[*]/g, ''), blocks: [section(text)] };
+}
+
+/** The thread reply (and DM) when a route's next stage opens: who may now decide. */
+export function escalationMessage(a: Pick<ApprovalView, 'summary'>, stages: readonly string[], users: readonly string[]): SlackMessage {
+  const who = users.length ? ` ${mentions(users)} can now decide.` : '';
+  const text = `⬆️ No decision yet on *${esc(a.summary)}*: escalated to ${stages.map((s) => `*${esc(s)}*`).join(', ')}.${who}`;
   return { text: text.replace(/[*]/g, ''), blocks: [section(text)] };
 }
 

@@ -4,7 +4,10 @@ import type { ApprovalView } from './blocks.js';
 
 /** A request as its Slack message shows it, with where that message is. */
 type SlackApprovalRow = ApprovalView &
-  Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at'> & {
+  Pick<ApprovalRow, 'tenant_id' | 'impact_class' | 'reminded_at' | 'route' | 'stage' | 'reminders_sent'> & {
+    /** The route stage and the reminder count the Slack thread has announced. */
+    slack_stage: number;
+    slack_reminders: number;
     slack_channel: string | null;
     slack_ts: string | null;
     slack_rendered: string | null;
@@ -27,6 +30,7 @@ export async function getSlackApproval(db: Queryable, id: string, tenantId?: str
   const { rows } = await db.query<SlackApprovalRow>(
     `SELECT a.id, a.tenant_id, a.action_type, a.impact_class, a.summary, a.payload, a.status, a.requested_by, a.requested_at,
        a.expires_at, a.processed_at, a.processed_by, a.reason, a.run_id, a.required_approvals, a.approvals_count, a.reminded_at,
+       a.route, a.stage, a.reminders_sent, a.slack_stage, a.slack_reminders,
        a.slack_channel, a.slack_ts, a.slack_rendered, a.slack_reminder_ts, a.slack_attempts, w.name AS workflow_name,
        extract(epoch FROM now())::float8 AS db_now
      FROM approval_queue a LEFT JOIN workflows w ON w.id = a.workflow_id AND w.tenant_id = a.tenant_id
@@ -54,9 +58,17 @@ export async function recordRendered(tx: Queryable, id: string, rendered: string
   await tx.query(`UPDATE approval_queue SET slack_rendered = $2, ${CLEARED} WHERE id = $1`, [id, rendered]);
 }
 
-/** Records the reminder thread reply. */
-export async function recordReminder(tx: Queryable, id: string, ts: string): Promise<void> {
-  await tx.query(`UPDATE approval_queue SET slack_reminder_ts = $2, ${CLEARED} WHERE id = $1`, [id, ts]);
+/** Records a reminder thread reply: the count announced so far (and the latest reply). */
+export async function recordReminder(tx: Queryable, id: string, ts: string, count: number): Promise<void> {
+  await tx.query(
+    `UPDATE approval_queue SET slack_reminder_ts = $2, slack_reminders = greatest(slack_reminders, $3), ${CLEARED} WHERE id = $1`,
+    [id, ts, count],
+  );
+}
+
+/** Records that the thread announced the route up to this stage. */
+export async function recordStageAnnounced(tx: Queryable, id: string, stage: number): Promise<void> {
+  await tx.query(`UPDATE approval_queue SET slack_stage = greatest(slack_stage, $2), ${CLEARED} WHERE id = $1`, [id, stage]);
 }
 
 /** Records a failed Slack call for a request: the sweep leaves it alone for `retryIn` seconds. */
@@ -80,7 +92,7 @@ export async function approvalsNeedingSync(db: Queryable, limit: number): Promis
     `SELECT a.id FROM approval_queue a JOIN slack_settings s ON s.tenant_id = a.tenant_id
      WHERE ((a.status = 'pending' AND a.slack_ts IS NULL AND a.impact_class = 'C' AND a.expires_at > extract(epoch FROM now()))
         OR (a.slack_ts IS NOT NULL AND a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count)
-        OR (a.status = 'pending' AND a.slack_ts IS NOT NULL AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL))
+        OR (a.status = 'pending' AND a.slack_ts IS NOT NULL AND (a.reminders_sent > a.slack_reminders OR a.stage > a.slack_stage)))
        AND ${NOT_BACKING_OFF}
      ORDER BY a.requested_at LIMIT $1`,
     [limit],
@@ -99,7 +111,7 @@ export async function approvalsBehind(db: Queryable, ids: string[]): Promise<str
      WHERE a.id = ANY($1::uuid[]) AND ${NOT_BACKING_OFF}
        AND ((a.slack_ts IS NULL AND a.status = 'pending')
          OR a.slack_rendered IS DISTINCT FROM a.status || ':' || a.approvals_count
-         OR (a.status = 'pending' AND a.reminded_at IS NOT NULL AND a.slack_reminder_ts IS NULL))
+         OR (a.status = 'pending' AND (a.reminders_sent > a.slack_reminders OR a.stage > a.slack_stage)))
      ORDER BY a.requested_at`,
     [ids],
   );

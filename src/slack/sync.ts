@@ -2,7 +2,10 @@ import type { WebClient } from '@slack/web-api';
 import type { Db } from '../db/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { approvalMessage, reminderMessage, renderKey } from './blocks.js';
+import { getPolicy } from '../approvals/queries.js';
+import { eligibleIdentities, stageIdentities } from '../approvals/policy.js';
+import { DEFAULT_POLICY } from '../approvals/types.js';
+import { approvalMessage, escalationMessage, reminderMessage, renderKey, slackUserIds, type SlackMessage } from './blocks.js';
 import { isGoneSlackError, isPermanentSlackError, slackFailure, slackRetryDelay } from './errors.js';
 import {
   getSlackApproval,
@@ -12,6 +15,7 @@ import {
   recordReminder,
   recordRendered,
   recordSlackFailure,
+  recordStageAnnounced,
 } from './queries.js';
 
 export interface SlackSyncDeps {
@@ -37,15 +41,30 @@ type SyncResult = {
   posted: boolean;
   updated: boolean;
   reminded: boolean;
+  escalated?: boolean;
   skipped?: 'missing' | 'not_connected' | 'not_pending';
   /** The Slack call that failed: recorded on the request, tried again after retry_in seconds. */
   failed?: { error: string; permanent: boolean; retry_in: number };
 };
 
 /**
+ * A DM to each user (chat.postMessage to a user id opens the app's DM with them). Best effort:
+ * the thread reply is the record; a user who cannot be reached is logged, not retried.
+ */
+async function directMessages(deps: SlackSyncDeps, users: readonly string[], msg: SlackMessage, approvalId: string): Promise<void> {
+  for (const user of users) {
+    try {
+      await deps.slack.chat.postMessage({ channel: user, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+    } catch (err) {
+      deps.log.warn({ approval: approvalId, user, err: errorMessage(err) }, 'could not DM an approver');
+    }
+  }
+}
+
+/**
  * Brings one request's Slack message in line with the request: posts it when it is pending
- * and not posted yet, updates it when its state changed, replies in its thread once when the
- * reminder is due. Under a per-request advisory lock and driven by state rather than by
+ * and not posted yet, updates it when its state changed, replies in its thread once per
+ * reminder and per escalation (with a DM to each approver concerned). Under a per-request advisory lock and driven by state rather than by
  * events, so any number of bot processes, events and retries lead to each post, update and
  * reminder exactly once (short of a crash between Slack's answer and the commit).
  */
@@ -92,18 +111,32 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
         }
         await recordRendered(tx, a.id, renderKey(a));
       }
-      if (a.status === 'pending' && a.reminded_at !== null && a.slack_ts && !a.slack_reminder_ts) {
-        const msg = reminderMessage(a);
-        const res = await slackCall(() =>
-          deps.slack.chat.postMessage({
-            channel: a.slack_channel ?? settings.approvals_channel,
-            thread_ts: a.slack_ts ?? undefined,
-            text: msg.text,
-            blocks: msg.blocks,
-          }),
-        );
-        await recordReminder(tx, a.id, res.ts ?? 'unknown');
-        result.reminded = true;
+      if (a.status === 'pending' && a.slack_ts && (a.stage > a.slack_stage || a.reminders_sent > a.slack_reminders)) {
+        const channel = a.slack_channel ?? settings.approvals_channel;
+        const thread = a.slack_ts;
+        const policy = (await getPolicy(tx, a.tenant_id)) ?? DEFAULT_POLICY;
+        const reply = async (msg: SlackMessage) =>
+          slackCall(() => deps.slack.chat.postMessage({ channel, thread_ts: thread, text: msg.text, blocks: msg.blocks }));
+        if (a.stage > a.slack_stage) {
+          const users = slackUserIds(stageIdentities(policy, a, a.slack_stage, a.stage));
+          const msg = escalationMessage(
+            a,
+            (a.route?.stages ?? []).slice(a.slack_stage, a.stage).map((st) => st.name),
+            users,
+          );
+          await reply(msg);
+          await recordStageAnnounced(tx, a.id, a.stage);
+          await directMessages(deps, users, msg, a.id);
+          result.escalated = true;
+        }
+        if (a.reminders_sent > a.slack_reminders) {
+          const users = slackUserIds(eligibleIdentities(policy, a));
+          const msg = reminderMessage(a, a.db_now, a.reminders_sent, users);
+          const res = await reply(msg);
+          await recordReminder(tx, a.id, res.ts ?? 'unknown', a.reminders_sent);
+          await directMessages(deps, users, reminderMessage(a, a.db_now, a.reminders_sent), a.id);
+          result.reminded = true;
+        }
       }
     } catch (caught) {
       // A Slack call failed (a database error is rethrown: it is not Slack's). What went

@@ -44,6 +44,15 @@ function bulkForm(csrf: string, draft: ApprovalsView['bulkDraft']): string {
 <span class="muted" id="bulk-count" role="status" aria-live="polite"></span></form>`;
 }
 
+/** Where a routed request stands: the open stages, and who is next. */
+function routeLine(a: ApprovalRow, now: number): string {
+  const stages = a.route?.stages ?? [];
+  if (stages.length === 0) return '';
+  const open = stages.slice(0, a.stage).map((s) => s.name);
+  const next = stages[a.stage];
+  return `<div class="muted" data-stage="${h(a.stage)}">Stage ${h(a.stage)} of ${h(stages.length)}: ${h(open.join(', '))}${next ? ` · next: ${h(next.name)} ${h(span(Math.max(0, a.requested_at + next.after_seconds - now)))} from now` : ''}</div>`;
+}
+
 function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
   const canDecide = v.canDecide && v.csrf !== undefined;
   const actions = canDecide
@@ -60,7 +69,7 @@ function pendingRow(a: ApprovalRow, v: ApprovalsView): string {
 <td data-label="Requester">${h(a.requested_by)}</td>
 <td data-label="Age">${h(span(v.now - a.requested_at))}</td>
 <td data-label="Expires in">${a.expires_at > v.now ? h(span(a.expires_at - v.now)) : '<span class="bad">expired</span>'}</td>
-<td data-label="Decision">${a.required_approvals > 1 ? `<div class="muted">${h(a.approvals_count)} of ${h(a.required_approvals)} approvals</div>` : ''}${actions}</td></tr>`;
+<td data-label="Decision">${routeLine(a, v.now)}${a.required_approvals > 1 ? `<div class="muted">${h(a.approvals_count)} of ${h(a.required_approvals)} approvals</div>` : ''}${actions}</td></tr>`;
 }
 
 function historyRow(a: ApprovalRow, v: ApprovalsView): string {

@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as z}from"./chunk-M5TWN43O.js";import{d as B,v as Y,w as Q,x as G,z as J}from"./chunk-MZ7ESPJI.js";import{a as M,f as H,i as g,k as P,l as T,m as j,p as U}from"./chunk-27ZGM5RE.js";import{a as C}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as E}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function A(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
+import{c as z}from"./chunk-M5TWN43O.js";import{d as B,v as Y,w as Q,x as G,z as J}from"./chunk-K6JM6OKT.js";import{a as M,f as H,i as g,k as P,l as T,m as j,p as U}from"./chunk-27ZGM5RE.js";import{a as C}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as E}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function A(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,
