@@ -12,6 +12,7 @@ import { registerSlack } from './cli/slack.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
+import { registerAlerts } from './cli/alerts.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { describeDb } from './lib/describe-db.js';
 import { applyMigrations } from './maintenance/migrations.js';
@@ -292,6 +293,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerChecks(program, act);
   registerReports(program, act);
   registerConfig(program, act);
+  registerAlerts(program, act);
 
   return program;
 }

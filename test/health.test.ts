@@ -254,13 +254,10 @@ describe.each(BACKENDS)('health summary on $name', ({ open }) => {
     await insertScheduler(t.db, 'sched-a', { tickAgo: 1 });
     await insertRuns(t.db, ids, 'failed', 2, 30);
     await insertRuns(t.db, ids, 'succeeded', 3, 30);
-    const snap = await dashboardSnapshot({
-      db: t.db,
-      thresholds: THRESHOLDS,
-      scaling: DEFAULT_SCALING,
-      processStartedAt: Date.now() / 1000,
-      metrics: createMetrics(t.db),
-    });
+    const snap = await dashboardSnapshot(
+      { db: t.db, thresholds: THRESHOLDS, scaling: DEFAULT_SCALING, processStartedAt: Date.now() / 1000, metrics: createMetrics(t.db) },
+      ids.tenant,
+    );
     expect(snap.summary.status).toBe('ok');
     expect(snap.scaling).toMatchObject({ level: 'low', action: 'scale_down' });
     expect(snap.alerts).toEqual([]);
@@ -367,13 +364,10 @@ describe('health summary with Postgres unreachable', () => {
     const db = createPgDb({ connectionString: CLOSED_PORT_URL });
     dbs.push(db);
     const { value, ms } = await timed(() =>
-      dashboardSnapshot({
-        db,
-        thresholds: THRESHOLDS,
-        scaling: DEFAULT_SCALING,
-        processStartedAt: Date.now() / 1000,
-        metrics: createMetrics(db),
-      }),
+      dashboardSnapshot(
+        { db, thresholds: THRESHOLDS, scaling: DEFAULT_SCALING, processStartedAt: Date.now() / 1000, metrics: createMetrics(db) },
+        undefined,
+      ),
     );
     expect(ms).toBeLessThan(PROMISE_MS);
     expectDown(value.summary);

@@ -116,7 +116,7 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     ]);
   });
 
-  it('alert news goes to the alerts channel once per firing and once per resolution', async () => {
+  it('alert news goes to the alerts channel once per firing and once per resolution (stating the value at resolution)', async () => {
     const tenant = await makeTenant(t.db);
     await setSlackSettings(t.db, tenant.id, {
       team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`,
@@ -143,8 +143,30 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     await sweepScheduledPosts(deps(posts, now + 2));
     expect(alertPosts().filter((x) => x.includes('approvals pending'))).toEqual([
       '🚨 Levqor alert: 11 approvals pending (threshold 10)',
-      '✅ Resolved: 11 approvals pending (threshold 10)',
+      '✅ Resolved: 0 approvals pending (threshold 10)',
     ]);
+  });
+
+  it("a tenant's alerts go to its own alerts channel only", async () => {
+    const [a, b] = [await makeTenant(t.db), await makeTenant(t.db)];
+    for (const [x, ch] of [
+      [a, 'CALERTSA'],
+      [b, 'CALERTSB'],
+    ] as const)
+      await setSlackSettings(t.db, x.id, {
+        team_id: `T${x.id.slice(0, 8).toUpperCase()}`,
+        approvals_channel: 'CAPPROVALS',
+        alerts_channel: ch,
+      });
+    await t.db.query(
+      `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at)
+       SELECT $1, 'deploy', 'C', 'deploy ' || i, '{}', 'h' || i, 'token:ci', extract(epoch FROM now()) + 3600 FROM generate_series(1, 11) i`,
+      [a.id],
+    );
+    const posts: { channel: string; message: SlackMessage }[] = [];
+    await sweepScheduledPosts(deps(posts, Date.now() / 1000));
+    const pending = posts.filter((p) => p.message.text.includes('approvals pending'));
+    expect(pending.map((p) => [p.channel, p.message.text])).toEqual([['CALERTSA', '🚨 Levqor alert: 11 approvals pending (threshold 10)']]);
   });
 });
 

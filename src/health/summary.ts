@@ -58,8 +58,8 @@ export interface HealthThresholds {
 }
 
 /** Everything the summary needs, in one round trip. */
-async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
-  const r = await healthFacts(db);
+async function readHealthFacts(db: Queryable, tenantId: string | null): Promise<HealthFacts> {
+  const r = await healthFacts(db, tenantId);
   return {
     now: r.now,
     queues: {
@@ -132,7 +132,7 @@ function assessHealth(facts: HealthFacts, db: { latency_ms: number }, uptime: He
  */
 export async function healthSummary(
   db: Queryable,
-  opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number },
+  opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number; tenantId?: string },
 ): Promise<HealthSummary> {
   const nowMs = opts.nowMs ?? Date.now;
   const started = nowMs();
@@ -142,7 +142,7 @@ export async function healthSummary(
     const probeStart = nowMs();
     await deadline.race(pingDatabase(db));
     const latency = nowMs() - probeStart;
-    const facts = await deadline.race(readHealthFacts(db));
+    const facts = await deadline.race(readHealthFacts(db, opts.tenantId ?? null));
     const live = facts.schedulers.filter((s) => s.stopped_at === null && s.age_seconds <= 3 * opts.schedulerIntervalSeconds);
     const deploymentSince = live.length ? Math.min(...live.map((s) => s.started_at)) : null;
     return assessHealth(
