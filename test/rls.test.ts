@@ -21,6 +21,9 @@ const TENANT_TABLES = [
   'approval_votes',
   'approval_events',
   'audit_log',
+  'alert_rules',
+  'alert_evaluations',
+  'alerts',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {
