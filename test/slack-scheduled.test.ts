@@ -147,6 +147,26 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     ]);
   });
 
+  it("the daily health summary counts the tenant's own queue, not another tenant's", async () => {
+    const [busy, quiet] = [await makeTenant(t.db), await makeTenant(t.db)];
+    await t.db.query(
+      `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at)
+       SELECT $1, 'deploy', 'C', 'deploy ' || i, '{}', 'h' || i, 'token:ci', extract(epoch FROM now()) + 3600 FROM generate_series(1, 4) i`,
+      [busy.id],
+    );
+    await setSlackSettings(t.db, quiet.id, {
+      team_id: `T${quiet.id.slice(0, 8).toUpperCase()}`,
+      approvals_channel: 'CAPPROVALS',
+      reports_channel: 'CREPORTSQ',
+      report_time: null,
+    });
+    const posts: { channel: string; message: SlackMessage }[] = [];
+    await sweepScheduledPosts(deps(posts, at('2026-11-23T09:05:00Z')));
+    const health = posts.filter((p) => p.channel === 'CREPORTSQ');
+    expect(health.map((p) => p.message.text)).toEqual([expect.stringMatching(/^Levqor health: /) as string]);
+    expect(JSON.stringify(health[0]?.message.blocks)).toContain('0 pending approvals');
+  });
+
   it("a tenant's alerts go to its own alerts channel only", async () => {
     const [a, b] = [await makeTenant(t.db), await makeTenant(t.db)];
     for (const [x, ch] of [
