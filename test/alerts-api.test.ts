@@ -88,6 +88,11 @@ describe.each(BACKENDS)('public and tenant-scoped endpoints on $name', ({ open }
     expect(await pending(a.token('ops'))).toBe(3);
     expect(await pending(b.token('ops'))).toBe(5);
     expect(await pending()).toBe(8);
+    // A tenant's summary judges by its rules (threshold 2), as its alerts do; the aggregate by the configuration (50).
+    const mine = await api.request<HealthSummary>('GET', '/api/health/summary', { token: a.token('ops') });
+    expect(mine.json.reasons).toContain('3 approvals pending (threshold 2): approvers may be a bottleneck');
+    const all = await api.request<HealthSummary>('GET', '/api/health/summary');
+    expect(all.json.reasons.filter((r) => r.includes('approvals pending'))).toEqual([]);
     // A bad token is refused, not read as "no token".
     expect((await api.request('GET', '/api/health/summary', { token: 'lvq_not-a-token' })).status).toBe(401);
   });

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
-import { readAlertRules, type AlertFacts, type AlertRule } from '../src/health/alert-rules.js';
+import { readAlertRules, rulesAsThresholds, type AlertFacts, type AlertRule } from '../src/health/alert-rules.js';
 import { evaluateTenantAlerts, reconcileTenantAlerts, setAlertRule, tenantAlertRules } from '../src/health/alerts.js';
 import { ALERTS_CHANNEL, recentAlerts, type AlertKind } from '../src/health/queries.js';
 import { evaluateAlerts, runHealthTasks, type HealthTaskDeps } from '../src/health/tasks.js';
@@ -119,6 +119,20 @@ describe('readAlertRules (pure)', () => {
         detail: { rate: 0.075, failed: 3, total: 40, threshold: 5 },
       },
     ]);
+  });
+});
+
+describe('rulesAsThresholds (pure)', () => {
+  const base = { schedulerIntervalSeconds: 60, pendingApprovalsHigh: 50, minRunsForRate: 20 };
+  it("a tenant's enabled rules become the summary's thresholds; disabled ones leave the base", () => {
+    expect(rulesAsThresholds([rule('scheduler_stale', 600), rule('approval_queue_depth', 7), rule('failure_rate', 12.5)], base)).toEqual({
+      ...base,
+      staleAfterSeconds: 600,
+      pendingApprovalsHigh: 7,
+      failureRateTarget: 0.125,
+    });
+    expect(rulesAsThresholds([rule('approval_queue_depth', 7, false), rule('failure_rate', 1, false)], base)).toEqual(base);
+    expect(rulesAsThresholds([], base)).toEqual(base);
   });
 });
 

@@ -1,5 +1,6 @@
 import { AppError } from '../lib/errors.js';
 import type { AlertKind } from './queries.js';
+import type { HealthThresholds } from './summary.js';
 
 /** The guide's "Monitoring Best Practices" as tenant alert rules, in evaluation order. */
 export const ALERT_RULES = ['scheduler_stale', 'approval_queue_depth', 'failure_rate'] as const satisfies readonly AlertKind[];
@@ -104,4 +105,15 @@ export function readAlertRules(rules: readonly AlertRule[], facts: AlertFacts): 
     const reading = readRule(r, facts);
     return r.enabled ? reading : { ...reading, active: false, message: `${reading.message}; rule disabled` };
   });
+}
+
+/** A tenant's enabled rules as the health summary's thresholds; disabled or unstored rules leave the base (pure). */
+export function rulesAsThresholds(rules: readonly AlertRule[], base: HealthThresholds): HealthThresholds {
+  const t: HealthThresholds = { ...base };
+  for (const r of rules.filter((x) => x.enabled)) {
+    if (r.rule === 'scheduler_stale') t.staleAfterSeconds = r.threshold;
+    else if (r.rule === 'approval_queue_depth') t.pendingApprovalsHigh = r.threshold;
+    else t.failureRateTarget = r.threshold / 100;
+  }
+  return t;
 }
