@@ -95,6 +95,9 @@ describe.each(SETUPS)('levqor alerts and scheduler --once on $name', ({ make }) 
     const negative = await cli(['alerts', 'set', 'failure_rate', '--threshold', '-3']);
     expect(negative.code).toBe(2);
     expect(negative.stderr).toContain('--threshold');
+    const both = await cli(['alerts', 'set', 'failure_rate', '--enable', '--disable']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--disable.*cannot be used with.*--enable/);
   });
 
   it('scheduler --once evaluates the stored rules (not its own environment): fires, then resolves with the value it reads then', async () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ALERT_RULE_DOCS, defaultAlertThresholds } from '../health/alert-rules.js';
 import { setAlertRule, tenantAlertRules } from '../health/alerts.js';
 import { healthOptions } from '../health/options.js';
@@ -121,7 +121,7 @@ export function registerAlerts(program: Command, act: Act): void {
     )
     .option('--threshold <n>', 'the new threshold, in the rule’s unit', threshold)
     .option('--enable', 'evaluate the rule')
-    .option('--disable', 'stop evaluating the rule (a firing alert resolves)')
+    .addOption(new Option('--disable', 'stop evaluating the rule (a firing alert resolves)').conflicts('enable'))
     .option('--as <name>', 'who is changing the rule')
     .addOption(tenantOption())
     .addOption(jsonOption())
