@@ -103,7 +103,12 @@ export async function answerCommand(deps: BotDeps, cmd: SlashCommand): Promise<C
   try {
     switch (sub) {
       case 'health': {
-        const s = await healthSummary(deps.db, { ...healthOptions(deps.config).thresholds, processStartedAt: deps.processStartedAt });
+        // The workspace's tenant: its queues and failure rates, never another tenant's.
+        const s = await healthSummary(deps.db, {
+          ...healthOptions(deps.config).thresholds,
+          processStartedAt: deps.processStartedAt,
+          tenantId: settings.tenant_id,
+        });
         return reply(healthMessage(s));
       }
       case 'approvals':

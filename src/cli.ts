@@ -15,6 +15,7 @@ import { registerRoutes } from './cli/routes.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
+import { registerAlerts } from './cli/alerts.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { describeDb } from './lib/describe-db.js';
 import { applyMigrations } from './maintenance/migrations.js';
@@ -315,6 +316,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerChecks(program, act);
   registerReports(program, act);
   registerConfig(program, act);
+  registerAlerts(program, act);
 
   return program;
 }

@@ -158,7 +158,6 @@ const ALL = PROCESSES;
 // step right after the click) and the CLI (`levqor run`, `approvals approve`).
 const STEPS = ALL;
 const SERVE = ['serve'] as const;
-const HEALTH = ['serve', 'bot', 'cli'] as const;
 
 /** One entry per variable of envSchema (the compiler keeps them in step). */
 export const ENV_DOCS = {
@@ -187,7 +186,7 @@ export const ENV_DOCS = {
   },
   LEVQOR_SCHEDULER_INTERVAL_SECONDS: {
     uses: ALL,
-    doc: 'longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down',
+    doc: "longest wait between scheduler checks (loop mode); health counts a scheduler silent for 3 intervals as down, and 3 intervals are the starting threshold of a tenant's `scheduler_stale` alert rule",
   },
   LEVQOR_SCHEDULER_BATCH_SIZE: { uses: STEPS, doc: 'due workflows claimed per transaction' },
   LEVQOR_SCHEDULER_CONCURRENCY: { uses: STEPS, doc: 'runs executed at once per process' },
@@ -245,7 +244,10 @@ export const ENV_DOCS = {
   LEVQOR_API_RATE_LIMIT: { uses: SERVE, doc: 'requests per minute per token (per address without one)' },
   LEVQOR_API_BODY_LIMIT_BYTES: { uses: SERVE, doc: 'request body cap (413 above)' },
   LEVQOR_DASHBOARD_PUBLIC: { uses: SERVE, doc: 'serve `/dashboard` without a token' },
-  LEVQOR_ALERT_PENDING_APPROVALS: { uses: HEALTH, doc: 'pending approvals above which health degrades and an alert fires' },
+  LEVQOR_ALERT_PENDING_APPROVALS: {
+    uses: ALL,
+    doc: "pending approvals above which the health summary says degraded; for alerts only the starting threshold of a tenant's `approval_queue_depth` rule, stored in the database at its first evaluation (then `levqor alerts set`)",
+  },
   LEVQOR_SCALING_P95_HIGH_MS: { uses: SERVE, doc: '`/api/scaling`: P95 latency that asks for a scale up' },
   LEVQOR_SCALING_P95_CRITICAL_MS: { uses: SERVE, doc: '`/api/scaling`: P95 latency that asks for an emergency scale' },
   LEVQOR_SCALING_QUEUE_HIGH: { uses: SERVE, doc: '`/api/scaling`: queue depth that asks for a scale up' },

@@ -8,6 +8,8 @@ import { openDatabase } from './db/open.js';
 import type { Db } from './db/types.js';
 import type { Logger } from './lib/log.js';
 import type { SchedulerDeps } from './scheduler/tick.js';
+import { healthOptions } from './health/options.js';
+import { evaluateAlerts } from './health/tasks.js';
 import { githubStepClient } from './github/server.js';
 import { slackPosterFromConfig } from './slack/poster.js';
 import { getSlackSettings } from './slack/queries.js';
@@ -74,10 +76,11 @@ export function createSchedulerDeps(
 ): SchedulerDeps {
   // Every step in flight listens on the shutdown signal; dozens at once is expected, not a leak.
   setMaxListeners(0, signals.abortRuns, signals.stopClaiming);
+  const owner = overrides.owner ?? createInstanceId('scheduler');
   return {
     db,
     log,
-    owner: overrides.owner ?? createInstanceId('scheduler'),
+    owner,
     services: createStepServices(config),
     ...createEnginePorts(config),
     clock: () => Date.now() / 1000,
@@ -87,5 +90,6 @@ export function createSchedulerDeps(
     batchSize: overrides.batchSize ?? config.LEVQOR_SCHEDULER_BATCH_SIZE,
     concurrency: overrides.concurrency ?? config.LEVQOR_SCHEDULER_CONCURRENCY,
     leaseSeconds: config.LEVQOR_RUN_LEASE_SECONDS,
+    evaluateAlerts: () => evaluateAlerts({ db, log, thresholds: healthOptions(config).thresholds, owner }),
   };
 }

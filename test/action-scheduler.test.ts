@@ -6,6 +6,8 @@ import { openDatabase } from '../src/db/open.js';
 import { generateWeeklyReport } from '../src/reports/weekly.js';
 import { MEMORY_DIR } from '../src/db/pglite.js';
 import type { Db } from '../src/db/types.js';
+import { defaultAlertThresholds } from '../src/health/alert-rules.js';
+import { setAlertRule } from '../src/health/alerts.js';
 import { createPgDatabase } from './helpers/db.js';
 import { runAction } from './helpers/github.js';
 import { insertDueWorkflows, insertTenant } from './helpers/proc.js';
@@ -69,6 +71,20 @@ describe('command: scheduler', () => {
     expect(r.code).toBe(1);
     expect(r.outputs.result).toBe('fail');
     expect(r.errors.at(-1)).toBe('::error::1 run(s) failed (levqor runs list --status failed shows them)');
+  });
+
+  it("evaluates the tenant's alert rules after its tick, as `levqor scheduler --once` does", async () => {
+    const defaults = defaultAlertThresholds({ schedulerIntervalSeconds: 60, pendingApprovalsHigh: 50 });
+    await setAlertRule(db, tenantId, 'approval_queue_depth', { threshold: 0, by: 'test' }, defaults);
+    await db.query(
+      `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, status, requested_by, expires_at)
+       VALUES ($1, 'email', 'C', 'send', '{}', 'h', 'pending', 'test', extract(epoch FROM now()) + 3600)`,
+      [tenantId],
+    );
+    const r = await runAction({ inputs: { command: 'scheduler', 'database-url': url }, workspace });
+    expect(r.stdout).toContain('alert firing: 1 approvals pending (threshold 0)');
+    const { rows } = await db.query<{ kind: string; status: string }>('SELECT kind, status FROM alerts WHERE tenant_id = $1', [tenantId]);
+    expect(rows).toEqual([{ kind: 'approval_queue_depth', status: 'firing' }]);
   });
 
   it('needs database-url, and names it', async () => {

@@ -54,11 +54,15 @@ describe('/levqor slash command', () => {
     expect(blockText(empty)).toContain('/levqor health');
   });
 
-  it('health: the summary as blocks; --share posts it in the channel', async () => {
+  it("health: the workspace tenant's summary as blocks; --share posts it in the channel", async () => {
+    // Another tenant's queue is not this workspace's business.
+    const other = await makeTenant(t.db, 'cmd-other');
+    for (const n of [1, 2]) await requestDeploy(t.db, other.id, { summary: `other ${n}`, payload: {} });
     const health = await ask('health');
     expect(health.response_type).toBe('ephemeral');
     expect(blockText(health)).toMatch(/Levqor health: (ok|degraded|down)/);
     expect(blockText(health)).toContain('Failure rate');
+    expect(blockText(health)).toContain('0 pending approvals');
     const shared = await ask('health --share');
     expect(shared.response_type).toBe('in_channel');
   });

@@ -180,9 +180,11 @@ describe('dashboard on a real database', () => {
     for (const minutesAgo of [27, 21, 16, 12, 7, 3]) await insertRun(t.db, workflowId, tenantId, 'succeeded', minutesAgo);
     await insertRun(t.db, workflowId, tenantId, 'failed', 12);
     await t.db.query(
-      `INSERT INTO alerts (kind, status, message, fired_at, resolved_at)
-       VALUES ('failure_rate', 'resolved', 'workflow failure rate 7.5 % over the last hour (3 of 40), above 5 %',
-               extract(epoch FROM now()) - 7200, extract(epoch FROM now()) - 3600)`,
+      `INSERT INTO alerts (tenant_id, kind, status, message, fired_at, resolved_at, resolved_message)
+       VALUES ($1, 'failure_rate', 'resolved', 'workflow failure rate 7.5 % over the last hour (3 of 40), above 5 %',
+               extract(epoch FROM now()) - 7200, extract(epoch FROM now()) - 3600,
+               'workflow failure rate 2.5 % over the last hour (1 of 40), at or below 5 %')`,
+      [tenantId],
     );
     main = await startApp(t.db, false);
   });
@@ -236,6 +238,10 @@ describe('dashboard on a real database', () => {
       expect(await fieldValue(page, 'scaling', 'replicas')).toBe('1');
       expect(values.alerts).toBe('0');
       expect(await page.$$('[data-tile="alerts"] [data-alert="failure_rate"][data-value="resolved"]')).toHaveLength(1);
+      // A resolved alert says what the rule read when it resolved.
+      expect(await page.textContent('[data-alert="failure_rate"] .msg')).toBe(
+        'workflow failure rate 2.5 % over the last hour (1 of 40), at or below 5 %',
+      );
       expect(await page.getAttribute('#conn', 'data-connection')).toBe('live');
       expect(errors).toEqual([]);
       await context.close();
@@ -263,7 +269,8 @@ describe('dashboard on a real database', () => {
       expect(await page.$$('[data-tile="runs-per-minute"] svg [data-failed-bar]')).toHaveLength(2);
 
       // An alert arrives through LISTEN/NOTIFY; its message is hostile markup and must stay text.
-      await t.db.query(`INSERT INTO alerts (kind, status, message) VALUES ('approval_queue_depth', 'firing', $1)`, [
+      await t.db.query(`INSERT INTO alerts (tenant_id, kind, status, message) VALUES ($1, 'approval_queue_depth', 'firing', $2)`, [
+        tenantId,
         '<b data-injected="1">61</b> approvals pending (threshold 50) <img src=x onerror="window.__pwned=1">',
       ]);
       await t.db.query(`SELECT pg_notify('levqor_alerts', '{"kind":"approval_queue_depth","status":"firing"}')`);

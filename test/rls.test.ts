@@ -24,6 +24,11 @@ const TENANT_TABLES = [
   'approval_events',
   'audit_log',
   'secrets',
+  'alert_rules',
+  'alert_evaluations',
+  'alerts',
+  'github_trust',
+  'approval_routes',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {

@@ -1,3 +1,20 @@
+TABLE alert_evaluations
+  tenant_id uuid NOT NULL
+  evaluated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  evaluated_by text NOT NULL
+  CONSTRAINT alert_evaluations_pkey PRIMARY KEY (tenant_id)
+  CONSTRAINT alert_evaluations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+TABLE alert_rules
+  tenant_id uuid NOT NULL
+  rule text NOT NULL
+  threshold double precision NOT NULL
+  enabled boolean NOT NULL DEFAULT true
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text NOT NULL
+  CONSTRAINT alert_rules_pkey PRIMARY KEY (tenant_id, rule)
+  CONSTRAINT alert_rules_rule_check CHECK ((rule = ANY (ARRAY['scheduler_stale'::text, 'approval_queue_depth'::text, 'failure_rate'::text])))
+  CONSTRAINT alert_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT alert_rules_threshold_check CHECK ((threshold >= (0)::double precision))
 TABLE alerts
   id bigint NOT NULL IDENTITY
   kind text NOT NULL
@@ -8,8 +25,12 @@ TABLE alerts
   resolved_at double precision
   delivered_at double precision
   resolution_delivered_at double precision
+  tenant_id uuid NOT NULL
+  resolved_message text
+  resolved_detail jsonb
   CONSTRAINT alerts_pkey PRIMARY KEY (id)
   CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['firing'::text, 'resolved'::text])))
+  CONSTRAINT alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
 TABLE api_tokens
   id uuid NOT NULL DEFAULT gen_random_uuid()
   tenant_id uuid NOT NULL
@@ -332,9 +353,12 @@ TABLE workflows
   CONSTRAINT workflows_pkey PRIMARY KEY (id)
   CONSTRAINT workflows_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT workflows_tenant_id_name_key UNIQUE (tenant_id, name)
-INDEX CREATE UNIQUE INDEX alerts_one_firing_idx ON public.alerts USING btree (kind) WHERE (status = 'firing'::text)
+INDEX CREATE UNIQUE INDEX alert_evaluations_pkey ON public.alert_evaluations USING btree (tenant_id)
+INDEX CREATE UNIQUE INDEX alert_rules_pkey ON public.alert_rules USING btree (tenant_id, rule)
+INDEX CREATE UNIQUE INDEX alerts_one_firing_idx ON public.alerts USING btree (tenant_id, kind) WHERE (status = 'firing'::text)
 INDEX CREATE UNIQUE INDEX alerts_pkey ON public.alerts USING btree (id)
 INDEX CREATE INDEX alerts_recent_idx ON public.alerts USING btree (fired_at DESC)
+INDEX CREATE INDEX alerts_tenant_recent_idx ON public.alerts USING btree (tenant_id, fired_at DESC)
 INDEX CREATE UNIQUE INDEX api_tokens_pkey ON public.api_tokens USING btree (id)
 INDEX CREATE UNIQUE INDEX api_tokens_tenant_id_name_key ON public.api_tokens USING btree (tenant_id, name)
 INDEX CREATE UNIQUE INDEX api_tokens_token_hash_key ON public.api_tokens USING btree (token_hash)
@@ -402,6 +426,12 @@ INDEX CREATE INDEX workflows_due_idx ON public.workflows USING btree (next_run_a
 INDEX CREATE UNIQUE INDEX workflows_pkey ON public.workflows USING btree (id)
 INDEX CREATE UNIQUE INDEX workflows_tenant_id_name_key ON public.workflows USING btree (tenant_id, name)
 TRIGGER CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()
+POLICY alert_evaluations.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY alert_evaluations.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY alert_rules.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY alert_rules.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY alerts.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY alerts.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY api_tokens.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY api_tokens.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY approval_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -430,6 +460,9 @@ POLICY workflow_runs.service_access PERMISSIVE public ALL USING (NOT pg_has_role
 POLICY workflow_runs.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflows.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY workflows.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+FORCED RLS alert_evaluations
+FORCED RLS alert_rules
+FORCED RLS alerts
 FORCED RLS api_tokens
 FORCED RLS approval_events
 FORCED RLS approval_policies

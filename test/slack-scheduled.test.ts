@@ -116,7 +116,7 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     ]);
   });
 
-  it('alert news goes to the alerts channel once per firing and once per resolution', async () => {
+  it('alert news goes to the alerts channel once per firing and once per resolution (stating the value at resolution)', async () => {
     const tenant = await makeTenant(t.db);
     await setSlackSettings(t.db, tenant.id, {
       team_id: `T${tenant.id.slice(0, 8).toUpperCase()}`,
@@ -143,8 +143,50 @@ describe.each(BACKENDS)('sweepScheduledPosts on $name', ({ open }) => {
     await sweepScheduledPosts(deps(posts, now + 2));
     expect(alertPosts().filter((x) => x.includes('approvals pending'))).toEqual([
       '🚨 Levqor alert: 11 approvals pending (threshold 10)',
-      '✅ Resolved: 11 approvals pending (threshold 10)',
+      '✅ Resolved: 0 approvals pending (threshold 10)',
     ]);
+  });
+
+  it("the daily health summary counts the tenant's own queue, not another tenant's", async () => {
+    const [busy, quiet] = [await makeTenant(t.db), await makeTenant(t.db)];
+    await t.db.query(
+      `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at)
+       SELECT $1, 'deploy', 'C', 'deploy ' || i, '{}', 'h' || i, 'token:ci', extract(epoch FROM now()) + 3600 FROM generate_series(1, 4) i`,
+      [busy.id],
+    );
+    await setSlackSettings(t.db, quiet.id, {
+      team_id: `T${quiet.id.slice(0, 8).toUpperCase()}`,
+      approvals_channel: 'CAPPROVALS',
+      reports_channel: 'CREPORTSQ',
+      report_time: null,
+    });
+    const posts: { channel: string; message: SlackMessage }[] = [];
+    await sweepScheduledPosts(deps(posts, at('2026-11-23T09:05:00Z')));
+    const health = posts.filter((p) => p.channel === 'CREPORTSQ');
+    expect(health.map((p) => p.message.text)).toEqual([expect.stringMatching(/^Levqor health: /) as string]);
+    expect(JSON.stringify(health[0]?.message.blocks)).toContain('0 pending approvals');
+  });
+
+  it("a tenant's alerts go to its own alerts channel only", async () => {
+    const [a, b] = [await makeTenant(t.db), await makeTenant(t.db)];
+    for (const [x, ch] of [
+      [a, 'CALERTSA'],
+      [b, 'CALERTSB'],
+    ] as const)
+      await setSlackSettings(t.db, x.id, {
+        team_id: `T${x.id.slice(0, 8).toUpperCase()}`,
+        approvals_channel: 'CAPPROVALS',
+        alerts_channel: ch,
+      });
+    await t.db.query(
+      `INSERT INTO approval_queue (tenant_id, action_type, impact_class, summary, payload, payload_hash, requested_by, expires_at)
+       SELECT $1, 'deploy', 'C', 'deploy ' || i, '{}', 'h' || i, 'token:ci', extract(epoch FROM now()) + 3600 FROM generate_series(1, 11) i`,
+      [a.id],
+    );
+    const posts: { channel: string; message: SlackMessage }[] = [];
+    await sweepScheduledPosts(deps(posts, Date.now() / 1000));
+    const pending = posts.filter((p) => p.message.text.includes('approvals pending'));
+    expect(pending.map((p) => [p.channel, p.message.text])).toEqual([['CALERTSA', '🚨 Levqor alert: 11 approvals pending (threshold 10)']]);
   });
 });
 

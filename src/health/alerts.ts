@@ -1,59 +1,122 @@
-import type { Queryable } from '../db/types.js';
-import { insertFiringAlert, notifyAlert, resolveAlertsExcept, type AlertKind, type AlertRow } from './queries.js';
-import type { HealthSummary } from './summary.js';
+import { insertAudit } from '../audit/queries.js';
+import type { Db, Queryable } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
+import { listTenants } from '../tenants/queries.js';
+import { listAlertRules, lockAlertEvaluation, seedAlertRules, updateAlertRule } from './alert-queries.js';
+import { parseAlertRule, readAlertRules, type AlertFacts, type AlertRule, type RuleReading } from './alert-rules.js';
+import { healthFacts, insertFiringAlert, notifyAlert, resolveAlert, type AlertKind, type AlertRow } from './queries.js';
 
-export interface ActiveCondition {
-  kind: AlertKind;
-  message: string;
-  detail: Record<string, unknown>;
+/** Where a process's rule defaults come from and who it is. */
+export interface AlertEvaluationOptions {
+  /** Starting values for rules a tenant does not have yet (defaultAlertThresholds). */
+  defaults: Record<AlertKind, number>;
+  /** This process, recorded on the evaluation row. */
+  by: string;
 }
 
-/** The guide's "Monitoring Best Practices" as conditions over a health summary (pure). */
-export function alertConditions(summary: HealthSummary, t: { pendingApprovalsHigh: number; minRunsForRate: number }): ActiveCondition[] {
-  const out: ActiveCondition[] = [];
-  if (summary.scheduler?.stale) {
-    out.push({
-      kind: 'scheduler_stale',
-      message:
-        summary.scheduler.last_tick_at === null
-          ? 'no scheduler has ever ticked'
-          : `no scheduler tick for ${Math.round(summary.scheduler.age_seconds ?? 0)} s`,
-      detail: { last_tick_at: summary.scheduler.last_tick_at },
-    });
-  }
-  const pending = summary.queues?.pending_approvals ?? 0;
-  if (pending > t.pendingApprovalsHigh) {
-    out.push({
-      kind: 'approval_queue_depth',
-      message: `${pending} approvals pending (threshold ${t.pendingApprovalsHigh})`,
-      detail: { pending, threshold: t.pendingApprovalsHigh },
-    });
-  }
-  const hour = summary.error_rates?.find((e) => e.window === '1h');
-  if (hour && hour.rate !== null && hour.total >= t.minRunsForRate && hour.rate > hour.target) {
-    out.push({
-      kind: 'failure_rate',
-      message: `workflow failure rate ${(hour.rate * 100).toFixed(1)} % over the last hour (${hour.failed} of ${hour.total}), above 5 %`,
-      detail: { rate: hour.rate, failed: hour.failed, total: hour.total },
-    });
-  }
-  return out;
+export interface TenantAlertChanges {
+  tenant_id: string;
+  fired: AlertRow[];
+  resolved: AlertRow[];
+}
+
+/** Who wrote a tenant's starting rules. */
+export const DEFAULT_RULES_BY = 'levqor:defaults';
+
+/** A tenant's rules, storing the starting values of any it does not have yet. */
+export async function tenantAlertRules(db: Queryable, tenantId: string, defaults: Record<AlertKind, number>): Promise<AlertRule[]> {
+  await seedAlertRules(db, tenantId, defaults, DEFAULT_RULES_BY);
+  return listAlertRules(db, tenantId);
 }
 
 /**
- * Brings the alerts table in line with the active conditions: a new condition fires once
- * (a partial unique index keeps replicas from firing it twice), a cleared one resolves once.
+ * Changes one of a tenant's rules (the one truth every process evaluates next) and records
+ * the change in audit_log. Unset fields keep their value.
  */
-export async function reconcileAlerts(db: Queryable, active: ActiveCondition[]): Promise<{ fired: AlertRow[]; resolved: AlertRow[] }> {
+export async function setAlertRule(
+  db: Db,
+  tenantId: string,
+  rule: string,
+  change: { threshold?: number; enabled?: boolean; by: string },
+  defaults: Record<AlertKind, number>,
+): Promise<AlertRule> {
+  const kind = parseAlertRule(rule, change.threshold);
+  if (change.threshold === undefined && change.enabled === undefined)
+    throw new AppError('bad_input', 'nothing to change: pass --threshold N, --enable or --disable');
+  return db.transaction(async (tx) => {
+    await seedAlertRules(tx, tenantId, defaults, DEFAULT_RULES_BY);
+    const before = (await listAlertRules(tx, tenantId)).find((r) => r.rule === kind);
+    const after = await updateAlertRule(tx, tenantId, kind, change);
+    if (!after) throw new AppError('not_found', `alert rule ${kind} not found`);
+    await insertAudit(tx, {
+      tenant_id: tenantId,
+      actor: change.by,
+      action: 'alert_rule.set',
+      subject: kind,
+      detail: {
+        before: before && { threshold: before.threshold, enabled: before.enabled },
+        after: { threshold: after.threshold, enabled: after.enabled },
+      },
+    });
+    return after;
+  });
+}
+
+/**
+ * Brings a tenant's alerts in line with the readings: a rule that holds fires once (a partial
+ * unique index is the last guard), one that no longer holds resolves once with the value it
+ * reads now. Each change is NOTIFYed on ALERTS_CHANNEL.
+ */
+export async function reconcileTenantAlerts(
+  db: Queryable,
+  tenantId: string,
+  readings: readonly RuleReading[],
+): Promise<{ fired: AlertRow[]; resolved: AlertRow[] }> {
   const fired: AlertRow[] = [];
-  for (const c of active) {
-    const row = await insertFiringAlert(db, c);
-    if (row) fired.push(row);
+  const resolved: AlertRow[] = [];
+  for (const r of readings) {
+    if (r.active) {
+      const row = await insertFiringAlert(db, tenantId, r);
+      if (row) fired.push(row);
+    } else {
+      const row = await resolveAlert(db, tenantId, r);
+      if (row) resolved.push(row);
+    }
   }
-  const resolved = await resolveAlertsExcept(
-    db,
-    active.map((c) => c.kind),
-  );
   for (const a of [...fired, ...resolved]) await notifyAlert(db, a);
   return { fired, resolved };
+}
+
+async function tenantFacts(db: Queryable, tenantId: string): Promise<AlertFacts> {
+  const f = await healthFacts(db, tenantId);
+  const latest = f.schedulers[0];
+  return {
+    pending_approvals: f.pending_approvals,
+    tick_age_seconds: latest ? Math.max(0, f.now - latest.last_tick_at) : null,
+    runs_1h: { total: f.total_1h, failed: f.failed_1h },
+  };
+}
+
+/**
+ * Evaluates one tenant's rules under its evaluation lock: null when another replica is
+ * evaluating it at this moment. Facts are read after the lock, so a replica never resolves
+ * with an older reading what another has just fired.
+ */
+export async function evaluateTenantAlerts(db: Db, tenantId: string, opts: AlertEvaluationOptions): Promise<TenantAlertChanges | null> {
+  return db.transaction(async (tx) => {
+    if (!(await lockAlertEvaluation(tx, tenantId, opts.by))) return null;
+    const rules = await tenantAlertRules(tx, tenantId, opts.defaults);
+    const readings = readAlertRules(rules, await tenantFacts(tx, tenantId));
+    return { tenant_id: tenantId, ...(await reconcileTenantAlerts(tx, tenantId, readings)) };
+  });
+}
+
+/** Evaluates every tenant's rules once (tenants another replica is evaluating are left to it). */
+export async function evaluateAllAlerts(db: Db, opts: AlertEvaluationOptions): Promise<TenantAlertChanges[]> {
+  const out: TenantAlertChanges[] = [];
+  for (const t of await listTenants(db)) {
+    const r = await evaluateTenantAlerts(db, t.id, opts);
+    if (r) out.push(r);
+  }
+  return out;
 }

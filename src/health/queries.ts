@@ -10,54 +10,79 @@ export type AlertKind = 'scheduler_stale' | 'approval_queue_depth' | 'failure_ra
 
 export interface AlertRow {
   id: string;
+  tenant_id: string;
   kind: AlertKind;
   status: 'firing' | 'resolved';
+  /** What the rule measured when the alert fired. */
   message: string;
   detail: Record<string, unknown>;
   fired_at: number;
   resolved_at: number | null;
+  /** What the rule measured when the alert resolved (null while firing). */
+  resolved_message: string | null;
+  resolved_detail: Record<string, unknown> | null;
 }
 
-const ALERT_COLUMNS = 'id::text AS id, kind, status, message, detail, fired_at, resolved_at';
+const ALERT_COLUMNS =
+  'id::text AS id, tenant_id::text AS tenant_id, kind, status, message, detail, fired_at, resolved_at, resolved_message, resolved_detail';
 
-/** Fires an alert unless one of its kind is already firing (a partial unique index keeps replicas from firing it twice). */
+/** Fires a tenant's alert unless one of its kind is already firing (a partial unique index is the last guard). */
 export async function insertFiringAlert(
   db: Queryable,
+  tenantId: string,
   a: { kind: AlertKind; message: string; detail: Record<string, unknown> },
 ): Promise<AlertRow | undefined> {
   const { rows } = await db.query<AlertRow>(
-    `INSERT INTO alerts (kind, status, message, detail) VALUES ($1, 'firing', $2, $3::jsonb)
-     ON CONFLICT (kind) WHERE status = 'firing' DO NOTHING RETURNING ${ALERT_COLUMNS}`,
-    [a.kind, a.message, JSON.stringify(a.detail)],
+    `INSERT INTO alerts (tenant_id, kind, status, message, detail) VALUES ($1, $2, 'firing', $3, $4::jsonb)
+     ON CONFLICT (tenant_id, kind) WHERE status = 'firing' DO NOTHING RETURNING ${ALERT_COLUMNS}`,
+    [tenantId, a.kind, a.message, JSON.stringify(a.detail)],
   );
   return rows[0];
 }
 
-/** Resolves every firing alert whose kind is not among `active`. */
-export async function resolveAlertsExcept(db: Queryable, active: readonly AlertKind[]): Promise<AlertRow[]> {
+/** Resolves the tenant's firing alert of a kind, recording what the rule measures now; undefined when none fires. */
+export async function resolveAlert(
+  db: Queryable,
+  tenantId: string,
+  a: { kind: AlertKind; message: string; detail: Record<string, unknown> },
+): Promise<AlertRow | undefined> {
   const { rows } = await db.query<AlertRow>(
-    `UPDATE alerts SET status = 'resolved', resolved_at = extract(epoch FROM now())
-     WHERE status = 'firing' AND NOT (kind = ANY($1::text[])) RETURNING ${ALERT_COLUMNS}`,
-    [active],
+    `UPDATE alerts SET status = 'resolved', resolved_at = extract(epoch FROM now()), resolved_message = $3, resolved_detail = $4::jsonb
+     WHERE tenant_id = $1 AND kind = $2 AND status = 'firing' RETURNING ${ALERT_COLUMNS}`,
+    [tenantId, a.kind, a.message, JSON.stringify(a.detail)],
+  );
+  return rows[0];
+}
+
+/** Announces a fired or resolved alert on ALERTS_CHANNEL (inside a transaction: at commit). */
+export async function notifyAlert(db: Queryable, a: Pick<AlertRow, 'id' | 'tenant_id' | 'kind' | 'status'>): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [
+    ALERTS_CHANNEL,
+    JSON.stringify({ id: a.id, tenant_id: a.tenant_id, kind: a.kind, status: a.status }),
+  ]);
+}
+
+/** A tenant's firing alerts, and those resolved in the last day. */
+export async function recentAlerts(db: Queryable, tenantId: string): Promise<AlertRow[]> {
+  const { rows } = await db.query<AlertRow>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts
+     WHERE tenant_id = $1 AND (status = 'firing' OR resolved_at >= extract(epoch FROM now()) - 86400)
+     ORDER BY fired_at DESC, id DESC LIMIT 50`,
+    [tenantId],
   );
   return rows;
 }
 
-/** Announces a fired or resolved alert on ALERTS_CHANNEL. */
-export async function notifyAlert(db: Queryable, a: Pick<AlertRow, 'id' | 'kind' | 'status'>): Promise<void> {
-  await db.query('SELECT pg_notify($1, $2)', [ALERTS_CHANNEL, JSON.stringify({ id: a.id, kind: a.kind, status: a.status })]);
-}
-
-/** Firing alerts, and those resolved in the last day. */
-export async function recentAlerts(db: Queryable): Promise<AlertRow[]> {
+/** A tenant's alerts, newest first: `levqor alerts history`. */
+export async function alertHistory(db: Queryable, tenantId: string, limit: number): Promise<AlertRow[]> {
   const { rows } = await db.query<AlertRow>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts WHERE status = 'firing' OR resolved_at >= extract(epoch FROM now()) - 86400
-     ORDER BY fired_at DESC LIMIT 50`,
+    `SELECT ${ALERT_COLUMNS} FROM alerts WHERE tenant_id = $1 ORDER BY fired_at DESC, id DESC LIMIT $2`,
+    [tenantId, limit],
   );
   return rows;
 }
 
-/** Alerts fired or resolved after `since` (epoch seconds), oldest first. */
+/** Alerts of every tenant fired or resolved after `since` (epoch seconds), oldest first. */
 export async function alertsChangedSince(db: Queryable, since: number): Promise<AlertRow[]> {
   const { rows } = await db.query<AlertRow>(
     `SELECT ${ALERT_COLUMNS} FROM alerts WHERE fired_at > $1 OR resolved_at > $1 ORDER BY fired_at, id`,
@@ -153,18 +178,23 @@ export async function saveScalingState(
   );
 }
 
-/** Runs per minute over the last `minutes` minutes, oldest first, zeros included. */
-export async function runsPerMinute(db: Queryable, minutes = 30): Promise<{ minute: number; runs: number; failed: number }[]> {
+/** Runs per minute over the last `minutes` minutes, oldest first, zeros included: one tenant's, or (no tenant) all. */
+export async function runsPerMinute(
+  db: Queryable,
+  minutes = 30,
+  tenantId: string | null = null,
+): Promise<{ minute: number; runs: number; failed: number }[]> {
   const { rows } = await db.query<{ minute: number; runs: number; failed: number }>(
     `WITH m AS (SELECT floor(extract(epoch FROM now()) / 60)::bigint AS current)
      SELECT g.minute * 60 AS minute, coalesce(c.runs, 0)::int AS runs, coalesce(c.failed, 0)::int AS failed
      FROM m, generate_series(m.current - $1 + 1, m.current) AS g(minute)
      LEFT JOIN (
        SELECT floor(started_at / 60)::bigint AS minute, count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed
-       FROM workflow_runs, m WHERE started_at >= (m.current - $1 + 1) * 60 GROUP BY 1
+       FROM workflow_runs, m WHERE started_at >= (m.current - $1 + 1) * 60 AND ($2::uuid IS NULL OR tenant_id = $2)
+       GROUP BY 1
      ) c ON c.minute = g.minute
      ORDER BY g.minute`,
-    [minutes],
+    [minutes, tenantId],
   );
   return rows;
 }
@@ -193,25 +223,29 @@ interface HealthFactsRow {
   schedulers: SchedulerInstanceRow[];
 }
 
-/** Everything the health summary needs, in one round trip. */
-export async function healthFacts(db: Queryable): Promise<HealthFactsRow> {
+/** Everything the health summary needs, in one round trip: one tenant's queues and runs, or (null) all of them. */
+export async function healthFacts(db: Queryable, tenantId: string | null = null): Promise<HealthFactsRow> {
   const { rows } = await db.query<HealthFactsRow>(
-    `SELECT extract(epoch FROM now())::float8 AS now,
-      (SELECT count(*)::int FROM approval_queue WHERE status = 'pending') AS pending_approvals,
-      (SELECT count(*)::int FROM workflows WHERE is_active AND (schedule_config ->> 'enabled') = 'true'
-         AND next_run_at <= extract(epoch FROM now())) AS due_unclaimed_workflows,
-      (SELECT count(*)::int FROM workflow_runs WHERE status = 'queued') AS queued_runs,
-      (SELECT count(*)::int FROM workflow_runs WHERE status = 'running') AS running_runs,
-      (SELECT count(*)::int FROM workflow_runs WHERE status = 'waiting_approval') AS waiting_approval_runs,
-      (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600
-         AND status IN ('succeeded', 'failed')) AS total_1h,
-      (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 3600 AND status = 'failed') AS failed_1h,
-      (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400
-         AND status IN ('succeeded', 'failed')) AS total_24h,
-      (SELECT count(*)::int FROM workflow_runs WHERE finished_at >= extract(epoch FROM now()) - 86400 AND status = 'failed') AS failed_24h,
+    `WITH t AS (SELECT $1::uuid AS id)
+     SELECT extract(epoch FROM now())::float8 AS now,
+      (SELECT count(*)::int FROM approval_queue, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'pending') AS pending_approvals,
+      (SELECT count(*)::int FROM workflows, t WHERE (t.id IS NULL OR tenant_id = t.id) AND is_active
+         AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())) AS due_unclaimed_workflows,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'queued') AS queued_runs,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'running') AS running_runs,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'waiting_approval') AS waiting_approval_runs,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id)
+         AND finished_at >= extract(epoch FROM now()) - 3600 AND status IN ('succeeded', 'failed')) AS total_1h,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id)
+         AND finished_at >= extract(epoch FROM now()) - 3600 AND status = 'failed') AS failed_1h,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id)
+         AND finished_at >= extract(epoch FROM now()) - 86400 AND status IN ('succeeded', 'failed')) AS total_24h,
+      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id)
+         AND finished_at >= extract(epoch FROM now()) - 86400 AND status = 'failed') AS failed_24h,
       (SELECT coalesce(json_agg(s ORDER BY s.last_tick_at DESC), '[]'::json) FROM (
          SELECT id, hostname, pid, started_at, last_tick_at, stopped_at FROM scheduler_instances
          WHERE last_tick_at >= extract(epoch FROM now()) - 7 * 86400 ORDER BY last_tick_at DESC LIMIT 20) s) AS schedulers`,
+    [tenantId],
   );
   return rows[0] as HealthFactsRow;
 }

@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/types.js';
 import { createDeadline } from '../lib/deadline.js';
 import { errorMessage } from '../lib/errors.js';
+import { listAlertRules } from './alert-queries.js';
+import { rulesAsThresholds } from './alert-rules.js';
 import { healthFacts, pingDatabase, type SchedulerInstanceRow } from './queries.js';
 
 /** How long a health probe waits for the database before it says "down" (the guarantee is an answer within 2 s). */
@@ -55,11 +57,15 @@ export interface HealthThresholds {
   pendingApprovalsHigh: number;
   /** Fewer finished runs than this in a window say nothing about the failure rate. */
   minRunsForRate: number;
+  /** Seconds without a tick before the scheduler is stale (default: 3 intervals); a tenant's scheduler_stale rule. */
+  staleAfterSeconds?: number;
+  /** The failure-rate target as a fraction (default FAILURE_RATE_TARGET); a tenant's failure_rate rule. */
+  failureRateTarget?: number;
 }
 
 /** Everything the summary needs, in one round trip. */
-async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
-  const r = await healthFacts(db);
+async function readHealthFacts(db: Queryable, tenantId: string | null): Promise<HealthFacts> {
+  const r = await healthFacts(db, tenantId);
   return {
     now: r.now,
     queues: {
@@ -75,35 +81,31 @@ async function readHealthFacts(db: Queryable): Promise<HealthFacts> {
   };
 }
 
-function rate(window: '1h' | '24h', c: { total: number; failed: number }, minRuns: number): ErrorRate {
+function rate(window: '1h' | '24h', c: { total: number; failed: number }, minRuns: number, target: number): ErrorRate {
   const value = c.total === 0 ? null : c.failed / c.total;
-  return {
-    window,
-    total: c.total,
-    failed: c.failed,
-    rate: value,
-    target: FAILURE_RATE_TARGET,
-    ok: value === null || c.total < minRuns || value <= FAILURE_RATE_TARGET,
-  };
+  return { window, total: c.total, failed: c.failed, rate: value, target, ok: value === null || c.total < minRuns || value <= target };
 }
 
 /** Judges facts into ok / degraded with reasons (pure). */
 function assessHealth(facts: HealthFacts, db: { latency_ms: number }, uptime: HealthSummary['uptime'], t: HealthThresholds): HealthSummary {
   const reasons: string[] = [];
-  const errorRates = [rate('1h', facts.runs_1h, t.minRunsForRate), rate('24h', facts.runs_24h, t.minRunsForRate)];
+  const target = t.failureRateTarget ?? FAILURE_RATE_TARGET;
+  const errorRates = [rate('1h', facts.runs_1h, t.minRunsForRate, target), rate('24h', facts.runs_24h, t.minRunsForRate, target)];
   for (const e of errorRates) {
     if (!e.ok)
       reasons.push(
-        `workflow failure rate over ${e.window} is ${((e.rate ?? 0) * 100).toFixed(1)} % (${e.failed} of ${e.total}), above the 5 % target`,
+        `workflow failure rate over ${e.window} is ${((e.rate ?? 0) * 100).toFixed(1)} % (${e.failed} of ${e.total}), above the ${+(target * 100).toFixed(2)} % target`,
       );
   }
   const live = facts.schedulers.filter((s) => s.stopped_at === null);
   const latest = facts.schedulers[0];
-  const staleAfter = 3 * t.schedulerIntervalSeconds;
+  const staleAfter = t.staleAfterSeconds ?? 3 * t.schedulerIntervalSeconds;
   const stale = !latest || latest.age_seconds > staleAfter;
   if (!latest) reasons.push('no scheduler has ever ticked against this database');
   else if (stale)
-    reasons.push(`no scheduler tick for ${Math.round(latest.age_seconds)} s (more than 3 intervals of ${t.schedulerIntervalSeconds} s)`);
+    reasons.push(
+      `no scheduler tick for ${Math.round(latest.age_seconds)} s (${t.staleAfterSeconds === undefined ? `more than 3 intervals of ${t.schedulerIntervalSeconds} s` : `threshold ${staleAfter} s`})`,
+    );
   if (facts.queues.pending_approvals > t.pendingApprovalsHigh) {
     reasons.push(
       `${facts.queues.pending_approvals} approvals pending (threshold ${t.pendingApprovalsHigh}): approvers may be a bottleneck`,
@@ -132,7 +134,7 @@ function assessHealth(facts: HealthFacts, db: { latency_ms: number }, uptime: He
  */
 export async function healthSummary(
   db: Queryable,
-  opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number },
+  opts: HealthThresholds & { processStartedAt: number; timeoutMs?: number; nowMs?: () => number; tenantId?: string },
 ): Promise<HealthSummary> {
   const nowMs = opts.nowMs ?? Date.now;
   const started = nowMs();
@@ -142,7 +144,9 @@ export async function healthSummary(
     const probeStart = nowMs();
     await deadline.race(pingDatabase(db));
     const latency = nowMs() - probeStart;
-    const facts = await deadline.race(readHealthFacts(db));
+    const facts = await deadline.race(readHealthFacts(db, opts.tenantId ?? null));
+    // A tenant's summary judges by the tenant's alert rules: the same truth its alerts use.
+    const rules = opts.tenantId === undefined ? [] : await deadline.race(listAlertRules(db, opts.tenantId));
     const live = facts.schedulers.filter((s) => s.stopped_at === null && s.age_seconds <= 3 * opts.schedulerIntervalSeconds);
     const deploymentSince = live.length ? Math.min(...live.map((s) => s.started_at)) : null;
     return assessHealth(
@@ -152,7 +156,7 @@ export async function healthSummary(
         process_seconds: processSeconds,
         deployment_seconds: deploymentSince === null ? null : Math.round(facts.now - deploymentSince),
       },
-      opts,
+      rulesAsThresholds(rules, opts),
     );
   } catch (err) {
     return {

@@ -4,9 +4,10 @@ import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
 import { runCleanup, type RetentionOptions } from '../maintenance/cleanup.js';
 import { claimDailyTask, finishDailyTask, releaseDailyTask } from '../maintenance/queries.js';
-import { alertConditions, reconcileAlerts } from './alerts.js';
+import { defaultAlertThresholds } from './alert-rules.js';
+import { evaluateAllAlerts } from './alerts.js';
 import { pruneHealthBookkeeping } from './queries.js';
-import { healthSummary, type HealthThresholds } from './summary.js';
+import type { HealthThresholds } from './summary.js';
 
 export interface HealthTaskDeps {
   db: Db;
@@ -14,15 +15,21 @@ export interface HealthTaskDeps {
   thresholds: HealthThresholds;
   retention: Omit<RetentionOptions, 'dryRun' | 'archiveDir' | 'onProgress'>;
   processStartedAt: number;
+  /** This process, recorded on each tenant's evaluation (default: "levqor"). */
+  owner?: string;
 }
 
-/** Evaluates the alert conditions once; fired and resolved alerts are logged (and NOTIFYed). */
-export async function evaluateAlerts(deps: HealthTaskDeps): Promise<void> {
-  const summary = await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt });
-  if (!summary.database.ok) return;
-  const { fired, resolved } = await reconcileAlerts(deps.db, alertConditions(summary, deps.thresholds));
-  for (const a of fired) deps.log.warn({ alert: a.kind, id: a.id }, `alert firing: ${a.message}`);
-  for (const a of resolved) deps.log.info({ alert: a.kind, id: a.id }, `alert resolved: ${a.message}`);
+/**
+ * Evaluates every tenant's alert rules (stored in the database) once; fired and resolved
+ * alerts are logged (and NOTIFYed). Whichever process ticks calls this: serve, the scheduler
+ * (loop and --once) and the bot. The process's thresholds only seed a tenant's missing rules.
+ */
+export async function evaluateAlerts(deps: Pick<HealthTaskDeps, 'db' | 'log' | 'thresholds' | 'owner'>): Promise<void> {
+  const changes = await evaluateAllAlerts(deps.db, { defaults: defaultAlertThresholds(deps.thresholds), by: deps.owner ?? 'levqor' });
+  for (const { tenant_id, fired, resolved } of changes) {
+    for (const a of fired) deps.log.warn({ alert: a.kind, id: a.id, tenant_id }, `alert firing: ${a.message}`);
+    for (const a of resolved) deps.log.info({ alert: a.kind, id: a.id, tenant_id }, `alert resolved: ${a.resolved_message ?? a.message}`);
+  }
 }
 
 /** Runs today's retention cleanup if no replica has yet. */

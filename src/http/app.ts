@@ -123,9 +123,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const webAuth = createWebAuth(deps.db, lookup);
   const healthDeps: HealthDeps = { ...(deps.health ?? DEFAULT_HEALTH), db: deps.db, metrics, processStartedAt: deps.startedAt };
-  healthRoutes(app, healthDeps);
+  healthRoutes(app, healthDeps, authenticate);
   registerDashboard(app, {
-    snapshot: () => dashboardSnapshot(healthDeps),
+    snapshot: (tenantId) => dashboardSnapshot(healthDeps, tenantId),
     isPublic: deps.dashboardPublic ?? false,
     auth: webAuth,
     subscribe: (onChange) => deps.db.listen(ALERTS_CHANNEL, onChange),

@@ -20,7 +20,8 @@ import {
 } from './web-auth.js';
 
 interface DashboardDeps {
-  snapshot: () => Promise<DashboardSnapshot>;
+  /** The snapshot of the viewer's tenant; undefined: a public dashboard's aggregate. */
+  snapshot: (tenantId: string | undefined) => Promise<DashboardSnapshot>;
   isPublic: boolean;
   /** Sessions and tokens: the one sign-in the dashboard and the console share. */
   auth: WebAuth;
@@ -51,7 +52,7 @@ interface Stream {
  * One shared feed for every open /dashboard/events stream: one snapshot per interval (not
  * one per viewer) and one LISTEN connection while anyone watches, released with the last.
  */
-function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
+function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger, tenantId: string | undefined) {
   const streams = new Set<Stream>();
   const intervalMs = deps.intervalMs ?? DASHBOARD_INTERVAL_MS;
   const heartbeatMs = deps.heartbeatMs ?? DASHBOARD_HEARTBEAT_MS;
@@ -67,7 +68,7 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
   // Concurrent callers share one snapshot query.
   const frame = (): Promise<string> =>
     (inflight ??= deps
-      .snapshot()
+      .snapshot(tenantId)
       .then(
         // `satisfies`: the page's script (src/http/client/) reads what the server sends.
         (s) => `event: snapshot\nid: ${++seq}\ndata: ${JSON.stringify(s satisfies SnapshotView)}\n\n`,
@@ -181,8 +182,17 @@ function createSnapshotFeed(deps: DashboardDeps, log: FastifyBaseLogger) {
  * the token ends it, and any replica accepts it without a shared signing secret.
  */
 export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): void {
-  const feed = createSnapshotFeed(deps, app.log);
-  app.addHook('preClose', () => feed.close());
+  // One feed per tenant: a viewer sees its own tenant's snapshot (a public dashboard: the aggregate).
+  const feeds = new Map<string, ReturnType<typeof createSnapshotFeed>>();
+  const feedFor = (tenantId: string | undefined) => {
+    const key = tenantId ?? '';
+    let feed = feeds.get(key);
+    if (!feed) feeds.set(key, (feed = createSnapshotFeed(deps, app.log, tenantId)));
+    return feed;
+  };
+  app.addHook('preClose', async () => {
+    await Promise.all([...feeds.values()].map((f) => f.close()));
+  });
 
   const identify = (request: FastifyRequest): Promise<Viewer> => identifyViewer(deps.auth, request, deps.isPublic);
   const sendHtml = (reply: FastifyReply, status: number, html: string) => sendPage(reply, status, html, DASHBOARD_CSP);
@@ -212,7 +222,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       const viewer = await identify(request);
       if (viewer.kind !== 'viewer') return refuse(reply, viewer);
       void reply.header('cache-control', 'no-store');
-      return deps.snapshot();
+      return deps.snapshot(viewer.identity?.tenant_id);
     });
 
     scope.get('/dashboard/events', async (request, reply) => {
@@ -220,7 +230,10 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       if (viewer.kind !== 'viewer') return refuse(reply, viewer);
       reply.hijack();
       const { credential } = viewer;
-      feed.join(reply.raw, deps.isPublic ? undefined : async () => (await deps.auth.identify(credential)) !== undefined);
+      feedFor(viewer.identity?.tenant_id).join(
+        reply.raw,
+        deps.isPublic ? undefined : async () => (await deps.auth.identify(credential)) !== undefined,
+      );
     });
 
     scope.post('/dashboard/login', async (request, reply) => {

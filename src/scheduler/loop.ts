@@ -81,13 +81,26 @@ function recordInstance(db: Db, id: string, startedAt: number, summary: TickSumm
   return writeInstance(db, { id, hostname: hostname(), pid: process.pid, startedAt, summary, stopped });
 }
 
-/** One tick and out: the guide's `--once` (cron) mode. Records the tick for doctor and health. */
+/** Seconds between the loop's alert evaluations (the server's health tasks use the same). */
+const ALERTS_GAP_MS = 30_000;
+
+/** Evaluates the alert rules; a failure is logged, never the tick's failure. */
+async function evaluateAlertsSafely(deps: SchedulerDeps): Promise<void> {
+  try {
+    await deps.evaluateAlerts?.();
+  } catch (err) {
+    deps.log.warn({ err: errorMessage(err) }, 'alert evaluation failed; retrying at the next tick');
+  }
+}
+
+/** One tick and out: the guide's `--once` (cron) mode. Records the tick for doctor and health, then evaluates the alert rules. */
 export async function runOnce(deps: SchedulerDeps): Promise<TickSummary> {
   const startedAt = await dbNow(deps.db);
   await recordInstance(deps.db, deps.owner, startedAt, null);
   const summary = await runTick(deps);
   deps.log.info({ ...summary }, 'tick');
   await recordInstance(deps.db, deps.owner, startedAt, summary, true);
+  await evaluateAlertsSafely(deps);
   return summary;
 }
 
@@ -121,6 +134,7 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
   // falls due is claimed without waiting for them. Lease recovery has its own timer, started
   // with a first round that the first tick waits for (it may requeue runs for that tick).
   let maintenanceAt = 0;
+  let alertsAt = 0;
   const recovery = startRecovery(deps);
   try {
     await recovery.first;
@@ -139,6 +153,10 @@ export async function runLoop(deps: SchedulerDeps, opts: LoopOptions): Promise<T
         addSummary(total, summary);
         if (full || summary.claimed > 0) log.info({ ...summary, fast: !full || undefined }, 'tick');
         if (full) await recordInstance(db, deps.owner, startedAt, summary);
+        if (full && Date.now() >= alertsAt) {
+          alertsAt = Date.now() + ALERTS_GAP_MS;
+          await evaluateAlertsSafely(deps);
+        }
       } catch (err) {
         log.error({ err: errorMessage(err) }, 'tick failed; retrying at the next interval');
       }

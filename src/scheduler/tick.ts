@@ -21,6 +21,8 @@ export interface SchedulerDeps extends ExecutorDeps {
   leaseSeconds: number;
   /** Aborted on SIGTERM: stop claiming; runs in flight go on until `signal` (the executor's) aborts. */
   stopClaiming: AbortSignal;
+  /** Evaluates the tenants' alert rules (wired in runtime.ts): whichever process ticks evaluates. */
+  evaluateAlerts?: () => Promise<void>;
 }
 
 export interface TickSummary {

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
 import { createPause } from '../lib/pause.js';
-import { alertConditions, reconcileAlerts } from '../health/alerts.js';
 import { alertsChangedSince, type AlertRow } from '../health/queries.js';
 import { healthSummary, type HealthThresholds } from '../health/summary.js';
+import { evaluateAlerts } from '../health/tasks.js';
 import { formatIsoWeek, localDate, previousIsoWeek } from '../reports/week.js';
 import { generateWeeklyReport } from '../reports/weekly.js';
 import { esc, slackDate, type SlackMessage } from './blocks.js';
@@ -29,7 +29,7 @@ export interface ScheduledPostDeps {
   /** This process, as recorded on the posts it claims. */
   owner: string;
   log: Logger;
-  thresholds: HealthThresholds & { pendingApprovalsHigh: number; minRunsForRate: number };
+  thresholds: HealthThresholds;
   processStartedAt: number;
   /** Epoch seconds; a clock for tests. */
   now?: () => number;
@@ -107,13 +107,15 @@ async function weeklyReportMessage(db: Queryable, tenantId: string, week: string
   return { text: `Levqor weekly report, ${week}`, blocks };
 }
 
-function alertMessage(a: AlertRow): SlackMessage {
+/** The alert's news: the firing value when it fired, the value it reads now when it resolved. */
+export function alertMessage(a: AlertRow): SlackMessage {
   const firing = a.status === 'firing';
   const at = firing ? a.fired_at : (a.resolved_at ?? a.fired_at);
+  const message = firing ? a.message : (a.resolved_message ?? a.message);
   return {
-    text: firing ? `🚨 Levqor alert: ${a.message}` : `✅ Resolved: ${a.message}`,
+    text: firing ? `🚨 Levqor alert: ${message}` : `✅ Resolved: ${message}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `${firing ? '🚨 *Alert*' : '✅ *Resolved*'} (${a.kind}): ${esc(a.message)}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `${firing ? '🚨 *Alert*' : '✅ *Resolved*'} (${a.kind}): ${esc(message)}` } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `${firing ? 'fired' : 'resolved'} ${slackDate(at)}` }] },
     ],
   };
@@ -125,8 +127,7 @@ function alertMessage(a: AlertRow): SlackMessage {
  */
 export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<number> {
   const now = deps.now?.() ?? Date.now() / 1000;
-  const summary = await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt });
-  if (summary.database.ok) await reconcileAlerts(deps.db, alertConditions(summary, deps.thresholds));
+  await evaluateAlerts({ db: deps.db, log: deps.log, thresholds: deps.thresholds, owner: deps.owner });
   // Alerts fired or resolved within the last hour, each a separate piece of news.
   const alerts = await alertsChangedSince(deps.db, now - ALERT_NEWS_SECONDS);
   let posted = 0;
@@ -135,11 +136,14 @@ export async function sweepScheduledPosts(deps: ScheduledPostDeps): Promise<numb
       const build =
         key.kind === 'weekly_report'
           ? () => weeklyReportMessage(deps.db, t.tenant_id, key.period)
-          : () => Promise.resolve(healthMessage(summary));
+          : async () =>
+              healthMessage(
+                await healthSummary(deps.db, { ...deps.thresholds, processStartedAt: deps.processStartedAt, tenantId: t.tenant_id }),
+              );
       if (await postOnce(deps, key, now, build)) posted++;
     }
     if (!t.alerts_channel) continue;
-    for (const a of alerts) {
+    for (const a of alerts.filter((x) => x.tenant_id === t.tenant_id)) {
       for (const status of a.status === 'resolved' ? (['firing', 'resolved'] as const) : (['firing'] as const)) {
         if ((status === 'firing' ? a.fired_at : (a.resolved_at ?? 0)) <= now - ALERT_NEWS_SECONDS) continue;
         const key: SlackPostKey = { tenant_id: t.tenant_id, kind: 'alert', period: `${a.id}:${status}`, channel: t.alerts_channel };

@@ -211,7 +211,7 @@ function renderAlerts(snap: SnapshotView): void {
     const when = isFiring ? `since ${clockTime(a.fired_at)}` : `resolved ${clockTime(a.resolved_at ?? a.fired_at)}`;
     li.append(
       tone(make('span', 'badge', isFiring ? 'Firing' : 'Resolved'), isFiring ? 'bad' : 'idle'),
-      make('span', 'msg', a.message),
+      make('span', 'msg', isFiring ? a.message : (a.resolved_message ?? a.message)),
       make('span', 'when', when),
     );
     list.append(li);

@@ -37,6 +37,14 @@ export interface SnapshotView {
     reasons: string[];
     inputs: { requestsPerMinute: number; p95Ms: number | null; queueDepth: number; currentReplicas: number };
   } | null;
-  alerts: { kind: string; status: 'firing' | 'resolved'; message: string; fired_at: number; resolved_at: number | null }[];
+  alerts: {
+    kind: string;
+    status: 'firing' | 'resolved';
+    message: string;
+    fired_at: number;
+    resolved_at: number | null;
+    /** The value read at resolution (older rows: null). */
+    resolved_message: string | null;
+  }[];
   runs_per_minute: { minute: number; runs: number; failed: number }[];
 }
