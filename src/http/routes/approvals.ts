@@ -5,6 +5,7 @@ import { decideApproval, REASON_MAX } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
 import { impactClassSchema } from '../../workflows/schema.js';
+import { approvalPageReply, approvalReply, approvalWithVotesReply, decisionReply, linkedRunReply } from '../responses.js';
 import type { createRouter } from '../route.js';
 
 const idParams = z.object({ id: z.string().max(100) }).strict();
@@ -75,10 +76,12 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'GET',
     url: '/api/approvals',
+    operationId: 'listApprovals',
     tag: 'approvals',
     scope: 'approvals:read',
     query: listApprovalsQuery,
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
+    replies: { 200: approvalPageReply },
     handler: async ({ query, auth }) => {
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
       const page = rows.slice(0, query.limit);
@@ -89,10 +92,13 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'GET',
     url: '/api/approvals/:id',
+    operationId: 'getApproval',
     tag: 'approvals',
     scope: 'approvals:read',
     params: idParams,
     summary: 'One approval request with its votes',
+    replies: { 200: approvalWithVotesReply },
+    errors: { 404: 'no such approval for this tenant' },
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
       if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
@@ -102,11 +108,14 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/approve',
+    operationId: 'approveApproval',
     tag: 'approvals',
     scope: 'approvals:decide',
     params: idParams,
     body: decideBody,
     summary: 'Approve (or, under a quorum, vote to approve) a pending request',
+    replies: { 200: decisionReply },
+    errors: { 404: 'no such approval for this tenant', 409: 'already decided or expired' },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
@@ -122,11 +131,14 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/reject',
+    operationId: 'rejectApproval',
     tag: 'approvals',
     scope: 'approvals:decide',
     params: idParams,
     body: rejectBody,
     summary: 'Reject a pending request, with a reason (1–500 characters)',
+    replies: { 200: decisionReply },
+    errors: { 404: 'no such approval for this tenant', 409: 'already decided or expired' },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
@@ -142,27 +154,32 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/rerequest',
+    operationId: 'rerequestApproval',
     tag: 'approvals',
     scope: 'actions:write',
     params: idParams,
     status: 201,
     summary:
       'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
+    replies: { 201: approvalReply, 202: linkedRunReply },
+    errors: { 404: 'no such approval for this tenant', 409: 'not rejected or expired, or already asked again' },
     handler: async ({ params, auth, reply }) => {
       const made = await rerequestAction(db, params.id, auth.tenant_id, `token:${auth.name}`, 'api');
       if (made.kind === 'approval') return made.approval;
       void reply.status(202);
-      return { status: 'queued', ...made.run };
+      return { status: 'queued' as const, ...made.run };
     },
   });
   router.add({
     method: 'POST',
     url: '/api/actions',
+    operationId: 'submitAction',
     tag: 'approvals',
     scope: 'actions:write',
     body: actionBody,
     status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
+    replies: { 201: approvalReply },
     handler: ({ body, auth }) =>
       submitAction(db, {
         tenantId: auth.tenant_id,

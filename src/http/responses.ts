@@ -1,0 +1,248 @@
+// The API's reply bodies as zod schemas: route specs name them per status, handlers are typed
+// by them (a handler whose value does not fit fails to compile), and the OpenAPI document is
+// generated from them. One place per reply; a new route adds its own beside the others.
+import { z } from 'zod';
+import { IMPACT_CLASSES } from '../lib/impact.js';
+import { scheduleConfigSchema, stepSchema } from '../workflows/schema.js';
+
+const epoch = z.number().describe('epoch seconds');
+const uuid = z.string().describe('UUID');
+const json = z.record(z.string(), z.unknown());
+
+/** Every failure: a stable code, a message for people, and the bad fields of a 400. */
+export const errorReply = z.object({
+  error: z.string().describe('bad_input, unauthorized, forbidden, not_found, conflict, payload_too_large, rate_limited, …'),
+  message: z.string(),
+  issues: z.array(z.string()).optional().describe('one "where.field: problem" line per bad field'),
+});
+
+export const approvalReply = z.object({
+  id: uuid,
+  tenant_id: uuid,
+  run_id: uuid.nullable(),
+  workflow_id: uuid.nullable(),
+  step_index: z.number().int().nullable(),
+  action_type: z.string(),
+  impact_class: z.enum(IMPACT_CLASSES),
+  summary: z.string(),
+  payload: json,
+  payload_hash: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired']),
+  requested_by: z.string(),
+  requested_at: epoch,
+  expires_at: epoch,
+  processed_at: epoch.nullable(),
+  processed_by: z.string().nullable(),
+  reason: z.string().nullable(),
+  execution_started_at: epoch.nullable(),
+  execution_finished_at: epoch.nullable(),
+  required_approvals: z.number().int(),
+  approvals_count: z.number().int(),
+  reminded_at: epoch.nullable(),
+  previous_id: uuid.nullable(),
+  source: z.string(),
+});
+
+export const approvalPageReply = z.object({ approvals: z.array(approvalReply), next_cursor: z.string().nullable() });
+
+export const approvalWithVotesReply = approvalReply.extend({
+  votes: z.array(z.object({ actor: z.string(), channel: z.string(), vote: z.string(), reason: z.string().nullable(), created_at: epoch })),
+});
+
+export const decisionReply = z.object({ outcome: z.enum(['approved', 'rejected', 'vote_recorded']), approval: approvalReply });
+
+export const linkedRunReply = z.object({
+  status: z.literal('queued'),
+  run_id: uuid,
+  workflow: z.string(),
+  step_index: z.number().int(),
+  previous_id: uuid,
+  previous_run_id: uuid,
+});
+
+export const workflowReply = z.object({
+  id: uuid,
+  tenant_id: uuid,
+  name: z.string(),
+  description: z.string().nullable(),
+  steps: z.array(stepSchema),
+  impact_class: z.enum(IMPACT_CLASSES).nullable(),
+  max_run_attempts: z.number().int(),
+  is_active: z.boolean(),
+  schedule_config: scheduleConfigSchema,
+  last_run_at: epoch.nullable(),
+  next_run_at: epoch.nullable(),
+  created_at: epoch,
+  updated_at: epoch,
+  updated_by: z.string().nullable(),
+});
+
+export const appliedWorkflowReply = z.object({ outcome: z.enum(['created', 'updated', 'unchanged']), workflow: workflowReply });
+
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting_approval', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']);
+
+export const runReply = z.object({
+  id: uuid,
+  tenant_id: uuid,
+  workflow_id: uuid,
+  status: runStatusSchema,
+  trigger: z.enum(['schedule', 'manual', 'api']),
+  scheduled_for: epoch.nullable(),
+  started_at: epoch,
+  finished_at: epoch.nullable(),
+  attempt: z.number().int(),
+  step_index: z.number().int(),
+  // Free-form beyond these keys: the engine may keep more there.
+  context: z
+    .object({
+      steps: json.optional(),
+      vars: json.optional(),
+      rerequest_of: z.object({ approval_id: uuid, run_id: uuid, step_index: z.number().int() }).optional(),
+    })
+    .meta({ description: "the run's step results and variables", additionalProperties: true }),
+  error: z.string().nullable(),
+  lease_owner: z.string().nullable(),
+  lease_expires_at: epoch.nullable(),
+  started_by: z.string().nullable(),
+});
+
+export const runListReply = z.object({ runs: z.array(runReply.extend({ workflow_name: z.string() })) });
+
+export const runWithEventsReply = runReply.extend({
+  events: z.array(
+    z.object({
+      id: z.string(),
+      run_id: uuid.nullable(),
+      workflow_id: uuid.nullable(),
+      type: z.string(),
+      step_index: z.number().int().nullable(),
+      payload: json,
+      created_at: epoch,
+    }),
+  ),
+});
+
+export const queuedRunReply = z.object({ run_id: uuid, status: z.literal('queued') });
+
+export const auditPageReply = z.object({
+  entries: z.array(
+    z.object({
+      id: z.string().describe('sequence number (bigint as text)'),
+      actor: z.string(),
+      action: z.string(),
+      subject: z.string(),
+      detail: json,
+      created_at: epoch,
+    }),
+  ),
+  next_before: z.string().nullable().describe('pass as ?before= for the next page; null on the last'),
+});
+
+const analyticsRow = z.object({
+  runs: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  success_rate: z.number().nullable(),
+  failure_rate: z.number().nullable(),
+  p50_duration_seconds: z.number().nullable(),
+  p95_duration_seconds: z.number().nullable(),
+  approvals_requested: z.number().int(),
+  approvals_approved: z.number().int(),
+  approvals_rejected: z.number().int(),
+  approvals_expired: z.number().int(),
+  approvals_pending: z.number().int(),
+  median_decision_seconds: z.number().nullable(),
+});
+
+export const analyticsReply = z.object({
+  tenant: z.string(),
+  window: z.object({ days: z.number().int(), from: epoch, to: epoch }),
+  totals: analyticsRow,
+  workflows: z.array(analyticsRow.extend({ workflow: z.string() })),
+});
+
+export const eventsAcceptedReply = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
+
+const queues = z.object({
+  pending_approvals: z.number().int(),
+  due_unclaimed_workflows: z.number().int(),
+  queued_runs: z.number().int(),
+  running_runs: z.number().int(),
+  waiting_approval_runs: z.number().int(),
+});
+
+export const healthSummaryReply = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  reasons: z.array(z.string()),
+  checked_at: z.string().describe('ISO 8601'),
+  uptime: z.object({ process_seconds: z.number(), deployment_seconds: z.number().nullable() }),
+  database: z.object({ ok: z.boolean(), latency_ms: z.number().nullable(), error: z.string().optional() }),
+  queues: queues.nullable(),
+  error_rates: z
+    .array(
+      z.object({
+        window: z.enum(['1h', '24h']),
+        total: z.number().int(),
+        failed: z.number().int(),
+        rate: z.number().nullable(),
+        target: z.number(),
+        ok: z.boolean(),
+      }),
+    )
+    .nullable(),
+  scheduler: z
+    .object({
+      last_tick_at: epoch.nullable(),
+      age_seconds: z.number().nullable(),
+      stale: z.boolean(),
+      instances: z.array(
+        z.object({
+          id: z.string(),
+          hostname: z.string(),
+          pid: z.number().int(),
+          started_at: epoch,
+          last_tick_at: epoch,
+          stopped_at: epoch.nullable(),
+          age_seconds: z.number(),
+        }),
+      ),
+    })
+    .nullable(),
+});
+
+export const scalingReply = z.object({
+  recommendedReplicas: z.number().int(),
+  decision: z.enum(['scale_down', 'maintain', 'scale_up', 'emergency_scale']),
+  level: z.enum(['low', 'normal', 'high', 'critical']),
+  reasons: z.array(z.string()),
+  inputs: z.object({
+    requestsPerMinute: z.number(),
+    p95Ms: z.number().nullable(),
+    queueDepth: z.number().int(),
+    currentReplicas: z.number().int(),
+  }),
+  decided_at: z.string().describe('ISO 8601'),
+});
+
+export const alertsReply = z.object({
+  alerts: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(['scheduler_stale', 'approval_queue_depth', 'failure_rate']),
+      status: z.enum(['firing', 'resolved']),
+      message: z.string(),
+      detail: json,
+      fired_at: epoch,
+      resolved_at: epoch.nullable(),
+    }),
+  ),
+});
+
+export const livenessReply = z.object({ ok: z.literal(true), uptime_seconds: z.number().int() });
+export const readyReply = z.object({ ok: z.literal(true) });
+export const notReadyReply = z.object({ ok: z.literal(false), error: z.string() });
+/** The Prometheus text exposition format. */
+export const metricsReply = z.string().meta({ contentMediaType: 'text/plain' });
+/** The OpenAPI document itself (described, not restated). */
+export const openApiReply = json.describe('an OpenAPI 3.1 document');
+export const workflowListReply = z.object({ workflows: z.array(workflowReply) });
