@@ -58,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request lines would drown the scheduler's log; metrics cover request volume.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    frameworkErrors: handleError,
   });
   app.setErrorHandler(handleError);
   const lookup = createAuthenticator(deps.db);

@@ -1,0 +1,277 @@
+// The OpenAPI document as a contract: `levqor serve` (the built CLI, real Postgres) is called on
+// every operation the document lists, with valid requests and with each failure it documents,
+// and every real reply (status, media type, body) is checked against the document with a JSON
+// Schema validator. An operation or a documented status the test does not reach fails it, so a
+// new route cannot go unchecked. `redocly lint` (offline, no telemetry) must find nothing.
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRequest, deployAction, type ApiResponse, type RequestOptions } from './helpers/api.js';
+import { killRunningClis, REPO_ROOT, runCli, startCli } from './helpers/cli.js';
+import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { pollUntil } from './helpers/proc.js';
+
+interface Operation {
+  operationId: string;
+  security: { bearer?: string[] }[];
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+}
+interface Doc {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+const RATE_LIMIT = 1000;
+const BODY_LIMIT = 2048;
+const SERVE = { timeout: 300_000 };
+
+/** Replaces each {"$ref": "#/components/schemas/X"} with the schema it names. */
+function deref(schema: unknown, components: Record<string, unknown>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => deref(s, components));
+  if (!schema || typeof schema !== 'object') return schema;
+  const ref = (schema as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string') {
+    const name = ref.replace('#/components/schemas/', '');
+    expect(components[name], `${ref} is defined`).toBeDefined();
+    return deref(components[name], components);
+  }
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, deref(v, components)]));
+}
+
+describe('the OpenAPI document against `levqor serve`', SERVE, () => {
+  let t: TestDb;
+  let base = '';
+  let doc: Doc;
+  const tokens: Record<string, string> = {};
+  const observed = new Map<string, Set<string>>();
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const validators = new Map<string, ValidateFunction>();
+
+  beforeAll(async () => {
+    t = await openPgTestDb();
+    const env = { DATABASE_URL: t.url };
+    const tenant = await runCli(['tenant', 'create', 'contract'], { env });
+    expect(tenant.code, tenant.stderr).toBe(0);
+    for (const [name, scopes] of [
+      ['ops', undefined],
+      ['lead', undefined],
+      ['burst', undefined],
+      ['watch', undefined],
+      ['writer', 'events:write'],
+      ['reader', 'runs:read'],
+    ] as const) {
+      const made = await runCli(['token', 'create', '--tenant', 'contract', '--name', name, ...(scopes ? ['--scopes', scopes] : [])], {
+        env,
+      });
+      expect(made.code, made.stderr).toBe(0);
+      tokens[name] = /lvq_[A-Za-z0-9_-]{43}/.exec(made.stdout)?.[0] ?? '';
+      expect(tokens[name], made.stdout).not.toBe('');
+    }
+    const serve = startCli(['serve', '--port', '0', '--interval', '3600'], {
+      env: { ...env, LEVQOR_API_RATE_LIMIT: String(RATE_LIMIT), LEVQOR_API_BODY_LIMIT_BYTES: String(BODY_LIMIT) },
+    });
+    const line = await serve.waitForLine('levqor API listening on', 120_000);
+    base = /levqor API listening on (http:\/\/[^\s"]+)/.exec(line)?.[1] ?? '';
+    expect(base).not.toBe('');
+    doc = (await apiRequest<Doc>(base, 'GET', '/api/openapi.json')).json;
+  });
+  afterAll(async () => {
+    await killRunningClis();
+    await t.close();
+  });
+
+  /** The operation a concrete request path belongs to: its template in the document. */
+  function operationOf(method: string, path: string): { key: string; op: Operation } {
+    const bare = path.split('?')[0] ?? '';
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const re = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`);
+      const op = ops[method.toLowerCase()];
+      if (op && re.test(bare)) return { key: `${method} ${template}`, op };
+    }
+    throw new Error(`${method} ${bare} is in no path of the document`);
+  }
+
+  /** One request, its reply checked against the document: status documented, media type and body as described. */
+  async function call<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const { key, op } = operationOf(method, path);
+    const res = await apiRequest<T>(base, method, path, opts);
+    const status = String(res.status);
+    const documented = op.responses[status] ? status : op.responses[`${status[0] ?? ''}XX`] ? `${status[0] ?? ''}XX` : undefined;
+    expect(documented, `${key} answered ${status} (${res.text.slice(0, 300)}), which the document does not list`).toBeDefined();
+    const response = op.responses[documented ?? ''];
+    const [mediaType, media] = Object.entries(response?.content ?? {})[0] ?? [];
+    expect(mediaType, `${key} ${status} has a documented body`).toBeDefined();
+    expect(res.headers.get('content-type')?.split(';')[0]).toBe(mediaType);
+    let validate = validators.get(`${key} ${status}`);
+    if (!validate) {
+      validate = ajv.compile(deref(media?.schema, doc.components.schemas) as object);
+      validators.set(`${key} ${status}`, validate);
+    }
+    const body = mediaType === 'application/json' ? (JSON.parse(res.text) as unknown) : res.text;
+    expect(validate(body) ? [] : validate.errors, `${key} ${status}: ${res.text.slice(0, 500)}`).toEqual([]);
+    const seen = observed.get(key) ?? new Set<string>();
+    seen.add(status);
+    observed.set(key, seen);
+    return res;
+  }
+
+  const as = (name: string, extra: RequestOptions = {}): RequestOptions => ({ token: tokens[name], ...extra });
+  const runEnded = (runId: string, statuses: string[]) =>
+    pollUntil(
+      async () => {
+        const res = await call<{ status: string }>('GET', `/api/runs/${runId}`, as('watch'));
+        return statuses.includes(res.json.status) ? res.json : undefined;
+      },
+      { what: `run ${runId} to be ${statuses.join(' or ')}`, attempts: 600, intervalMs: 100 },
+    );
+
+  it('is clean under `redocly lint` (recommended rules, offline, no telemetry)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'levqor-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      await writeFile(file, JSON.stringify(doc));
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'node_modules/@redocly/cli/bin/cli.js'),
+          'lint',
+          file,
+          '--config',
+          join(REPO_ROOT, 'redocly.yaml'),
+          '--format',
+          'json',
+        ],
+        { cwd: dir, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' } },
+      );
+      const report = JSON.parse(stdout) as { totals: Record<string, number>; problems: unknown[] };
+      expect(report.problems).toEqual([]);
+      expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every operation answers each documented status as the document describes it', async () => {
+    // Public: probes, health, the document.
+    for (const path of ['/healthz', '/readyz', '/api/health/summary', '/api/scaling', '/api/alerts', '/metrics', '/api/openapi.json']) {
+      expect((await call('GET', path, as('ops'))).status, path).toBe(200);
+    }
+
+    // Workflows: created (201), updated (200), listed, shown, run (202), its run shown and listed.
+    const flow = { name: 'oa-flow', steps: [{ type: 'noop' }] };
+    expect((await call('PUT', '/api/workflows/oa-flow', as('ops', { body: flow }))).status).toBe(201);
+    expect((await call('PUT', '/api/workflows/oa-flow', as('ops', { body: { ...flow, description: 'a noop' } }))).status).toBe(200);
+    expect((await call('GET', '/api/workflows', as('ops'))).status).toBe(200);
+    expect((await call('GET', '/api/workflows/oa-flow', as('ops'))).status).toBe(200);
+    const queued = await call<{ run_id: string }>('POST', '/api/workflows/oa-flow/run', as('ops'));
+    expect(queued.status).toBe(202);
+    await runEnded(queued.json.run_id, ['succeeded']);
+    expect((await call('GET', '/api/runs?workflow=oa-flow&limit=5', as('ops'))).status).toBe(200);
+    expect((await call('GET', '/api/runs/not-a-uuid', as('ops'))).status).toBe(404);
+    expect((await call('GET', '/api/runs?workflow=no-such-workflow', as('ops'))).status).toBe(404);
+    expect((await call('PUT', '/api/workflows/oa-flow', as('ops', { body: { ...flow, name: 'other' } }))).status).toBe(400);
+
+    // Approvals: submitted (201), listed, shown, approved (200), decided again (409), rejected and asked again (201).
+    const first = await call<{ id: string }>('POST', '/api/actions', as('ops', { body: deployAction('deploy oa 1') }));
+    expect(first.status).toBe(201);
+    expect((await call('GET', '/api/approvals?limit=1', as('ops'))).status).toBe(200);
+    expect((await call('GET', `/api/approvals/${first.json.id}`, as('ops'))).status).toBe(200);
+    expect((await call('POST', `/api/approvals/${first.json.id}/approve`, as('lead', { body: { reason: 'ok' } }))).status).toBe(200);
+    expect((await call('POST', `/api/approvals/${first.json.id}/approve`, as('lead'))).status).toBe(409);
+    expect((await call('POST', `/api/approvals/${first.json.id}/reject`, as('lead', { body: { reason: 'late' } }))).status).toBe(409);
+    expect((await call('POST', `/api/approvals/${first.json.id}/rerequest`, as('ops'))).status).toBe(409);
+    const second = await call<{ id: string }>('POST', '/api/actions', as('ops', { body: deployAction('deploy oa 2') }));
+    expect((await call('POST', `/api/approvals/${second.json.id}/reject`, as('lead', { body: { reason: 'not now' } }))).status).toBe(200);
+    expect((await call('POST', `/api/approvals/${second.json.id}/rerequest`, as('ops'))).status).toBe(201);
+    expect((await call('POST', '/api/actions', as('ops', { body: {} }))).status).toBe(400);
+
+    // A workflow step's request, rejected: asking again queues a linked run (202).
+    const gate = { name: 'oa-gate', steps: [{ type: 'http', name: 'call', url: 'https://partner.example.com/hook' }] };
+    expect((await call('PUT', '/api/workflows/oa-gate', as('ops', { body: gate }))).status).toBe(201);
+    const gated = await call<{ run_id: string }>('POST', '/api/workflows/oa-gate/run', as('ops'));
+    await runEnded(gated.json.run_id, ['waiting_approval']);
+    const stepRequest = (
+      await call<{ approvals: { id: string; run_id: string | null }[] }>('GET', '/api/approvals', as('ops'))
+    ).json.approvals.find((a) => a.run_id === gated.json.run_id);
+    expect(stepRequest).toBeDefined();
+    const stepId = stepRequest?.id ?? '';
+    expect((await call('POST', `/api/approvals/${stepId}/reject`, as('lead', { body: { reason: 'no' } }))).status).toBe(200);
+    await runEnded(gated.json.run_id, ['rejected']);
+    expect((await call('POST', `/api/approvals/${stepId}/rerequest`, as('ops'))).status).toBe(202);
+
+    // Audit, analytics, engagement events.
+    expect((await call('GET', '/api/audit?limit=1', as('ops'))).status).toBe(200);
+    expect((await call('GET', '/api/analytics?days=30', as('ops'))).status).toBe(200);
+    expect((await call('POST', '/api/events', as('ops', { body: { events: [{ user_id: 'u1', event: 'signup' }] } }))).status).toBe(202);
+
+    // The failures every operation documents, driven by the document itself.
+    const unknownId = randomUUID();
+    const validBody: Record<string, unknown> = {
+      rejectApproval: { reason: 'no' },
+      applyWorkflow: { name: 'no-such-workflow', steps: [{ type: 'noop' }] },
+      submitAction: deployAction(),
+      recordEvents: { events: [{ user_id: 'u1', event: 'signup' }] },
+    };
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const verb = method.toUpperCase();
+        const path = template.replace('{id}', unknownId).replace('{name}', 'no-such-workflow');
+        const body = validBody[op.operationId];
+        const statuses = Object.keys(op.responses);
+        if (statuses.includes('401')) {
+          expect((await call(verb, path, { body })).status, `${verb} ${template} without a token`).toBe(401);
+          const scope = op.security[0]?.bearer?.[0];
+          expect((await call(verb, path, as(scope === 'events:write' ? 'reader' : 'writer', { body }))).status).toBe(403);
+        }
+        // (GET /api/runs answers 404 for its workflow filter: tried above.)
+        if (statuses.includes('404') && op.operationId !== 'listRuns') {
+          expect((await call(verb, path, as('ops', { body }))).status, `${verb} ${path}`).toBe(404);
+        }
+        if (statuses.includes('413')) {
+          const big = JSON.stringify({ padding: 'x'.repeat(BODY_LIMIT) });
+          expect((await call(verb, path, as('ops', { rawBody: big, headers: { 'content-type': 'application/json' } }))).status).toBe(413);
+        }
+        if (statuses.includes('415')) {
+          expect((await call(verb, path, as('ops', { rawBody: '<a/>', headers: { 'content-type': 'application/xml' } }))).status).toBe(415);
+        }
+        if (statuses.includes('400')) {
+          // A strict query refuses an unknown parameter; a path parameter has a length cap; a body must be JSON.
+          const bad = op.parameters?.some((p) => p.in === 'query') ? `${path}?zz_unknown=1` : template.replace(/\{\w+\}/, 'x'.repeat(200));
+          const res =
+            verb === 'GET'
+              ? await call(verb, bad, as('ops'))
+              : await call(verb, path, as('ops', { rawBody: '{', headers: { 'content-type': 'application/json' } }));
+          expect(res.status, `${verb} ${template} with bad input`).toBe(400);
+        }
+      }
+    }
+
+    // The rate limit (its own token, its own bucket): 429 in the documented shape.
+    let limited: ApiResponse<unknown> | undefined;
+    for (let i = 0; i < 2 * RATE_LIMIT + 1 && !limited; i++) {
+      const res = await call('GET', '/api/workflows', as('burst'));
+      if (res.status === 429) limited = res;
+    }
+    expect(limited?.status).toBe(429);
+
+    // Nothing in the document went untried: every operation, every status below 500.
+    const missing: string[] = [];
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const key = `${method.toUpperCase()} ${template}`;
+        for (const status of Object.keys(op.responses)) {
+          if (status.startsWith('5') || (status === '429' && key !== 'GET /api/workflows')) continue;
+          if (!observed.get(key)?.has(status)) missing.push(`${key} ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(observed.size).toBe(Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0));
+  });
+});
