@@ -5,12 +5,15 @@ import { RATE_LIMIT_EXEMPT, TAGS, type AnySpec } from './route.js';
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const BODY_METHODS = new Set(['POST', 'PUT', 'DELETE']);
 
-const inputSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-// Replies as sent: defaults applied, and no property beyond those named (additionalProperties: false).
-const replySchema = (schema: z.ZodType) => {
-  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+/**
+ * A zod schema as JSON Schema: requests as accepted ("input": before defaults), replies as sent
+ * ("output": defaults applied, no property beyond those named, additionalProperties false).
+ */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  // The document's own dialect (OpenAPI 3.1 is JSON Schema 2020-12) needs no $schema per schema.
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return json;
-};
+}
 
 function errorResponse(description: string) {
   return { description, content: { 'application/json': { schema: ERROR_REF } } };
@@ -22,7 +25,7 @@ function responsesOf(s: AnySpec): Record<string, unknown> {
   for (const [status, schema] of Object.entries(s.replies)) {
     out[status] = {
       description: Number(status) < 400 ? 'success' : 'failure',
-      content: { [s.contentType ?? 'application/json']: { schema: replySchema(schema) } },
+      content: { [s.contentType ?? 'application/json']: { schema: jsonSchema(schema, 'output') } },
     };
   }
   const hasBody = BODY_METHODS.has(s.method);
@@ -48,7 +51,7 @@ function parametersOf(s: AnySpec): unknown[] {
     ['query', s.query],
   ] as const) {
     if (!schema) continue;
-    const json = inputSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+    const json = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, prop] of Object.entries(json.properties ?? {})) {
       parameters.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: prop });
     }
@@ -73,7 +76,7 @@ export function openApiDocument(specs: readonly AnySpec[], info: { title: string
         ? {
             requestBody: {
               required: !s.body.safeParse(undefined).success,
-              content: { 'application/json': { schema: inputSchema(s.body) } },
+              content: { 'application/json': { schema: jsonSchema(s.body, 'input') } },
             },
           }
         : {}),
@@ -88,7 +91,7 @@ export function openApiDocument(specs: readonly AnySpec[], info: { title: string
     tags,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'levqor token create' } },
-      schemas: { Error: replySchema(errorReply) },
+      schemas: { Error: jsonSchema(errorReply, 'output') },
     },
     paths,
   };
