@@ -2,7 +2,15 @@
 // by them (a handler whose value does not fit fails to compile), and the OpenAPI document is
 // generated from them. One place per reply; a new route adds its own beside the others.
 import { z } from 'zod';
+import type { LinkedRun } from '../approvals/rerequest-step.js';
+import type { ApprovalRow } from '../approvals/types.js';
+import type { AuditRow } from '../audit/queries.js';
+import type { AlertRow } from '../health/queries.js';
+import type { HealthSummary } from '../health/summary.js';
 import { IMPACT_CLASSES } from '../lib/impact.js';
+import type { TenantAnalytics } from '../reports/analytics.js';
+import type { EventRow, RunRow } from '../runs/types.js';
+import type { WorkflowRow } from '../workflows/queries.js';
 import { scheduleConfigSchema, stepSchema } from '../workflows/schema.js';
 
 const epoch = z.number().describe('epoch seconds');
@@ -76,6 +84,8 @@ export const workflowReply = z.object({
   updated_at: epoch,
   updated_by: z.string().nullable(),
 });
+
+export const workflowListReply = z.object({ workflows: z.array(workflowReply) });
 
 export const appliedWorkflowReply = z.object({ outcome: z.enum(['created', 'updated', 'unchanged']), workflow: workflowReply });
 
@@ -245,4 +255,23 @@ export const notReadyReply = z.object({ ok: z.literal(false), error: z.string() 
 export const metricsReply = z.string().meta({ contentMediaType: 'text/plain' });
 /** The OpenAPI document itself (described, not restated). */
 export const openApiReply = json.describe('an OpenAPI 3.1 document');
-export const workflowListReply = z.object({ workflows: z.array(workflowReply) });
+
+// Each reply names exactly the fields of the row its handler sends: a column added to a row type
+// without its reply here (or the reverse) fails to compile. The handlers' return types check the
+// values; test/openapi-contract.test.ts checks the real replies of a running server.
+type SameFields<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never] ? [] : [mismatch: never];
+function sameFields<A, B>(...ok: SameFields<A, B>): void {
+  void ok;
+}
+type Out<S extends z.ZodType> = z.output<S>;
+sameFields<Out<typeof approvalReply>, ApprovalRow>();
+sameFields<Out<typeof workflowReply>, WorkflowRow>();
+sameFields<Out<typeof runReply>, RunRow>();
+sameFields<Out<typeof runWithEventsReply>['events'][number], EventRow>();
+sameFields<Out<typeof linkedRunReply>, LinkedRun & { status: 'queued' }>();
+sameFields<Out<typeof auditPageReply>['entries'][number], AuditRow>();
+sameFields<Out<typeof analyticsReply>, TenantAnalytics>();
+sameFields<Out<typeof analyticsReply>['totals'], TenantAnalytics['totals']>();
+sameFields<Out<typeof healthSummaryReply>, HealthSummary>();
+sameFields<NonNullable<Out<typeof healthSummaryReply>['scheduler']>, NonNullable<HealthSummary['scheduler']>>();
+sameFields<Out<typeof alertsReply>['alerts'][number], AlertRow>();
