@@ -20,7 +20,10 @@ interface Operation {
   operationId: string;
   security: { bearer?: string[] }[];
   parameters?: { name: string; in: string }[];
-  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema: unknown }>; headers?: Record<string, { schema: { type?: string } }> }
+  >;
 }
 interface Doc {
   paths: Record<string, Record<string, Operation>>;
@@ -115,6 +118,12 @@ describe('the OpenAPI document against `levqor serve`', SERVE, () => {
     }
     const body = mediaType === 'application/json' ? (JSON.parse(res.text) as unknown) : res.text;
     expect(validate(body) ? [] : validate.errors, `${key} ${status}: ${res.text.slice(0, 500)}`).toEqual([]);
+    for (const [name, header] of Object.entries(response?.headers ?? {})) {
+      const value = res.headers.get(name);
+      expect(value, `${key} ${status}: header ${name}`).not.toBeNull();
+      const numeric = header.schema.type === 'integer' || header.schema.type === 'number';
+      expect(ajv.validate(header.schema, numeric ? Number(value) : value), `${key} ${status}: ${name}: ${value}`).toBe(true);
+    }
     const seen = observed.get(key) ?? new Set<string>();
     seen.add(status);
     observed.set(key, seen);

@@ -4,6 +4,10 @@ import { RATE_LIMIT_EXEMPT, TAGS, type AnySpec } from './route.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const BODY_METHODS = new Set(['POST', 'PUT', 'DELETE']);
+const RETRY_AFTER = {
+  description: 'seconds until the window lets the token (or address) in again',
+  schema: { type: 'integer', minimum: 0 },
+};
 
 /**
  * A zod schema as JSON Schema: requests as accepted ("input": before defaults), replies as sent
@@ -32,7 +36,7 @@ function responsesOf(s: AnySpec): Record<string, unknown> {
   const implied: Record<number, string | false> = {
     400: (s.params || s.query || s.body || hasBody) && 'invalid input; the message and issues name each bad field',
     401: !!s.scope && 'no, unknown or revoked token',
-    403: !!s.scope && 'the token lacks the scope, or the tenant policy forbids the decision',
+    403: !!s.scope && 'the token lacks the scope',
     413: hasBody && 'request body over LEVQOR_API_BODY_LIMIT_BYTES',
     415: hasBody && 'request body neither JSON nor text',
     429: !RATE_LIMIT_EXEMPT.has(s.url) && 'rate limited (LEVQOR_API_RATE_LIMIT per minute); see Retry-After',
@@ -40,6 +44,7 @@ function responsesOf(s: AnySpec): Record<string, unknown> {
   for (const [status, description] of Object.entries({ ...implied, ...s.errors })) {
     if (description && !(status in out)) out[status] = errorResponse(description);
   }
+  if (out['429']) out['429'] = { ...out['429'], headers: { 'Retry-After': RETRY_AFTER } };
   out['5XX'] ??= errorResponse('server or database failure');
   return out;
 }

@@ -115,7 +115,11 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     body: decideBody,
     summary: 'Approve (or, under a quorum, vote to approve) a pending request',
     replies: { 200: decisionReply },
-    errors: { 404: 'no such approval for this tenant', 409: 'already decided or expired' },
+    errors: {
+      403: 'the token lacks the scope, or the approval rules refuse this decider (self-approval, not an approver)',
+      404: 'no such approval for this tenant',
+      409: 'already decided or expired',
+    },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
@@ -138,7 +142,11 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     body: rejectBody,
     summary: 'Reject a pending request, with a reason (1–500 characters)',
     replies: { 200: decisionReply },
-    errors: { 404: 'no such approval for this tenant', 409: 'already decided or expired' },
+    errors: {
+      403: 'the token lacks the scope, or the approval rules refuse this decider (self-approval, not an approver)',
+      404: 'no such approval for this tenant',
+      409: 'already decided or expired',
+    },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
