@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   workflowRoutes(router, deps.db, deps.runDeps);
   analyticsRoutes(router, deps.db);
 
-  let doc: Record<string, unknown> | undefined;
+  let doc: Record<string, unknown> = {};
   router.add({
     method: 'GET',
     url: '/api/openapi.json',
@@ -137,7 +137,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tag: 'meta',
     summary: 'This document',
     replies: { 200: openApiReply },
-    handler: () => Promise.resolve((doc ??= openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' }))),
+    handler: () => Promise.resolve(doc),
   });
+  // Built once, at start, after every route: it lists them all, itself included.
+  doc = openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' });
   return app;
 }
