@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { generateKeyPair } from 'jose';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,50 +14,11 @@ import { apiRequest, makeApiTenant, type ApiTenant } from './helpers/api.js';
 import { runCli } from './helpers/cli.js';
 import { createPgDatabase } from './helpers/db.js';
 import { runAction } from './helpers/github.js';
+import { startIssuer, type Issuer } from './helpers/oidc.js';
 import { startServe, type ServedApi } from './helpers/server.js';
 
 // Keyless requests from GitHub Actions: a real `levqor serve` verifies OIDC tokens signed by a
 // test key against a JWKS served on loopback, and maps their claims through trust policies.
-
-interface Issuer {
-  url: string;
-  /** Requests for the key set so far (a token from an untrusted repository must cost none). */
-  keyFetches: number;
-  sign(claims: JWTPayload, opts?: { audience?: string; expiresIn?: string | number; key?: CryptoKey; kid?: string }): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function startIssuer(): Promise<Issuer> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
-  let url = '';
-  const state = { keyFetches: 0 };
-  const server: Server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/.well-known/jwks` }));
-    else if (req.url === '/.well-known/jwks') {
-      state.keyFetches++;
-      res.end(JSON.stringify({ keys: [jwk] }));
-    } else res.writeHead(404).end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    get keyFetches() {
-      return state.keyFetches;
-    },
-    sign: (claims, opts = {}) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? 'test-key' })
-        .setIssuer(url)
-        .setAudience(opts.audience ?? 'levqor')
-        .setIssuedAt()
-        .setExpirationTime(opts.expiresIn ?? '5m')
-        .sign(opts.key ?? privateKey),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const MAIN = { repository: 'acme/app', ref: 'refs/heads/main', actor: 'octocat', sha: 'c'.repeat(40) };
 

@@ -1,3 +1,4 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -5,11 +6,22 @@ import { createPgDb } from '../src/db/pg.js';
 import type { Db, Queryable } from '../src/db/types.js';
 import { healthSummary, type HealthSummary, type HealthThresholds } from '../src/health/summary.js';
 import { buildTestApp } from './helpers/api.js';
+import { createReplyChecker, type OpenApiDocument } from './helpers/openapi.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { dashboardSnapshot } from '../src/http/routes/health.js';
 import { DEFAULT_SCALING } from '../src/health/scaling.js';
 import { killRunningClis, parseJson, runCli } from './helpers/cli.js';
 import { BACKENDS, openPgTestDb, type TestDb } from './helpers/db.js';
+
+/** Checks an injected reply against the app's own OpenAPI document (status, media type, body). */
+async function expectDocumented(app: FastifyInstance, method: string, url: string, res: LightMyRequestResponse): Promise<void> {
+  const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<OpenApiDocument>();
+  createReplyChecker(doc)(method, url, {
+    status: res.statusCode,
+    headers: { get: (name) => res.headers[name.toLowerCase()]?.toString() ?? null },
+    text: res.body,
+  });
+}
 
 // GET /api/health/summary, healthSummary and `levqor health`: the facts counted from real
 // rows on both backends, and a truthful 'down' within the 2 s promise when Postgres refuses
@@ -384,6 +396,7 @@ describe('health summary with Postgres unreachable', () => {
       expect(ms).toBeLessThan(PROMISE_MS);
       expect(res.statusCode).toBe(503);
       expectDown(res.json<HealthSummary>());
+      await expectDocumented(app, 'GET', '/api/health/summary', res);
     } finally {
       await app.close();
     }
@@ -418,6 +431,7 @@ describe('health summary with Postgres unreachable', () => {
       if (token === undefined) expect(hole.accepted()).toBeGreaterThan(before);
       expect(res.statusCode).toBe(503);
       check(res.json<HealthSummary>());
+      await expectDocumented(app, 'GET', url, res);
     } finally {
       await hole.close();
       await app.close();

@@ -5,14 +5,14 @@ import { createAuthenticator, hashToken, type TokenIdentity } from '../auth/toke
 import type { Db } from '../db/types.js';
 import { createGitHubOidcVerifier, looksLikeJwt, type GitHubOidcSettings } from '../github/oidc.js';
 import { AppError } from '../lib/errors.js';
-import { createDeadline } from '../lib/deadline.js';
 import type { RunNowDeps } from '../scheduler/manual.js';
 import { handleError } from './errors.js';
-import { createRouter, openApiDocument } from './route.js';
-import { addRequestBuckets, ALERTS_CHANNEL, schemaReadable } from '../health/queries.js';
+import { openApiDocument } from './openapi.js';
+import { openApiReply } from './responses.js';
+import { createRouter, RATE_LIMIT_EXEMPT } from './route.js';
+import { addRequestBuckets, ALERTS_CHANNEL } from '../health/queries.js';
 import { createRequestRecorder } from '../health/requests.js';
 import { DEFAULT_SCALING } from '../health/scaling.js';
-import { HEALTH_TIMEOUT_MS } from '../health/summary.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
 import { createWebAuth } from './web-auth.js';
@@ -66,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request lines would drown the scheduler's log; metrics cover request volume.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    frameworkErrors: handleError,
   });
   app.setErrorHandler(handleError);
   const lookup = createAuthenticator(deps.db);
@@ -85,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const token = bearer(request);
       return token ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
     },
-    allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
+    allowList: (request) => RATE_LIMIT_EXEMPT.has(request.url),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'rate_limited',
@@ -123,7 +124,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const webAuth = createWebAuth(deps.db, lookup);
   const healthDeps: HealthDeps = { ...(deps.health ?? DEFAULT_HEALTH), db: deps.db, metrics, processStartedAt: deps.startedAt };
-  healthRoutes(app, healthDeps, authenticate);
   registerDashboard(app, {
     snapshot: (tenantId) => dashboardSnapshot(healthDeps, tenantId),
     isPublic: deps.dashboardPublic ?? false,
@@ -134,27 +134,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerConsole(app, { db: deps.db, auth: webAuth, schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds });
 
   const router = createRouter(app, authenticate);
+  healthRoutes(router, healthDeps, authenticate);
   approvalRoutes(router, deps.db);
   const secrets = deps.secrets ?? createSecretStore({ keyring: createKeyring({ previous: [] }), env: {} });
   workflowRoutes(router, deps.db, deps.runDeps, secrets);
   secretRoutes(router, deps.db, secrets);
   analyticsRoutes(router, deps.db);
 
-  app.get('/healthz', () => ({ ok: true, uptime_seconds: Math.round(process.uptime()) }));
-  app.get('/readyz', async (_request, reply) => {
-    // A hung database (connections accepted, nothing answered) must not hang the probe.
-    const deadline = createDeadline(HEALTH_TIMEOUT_MS);
-    try {
-      await deadline.race(schemaReadable(deps.db));
-      return { ok: true };
-    } catch (err) {
-      void reply.status(503);
-      return { ok: false, error: (err as Error).message };
-    } finally {
-      deadline.clear();
-    }
+  let doc: Record<string, unknown> = {};
+  router.add({
+    method: 'GET',
+    url: '/api/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tag: 'meta',
+    summary: 'This document',
+    replies: { 200: openApiReply },
+    handler: () => Promise.resolve(doc),
   });
-  const doc = openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' });
-  app.get('/api/openapi.json', () => doc);
+  // Built once, at start, after every route: it lists them all, itself included.
+  doc = openApiDocument(router.specs, { title: 'Levqor API', version: '0.1.0' });
   return app;
 }

@@ -35,6 +35,14 @@ export function handleError(err: FastifyError | AppError | Error, request: Fasti
     void reply.status(400).send({ error: 'bad_input', message: `invalid request: ${err.message}` });
     return;
   }
+  // The router's own refusals (a path parameter over its length cap, a malformed %-escape)
+  // come before any route: answered as the bad input they are, in the one error shape.
+  const fastifyCode = (err as FastifyError).code;
+  if (fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH' || fastifyCode === 'FST_ERR_BAD_URL') {
+    const issue = fastifyCode === 'FST_ERR_BAD_URL' ? 'params: not a valid URL component' : 'params: too long';
+    void reply.status(400).send({ error: 'bad_input', message: `invalid request: ${issue}`, issues: [issue] });
+    return;
+  }
   const status = (err as FastifyError).statusCode;
   if (status === 413) {
     const limit = request.routeOptions.bodyLimit;

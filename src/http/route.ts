@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Scope, TokenIdentity } from '../auth/tokens.js';
 import { AppError } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
@@ -14,22 +14,53 @@ interface Handled<P, Q, B> {
   reply: FastifyReply;
 }
 
-interface RouteSpec<P, Q, B> {
+/** The API's sections, as the OpenAPI document names and describes them. */
+export const TAGS = {
+  approvals: 'Approval requests: list, show, decide, ask again; actions submitted for a decision',
+  workflows: 'Workflows (the workflow file schema) and manual runs',
+  runs: 'Workflow runs with their events',
+  audit: 'The append-only audit log',
+  analytics: "Run and approval analytics, and the engagement events a tenant's product sends",
+  secrets: 'Secrets for {{secrets.NAME}} references: write-only values, names and metadata to read',
+  health: 'Liveness, readiness, health summary, scaling, alerts and Prometheus metrics',
+  meta: 'This document',
+} as const;
+
+/** Reply bodies by HTTP status. */
+export type Replies = Record<number, z.ZodType>;
+
+export interface RouteSpec<P, Q, B, R extends Replies> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
+  /** Unique across the API: the name generated clients give the call. */
+  operationId: string;
   summary: string;
-  tag: string;
+  tag: keyof typeof TAGS;
   /** The scope a token needs; routes without one need no token. */
   scope?: Scope;
+  /**
+   * A token without a particular scope: "required" (any valid token: 401 without one; the router
+   * checks it) or "optional" (the handler checks one when sent: 401 for a bad one).
+   */
+  token?: 'required' | 'optional';
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
-  /** Success status (200 unless set). */
+  /** Default status (200 unless set); a handler may set another of `replies`. */
   status?: number;
-  handler: (input: Handled<P, Q, B>) => Promise<unknown>;
+  /** Every reply body the handler returns, by status: it must return one of them. */
+  replies: R;
+  /** Failures the handler raises itself (404, 409 …), by status, with when; those of input, token and rate limit are implied. */
+  errors?: Record<number, string>;
+  /** Media type of the replies (default application/json). */
+  contentType?: string;
+  handler: (input: Handled<P, Q, B>) => Promise<z.input<R[keyof R]>>;
 }
 
-type AnySpec = RouteSpec<unknown, unknown, unknown>;
+export type AnySpec = RouteSpec<unknown, unknown, unknown, Replies>;
+
+/** Paths the rate limit leaves alone: probes and scrapes must answer however busy a client is. */
+export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
@@ -42,20 +73,21 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
 }
 
 /**
- * Registers routes whose inputs are zod schemas: parsed at the edge (400 naming each bad
- * field), checked against the token's scopes (401 / 403), and kept for the OpenAPI document.
+ * Registers routes whose inputs and replies are zod schemas: inputs parsed at the edge (400
+ * naming each bad field), checked against the token's scopes (401 / 403), and all of it kept
+ * for the OpenAPI document.
  */
 export function createRouter(app: FastifyInstance, authenticate: (request: FastifyRequest) => Promise<TokenIdentity>) {
   const specs: AnySpec[] = [];
   return {
     specs,
-    add<P, Q, B>(spec: RouteSpec<P, Q, B>): void {
+    add<P, Q, B, R extends Replies>(spec: RouteSpec<P, Q, B, R>): void {
       specs.push(spec as unknown as AnySpec);
       app.route({
         method: spec.method,
         url: spec.url,
         handler: async (request, reply) => {
-          const auth = spec.scope ? await authenticate(request) : (undefined as unknown as TokenIdentity);
+          const auth = spec.scope || spec.token === 'required' ? await authenticate(request) : (undefined as unknown as TokenIdentity);
           if (spec.scope && !auth.scopes.includes(spec.scope)) {
             throw new AppError('forbidden', `this token lacks the ${spec.scope} scope`);
           }
@@ -64,6 +96,7 @@ export function createRouter(app: FastifyInstance, authenticate: (request: Fasti
           const body = parse(spec.body, request.body, 'body');
           // The default first: a handler may still choose another status (201 vs 200).
           void reply.status(spec.status ?? 200);
+          if (spec.contentType) void reply.header('content-type', spec.contentType);
           return spec.handler({ params, query, body, auth, request, reply });
         },
       });
@@ -71,56 +104,5 @@ export function createRouter(app: FastifyInstance, authenticate: (request: Fasti
   };
 }
 
-/** The OpenAPI 3.1 document of the registered routes, generated from their zod schemas. */
-export function openApiDocument(specs: readonly AnySpec[], info: { title: string; version: string }): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const s of specs) {
-    const path = s.url.replace(/:(\w+)/g, '{$1}');
-    const parameters: unknown[] = [];
-    for (const [where, schema] of [
-      ['path', s.params],
-      ['query', s.query],
-    ] as const) {
-      if (!schema) continue;
-      const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-        properties?: Record<string, unknown>;
-        required?: string[];
-      };
-      for (const [name, prop] of Object.entries(json.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: prop });
-      }
-    }
-    paths[path] ??= {};
-    paths[path][s.method.toLowerCase()] = {
-      summary: s.summary,
-      tags: [s.tag],
-      ...(s.scope ? { security: [{ bearer: [s.scope] }] } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(s.body
-        ? {
-            requestBody: {
-              required: !s.body.safeParse(undefined).success,
-              content: { 'application/json': { schema: z.toJSONSchema(s.body, { io: 'input', unrepresentable: 'any' }) } },
-            },
-          }
-        : {}),
-      responses: {
-        [String(s.status ?? 200)]: { description: 'success' },
-        '400': { description: 'invalid input; the message names each bad field' },
-        ...(s.scope
-          ? {
-              '401': { description: 'no or bad token' },
-              '403': { description: 'token lacks the scope' },
-              '429': { description: 'rate limited; see Retry-After' },
-            }
-          : {}),
-      },
-    };
-  }
-  return {
-    openapi: '3.1.0',
-    info,
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'levqor token create' } } },
-    paths,
-  };
-}
+/** The router `createRouter` returns. */
+export type Router = ReturnType<typeof createRouter>;

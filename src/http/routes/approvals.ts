@@ -9,6 +9,15 @@ import { AppError } from '../../lib/errors.js';
 import { withRedactedPayload } from '../../lib/redact.js';
 import { impactClassSchema } from '../../workflows/schema.js';
 import { HTTP_STATUS } from '../errors.js';
+import {
+  approvalPageReply,
+  approvalReply,
+  approvalWithVotesReply,
+  bulkDecisionReply,
+  decisionReply,
+  gateOutcomeReply,
+  linkedRunReply,
+} from '../responses.js';
 import type { createRouter } from '../route.js';
 
 const idParams = z.object({ id: z.string().max(100) }).strict();
@@ -98,10 +107,12 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'GET',
     url: '/api/approvals',
+    operationId: 'listApprovals',
     tag: 'approvals',
     scope: 'approvals:read',
     query: listApprovalsQuery,
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
+    replies: { 200: approvalPageReply },
     handler: async ({ query, auth }) => {
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
       const page = rows.slice(0, query.limit);
@@ -112,10 +123,13 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'GET',
     url: '/api/approvals/:id',
+    operationId: 'getApproval',
     tag: 'approvals',
     scope: 'approvals:read',
     params: idParams,
     summary: 'One approval request with its votes',
+    replies: { 200: approvalWithVotesReply },
+    errors: { 404: 'no such approval for this tenant' },
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
       if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
@@ -125,11 +139,18 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/approve',
+    operationId: 'approveApproval',
     tag: 'approvals',
     scope: 'approvals:decide',
     params: idParams,
     body: decideBody,
     summary: 'Approve (or, under a quorum, vote to approve) a pending request',
+    replies: { 200: decisionReply },
+    errors: {
+      403: 'the token lacks the scope, or the approval rules refuse this decider (self-approval, not an approver)',
+      404: 'no such approval for this tenant',
+      409: 'already decided or expired',
+    },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
@@ -145,11 +166,13 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/decide',
+    operationId: 'decideApprovals',
     tag: 'approvals',
     scope: 'approvals:decide',
     body: bulkBody,
     summary:
       'Approve or reject several pending requests with one reason: each is its own vote, audit entry and policy check, and gets its own result (200 decided or vote recorded, 403, 404, 409)',
+    replies: { 200: bulkDecisionReply },
     handler: async ({ body, auth }) => {
       const results = await decideMany(db, {
         ids: body.ids,
@@ -174,11 +197,18 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/reject',
+    operationId: 'rejectApproval',
     tag: 'approvals',
     scope: 'approvals:decide',
     params: idParams,
     body: rejectBody,
     summary: 'Reject a pending request, with a reason (1–500 characters)',
+    replies: { 200: decisionReply },
+    errors: {
+      403: 'the token lacks the scope, or the approval rules refuse this decider (self-approval, not an approver)',
+      404: 'no such approval for this tenant',
+      409: 'already decided or expired',
+    },
     handler: async ({ params, body, auth }) => {
       const { approval, outcome } = await decideApproval(db, {
         id: params.id,
@@ -194,12 +224,19 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/approvals/:id/rerequest',
+    operationId: 'rerequestApproval',
     tag: 'approvals',
     scope: 'actions:write',
     params: idParams,
     status: 201,
     summary:
       'Ask again for a rejected or expired action: a new request linked to the old one (201), or for a workflow step a linked new run that asks again at that step (202)',
+    replies: { 201: approvalReply, 202: linkedRunReply },
+    errors: {
+      403: "the token lacks the scope, or the request's action type is not allowed for a keyless GitHub identity",
+      404: 'no such approval for this tenant',
+      409: 'not rejected or expired, or already asked again',
+    },
     handler: async ({ params, auth, reply }) => {
       if (auth.actionTypes) {
         const old = await getApproval(db, params.id, auth.tenant_id);
@@ -208,17 +245,20 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
       const made = await rerequestAction(db, params.id, auth.tenant_id, actorOf(auth), channelOf(auth));
       if (made.kind === 'approval') return withRedactedPayload(made.approval);
       void reply.status(202);
-      return { status: 'queued', ...made.run };
+      return { status: 'queued' as const, ...made.run };
     },
   });
   router.add({
     method: 'POST',
     url: '/api/actions',
+    operationId: 'submitAction',
     tag: 'approvals',
     scope: 'actions:write',
     body: actionBody,
     status: 201,
     summary: 'Submit an action: Class A and B are approved at once (B audited), Class C waits for a human',
+    replies: { 201: approvalReply },
+    errors: { 403: 'the token lacks the scope, or the action type is not allowed for a keyless GitHub identity (its trust policy)' },
     handler: async ({ body, auth }) => {
       assertActionType(auth, body.action_type);
       return withRedactedPayload(
@@ -237,11 +277,16 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
   router.add({
     method: 'POST',
     url: '/api/gate/critical-files',
+    operationId: 'gateCriticalFiles',
     tag: 'approvals',
     scope: 'actions:write',
     body: criticalFilesBody,
     summary:
       "The safety gate's Class C request for a pull request's critical-file changes: its state (approved, pending, rejected), asking anew when there is none or the last one expired",
+    replies: { 200: gateOutcomeReply },
+    errors: {
+      403: `the token lacks the scope, or ${CRITICAL_FILES_ACTION} is not allowed for a keyless GitHub identity (its trust policy)`,
+    },
     handler: ({ body, auth }) => {
       assertActionType(auth, CRITICAL_FILES_ACTION);
       const pr = { repository: body.repository, number: body.pull_request, headSha: body.head_sha, baseSha: body.base_sha };
