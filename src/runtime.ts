@@ -17,6 +17,7 @@ import { secretStoreFromConfig } from './secrets/from-config.js';
 import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import { guardedFetch } from './workflows/steps/http.js';
+import type { WebhookDeps } from './notify/webhooks.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer, Slack and GitHub. */
@@ -34,6 +35,18 @@ function createStepServices(config: Config): StepServices {
     smtpFrom: config.LEVQOR_SMTP_FROM,
     slack: slackPosterFromConfig(config),
     github: githubStepClient(config, guardedFetch(netPolicy, http)),
+  };
+}
+
+/** What the approval webhooks need: the `http` step's SSRF guard and limits, and the secret store for signing keys. */
+export function createWebhookDeps(config: Config, db: Db, log: Logger): WebhookDeps {
+  const step = createStepServices(config);
+  const secrets = secretStoreFromConfig(config);
+  return {
+    db,
+    log,
+    fetch: guardedFetch(step.netPolicy, step.http),
+    signingKey: async (tenantId, name) => (await secrets.resolve(db, tenantId, [name])).get(name) ?? '',
   };
 }
 
