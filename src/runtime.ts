@@ -18,6 +18,7 @@ import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import { guardedFetch } from './workflows/steps/http.js';
 import type { WebhookDeps } from './notify/webhooks.js';
+import type { EmailNotifyDeps } from './notify/decision-links.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer, Slack and GitHub. */
@@ -47,6 +48,19 @@ export function createWebhookDeps(config: Config, db: Db, log: Logger): WebhookD
     log,
     fetch: guardedFetch(step.netPolicy, step.http),
     signingKey: async (tenantId, name) => (await secrets.resolve(db, tenantId, [name])).get(name) ?? '',
+  };
+}
+
+/** Approval emails with decision links: only when both SMTP and the console's public URL are configured. */
+export function createEmailNotifyDeps(config: Config, db: Db, log: Logger): EmailNotifyDeps | undefined {
+  if (!config.LEVQOR_SMTP_URL || !config.LEVQOR_PUBLIC_URL) return undefined;
+  return {
+    db,
+    log,
+    mailer: createSmtpMailer(config.LEVQOR_SMTP_URL),
+    from: config.LEVQOR_SMTP_FROM,
+    publicUrl: config.LEVQOR_PUBLIC_URL,
+    linkTtlSeconds: config.LEVQOR_DECISION_LINK_HOURS * 3600,
   };
 }
 

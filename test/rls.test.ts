@@ -31,6 +31,7 @@ const TENANT_TABLES = [
   'approval_routes',
   'approval_webhooks',
   'webhook_deliveries',
+  'decision_links',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {

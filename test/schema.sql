@@ -160,6 +160,20 @@ TABLE audit_log
   detail jsonb NOT NULL DEFAULT '{}'::jsonb
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+TABLE decision_links
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  approval_id uuid NOT NULL
+  identity text NOT NULL
+  payload_hash text NOT NULL
+  token_hash text NOT NULL
+  expires_at double precision NOT NULL
+  used_at double precision
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT decision_links_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
+  CONSTRAINT decision_links_pkey PRIMARY KEY (id)
+  CONSTRAINT decision_links_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT decision_links_token_hash_key UNIQUE (token_hash)
 TABLE engagement_events
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -209,6 +223,10 @@ TABLE marketing_campaigns
   CONSTRAINT marketing_campaigns_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE SET NULL
   CONSTRAINT marketing_campaigns_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT marketing_campaigns_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
+TABLE notify_cursors
+  name text NOT NULL
+  last_event_id bigint NOT NULL DEFAULT 0
+  CONSTRAINT notify_cursors_pkey PRIMARY KEY (name)
 TABLE request_buckets
   minute bigint NOT NULL
   instance text NOT NULL
@@ -414,6 +432,9 @@ INDEX CREATE UNIQUE INDEX approval_webhooks_tenant_id_name_key ON public.approva
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
 INDEX CREATE INDEX audit_log_tenant_created_idx ON public.audit_log USING btree (tenant_id, created_at)
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
+INDEX CREATE INDEX decision_links_approval_idx ON public.decision_links USING btree (approval_id)
+INDEX CREATE UNIQUE INDEX decision_links_pkey ON public.decision_links USING btree (id)
+INDEX CREATE UNIQUE INDEX decision_links_token_hash_key ON public.decision_links USING btree (token_hash)
 INDEX CREATE UNIQUE INDEX engagement_events_dedup_idx ON public.engagement_events USING btree (tenant_id, event_id) WHERE (event_id IS NOT NULL)
 INDEX CREATE UNIQUE INDEX engagement_events_pkey ON public.engagement_events USING btree (id)
 INDEX CREATE INDEX engagement_events_tenant_time_idx ON public.engagement_events USING btree (tenant_id, created_at)
@@ -426,6 +447,7 @@ INDEX CREATE UNIQUE INDEX maintenance_log_pkey ON public.maintenance_log USING b
 INDEX CREATE UNIQUE INDEX marketing_campaigns_pkey ON public.marketing_campaigns USING btree (tenant_id, campaign, week)
 INDEX CREATE INDEX marketing_campaigns_run_idx ON public.marketing_campaigns USING btree (run_id) WHERE (run_id IS NOT NULL)
 INDEX CREATE INDEX marketing_campaigns_workflow_idx ON public.marketing_campaigns USING btree (workflow_id) WHERE (workflow_id IS NOT NULL)
+INDEX CREATE UNIQUE INDEX notify_cursors_pkey ON public.notify_cursors USING btree (name)
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
@@ -484,6 +506,8 @@ POLICY approval_webhooks.service_access PERMISSIVE public ALL USING (NOT pg_has_
 POLICY approval_webhooks.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY audit_log.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY decision_links.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY decision_links.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY engagement_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY engagement_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY github_trust.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -511,6 +535,7 @@ FORCED RLS approval_routes
 FORCED RLS approval_votes
 FORCED RLS approval_webhooks
 FORCED RLS audit_log
+FORCED RLS decision_links
 FORCED RLS engagement_events
 FORCED RLS github_trust
 FORCED RLS marketing_campaigns

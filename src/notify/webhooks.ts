@@ -130,20 +130,31 @@ export async function deliverWebhooks(deps: WebhookDeps, limit = 50): Promise<{ 
   return { delivered, failed };
 }
 
-/** Delivers until `signal` aborts: at start, on every approval NOTIFY (after the settle delay) and every `intervalSeconds`. */
-export async function startWebhookDelivery(deps: WebhookDeps & { signal: AbortSignal; intervalSeconds?: number }): Promise<void> {
-  const pause = createPause(deps.signal);
-  const unlisten = await deps.db
+/**
+ * Runs the approval notifiers (webhook deliveries, approval emails) until `signal` aborts: at
+ * start, on every approval NOTIFY (after the settle delay) and every `intervalSeconds`.
+ */
+export async function startApprovalNotifiers(opts: {
+  db: Db;
+  log: Pick<Logger, 'warn'>;
+  signal: AbortSignal;
+  tasks: (() => Promise<unknown>)[];
+  intervalSeconds?: number;
+}): Promise<void> {
+  const pause = createPause(opts.signal);
+  const unlisten = await opts.db
     .listen(APPROVALS_CHANNEL, () => void setTimeout(() => pause.wake(), 2_500).unref())
     .catch(() => () => Promise.resolve());
   try {
-    while (!deps.signal.aborted) {
-      try {
-        await deliverWebhooks(deps);
-      } catch (err) {
-        deps.log.warn({ err: errorMessage(err) }, 'webhook sweep failed; retrying');
+    while (!opts.signal.aborted) {
+      for (const task of opts.tasks) {
+        try {
+          await task();
+        } catch (err) {
+          opts.log.warn({ err: errorMessage(err) }, 'approval notification sweep failed; retrying');
+        }
       }
-      await pause.wait(deps.intervalSeconds ?? 10);
+      await pause.wait(opts.intervalSeconds ?? 10);
     }
   } finally {
     await unlisten().catch(() => undefined);
