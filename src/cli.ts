@@ -12,6 +12,7 @@ import { registerSlack } from './cli/slack.js';
 import { registerGitHub } from './cli/github.js';
 import { doctorSecrets, registerSecrets } from './cli/secrets.js';
 import { registerRoutes } from './cli/routes.js';
+import { registerWebhooks } from './cli/webhooks.js';
 import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
@@ -312,6 +313,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act((opts: CleanupFlags) => cleanupCommand(opts)));
   registerSlack(program, act);
   registerGitHub(program, act);
+  registerWebhooks(program, act);
   registerSecrets(program, act);
   registerChecks(program, act);
   registerReports(program, act);

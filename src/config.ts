@@ -88,6 +88,12 @@ const coreEnvSchema = z.object({
     .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), { message: 'must be an smtp:// or smtps:// URL' })
     .optional(),
   LEVQOR_SMTP_FROM: z.string().min(3).default('levqor@localhost'),
+  LEVQOR_PUBLIC_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'must be an http:// or https:// URL' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+  LEVQOR_DECISION_LINK_HOURS: z.coerce.number().positive().max(168).default(24),
   LEVQOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEVQOR_LOG_PRETTY: bool.optional(),
   LEVQOR_TENANT: z.string().min(1).optional(),
@@ -230,7 +236,12 @@ export const ENV_DOCS = {
     doc: "the `aud` those tokens must carry: the action's `api-audience` (default `levqor` on both sides)",
   },
   LEVQOR_SMTP_URL: { uses: STEPS, doc: '`smtp://user:pass@host:587` for `email` steps' },
-  LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps' },
+  LEVQOR_SMTP_FROM: { uses: STEPS, doc: 'default sender of `email` steps (and of approval emails)' },
+  LEVQOR_PUBLIC_URL: {
+    uses: SERVE,
+    doc: "the console's address as approvers reach it (`https://levqor.example.com`): with `LEVQOR_SMTP_URL` set, `email:` approvers get decision links",
+  },
+  LEVQOR_DECISION_LINK_HOURS: { uses: SERVE, doc: 'how long an emailed decision link works (at most until the request expires)' },
   LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
   LEVQOR_LOG_PRETTY: { uses: ALL, doc: 'human-readable logs instead of JSON lines (default: on a terminal)' },
   LEVQOR_TENANT: { uses: ['cli'], doc: 'default `--tenant` for commands' },

@@ -17,6 +17,8 @@ import { secretStoreFromConfig } from './secrets/from-config.js';
 import type { EnginePorts } from './workflows/ports.js';
 import { createSmtpMailer } from './workflows/steps/email.js';
 import { guardedFetch } from './workflows/steps/http.js';
+import type { WebhookDeps } from './notify/webhooks.js';
+import type { EmailNotifyDeps } from './notify/decision-links.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer, Slack and GitHub. */
@@ -34,6 +36,31 @@ function createStepServices(config: Config): StepServices {
     smtpFrom: config.LEVQOR_SMTP_FROM,
     slack: slackPosterFromConfig(config),
     github: githubStepClient(config, guardedFetch(netPolicy, http)),
+  };
+}
+
+/** What the approval webhooks need: the `http` step's SSRF guard and limits, and the secret store for signing keys. */
+export function createWebhookDeps(config: Config, db: Db, log: Logger): WebhookDeps {
+  const step = createStepServices(config);
+  const secrets = secretStoreFromConfig(config);
+  return {
+    db,
+    log,
+    fetch: guardedFetch(step.netPolicy, step.http),
+    signingKey: async (tenantId, name) => (await secrets.resolve(db, tenantId, [name])).get(name) ?? '',
+  };
+}
+
+/** Approval emails with decision links: only when both SMTP and the console's public URL are configured. */
+export function createEmailNotifyDeps(config: Config, db: Db, log: Logger): EmailNotifyDeps | undefined {
+  if (!config.LEVQOR_SMTP_URL || !config.LEVQOR_PUBLIC_URL) return undefined;
+  return {
+    db,
+    log,
+    mailer: createSmtpMailer(config.LEVQOR_SMTP_URL),
+    from: config.LEVQOR_SMTP_FROM,
+    publicUrl: config.LEVQOR_PUBLIC_URL,
+    linkTtlSeconds: config.LEVQOR_DECISION_LINK_HOURS * 3600,
   };
 }
 

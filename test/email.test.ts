@@ -1,62 +1,14 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpMailer } from '../src/workflows/steps/email.js';
 import type { EmailMessage, Mailer } from '../src/workflows/steps/email.js';
 import { appErrorOf } from './helpers/errors.js';
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-interface FakeSmtp {
-  port: number;
-  messages: Received[];
-  connections: number;
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
+import { cleanups, startSmtp } from './helpers/smtp.js';
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function startSmtp(rejectRecipient?: string): Promise<FakeSmtp> {
-  const state: FakeSmtp = { port: 0, messages: [], connections: 0 };
-  const server = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onConnect(_session, callback) {
-      state.connections++;
-      callback();
-    },
-    onRcptTo(address, _session, callback) {
-      callback(address.address === rejectRecipient ? new Error('no such mailbox') : null);
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const { mailFrom, rcptTo } = session.envelope;
-        state.messages.push({
-          from: mailFrom ? mailFrom.address : '',
-          to: rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  state.port = (server.server.address() as AddressInfo).port;
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return state;
-}
 
 function mailerFor(url: string): Mailer {
   const mailer = createSmtpMailer(url);

@@ -29,6 +29,9 @@ const TENANT_TABLES = [
   'alerts',
   'github_trust',
   'approval_routes',
+  'approval_webhooks',
+  'webhook_deliveries',
+  'decision_links',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {

@@ -138,6 +138,19 @@ TABLE approval_votes
   CONSTRAINT approval_votes_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
   CONSTRAINT approval_votes_pkey PRIMARY KEY (id)
   CONSTRAINT approval_votes_vote_check CHECK ((vote = ANY (ARRAY['approve'::text, 'reject'::text])))
+TABLE approval_webhooks
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  name text NOT NULL
+  url text NOT NULL
+  secret_name text NOT NULL
+  events text[] NOT NULL DEFAULT '{}'::text[]
+  cursor bigint NOT NULL DEFAULT 0
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  created_by text NOT NULL
+  CONSTRAINT approval_webhooks_pkey PRIMARY KEY (id)
+  CONSTRAINT approval_webhooks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT approval_webhooks_tenant_id_name_key UNIQUE (tenant_id, name)
 TABLE audit_log
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -147,6 +160,20 @@ TABLE audit_log
   detail jsonb NOT NULL DEFAULT '{}'::jsonb
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+TABLE decision_links
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  approval_id uuid NOT NULL
+  identity text NOT NULL
+  payload_hash text NOT NULL
+  token_hash text NOT NULL
+  expires_at double precision NOT NULL
+  used_at double precision
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT decision_links_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
+  CONSTRAINT decision_links_pkey PRIMARY KEY (id)
+  CONSTRAINT decision_links_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT decision_links_token_hash_key UNIQUE (token_hash)
 TABLE engagement_events
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -196,6 +223,10 @@ TABLE marketing_campaigns
   CONSTRAINT marketing_campaigns_run_id_fkey FOREIGN KEY (run_id) REFERENCES workflow_runs(id) ON DELETE SET NULL
   CONSTRAINT marketing_campaigns_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT marketing_campaigns_workflow_id_fkey FOREIGN KEY (workflow_id) REFERENCES workflows(id) ON DELETE SET NULL
+TABLE notify_cursors
+  name text NOT NULL
+  last_event_id bigint NOT NULL DEFAULT 0
+  CONSTRAINT notify_cursors_pkey PRIMARY KEY (name)
 TABLE request_buckets
   minute bigint NOT NULL
   instance text NOT NULL
@@ -300,6 +331,23 @@ TABLE web_sessions
   CONSTRAINT web_sessions_secret_hash_key UNIQUE (secret_hash)
   CONSTRAINT web_sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
   CONSTRAINT web_sessions_token_id_fkey FOREIGN KEY (token_id) REFERENCES api_tokens(id) ON DELETE CASCADE
+TABLE webhook_deliveries
+  id bigint NOT NULL IDENTITY
+  tenant_id uuid NOT NULL
+  webhook_id uuid NOT NULL
+  event_id bigint NOT NULL
+  status text NOT NULL DEFAULT 'pending'::text
+  attempts integer NOT NULL DEFAULT 0
+  next_attempt_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  last_status integer
+  last_error text
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  delivered_at double precision
+  CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id)
+  CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+  CONSTRAINT webhook_deliveries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT webhook_deliveries_webhook_id_event_id_key UNIQUE (webhook_id, event_id)
+  CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES approval_webhooks(id) ON DELETE CASCADE
 TABLE workflow_events
   id bigint NOT NULL IDENTITY
   tenant_id uuid NOT NULL
@@ -379,9 +427,14 @@ INDEX CREATE INDEX approval_queue_workflow_idx ON public.approval_queue USING bt
 INDEX CREATE UNIQUE INDEX approval_routes_pkey ON public.approval_routes USING btree (tenant_id, action_type)
 INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
 INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)
+INDEX CREATE UNIQUE INDEX approval_webhooks_pkey ON public.approval_webhooks USING btree (id)
+INDEX CREATE UNIQUE INDEX approval_webhooks_tenant_id_name_key ON public.approval_webhooks USING btree (tenant_id, name)
 INDEX CREATE UNIQUE INDEX audit_log_pkey ON public.audit_log USING btree (id)
 INDEX CREATE INDEX audit_log_tenant_created_idx ON public.audit_log USING btree (tenant_id, created_at)
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
+INDEX CREATE INDEX decision_links_approval_idx ON public.decision_links USING btree (approval_id)
+INDEX CREATE UNIQUE INDEX decision_links_pkey ON public.decision_links USING btree (id)
+INDEX CREATE UNIQUE INDEX decision_links_token_hash_key ON public.decision_links USING btree (token_hash)
 INDEX CREATE UNIQUE INDEX engagement_events_dedup_idx ON public.engagement_events USING btree (tenant_id, event_id) WHERE (event_id IS NOT NULL)
 INDEX CREATE UNIQUE INDEX engagement_events_pkey ON public.engagement_events USING btree (id)
 INDEX CREATE INDEX engagement_events_tenant_time_idx ON public.engagement_events USING btree (tenant_id, created_at)
@@ -394,6 +447,7 @@ INDEX CREATE UNIQUE INDEX maintenance_log_pkey ON public.maintenance_log USING b
 INDEX CREATE UNIQUE INDEX marketing_campaigns_pkey ON public.marketing_campaigns USING btree (tenant_id, campaign, week)
 INDEX CREATE INDEX marketing_campaigns_run_idx ON public.marketing_campaigns USING btree (run_id) WHERE (run_id IS NOT NULL)
 INDEX CREATE INDEX marketing_campaigns_workflow_idx ON public.marketing_campaigns USING btree (workflow_id) WHERE (workflow_id IS NOT NULL)
+INDEX CREATE UNIQUE INDEX notify_cursors_pkey ON public.notify_cursors USING btree (name)
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
@@ -411,6 +465,10 @@ INDEX CREATE UNIQUE INDEX web_sessions_pkey ON public.web_sessions USING btree (
 INDEX CREATE UNIQUE INDEX web_sessions_secret_hash_key ON public.web_sessions USING btree (secret_hash)
 INDEX CREATE INDEX web_sessions_tenant_idx ON public.web_sessions USING btree (tenant_id)
 INDEX CREATE INDEX web_sessions_token_idx ON public.web_sessions USING btree (token_id)
+INDEX CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text)
+INDEX CREATE UNIQUE INDEX webhook_deliveries_pkey ON public.webhook_deliveries USING btree (id)
+INDEX CREATE INDEX webhook_deliveries_tenant_idx ON public.webhook_deliveries USING btree (tenant_id, status)
+INDEX CREATE UNIQUE INDEX webhook_deliveries_webhook_id_event_id_key ON public.webhook_deliveries USING btree (webhook_id, event_id)
 INDEX CREATE INDEX workflow_events_created_idx ON public.workflow_events USING btree (created_at)
 INDEX CREATE UNIQUE INDEX workflow_events_pkey ON public.workflow_events USING btree (id)
 INDEX CREATE INDEX workflow_events_run_idx ON public.workflow_events USING btree (run_id, id)
@@ -444,8 +502,12 @@ POLICY approval_routes.service_access PERMISSIVE public ALL USING (NOT pg_has_ro
 POLICY approval_routes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY approval_votes.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY approval_votes.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY approval_webhooks.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY approval_webhooks.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY audit_log.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY audit_log.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY decision_links.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY decision_links.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY engagement_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY engagement_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY github_trust.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -454,6 +516,8 @@ POLICY marketing_campaigns.service_access PERMISSIVE public ALL USING (NOT pg_ha
 POLICY marketing_campaigns.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY secrets.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY secrets.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY webhook_deliveries.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY webhook_deliveries.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_events.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY workflow_events.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY workflow_runs.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -469,11 +533,14 @@ FORCED RLS approval_policies
 FORCED RLS approval_queue
 FORCED RLS approval_routes
 FORCED RLS approval_votes
+FORCED RLS approval_webhooks
 FORCED RLS audit_log
+FORCED RLS decision_links
 FORCED RLS engagement_events
 FORCED RLS github_trust
 FORCED RLS marketing_campaigns
 FORCED RLS secrets
+FORCED RLS webhook_deliveries
 FORCED RLS workflow_events
 FORCED RLS workflow_runs
 FORCED RLS workflows

@@ -1,8 +1,9 @@
 import { span } from '../lib/span.js';
 import type { ApprovalPolicy, ApprovalRow } from './types.js';
 
-/** Identities are "<source>:<id>": token:ops-bot, slack:U0123, github:octocat, cli:alice. */
+/** Identities are "<source>:<id>": token:ops-bot, slack:U0123, github:octocat, cli:alice, email:alice@example.com. */
 export function isIdentity(value: string): boolean {
+  if (value.startsWith('email:')) return /^email:[^\s@<>,;:]+@[^\s@<>,;:]+\.[^\s@<>,;:]+$/.test(value);
   return /^(token|slack|github|cli|group|workflow|api):[^\s:][^\s]{0,199}$/.test(value);
 }
 

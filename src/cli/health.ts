@@ -7,6 +7,7 @@ import { AppError } from '../lib/errors.js';
 import { healthSummary } from '../health/summary.js';
 import { runCleanup } from '../maintenance/cleanup.js';
 import { slackDeliveryCheck } from '../slack/doctor.js';
+import { webhookDeliveryCheck } from '../notify/webhooks.js';
 import { findTenant } from '../tenants/queries.js';
 import { cliConfig, printJson, printTable, withDb, type GlobalOptions } from './context.js';
 
@@ -119,6 +120,7 @@ export async function doctorApprovals(opts: GlobalOptions & { url?: string }): P
     const lines = [
       ...(await approvalQueueChecks(db, { name: opts.tenant, tenant })),
       await slackDeliveryCheck(db, tenant?.id),
+      await webhookDeliveryCheck(db, tenant?.id),
       await apiReachableCheck(url),
       poolerCheck(config),
     ];

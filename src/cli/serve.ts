@@ -7,7 +7,9 @@ import { buildApp } from '../http/app.js';
 import { secretStoreFromConfig } from '../secrets/from-config.js';
 import { healthOptions } from '../health/options.js';
 import { runHealthTasks } from '../health/tasks.js';
-import { createInstanceId, createSchedulerDeps } from '../runtime.js';
+import { createEmailNotifyDeps, createInstanceId, createSchedulerDeps, createWebhookDeps } from '../runtime.js';
+import { deliverWebhooks, startApprovalNotifiers } from '../notify/webhooks.js';
+import { emailApprovers } from '../notify/decision-links.js';
 import { runLoop } from '../scheduler/loop.js';
 import { seedDemoHistory } from '../reports/demo-history.js';
 import { DEMO_WORKFLOWS, seedDemo } from '../workflows/demo.js';
@@ -114,9 +116,19 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
           );
           // repository_dispatch for approved deploy requests (when LEVQOR_GITHUB_DISPATCH_TOKEN is set).
           const dispatch = startApprovalDispatch({ db, log, config, signal: stopClaiming });
+          // Approval events to the tenants' webhooks (levqor webhooks add), signed, retried with back-off.
+          // and, with LEVQOR_SMTP_URL and LEVQOR_PUBLIC_URL, decision links to email: approvers.
+          const webhookDeps = createWebhookDeps(config, db, log);
+          const emailDeps = createEmailNotifyDeps(config, db, log);
+          const webhooks = startApprovalNotifiers({
+            db,
+            log,
+            signal: stopClaiming,
+            tasks: [() => deliverWebhooks(webhookDeps), ...(emailDeps ? [() => emailApprovers(emailDeps)] : [])],
+          });
           await stopped;
           await app.close();
-          await Promise.all([background, healthTasks, dispatch]);
+          await Promise.all([background, healthTasks, dispatch, webhooks]);
           log.info('levqor serve stopped');
           return 0;
         },

@@ -34,6 +34,15 @@ export function consolePage(opts: { title: string; section: Section; who: string
   });
 }
 
+/** A page outside the signed-in console (an emailed decision link): the same look, no navigation. */
+export function plainConsolePage(opts: { title: string; body: string }): string {
+  return htmlDocument({
+    title: `${opts.title} · Levqor`,
+    assets: CONSOLE,
+    body: `<header><h1>Levqor</h1></header>\n<main>${opts.body}</main>`,
+  });
+}
+
 /** An epoch-seconds time as ISO UTC (or "—"). */
 export function iso(t: number | null | undefined): string {
   return t === null || t === undefined ? '—' : new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');

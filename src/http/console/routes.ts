@@ -15,7 +15,9 @@ import { DASHBOARD_CSP, signInPage } from '../dashboard-page.js';
 import { HTTP_STATUS } from '../errors.js';
 import { addFormParser, identifyViewer, sameOrigin, sendHtml, type WebAuth, type WebIdentity } from '../web-auth.js';
 import { renderApprovals, type ApprovalsView } from './approvals-page.js';
-import { consolePage, CONSOLE_CSP, type Section } from './layout.js';
+import { consolePage, CONSOLE_CSP, plainConsolePage, type Section } from './layout.js';
+import { decidedLinkPage, decideLinkPage } from './decide-page.js';
+import { decideByLink, openDecisionLink } from '../../notify/decision-links.js';
 import { renderRun, renderRuns } from './runs-page.js';
 import { renderWorkflows, type WorkflowView } from './workflows-page.js';
 
@@ -248,6 +250,50 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       return approvalsPage(reply, identity, 'pending', HTTP_STATUS[err.code], { flash: { text: err.message, bad: true }, bulkDraft });
+    }
+  });
+
+  // Emailed decision links: the link's secret is the credential (no session); GET only shows.
+  const linkParams = z.object({ token: z.string().max(200) });
+  const linkForm = z.object({ verb: z.enum(['approve', 'reject']), reason: z.string().optional() }).strip();
+  app.get('/console/decide/:token', async (request, reply) => {
+    const params = linkParams.safeParse(request.params);
+    const opened = params.success ? await openDecisionLink(db, params.data.token) : undefined;
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (!opened)
+      return sendHtml(reply, 404, plainConsolePage({ title: 'Not found', body: '<h2>This link is not valid.</h2>' }), CONSOLE_CSP);
+    const page = decideLinkPage({
+      approval: opened.approval,
+      identity: opened.link.identity,
+      token: params.data?.token ?? '',
+      problem: opened.problem,
+    });
+    return sendHtml(reply, opened.problem ? 410 : 200, page, CONSOLE_CSP);
+  });
+  app.post('/console/decide/:token', async (request, reply) => {
+    const params = linkParams.safeParse(request.params);
+    const form = linkForm.safeParse(request.body ?? {});
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const opened = params.success ? await openDecisionLink(db, params.data.token) : undefined;
+    if (!opened)
+      return sendHtml(reply, 404, plainConsolePage({ title: 'Not found', body: '<h2>This link is not valid.</h2>' }), CONSOLE_CSP);
+    if (!sameOrigin(request) || !form.success)
+      return sendHtml(
+        reply,
+        403,
+        decidedLinkPage(opened.approval, 'Refused: this form did not come from the link page.', true),
+        CONSOLE_CSP,
+      );
+    try {
+      const { approval, outcome } = await decideByLink(db, params.data?.token ?? '', form.data.verb, form.data.reason);
+      const text =
+        outcome === 'vote_recorded'
+          ? `Your approval is recorded (${approval.approvals_count} of ${approval.required_approvals}); the request is still pending.`
+          : `${approval.status === 'approved' ? 'Approved' : 'Rejected'} as ${opened.link.identity}.`;
+      return sendHtml(reply, 200, decidedLinkPage(approval, text, false), CONSOLE_CSP);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return sendHtml(reply, HTTP_STATUS[err.code], decidedLinkPage(opened.approval, err.message, true), CONSOLE_CSP);
     }
   });
 
