@@ -13,6 +13,7 @@ CREATE TABLE decision_links (
   created_at    double precision NOT NULL DEFAULT extract(epoch FROM now())
 );
 CREATE INDEX decision_links_approval_idx ON decision_links (approval_id);
+CREATE INDEX decision_links_tenant_idx ON decision_links (tenant_id);
 
 -- How far the email notifier has read the approval event feed (one row; locked while it works).
 CREATE TABLE notify_cursors (

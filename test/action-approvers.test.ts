@@ -84,7 +84,15 @@ describe.each(BACKENDS)('on $name', ({ open }) => {
       {
         repo: 'acme/deployer',
         event_type: 'ship',
-        client_payload: { approval_id: wanted.id, action_type: 'deploy', summary: 'go', approver: 'cli:carol', payload: { v: 1 } },
+        client_payload: {
+          approval_id: wanted.id,
+          decision: 'approved',
+          action_type: 'deploy',
+          summary: 'go',
+          approver: 'cli:carol',
+          reason: null,
+          payload: { v: 1 },
+        },
       },
     ]);
     expect(gh.dispatches.some((d) => [plain.id, pending.id].includes((d.client_payload as { approval_id: string }).approval_id))).toBe(

@@ -434,6 +434,7 @@ INDEX CREATE INDEX audit_log_tenant_created_idx ON public.audit_log USING btree 
 INDEX CREATE INDEX audit_log_tenant_idx ON public.audit_log USING btree (tenant_id, id)
 INDEX CREATE INDEX decision_links_approval_idx ON public.decision_links USING btree (approval_id)
 INDEX CREATE UNIQUE INDEX decision_links_pkey ON public.decision_links USING btree (id)
+INDEX CREATE INDEX decision_links_tenant_idx ON public.decision_links USING btree (tenant_id)
 INDEX CREATE UNIQUE INDEX decision_links_token_hash_key ON public.decision_links USING btree (token_hash)
 INDEX CREATE UNIQUE INDEX engagement_events_dedup_idx ON public.engagement_events USING btree (tenant_id, event_id) WHERE (event_id IS NOT NULL)
 INDEX CREATE UNIQUE INDEX engagement_events_pkey ON public.engagement_events USING btree (id)

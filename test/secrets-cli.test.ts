@@ -165,5 +165,5 @@ describe('levqor secret on the embedded database', () => {
     const list = await runCli(['secret', 'list'], { env });
     expect(list.stdout).toContain('TOKEN');
     expect(list.stdout).not.toContain('embedded-secret-value');
-  });
+  }, 120_000);
 });

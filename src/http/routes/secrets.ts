@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { actorOf } from '../../auth/tokens.js';
 import type { Db } from '../../db/types.js';
+import { AppError } from '../../lib/errors.js';
 import { SECRET_MAX_BYTES, type SecretStore } from '../../secrets/store.js';
 import { SECRET_NAME } from '../../workflows/secret-refs.js';
 import { secretListReply, secretRemovedReply, secretStoredReply } from '../responses.js';
@@ -38,8 +40,14 @@ export function secretRoutes(router: ReturnType<typeof createRouter>, db: Db, st
     summary: 'Store a secret (encrypted; write-only: no route returns the value)',
     replies: { 200: secretStoredReply },
     handler: async ({ params, body, auth }) => {
-      const meta = await store.set(db, auth.tenant_id, params.name, body.value, `token:${auth.name}`);
-      return { secret: { ...meta, provider: 'db' as const } };
+      try {
+        const meta = await store.set(db, auth.tenant_id, params.name, body.value, actorOf(auth));
+        return { secret: { ...meta, provider: 'db' as const } };
+      } catch (err) {
+        // No key configured: the server refuses to store secrets (403, not a failure); the message says what to set.
+        if (err instanceof AppError && err.code === 'config') throw new AppError('forbidden', err.message);
+        throw err;
+      }
     },
   });
   router.add({
