@@ -204,6 +204,15 @@ describe('keyless requests to levqor serve', () => {
       'Migrate',
     );
     expect(anyType.status, anyType.text).toBe(201);
+    // Reads are as narrow as requests: no listing, and only requests of its own action types.
+    const list = await apiRequest(serve.baseUrl, 'GET', '/api/approvals', { token });
+    expect(list.status).toBe(403);
+    expect(list.json.message).toContain('github:octocat (a GitHub OIDC token) does not list requests');
+    const migrate = await apiRequest(serve.baseUrl, 'GET', `/api/approvals/${String((anyType.json as { id: string }).id)}`, { token });
+    expect(migrate.status).toBe(404);
+    const mine = await submit(token, 'deploy', 'Deploy readable');
+    const own = await apiRequest(serve.baseUrl, 'GET', `/api/approvals/${String((mine.json as { id: string }).id)}`, { token });
+    expect(own.status).toBe(200);
   });
 
   it('the safety gate asks once per change set over POST /api/gate/critical-files', async () => {

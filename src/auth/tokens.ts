@@ -40,10 +40,16 @@ export function channelOf(identity: TokenIdentity): string {
   return identity.actionTypes ? 'github' : 'api';
 }
 
+/** Whether the identity's trust policies allow an action type ("*" allows any; a token allows all). */
+export function allowsActionType(identity: TokenIdentity, actionType: string): boolean {
+  const allowed = identity.actionTypes;
+  return !allowed || allowed.includes('*') || allowed.includes(actionType);
+}
+
 /** Refuses an action type the identity's trust policies do not allow ("*" allows any). */
 export function assertActionType(identity: TokenIdentity, actionType: string): void {
-  const allowed = identity.actionTypes;
-  if (!allowed || allowed.includes('*') || allowed.includes(actionType)) return;
+  if (allowsActionType(identity, actionType)) return;
+  const allowed = identity.actionTypes ?? [];
   throw new AppError(
     'forbidden',
     `action type "${actionType}" is not allowed for ${actorOf(identity)}: its GitHub trust policy allows ${allowed.join(', ')} (levqor github trust add … --action-type ${actionType})`,

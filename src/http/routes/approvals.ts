@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { rerequestAction, submitAction } from '../../approvals/actions.js';
 import { getApproval, listApprovals, listVotes } from '../../approvals/queries.js';
 import { BULK_MAX, decideApproval, decideMany, REASON_MAX } from '../../approvals/service.js';
-import { actorOf, assertActionType, channelOf } from '../../auth/tokens.js';
+import { actorOf, allowsActionType, assertActionType, channelOf } from '../../auth/tokens.js';
 import { criticalFilesApproval, CRITICAL_FILES_ACTION } from '../../checks/levqor-approval.js';
 import type { Db } from '../../db/types.js';
 import { AppError } from '../../lib/errors.js';
@@ -114,6 +114,12 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     summary: 'List approval requests (pending by default), oldest first, with cursor pagination',
     replies: { 200: approvalPageReply },
     handler: async ({ query, auth }) => {
+      // A keyless GitHub identity sees only requests of its own action types, one at a time.
+      if (auth.actionTypes)
+        throw new AppError(
+          'forbidden',
+          `${actorOf(auth)} (a GitHub OIDC token) does not list requests: read one with GET /api/approvals/:id`,
+        );
       const rows = await listApprovals(db, auth.tenant_id, query.status, query.limit + 1, decodeCursor(query.cursor));
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
@@ -132,7 +138,8 @@ export function approvalRoutes(router: ReturnType<typeof createRouter>, db: Db):
     errors: { 404: 'no such approval for this tenant' },
     handler: async ({ params, auth }) => {
       const approval = await getApproval(db, params.id, auth.tenant_id);
-      if (!approval) throw new AppError('not_found', `approval ${params.id} not found`);
+      // A keyless GitHub identity reads only the action types its trust policy lets it request.
+      if (!approval || !allowsActionType(auth, approval.action_type)) throw new AppError('not_found', `approval ${params.id} not found`);
       return { ...withRedactedPayload(approval), votes: await listVotes(db, approval.id) };
     },
   });
