@@ -21,14 +21,21 @@ import type { WebhookDeps } from './notify/webhooks.js';
 import type { EmailNotifyDeps } from './notify/decision-links.js';
 import type { StepServices } from './workflows/steps/run-step.js';
 
+/** The SSRF policy and limits of outbound HTTP (`http` steps, `github` steps, approval webhooks). */
+function outboundHttp(config: Config): Pick<StepServices, 'netPolicy' | 'http'> {
+  return {
+    netPolicy: { allow: config.LEVQOR_HTTP_ALLOW },
+    http: {
+      timeoutMs: config.LEVQOR_HTTP_TIMEOUT_MS,
+      connectTimeoutMs: config.LEVQOR_HTTP_CONNECT_TIMEOUT_MS,
+      maxResponseBytes: config.LEVQOR_HTTP_MAX_RESPONSE_BYTES,
+    },
+  };
+}
+
 /** Step services from configuration: the SSRF policy, HTTP limits, the SMTP mailer, Slack and GitHub. */
 function createStepServices(config: Config): StepServices {
-  const netPolicy = { allow: config.LEVQOR_HTTP_ALLOW };
-  const http = {
-    timeoutMs: config.LEVQOR_HTTP_TIMEOUT_MS,
-    connectTimeoutMs: config.LEVQOR_HTTP_CONNECT_TIMEOUT_MS,
-    maxResponseBytes: config.LEVQOR_HTTP_MAX_RESPONSE_BYTES,
-  };
+  const { netPolicy, http } = outboundHttp(config);
   return {
     netPolicy,
     http,
@@ -41,7 +48,8 @@ function createStepServices(config: Config): StepServices {
 
 /** What the approval webhooks need: the `http` step's SSRF guard and limits, and the secret store for signing keys. */
 export function createWebhookDeps(config: Config, db: Db, log: Logger): WebhookDeps {
-  const step = createStepServices(config);
+  // Only the HTTP guard: the mailer, Slack and GitHub clients of the step services are not needed here.
+  const step = outboundHttp(config);
   const secrets = secretStoreFromConfig(config);
   return {
     db,

@@ -50,17 +50,18 @@ export function decisionProblem(policy: ApprovalPolicy, approval: Decidable, act
 export function eligibleIdentities(policy: ApprovalPolicy, approval: Pick<ApprovalRow, 'route' | 'stage'>): string[] {
   const stages = approval.route?.stages ?? [];
   const list = stages.length > 0 ? stages.slice(0, approval.stage).flatMap((s) => s.approvers) : policy.approvers;
-  return expand(policy, list);
+  return expandGroups(policy, list);
 }
 
 /** The identities of the stages a step opened, groups expanded. */
 export function stageIdentities(policy: ApprovalPolicy, approval: Pick<ApprovalRow, 'route'>, from: number, to: number): string[] {
-  return expand(
+  return expandGroups(
     policy,
     (approval.route?.stages ?? []).slice(from, to).flatMap((s) => s.approvers),
   );
 }
 
-function expand(policy: ApprovalPolicy, list: readonly string[]): string[] {
+/** Identities with every group:NAME replaced by its members (under the policy's groups). */
+export function expandGroups(policy: ApprovalPolicy, list: readonly string[]): string[] {
   return [...new Set(list.flatMap((id) => (id.startsWith('group:') ? (policy.groups[id.slice(6)] ?? []) : [id])))];
 }

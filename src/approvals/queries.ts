@@ -236,6 +236,9 @@ export async function listVotes(
   return rows;
 }
 
+/** COLUMNS of the alias q (an UPDATE … FROM, where a bare name could be ambiguous). */
+const Q_COLUMNS = COLUMNS.replace(/(\w+)/g, 'q.$1');
+
 /** The sweep's "now": an injected clock (tests) or the database's. */
 const SWEEP_NOW = 'coalesce($2::float8, extract(epoch FROM now()))';
 
@@ -259,7 +262,7 @@ export async function remindDue(tx: Queryable, limit = 500, now?: number): Promi
        ORDER BY a.expires_at LIMIT $1 FOR UPDATE OF a SKIP LOCKED)
      UPDATE approval_queue q SET reminded_at = c.now, reminders_sent = q.reminders_sent + 1
      FROM due, c WHERE q.id = due.id
-     RETURNING ${COLUMNS.replace(/(\w+)/g, 'q.$1')}, c.now AS now`,
+     RETURNING ${Q_COLUMNS}, c.now AS now`,
     [limit, now ?? null],
   );
   for (const row of rows)
@@ -287,7 +290,7 @@ export async function escalateDue(tx: Queryable, limit = 500, now?: number): Pro
        WHERE a.status = 'pending' AND a.route IS NOT NULL AND a.expires_at > c.now AND ${elapsedStages} > a.stage
        ORDER BY a.requested_at LIMIT $1 FOR UPDATE OF a SKIP LOCKED)
      UPDATE approval_queue q SET stage = due.stage FROM due WHERE q.id = due.id
-     RETURNING ${COLUMNS.replace(/(\w+)/g, 'q.$1')}, due.previous_stage`,
+     RETURNING ${Q_COLUMNS}, due.previous_stage`,
     [limit, now ?? null],
   );
   for (const row of rows) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { approvalEventsAfter, getApproval, getPolicy } from '../approvals/queries.js';
-import { eligibleIdentities, stageIdentities } from '../approvals/policy.js';
+import { eligibleIdentities, expandGroups } from '../approvals/policy.js';
 import { decideApproval, validateReason } from '../approvals/service.js';
 import { DEFAULT_POLICY, type ApprovalRow, type Decision } from '../approvals/types.js';
 import type { Db, Queryable } from '../db/types.js';
@@ -134,17 +134,17 @@ export async function emailApprovers(deps: EmailNotifyDeps): Promise<number> {
       const a = await getApproval(tx, e.approval_id);
       if (!a || a.status !== 'pending' || a.impact_class !== 'C') continue;
       const policy = (await getPolicy(tx, a.tenant_id)) ?? DEFAULT_POLICY;
-      const people =
-        e.type === 'escalated'
-          ? emails(
-              stageIdentities(
-                policy,
-                a,
-                Math.max(0, Number(e.payload.stage ?? a.stage) - ((e.payload.stages as unknown[] | undefined)?.length ?? 1)),
-                Number(e.payload.stage ?? a.stage),
-              ),
+      // An escalation names the stages it opened: mail only their people; otherwise every eligible one.
+      const opened =
+        e.type === 'escalated' ? (a.route?.stages ?? []).filter((st) => (e.payload.stages as string[]).includes(st.name)) : undefined;
+      const people = emails(
+        opened
+          ? expandGroups(
+              policy,
+              opened.flatMap((st) => st.approvers),
             )
-          : emails(eligibleIdentities(policy, a));
+          : eligibleIdentities(policy, a),
+      );
       for (const person of people) {
         const token = await createDecisionLink(tx, a, person, deps.linkTtlSeconds);
         const link = `${deps.publicUrl}/console/decide/${token}`;

@@ -59,10 +59,11 @@ export async function fanOutEvents(tx: Queryable, settleSeconds = 2, limit = 500
        INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
        SELECT tenant_id, webhook_id, event_id FROM picked WHERE cardinality(events) = 0 OR type = ANY(events)
        ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING 1),
+     -- A data-modifying CTE runs to completion whether or not the query reads it.
      moved AS (
        UPDATE approval_webhooks w SET cursor = m.last FROM (SELECT webhook_id, max(event_id) AS last FROM picked GROUP BY webhook_id) m
        WHERE w.id = m.webhook_id RETURNING 1)
-     SELECT (SELECT count(*) FROM inserted) + 0 * (SELECT count(*) FROM moved) AS n`,
+     SELECT count(*) AS n FROM inserted`,
     [settleSeconds, limit],
   );
   return Number(rows[0]?.n ?? 0);

@@ -166,13 +166,15 @@ export async function webhookDeliveryCheck(db: Queryable, tenantId: string | und
   const check = 'approval webhooks';
   const failing = await deliveryLog(db, tenantId, { failing: true, limit: 100 });
   if (failing.length === 0) return { ok: true, check, detail: 'no failing deliveries' };
-  const byHook = new Map<string, DeliveryLogRow>();
-  for (const f of failing) if (!byHook.has(f.webhook)) byHook.set(f.webhook, f);
+  // Per endpoint: how many fail, and the newest failure (the log is newest first).
+  const byHook = new Map<string, { latest: DeliveryLogRow; count: number }>();
+  for (const f of failing) {
+    const seen = byHook.get(f.webhook);
+    if (seen) seen.count++;
+    else byHook.set(f.webhook, { latest: f, count: 1 });
+  }
   const detail = [...byHook.values()]
-    .map(
-      (f) =>
-        `${f.webhook}: ${failing.filter((x) => x.webhook === f.webhook).length} failing, last ${f.last_error ?? '?'} (${f.status}, ${f.attempts} tries)`,
-    )
+    .map(({ latest: f, count }) => `${f.webhook}: ${count} failing, last ${f.last_error ?? '?'} (${f.status}, ${f.attempts} tries)`)
     .join('; ');
   return { ok: false, check, detail: `${detail} (levqor webhooks deliveries --failing)` };
 }
