@@ -1,3 +1,4 @@
+import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createPgDb } from '../src/db/pg.js';
@@ -66,6 +67,43 @@ describe('Postgres adapter', () => {
     } finally {
       await db.close();
       await drop();
+    }
+  });
+
+  it('survives a FATAL that arrives in the same packet as the ReadyForQuery of a new connection', async () => {
+    // What a server shutting down (pg_ctl restart -m fast) does to a connection it has just
+    // accepted: the pool hands the client out, and the FATAL is parsed before the caller can
+    // attach a listener. A real server cannot be made to time this, so a socket speaks for it.
+    const msg = (type: string, body: Buffer) => {
+      const head = Buffer.alloc(5);
+      head.write(type, 0, 'latin1');
+      head.writeInt32BE(body.length + 4, 1);
+      return Buffer.concat([head, body]);
+    };
+    const int32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(n);
+      return b;
+    };
+    const fatal = Buffer.from('SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0', 'latin1');
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections += 1;
+      socket.once('data', () => {
+        socket.end(Buffer.concat([msg('R', int32(0)), msg('Z', Buffer.from('I')), msg('E', fatal)]));
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const db = createPgDb({ connectionString: `postgres://levqor@127.0.0.1:${port}/levqor`, poolMax: 1 });
+    try {
+      await expect(db.transaction((tx) => tx.query('SELECT 1'))).rejects.toThrow(/not queryable|terminat/i);
+      await expect(db.session((s) => s.query('SELECT 1'))).rejects.toThrow(/not queryable|terminat/i);
+      expect(connections).toBe(2);
+    } finally {
+      await db.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

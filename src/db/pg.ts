@@ -45,6 +45,12 @@ export function createPgDb(opts: PgOptions): Db {
   const pool = new pg.Pool({ ...clientConfig, max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 });
   // An idle client whose connection dies emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => onBackgroundError(err));
+  // Between the pool handing out a client (dropping its idle listener) and the caller attaching
+  // its own, the parser may still be reading the packet that said ReadyForQuery: a server
+  // shutting down sends its FATAL right behind it. A listener kept for the client's life means
+  // such an 'error' event can never end the process; the error still fails the client's queries
+  // and the pool discards the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const listeners = new Set<pg.Client>();
   const base = wrap(pool);
 
