@@ -32,6 +32,9 @@ const TENANT_TABLES = [
   'approval_webhooks',
   'webhook_deliveries',
   'decision_links',
+  'people',
+  'person_identities',
+  'people_settings',
 ];
 
 describe('row-level security for levqor_app members (Postgres)', () => {

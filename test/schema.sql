@@ -134,6 +134,7 @@ TABLE approval_votes
   vote text NOT NULL
   reason text
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  person text
   CONSTRAINT approval_votes_approval_id_actor_key UNIQUE (approval_id, actor)
   CONSTRAINT approval_votes_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approval_queue(id) ON DELETE CASCADE
   CONSTRAINT approval_votes_pkey PRIMARY KEY (id)
@@ -227,6 +228,42 @@ TABLE notify_cursors
   name text NOT NULL
   last_event_id bigint NOT NULL DEFAULT 0
   CONSTRAINT notify_cursors_pkey PRIMARY KEY (name)
+TABLE people
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  handle text NOT NULL
+  display_name text NOT NULL
+  email text
+  role text NOT NULL DEFAULT 'approver'::text
+  created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text
+  CONSTRAINT people_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 200)))
+  CONSTRAINT people_email_check CHECK (((email IS NULL) OR (email = lower(email))))
+  CONSTRAINT people_handle_check CHECK ((handle ~ '^[a-z0-9][a-z0-9._-]{0,62}$'::text))
+  CONSTRAINT people_pkey PRIMARY KEY (id)
+  CONSTRAINT people_role_check CHECK ((role = ANY (ARRAY['viewer'::text, 'approver'::text, 'admin'::text])))
+  CONSTRAINT people_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT people_tenant_id_handle_key UNIQUE (tenant_id, handle)
+TABLE people_settings
+  tenant_id uuid NOT NULL
+  slack_autolink boolean NOT NULL DEFAULT false
+  updated_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  updated_by text
+  CONSTRAINT people_settings_pkey PRIMARY KEY (tenant_id)
+  CONSTRAINT people_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+TABLE person_identities
+  id uuid NOT NULL DEFAULT gen_random_uuid()
+  tenant_id uuid NOT NULL
+  person_id uuid NOT NULL
+  identity text NOT NULL
+  slack_team_id text
+  linked_by text NOT NULL
+  linked_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
+  CONSTRAINT person_identities_person_id_fkey FOREIGN KEY (person_id) REFERENCES people(id) ON DELETE CASCADE
+  CONSTRAINT person_identities_pkey PRIMARY KEY (id)
+  CONSTRAINT person_identities_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
+  CONSTRAINT person_identities_tenant_id_identity_key UNIQUE (tenant_id, identity)
 TABLE request_buckets
   minute bigint NOT NULL
   instance text NOT NULL
@@ -321,12 +358,15 @@ TABLE tenants
 TABLE web_sessions
   id uuid NOT NULL DEFAULT gen_random_uuid()
   tenant_id uuid NOT NULL
-  token_id uuid NOT NULL
+  token_id uuid
   secret_hash text NOT NULL
   csrf text NOT NULL
   created_at double precision NOT NULL DEFAULT EXTRACT(epoch FROM now())
   expires_at double precision NOT NULL
   revoked_at double precision
+  person_id uuid
+  CONSTRAINT web_sessions_owner CHECK (((token_id IS NOT NULL) OR (person_id IS NOT NULL)))
+  CONSTRAINT web_sessions_person_id_fkey FOREIGN KEY (person_id) REFERENCES people(id) ON DELETE CASCADE
   CONSTRAINT web_sessions_pkey PRIMARY KEY (id)
   CONSTRAINT web_sessions_secret_hash_key UNIQUE (secret_hash)
   CONSTRAINT web_sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id) ON DELETE CASCADE
@@ -426,6 +466,7 @@ INDEX CREATE INDEX approval_queue_tenant_status_idx ON public.approval_queue USI
 INDEX CREATE INDEX approval_queue_workflow_idx ON public.approval_queue USING btree (workflow_id) WHERE (workflow_id IS NOT NULL)
 INDEX CREATE UNIQUE INDEX approval_routes_pkey ON public.approval_routes USING btree (tenant_id, action_type)
 INDEX CREATE UNIQUE INDEX approval_votes_approval_id_actor_key ON public.approval_votes USING btree (approval_id, actor)
+INDEX CREATE UNIQUE INDEX approval_votes_person_idx ON public.approval_votes USING btree (approval_id, person) WHERE (person IS NOT NULL)
 INDEX CREATE UNIQUE INDEX approval_votes_pkey ON public.approval_votes USING btree (id)
 INDEX CREATE UNIQUE INDEX approval_webhooks_pkey ON public.approval_webhooks USING btree (id)
 INDEX CREATE UNIQUE INDEX approval_webhooks_tenant_id_name_key ON public.approval_webhooks USING btree (tenant_id, name)
@@ -449,6 +490,13 @@ INDEX CREATE UNIQUE INDEX marketing_campaigns_pkey ON public.marketing_campaigns
 INDEX CREATE INDEX marketing_campaigns_run_idx ON public.marketing_campaigns USING btree (run_id) WHERE (run_id IS NOT NULL)
 INDEX CREATE INDEX marketing_campaigns_workflow_idx ON public.marketing_campaigns USING btree (workflow_id) WHERE (workflow_id IS NOT NULL)
 INDEX CREATE UNIQUE INDEX notify_cursors_pkey ON public.notify_cursors USING btree (name)
+INDEX CREATE UNIQUE INDEX people_email_idx ON public.people USING btree (tenant_id, email) WHERE (email IS NOT NULL)
+INDEX CREATE UNIQUE INDEX people_pkey ON public.people USING btree (id)
+INDEX CREATE UNIQUE INDEX people_tenant_id_handle_key ON public.people USING btree (tenant_id, handle)
+INDEX CREATE UNIQUE INDEX people_settings_pkey ON public.people_settings USING btree (tenant_id)
+INDEX CREATE INDEX person_identities_person_idx ON public.person_identities USING btree (person_id)
+INDEX CREATE UNIQUE INDEX person_identities_pkey ON public.person_identities USING btree (id)
+INDEX CREATE UNIQUE INDEX person_identities_tenant_id_identity_key ON public.person_identities USING btree (tenant_id, identity)
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
@@ -462,6 +510,7 @@ INDEX CREATE UNIQUE INDEX slack_settings_pkey ON public.slack_settings USING btr
 INDEX CREATE UNIQUE INDEX slack_settings_team_id_key ON public.slack_settings USING btree (team_id)
 INDEX CREATE UNIQUE INDEX tenants_name_key ON public.tenants USING btree (name)
 INDEX CREATE UNIQUE INDEX tenants_pkey ON public.tenants USING btree (id)
+INDEX CREATE INDEX web_sessions_person_idx ON public.web_sessions USING btree (person_id)
 INDEX CREATE UNIQUE INDEX web_sessions_pkey ON public.web_sessions USING btree (id)
 INDEX CREATE UNIQUE INDEX web_sessions_secret_hash_key ON public.web_sessions USING btree (secret_hash)
 INDEX CREATE INDEX web_sessions_tenant_idx ON public.web_sessions USING btree (tenant_id)
@@ -515,6 +564,12 @@ POLICY github_trust.service_access PERMISSIVE public ALL USING (NOT pg_has_role(
 POLICY github_trust.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY marketing_campaigns.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY marketing_campaigns.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY people.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY people.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY people_settings.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY people_settings.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY person_identities.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY person_identities.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY secrets.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY secrets.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY webhook_deliveries.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -540,6 +595,9 @@ FORCED RLS decision_links
 FORCED RLS engagement_events
 FORCED RLS github_trust
 FORCED RLS marketing_campaigns
+FORCED RLS people
+FORCED RLS people_settings
+FORCED RLS person_identities
 FORCED RLS secrets
 FORCED RLS webhook_deliveries
 FORCED RLS workflow_events
