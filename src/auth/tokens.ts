@@ -16,6 +16,7 @@ export const SCOPES = [
   'events:write',
   'secrets:read',
   'secrets:write',
+  'people:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
