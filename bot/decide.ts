@@ -1,10 +1,11 @@
-import { decisionProblem } from '../src/approvals/policy.js';
-import { getApproval, getPolicy } from '../src/approvals/queries.js';
+import { decisionRefusal } from '../src/approvals/deciders.js';
+import { getApproval } from '../src/approvals/queries.js';
 import { decideApproval, validateReason } from '../src/approvals/service.js';
-import { DEFAULT_POLICY, type ApprovalRow } from '../src/approvals/types.js';
+import type { ApprovalRow } from '../src/approvals/types.js';
 import { AppError, errorMessage } from '../src/lib/errors.js';
 import { runQueuedNow } from '../src/scheduler/manual.js';
 import { REASON_BLOCK, REASON_INPUT, rejectModal } from '../src/slack/blocks.js';
+import { autolinkSlackUser } from '../src/people/slack-link.js';
 import { tenantForTeam } from '../src/slack/queries.js';
 import { syncApproval } from '../src/slack/sync.js';
 import { explain, notConnected, tellUser, type BotDeps } from './deps.js';
@@ -16,6 +17,19 @@ async function refreshMessage(deps: BotDeps, approvalId: string): Promise<void> 
     await syncApproval(deps, approvalId);
   } catch (err) {
     deps.log.warn({ approval: approvalId, err: errorMessage(err) }, 'updating the Slack message failed; the sweep retries it');
+  }
+}
+
+/**
+ * Links the acting Slack user to the person with their verified email, when the tenant turned
+ * that on; best effort: a failed look-up leaves them unlinked (the decision then says how to link).
+ */
+async function autolink(deps: BotDeps, tenantId: string, p: { user: { id: string; team_id?: string | undefined } }, team: string) {
+  try {
+    const handle = await autolinkSlackUser(deps.db, deps.slack, { tenantId, userId: p.user.id, teamId: p.user.team_id ?? team });
+    if (handle) deps.log.info({ user: p.user.id, person: handle }, 'linked a Slack user to a person by verified email');
+  } catch (err) {
+    deps.log.warn({ user: p.user.id, err: errorMessage(err) }, 'linking a Slack user by email failed; they stay unlinked');
   }
 }
 
@@ -36,6 +50,7 @@ export async function onApproveClick(deps: BotDeps, p: BlockAction): Promise<voi
   const id = p.actions[0]?.value ?? '';
   const settings = team ? await tenantForTeam(deps.db, team) : undefined;
   if (!settings) return tellUser(deps, channel, p.user.id, notConnected(team));
+  await autolink(deps, settings.tenant_id, p, settings.team_id);
   try {
     const { approval, outcome } = await decideApproval(deps.db, {
       id,
@@ -68,6 +83,7 @@ export async function onRejectClick(deps: BotDeps, p: BlockAction): Promise<void
   const id = p.actions[0]?.value ?? '';
   const settings = team ? await tenantForTeam(deps.db, team) : undefined;
   if (!settings) return tellUser(deps, channel, p.user.id, notConnected(team));
+  await autolink(deps, settings.tenant_id, p, settings.team_id);
   const approval = await getApproval(deps.db, id, settings.tenant_id);
   if (!approval) return tellUser(deps, channel, p.user.id, explain(new AppError('not_found', `approval ${id} not found`)));
   if (approval.status !== 'pending') {
@@ -83,8 +99,7 @@ export async function onRejectClick(deps: BotDeps, p: BlockAction): Promise<void
       ),
     );
   }
-  const policy = (await getPolicy(deps.db, settings.tenant_id)) ?? DEFAULT_POLICY;
-  const problem = decisionProblem(policy, approval, `slack:${p.user.id}`);
+  const problem = await decisionRefusal(deps.db, approval, `slack:${p.user.id}`);
   if (problem) return tellUser(deps, channel, p.user.id, explain(new AppError('forbidden', problem)));
   await deps.slack.views.open({ trigger_id: p.trigger_id, view: rejectModal(approval) as never });
 }

@@ -17,6 +17,7 @@ import { registerChecks } from './cli/checks.js';
 import { registerReports } from './cli/reports.js';
 import { registerConfig } from './cli/config.js';
 import { registerAlerts } from './cli/alerts.js';
+import { registerPeople } from './cli/people.js';
 import { doctorWorkflow, runsList, runsShow, runWorkflow, tenantCreate, tenantList, workflowApply, workflowList } from './cli/workflows.js';
 import { describeDb } from './lib/describe-db.js';
 import { applyMigrations } from './maintenance/migrations.js';
@@ -319,6 +320,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerReports(program, act);
   registerConfig(program, act);
   registerAlerts(program, act);
+  registerPeople(program, act);
 
   return program;
 }

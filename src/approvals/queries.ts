@@ -16,7 +16,8 @@ export const LIST_APPROVALS_SQL = `SELECT ${COLUMNS} FROM approval_queue
      WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
      ORDER BY requested_at, id LIMIT $3`;
 /** The votes on request $1, in order. */
-export const LIST_VOTES_SQL = 'SELECT actor, channel, vote, reason, created_at FROM approval_votes WHERE approval_id = $1 ORDER BY id';
+export const LIST_VOTES_SQL = `SELECT v.actor, v.person, p.display_name AS person_name, v.channel, v.vote, v.reason, v.created_at
+  FROM approval_votes v LEFT JOIN people p ON p.tenant_id = v.tenant_id AND p.handle = v.person WHERE v.approval_id = $1 ORDER BY v.id`;
 
 /** Channel on which new requests and decisions are announced (the row is the record; this is the nudge). */
 export const APPROVALS_CHANNEL = 'levqor_approvals';
@@ -202,17 +203,41 @@ export async function lockApproval(tx: Queryable, id: string, tenantId?: string)
   return rows[0];
 }
 
-/** Records one identity's vote; false when that identity already voted on the request. */
+/**
+ * Records one vote; false when that identity, or the person behind it (whatever channel they
+ * used), already voted on the request: the table's unique indexes decide, so it holds under races.
+ */
 export async function insertVote(
   tx: Queryable,
-  v: { tenant_id: string; approval_id: string; actor: string; channel: string; vote: 'approve' | 'reject'; reason: string | null },
+  v: {
+    tenant_id: string;
+    approval_id: string;
+    actor: string;
+    person: string | null;
+    channel: string;
+    vote: 'approve' | 'reject';
+    reason: string | null;
+  },
 ): Promise<boolean> {
   const res = await tx.query(
-    `INSERT INTO approval_votes (tenant_id, approval_id, actor, channel, vote, reason) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (approval_id, actor) DO NOTHING`,
-    [v.tenant_id, v.approval_id, v.actor, v.channel, v.vote, v.reason],
+    `INSERT INTO approval_votes (tenant_id, approval_id, actor, person, channel, vote, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT DO NOTHING`,
+    [v.tenant_id, v.approval_id, v.actor, v.person, v.channel, v.vote, v.reason],
   );
   return res.rowCount === 1;
+}
+
+/** A person's vote on a request (the one a second vote through another channel collides with). */
+export async function personVote(
+  db: Queryable,
+  approvalId: string,
+  person: string,
+): Promise<{ actor: string; channel: string; vote: string } | undefined> {
+  const { rows } = await db.query<{ actor: string; channel: string; vote: string }>(
+    'SELECT actor, channel, vote FROM approval_votes WHERE approval_id = $1 AND person = $2',
+    [approvalId, person],
+  );
+  return rows[0];
 }
 
 /** Counts one more approval on a still-pending request. */
@@ -224,15 +249,20 @@ export async function addApprovalVote(tx: Queryable, id: string): Promise<Approv
   return rows[0];
 }
 
+/** A vote as shown: the channel identity, and the person behind it (handle and current name) when known. */
+export interface VoteRow {
+  actor: string;
+  person: string | null;
+  person_name: string | null;
+  channel: string;
+  vote: string;
+  reason: string | null;
+  created_at: number;
+}
+
 /** The votes cast on a request, in order. */
-export async function listVotes(
-  db: Queryable,
-  approvalId: string,
-): Promise<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }[]> {
-  const { rows } = await db.query<{ actor: string; channel: string; vote: string; reason: string | null; created_at: number }>(
-    LIST_VOTES_SQL,
-    [approvalId],
-  );
+export async function listVotes(db: Queryable, approvalId: string): Promise<VoteRow[]> {
+  const { rows } = await db.query<VoteRow>(LIST_VOTES_SQL, [approvalId]);
   return rows;
 }
 

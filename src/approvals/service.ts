@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../db/types.js';
 import { AppError, type ErrorCode } from '../lib/errors.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
 import { insertEvents, notifyScheduler, settleWaitingRun } from '../runs/lifecycle-queries.js';
-import { decisionProblem } from './policy.js';
+import { checkDecider } from './deciders.js';
 import {
   addApprovalVote,
   decidePending,
@@ -11,6 +11,7 @@ import {
   getApproval,
   getPolicy,
   insertVote,
+  personVote,
   lockApproval,
   publishApprovalEvent,
   remindDue,
@@ -100,22 +101,29 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
       return conflict(expired ?? current);
     }
     const policy = (await getPolicy(tx, current.tenant_id)) ?? DEFAULT_POLICY;
-    const problem = decisionProblem(policy, current, input.actor);
+    const { person, problem } = await checkDecider(tx, policy, current, input.actor);
     if (problem) throw new AppError('forbidden', problem);
+    const handle = person?.handle ?? null;
+    // The unique indexes are the guard: one vote per identity, and one per person whatever the channel.
     const voted = await insertVote(tx, {
       tenant_id: current.tenant_id,
       approval_id: current.id,
       actor: input.actor,
+      person: handle,
       channel: input.channel,
       vote: input.decision,
       reason,
     });
     if (!voted) {
+      const first = handle ? await personVote(tx, current.id, handle) : undefined;
       throw new AppError(
         'conflict',
-        `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`,
+        first && first.actor !== input.actor
+          ? `${handle} already ${first.vote === 'approve' ? 'approved' : 'rejected'} via ${first.channel} (as ${first.actor}) on approval ${current.id}; one person counts once (${current.approvals_count} of ${current.required_approvals} approvals so far)`
+          : `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`,
       );
     }
+    const who = handle ? { person: handle } : {};
     let decided: ApprovalRow | undefined;
     let outcome: DecisionResult['outcome'];
     if (input.decision === 'reject') {
@@ -131,6 +139,7 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
       if (decided)
         await publishApprovalEvent(tx, decided, 'vote', {
           by: input.actor,
+          ...who,
           approvals: decided.approvals_count,
           required: decided.required_approvals,
         });
@@ -143,6 +152,8 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
       subject: `approval:${decided.id}`,
       detail: {
         channel: input.channel,
+        ...who,
+        identity: input.actor,
         reason,
         action_type: decided.action_type,
         summary: decided.summary,

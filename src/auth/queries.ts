@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import type { SessionIdentity } from './sessions.js';
+import type { Role } from '../people/roles.js';
 import type { Scope, TokenIdentity } from './tokens.js';
 
 // The auth capability's SQL: API tokens (stored as hashes) and browser sessions.
@@ -44,11 +45,19 @@ export async function listTokens(db: Queryable, tenantId: string): Promise<Token
   return rows;
 }
 
+/** The role of the person who owns a token (its token:<name> identity is linked to them), as a joined column. */
+const OWNER_ROLE = `(SELECT p.role FROM person_identities i JOIN people p ON p.id = i.person_id
+   WHERE i.tenant_id = t.tenant_id AND i.identity = 'token:' || t.name) AS owner_role`;
+
+/** A token row with the role of the person who owns it (null: nobody owns it). */
+export type OwnedToken = TokenIdentity & { owner_role: Role | null };
+
 /** The live token with this hash, stamped as used now; undefined for an unknown or revoked one. */
-export async function useToken(db: Queryable, hash: string): Promise<TokenIdentity | undefined> {
-  const { rows } = await db.query<TokenIdentity>(
-    `UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
-     WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes`,
+export async function useToken(db: Queryable, hash: string): Promise<OwnedToken | undefined> {
+  const { rows } = await db.query<OwnedToken>(
+    `WITH t AS (UPDATE api_tokens SET last_used_at = extract(epoch FROM now())
+       WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, tenant_id, name, scopes)
+     SELECT t.id, t.tenant_id, t.name, t.scopes, ${OWNER_ROLE} FROM t`,
     [hash],
   );
   return rows[0];
@@ -68,9 +77,12 @@ export async function insertSession(
 }
 
 /** The session with this secret hash: not expired, not revoked, its token not revoked. */
-export async function findLiveSession(db: Queryable, secretHash: string): Promise<SessionIdentity | undefined> {
-  const { rows } = await db.query<SessionIdentity>(
-    `SELECT t.id, t.tenant_id, t.name, t.scopes, s.id AS session_id, s.csrf
+export async function findLiveSession(
+  db: Queryable,
+  secretHash: string,
+): Promise<(SessionIdentity & { owner_role: Role | null }) | undefined> {
+  const { rows } = await db.query<SessionIdentity & { owner_role: Role | null }>(
+    `SELECT t.id, t.tenant_id, t.name, t.scopes, s.id AS session_id, s.csrf, ${OWNER_ROLE}
      FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id
      WHERE s.secret_hash = $1 AND s.revoked_at IS NULL AND t.revoked_at IS NULL
        AND s.expires_at > extract(epoch FROM now())`,

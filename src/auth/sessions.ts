@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { findLiveSession, insertSession, revokeSessionByHash } from './queries.js';
-import { hashToken, type TokenIdentity } from './tokens.js';
+import { hashToken, withOwnerRole, type TokenIdentity } from './tokens.js';
 
 /** A signed-in browser: the token's identity plus the session's own CSRF token. */
 export interface SessionIdentity extends TokenIdentity {
@@ -35,7 +35,7 @@ export async function openSession(
 /** The live session behind a cookie secret: not expired, not revoked, its token not revoked. */
 export async function resolveSession(db: Queryable, secret: string): Promise<SessionIdentity | undefined> {
   if (!/^lvs_[A-Za-z0-9_-]{20,100}$/.test(secret)) return undefined;
-  return findLiveSession(db, hashToken(secret));
+  return withOwnerRole(await findLiveSession(db, hashToken(secret)));
 }
 
 /** Revokes the session behind a cookie secret (sign-out); false when none was live. */

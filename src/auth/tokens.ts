@@ -1,24 +1,11 @@
 import { hash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
+import { clampScopes, type Role } from '../people/roles.js';
 import { insertToken, useToken } from './queries.js';
+import { SCOPES, type Scope } from './scopes.js';
 
-/** What a token may do. */
-export const SCOPES = [
-  'approvals:read',
-  'approvals:decide',
-  'actions:write',
-  'workflows:read',
-  'workflows:write',
-  'runs:read',
-  'audit:read',
-  'analytics:read',
-  'events:write',
-  'secrets:read',
-  'secrets:write',
-  'people:write',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from './scopes.js';
 
 export interface TokenIdentity {
   id: string;
@@ -94,6 +81,13 @@ export async function createToken(
   return { token, identity };
 }
 
+/** A token row as an identity: its scopes clamped to its owner's role, so a person's token never exceeds the person. */
+export function withOwnerRole<T extends TokenIdentity>(row: (T & { owner_role: Role | null }) | undefined): T | undefined {
+  if (!row) return undefined;
+  const { owner_role: role, ...identity } = row;
+  return { ...identity, scopes: clampScopes(identity.scopes, role ?? undefined) } as unknown as T;
+}
+
 /**
  * Resolves bearer tokens to identities. Results are cached for `cacheMs` (default 5 s) so
  * a busy API does not look every request up; a revocation therefore takes effect within it.
@@ -104,7 +98,7 @@ export function createAuthenticator(db: Queryable, cacheMs = 5_000, now: () => n
   const inFlight = new Map<string, Promise<TokenIdentity | undefined>>();
   const lookUp = async (hash: string): Promise<TokenIdentity | undefined> => {
     try {
-      const identity = await useToken(db, hash);
+      const identity = withOwnerRole(await useToken(db, hash));
       if (cache.size > 10_000) cache.clear();
       cache.set(hash, { at: now(), identity });
       return identity;

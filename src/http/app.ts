@@ -23,6 +23,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { dashboardSnapshot, healthRoutes, type HealthDeps } from './routes/health.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { secretRoutes } from './routes/secrets.js';
+import { peopleRoutes } from './routes/people.js';
 import { createKeyring } from '../secrets/keyring.js';
 import { createSecretStore, type SecretStore } from '../secrets/store.js';
 
@@ -140,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   workflowRoutes(router, deps.db, deps.runDeps, secrets);
   secretRoutes(router, deps.db, secrets);
   analyticsRoutes(router, deps.db);
+  peopleRoutes(router, deps.db);
 
   let doc: Record<string, unknown> = {};
   router.add({

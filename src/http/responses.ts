@@ -14,6 +14,8 @@ import type { TenantAnalytics } from '../reports/analytics.js';
 import type { EventRow, RunRow } from '../runs/types.js';
 import type { SecretListing } from '../secrets/store.js';
 import type { WorkflowRow } from '../workflows/queries.js';
+import type { Person } from '../people/queries.js';
+import { ROLES } from '../people/roles.js';
 import { scheduleConfigSchema, stepSchema } from '../workflows/schema.js';
 
 const epoch = z.number().describe('epoch seconds');
@@ -73,7 +75,17 @@ export const approvalReply = z.object({
 export const approvalPageReply = z.object({ approvals: z.array(approvalReply), next_cursor: z.string().nullable() });
 
 export const approvalWithVotesReply = approvalReply.extend({
-  votes: z.array(z.object({ actor: z.string(), channel: z.string(), vote: z.string(), reason: z.string().nullable(), created_at: epoch })),
+  votes: z.array(
+    z.object({
+      actor: z.string().describe('the channel identity that voted (slack:U…, token:NAME, cli:USER …)'),
+      person: z.string().nullable().describe('the handle of the person behind it, when the directory knows them'),
+      person_name: z.string().nullable().describe("that person's display name"),
+      channel: z.string(),
+      vote: z.string(),
+      reason: z.string().nullable(),
+      created_at: epoch,
+    }),
+  ),
 });
 
 const decisionOutcome = z.enum(['approved', 'rejected', 'vote_recorded']);
@@ -347,3 +359,26 @@ sameFields<Out<typeof secretListReply>['secrets'][number], SecretListing>();
 // A bulk result is either kind of BulkResult (and the status the single route would answer).
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 sameFields<Out<typeof bulkDecisionReply>['results'][number], Record<KeysOfUnion<BulkResult> | 'status', unknown>>();
+
+const personIdentity = z.object({
+  identity: z.string().describe('slack:U…, github:login, oidc:subject, token:name, cli:user or email:address'),
+  slack_team_id: z.string().nullable().describe('the Slack workspace of a slack: identity'),
+  linked_by: z.string(),
+  linked_at: epoch,
+});
+const person = z.object({
+  id: z.string(),
+  handle: z.string(),
+  display_name: z.string(),
+  email: z.string().nullable(),
+  role: z.enum(ROLES),
+  created_at: epoch,
+  updated_at: epoch,
+  updated_by: z.string().nullable(),
+  identities: z.array(personIdentity),
+});
+export const personReply = z.object({ person });
+export const peopleListReply = z.object({ people: z.array(person) });
+export const personRemovedReply = z.object({ handle: z.string(), removed: z.literal(true) });
+export const peopleSettingsReply = z.object({ slack_autolink: z.boolean() });
+sameFields<Out<typeof personReply>['person'], Person>();

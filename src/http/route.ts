@@ -21,6 +21,7 @@ export const TAGS = {
   runs: 'Workflow runs with their events',
   audit: 'The append-only audit log',
   analytics: "Run and approval analytics, and the engagement events a tenant's product sends",
+  people: 'People who decide: their linked identities (Slack, GitHub, OIDC, tokens, CLI, email) and roles',
   secrets: 'Secrets for {{secrets.NAME}} references: write-only values, names and metadata to read',
   health: 'Liveness, readiness, health summary, scaling, alerts and Prometheus metrics',
   meta: 'This document',

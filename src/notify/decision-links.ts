@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { approvalEventsAfter, getApproval, getPolicy } from '../approvals/queries.js';
+import { loadPolicy } from '../approvals/deciders.js';
+import { approvalEventsAfter, getApproval } from '../approvals/queries.js';
 import { eligibleIdentities, expandGroups } from '../approvals/policy.js';
 import { decideApproval, validateReason } from '../approvals/service.js';
-import { DEFAULT_POLICY, type ApprovalRow, type Decision } from '../approvals/types.js';
+import type { ApprovalRow, Decision } from '../approvals/types.js';
 import type { Db, Queryable } from '../db/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -133,7 +134,7 @@ export async function emailApprovers(deps: EmailNotifyDeps): Promise<number> {
       if (e.type !== 'requested' && e.type !== 'escalated' && e.type !== 'reminder') continue;
       const a = await getApproval(tx, e.approval_id);
       if (!a || a.status !== 'pending' || a.impact_class !== 'C') continue;
-      const policy = (await getPolicy(tx, a.tenant_id)) ?? DEFAULT_POLICY;
+      const policy = await loadPolicy(tx, a.tenant_id);
       // An escalation names the stages it opened: mail only their people; otherwise every eligible one.
       const opened =
         e.type === 'escalated' ? (a.route?.stages ?? []).filter((st) => (e.payload.stages as string[]).includes(st.name)) : undefined;

@@ -1,4 +1,4 @@
-import { SCOPES, type Scope } from '../auth/tokens.js';
+import { SCOPES, type Scope } from '../auth/scopes.js';
 
 /** A person's role in a tenant: viewer reads, approver also decides, admin also changes things. */
 export const ROLES = ['viewer', 'approver', 'admin'] as const;

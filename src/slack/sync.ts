@@ -2,9 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { Db } from '../db/types.js';
 import { AppError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { getPolicy } from '../approvals/queries.js';
+import { loadPolicy } from '../approvals/deciders.js';
 import { eligibleIdentities, stageIdentities } from '../approvals/policy.js';
-import { DEFAULT_POLICY } from '../approvals/types.js';
 import { approvalMessage, escalationMessage, reminderMessage, renderKey, slackUserIds, type SlackMessage } from './blocks.js';
 import { isGoneSlackError, isPermanentSlackError, slackFailure, slackRetryDelay } from './errors.js';
 import {
@@ -114,7 +113,7 @@ export async function syncApproval(deps: SlackSyncDeps, approvalId: string): Pro
       if (a.status === 'pending' && a.slack_ts && (a.stage > a.slack_stage || a.reminders_sent > a.slack_reminders)) {
         const channel = a.slack_channel ?? settings.approvals_channel;
         const thread = a.slack_ts;
-        const policy = (await getPolicy(tx, a.tenant_id)) ?? DEFAULT_POLICY;
+        const policy = await loadPolicy(tx, a.tenant_id);
         const reply = async (msg: SlackMessage) =>
           slackCall(() => deps.slack.chat.postMessage({ channel, thread_ts: thread, text: msg.text, blocks: msg.blocks }));
         if (a.stage > a.slack_stage) {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { AppError } from '../lib/errors.js';
+import { readInputFile } from '../lib/read-input.js';
 import { unsafeInputProblem } from '../lib/safe-input.js';
 import { formatIssues, workflowSchema, type WorkflowSpec } from './schema.js';
 
@@ -61,11 +61,6 @@ function parseWorkflowText(text: string, source: string): WorkflowSpec[] {
 
 /** Reads and parses a workflow file ("-" reads standard input). */
 export async function loadWorkflowFile(path: string, readStdin: () => Promise<string>): Promise<WorkflowSpec[]> {
-  let text: string;
-  try {
-    text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
-  } catch (err) {
-    throw new AppError('bad_input', `cannot read ${path}: ${(err as Error).message}`);
-  }
+  const text = await readInputFile(path, readStdin);
   return parseWorkflowText(text, path);
 }
