@@ -1,0 +1,289 @@
+// People: the directory (CRUD, people as code), decisions counted by person across channels,
+// self-approval by person, a people policy refusing unlinked identities, roles (viewers do not
+// decide, a person's token never exceeds their role), and a database from before people.
+import { describe, expect, it } from 'vitest';
+import { getApproval, listVotes, setPolicy } from '../src/approvals/queries.js';
+import { decideApproval } from '../src/approvals/service.js';
+import { DEFAULT_POLICY } from '../src/approvals/types.js';
+import { migrate } from '../src/db/migrate.js';
+import { migrations } from '../src/db/migrations.generated.js';
+import { AppError } from '../src/lib/errors.js';
+import { getPerson, listPeople } from '../src/people/queries.js';
+import { parsePeopleText } from '../src/people/schema.js';
+import { addPerson, applyPeople, editPerson, linkIdentity, removePerson, unlinkIdentity } from '../src/people/service.js';
+import { makeApiTenant, requestDeploy, useTestApi, type DecisionJson } from './helpers/api.js';
+import { BACKENDS, useTestDb } from './helpers/db.js';
+import { makeTenant } from './helpers/fixtures.js';
+
+const BY = 'cli:admin';
+
+/** The error a promise rejects with (failing when it resolves). */
+async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe.each(BACKENDS)('people on $name', ({ open }) => {
+  const { t, api } = useTestApi(open);
+
+  const person = (handle: string, identities: string[], role: 'viewer' | 'approver' | 'admin' = 'approver') => ({
+    handle,
+    display_name: `${handle[0]?.toUpperCase()}${handle.slice(1)} Example`,
+    email: `${handle}@example.com`,
+    role,
+    identities,
+  });
+  const auditActions = async (tenantId: string) =>
+    (
+      await t.db.query<{ action: string; subject: string }>(
+        "SELECT action, subject FROM audit_log WHERE tenant_id = $1 AND action LIKE 'person%' ORDER BY id",
+        [tenantId],
+      )
+    ).rows.map((r) => `${r.action} ${r.subject}`);
+
+  it('adds, links, edits, unlinks and removes people, each change in audit_log; conflicts name the holder', async () => {
+    const tenant = await makeTenant(t.db, 'dir');
+    await t.db.transaction((tx) => addPerson(tx, tenant.id, person('alice', ['slack:UALICE', 'github:alice']), BY));
+    await t.db.transaction((tx) => addPerson(tx, tenant.id, person('bob', []), BY));
+    const dup = await refusal(t.db.transaction((tx) => addPerson(tx, tenant.id, person('alice', []), BY)));
+    expect([dup.code, dup.message]).toEqual(['conflict', expect.stringContaining('handle "alice" already exists')]);
+    const held = await refusal(
+      t.db.transaction((tx) => linkIdentity(tx, tenant.id, 'bob', { identity: 'slack:UALICE', slackTeamId: null }, BY)),
+    );
+    expect(held.message).toContain('slack:UALICE is already linked to alice');
+    await t.db.transaction((tx) => linkIdentity(tx, tenant.id, 'bob', { identity: 'token:bob-laptop', slackTeamId: null }, BY));
+    await t.db.transaction((tx) => editPerson(tx, tenant.id, 'bob', { role: 'viewer' }, BY));
+    await t.db.transaction((tx) => unlinkIdentity(tx, tenant.id, 'alice', 'github:alice', BY));
+    expect((await getPerson(t.db, tenant.id, 'bob'))?.role).toBe('viewer');
+    expect((await getPerson(t.db, tenant.id, 'alice'))?.identities.map((i) => i.identity)).toEqual(['slack:UALICE']);
+    await t.db.transaction((tx) => removePerson(tx, tenant.id, 'bob', BY));
+    expect((await listPeople(t.db, tenant.id)).map((p) => p.handle)).toEqual(['alice']);
+    // Removing a person frees their identities.
+    const freed = await t.db.query('SELECT 1 FROM person_identities WHERE tenant_id = $1 AND identity = $2', [
+      tenant.id,
+      'token:bob-laptop',
+    ]);
+    expect(freed.rows).toHaveLength(0);
+    expect(await auditActions(tenant.id)).toEqual([
+      'person.added person:alice',
+      'person.linked person:alice',
+      'person.linked person:alice',
+      'person.added person:bob',
+      'person.linked person:bob',
+      'person.role_changed person:bob',
+      'person.unlinked person:alice',
+      'person.removed person:bob',
+    ]);
+  });
+
+  it('people as code: a file is validated whole (every problem named, nothing written), then applied declaratively', async () => {
+    const tenant = await makeTenant(t.db, 'apply');
+    const bad = `people:
+  - handle: Alice
+    display_name: Alice
+  - handle: bob
+    display_name: Bob
+    role: boss
+    identities: [slack:UBOB, "nope"]
+  - handle: carol
+    display_name: Carol
+    identities: [slack:UCAROL]
+  - handle: dan
+    display_name: Dan
+    identities: [slack:UCAROL]
+`;
+    const err = await refusal(Promise.resolve().then(() => parsePeopleText(bad, 'people.yaml')));
+    expect(err.message).toContain('nothing was written');
+    expect(err.issues.join('\n')).toMatch(/people\[0\]\.handle: a handle/);
+    expect(err.issues.join('\n')).toMatch(/people\[1\]\.role/);
+    expect(err.issues.join('\n')).toMatch(/people\[1\]\.identities\[1\]/);
+    expect(err.issues.join('\n')).toMatch(/people\[3\]\.identities\[0\]: identity slack:UCAROL is given twice \(also at people\.yaml:people\[2\]/);
+
+    const first = parsePeopleText(
+      'people:\n  - { handle: alice, display_name: Alice, email: Alice@Example.com, role: admin, identities: [slack:UALICE, github:alice] }\n  - { handle: bob, display_name: Bob, identities: [slack:UBOB] }\n',
+      'people.yaml',
+    );
+    expect(await t.db.transaction((tx) => applyPeople(tx, tenant.id, first, BY))).toEqual([
+      { handle: 'alice', outcome: 'created' },
+      { handle: 'bob', outcome: 'created' },
+    ]);
+    expect((await getPerson(t.db, tenant.id, 'alice'))?.email).toBe('alice@example.com');
+    // Declarative: github:alice goes, slack:UBOB moves from bob to alice; bob (unlisted) stays as he is.
+    const second = parsePeopleText(
+      'people:\n  - { handle: alice, display_name: Alice A., email: alice@example.com, role: admin, identities: [slack:UALICE] }\n',
+      'people.yaml',
+    );
+    expect(await t.db.transaction((tx) => applyPeople(tx, tenant.id, second, BY))).toEqual([{ handle: 'alice', outcome: 'updated' }]);
+    expect(await t.db.transaction((tx) => applyPeople(tx, tenant.id, second, BY))).toEqual([{ handle: 'alice', outcome: 'unchanged' }]);
+    expect((await getPerson(t.db, tenant.id, 'alice'))?.identities.map((i) => i.identity)).toEqual(['slack:UALICE']);
+    expect((await getPerson(t.db, tenant.id, 'bob'))?.identities.map((i) => i.identity)).toEqual(['slack:UBOB']);
+
+    // A file that conflicts with the database (slack:UBOB is bob's, and bob is not in it): nothing is written.
+    const before = await listPeople(t.db, tenant.id);
+    const auditBefore = await auditActions(tenant.id);
+    const clash = parsePeopleText(
+      'people:\n  - { handle: carol, display_name: Carol }\n  - { handle: alice, display_name: Alice, identities: [slack:UALICE, slack:UBOB] }\n',
+      'people.yaml',
+    );
+    const conflict = await refusal(t.db.transaction((tx) => applyPeople(tx, tenant.id, clash, BY)));
+    expect(conflict.message).toContain('slack:UBOB is already linked to bob');
+    expect(await listPeople(t.db, tenant.id)).toEqual(before);
+    expect(await auditActions(tenant.id)).toEqual(auditBefore);
+  });
+
+  it('the same person approving through the API and the CLI counts once: 409 naming the first channel, quorum not met', async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', alice: 'all', bob: 'all' }, 'quorum');
+    await setPolicy(
+      t.db,
+      at.tenant.id,
+      { ...DEFAULT_POLICY, approvers: ['group:leads'], groups: { leads: ['person:alice', 'person:bob'] }, required_approvals: 2 },
+      BY,
+    );
+    await t.db.transaction(async (tx) => {
+      await addPerson(tx, at.tenant.id, person('alice', ['token:alice', 'cli:alice']), BY);
+      await addPerson(tx, at.tenant.id, person('bob', ['token:bob']), BY);
+    });
+    const a = await requestDeploy(t.db, at.tenant.id, { actor: 'token:ops' });
+    const first = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/approve`, { token: at.token('alice') });
+    expect([first.status, first.json.outcome]).toEqual([200, 'vote_recorded']);
+    const again = await refusal(
+      decideApproval(t.db, { id: a.id, tenantId: at.tenant.id, decision: 'approve', actor: 'cli:alice', channel: 'cli' }),
+    );
+    expect([again.code, again.message]).toEqual(['conflict', expect.stringContaining('alice already approved via api')]);
+    expect((await getApproval(t.db, a.id))?.status).toBe('pending');
+    const bob = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/approve`, { token: at.token('bob') });
+    expect([bob.status, bob.json.outcome]).toEqual([200, 'approved']);
+    const shown = await api.request<{ votes: { actor: string; person: string; person_name: string; channel: string }[] }>(
+      'GET',
+      `/api/approvals/${a.id}`,
+      { token: at.token('ops') },
+    );
+    expect(shown.json.votes.map((v) => [v.person, v.person_name, v.actor])).toEqual([
+      ['alice', 'Alice Example', 'token:alice'],
+      ['bob', 'Bob Example', 'token:bob'],
+    ]);
+    const audit = await t.db.query<{ detail: { person: string; identity: string; channel: string } }>(
+      "SELECT detail FROM audit_log WHERE tenant_id = $1 AND subject = $2 AND action LIKE 'approval.%' ORDER BY id",
+      [at.tenant.id, `approval:${a.id}`],
+    );
+    expect(audit.rows.map((r) => [r.detail.person, r.detail.identity, r.detail.channel])).toEqual([
+      ['alice', 'token:alice', 'api'],
+      ['bob', 'token:bob', 'api'],
+    ]);
+  });
+
+  it('self-approval compares people: the requester (github:<actor>) may not approve as their token; a viewer may not decide', async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', alice: 'all', vera: 'all' }, 'self');
+    await t.db.transaction(async (tx) => {
+      await addPerson(tx, at.tenant.id, person('alice', ['github:alice-gh', 'token:alice']), BY);
+      await addPerson(tx, at.tenant.id, person('vera', [], 'viewer'), BY);
+      await linkIdentity(tx, at.tenant.id, 'vera', { identity: 'cli:vera', slackTeamId: null }, BY);
+    });
+    const a = await requestDeploy(t.db, at.tenant.id, { actor: 'github:alice-gh', channel: 'github' });
+    const own = await api.request('POST', `/api/approvals/${a.id}/approve`, { token: at.token('alice') });
+    expect([own.status, own.json.message]).toEqual([403, expect.stringContaining('alice requested this action (as github:alice-gh)')]);
+    const viewer = await refusal(
+      decideApproval(t.db, { id: a.id, tenantId: at.tenant.id, decision: 'approve', actor: 'cli:vera', channel: 'cli' }),
+    );
+    expect([viewer.code, viewer.message]).toEqual(['forbidden', expect.stringContaining('vera is a viewer')]);
+    expect(await listVotes(t.db, a.id)).toEqual([]);
+  });
+
+  it('under a policy naming people an unlinked identity is refused with how to get linked; without one, nothing changes', async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', stranger: 'all' }, 'unlinked');
+    const a = await requestDeploy(t.db, at.tenant.id, { actor: 'token:ops' });
+    await setPolicy(t.db, at.tenant.id, { ...DEFAULT_POLICY, approvers: ['person:alice', 'token:stranger'] }, BY);
+    const refused = await api.request('POST', `/api/approvals/${a.id}/approve`, { token: at.token('stranger') });
+    expect([refused.status, refused.json.message]).toEqual([
+      403,
+      expect.stringContaining(
+        'token:stranger is not linked to a person of this tenant, and its approval policy names people: ask an admin to link you (levqor people link HANDLE token:stranger',
+      ),
+    ]);
+    // The same tenant, policy without people: the token decides as before.
+    await setPolicy(t.db, at.tenant.id, { ...DEFAULT_POLICY, approvers: ['token:stranger'] }, BY);
+    const ok = await api.request<DecisionJson>('POST', `/api/approvals/${a.id}/approve`, { token: at.token('stranger') });
+    expect([ok.status, ok.json.outcome]).toEqual([200, 'approved']);
+    expect((await listVotes(t.db, a.id)).map((v) => [v.actor, v.person])).toEqual([['token:stranger', null]]);
+  });
+
+  it("a person's token is clamped to their role at authentication; a role change ends their console sessions", async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', dana: 'all' }, 'clamp');
+    const dana = await t.db.transaction((tx) => addPerson(tx, at.tenant.id, person('dana', ['token:dana'], 'viewer'), BY));
+    const a = await requestDeploy(t.db, at.tenant.id, { actor: 'token:ops' });
+    const decide = await api.request('POST', `/api/approvals/${a.id}/approve`, { token: at.token('dana') });
+    expect([decide.status, decide.json.message]).toEqual([403, 'this token lacks the approvals:decide scope']);
+    expect((await api.request('GET', `/api/approvals/${a.id}`, { token: at.token('dana') })).status).toBe(200);
+    const write = await api.request('POST', '/api/people', { token: at.token('dana'), body: person('eve', []) });
+    expect(write.status).toBe(403);
+    // A console session of hers (as OIDC sign-in opens them) ends when her role changes.
+    await t.db.query(
+      "INSERT INTO web_sessions (tenant_id, person_id, secret_hash, csrf, expires_at) VALUES ($1, $2, 'h-dana', 'c', extract(epoch FROM now()) + 3600)",
+      [at.tenant.id, dana.id],
+    );
+    await t.db.transaction((tx) => editPerson(tx, at.tenant.id, 'dana', { role: 'admin' }, BY));
+    const session = await t.db.query<{ revoked: boolean }>(
+      "SELECT revoked_at IS NOT NULL AS revoked FROM web_sessions WHERE secret_hash = 'h-dana'",
+    );
+    expect(session.rows).toEqual([{ revoked: true }]);
+    // An admin's token keeps its scopes (a token the authenticator has not cached yet).
+    const fresh = await makeApiTenant(t.db, { root: 'all' }, 'clamp2');
+    await t.db.transaction((tx) => addPerson(tx, fresh.tenant.id, person('root', ['token:root'], 'admin'), BY));
+    const made = await api.request('POST', '/api/people', { token: fresh.token('root'), body: person('eve', []) });
+    expect(made.status).toBe(201);
+  });
+
+  it('REST: people listed, shown, added, edited, linked, unlinked and removed with people:write; settings turn auto-link on', async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', reader: ['approvals:read'] }, 'rest');
+    const ops = { token: at.token('ops') };
+    expect((await api.request('POST', '/api/people', { ...ops, body: person('alice', ['slack:UALICE']) })).status).toBe(201);
+    expect((await api.request('POST', '/api/people', { ...ops, body: person('alice', []) })).status).toBe(409);
+    expect((await api.request('POST', '/api/people', { token: at.token('reader'), body: person('bob', []) })).status).toBe(403);
+    const edited = await api.request<{ person: { role: string } }>('PUT', '/api/people/alice', { ...ops, body: { role: 'admin' } });
+    expect([edited.status, edited.json.person.role]).toEqual([200, 'admin']);
+    const linked = await api.request<{ person: { identities: { identity: string }[] } }>('POST', '/api/people/alice/identities', {
+      ...ops,
+      body: { identity: 'github:alice' },
+    });
+    expect(linked.json.person.identities.map((i) => i.identity)).toEqual(['github:alice', 'slack:UALICE']);
+    expect((await api.request('DELETE', `/api/people/alice/identities/${encodeURIComponent('github:alice')}`, ops)).status).toBe(200);
+    const listed = await api.request<{ people: { handle: string }[] }>('GET', '/api/people', { token: at.token('reader') });
+    expect(listed.json.people.map((p) => p.handle)).toEqual(['alice']);
+    expect((await api.request('GET', '/api/people/nobody', ops)).status).toBe(404);
+    const settings = await api.request<{ slack_autolink: boolean }>('PUT', '/api/people-settings', {
+      ...ops,
+      body: { slack_autolink: true },
+    });
+    expect(settings.json).toEqual({ slack_autolink: true });
+    expect((await api.request('DELETE', '/api/people/alice', ops)).status).toBe(200);
+    expect((await api.request('GET', '/api/people/alice', ops)).status).toBe(404);
+  });
+});
+
+describe.each(BACKENDS)('a database from before people on $name', ({ open }) => {
+  const t = useTestDb(() => open({ template: false, migrate: false }));
+
+  it('keeps its votes and decisions: an old vote counts toward the quorum after the upgrade', async () => {
+    await migrate(
+      t.db,
+      migrations.filter((m) => m.id < 18),
+    );
+    const tenant = await makeTenant(t.db, 'old');
+    const a = await requestDeploy(t.db, tenant.id, { actor: 'token:ops' });
+    // A quorum of two with one vote cast, as the schema before people stored it (no person column).
+    await t.db.query('UPDATE approval_queue SET required_approvals = 2, approvals_count = 1 WHERE id = $1', [a.id]);
+    await t.db.query(
+      "INSERT INTO approval_votes (tenant_id, approval_id, actor, channel, vote) VALUES ($1, $2, 'slack:UOLD', 'slack', 'approve')",
+      [tenant.id, a.id],
+    );
+    const result = await migrate(t.db, migrations);
+    expect(result.applied.length).toBeGreaterThan(0);
+    const decided = await decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'approve', actor: 'cli:new', channel: 'cli' });
+    expect(decided.outcome).toBe('approved');
+    expect((await listVotes(t.db, a.id)).map((v) => v.person)).toEqual([null, null]);
+  });
+});
