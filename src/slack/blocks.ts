@@ -28,7 +28,11 @@ export type ApprovalView = Pick<
   | 'run_id'
   | 'required_approvals'
   | 'approvals_count'
-> & { workflow_name: string | null };
+> & {
+  workflow_name: string | null;
+  /** The display name of the person behind processed_by, when the directory knows them. */
+  processed_by_name?: string | null;
+};
 
 export const APPROVE_ACTION = 'levqor_approve';
 export const REJECT_ACTION = 'levqor_reject';
@@ -98,11 +102,12 @@ export function decisionButtons(id: string): SlackBlock {
 /** The outcome line of a decided (or partly approved) request. */
 function outcomeLine(a: ApprovalView): string | undefined {
   const at = a.processed_at === null ? '' : ` at ${slackDate(a.processed_at, '{time}')}`;
+  const by = `${who(a.processed_by)}${a.processed_by_name ? ` (${esc(a.processed_by_name)})` : ''}`;
   switch (a.status) {
     case 'approved':
-      return `✅ *Approved* by ${who(a.processed_by)}${at}${a.required_approvals > 1 ? ` (${a.approvals_count} of ${a.required_approvals} approvals)` : ''}`;
+      return `✅ *Approved* by ${by}${at}${a.required_approvals > 1 ? ` (${a.approvals_count} of ${a.required_approvals} approvals)` : ''}`;
     case 'rejected':
-      return `❌ *Rejected* by ${who(a.processed_by)}${at}${a.reason ? `: ${esc(a.reason)}` : ''}`;
+      return `❌ *Rejected* by ${by}${at}${a.reason ? `: ${esc(a.reason)}` : ''}`;
     case 'expired':
       return `⌛ *Expired*${at}: no decision in time; the run waiting on it has ended`;
     default:

@@ -32,6 +32,8 @@ export async function getSlackApproval(db: Queryable, id: string, tenantId?: str
        a.expires_at, a.processed_at, a.processed_by, a.reason, a.run_id, a.required_approvals, a.approvals_count, a.reminded_at,
        a.route, a.stage, a.reminders_sent, a.slack_stage, a.slack_reminders,
        a.slack_channel, a.slack_ts, a.slack_rendered, a.slack_reminder_ts, a.slack_attempts, w.name AS workflow_name,
+       (SELECT p.display_name FROM approval_votes v JOIN people p ON p.tenant_id = v.tenant_id AND p.handle = v.person
+        WHERE v.approval_id = a.id AND v.actor = a.processed_by) AS processed_by_name,
        extract(epoch FROM now())::float8 AS db_now
      FROM approval_queue a LEFT JOIN workflows w ON w.id = a.workflow_id AND w.tenant_id = a.tenant_id
      WHERE a.id = $1 AND ($2::uuid IS NULL OR a.tenant_id = $2)`,

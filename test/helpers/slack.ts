@@ -32,6 +32,8 @@ export interface FakeSlack {
   refusals: Map<string, string>;
   /** The WebSocket URL apps.connections.open hands out (Socket Mode); set by the test. */
   socketUrl: string | null;
+  /** Users users.info answers with, by id (others: user_not_found). */
+  users: Map<string, Record<string, unknown>>;
   /** Resolves with the first call (already made or coming) matching, or rejects after `ms`. */
   waitFor(method: string, match?: (c: SlackCall) => boolean, ms?: number): Promise<SlackCall>;
   close(): Promise<void>;
@@ -48,7 +50,7 @@ function parseArgs(body: string, type: string | undefined): Record<string, unkno
 
 /**
  * A local stand-in for Slack's Web API: records chat.postMessage, chat.update,
- * chat.postEphemeral, views.open (and response_url posts) and answers auth.test; refuses
+ * chat.postEphemeral, views.open (and response_url posts) and answers auth.test and users.info; refuses
  * chat.* calls to the channels in `refusals` the way Slack does (HTTP 200, ok: false).
  */
 export async function startFakeSlack(): Promise<FakeSlack> {
@@ -73,7 +75,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       else if (method === 'chat.update') answer = { ok: true, channel: args.channel, ts: args.ts };
       else if (method === 'chat.postEphemeral') answer = { ok: true, message_ts: `1700000000.${String(++ts).padStart(6, '0')}` };
       else if (method === 'views.open') answer = { ok: true, view: { id: `V${calls.length}` } };
-      else if (method === 'apps.connections.open')
+      else if (method === 'users.info') {
+        const user = fake.users.get(String(args.user));
+        answer = user ? { ok: true, user } : { ok: false, error: 'user_not_found' };
+      } else if (method === 'apps.connections.open')
         answer = fake.socketUrl ? { ok: true, url: fake.socketUrl } : { ok: false, error: 'invalid_auth' };
       const refused = method.startsWith('chat.') ? refusals.get(String(args.channel)) : undefined;
       if (refused) answer = { ok: false, error: refused };
@@ -90,6 +95,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls,
     refusals,
     socketUrl: null,
+    users: new Map(),
     of: (method) => calls.filter((c) => c.method === method),
     waitFor(method, match = () => true, ms = 15_000) {
       const hit = calls.find((c) => c.method === method && match(c));
