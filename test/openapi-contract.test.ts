@@ -225,6 +225,23 @@ describe('the OpenAPI document against `levqor serve`', SERVE, () => {
     await runEnded(gated.json.run_id, ['rejected']);
     expect((await call('POST', `/api/approvals/${stepId}/rerequest`, as('ops'))).status).toBe(202);
 
+    // People: added (201), taken (409), shown, listed, edited, linked (an identity held by another: 409),
+    // unlinked, removed; the directory settings read and set.
+    const oaPerson = { handle: 'oa-alice', display_name: 'OA Alice', email: 'oa-alice@example.com', identities: ['token:lead'] };
+    expect((await call('POST', '/api/people', as('ops', { body: oaPerson }))).status).toBe(201);
+    expect((await call('POST', '/api/people', as('ops', { body: oaPerson }))).status).toBe(409);
+    expect((await call('POST', '/api/people', as('ops', { body: { handle: 'oa-bob', display_name: 'OA Bob' } }))).status).toBe(201);
+    expect((await call('GET', '/api/people', as('ops'))).status).toBe(200);
+    expect((await call('GET', '/api/people/oa-alice', as('ops'))).status).toBe(200);
+    expect((await call('PUT', '/api/people/oa-alice', as('ops', { body: { role: 'admin' } }))).status).toBe(200);
+    expect((await call('PUT', '/api/people/oa-bob', as('ops', { body: { email: 'oa-alice@example.com' } }))).status).toBe(409);
+    expect((await call('POST', '/api/people/oa-bob/identities', as('ops', { body: { identity: 'token:lead' } }))).status).toBe(409);
+    expect((await call('POST', '/api/people/oa-bob/identities', as('ops', { body: { identity: 'slack:UOABOB' } }))).status).toBe(200);
+    expect((await call('DELETE', `/api/people/oa-bob/identities/${encodeURIComponent('slack:UOABOB')}`, as('ops'))).status).toBe(200);
+    expect((await call('DELETE', '/api/people/oa-bob', as('ops'))).status).toBe(200);
+    expect((await call('GET', '/api/people-settings', as('ops'))).status).toBe(200);
+    expect((await call('PUT', '/api/people-settings', as('ops', { body: { slack_autolink: true } }))).status).toBe(200);
+
     // Audit, analytics, engagement events.
     expect((await call('GET', '/api/audit?limit=1', as('ops'))).status).toBe(200);
     expect((await call('GET', '/api/analytics?days=30', as('ops'))).status).toBe(200);
@@ -240,12 +257,20 @@ describe('the OpenAPI document against `levqor serve`', SERVE, () => {
       decideApprovals: { ids: [unknownId], decision: 'approve' },
       gateCriticalFiles: { repository: 'acme/app', pull_request: 1, head_sha: 'a'.repeat(40), base_sha: 'b'.repeat(40), files: ['x'] },
       setSecret: { value: 'v' },
+      addPerson: { handle: 'oa-carol', display_name: 'OA Carol' },
+      editPerson: { role: 'viewer' },
+      linkIdentity: { identity: 'slack:UOANOBODY' },
+      setPeopleSettings: { slack_autolink: false },
     };
     for (const [template, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const verb = method.toUpperCase();
         const name = template.startsWith('/api/secrets/') ? 'NO_SUCH_SECRET' : 'no-such-workflow';
-        const path = template.replace('{id}', unknownId).replace('{name}', name);
+        const path = template
+          .replace('{id}', unknownId)
+          .replace('{name}', name)
+          .replace('{handle}', 'no-such-person')
+          .replace('{identity}', encodeURIComponent('slack:UOANOBODY'));
         const body = validBody[op.operationId];
         const statuses = Object.keys(op.responses);
         if (statuses.includes('401')) {
