@@ -1,6 +1,9 @@
 // People: the directory (CRUD, people as code), decisions counted by person across channels,
 // self-approval by person, a people policy refusing unlinked identities, roles (viewers do not
 // decide, a person's token never exceeds their role), and a database from before people.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getApproval, listVotes, setPolicy } from '../src/approvals/queries.js';
 import { decideApproval } from '../src/approvals/service.js';
@@ -12,7 +15,8 @@ import { getPerson, listPeople } from '../src/people/queries.js';
 import { parsePeopleText } from '../src/people/schema.js';
 import { addPerson, applyPeople, editPerson, linkIdentity, removePerson, unlinkIdentity } from '../src/people/service.js';
 import { makeApiTenant, requestDeploy, useTestApi, type DecisionJson } from './helpers/api.js';
-import { BACKENDS, useTestDb } from './helpers/db.js';
+import { runCli } from './helpers/cli.js';
+import { BACKENDS, openPgTestDb, useTestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 
 const BY = 'cli:admin';
@@ -101,7 +105,9 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
     expect(err.issues.join('\n')).toMatch(/people\[0\]\.handle: a handle/);
     expect(err.issues.join('\n')).toMatch(/people\[1\]\.role/);
     expect(err.issues.join('\n')).toMatch(/people\[1\]\.identities\[1\]/);
-    expect(err.issues.join('\n')).toMatch(/people\[3\]\.identities\[0\]: identity slack:UCAROL is given twice \(also at people\.yaml:people\[2\]/);
+    expect(err.issues.join('\n')).toMatch(
+      /people\[3\]\.identities\[0\]: identity slack:UCAROL is given twice \(also at people\.yaml:people\[2\]/,
+    );
 
     const first = parsePeopleText(
       'people:\n  - { handle: alice, display_name: Alice, email: Alice@Example.com, role: admin, identities: [slack:UALICE, github:alice] }\n  - { handle: bob, display_name: Bob, identities: [slack:UBOB] }\n',
@@ -285,5 +291,47 @@ describe.each(BACKENDS)('a database from before people on $name', ({ open }) => 
     const decided = await decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'approve', actor: 'cli:new', channel: 'cli' });
     expect(decided.outcome).toBe('approved');
     expect((await listVotes(t.db, a.id)).map((v) => v.person)).toEqual([null, null]);
+  });
+});
+
+describe('`levqor people` (the built CLI, Postgres)', () => {
+  const t = useTestDb(openPgTestDb);
+
+  it('adds, links and lists people; a bad people file writes nothing (exit 2); policies refuse unknown people; autolink toggles', async () => {
+    const env = { DATABASE_URL: t.url, USER: 'ops' };
+    const dir = await mkdtemp(join(tmpdir(), 'levqor-people-'));
+    try {
+      expect((await runCli(['tenant', 'create', 'ppl'], { env })).code).toBe(0);
+      const added = await runCli(
+        ['people', 'add', 'alice', '--name', 'Alice Ng', '--email', 'Alice@Example.com', '--link', 'slack:U0ALICE'],
+        { env },
+      );
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toContain('alice: Alice Ng <alice@example.com>, approver');
+      expect((await runCli(['people', 'set-role', 'alice', 'admin'], { env })).code).toBe(0);
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, 'people:\n  - { handle: bob, display_name: Bob }\n  - { handle: carol, display_name: Carol, role: boss }\n');
+      const refused = await runCli(['people', 'apply', '-f', bad], { env });
+      expect([refused.code, refused.stderr]).toEqual([
+        2,
+        expect.stringMatching(/bad\.yaml:people\[1\]\.role.*[\s\S]*nothing was written|nothing was written[\s\S]*people\[1\]\.role/),
+      ]);
+      const good = join(dir, 'good.yaml');
+      await writeFile(good, 'people:\n  - { handle: bob, display_name: Bob, identities: [github:bob, token:bob-ci] }\n');
+      const applied = await runCli(['people', 'apply', '-f', good, '--json'], { env });
+      expect(JSON.parse(applied.stdout)).toEqual([{ handle: 'bob', outcome: 'created' }]);
+      const listed = JSON.parse((await runCli(['people', 'list', '--json'], { env })).stdout) as { handle: string; role: string }[];
+      expect(listed.map((p) => [p.handle, p.role])).toEqual([
+        ['alice', 'admin'],
+        ['bob', 'approver'],
+      ]);
+      const ghost = await runCli(['approvals', 'policy', 'set', '--approvers', 'person:alice,person:ghost'], { env });
+      expect([ghost.code, ghost.stderr]).toEqual([2, expect.stringContaining("person:ghost is not in this tenant's directory")]);
+      expect((await runCli(['approvals', 'policy', 'set', '--approvers', 'person:alice,person:bob'], { env })).code).toBe(0);
+      const on = await runCli(['people', 'autolink', 'on'], { env });
+      expect(on.stdout).toContain('Slack auto-linking by verified email is on');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { AppError } from '../lib/errors.js';
 import { peopleIdentities, personForIdentity, type PersonRow } from '../people/queries.js';
 import { decisionProblem, namesPeople, type PeopleIdentities } from './policy.js';
 import { getPolicy } from './queries.js';
@@ -56,4 +57,16 @@ export async function checkDecider(db: Queryable, policy: ApprovalPolicy, approv
 /** Why `actor` may not decide `approval` now (the policy loaded here), or undefined: for a face's early check. */
 export async function decisionRefusal(db: Queryable, approval: ApprovalRow, actor: string): Promise<string | undefined> {
   return (await checkDecider(db, (await getPolicy(db, approval.tenant_id)) ?? DEFAULT_POLICY, approval, actor)).problem;
+}
+
+/** Refuses person:HANDLE entries naming nobody in the tenant's directory (a policy or route would lock them out). */
+export async function assertPeopleExist(db: Queryable, tenantId: string, entries: readonly string[], where: string): Promise<void> {
+  const handles = [...new Set(entries.filter((e) => e.startsWith('person:')).map((e) => e.slice(7)))];
+  if (handles.length === 0) return;
+  const known = new Set(Object.keys(await peopleIdentities(db, tenantId)));
+  const missing = handles.filter((h) => !known.has(h));
+  if (missing.length > 0) {
+    const problems = missing.map((h) => `${where}: person:${h} is not in this tenant's directory (levqor people add ${h} --name …)`);
+    throw new AppError('bad_input', problems.join('; '), problems);
+  }
 }

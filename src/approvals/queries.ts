@@ -266,6 +266,19 @@ export async function listVotes(db: Queryable, approvalId: string): Promise<Vote
   return rows;
 }
 
+/** The display name of the person who made each request's deciding vote (by request id), where the directory knows them. */
+export async function deciderNames(db: Queryable, approvalIds: readonly string[]): Promise<Record<string, string>> {
+  if (approvalIds.length === 0) return {};
+  const { rows } = await db.query<{ approval_id: string; display_name: string }>(
+    `SELECT v.approval_id, p.display_name FROM approval_votes v
+     JOIN approval_queue a ON a.id = v.approval_id AND a.processed_by = v.actor
+     JOIN people p ON p.tenant_id = v.tenant_id AND p.handle = v.person
+     WHERE v.approval_id = ANY($1::uuid[])`,
+    [approvalIds],
+  );
+  return Object.fromEntries(rows.map((r) => [r.approval_id, r.display_name]));
+}
+
 /** COLUMNS of the alias q (an UPDATE … FROM, where a bare name could be ambiguous). */
 const Q_COLUMNS = COLUMNS.replace(/(\w+)/g, 'q.$1');
 

@@ -31,7 +31,7 @@ function parseStage(spec: string, index: number, problems: string[]): RouteStage
   if (approvers.length === 0) problems.push(`${where}: names no approver`);
   for (const a of approvers)
     if (!isIdentity(a))
-      problems.push(`${where}: "${a}" is not an identity like slack:U123, token:NAME, github:login, cli:user or group:NAME`);
+      problems.push(`${where}: "${a}" is not an identity like slack:U123, token:NAME, github:login, cli:user, person:HANDLE or group:NAME`);
   const wait = m[3] === undefined ? 0 : parseDuration(m[3]);
   if (wait === undefined) problems.push(`${where}: wait "${m[3]}" is not a duration like 15m, 2h or 1d`);
   return { name: m[1] as string, approvers, after_seconds: wait ?? 0 };

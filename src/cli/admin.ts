@@ -1,4 +1,5 @@
 import { getPolicy, setPolicy } from '../approvals/queries.js';
+import { assertPeopleExist } from '../approvals/deciders.js';
 import { isIdentity } from '../approvals/policy.js';
 import { DEFAULT_POLICY, type ApprovalPolicy } from '../approvals/types.js';
 import { listTokens, revokeToken } from '../auth/queries.js';
@@ -73,7 +74,10 @@ function policyFromFlags(current: ApprovalPolicy, flags: PolicyFlags): ApprovalP
       .filter(
         (id) =>
           isIdentity(id) ||
-          (problems.push(`${where}: "${id}" is not an identity like token:NAME, slack:U123, github:login, cli:user or group:NAME`), false),
+          (problems.push(
+            `${where}: "${id}" is not an identity like token:NAME, slack:U123, github:login, cli:user, person:HANDLE or group:NAME`,
+          ),
+          false),
       );
   const groups = { ...current.groups };
   for (const g of flags.group ?? []) {
@@ -103,6 +107,7 @@ export async function policySet(flags: PolicyFlags): Promise<number> {
   return withDb(async ({ db }) => {
     const tenant = await resolveTenant(db, flags.tenant);
     const policy = policyFromFlags((await getPolicy(db, tenant.id)) ?? DEFAULT_POLICY, flags);
+    await assertPeopleExist(db, tenant.id, [...policy.approvers, ...Object.values(policy.groups).flat()], 'approval policy');
     await setPolicy(db, tenant.id, policy, cliActor(flags.as));
     printJson({ tenant: tenant.name, ...policy });
     return 0;

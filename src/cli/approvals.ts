@@ -1,5 +1,5 @@
 import { decideApproval, decideMany, type BulkResult } from '../approvals/service.js';
-import { getApproval, listApprovals } from '../approvals/queries.js';
+import { getApproval, listApprovals, listVotes } from '../approvals/queries.js';
 import type { ApprovalStatus, Decision } from '../approvals/types.js';
 import { AppError } from '../lib/errors.js';
 import { withRedactedPayload } from '../lib/redact.js';
@@ -42,7 +42,8 @@ export async function approvalsShow(id: string, opts: GlobalOptions): Promise<nu
     const tenant = await resolveTenant(db, opts.tenant);
     const a = await getApproval(db, id, tenant.id);
     if (!a) throw new AppError('not_found', `approval ${id} not found`);
-    printJson(withRedactedPayload(a));
+    // Each vote with the person behind it (handle and display name) where the directory knows them.
+    printJson({ ...withRedactedPayload(a), votes: await listVotes(db, a.id) });
     return 0;
   });
 }

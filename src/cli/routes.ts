@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { assertPeopleExist } from '../approvals/deciders.js';
 import { deleteRoute, listRoutes } from '../approvals/queries.js';
 import { parseRoute, setRoute } from '../approvals/routes.js';
 import { AppError } from '../lib/errors.js';
@@ -42,6 +43,12 @@ export function registerRoutes(approvals: Command, act: Act): void {
           const parsed = parseRoute(
             { actionType: flags.actionType, stages: flags.stage, remindEvery: flags.remindEvery, remindAt: flags.remindAt },
             cliActor(flags.as),
+          );
+          await assertPeopleExist(
+            db,
+            tenant.id,
+            parsed.stages.flatMap((s) => s.approvers),
+            'route',
           );
           printJson({ tenant: tenant.name, ...(await db.transaction((tx) => setRoute(tx, tenant.id, parsed))) });
           return 0;

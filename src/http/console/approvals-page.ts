@@ -8,6 +8,8 @@ import { json, localTime } from './layout.js';
 export interface ApprovalsView {
   status: ApprovalStatus;
   rows: ApprovalRow[];
+  /** The display name of the person who decided each request (by id), where known. */
+  deciders?: Record<string, string>;
   now: number;
   /** The session's CSRF token; undefined when the viewer may not decide (read-only). */
   csrf: string | undefined;
@@ -78,7 +80,7 @@ function historyRow(a: ApprovalRow, v: ApprovalsView): string {
       ? `<form class="inline" method="post" action="/console/approvals/${h(a.id)}/rerequest" data-once><input type="hidden" name="csrf" value="${h(v.csrf)}"><button type="submit" aria-label="Re-request ${h(a.summary)}">Re-request</button></form>`
       : '';
   return `<tr data-history-id="${h(a.id)}"><td data-label="Class">${h(a.impact_class)}</td><td data-label="Request"><strong>${h(a.summary)}</strong><div class="muted"><code>${h(a.action_type)}</code> · <span class="id">${h(a.id)}</span></div></td>
-<td data-label="Status">${h(a.status)}</td><td data-label="By">${h(a.processed_by ?? '—')}</td><td data-label="When">${localTime(a.processed_at)}</td><td data-label="Reason">${h(a.reason ?? '')}</td><td>${again}</td></tr>`;
+<td data-label="Status">${h(a.status)}</td><td data-label="By">${h(a.processed_by ?? '—')}${v.deciders?.[a.id] ? ` <span class="person">(${h(v.deciders[a.id])})</span>` : ''}</td><td data-label="When">${localTime(a.processed_at)}</td><td data-label="Reason">${h(a.reason ?? '')}</td><td>${again}</td></tr>`;
 }
 
 /** The approvals page: the pending queue (live, with bulk decisions) or one history filter. Cards on a phone (console.css). */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { rerequestAction } from '../../approvals/actions.js';
-import { getApproval, listApprovals, listDecidedApprovals, listRunApprovals } from '../../approvals/queries.js';
+import { deciderNames, getApproval, listApprovals, listDecidedApprovals, listRunApprovals } from '../../approvals/queries.js';
 import { decideApproval, decideMany } from '../../approvals/service.js';
 import type { Db } from '../../db/types.js';
 import { actorOf, type Scope } from '../../auth/tokens.js';
@@ -146,6 +146,13 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
       ...notice,
       status,
       rows,
+      deciders:
+        status === 'pending'
+          ? {}
+          : await deciderNames(
+              db,
+              rows.map((r) => r.id),
+            ),
       now: await dbNow(db),
       csrf: identity.csrf,
       canDecide: identity.scopes.includes('approvals:decide'),
