@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPolicy } from '../src/approvals/deciders.js';
+import { eligibleIdentities } from '../src/approvals/policy.js';
 import { getApproval, listVotes, setPolicy } from '../src/approvals/queries.js';
 import { decideApproval } from '../src/approvals/service.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
@@ -13,6 +15,8 @@ import { migrations } from '../src/db/migrations.generated.js';
 import { AppError } from '../src/lib/errors.js';
 import { getPerson, listPeople } from '../src/people/queries.js';
 import { parsePeopleText } from '../src/people/schema.js';
+import { formatIsoWeek, isoWeekOfDate } from '../src/reports/week.js';
+import { generateWeeklyReport } from '../src/reports/weekly.js';
 import { addPerson, applyPeople, editPerson, linkIdentity, removePerson, unlinkIdentity } from '../src/people/service.js';
 import { makeApiTenant, requestDeploy, useTestApi, type DecisionJson } from './helpers/api.js';
 import { runCli } from './helpers/cli.js';
@@ -180,6 +184,11 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
       ['alice', 'token:alice', 'api'],
       ['bob', 'token:bob', 'api'],
     ]);
+    // The weekly report names the people who decided.
+    const week = formatIsoWeek(isoWeekOfDate((await listVotes(t.db, a.id))[0]!.created_at * 1000));
+    expect(await generateWeeklyReport(t.db, { tenantId: at.tenant.id, week })).toContain(
+      'Decisions by person: Alice Example (1), Bob Example (1)',
+    );
   });
 
   it('self-approval compares people: the requester (github:<actor>) may not approve as their token; a viewer may not decide', async () => {
@@ -241,6 +250,33 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
     await t.db.transaction((tx) => addPerson(tx, fresh.tenant.id, person('root', ['token:root'], 'admin'), BY));
     const made = await api.request('POST', '/api/people', { token: fresh.token('root'), body: person('eve', []) });
     expect(made.status).toBe(201);
+  });
+
+  it('notifiers expand person:HANDLE to the identities linked to that person (Slack DMs, emails), groups included', async () => {
+    const tenant = await makeTenant(t.db, 'notify');
+    await t.db.transaction(async (tx) => {
+      await addPerson(tx, tenant.id, person('alice', ['slack:UALICE', 'email:alice@example.com', 'token:alice']), BY);
+      await addPerson(tx, tenant.id, person('bob', ['slack:UBOB']), BY);
+    });
+    await setPolicy(
+      t.db,
+      tenant.id,
+      { ...DEFAULT_POLICY, approvers: ['person:alice', 'group:oncall'], groups: { oncall: ['person:bob', 'slack:UCAROL'] } },
+      BY,
+    );
+    const a = await requestDeploy(t.db, tenant.id, { actor: 'token:ops' });
+    const policy = await loadPolicy(t.db, tenant.id);
+    expect(eligibleIdentities(policy, a).sort()).toEqual([
+      'email:alice@example.com',
+      'slack:UALICE',
+      'slack:UBOB',
+      'slack:UCAROL',
+      'token:alice',
+    ]);
+    // A tenant whose policy names no people is not looked up at all.
+    const plain = await makeTenant(t.db, 'notify-plain');
+    await setPolicy(t.db, plain.id, { ...DEFAULT_POLICY, approvers: ['slack:UX'] }, BY);
+    expect((await loadPolicy(t.db, plain.id)).people).toBeUndefined();
   });
 
   it('REST: people listed, shown, added, edited, linked, unlinked and removed with people:write; settings turn auto-link on', async () => {

@@ -35,6 +35,8 @@ export interface ApprovalWeek {
   median_decision_seconds: number | null;
   p95_decision_seconds: number | null;
   by_class: { A: number; B: number; C: number };
+  /** Votes cast this week by people the directory knows, by display name (absent when none). */
+  deciders?: { name: string; votes: number }[];
 }
 
 export interface SchedulerWeek {
@@ -152,7 +154,9 @@ export async function approvalWeek(db: Queryable, tenantId: string, r: Range, ru
     [tenantId, r.from, r.to],
   );
   const row = rows[0] ?? {};
+  const deciders = await votesByPerson(db, tenantId, r);
   return {
+    ...(deciders.length > 0 ? { deciders } : {}),
     requested: Number(row.requested ?? 0),
     approved: Number(row.approved ?? 0),
     rejected: Number(row.rejected ?? 0),
@@ -166,6 +170,18 @@ export async function approvalWeek(db: Queryable, tenantId: string, r: Range, ru
       C: Number(row.requested ?? 0),
     },
   };
+}
+
+/** Votes cast in [from, to) by people of the directory, by their display name (the handle once they are removed). */
+async function votesByPerson(db: Queryable, tenantId: string, r: Range): Promise<{ name: string; votes: number }[]> {
+  const { rows } = await db.query<{ name: string; votes: number }>(
+    `SELECT coalesce(p.display_name, v.person) AS name, count(*)::int AS votes
+     FROM approval_votes v LEFT JOIN people p ON p.tenant_id = v.tenant_id AND p.handle = v.person
+     WHERE v.tenant_id = $1 AND v.person IS NOT NULL AND v.created_at >= $2 AND v.created_at < $3
+     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`,
+    [tenantId, r.from, r.to],
+  );
+  return rows;
 }
 
 /** The most frequent rejection reasons of requests made in [from, to). */

@@ -122,6 +122,7 @@ function approvals(d: WeeklyData): string[] {
       ],
     ),
     '',
+    ...(a.deciders ? [`Decisions by person: ${a.deciders.map((x) => `${cell(x.name, 60)} (${int(x.votes)})`).join(', ')}`, ''] : []),
     'Impact classes this week:',
     '',
     ...table(
