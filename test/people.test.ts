@@ -206,6 +206,16 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
     );
     expect([viewer.code, viewer.message]).toEqual(['forbidden', expect.stringContaining('vera is a viewer')]);
     expect(await listVotes(t.db, a.id)).toEqual([]);
+    // request-approval through the API with a CI token records the run's actor in the payload: the same person.
+    const viaApi = await requestDeploy(t.db, at.tenant.id, {
+      actor: 'token:ops',
+      payload: { service: 'web', github: { actor: 'alice-gh' } },
+    });
+    const ownAgain = await api.request('POST', `/api/approvals/${viaApi.id}/approve`, { token: at.token('alice') });
+    expect([ownAgain.status, ownAgain.json.message]).toEqual([
+      403,
+      expect.stringContaining('alice requested this action (as github:alice-gh)'),
+    ]);
   });
 
   it('under a policy naming people an unlinked identity is refused with how to get linked; without one, nothing changes', async () => {

@@ -25,6 +25,17 @@ async function routesNamePeople(db: Queryable, tenantId: string): Promise<boolea
   return rows[0]?.named ?? false;
 }
 
+/**
+ * The identities a request was made as: requested_by, and the GitHub actor of a run that asked
+ * through the API with a machine token (request-approval records it as payload.github.actor).
+ */
+function requesters(approval: ApprovalRow): string[] {
+  const github = (approval.payload as { github?: { actor?: unknown } }).github;
+  const actor =
+    typeof github?.actor === 'string' && /^[A-Za-z0-9][\w.-]{0,99}(\[bot\])?$/.test(github.actor) ? `github:${github.actor}` : undefined;
+  return actor && actor !== approval.requested_by ? [approval.requested_by, actor] : [approval.requested_by];
+}
+
 /** Who decides: the person (when linked), or why the identity may not decide. */
 export type DeciderCheck = { person: PersonRow | undefined; problem?: undefined } | { person?: PersonRow; problem: string };
 
@@ -43,12 +54,14 @@ export async function checkDecider(db: Queryable, policy: ApprovalPolicy, approv
   if (person?.role === 'viewer')
     return { person, problem: `${person.handle} is a viewer in this tenant and cannot decide (an admin can make them an approver)` };
   if (person && !policy.allow_self_approval) {
-    const requester = await personForIdentity(db, approval.tenant_id, approval.requested_by);
-    if (requester?.id === person.id)
-      return {
-        person,
-        problem: `${person.handle} requested this action (as ${approval.requested_by}) and cannot decide it as ${actor} (self-approval is off for this tenant)`,
-      };
+    for (const requestedAs of requesters(approval)) {
+      const requester = await personForIdentity(db, approval.tenant_id, requestedAs);
+      if (requester?.id === person.id)
+        return {
+          person,
+          problem: `${person.handle} requested this action (as ${requestedAs}) and cannot decide it as ${actor} (self-approval is off for this tenant)`,
+        };
+    }
   }
   const problem = decisionProblem(policy, approval, { actor, person: person?.handle });
   return problem ? { person, problem } : { person };
