@@ -191,6 +191,23 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
     );
   });
 
+  it('one person voting through two identities at once: exactly one vote counts (the row lock and the unique index)', async () => {
+    const tenant = await makeTenant(t.db, 'race');
+    await t.db.transaction((tx) => addPerson(tx, tenant.id, person('alice', ['slack:URACE', 'cli:alice', 'token:alice']), BY));
+    const a = await requestDeploy(t.db, tenant.id, { actor: 'token:ops' });
+    await t.db.query('UPDATE approval_queue SET required_approvals = 3 WHERE id = $1', [a.id]);
+    const settled = await Promise.allSettled(
+      (['slack:URACE', 'cli:alice', 'token:alice'] as const).map((actor) =>
+        decideApproval(t.db, { id: a.id, tenantId: tenant.id, decision: 'approve', actor, channel: actor.split(':')[0] ?? 'api' }),
+      ),
+    );
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refusals = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AppError).message] : []));
+    expect(refusals).toEqual([expect.stringMatching(/^alice already approved via/), expect.stringMatching(/^alice already approved via/)]);
+    expect((await getApproval(t.db, a.id))?.approvals_count).toBe(1);
+    expect((await listVotes(t.db, a.id)).map((v) => v.person)).toEqual(['alice']);
+  });
+
   it('self-approval compares people: the requester (github:<actor>) may not approve as their token; a viewer may not decide', async () => {
     const at = await makeApiTenant(t.db, { ops: 'all', alice: 'all', vera: 'all' }, 'self');
     await t.db.transaction(async (tx) => {
@@ -340,12 +357,12 @@ describe.each(BACKENDS)('a database from before people on $name', ({ open }) => 
   });
 });
 
-describe('`levqor people` (the built CLI, Postgres)', () => {
-  const t = useTestDb(openPgTestDb);
+describe.each(['postgres', 'embedded'] as const)('`levqor people` (the built CLI) on %s', (kind) => {
+  const t = kind === 'postgres' ? useTestDb(openPgTestDb) : undefined;
 
   it('adds, links and lists people; a bad people file writes nothing (exit 2); policies refuse unknown people; autolink toggles', async () => {
-    const env = { DATABASE_URL: t.url, USER: 'ops' };
     const dir = await mkdtemp(join(tmpdir(), 'levqor-people-'));
+    const env = t ? { DATABASE_URL: t.url, USER: 'ops' } : { LEVQOR_DATA_DIR: join(dir, 'data'), DATABASE_URL: undefined, USER: 'ops' };
     try {
       expect((await runCli(['tenant', 'create', 'ppl'], { env })).code).toBe(0);
       const added = await runCli(
