@@ -10,6 +10,8 @@ import { eligibleIdentities } from '../src/approvals/policy.js';
 import { getApproval, listVotes, setPolicy } from '../src/approvals/queries.js';
 import { decideApproval } from '../src/approvals/service.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
+import { openSession, resolveSession } from '../src/auth/sessions.js';
+import { createAuthenticator, SCOPES } from '../src/auth/tokens.js';
 import { migrate } from '../src/db/migrate.js';
 import { migrations } from '../src/db/migrations.generated.js';
 import { AppError } from '../src/lib/errors.js';
@@ -262,6 +264,11 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
     expect((await api.request('GET', `/api/approvals/${a.id}`, { token: at.token('dana') })).status).toBe(200);
     const write = await api.request('POST', '/api/people', { token: at.token('dana'), body: person('eve', []) });
     expect(write.status).toBe(403);
+    // A console session opened with her token (token sign-in) holds no more than her role either.
+    const auth = await createAuthenticator(t.db, 0)(at.token('dana'));
+    expect(auth?.scopes).toEqual(['approvals:read', 'workflows:read', 'runs:read', 'audit:read', 'analytics:read']);
+    const { secret } = await openSession(t.db, { ...auth!, scopes: [...SCOPES] }, 600);
+    expect((await resolveSession(t.db, secret))?.scopes).not.toContain('approvals:decide');
     // A console session of hers (as OIDC sign-in opens them) ends when her role changes.
     await t.db.query(
       "INSERT INTO web_sessions (tenant_id, person_id, secret_hash, csrf, expires_at) VALUES ($1, $2, 'h-dana', 'c', extract(epoch FROM now()) + 3600)",
