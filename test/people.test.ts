@@ -22,6 +22,7 @@ import { generateWeeklyReport } from '../src/reports/weekly.js';
 import { addPerson, applyPeople, editPerson, linkIdentity, removePerson, unlinkIdentity } from '../src/people/service.js';
 import { makeApiTenant, requestDeploy, useTestApi, type DecisionJson } from './helpers/api.js';
 import { runCli } from './helpers/cli.js';
+import { csrfOf, getPage, postForm, signInCookie } from './helpers/console.js';
 import { BACKENDS, openPgTestDb, useTestDb } from './helpers/db.js';
 import { makeTenant } from './helpers/fixtures.js';
 
@@ -186,11 +187,41 @@ describe.each(BACKENDS)('people on $name', ({ open }) => {
       ['alice', 'token:alice', 'api'],
       ['bob', 'token:bob', 'api'],
     ]);
+    const events = await t.db.query<{ type: string; payload: { by: string; person: string } }>(
+      "SELECT type, payload FROM approval_events WHERE approval_id = $1 AND type IN ('vote', 'approved') ORDER BY id",
+      [a.id],
+    );
+    expect(events.rows.map((e) => [e.type, e.payload.by, e.payload.person])).toEqual([
+      ['vote', 'token:alice', 'alice'],
+      ['approved', 'token:bob', 'bob'],
+    ]);
     // The weekly report names the people who decided.
     const week = formatIsoWeek(isoWeekOfDate((await listVotes(t.db, a.id))[0]!.created_at * 1000));
     expect(await generateWeeklyReport(t.db, { tenantId: at.tenant.id, week })).toContain(
       'Decisions by person: Alice Example (1), Bob Example (1)',
     );
+  });
+
+  it('in the console: the same person after the CLI gets 409 naming cli; the history shows who decided by name', async () => {
+    const at = await makeApiTenant(t.db, { ops: 'all', alice: 'all', bob: 'all' }, 'console');
+    await setPolicy(t.db, at.tenant.id, { ...DEFAULT_POLICY, approvers: ['person:alice', 'person:bob'], required_approvals: 2 }, BY);
+    await t.db.transaction(async (tx) => {
+      await addPerson(tx, at.tenant.id, person('alice', ['token:alice', 'cli:alice']), BY);
+      await addPerson(tx, at.tenant.id, person('bob', ['token:bob']), BY);
+    });
+    const a = await requestDeploy(t.db, at.tenant.id, { actor: 'token:ops', summary: 'deploy console 1' });
+    await t.db.query('UPDATE approval_queue SET required_approvals = 2 WHERE id = $1', [a.id]);
+    await decideApproval(t.db, { id: a.id, tenantId: at.tenant.id, decision: 'approve', actor: 'cli:alice', channel: 'cli' });
+    const alice = await signInCookie(api.baseUrl, at.token('alice'));
+    const csrf = csrfOf((await getPage(api.baseUrl, '/console/approvals', alice)).html);
+    const again = await postForm(api.baseUrl, `/console/approvals/${a.id}/approve`, alice, { csrf });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('alice already approved via cli (as cli:alice)');
+    const bob = await signInCookie(api.baseUrl, at.token('bob'));
+    const bobCsrf = csrfOf((await getPage(api.baseUrl, '/console/approvals', bob)).html);
+    expect((await postForm(api.baseUrl, `/console/approvals/${a.id}/approve`, bob, { csrf: bobCsrf })).status).toBe(303);
+    const history = await getPage(api.baseUrl, '/console/approvals?status=approved', bob);
+    expect(history.html).toMatch(/token:bob <span class="person">\(Bob Example\)<\/span>/);
   });
 
   it('one person voting through two identities at once: exactly one vote counts (the row lock and the unique index)', async () => {
@@ -364,7 +395,8 @@ describe.each(BACKENDS)('a database from before people on $name', ({ open }) => 
   });
 });
 
-describe.each(['postgres', 'embedded'] as const)('`levqor people` (the built CLI) on %s', (kind) => {
+// Each command is a process of its own that opens (and on the embedded database, starts) the database: minutes, not seconds.
+describe.each(['postgres', 'embedded'] as const)('`levqor people` (the built CLI) on %s', { timeout: 240_000 }, (kind) => {
   const t = kind === 'postgres' ? useTestDb(openPgTestDb) : undefined;
 
   it('adds, links and lists people; a bad people file writes nothing (exit 2); policies refuse unknown people; autolink toggles', async () => {

@@ -387,6 +387,8 @@ export async function decidePending(
   status: 'approved' | 'rejected' | 'expired',
   actor: string,
   reason: string | null,
+  /** More for the event (the person behind the actor). */
+  detail: Record<string, unknown> = {},
 ): Promise<ApprovalRow | undefined> {
   const { rows } = await tx.query<ApprovalRow>(
     `UPDATE approval_queue SET status = $2, processed_at = extract(epoch FROM now()), processed_by = $3, reason = $4
@@ -394,7 +396,7 @@ export async function decidePending(
     [id, status, actor, reason],
   );
   const row = rows[0];
-  if (row) await publishApprovalEvent(tx, row, status, { by: actor, reason });
+  if (row) await publishApprovalEvent(tx, row, status, { by: actor, ...detail, reason });
   return row;
 }
 

@@ -104,6 +104,7 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
     const { person, problem } = await checkDecider(tx, policy, current, input.actor);
     if (problem) throw new AppError('forbidden', problem);
     const handle = person?.handle ?? null;
+    const who = handle ? { person: handle } : {};
     // The unique indexes are the guard: one vote per identity, and one per person whatever the channel.
     const voted = await insertVote(tx, {
       tenant_id: current.tenant_id,
@@ -123,15 +124,14 @@ export async function decideApproval(db: Db, input: DecisionInput): Promise<Deci
           : `${input.actor} already voted on approval ${current.id} (${current.approvals_count} of ${current.required_approvals} approvals so far)`,
       );
     }
-    const who = handle ? { person: handle } : {};
     let decided: ApprovalRow | undefined;
     let outcome: DecisionResult['outcome'];
     if (input.decision === 'reject') {
-      decided = await decidePending(tx, current.id, 'rejected', input.actor, reason);
+      decided = await decidePending(tx, current.id, 'rejected', input.actor, reason, who);
       outcome = 'rejected';
     } else if (current.approvals_count + 1 >= current.required_approvals) {
       await addApprovalVote(tx, current.id);
-      decided = await decidePending(tx, current.id, 'approved', input.actor, reason);
+      decided = await decidePending(tx, current.id, 'approved', input.actor, reason, who);
       outcome = 'approved';
     } else {
       decided = await addApprovalVote(tx, current.id);
