@@ -74,3 +74,12 @@ export async function startOidcProvider(redirectUri: string): Promise<TestProvid
       }),
   };
 }
+
+/** A loopback port free right now, for a server whose address must be known before it starts (a redirect URI). */
+export async function freeLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
