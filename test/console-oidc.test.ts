@@ -185,6 +185,39 @@ describe('console sign-in with OpenID Connect in headless Chromium', () => {
     expect(await bare.text()).toContain('this sign-in was not started in this browser');
   });
 
+  it("the provider's refusal and an unreachable provider end on clear pages", async () => {
+    // Started as a browser would (the sealed cookie), answered by the provider with an error.
+    const started = await fetch(`${api.baseUrl}/console/oidc/login?next=/console/runs`, { redirect: 'manual' });
+    expect(started.status).toBe(303);
+    const cookie = (started.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const state = new URL(started.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    const refusal = new URLSearchParams({ error: 'access_denied', error_description: 'the user said no', state, iss: idp.issuer });
+    const refused = await fetch(`${api.baseUrl}/console/oidc/callback?${refusal.toString()}`, { headers: { cookie } });
+    expect(refused.status).toBe(403);
+    const page = await refused.text();
+    expect(page).toContain('the sign-in provider refused: access_denied (the user said no)');
+    expect(page).not.toContain(idp.clientSecret);
+    expect(refused.headers.get('set-cookie')).toContain(`${OIDC_COOKIE}=; Path=/console/oidc`);
+
+    const nowhere = createOidcSignIn({
+      issuer: `http://127.0.0.1:${await freeLoopbackPort()}`,
+      clientId: 'levqor',
+      clientSecret: 'not-shown-anywhere',
+      redirectUrl: `${api.baseUrl}/console/oidc/callback`,
+    });
+    const down = await startApi(t.db, { oidc: nowhere });
+    try {
+      const res = await fetch(`${down.baseUrl}/console/oidc/login`, { redirect: 'manual' });
+      expect(res.status).toBe(502);
+      const text = await res.text();
+      expect(text).toContain('cannot reach the sign-in provider 127.0.0.1:');
+      expect(text).not.toContain('not-shown-anywhere');
+      expect(res.headers.get('set-cookie')).toBeNull();
+    } finally {
+      await down.close();
+    }
+  });
+
   it('with token sign-in off, the page offers only the provider and a token is refused', async () => {
     const redirectUrl = `${api.baseUrl}/console/oidc/callback`;
     const oidc = createOidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUrl });
