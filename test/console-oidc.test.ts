@@ -185,6 +185,31 @@ describe('console sign-in with OpenID Connect in headless Chromium', () => {
     expect(await bare.text()).toContain('this sign-in was not started in this browser');
   });
 
+  it('an account matching people in two tenants chooses one, and is signed in to that one only', async () => {
+    const other = await makeApiTenant(t.db, { requester: ['actions:write'] }, 'oidc-e2e-other');
+    await addPerson(t.db, tenant.tenant.id, { handle: 'frank', display_name: 'Frank Here', email: 'frank@example.com', role: 'viewer' });
+    const there = await addPerson(t.db, other.tenant.id, { handle: 'frank', display_name: 'Frank There', email: 'frank@example.com' });
+    idp.accounts.set('frank-sub', { email: 'frank@example.com', email_verified: true });
+    const mine = await requestApproval(api.baseUrl, other.token('requester'), 'restart billing');
+    const context = await browser.newContext();
+    const { page } = await newPage(context);
+    const choice = page.waitForResponse((r) => r.url().startsWith(`${api.baseUrl}/console/oidc/callback`));
+    await signInAt(page, 'frank-sub');
+    expect((await choice).status()).toBe(409);
+    expect(await sessionCookie(context)).toBeUndefined();
+    // The provider remembers the account: choosing goes straight back to the console.
+    await page.getByRole('link', { name: `Sign in to ${other.tenant.name}` }).click();
+    await page.waitForURL(`${api.baseUrl}/console/approvals`);
+    expect(await page.locator('.who').textContent()).toBe('Frank There (approver)');
+    expect(await page.getByRole('button', { name: 'Approve restart billing' }).count()).toBe(1);
+    expect(await approvalState(t.db, mine)).toMatchObject({ status: 'pending' });
+    const { rows } = await t.db.query<{ person_id: string }>(
+      "SELECT i.person_id FROM person_identities i WHERE i.identity = 'oidc:frank-sub'",
+    );
+    expect(rows).toEqual([{ person_id: there }]);
+    await context.close();
+  });
+
   it("the provider's refusal and an unreachable provider end on clear pages", async () => {
     // Started as a browser would (the sealed cookie), answered by the provider with an error.
     const started = await fetch(`${api.baseUrl}/console/oidc/login?next=/console/runs`, { redirect: 'manual' });
