@@ -8,6 +8,7 @@ import { makeApiTenant, startApi, type ApiTenant, type TestApi } from './helpers
 import { launchChromium, newPage } from './helpers/browser.js';
 import { approvalState, requestApproval } from './helpers/console.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { capturingLog } from './helpers/deps.js';
 import { freeLoopbackPort, startOidcProvider, type TestProvider } from './helpers/oidc-provider.js';
 import { addPerson, linkIdentity } from './helpers/people.js';
 
@@ -20,6 +21,7 @@ let t: TestDb;
 let idp: TestProvider;
 let api: TestApi;
 let tenant: ApiTenant;
+const logged = capturingLog();
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -28,7 +30,7 @@ beforeAll(async () => {
   const redirectUrl = `http://127.0.0.1:${port}/console/oidc/callback`;
   idp = await startOidcProvider(redirectUrl);
   const oidc = createOidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUrl });
-  api = await startApi(t.db, { port, oidc });
+  api = await startApi(t.db, { port, oidc, log: logged.log });
   tenant = await makeApiTenant(t.db, { requester: ['actions:write'] }, 'oidc-e2e');
 }, 60_000);
 
@@ -263,5 +265,15 @@ describe('console sign-in with OpenID Connect in headless Chromium', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('the log names who signed in and what failed, never the client secret, a code or a session secret', () => {
+    const text = JSON.stringify(logged.lines);
+    expect(logged.lines.filter((l) => l.msg === 'console: signed in with OpenID Connect').map((l) => l.person)).toEqual(
+      expect.arrayContaining(['alice', 'bob', 'frank']),
+    );
+    expect(text).toContain('the sign-in response did not verify');
+    expect(text).not.toContain(idp.clientSecret);
+    expect(text).not.toMatch(/lvs_|code=|code_verifier/);
   });
 });
