@@ -119,11 +119,15 @@ export function createOidcSignIn(settings: OidcSettings): OidcSignIn {
       if (!idClaims) throw new AppError('unauthorized', 'the sign-in provider returned no ID token');
       // Email may sit in the ID token or only behind the userinfo endpoint (for the same subject).
       const info: Record<string, unknown> =
-        typeof idClaims.email === 'string' ? idClaims : await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        typeof idClaims.email === 'string' && idClaims.email_verified !== undefined
+          ? idClaims
+          : await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
       const email = typeof info.email === 'string' ? info.email.trim().toLowerCase() : undefined;
       const name = typeof info.name === 'string' ? info.name : undefined;
+      // Some providers send the flag as a string.
+      const emailVerified = info.email_verified === true || info.email_verified === 'true';
       return {
-        claims: { sub: idClaims.sub, email, emailVerified: info.email_verified === true, name },
+        claims: { sub: idClaims.sub, email, emailVerified, name },
         transaction,
       };
     },

@@ -102,7 +102,7 @@ export interface SignInMethods {
 /** The sign-in page, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
 export function signInPage(error?: string, next?: string, methods: SignInMethods = { token: true }): string {
   const product = next?.startsWith('/console') ? 'Levqor console' : 'Levqor health';
-  const oidcHref = `/console/oidc/login${next ? `?${new URLSearchParams({ next }).toString()}` : ''}`;
+  const oidcHref = `/console/oidc/login?${new URLSearchParams({ next: next ?? '/dashboard' }).toString()}`;
   const oidc = methods.oidc ? `<a class="provider" href="${h(oidcHref)}">Sign in with ${h(methods.oidc)}</a>` : '';
   const token = methods.token
     ? `${oidc ? '<p class="or">Or, for admins and break-glass access, with an API token:</p>' : ''}

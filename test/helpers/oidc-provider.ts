@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 
 /** The claims the provider holds for a subject (set before the browser signs in as it). */
@@ -43,7 +44,10 @@ export async function startOidcProvider(redirectUri: string): Promise<TestProvid
   const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
   const clientId = 'levqor-console';
   const clientSecret = randomBytes(24).toString('base64url');
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test', alg: 'RS256', use: 'sig' }] },
+    ttl: { AuthorizationCode: 60, AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     clients: [
       {
         client_id: clientId,
