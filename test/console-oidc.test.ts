@@ -7,13 +7,13 @@ import { SIGN_IN_LINKER } from '../src/people/sign-in.js';
 import { makeApiTenant, startApi, type ApiTenant, type TestApi } from './helpers/api.js';
 import { launchChromium, newPage } from './helpers/browser.js';
 import { approvalState, requestApproval } from './helpers/console.js';
-import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { BACKENDS, type TestDb } from './helpers/db.js';
 import { capturingLog } from './helpers/deps.js';
 import { freeLoopbackPort, startOidcProvider, type TestProvider } from './helpers/oidc-provider.js';
 import { addPerson, linkIdentity } from './helpers/people.js';
 
-// Console sign-in with OpenID Connect end to end: Debian's chromium, the real server on Postgres
-// at 127.0.0.1, and a real OpenID provider (oidc-provider) at localhost, another site, so the
+// Console sign-in with OpenID Connect end to end: Debian's chromium, the real server (on Postgres,
+// then on PGlite) at 127.0.0.1, and a real OpenID provider (oidc-provider) at localhost, another site, so the
 // browser treats the return from the provider as the cross-site navigation it is in production.
 
 let browser: Browser;
@@ -21,24 +21,14 @@ let t: TestDb;
 let idp: TestProvider;
 let api: TestApi;
 let tenant: ApiTenant;
-const logged = capturingLog();
+let logged: ReturnType<typeof capturingLog>;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  t = await openPgTestDb();
-  const port = await freeLoopbackPort();
-  const redirectUrl = `http://127.0.0.1:${port}/console/oidc/callback`;
-  idp = await startOidcProvider(redirectUrl);
-  const oidc = createOidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUrl });
-  api = await startApi(t.db, { port, oidc, log: logged.log });
-  tenant = await makeApiTenant(t.db, { requester: ['actions:write'] }, 'oidc-e2e');
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
-  await api?.close();
-  await idp?.close();
-  await t?.close();
 });
 
 /** Signs in at the provider's development form as `login` (the subject), from the console's sign-in page. */
@@ -53,7 +43,24 @@ async function signInAt(page: Page, login: string): Promise<void> {
 
 const sessionCookie = async (context: BrowserContext) => (await context.cookies()).find((c) => c.name === DASHBOARD_COOKIE);
 
-describe('console sign-in with OpenID Connect in headless Chromium', () => {
+describe.each(BACKENDS)('console sign-in with OpenID Connect in headless Chromium on $name', ({ open }) => {
+  beforeAll(async () => {
+    t = await open();
+    logged = capturingLog();
+    const port = await freeLoopbackPort();
+    const redirectUrl = `http://127.0.0.1:${port}/console/oidc/callback`;
+    idp = await startOidcProvider(redirectUrl);
+    const oidc = createOidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUrl });
+    api = await startApi(t.db, { port, oidc, log: logged.log });
+    tenant = await makeApiTenant(t.db, { requester: ['actions:write'] }, 'oidc-e2e');
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await idp?.close();
+    await t?.close();
+  });
+
   it('signs in by verified email (linking the subject), approves a pending request as the person, and signs out', async () => {
     const alice = await addPerson(t.db, tenant.tenant.id, { handle: 'alice', display_name: 'Alice Approver', email: 'alice@example.com' });
     idp.accounts.set('alice-sub', { email: 'Alice@Example.com', email_verified: true, name: 'Alice' });
