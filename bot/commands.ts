@@ -9,10 +9,10 @@ import { getRun } from '../src/runs/queries.js';
 import { startRun } from '../src/scheduler/manual.js';
 import { decisionButtons, esc, slackDate, type SlackBlock, type SlackMessage } from '../src/slack/blocks.js';
 import { healthMessage, markdownToBlocks } from '../src/slack/report-blocks.js';
-import { tenantForTeam, type SlackSettings } from '../src/slack/queries.js';
+import type { SlackSettings } from '../src/slack/queries.js';
 import { requireWorkflow } from '../src/workflows/queries.js';
-import { explain, notConnected, type BotDeps } from './deps.js';
-import type { SlashCommand } from './payloads.js';
+import { actingTenant, explain, type BotDeps } from './deps.js';
+import { actingOfCommand, type SlashCommand } from './payloads.js';
 
 interface CommandReply extends SlackMessage {
   response_type: 'ephemeral' | 'in_channel';
@@ -98,8 +98,9 @@ export async function answerCommand(deps: BotDeps, cmd: SlashCommand): Promise<C
   const { sub, args, share } = parseCommandText(cmd.text);
   const reply = (m: SlackMessage, shared = share): CommandReply => ({ response_type: shared ? 'in_channel' : 'ephemeral', ...m });
   if (sub === 'help') return reply(helpMessage());
-  const settings = await tenantForTeam(deps.db, cmd.team_id);
-  if (!settings) return reply({ text: notConnected(cmd.team_id), blocks: [] }, false);
+  const acting = await actingTenant(deps.db, actingOfCommand(cmd));
+  if ('refusal' in acting) return reply({ text: acting.refusal, blocks: [] }, false);
+  const { settings } = acting;
   try {
     switch (sub) {
       case 'health': {

@@ -6,10 +6,9 @@ import { AppError, errorMessage } from '../src/lib/errors.js';
 import { runQueuedNow } from '../src/scheduler/manual.js';
 import { REASON_BLOCK, REASON_INPUT, rejectModal } from '../src/slack/blocks.js';
 import { autolinkSlackUser } from '../src/people/slack-link.js';
-import { tenantForTeam } from '../src/slack/queries.js';
 import { syncApproval } from '../src/slack/sync.js';
-import { explain, notConnected, tellUser, type BotDeps } from './deps.js';
-import { teamOf, type BlockAction, type ViewSubmission } from './payloads.js';
+import { actingTenant, explain, tellUser, type BotDeps } from './deps.js';
+import { actingOf, type BlockAction, type ViewSubmission } from './payloads.js';
 
 /** Updates the request's message now (the feed would too; whichever comes first does it, once). */
 async function refreshMessage(deps: BotDeps, approvalId: string): Promise<void> {
@@ -46,10 +45,10 @@ function runApproved(deps: BotDeps, approval: ApprovalRow): void {
 /** Approve clicked: decide as the signed-in clicker, update the message, run the step; explain any refusal privately. */
 export async function onApproveClick(deps: BotDeps, p: BlockAction): Promise<void> {
   const channel = p.channel?.id ?? p.container?.channel_id;
-  const team = teamOf(p);
   const id = p.actions[0]?.value ?? '';
-  const settings = team ? await tenantForTeam(deps.db, team) : undefined;
-  if (!settings) return tellUser(deps, channel, p.user.id, notConnected(team));
+  const acting = await actingTenant(deps.db, actingOf(p));
+  if ('refusal' in acting) return tellUser(deps, channel, p.user.id, acting.refusal);
+  const { settings } = acting;
   await autolink(deps, settings.tenant_id, p, settings.team_id);
   try {
     const { approval, outcome } = await decideApproval(deps.db, {
@@ -79,10 +78,10 @@ export async function onApproveClick(deps: BotDeps, p: BlockAction): Promise<voi
 /** Reject clicked: open the reason dialog, unless the clicker may not decide or it is already decided. */
 export async function onRejectClick(deps: BotDeps, p: BlockAction): Promise<void> {
   const channel = p.channel?.id ?? p.container?.channel_id;
-  const team = teamOf(p);
   const id = p.actions[0]?.value ?? '';
-  const settings = team ? await tenantForTeam(deps.db, team) : undefined;
-  if (!settings) return tellUser(deps, channel, p.user.id, notConnected(team));
+  const acting = await actingTenant(deps.db, actingOf(p));
+  if ('refusal' in acting) return tellUser(deps, channel, p.user.id, acting.refusal);
+  const { settings } = acting;
   await autolink(deps, settings.tenant_id, p, settings.team_id);
   const approval = await getApproval(deps.db, id, settings.tenant_id);
   if (!approval) return tellUser(deps, channel, p.user.id, explain(new AppError('not_found', `approval ${id} not found`)));
@@ -118,9 +117,9 @@ export async function onRejectSubmit(deps: BotDeps, p: ViewSubmission): Promise<
   } catch (err) {
     return errors(err instanceof AppError ? err.message.replace(/^reason: /, '') : errorMessage(err));
   }
-  const team = teamOf(p);
-  const settings = team ? await tenantForTeam(deps.db, team) : undefined;
-  if (!settings) return errors(notConnected(team));
+  const acting = await actingTenant(deps.db, actingOf(p));
+  if ('refusal' in acting) return errors(acting.refusal);
+  const { settings } = acting;
   try {
     const { approval } = await decideApproval(deps.db, {
       id: p.view.private_metadata.approval_id,

@@ -4,12 +4,15 @@ import { z } from 'zod';
 // user.id and team.id of the signed payload, never from a button's value.
 
 const slackId = z.string().regex(/^[A-Z0-9]{2,40}$/, 'a Slack id');
+/** An optional Slack id; Slack sends "" for "none" in some payloads (enterprise_id outside a Grid). */
+const optionalSlackId = z.preprocess((v) => (v === '' || v === null ? undefined : v), slackId.optional());
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'an approval id');
 
 export const blockActionSchema = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id: slackId, team_id: slackId.optional() }),
-  team: z.object({ id: slackId }).nullable().optional(),
+  team: z.object({ id: slackId, enterprise_id: optionalSlackId }).nullable().optional(),
+  enterprise: z.object({ id: slackId }).nullable().optional(),
   channel: z.object({ id: slackId }).optional(),
   message: z.object({ ts: z.string() }).optional(),
   container: z.object({ message_ts: z.string().optional(), channel_id: slackId.optional() }).optional(),
@@ -24,7 +27,8 @@ export type BlockAction = z.infer<typeof blockActionSchema>;
 export const viewSubmissionSchema = z.object({
   type: z.literal('view_submission'),
   user: z.object({ id: slackId, team_id: slackId.optional() }),
-  team: z.object({ id: slackId }).nullable().optional(),
+  team: z.object({ id: slackId, enterprise_id: optionalSlackId }).nullable().optional(),
+  enterprise: z.object({ id: slackId }).nullable().optional(),
   view: z.object({
     callback_id: z.string(),
     private_metadata: z
@@ -58,13 +62,32 @@ export const slashCommandSchema = z.object({
   text: z.string().max(4000).default(''),
   user_id: slackId,
   team_id: slackId,
+  enterprise_id: optionalSlackId,
   channel_id: slackId,
   response_url: z.string().url().optional(),
   trigger_id: z.string().optional(),
 });
 export type SlashCommand = z.infer<typeof slashCommandSchema>;
 
-/** The workspace a payload came from: team.id, else the user's team. */
-export function teamOf(p: { team?: { id: string } | null; user: { team_id?: string | undefined } }): string | undefined {
-  return p.team?.id ?? p.user.team_id;
+/** Where an interaction came from and whom it came from, as the signed payload says. */
+export interface Acting {
+  /** The workspace it happened in. */
+  team?: string;
+  /** The acting user's own workspace (an E… organisation id for Enterprise Grid users). */
+  userTeam?: string;
+  /** The Enterprise Grid organisation of the workspace, if any. */
+  enterprise?: string;
+}
+
+/** A click or dialog submission: the workspace, the clicker's own team (user.team_id) and the org. */
+export function actingOf(p: BlockAction | ViewSubmission): Acting {
+  return { team: p.team?.id ?? p.user.team_id, userTeam: p.user.team_id, enterprise: p.team?.enterprise_id ?? p.enterprise?.id };
+}
+
+/**
+ * A slash command: Slack names the workspace the user typed it in, which is the user's own
+ * (their org, inside an Enterprise Grid, as user.team_id would say in a click).
+ */
+export function actingOfCommand(cmd: SlashCommand): Acting {
+  return { team: cmd.team_id, userTeam: cmd.enterprise_id ?? cmd.team_id, enterprise: cmd.enterprise_id };
 }

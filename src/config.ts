@@ -94,6 +94,23 @@ const coreEnvSchema = z.object({
     .transform((v) => v.replace(/\/+$/, ''))
     .optional(),
   LEVQOR_DECISION_LINK_HOURS: z.coerce.number().positive().max(168).default(24),
+  // Console sign-in with OpenID Connect (Authorization Code with PKCE): all four, or none.
+  LEVQOR_OIDC_ISSUER: z
+    .string()
+    .refine((v) => URL.canParse(v) && (/^https:\/\//.test(v) || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/.test(v)), {
+      message: 'must be an https:// URL, the issuer identifier (http:// only for a provider on this machine: localhost, 127.0.0.1)',
+    })
+    .optional(),
+  LEVQOR_OIDC_CLIENT_ID: z.string().trim().min(1).max(500).optional(),
+  LEVQOR_OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  LEVQOR_OIDC_REDIRECT_URL: z
+    .string()
+    .refine((v) => /^https?:\/\/[^/]+(\/.*)?\/console\/oidc\/callback$/.test(v) && URL.canParse(v), {
+      message:
+        "must be the console's callback address, ending in /console/oidc/callback (https://levqor.example.com/console/oidc/callback)",
+    })
+    .optional(),
+  LEVQOR_CONSOLE_TOKEN_SIGNIN: z.enum(['on', 'off']).default('on'),
   LEVQOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEVQOR_LOG_PRETTY: bool.optional(),
   LEVQOR_TENANT: z.string().min(1).optional(),
@@ -242,6 +259,26 @@ export const ENV_DOCS = {
     doc: "the console's address as approvers reach it (`https://levqor.example.com`): with `LEVQOR_SMTP_URL` set, `email:` approvers get decision links",
   },
   LEVQOR_DECISION_LINK_HOURS: { uses: SERVE, doc: 'how long an emailed decision link works (at most until the request expires)' },
+  LEVQOR_OIDC_ISSUER: {
+    uses: SERVE,
+    doc:
+      'console sign-in with OpenID Connect: the issuer (`https://login.example.com`, its discovery document at `/.well-known/openid-configuration`); ' +
+      'with `LEVQOR_OIDC_CLIENT_ID`, `LEVQOR_OIDC_CLIENT_SECRET` and `LEVQOR_OIDC_REDIRECT_URL` (all four, or none). ' +
+      'A person is matched by their linked `oidc:<sub>` identity, else by a verified email (then linked)',
+  },
+  LEVQOR_OIDC_CLIENT_ID: { uses: SERVE, doc: "the console's client id at the issuer" },
+  LEVQOR_OIDC_CLIENT_SECRET: {
+    uses: SERVE,
+    doc: "the console's client secret (a secret: never logged or shown); it also seals the short-lived sign-in cookie, so changing it cancels sign-ins in progress",
+  },
+  LEVQOR_OIDC_REDIRECT_URL: {
+    uses: SERVE,
+    doc: "the callback registered at the issuer: the console's public address + `/console/oidc/callback`",
+  },
+  LEVQOR_CONSOLE_TOKEN_SIGNIN: {
+    uses: SERVE,
+    doc: '`on`: the sign-in page also takes an API token (admins, break-glass); `off`: OpenID Connect only (needs `LEVQOR_OIDC_*`). Bearer tokens on `/api` are unaffected',
+  },
   LEVQOR_LOG_LEVEL: { uses: ALL, doc: '`fatal` … `trace`, or `silent`' },
   LEVQOR_LOG_PRETTY: { uses: ALL, doc: 'human-readable logs instead of JSON lines (default: on a terminal)' },
   LEVQOR_TENANT: { uses: ['cli'], doc: 'default `--tenant` for commands' },
@@ -355,10 +392,25 @@ function checkGitHubApp(c: Config, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: [k], message: `required with ${set.join(' and ')} (a GitHub App needs all three)` });
 }
 
+/** OpenID Connect sign-in takes all four settings, and token sign-in can only be off beside it. */
+function checkOidc(c: Config, ctx: z.RefinementCtx): void {
+  const oidc = ['LEVQOR_OIDC_ISSUER', 'LEVQOR_OIDC_CLIENT_ID', 'LEVQOR_OIDC_CLIENT_SECRET', 'LEVQOR_OIDC_REDIRECT_URL'] as const;
+  const set = oidc.filter((k) => c[k] !== undefined);
+  if (set.length > 0 && set.length < oidc.length)
+    for (const k of oidc.filter((k) => c[k] === undefined))
+      ctx.addIssue({ code: 'custom', path: [k], message: `required with ${set.join(' and ')} (OpenID Connect sign-in needs all four)` });
+  if (c.LEVQOR_CONSOLE_TOKEN_SIGNIN === 'off' && set.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LEVQOR_CONSOLE_TOKEN_SIGNIN'],
+      message: 'off needs OpenID Connect sign-in (LEVQOR_OIDC_ISSUER …): otherwise nobody can sign in to the console',
+    });
+}
+
 /** Parses the environment once; a bad variable fails with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.superRefine(checkPooler).superRefine(checkGitHubApp).safeParse(input);
+  const parsed = envSchema.superRefine(checkPooler).superRefine(checkGitHubApp).superRefine(checkOidc).safeParse(input);
   if (parsed.success) return { ...parsed.data, secretEnv: secretEnvValues(env) };
   const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new AppError('config', `invalid configuration:\n  ${issues.join('\n  ')}`, issues);

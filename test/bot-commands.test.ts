@@ -104,6 +104,18 @@ describe('/levqor slash command', () => {
     expect(String((await ask('run tidy', 'UINTERN')).text)).toMatch(/only this tenant's approvers/);
   });
 
+  it("an org-wide install answers commands from the org's workspaces, and only from them", async () => {
+    const org = `EORG${process.pid}`;
+    const tenant = await makeTenant(t.db, 'grid');
+    await setSlackSettings(t.db, tenant.id, { team_id: org, approvals_channel: 'CGRIDAPPR' });
+    const send = async (enterprise: string) => {
+      const { respondId } = await sendCommand(bot, fake, { user: 'UGRID', team: 'TGRIDWS1', enterprise, text: 'health' });
+      return String((await fake.waitFor('respond', (c) => c.path === `/respond/${respondId}`)).args.text);
+    };
+    expect(await send(org)).not.toMatch(/not connected|nothing was done/);
+    expect(await send('EOTHERORG')).toMatch(/not connected .* levqor slack configure/);
+  });
+
   it('a workspace not connected to a tenant is told how to connect it', async () => {
     const answer = await ask('health', 'UOPS', 'TUNKNOWN');
     expect(String(answer.text)).toMatch(/not connected .* levqor slack configure/);

@@ -7,6 +7,7 @@ import { startRun } from '../src/scheduler/manual.js';
 import { setSlackSettings } from '../src/slack/settings.js';
 import type { RunningBot } from '../bot/app.js';
 import { openPgTestDb, type TestDb } from './helpers/db.js';
+import { pollUntil } from './helpers/proc.js';
 import { capturingLog, testSchedulerDeps } from './helpers/deps.js';
 import { applyVariant, makeTenant, makeWorkflow, startRecordingServer } from './helpers/fixtures.js';
 import {
@@ -227,5 +228,45 @@ describe('Slack app security and concurrency (Postgres, two bot processes)', () 
     expect([r1.status, r2.status]).toEqual([200, 200]);
     await fake.waitFor('chat.postEphemeral', (e) => e.args.user === 'UDOUBLE' && /already (approved|voted)/.test(String(e.args.text)));
     expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'approved', processed_by: 'slack:UDOUBLE', approvals_count: 1 });
+  });
+  it('decides nothing for a user of another workspace in a shared channel, tells them why, and accepts an Enterprise Grid member', async () => {
+    const c = await connected(['slack:UGUEST', 'slack:UGRID']);
+    const a = await request(c, 'shared channel');
+    const said = (user: string, pattern: RegExp) =>
+      fake.waitFor('chat.postEphemeral', (e) => e.args.user === user && pattern.test(String(e.args.text)));
+    const guest = { user: 'UGUEST', team: c.team, userTeam: 'TGUESTWS', approvalId: a.id, channel: c.channel };
+    await sendInteraction(bot, blockAction({ ...guest, actionId: 'levqor_approve' }));
+    await said('UGUEST', new RegExp(`member of Slack workspace TGUESTWS, not ${c.team}.*nothing was done`));
+    const modalsBefore = fake.of('views.open').length;
+    await sendInteraction(bot2, blockAction({ ...guest, actionId: 'levqor_reject' }));
+    await fake.waitFor(
+      'chat.postEphemeral',
+      (e) => e.args.user === 'UGUEST' && fake.of('chat.postEphemeral').filter((x) => x.args.user === 'UGUEST').length === 2,
+    );
+    expect(fake.of('views.open')).toHaveLength(modalsBefore);
+    // A forged dialog submission (no dialog was opened for them) is refused inside the dialog.
+    const submitted = await sendInteraction(bot, rejectSubmission({ ...guest, reason: 'not mine to reject' }));
+    const answer = JSON.parse(submitted.body) as { response_action?: string; errors?: Record<string, string> };
+    expect(answer.response_action).toBe('errors');
+    expect(Object.values(answer.errors ?? {}).join(' ')).toContain('TGUESTWS');
+    // A click whose payload does not say the clicker's workspace is refused too.
+    await sendInteraction(bot, blockAction({ ...guest, userTeam: null, actionId: 'levqor_approve' }));
+    await said('UGUEST', /did not say which workspace you belong to/);
+    expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'pending', approvals_count: 0 });
+    // Enterprise Grid reports a member's org id as user.team_id; the workspace's org is the same.
+    await sendInteraction(
+      bot,
+      blockAction({
+        user: 'UGRID',
+        team: c.team,
+        userTeam: 'EGRIDORG',
+        enterprise: 'EGRIDORG',
+        actionId: 'levqor_approve',
+        approvalId: a.id,
+        channel: c.channel,
+      }),
+    );
+    await pollUntil(async () => (await getApproval(t.db, a.id))?.status === 'approved', { what: "the Grid member's approval" });
+    expect(await getApproval(t.db, a.id)).toMatchObject({ status: 'approved', processed_by: 'slack:UGRID' });
   });
 });

@@ -4,11 +4,13 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBot } from '../bot/app.js';
 import { setPolicy } from '../src/approvals/queries.js';
 import { DEFAULT_POLICY } from '../src/approvals/types.js';
+import { createLogger } from '../src/lib/log.js';
 import { generateWeeklyReport, generateWeeklyReportJson } from '../src/reports/weekly.js';
 import { getRun } from '../src/runs/queries.js';
 import { runTick } from '../src/scheduler/tick.js';
@@ -277,5 +279,30 @@ describe.each(BACKENDS)('secrets canary on $name', ({ open }) => {
     });
     expect(apply.status).toBe(400);
     expect(apply.text).toContain('secret SHARED_NAME is not set');
+  });
+});
+
+describe('log lines', () => {
+  it('redact credential-shaped values in messages, fields and errors, and keep the field names', () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const log = createLogger('info', false, out);
+    const url = 'https://deploy:hunter2-pw@deploy.example.com/hook';
+    log.warn({ url, token: 'ops-laptop', headers: { echoed: 'Bearer sk_live_abcdefgh12345678' } }, `POST ${url} failed`);
+    log.error({ err: new Error(`connect ECONNREFUSED ${url}`) }, 'step failed');
+    log.info('plain xoxb-1234-5678-abcdef in a message');
+    const text = chunks.join('');
+    for (const secret of ['hunter2-pw', 'sk_live_abcdefgh12345678', 'xoxb-1234-5678-abcdef']) expect(text).not.toContain(secret);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ token: 'ops-laptop', url: 'https://deploy:[redacted]@deploy.example.com/hook' });
+    expect(lines[1]?.err).toMatchObject({
+      type: 'Error',
+      message: 'connect ECONNREFUSED https://deploy:[redacted]@deploy.example.com/hook',
+    });
+    expect(lines[2]?.msg).toBe('plain [redacted] in a message');
   });
 });

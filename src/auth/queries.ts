@@ -1,5 +1,4 @@
 import type { Queryable } from '../db/types.js';
-import type { SessionIdentity } from './sessions.js';
 import type { Role } from '../people/roles.js';
 import type { Scope, TokenIdentity } from './tokens.js';
 
@@ -63,29 +62,59 @@ export async function useToken(db: Queryable, hash: string): Promise<OwnedToken 
   return rows[0];
 }
 
-/** Stores a session of a token (its secret as a hash) for `ttlSeconds`; returns its id. */
+/** Stores a session of a token or of a person (its secret as a hash) for `ttlSeconds`; returns its id. */
 export async function insertSession(
   db: Queryable,
-  s: { tenantId: string; tokenId: string; secretHash: string; csrf: string; ttlSeconds: number },
+  s: { tenantId: string; owner: { tokenId: string } | { personId: string }; secretHash: string; csrf: string; ttlSeconds: number },
 ): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO web_sessions (tenant_id, token_id, secret_hash, csrf, expires_at)
-     VALUES ($1, $2, $3, $4, extract(epoch FROM now()) + $5::float8) RETURNING id`,
-    [s.tenantId, s.tokenId, s.secretHash, s.csrf, s.ttlSeconds],
+    `INSERT INTO web_sessions (tenant_id, token_id, person_id, secret_hash, csrf, expires_at)
+     VALUES ($1, $2, $3, $4, $5, extract(epoch FROM now()) + $6::float8) RETURNING id`,
+    [
+      s.tenantId,
+      'tokenId' in s.owner ? s.owner.tokenId : null,
+      'personId' in s.owner ? s.owner.personId : null,
+      s.secretHash,
+      s.csrf,
+      s.ttlSeconds,
+    ],
   );
   return rows[0]?.id ?? '';
 }
 
-/** The session with this secret hash: not expired, not revoked, its token not revoked. */
-export async function findLiveSession(
-  db: Queryable,
-  secretHash: string,
-): Promise<(SessionIdentity & { owner_role: Role | null }) | undefined> {
-  const { rows } = await db.query<SessionIdentity & { owner_role: Role | null }>(
-    `SELECT t.id, t.tenant_id, t.name, t.scopes, s.id AS session_id, s.csrf, ${OWNER_ROLE}
-     FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id
-     WHERE s.secret_hash = $1 AND s.revoked_at IS NULL AND t.revoked_at IS NULL
-       AND s.expires_at > extract(epoch FROM now())`,
+/** A live session as stored: its token's scopes, or its person's current role and OIDC identity. */
+export interface SessionRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  session_id: string;
+  csrf: string;
+  scopes: Scope[] | null;
+  role: string | null;
+  display_name: string | null;
+  identity: string | null;
+  /** A token session: the role of the person who owns the token (null: nobody owns it). */
+  owner_role: Role | null;
+}
+
+/**
+ * The session with this secret hash: not expired, not revoked, and its owner still there: the
+ * token not revoked, or the person not removed and still linked to an OIDC subject (their role
+ * is read here, at every request, so a changed role applies at once).
+ */
+export async function findLiveSession(db: Queryable, secretHash: string): Promise<SessionRow | undefined> {
+  const { rows } = await db.query<SessionRow>(
+    `SELECT coalesce(t.id, p.id) AS id, s.tenant_id, coalesce(t.name, p.handle) AS name, s.id AS session_id, s.csrf,
+            t.scopes, p.role, p.display_name, i.identity, ${OWNER_ROLE}
+     FROM web_sessions s
+     LEFT JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL
+     LEFT JOIN people p ON p.id = s.person_id AND p.tenant_id = s.tenant_id
+     LEFT JOIN LATERAL (
+       SELECT identity FROM person_identities
+       WHERE person_id = p.id AND identity LIKE 'oidc:%' ORDER BY linked_at, identity LIMIT 1
+     ) i ON true
+     WHERE s.secret_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > extract(epoch FROM now())
+       AND (t.id IS NOT NULL OR i.identity IS NOT NULL)`,
     [secretHash],
   );
   return rows[0];

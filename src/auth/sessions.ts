@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { findLiveSession, insertSession, revokeSessionByHash } from './queries.js';
-import { hashToken, withOwnerRole, type TokenIdentity } from './tokens.js';
+import { clampScopes, isRole, ROLE_SCOPES, type Role } from '../people/roles.js';
+import { findLiveSession, insertSession, revokeSessionByHash, type SessionRow } from './queries.js';
+import { hashToken, type TokenIdentity } from './tokens.js';
 
-/** A signed-in browser: the token's identity plus the session's own CSRF token. */
+/** The person behind a session opened by OpenID Connect sign-in. */
+export interface SessionPerson {
+  handle: string;
+  display_name: string;
+  role: Role;
+}
+
+/**
+ * A signed-in browser: the token's identity (or the person's, with their role's scopes and
+ * their `oidc:<sub>` identity as the actor) plus the session's own CSRF token.
+ */
 export interface SessionIdentity extends TokenIdentity {
   session_id: string;
   csrf: string;
+  person?: SessionPerson;
 }
 
 /** A new session secret, as the cookie carries it. */
@@ -24,7 +36,7 @@ export async function openSession(
   const csrf = randomBytes(24).toString('base64url');
   const sessionId = await insertSession(db, {
     tenantId: identity.tenant_id,
-    tokenId: identity.id,
+    owner: { tokenId: identity.id },
     secretHash: hashToken(secret),
     csrf,
     ttlSeconds,
@@ -32,10 +44,41 @@ export async function openSession(
   return { secret, session: { ...identity, session_id: sessionId, csrf } };
 }
 
-/** The live session behind a cookie secret: not expired, not revoked, its token not revoked. */
+/** Opens a session for a person (OpenID Connect sign-in); returns the secret (for the cookie) once. */
+export async function openPersonSession(db: Queryable, person: { id: string; tenant_id: string }, ttlSeconds: number): Promise<string> {
+  const secret = generateSecret();
+  await insertSession(db, {
+    tenantId: person.tenant_id,
+    owner: { personId: person.id },
+    secretHash: hashToken(secret),
+    csrf: randomBytes(24).toString('base64url'),
+    ttlSeconds,
+  });
+  return secret;
+}
+
+/** A stored session as the identity requests act with. */
+function sessionIdentity(row: SessionRow): SessionIdentity | undefined {
+  const base = { id: row.id, tenant_id: row.tenant_id, name: row.name, session_id: row.session_id, csrf: row.csrf };
+  // A token's session keeps no more than the role of the person who owns the token.
+  if (row.scopes) return { ...base, scopes: clampScopes(row.scopes, row.owner_role ?? undefined) };
+  if (!row.role || !isRole(row.role) || !row.identity) return undefined;
+  return {
+    ...base,
+    scopes: [...ROLE_SCOPES[row.role]],
+    actor: row.identity,
+    person: { handle: row.name, display_name: row.display_name ?? row.name, role: row.role },
+  };
+}
+
+/**
+ * The live session behind a cookie secret: not expired, not revoked, its token not revoked or
+ * its person still in the directory (with the scopes of the role they have now).
+ */
 export async function resolveSession(db: Queryable, secret: string): Promise<SessionIdentity | undefined> {
   if (!/^lvs_[A-Za-z0-9_-]{20,100}$/.test(secret)) return undefined;
-  return withOwnerRole(await findLiveSession(db, hashToken(secret)));
+  const row = await findLiveSession(db, hashToken(secret));
+  return row && sessionIdentity(row);
 }
 
 /** Revokes the session behind a cookie secret (sign-out); false when none was live. */

@@ -4,6 +4,7 @@ import { startApprovalDispatch } from '../approvals/dispatch.js';
 import { describeDb } from '../lib/describe-db.js';
 import { errorMessage } from '../lib/errors.js';
 import { buildApp } from '../http/app.js';
+import { oidcSignInFromConfig } from '../auth/oidc-client.js';
 import { secretStoreFromConfig } from '../secrets/from-config.js';
 import { healthOptions } from '../health/options.js';
 import { runHealthTasks } from '../health/tasks.js';
@@ -84,6 +85,8 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
             dashboardPublic: config.LEVQOR_DASHBOARD_PUBLIC,
             githubOidc: { issuer: config.LEVQOR_GITHUB_OIDC_ISSUER, audience: config.LEVQOR_GITHUB_OIDC_AUDIENCE },
             secrets: secretStoreFromConfig(config),
+            oidc: oidcSignInFromConfig(config),
+            tokenSignIn: config.LEVQOR_CONSOLE_TOKEN_SIGNIN === 'on',
           });
           const host = flags.host ?? config.HOST;
           const address = await app.listen({ host, port: flags.port ?? config.PORT });

@@ -150,7 +150,10 @@ export function registerSlack(program: Command, act: Act): void {
   slack
     .command('configure')
     .description('connect a tenant to a Slack workspace (unset optional flags keep their value; pass "" to clear a channel)')
-    .requiredOption('--team <id>', 'the Slack workspace id (T…): Slack → workspace menu → Settings, or the URL of app.slack.com/client/T…')
+    .requiredOption(
+      '--team <id>',
+      'the Slack workspace id (T…; E… for an org-wide Enterprise Grid install): Slack → workspace menu → Settings, or the URL of app.slack.com/client/T…',
+    )
     .requiredOption('--approvals-channel <id>', 'channel id (C…) where Class C requests are posted')
     .option('--reports-channel <id>', 'channel id for the weekly report and daily health summary')
     .option('--alerts-channel <id>', 'channel id for alerts')

@@ -16,6 +16,7 @@ import { DEFAULT_SCALING } from '../health/scaling.js';
 import { createInstanceId } from '../runtime.js';
 import { registerDashboard } from './dashboard.js';
 import { createWebAuth } from './web-auth.js';
+import type { OidcSignIn } from '../auth/oidc-client.js';
 import { registerConsole } from './console/routes.js';
 import { createMetrics } from './metrics.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -45,6 +46,10 @@ interface AppDeps {
   githubOidc?: GitHubOidcSettings;
   /** The configured secret store (default: none, so no secret can be stored or referred to). */
   secrets?: SecretStore;
+  /** Console sign-in with OpenID Connect (LEVQOR_OIDC_*); unset: token sign-in only. */
+  oidc?: OidcSignIn;
+  /** Whether the sign-in page takes an API token (LEVQOR_CONSOLE_TOKEN_SIGNIN; default true). */
+  tokenSignIn?: boolean;
 }
 
 const DEFAULT_HEALTH: NonNullable<AppDeps['health']> = {
@@ -129,10 +134,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     snapshot: (tenantId) => dashboardSnapshot(healthDeps, tenantId),
     isPublic: deps.dashboardPublic ?? false,
     auth: webAuth,
+    signIn: { token: deps.tokenSignIn ?? true, oidc: deps.oidc?.label },
     subscribe: (onChange) => deps.db.listen(ALERTS_CHANNEL, onChange),
   });
 
-  registerConsole(app, { db: deps.db, auth: webAuth, schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds });
+  registerConsole(app, {
+    db: deps.db,
+    auth: webAuth,
+    schedulerIntervalSeconds: healthDeps.thresholds.schedulerIntervalSeconds,
+    oidc: deps.oidc,
+    tokenSignIn: deps.tokenSignIn,
+  });
 
   const router = createRouter(app, authenticate);
   healthRoutes(router, healthDeps, authenticate);

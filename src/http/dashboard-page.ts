@@ -93,22 +93,38 @@ export function dashboardPage(opts: { isPublic: boolean }): string {
   return opts.isPublic ? PAGE_PUBLIC : PAGE_SIGNED_IN;
 }
 
-/** The sign-in form, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
-export function signInPage(error?: string, next?: string): string {
+/** The ways a browser may sign in: an API token (unless turned off) and the OpenID provider (its label), when configured. */
+export interface SignInMethods {
+  token: boolean;
+  oidc?: string;
+}
+
+/** The sign-in page, with an optional error shown above it; `next` is where it leads (the dashboard by default). */
+export function signInPage(error?: string, next?: string, methods: SignInMethods = { token: true }): string {
   const product = next?.startsWith('/console') ? 'Levqor console' : 'Levqor health';
+  const oidcHref = `/console/oidc/login?${new URLSearchParams({ next: next ?? '/dashboard' }).toString()}`;
+  const oidc = methods.oidc ? `<a class="provider" href="${h(oidcHref)}">Sign in with ${h(methods.oidc)}</a>` : '';
+  const token = methods.token
+    ? `${oidc ? '<p class="or">Or, for admins and break-glass access, with an API token:</p>' : ''}
+  <form method="post" action="/dashboard/login">
+    ${next ? `<input type="hidden" name="next" value="${h(next)}">` : ''}
+    <label for="token">Access token</label>
+    <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required${oidc ? '' : ' autofocus'}>
+    <button type="submit">Sign in</button>
+  </form>`
+    : '';
+  const sub = oidc
+    ? 'Sign in with your organisation account.'
+    : 'Sign in with an API token (create one with <code>levqor token create</code>).';
   return htmlDocument({
     title: `Sign in · ${product}`,
     assets: SIGN_IN,
     body: `<main class="signin">
   <h1>${product}</h1>
-  <p class="sub">Sign in with an API token (create one with <code>levqor token create</code>).</p>
+  <p class="sub">${sub}</p>
   ${error ? `<p class="error" role="alert" id="signin-error">${h(error)}</p>` : ''}
-  <form method="post" action="/dashboard/login">
-    ${next ? `<input type="hidden" name="next" value="${h(next)}">` : ''}
-    <label for="token">Access token</label>
-    <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required autofocus>
-    <button type="submit">Sign in</button>
-  </form>
+  ${oidc}
+  ${token}
 </main>`,
   });
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { errorMessage } from '../lib/errors.js';
-import { DASHBOARD_CSP, dashboardPage, signInPage } from './dashboard-page.js';
+import { DASHBOARD_CSP, dashboardPage, signInPage as renderSignIn, type SignInMethods } from './dashboard-page.js';
 import type { SnapshotView } from './client/snapshot.js';
 import type { DashboardSnapshot } from './routes/health.js';
 import {
@@ -25,6 +25,8 @@ interface DashboardDeps {
   isPublic: boolean;
   /** Sessions and tokens: the one sign-in the dashboard and the console share. */
   auth: WebAuth;
+  /** How the sign-in page lets people in (default: an API token only). */
+  signIn?: SignInMethods;
   /** Calls onChange when something worth a refresh happens (an alert); resolves to an unsubscribe. */
   subscribe: (onChange: () => void) => Promise<() => Promise<void>>;
   /** Milliseconds between snapshots pushed to open streams (default DASHBOARD_INTERVAL_MS). */
@@ -194,6 +196,8 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
     await Promise.all([...feeds.values()].map((f) => f.close()));
   });
 
+  const methods: SignInMethods = deps.signIn ?? { token: true };
+  const signInPage = (error?: string, next?: string) => renderSignIn(error, next, methods);
   const identify = (request: FastifyRequest): Promise<Viewer> => identifyViewer(deps.auth, request, deps.isPublic);
   const sendHtml = (reply: FastifyReply, status: number, html: string) => sendPage(reply, status, html, DASHBOARD_CSP);
   const refuse = (reply: FastifyReply, viewer: Exclude<Viewer, { kind: 'viewer' }>) =>
@@ -214,7 +218,9 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
       return sendHtml(
         reply,
         200,
-        signInPage(viewer.hadSession ? 'Your session has ended (the token is no longer valid). Sign in again.' : undefined),
+        signInPage(
+          viewer.hadSession ? 'Your session has ended (it expired, or its token or person was removed). Sign in again.' : undefined,
+        ),
       );
     });
 
@@ -239,6 +245,12 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
     scope.post('/dashboard/login', async (request, reply) => {
       if (!sameOrigin(request)) return sendHtml(reply, 403, signInPage('Sign-in must come from this dashboard’s own page.'));
       if (deps.isPublic) return reply.redirect('/dashboard', 303);
+      if (!methods.token)
+        return sendHtml(
+          reply,
+          403,
+          signInPage('Token sign-in is turned off here (LEVQOR_CONSOLE_TOKEN_SIGNIN=off): sign in with your organisation account.'),
+        );
       const parsed = loginSchema.safeParse(request.body);
       if (!parsed.success) return sendHtml(reply, 400, signInPage('Enter an access token.'));
       let secret: string | undefined;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { openSession, resolveSession, revokeSession } from '../auth/sessions.js';
+import { openSession, resolveSession, revokeSession, type SessionPerson } from '../auth/sessions.js';
 import type { TokenIdentity } from '../auth/tokens.js';
 import type { Queryable } from '../db/types.js';
 import { errorMessage } from '../lib/errors.js';
@@ -9,7 +9,7 @@ export const SESSION_COOKIE = 'levqor_session';
 export const SESSION_SECONDS = 12 * 3600;
 
 /** Who a browser request is: a signed-in session carries a CSRF token, a bearer token needs none. */
-export type WebIdentity = TokenIdentity & { csrf?: string };
+export type WebIdentity = TokenIdentity & { csrf?: string; person?: SessionPerson };
 
 /** The sign-in port behind the web pages (sessions in the database, or a fake in tests). */
 export interface WebAuth {
@@ -43,10 +43,11 @@ export function createWebAuth(db: Queryable, lookup: (token: string) => Promise<
   };
 }
 
-function cookieValue(request: FastifyRequest): string | undefined {
+/** The value of one cookie a request carries, if any. */
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
       try {
         return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
       } catch {
@@ -56,6 +57,8 @@ function cookieValue(request: FastifyRequest): string | undefined {
   }
   return undefined;
 }
+
+const cookieValue = (request: FastifyRequest): string | undefined => readCookie(request, SESSION_COOKIE);
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -76,9 +79,9 @@ export async function identifyViewer(auth: WebAuth, request: FastifyRequest, isP
   }
 }
 
-/** The session cookie itself (Path=/ so the dashboard and console share one sign-in). */
-export function sessionCookie(request: FastifyRequest, secret: string, maxAge: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
+/** The session cookie itself (Path=/ so the dashboard and console share one sign-in); `https` forces Secure behind a proxy. */
+export function sessionCookie(request: FastifyRequest, secret: string, maxAge: number, https = false): string {
+  const secure = https || request.protocol === 'https' ? '; Secure' : '';
   return `${SESSION_COOKIE}=${encodeURIComponent(secret)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`;
 }
 

@@ -31,7 +31,8 @@ export function generateKeyMaterial(): string {
   return randomBytes(32).toString('base64');
 }
 
-function seal(key: Buffer, plain: Buffer, aad: string): string {
+/** AES-256-GCM under key, with aad authenticated: "iv.tag.body" in base64. */
+export function seal(key: Buffer, plain: Buffer, aad: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(aad));
@@ -39,7 +40,8 @@ function seal(key: Buffer, plain: Buffer, aad: string): string {
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64')).join('.');
 }
 
-function open(key: Buffer, sealed: string, aad: string): Buffer {
+/** Opens what seal made with the same key and aad; throws when it does not verify. */
+export function open(key: Buffer, sealed: string, aad: string): Buffer {
   const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64'));
   if (!iv || !tag || !body) throw new Error('malformed');
   const decipher = createDecipheriv('aes-256-gcm', key, iv);

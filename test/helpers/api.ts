@@ -86,11 +86,13 @@ type AppDeps = Parameters<typeof buildApp>[0];
 export interface TestApiOptions extends Partial<Omit<AppDeps, 'db' | 'runDeps'>> {
   /** Variables for the scheduler deps behind POST /api/workflows/:name/run (LEVQOR_HTTP_ALLOW …). */
   env?: Record<string, string>;
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 /** The real app for a test database, not yet listening: a silent log, generous limits, test scheduler deps. */
 export function buildTestApp(db: Db, opts: TestApiOptions = {}): Promise<FastifyInstance> {
-  const { env, ...deps } = opts;
+  const { env, port: _port, ...deps } = opts;
   return buildApp({
     db,
     log: silentLog,
@@ -106,7 +108,7 @@ export function buildTestApp(db: Db, opts: TestApiOptions = {}): Promise<Fastify
 /** The real app for a test database (buildTestApp), listening on a loopback port of its own. */
 export async function startApi(db: Db, opts: TestApiOptions = {}): Promise<TestApi> {
   const app = await buildTestApp(db, opts);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const { port } = app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {

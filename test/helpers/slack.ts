@@ -175,6 +175,10 @@ const BUTTONS: Record<string, { text: string; style: string }> = {
 export function blockAction(o: {
   user: string;
   team: string;
+  /** The clicker's own workspace (user.team_id) when it is not `team`; null leaves it out. */
+  userTeam?: string | null;
+  /** The Enterprise Grid org of `team` (team.enterprise_id). */
+  enterprise?: string;
   actionId: string;
   approvalId: string;
   channel?: string;
@@ -185,7 +189,7 @@ export function blockAction(o: {
   const ts = o.messageTs ?? '1700000000.000001';
   const button = BUTTONS[o.actionId] ?? { text: o.actionId, style: 'primary' };
   return setPaths(readFixture('slack/block-actions.json'), {
-    ...userPaths(o.user, o.team),
+    ...userPaths(o),
     'channel.id': channel,
     'container.channel_id': channel,
     'container.message_ts': ts,
@@ -200,14 +204,21 @@ export function blockAction(o: {
   });
 }
 
-function userPaths(user: string, team: string): Payload {
-  return { 'user.id': user, 'user.username': user.toLowerCase(), 'user.name': user.toLowerCase(), 'user.team_id': team, 'team.id': team };
+function userPaths(o: { user: string; team: string; userTeam?: string | null; enterprise?: string }): Payload {
+  return {
+    'user.id': o.user,
+    'user.username': o.user.toLowerCase(),
+    'user.name': o.user.toLowerCase(),
+    'user.team_id': o.userTeam === undefined ? o.team : (o.userTeam ?? undefined),
+    'team.id': o.team,
+    ...(o.enterprise ? { 'team.enterprise_id': o.enterprise } : {}),
+  };
 }
 
 /** A view_submission of the reject dialog (test/fixtures/slack/view-submission.json) giving `reason`. */
-export function rejectSubmission(o: { user: string; team: string; approvalId: string; reason: string }): Payload {
+export function rejectSubmission(o: { user: string; team: string; userTeam?: string | null; approvalId: string; reason: string }): Payload {
   return setPaths(readFixture('slack/view-submission.json'), {
-    ...userPaths(o.user, o.team),
+    ...userPaths(o),
     trigger_id: `${next()}.1111111111.trigger`,
     'view.team_id': o.team,
     'view.private_metadata': JSON.stringify({ approval_id: o.approvalId }),
@@ -219,6 +230,8 @@ export function rejectSubmission(o: { user: string; team: string; approvalId: st
 export function slashCommand(o: {
   user: string;
   team: string;
+  /** The Enterprise Grid org the workspace belongs to. */
+  enterprise?: string;
   text: string;
   responseUrl: string;
   channel?: string;
@@ -230,6 +243,7 @@ export function slashCommand(o: {
     user_id: o.user,
     user_name: o.user.toLowerCase(),
     team_id: o.team,
+    ...(o.enterprise ? { enterprise_id: o.enterprise } : {}),
     channel_id: o.channel ?? p.channel_id ?? '',
     response_url: o.responseUrl,
     trigger_id: `${next()}.1111111111.trigger`,
@@ -250,7 +264,7 @@ export function sendInteraction(bot: RunningBot, payload: Record<string, unknown
 export async function sendCommand(
   bot: RunningBot,
   fake: FakeSlack,
-  o: { user: string; team: string; text: string; channel?: string },
+  o: { user: string; team: string; enterprise?: string; text: string; channel?: string },
   opts: SendOptions = {},
 ): Promise<{ status: number; respondId: string }> {
   const respondId = next();

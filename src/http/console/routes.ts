@@ -11,7 +11,9 @@ import { getRun, getRunEvents, listRuns } from '../../runs/queries.js';
 import { checkWorkflow } from '../../workflows/doctor.js';
 import { dbNow, getWorkflowByName, getWorkflowsByIds, listWorkflows, type WorkflowRow } from '../../workflows/queries.js';
 import { describeSchedule, upcomingSlots } from '../../workflows/schedule.js';
-import { DASHBOARD_CSP, signInPage } from '../dashboard-page.js';
+import { DASHBOARD_CSP, signInPage, type SignInMethods } from '../dashboard-page.js';
+import type { OidcSignIn } from '../../auth/oidc-client.js';
+import { oidcRoutes } from './oidc-routes.js';
 import { HTTP_STATUS } from '../errors.js';
 import { addFormParser, identifyViewer, sameOrigin, sendHtml, type WebAuth, type WebIdentity } from '../web-auth.js';
 import { renderApprovals, type ApprovalsView } from './approvals-page.js';
@@ -26,6 +28,10 @@ interface ConsoleDeps {
   auth: WebAuth;
   /** For the doctor verdict: how often a scheduler is expected to tick. */
   schedulerIntervalSeconds: number;
+  /** Sign-in with OpenID Connect (LEVQOR_OIDC_*); unset: none. */
+  oidc?: OidcSignIn;
+  /** Whether the sign-in page takes an API token (LEVQOR_CONSOLE_TOKEN_SIGNIN; default on). */
+  tokenSignIn?: boolean;
 }
 
 const statusQuery = z
@@ -93,13 +99,18 @@ export function registerConsole(root: FastifyInstance, deps: ConsoleDeps): void 
   void root.register((app, _opts, done) => {
     addFormParser(app);
     routes(app, deps);
+    if (deps.oidc) oidcRoutes(app, { db: deps.db, oidc: deps.oidc });
     done();
   });
 }
 
 function routes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { db } = deps;
-  const who = (i: WebIdentity) => `token ${i.name}${i.scopes.includes('approvals:decide') ? '' : ' (read-only)'}`;
+  const methods: SignInMethods = { token: deps.tokenSignIn ?? true, oidc: deps.oidc?.label };
+  const who = (i: WebIdentity) =>
+    i.person
+      ? `${i.person.display_name} (${i.person.role})`
+      : `token ${i.name}${i.scopes.includes('approvals:decide') ? '' : ' (read-only)'}`;
   const page = (reply: FastifyReply, status: number, identity: WebIdentity, section: Section, title: string, body: string) =>
     sendHtml(reply, status, consolePage({ title, section, who: who(identity), csrf: identity.csrf, body }), CONSOLE_CSP);
 
@@ -109,7 +120,9 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
     if (viewer.kind === 'viewer' && viewer.identity) {
       const identity = viewer.identity;
       if (identity.scopes.includes(scope)) return identity;
-      const message = `This token lacks the ${scope} scope.`;
+      const message = identity.person
+        ? `Your role (${identity.person.role}) does not allow ${scope}.`
+        : `This token lacks the ${scope} scope.`;
       await (asJson
         ? reply.status(403).send({ error: 'forbidden', message })
         : page(reply, 403, identity, 'approvals', 'Forbidden', `<p class="flash bad" role="alert">${message}</p>`));
@@ -127,7 +140,12 @@ function routes(app: FastifyInstance, deps: ConsoleDeps): void {
         : viewer.kind === 'anonymous' && viewer.hadSession
           ? 'Your session has ended. Sign in again.'
           : undefined;
-    await sendHtml(reply, viewer.kind === 'unavailable' ? 503 : 200, signInPage(message, request.url.split('?')[0]), DASHBOARD_CSP);
+    await sendHtml(
+      reply,
+      viewer.kind === 'unavailable' ? 503 : 200,
+      signInPage(message, request.url.split('?')[0], methods),
+      DASHBOARD_CSP,
+    );
     return undefined;
   };
 
