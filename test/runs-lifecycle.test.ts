@@ -14,7 +14,8 @@ import {
   settleRuns,
   type RunFinish,
 } from '../src/runs/lifecycle-queries.js';
-import { getRun, getRunEvents } from '../src/runs/queries.js';
+import { healthFacts } from '../src/health/queries.js';
+import { getRun, getRunEvents, listRuns } from '../src/runs/queries.js';
 import type { TimelineEntry } from '../src/runs/types.js';
 import { getWorkflowByName, type WorkflowRow } from '../src/workflows/queries.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
@@ -149,8 +150,13 @@ describe.each(BACKENDS)('batch claims on $name', ({ open }) => {
     expect((await t.db.query('SELECT id FROM workflow_runs WHERE id = ANY($1)', [runs.map((r) => r.id)])).rows).toEqual([]);
     const next = await t.db.query<{ next_run_at: number }>('SELECT next_run_at FROM workflows WHERE id = ANY($1)', [wfs.map((w) => w.id)]);
     expect(next.rows.map((r) => r.next_run_at)).toEqual([1300, 1300]);
-    // In flight, a claimed run reads as running, under the claim's lease.
+    // In flight, a claimed run reads as running, under the claim's lease: one run, the list, health.
     expect(await getRun(t.db, runs[0]?.id as string)).toMatchObject({ status: 'running', lease_owner: 'a', scheduled_for: 1000 });
+    const tenantId = runs[0]?.tenant_id as string;
+    const listed = await listRuns(t.db, { tenantId, status: 'running', limit: 10 });
+    expect(listed.map((r) => [r.id, r.workflow_name, r.status]).sort()).toEqual(runs.map((r, i) => [r.id, wfs[i]?.name, 'running']).sort());
+    expect((await healthFacts(t.db, tenantId)).running_runs).toBe(2);
+    expect(await listRuns(t.db, { tenantId: randomUUID(), limit: 10 })).toEqual([]);
   });
 
   it('inserts the runs that ended once, finished, and deletes the claim; another owner writes nothing', async () => {
