@@ -198,7 +198,7 @@ describe.each(BACKENDS)('batch claims on $name', ({ open }) => {
     const [written, unsettled] = runs as [ScheduledRun, ScheduledRun];
     expect(await writeClaimedRun(t.db, 'dead', { ...written, started_at: 1001 }, claimId)).toBe(true);
     expect(await heartbeatRuns(t.db, 'dead', 60)).toBe(1);
-    // An expired claim is not renewed: it is lease recovery's.
+    // A claim whose lease is not after its claim time (handed to recovery) is not renewed.
     expect((await t.db.query('SELECT id FROM scheduler_claims WHERE lease_expires_at > 1001 + 30')).rows).toEqual([]);
     const recovered = await recoverExpiredClaims(t.db);
     expect(recovered).toEqual([

@@ -153,12 +153,16 @@ export async function appendTimeline(db: Queryable, owner: string, runId: string
   return res.rowCount === 1;
 }
 
-/** Extends the leases of every run and batch claim this owner holds (a claim whose lease ended is lease recovery's); returns the runs renewed. */
+/**
+ * Extends the leases of every run and batch claim this owner holds (as long as lease recovery
+ * has not taken them); returns the runs renewed. A claim handed to recovery by its settle (its
+ * lease set to its claim time) is not renewed.
+ */
 export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number): Promise<number> {
   const res = await db.query(
     `WITH claims AS (
        UPDATE scheduler_claims SET lease_expires_at = extract(epoch FROM now()) + $2
-       WHERE owner = $1 AND lease_expires_at >= extract(epoch FROM now())
+       WHERE owner = $1 AND lease_expires_at > claimed_at
      )
      UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`,
     [owner, leaseSeconds],
@@ -206,7 +210,7 @@ export interface ClaimSettle {
   id: string;
   /** Inserted once, already ended (status queued: handed back on shutdown). */
   ends: ClaimedRunEnd[];
-  /** Some of the claim's runs were lost mid-batch, unwritten: the claim's lease ends now and lease recovery records them. */
+  /** Some of the claim's runs were lost mid-batch, unwritten: the claim's lease ends and lease recovery records them. */
   keep: boolean;
 }
 
@@ -292,8 +296,8 @@ export async function settleRuns(
 
 /**
  * A batch claim's part of a settle (CTEs claim_done, claim_kept, inserted): the claim row is
- * deleted, or, when some of its runs were lost mid-batch (keep), its lease ends now so that
- * lease recovery records those; the runs that ended are inserted, already ended, only while
+ * deleted, or, when some of its runs were lost mid-batch (keep), its lease ends (set to its
+ * claim time: the heartbeat leaves it alone) so that lease recovery records those; the runs that ended are inserted, already ended, only while
  * the claim is still this owner's ($1).
  */
 function settleClaimSql(p: { claimId: string; keep: string; ends: string }): string {
@@ -301,7 +305,7 @@ function settleClaimSql(p: { claimId: string; keep: string; ends: string }): str
        DELETE FROM scheduler_claims c WHERE c.id = ${p.claimId} AND c.owner = $1 AND NOT ${p.keep}
        RETURNING c.id, c.owner
      ), claim_kept AS (
-       UPDATE scheduler_claims c SET lease_expires_at = extract(epoch FROM now()) - 0.001
+       UPDATE scheduler_claims c SET lease_expires_at = c.claimed_at
        WHERE c.id = ${p.claimId} AND c.owner = $1 AND ${p.keep}
        RETURNING c.id, c.owner
      ), inserted AS (

@@ -103,6 +103,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     slot,
     internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? await deps.internalChannels(deps.db, run.tenant_id) : [],
   };
+  const startedAt = deps.clock();
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
     if (deps.signal.aborted) return released(s);
@@ -123,8 +124,9 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
     event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt }, cls);
     try {
-      // A run that lasts is written (as running) and shown as today.
-      if (slot?.written === false && deps.clock() - run.started_at >= RUNNING_ROW_AFTER_SECONDS) await writeRunSoFar(s);
+      // A run that lasts is written (as running) and shown as today. Its own time counts, not its
+      // wait behind its workflow's earlier slots in the batch (shown from the claim meanwhile).
+      if (slot?.written === false && deps.clock() - startedAt >= RUNNING_ROW_AFTER_SECONDS) await writeRunSoFar(s);
       let output: unknown;
       if (cls === 'C') {
         const gate = await gateCriticalStep(s, rendered, i, cls);

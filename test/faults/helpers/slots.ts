@@ -3,6 +3,11 @@ import type { Queryable } from '../../../src/db/types.js';
 // The exactly-once audit of scheduled slots: every slot of each workflow's grid up to a time
 // must have exactly one run, and no run may be left running or queued.
 
+/** Runs in flight (ids): written as running, or claimed in a batch and not written yet. */
+export const RUNS_IN_FLIGHT = `SELECT id FROM workflow_runs WHERE status = 'running'
+  UNION ALL SELECT p.id FROM scheduler_claims c, unnest(c.run_ids) AS p(id)
+  WHERE NOT EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = p.id)`;
+
 /** A seeded workflow's grid: its first slot and the seconds between slots. */
 export interface Grid {
   anchor: number;
