@@ -183,14 +183,14 @@ Ratios below use the best pass: **${round(base.tps, 0)} TPS**. A pgbench -N tran
 
 ### Throughput: ${N.toLocaleString('en')} trivial units
 
-A Levqor unit is a full run: a \`workflow_runs\` row inserted and finished with its timeline (run_started, the step's start and finish, run_finished), the workflow's schedule advanced.
+A Levqor unit is a full run: a \`workflow_runs\` row with its timeline (run_started, the step's start and finish, run_finished), inserted once, already finished, by its batch's settle (issue 28); the workflow's schedule advanced; its share of the batch's claim row (one per 200 runs, inserted by the claim and deleted by the settle).
 A graphile-worker unit is a job locked and deleted; a pg-boss unit is a job fetched (state active) and completed.
 Jobs are added before the runners start (not timed), as Levqor's workflows are seeded due before it starts.
 **Wall** (startup included) is the first spawn to the last process exit. **Span** (startup excluded) is the first unit's claim
 to the last write: Levqor min(run.started_at) → max(scheduler_instances.last_tick_at), graphile-worker min(job.locked_at) →
 the end of the last \`runOnce()\`, pg-boss min(started_on) → max(completed_on). Each configuration ran ${REPEATS} times,
 round by round (the first try of every configuration of every system, then the second…, so that the drifting load of
-the shared machine falls on all alike); every number in a row is the **median** of its tries (of two: their mean), all spans
+the shared machine falls on all alike); every number in a row is the **median** of its tries (of an even count: the mean of the middle two), all spans
 and the 1-minute load average before each try are listed. **Commits** = \`xact_commit\` of the database during the run
 (every autocommit statement counts), **WAL** is server-wide. **Worker CPU** is the CPU time of the worker processes,
 startup included; **Postgres CPU** is every postgres process's (server-wide: other sessions' queries count too).

@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as J}from"./chunk-FLWEJXWL.js";import{A as Y,B as G,C as Q,E as z,d as B}from"./chunk-QZOS5QWQ.js";import{a as q,f as M,i as R,k as C,l as $,m as P,p as U}from"./chunk-27ZGM5RE.js";import{a as j}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as k}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function T(e,t,r){let{rows:n}=await e.query(`SELECT count(*)::int AS runs,
+import{c as J}from"./chunk-EA77ZNRI.js";import{A as Y,B as G,C as Q,E as z,d as B}from"./chunk-EWJZGLNA.js";import{a as q,f as M,i as R,k as C,l as $,m as P,p as U}from"./chunk-27ZGM5RE.js";import{a as j}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as k}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function T(e,t,r){let{rows:n}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,
