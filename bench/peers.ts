@@ -11,7 +11,9 @@
 // Writes the `## Peers` section of bench/RESULTS.md and drops every database it made. Exits
 // non-zero when any exactly-once check fails (nothing is written then).
 //
-// Flags: --quick (fewer units and repeats, for trying the script out), --keep (keep the databases).
+// Flags: --quick (fewer units and repeats, for trying the script out), --keep (keep the databases),
+// --units N (units per throughput try; default 10,000) and --tries N (tries per configuration; default 2):
+// issue 28 measured with `npm run bench:peers -- --units 50000 --tries 3`.
 // Child processes: bench/peers/graphile-worker.ts and bench/peers/pg-boss-worker.ts (bundled beside this one).
 // Modules: bench/peers/common.ts (settings, shared state, helpers), pgbench.ts, levqor.ts, graphile.ts,
 // boss.ts, floor.ts, floors.ts, startup.ts, report.ts.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getRunEvents } from '../src/runs/queries.js';
+import { getRun, getRunEvents } from '../src/runs/queries.js';
 import type { RunRow } from '../src/runs/types.js';
 import {
   expectCleanExit,
@@ -128,5 +128,49 @@ describe('a scheduler killed mid-run (kill -9)', () => {
     expect(await onlyRun(t.db, workflowId as string)).toMatchObject({ id: dead?.id, status: 'failed' });
     loop.signal('SIGTERM');
     await expectCleanExit(loop);
+  });
+
+  it('a replica killed mid-batch leaves a claim whose runs lease recovery records, each once', async () => {
+    // Short runs: written once, when they end; killed before that, they exist only in the claim.
+    const short = [{ type: 'delay', ms: 999 }];
+    const failing = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'crash-batch', count: 2, steps: short, maxRunAttempts: 1 });
+    const [retried] = await insertDueWorkflows(t.db, t.tenantId, { prefix: 'crash-batch-retry', steps: short, maxRunAttempts: 2 });
+    const first = spawnCli(['scheduler', '--once'], t.env);
+    const owner = await schedulerOwner(first);
+    const claim = await pollUntil(
+      async () => (await t.db.query<{ run_ids: string[] }>('SELECT run_ids FROM scheduler_claims WHERE owner = $1', [owner])).rows[0],
+      { what: 'the batch claim', attempts: 400, intervalMs: 10 },
+    );
+    expect(claim.run_ids).toHaveLength(3);
+    // In flight and unwritten, each run is still visible: as running, under the claim's lease.
+    const inFlight = await getRun(t.db, claim.run_ids[0] as string);
+    expect(inFlight).toMatchObject({ status: 'running', lease_owner: owner, attempt: 1 });
+    expect((await t.db.query('SELECT id FROM workflow_runs WHERE id = ANY($1)', [claim.run_ids])).rows).toEqual([]);
+    first.signal('SIGKILL');
+    expect(await first.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
+    await pollUntil(
+      async () =>
+        (await t.db.query('SELECT 1 FROM scheduler_claims WHERE owner = $1 AND lease_expires_at < extract(epoch FROM now())', [owner])).rows
+          .length === 1,
+      { what: 'the killed scheduler’s claim to expire', attempts: 100, intervalMs: 100 },
+    );
+
+    const second = await runSchedulerOnce(t.env);
+    for (const id of failing) {
+      const run = await onlyRun(t.db, id);
+      expect(claim.run_ids).toContain(run.id);
+      expect(run).toMatchObject({ status: 'failed', attempt: 1, lease_owner: null, trigger: 'schedule' });
+      expect(run.error).toMatch(/^lease expired: the scheduler running it \(.+\) stopped before the run finished$/);
+      expect(run.error).toContain(owner);
+      const events = await getRunEvents(t.db, run.id);
+      expect(events.map((e) => e.type)).toEqual(['run_started', 'run_finished']);
+      expect(events[1]?.payload).toMatchObject({ status: 'failed', attempt: 1 });
+    }
+    // Attempts left: requeued as attempt 2 and run by the next scheduler, to the end.
+    const again = await onlyRun(t.db, retried as string);
+    expect(again).toMatchObject({ status: 'succeeded', attempt: 2, lease_owner: null });
+    expect((await getRunEvents(t.db, again.id)).filter((e) => e.type === 'run_requeued')).toHaveLength(1);
+    expect(second.logs.find((l) => l.msg === 'tick')).toMatchObject({ recovered: 3, claimed: 1, succeeded: 1 });
+    await expectNothingRunning(t.db);
   });
 });

@@ -1,6 +1,9 @@
-// The run lifecycle's one claim, one settle and one lease guard (src/runs/lifecycle-queries.ts),
-// statement by statement: a run is written only by the scheduler holding its lease.
+// The run lifecycle's one claim, one settle and one lease guard (src/runs/lifecycle-queries.ts,
+// src/runs/claim-queries.ts), statement by statement: a run is written only by the scheduler
+// holding its lease, or its batch claim.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { claimSlots, recoverExpiredClaims, writeClaimedRun, type ScheduledRun } from '../src/runs/claim-queries.js';
 import {
   appendTimeline,
   checkpointRun,
@@ -11,7 +14,8 @@ import {
   settleRuns,
   type RunFinish,
 } from '../src/runs/lifecycle-queries.js';
-import { getRun, getRunEvents } from '../src/runs/queries.js';
+import { healthFacts } from '../src/health/queries.js';
+import { getRun, getRunEvents, listRuns } from '../src/runs/queries.js';
 import type { TimelineEntry } from '../src/runs/types.js';
 import { getWorkflowByName, type WorkflowRow } from '../src/workflows/queries.js';
 import { BACKENDS, useTestDb } from './helpers/db.js';
@@ -91,5 +95,132 @@ describe.each(BACKENDS)('run lifecycle on $name', ({ open }) => {
 
     // Settled is settled: the same statement again writes nothing.
     expect(await settleRuns(t.db, 'holder', settle)).toEqual({ finished: new Set(), released: 0 });
+  });
+});
+
+describe.each(BACKENDS)('batch claims on $name', ({ open }) => {
+  const t = useTestDb(open);
+
+  /** Two due workflows claimed by `owner` in one claim row; returns the claim and its runs. */
+  async function claimTwo(owner: string, opts: { leaseSeconds?: number; maxRunAttempts?: number } = {}) {
+    // Claim times here are made up (long past): the claims of the tests before would read as expired.
+    await t.db.query('DELETE FROM scheduler_claims');
+    const tenant = await makeTenant(t.db);
+    const wfs: WorkflowRow[] = [];
+    for (const name of ['one', 'two']) {
+      const wf = await makeWorkflow(t.db, tenant.id, { name, steps: [{ type: 'noop' }] });
+      await t.db.query('UPDATE workflows SET next_run_at = 1000, max_run_attempts = $2 WHERE id = $1', [wf.id, opts.maxRunAttempts ?? 1]);
+      wfs.push(wf);
+    }
+    const runs: ScheduledRun[] = wfs.map((wf) => ({ id: randomUUID(), tenant_id: tenant.id, workflow_id: wf.id, scheduled_for: 1000 }));
+    const claimId = randomUUID();
+    const claimed = await t.db.transaction((tx) =>
+      claimSlots(tx, {
+        id: claimId,
+        now: 1001,
+        owner,
+        leaseSeconds: opts.leaseSeconds ?? 60,
+        runs,
+        advances: wfs.map((wf) => ({ id: wf.id, due: 1000, next: 1300, last: 1001 })),
+        events: [],
+      }),
+    );
+    return { claimId, runs, claimed, wfs };
+  }
+
+  const end = (run: ScheduledRun, status: 'succeeded' | 'queued') => ({
+    ...run,
+    started_at: 1001,
+    status,
+    step_index: status === 'queued' ? 0 : 1,
+    context: {},
+    error: null,
+    finished_at: status === 'queued' ? null : 1002,
+    timeline: [{ type: 'run_finished', step_index: null, payload: { status }, created_at: 1002 }],
+  });
+
+  it('claims a batch in one claim row, without a run row, and advances the schedules', async () => {
+    const { claimId, runs, claimed, wfs } = await claimTwo('a');
+    expect(claimed).toEqual(new Set(runs.map((r) => r.id)));
+    const { rows } = await t.db.query<{ owner: string; run_ids: string[]; slots: number[] }>(
+      'SELECT owner, run_ids, slots FROM scheduler_claims WHERE id = $1',
+      [claimId],
+    );
+    expect(rows).toEqual([{ owner: 'a', run_ids: runs.map((r) => r.id), slots: [1000, 1000] }]);
+    expect((await t.db.query('SELECT id FROM workflow_runs WHERE id = ANY($1)', [runs.map((r) => r.id)])).rows).toEqual([]);
+    const next = await t.db.query<{ next_run_at: number }>('SELECT next_run_at FROM workflows WHERE id = ANY($1)', [wfs.map((w) => w.id)]);
+    expect(next.rows.map((r) => r.next_run_at)).toEqual([1300, 1300]);
+    // In flight, a claimed run reads as running, under the claim's lease: one run, the list, health.
+    expect(await getRun(t.db, runs[0]?.id as string)).toMatchObject({ status: 'running', lease_owner: 'a', scheduled_for: 1000 });
+    const tenantId = runs[0]?.tenant_id as string;
+    const listed = await listRuns(t.db, { tenantId, status: 'running', limit: 10 });
+    expect(listed.map((r) => [r.id, r.workflow_name, r.status]).sort()).toEqual(runs.map((r, i) => [r.id, wfs[i]?.name, 'running']).sort());
+    expect((await healthFacts(t.db, tenantId)).running_runs).toBe(2);
+    expect(await listRuns(t.db, { tenantId: randomUUID(), limit: 10 })).toEqual([]);
+  });
+
+  it('inserts the runs that ended once, finished, and deletes the claim; another owner writes nothing', async () => {
+    const { claimId, runs } = await claimTwo('holder');
+    const [done, back] = runs as [ScheduledRun, ScheduledRun];
+    const events = [
+      { tenant_id: done.tenant_id, run_id: done.id, workflow_id: done.workflow_id, type: 'step_retrying', created_at: 1001.5 },
+    ];
+    const settle = (keep: boolean) => ({
+      finishes: [],
+      events,
+      claim: { id: claimId, ends: [end(done, 'succeeded'), end(back, 'queued')], keep },
+    });
+    expect(await settleRuns(t.db, 'other', settle(false))).toEqual({ finished: new Set(), released: 0 });
+    expect((await t.db.query('SELECT id FROM workflow_runs WHERE id = ANY($1)', [runs.map((r) => r.id)])).rows).toEqual([]);
+
+    expect(await settleRuns(t.db, 'holder', settle(false))).toEqual({ finished: new Set([done.id]), released: 1 });
+    expect(await getRun(t.db, done.id)).toMatchObject({ status: 'succeeded', attempt: 1, lease_owner: null, finished_at: 1002 });
+    expect(await getRun(t.db, back.id)).toMatchObject({ status: 'queued', finished_at: null });
+    expect((await getRunEvents(t.db, done.id)).map((e) => e.type)).toEqual(['run_started', 'step_retrying', 'run_finished']);
+    expect((await t.db.query('SELECT id FROM scheduler_claims')).rows).toEqual([]);
+    // Settled is settled: the claim is gone, so the same statement writes nothing.
+    expect(await settleRuns(t.db, 'holder', settle(false))).toEqual({ finished: new Set(), released: 0 });
+  });
+
+  it('writes a claimed run as running when it must be seen, only while the claim is held', async () => {
+    const { claimId, runs } = await claimTwo('holder');
+    const run = { ...(runs[0] as ScheduledRun), started_at: 1001 };
+    expect(await writeClaimedRun(t.db, 'other', run, claimId)).toBe(false);
+    expect(await writeClaimedRun(t.db, 'holder', run, claimId)).toBe(true);
+    expect(await getRun(t.db, run.id)).toMatchObject({ status: 'running', lease_owner: 'holder', step_index: 0 });
+    // The slot has its run: a second write (or lease recovery) finds it taken.
+    expect(await writeClaimedRun(t.db, 'holder', run, claimId)).toBe(false);
+    expect((await getRunEvents(t.db, run.id)).map((e) => e.type)).toEqual(['run_started']);
+  });
+
+  it('recovers an expired claim: its unsettled runs failed (or requeued) once, a written one left to its own lease', async () => {
+    const { claimId, runs } = await claimTwo('dead', { leaseSeconds: -1, maxRunAttempts: 2 });
+    const [written, unsettled] = runs as [ScheduledRun, ScheduledRun];
+    expect(await writeClaimedRun(t.db, 'dead', { ...written, started_at: 1001 }, claimId)).toBe(true);
+    expect(await heartbeatRuns(t.db, 'dead', 60)).toBe(1);
+    // A claim whose lease is not after its claim time (handed to recovery) is not renewed.
+    expect((await t.db.query('SELECT id FROM scheduler_claims WHERE lease_expires_at > 1001 + 30')).rows).toEqual([]);
+    const recovered = await recoverExpiredClaims(t.db);
+    expect(recovered).toEqual([
+      expect.objectContaining({ id: unsettled.id, status: 'queued', attempt: 2, scheduled_for: 1000, trigger: 'schedule' }),
+    ]);
+    expect(recovered[0]?.error).toBe('lease expired: the scheduler running it (dead) stopped before the run finished; retrying');
+    expect(await getRun(t.db, written.id)).toMatchObject({ status: 'running', lease_owner: 'dead' });
+    expect((await t.db.query('SELECT id FROM scheduler_claims')).rows).toEqual([]);
+    expect(await recoverExpiredClaims(t.db)).toEqual([]);
+  });
+
+  it('with a run lost mid-batch, settles the rest and ends the claim lease, so that recovery records only the lost one', async () => {
+    const { claimId, runs } = await claimTwo('holder');
+    const [done, lost] = runs as [ScheduledRun, ScheduledRun];
+    const settled = await settleRuns(t.db, 'holder', {
+      finishes: [],
+      events: [],
+      claim: { id: claimId, ends: [end(done, 'succeeded')], keep: true },
+    });
+    expect(settled).toEqual({ finished: new Set([done.id]), released: 0 });
+    const recovered = await recoverExpiredClaims(t.db);
+    expect(recovered.map((r) => [r.id, r.status])).toEqual([[lost.id, 'failed']]);
+    expect(await getRun(t.db, done.id)).toMatchObject({ status: 'succeeded' });
   });
 });

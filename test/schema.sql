@@ -280,6 +280,17 @@ TABLE scaling_state
   CONSTRAINT scaling_state_id_check CHECK ((id = 1))
   CONSTRAINT scaling_state_level_check CHECK ((level = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'critical'::text])))
   CONSTRAINT scaling_state_pkey PRIMARY KEY (id)
+TABLE scheduler_claims
+  id uuid NOT NULL
+  owner text NOT NULL
+  claimed_at double precision NOT NULL
+  lease_expires_at double precision NOT NULL
+  run_ids uuid[] NOT NULL
+  tenant_ids uuid[] NOT NULL
+  workflow_ids uuid[] NOT NULL
+  slots double precision[] NOT NULL
+  CONSTRAINT scheduler_claims_check CHECK (((cardinality(run_ids) = cardinality(workflow_ids)) AND (cardinality(run_ids) = cardinality(tenant_ids)) AND (cardinality(run_ids) = cardinality(slots))))
+  CONSTRAINT scheduler_claims_pkey PRIMARY KEY (id)
 TABLE scheduler_instances
   id text NOT NULL
   hostname text NOT NULL
@@ -499,6 +510,8 @@ INDEX CREATE UNIQUE INDEX person_identities_pkey ON public.person_identities USI
 INDEX CREATE UNIQUE INDEX person_identities_tenant_id_identity_key ON public.person_identities USING btree (tenant_id, identity)
 INDEX CREATE UNIQUE INDEX request_buckets_pkey ON public.request_buckets USING btree (minute, instance)
 INDEX CREATE UNIQUE INDEX scaling_state_pkey ON public.scaling_state USING btree (id)
+INDEX CREATE INDEX scheduler_claims_lease_idx ON public.scheduler_claims USING btree (lease_expires_at)
+INDEX CREATE UNIQUE INDEX scheduler_claims_pkey ON public.scheduler_claims USING btree (id)
 INDEX CREATE UNIQUE INDEX scheduler_instances_pkey ON public.scheduler_instances USING btree (id)
 INDEX CREATE INDEX secrets_key_idx ON public.secrets USING btree (key_id)
 INDEX CREATE UNIQUE INDEX secrets_pkey ON public.secrets USING btree (tenant_id, name)
@@ -570,6 +583,8 @@ POLICY people_settings.service_access PERMISSIVE public ALL USING (NOT pg_has_ro
 POLICY people_settings.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY person_identities.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY person_identities.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
+POLICY scheduler_claims.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
+POLICY scheduler_claims.tenant_isolation PERMISSIVE levqor_app ALL USING ((NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid = ANY (tenant_ids))
 POLICY secrets.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
 POLICY secrets.tenant_isolation PERMISSIVE levqor_app ALL USING (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid) CHECK (tenant_id = (NULLIF(current_setting('levqor.tenant_id'::text, true), ''::text))::uuid)
 POLICY webhook_deliveries.service_access PERMISSIVE public ALL USING (NOT pg_has_role(CURRENT_USER, 'levqor_app'::name, 'USAGE'::text))
@@ -598,6 +613,7 @@ FORCED RLS marketing_campaigns
 FORCED RLS people
 FORCED RLS people_settings
 FORCED RLS person_identities
+FORCED RLS scheduler_claims
 FORCED RLS secrets
 FORCED RLS webhook_deliveries
 FORCED RLS workflow_events

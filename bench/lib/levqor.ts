@@ -116,22 +116,26 @@ export async function verifyScheduledRuns(c: Client, expected: number, slot: num
 
 export interface Counters {
   commits: number;
+  tuples: number;
   lsn: string;
   pgCpu: number | null;
 }
 
 /** Transactions committed in `db` so far, the WAL position and Postgres's CPU seconds. */
 export async function counters(c: Client, db: string): Promise<Counters> {
-  const s = await one<{ commits: string; lsn: string }>(
+  const s = await one<{ commits: string; tuples: string; lsn: string }>(
     c,
-    'SELECT xact_commit::bigint AS commits, pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1',
+    `SELECT xact_commit::bigint AS commits, (tup_inserted + tup_updated + tup_deleted)::bigint AS tuples,
+            pg_current_wal_lsn()::text AS lsn FROM pg_stat_database WHERE datname = $1`,
     [db],
   );
-  return { commits: Number(s.commits), lsn: s.lsn, pgCpu: postgresCpuSeconds() };
+  return { commits: Number(s.commits), tuples: Number(s.tuples), lsn: s.lsn, pgCpu: postgresCpuSeconds() };
 }
 
 export interface CounterDelta {
   commits: number;
+  /** Heap tuples inserted, updated and deleted in the database. */
+  tuples: number;
   walMB: number;
   pgCpu: number | null;
 }
@@ -143,6 +147,7 @@ export async function counterDelta(c: Client, db: string, before: Counters): Pro
   const w = await one<{ bytes: number }>(c, 'SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes', [after.lsn, before.lsn]);
   return {
     commits: after.commits - before.commits,
+    tuples: after.tuples - before.tuples,
     walMB: w.bytes / 2 ** 20,
     pgCpu: after.pgCpu === null || before.pgCpu === null ? null : after.pgCpu - before.pgCpu,
   };

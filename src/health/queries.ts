@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { CLAIMED_RUNS_SQL } from '../runs/claim-queries.js';
 
 // The health capability's SQL: alerts, request buckets, the scaling state, the facts behind
 // the summary and /metrics, and the approval-queue checks of `levqor doctor approvals`.
@@ -232,7 +233,8 @@ export async function healthFacts(db: Queryable, tenantId: string | null = null)
       (SELECT count(*)::int FROM workflows, t WHERE (t.id IS NULL OR tenant_id = t.id) AND is_active
          AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())) AS due_unclaimed_workflows,
       (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'queued') AS queued_runs,
-      (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'running') AS running_runs,
+      (SELECT count(*)::int FROM (SELECT tenant_id FROM workflow_runs WHERE status = 'running'
+         UNION ALL SELECT tenant_id FROM (${CLAIMED_RUNS_SQL}) claimed) r, t WHERE (t.id IS NULL OR tenant_id = t.id)) AS running_runs,
       (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id) AND status = 'waiting_approval') AS waiting_approval_runs,
       (SELECT count(*)::int FROM workflow_runs, t WHERE (t.id IS NULL OR tenant_id = t.id)
          AND finished_at >= extract(epoch FROM now()) - 3600 AND status IN ('succeeded', 'failed')) AS total_1h,
@@ -270,14 +272,16 @@ interface MetricRow {
 /** The gauges /metrics reads from Postgres on each scrape, in one statement. */
 export async function metricCounts(db: Queryable): Promise<MetricRow[]> {
   const { rows } = await db.query<MetricRow>(
-    `SELECT 'run' AS kind, status AS key, count(*)::float8 AS n FROM workflow_runs
+    `SELECT 'run' AS kind, status AS key, count(*)::float8 AS n
+       FROM (SELECT status, started_at FROM workflow_runs UNION ALL SELECT status, started_at FROM (${CLAIMED_RUNS_SQL}) claimed) r
        WHERE started_at >= extract(epoch FROM now()) - 86400 GROUP BY status
      UNION ALL SELECT 'approval', status, count(*)::float8 FROM approval_queue
        WHERE status = 'pending' OR processed_at >= extract(epoch FROM now()) - 2592000 GROUP BY status
      UNION ALL SELECT 'queue', 'due_workflows', count(*)::float8 FROM workflows
        WHERE is_active AND (schedule_config ->> 'enabled') = 'true' AND next_run_at <= extract(epoch FROM now())
      UNION ALL SELECT 'queue', 'queued_runs', count(*)::float8 FROM workflow_runs WHERE status = 'queued'
-     UNION ALL SELECT 'queue', 'running_runs', count(*)::float8 FROM workflow_runs WHERE status = 'running'
+     UNION ALL SELECT 'queue', 'running_runs', count(*)::float8
+       FROM (SELECT id FROM workflow_runs WHERE status = 'running' UNION ALL SELECT id FROM (${CLAIMED_RUNS_SQL}) claimed) r
      UNION ALL SELECT 'queue', 'waiting_approval_runs', count(*)::float8 FROM workflow_runs WHERE status = 'waiting_approval'
      UNION ALL SELECT 'tick', 'age', coalesce(extract(epoch FROM now()) - max(last_tick_at), -1)::float8 FROM scheduler_instances`,
   );

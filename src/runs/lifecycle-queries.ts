@@ -42,64 +42,13 @@ export async function insertEvents(db: Queryable, events: readonly NewEvent[]): 
 
 // ------------------------------------------------------------------------------ starting runs
 
-/** A scheduled run to start: the claim's shared fields (status running, trigger schedule, lease) come separately. */
-export interface ScheduledRun {
-  id: string;
-  tenant_id: string;
-  workflow_id: string;
-  scheduled_for: number;
-}
+/** Columns of an event in jsonb_to_recordset. */
+export const EVENT_COLUMNS = `tenant_id uuid, run_id uuid, workflow_id uuid, type text, step_index integer, payload jsonb, created_at double precision`;
 
-/** A claimed workflow's schedule moved on: applied only if `due` is still its next_run_at. */
-export interface ScheduleAdvance {
-  id: string;
-  due: number;
-  next: number | null;
-  last: number | null;
-}
-
-const EVENT_COLUMNS = `tenant_id uuid, run_id uuid, workflow_id uuid, type text, step_index integer, payload jsonb, created_at double precision`;
-
-/**
- * Starts a claim's scheduled runs, held by `owner` (a slot that already has a run is skipped:
- * UNIQUE(workflow_id, scheduled_for) is the last guard), each with its run_started timeline
- * entry; writes the claim's events (slots skipped, in order) and moves the claimed workflows'
- * schedules on (a compare-and-set on next_run_at), all in one statement, inside the claim's
- * transaction. Returns the ids of the runs started.
- */
-export async function startScheduledRuns(
-  tx: Queryable,
-  claim: { now: number; owner: string; leaseSeconds: number; runs: ScheduledRun[]; advances: ScheduleAdvance[]; events: NewEvent[] },
-): Promise<Set<string>> {
-  const { rows } = await tx.query<{ id: string }>(
-    `WITH src AS MATERIALIZED (
-       SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
-         AS (id uuid, tenant_id uuid, workflow_id uuid, scheduled_for double precision)) WITH ORDINALITY
-         AS s(id, tenant_id, workflow_id, scheduled_for, ord)
-     ), runs AS (
-       INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, lease_owner, lease_expires_at, timeline)
-       SELECT id, tenant_id, workflow_id, 'running', 'schedule', scheduled_for, $2::float8, $3::text, $2::float8 + $4::float8,
-              jsonb_build_array(jsonb_build_object('type', 'run_started', 'step_index', NULL, 'created_at', $2::float8,
-                'payload', jsonb_build_object('trigger', 'schedule', 'scheduled_for', scheduled_for, 'owner', $3::text)))
-       FROM src
-       ON CONFLICT (workflow_id, scheduled_for) DO NOTHING
-       RETURNING id
-     ), advanced AS (
-       UPDATE workflows w SET next_run_at = a.next, last_run_at = coalesce(a.last, w.last_run_at)
-       FROM jsonb_to_recordset($5::jsonb) AS a(id uuid, due double precision, next double precision, last double precision)
-       WHERE w.id = a.id AND w.next_run_at = a.due
-     ), events AS (
-       INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
-       SELECT e.tenant_id, e.run_id, e.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}'), e.created_at
-       FROM ROWS FROM (jsonb_to_recordset($6::jsonb) AS (${EVENT_COLUMNS})) WITH ORDINALITY
-         AS e(tenant_id, run_id, workflow_id, type, step_index, payload, created_at, ord)
-       ORDER BY e.ord
-     )
-     SELECT id FROM runs`,
-    [JSON.stringify(claim.runs), claim.now, claim.owner, claim.leaseSeconds, JSON.stringify(claim.advances), JSON.stringify(claim.events)],
-  );
-  return new Set(rows.map((r) => r.id));
-}
+/** A scheduled run's run_started timeline entry, built in SQL from three SQL expressions. */
+export const runStartedSql = (at: string, owner: string, slot: string): string =>
+  `jsonb_build_array(jsonb_build_object('type', 'run_started', 'step_index', NULL, 'created_at', ${at},
+     'payload', jsonb_build_object('trigger', 'schedule', 'scheduled_for', ${slot}, 'owner', ${owner})))`;
 
 /**
  * Queues a run of a workflow in the caller's transaction (the run row, run_started on its
@@ -204,12 +153,20 @@ export async function appendTimeline(db: Queryable, owner: string, runId: string
   return res.rowCount === 1;
 }
 
-/** Extends the leases of every run this owner is executing. */
+/**
+ * Extends the leases of every run and batch claim this owner holds (as long as lease recovery
+ * has not taken them); returns the runs renewed. A claim handed to recovery by its settle (its
+ * lease set to its claim time) is not renewed.
+ */
 export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number): Promise<number> {
-  const res = await db.query(`UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`, [
-    owner,
-    leaseSeconds,
-  ]);
+  const res = await db.query(
+    `WITH claims AS (
+       UPDATE scheduler_claims SET lease_expires_at = extract(epoch FROM now()) + $2
+       WHERE owner = $1 AND lease_expires_at > claimed_at
+     )
+     UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`,
+    [owner, leaseSeconds],
+  );
   return res.rowCount;
 }
 
@@ -233,67 +190,137 @@ export interface RunRelease {
   timeline: TimelineEntry[];
 }
 
+/** A claimed run that ended (or was handed back, status queued) within its batch: inserted by the settle. */
+export interface ClaimedRunEnd {
+  id: string;
+  tenant_id: string;
+  workflow_id: string;
+  scheduled_for: number;
+  started_at: number;
+  status: RunStatus;
+  step_index: number;
+  context: RunContext;
+  error: string | null;
+  finished_at: number | null;
+  timeline: readonly TimelineEntry[];
+}
+
+/** A batch claim's part of a settle: its runs that ended within the batch, and whether some were lost mid-batch. */
+export interface ClaimSettle {
+  id: string;
+  /** Inserted once, already ended (status queued: handed back on shutdown). */
+  ends: ClaimedRunEnd[];
+  /** Some of the claim's runs were lost mid-batch, unwritten: the claim's lease ends and lease recovery records them. */
+  keep: boolean;
+}
+
 /**
  * Settles runs this owner holds, in one statement (autocommit: no transaction round trips):
  * finished runs get their end (with their timelines), released runs go back to the queue
- * (keeping what they did on their timelines), and the events of the runs written are
- * inserted in order, each with its run's tenant and workflow. A run whose lease was taken
- * over is left alone, and so are its events. Returns the ids finished and the number released.
+ * (keeping what they did on their timelines), a batch claim's runs that ended are inserted
+ * once, already ended, with the claim row deleted (or, with runs lost mid-batch, its lease
+ * ended for lease recovery), and the events of the runs written are inserted in order, each
+ * with its run's tenant and workflow. A run whose lease was taken over (or whose claim was) is
+ * left alone, and so are its events. Returns the ids finished and the number released.
  */
 export async function settleRuns(
   db: Queryable,
   owner: string,
-  settle: { finishes: readonly RunFinish[]; releases?: readonly RunRelease[]; events: readonly NewEvent[] },
+  settle: { finishes: readonly RunFinish[]; releases?: readonly RunRelease[]; events: readonly NewEvent[]; claim?: ClaimSettle },
 ): Promise<{ finished: Set<string>; released: number }> {
   const releases = settle.releases ?? [];
-  if (settle.finishes.length === 0 && releases.length === 0) return { finished: new Set(), released: 0 };
+  const claim = settle.claim;
+  if (settle.finishes.length === 0 && releases.length === 0 && !claim) return { finished: new Set(), released: 0 };
   // Releases happen on shutdown only: the common statement has no released CTE to plan.
-  const withReleases = releases.length > 0;
-  const { rows } = await db.query<{ id: string; released: boolean }>(
+  const params: unknown[] = [
+    owner,
+    JSON.stringify(settle.finishes),
+    // An event's tenant and workflow are its run's: taken from the rows written, not sent again.
+    JSON.stringify(
+      settle.events.map((e) => ({
+        run_id: e.run_id,
+        type: e.type,
+        step_index: e.step_index,
+        payload: e.payload,
+        created_at: e.created_at,
+      })),
+    ),
+  ];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const ctes: string[] = [];
+  const written = ['SELECT id, tenant_id, workflow_id, status FROM done'];
+  if (releases.length > 0) {
+    ctes.push(`released AS (
+       UPDATE workflow_runs r SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+         timeline = r.timeline || coalesce(x.timeline, '[]')
+       FROM jsonb_to_recordset(${param(JSON.stringify(releases))}::jsonb) AS x(id uuid, timeline jsonb)
+       WHERE r.id = x.id AND ${HELD}
+       RETURNING r.id, r.tenant_id, r.workflow_id, r.status
+     )`);
+    written.push('SELECT * FROM released');
+  }
+  if (claim) {
+    ctes.push(
+      settleClaimSql({
+        claimId: `${param(claim.id)}::uuid`,
+        keep: `${param(claim.keep)}::boolean`,
+        ends: param(JSON.stringify(claim.ends)),
+      }),
+    );
+    written.push('SELECT * FROM inserted');
+  }
+  const { rows } = await db.query<{ id: string; status: string }>(
     `WITH done AS (
        UPDATE workflow_runs r SET status = f.status, step_index = f.step_index, context = f.context, error = f.error,
          finished_at = f.finished_at, lease_owner = NULL, lease_expires_at = NULL, timeline = r.timeline || coalesce(f.timeline, '[]')
        FROM jsonb_to_recordset($2::jsonb)
          AS f(id uuid, status text, step_index integer, context jsonb, error text, finished_at double precision, timeline jsonb)
        WHERE r.id = f.id AND ${HELD}
-       RETURNING r.id, r.tenant_id, r.workflow_id
-     ),${
-       withReleases
-         ? ` released AS (
-       UPDATE workflow_runs r SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL,
-         timeline = r.timeline || coalesce(x.timeline, '[]')
-       FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, timeline jsonb)
-       WHERE r.id = x.id AND ${HELD}
-       RETURNING r.id, r.tenant_id, r.workflow_id
-     ), written AS (SELECT * FROM done UNION ALL SELECT * FROM released),`
-         : ''
-     } events AS (
+       RETURNING r.id, r.tenant_id, r.workflow_id, r.status
+     ),${ctes.map((c) => ` ${c},`).join('')} written AS (${written.join(' UNION ALL ')}),
+     events AS (
        INSERT INTO workflow_events (tenant_id, run_id, workflow_id, type, step_index, payload, created_at)
        SELECT w.tenant_id, e.run_id, w.workflow_id, e.type, e.step_index, coalesce(e.payload, '{}'), e.created_at
        FROM ROWS FROM (jsonb_to_recordset($3::jsonb)
            AS (run_id uuid, type text, step_index integer, payload jsonb, created_at double precision)) WITH ORDINALITY
          AS e(run_id, type, step_index, payload, created_at, ord)
-       JOIN ${withReleases ? 'written' : 'done'} w ON w.id = e.run_id
+       JOIN written w ON w.id = e.run_id
        ORDER BY e.ord
      )
-     SELECT id, false AS released FROM done${withReleases ? ' UNION ALL SELECT id, true FROM released' : ''}`,
-    // An event's tenant and workflow are its run's: taken from the rows written, not sent again.
-    [
-      owner,
-      JSON.stringify(settle.finishes),
-      JSON.stringify(
-        settle.events.map((e) => ({
-          run_id: e.run_id,
-          type: e.type,
-          step_index: e.step_index,
-          payload: e.payload,
-          created_at: e.created_at,
-        })),
-      ),
-      ...(withReleases ? [JSON.stringify(releases)] : []),
-    ],
+     SELECT id, status FROM written`,
+    params,
   );
-  return { finished: new Set(rows.filter((r) => !r.released).map((r) => r.id)), released: rows.filter((r) => r.released).length };
+  const finished = new Set(rows.filter((r) => r.status !== 'queued').map((r) => r.id));
+  return { finished, released: rows.length - finished.size };
+}
+
+/**
+ * A batch claim's part of a settle (CTEs claim_done, claim_kept, inserted): the claim row is
+ * deleted, or, when some of its runs were lost mid-batch (keep), its lease ends (set to its
+ * claim time: the heartbeat leaves it alone) so that lease recovery records those; the runs that ended are inserted, already ended, only while
+ * the claim is still this owner's ($1).
+ */
+function settleClaimSql(p: { claimId: string; keep: string; ends: string }): string {
+  return `claim_done AS (
+       DELETE FROM scheduler_claims c WHERE c.id = ${p.claimId} AND c.owner = $1 AND NOT ${p.keep}
+       RETURNING c.id, c.owner
+     ), claim_kept AS (
+       UPDATE scheduler_claims c SET lease_expires_at = c.claimed_at
+       WHERE c.id = ${p.claimId} AND c.owner = $1 AND ${p.keep}
+       RETURNING c.id, c.owner
+     ), inserted AS (
+       INSERT INTO workflow_runs (id, tenant_id, workflow_id, status, trigger, scheduled_for, started_at, finished_at,
+         step_index, context, error, timeline)
+       SELECT f.id, f.tenant_id, f.workflow_id, f.status, 'schedule', f.scheduled_for, f.started_at, f.finished_at,
+              f.step_index, f.context, f.error,
+              ${runStartedSql('f.started_at', 'h.owner', 'f.scheduled_for')} || coalesce(f.timeline, '[]')
+       FROM jsonb_to_recordset(${p.ends}::jsonb)
+         AS f(id uuid, tenant_id uuid, workflow_id uuid, scheduled_for double precision, started_at double precision,
+              status text, step_index integer, context jsonb, error text, finished_at double precision, timeline jsonb),
+         (SELECT * FROM claim_done UNION ALL SELECT * FROM claim_kept) h
+       ON CONFLICT DO NOTHING
+       RETURNING id, tenant_id, workflow_id, status
+     )`;
 }
 
 /** Moves a waiting run on after its approval was decided: approved → queued, otherwise ended. */

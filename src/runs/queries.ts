@@ -1,13 +1,23 @@
 // Reading runs: one run, recent runs, a run's timeline. Every write to a run is in
 // lifecycle-queries.ts.
 import type { Queryable } from '../db/types.js';
+import { CLAIMED_RUNS_SQL } from './claim-queries.js';
 import { R_RUN_COLUMNS, RUN_COLUMNS } from './lifecycle-queries.js';
 import type { EventRow, RunRow, RunStatus } from './types.js';
 
-/** One run by id, scoped to a tenant when one is given. */
+/**
+ * Runs as rows: workflow_runs, and the runs of batch claims not written yet (in flight, shown
+ * as running: see src/runs/claim-queries.ts).
+ */
+const ALL_RUNS = `(SELECT ${RUN_COLUMNS} FROM workflow_runs UNION ALL ${CLAIMED_RUNS_SQL})`;
+
+/** One run by id, scoped to a tenant when one is given (a claimed run in flight, too). */
 export async function getRun(db: Queryable, id: string, tenantId?: string): Promise<RunRow | undefined> {
   const { rows } = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
+    `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)
+     UNION ALL
+     SELECT * FROM (${CLAIMED_RUNS_SQL}) claimed WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)
+     LIMIT 1`,
     [id, tenantId ?? null],
   );
   return rows[0];
@@ -22,11 +32,11 @@ interface RunListFilter {
   before?: { started_at: number; id: string };
 }
 
-/** Recent runs, newest first. */
+/** Recent runs, newest first (claimed runs in flight among them). */
 export async function listRuns(db: Queryable, f: RunListFilter): Promise<(RunRow & { workflow_name: string })[]> {
   const { rows } = await db.query<RunRow & { workflow_name: string }>(
     `SELECT ${R_RUN_COLUMNS}, w.name AS workflow_name
-     FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
+     FROM ${ALL_RUNS} r JOIN workflows w ON w.id = r.workflow_id
      WHERE ($1::uuid IS NULL OR r.tenant_id = $1) AND ($2::uuid IS NULL OR r.workflow_id = $2)
        AND ($3::text IS NULL OR r.status = $3)
        AND ($5::float8 IS NULL OR (r.started_at, r.id) < ($5, $6::uuid))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { startScheduledRuns, type ScheduleAdvance, type ScheduledRun } from '../runs/lifecycle-queries.js';
+import { claimSlots, type ClaimedSlot, type ScheduleAdvance, type ScheduledRun } from '../runs/claim-queries.js';
 import type { NewEvent, RunRow } from '../runs/types.js';
 import type { WorkflowRow } from '../workflows/queries.js';
 import { scheduleConfigSchema, type ScheduleConfig } from '../workflows/schema.js';
@@ -31,6 +31,8 @@ function parseSchedule(config: unknown): ScheduleConfig {
 export interface ClaimedRun {
   workflow: WorkflowRow;
   run: RunRow;
+  /** Set for a run of a batch claim: it has no row until it is written (see src/runs/claim-queries.ts). */
+  slot?: ClaimedSlot;
 }
 
 interface ClaimResult {
@@ -41,19 +43,22 @@ interface ClaimResult {
   skipped: number;
   /** The database's now() of this claim, or null when nothing was due. */
   now: number | null;
+  /** The batch claim's id, when it claimed any run. */
+  claimId: string | null;
 }
 
 /**
  * Claims up to `limit` due workflows in one transaction: row locks (SKIP LOCKED) keep
  * replicas apart, the slot compare-and-set and UNIQUE(workflow_id, scheduled_for) are
- * the last guards. Runs, schedule advances and events are written in one statement.
+ * the last guards. One claim row for the batch, the schedule advances and events are
+ * written in one statement; the runs are written when they end (or must be seen sooner).
  */
 export async function claimDueWorkflows(
   tx: Queryable,
   opts: { owner: string; leaseSeconds: number; limit: number; dueBefore: number | null },
 ): Promise<ClaimResult> {
   const rows = await lockDueWorkflows(tx, opts.limit, opts.dueBefore);
-  if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0, now: null };
+  if (rows.length === 0) return { claimed: [], workflows: 0, skipped: 0, now: null, claimId: null };
   const now = rows[0]?.now ?? 0;
   const runs: ScheduledRun[] = [];
   const advances: ScheduleAdvance[] = [];
@@ -94,8 +99,9 @@ export async function claimDueWorkflows(
     }
     advances.push({ id: row.id, due, next: plan.nextRunAt, last: slots.length > 0 ? now : null });
   }
-  // Runs, their run_started events, skipped-slot events and schedule advances: one statement.
-  const inserted = await startScheduledRuns(tx, { now, owner: opts.owner, leaseSeconds: opts.leaseSeconds, runs, advances, events });
+  // The claim row, skipped-slot events and schedule advances: one statement.
+  const claimId = randomUUID();
+  const inserted = await claimSlots(tx, { id: claimId, now, owner: opts.owner, leaseSeconds: opts.leaseSeconds, runs, advances, events });
   const claimed: ClaimedRun[] = [];
   for (const id of inserted) {
     const entry = byRun.get(id);
@@ -120,8 +126,9 @@ export async function claimDueWorkflows(
         lease_expires_at: now + opts.leaseSeconds,
         started_by: null,
       },
+      slot: { claimId, startedAt: now, written: false },
     });
   }
   claimed.sort((a, b) => (a.run.scheduled_for ?? 0) - (b.run.scheduled_for ?? 0));
-  return { claimed, workflows: rows.length, skipped, now };
+  return { claimed, workflows: rows.length, skipped, now, claimId: claimed.length > 0 ? claimId : null };
 }

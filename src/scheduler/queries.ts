@@ -9,13 +9,15 @@ export type DueWorkflowRow = WorkflowRow & { busy: boolean; now: number };
 /**
  * The due scan (also run by bench/ to measure it): up to $1 active, enabled workflows whose
  * slot has come (and, when $2 is set, came by then), oldest slot first, each locked; rows
- * another replica holds are skipped.
+ * another replica holds are skipped. Busy: a run of it is in progress, as a row or in a batch
+ * claim (the claims are few: one hashed list for the whole scan).
  */
 export const DUE_WORKFLOWS_SQL = `SELECT w.id, w.tenant_id, w.name, w.description, w.steps, w.impact_class, w.max_run_attempts, w.is_active,
             w.schedule_config, w.last_run_at, w.next_run_at, w.created_at, w.updated_at, w.updated_by,
             extract(epoch FROM now())::float8 AS now,
-            EXISTS (SELECT 1 FROM workflow_runs r
-                    WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval')) AS busy
+            (EXISTS (SELECT 1 FROM workflow_runs r
+                     WHERE r.workflow_id = w.id AND r.status IN ('queued', 'running', 'waiting_approval'))
+             OR w.id IN (SELECT unnest(c.workflow_ids) FROM scheduler_claims c)) AS busy
      FROM workflows w
      WHERE w.is_active AND (w.schedule_config ->> 'enabled') = 'true'
        AND w.next_run_at <= extract(epoch FROM now()) AND ($2::float8 IS NULL OR w.next_run_at <= $2)

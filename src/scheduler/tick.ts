@@ -1,5 +1,6 @@
 import { sweepApprovals } from '../approvals/service.js';
 import { errorMessage } from '../lib/errors.js';
+import { recoverExpiredClaims } from '../runs/claim-queries.js';
 import {
   claimQueuedRuns,
   heartbeatRuns,
@@ -7,6 +8,7 @@ import {
   recoverExpiredRuns,
   notifyScheduler,
   settleRuns,
+  type ClaimSettle,
   type RunFinish,
   type RunRelease,
 } from '../runs/lifecycle-queries.js';
@@ -75,7 +77,7 @@ async function executeBatch(deps: SchedulerDeps, batch: ClaimedRun[], summary: T
     for (const c of chain) {
       let outcome: RunOutcome;
       try {
-        outcome = await executeRun(deps, c.workflow, c.run);
+        outcome = await executeRun(deps, c.workflow, c.run, c.slot);
       } catch (err) {
         // A database error mid-run: the lease runs out and the run is recovered by the next tick.
         deps.log.error({ run_id: c.run.id, workflow: c.workflow.name, err: errorMessage(err) }, 'run interrupted');
@@ -96,16 +98,40 @@ export async function settleOutcomes(
   const finishes: RunFinish[] = [];
   const releases: RunRelease[] = [];
   const events: NewEvent[] = [];
+  // A batch holds at most one claim (claimBatch): its runs without a row are inserted by this settle.
+  let claim: ClaimSettle | undefined;
   for (const { c, outcome } of outcomes) {
-    if (outcome.kind === 'finished') {
+    if (outcome.kind === 'finished' || outcome.kind === 'released') events.push(...outcome.events);
+    if (c.slot && !c.slot.written) {
+      claim ??= { id: c.slot.claimId, ends: [], keep: false };
+      if (c.slot.claimId !== claim.id) throw new Error('one settle takes the runs of one batch claim');
+      const base = {
+        id: c.run.id,
+        tenant_id: c.run.tenant_id,
+        workflow_id: c.run.workflow_id,
+        scheduled_for: c.run.scheduled_for as number,
+        started_at: c.run.started_at,
+      };
+      if (outcome.kind === 'finished') claim.ends.push({ ...outcome.finish, ...base });
+      else if (outcome.kind === 'released')
+        claim.ends.push({
+          ...base,
+          status: 'queued',
+          step_index: 0,
+          context: {},
+          error: null,
+          finished_at: null,
+          timeline: outcome.timeline,
+        });
+      // Lost before it was written: its claim's lease ends and lease recovery records it.
+      else claim.keep = true;
+    } else if (outcome.kind === 'finished') {
       finishes.push(outcome.finish);
-      events.push(...outcome.events);
     } else if (outcome.kind === 'released') {
       releases.push({ id: c.run.id, timeline: outcome.timeline });
-      events.push(...outcome.events);
     }
   }
-  const settled = await settleRuns(deps.db, deps.owner, { finishes, releases, events });
+  const settled = await settleRuns(deps.db, deps.owner, { finishes, releases, events, claim });
   summary.released += settled.released;
   const written = settled.finished;
   for (const { c, outcome } of outcomes) {
@@ -129,13 +155,15 @@ export async function settleOutcomes(
 }
 
 /**
- * Recovers runs of dead schedulers: requeued while attempts remain (and the loops woken to
+ * Recovers runs of dead schedulers (their running rows, and the runs of their batch claims
+ * not settled yet): requeued while attempts remain (and the loops woken to
  * claim them), failed otherwise. The runs and their events commit together: a process killed
  * between the two would otherwise leave recovered runs without the event that says why.
  */
 export async function recoverLeases(deps: Pick<SchedulerDeps, 'db' | 'log' | 'clock'>): Promise<number> {
   const recovered = await deps.db.transaction(async (tx) => {
-    const runs = await recoverExpiredRuns(tx);
+    // Runs written as running, then the unsettled runs of batch claims (written here, once).
+    const runs = [...(await recoverExpiredRuns(tx)), ...(await recoverExpiredClaims(tx))];
     if (runs.length === 0) return runs;
     await insertEvents(
       tx,

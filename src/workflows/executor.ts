@@ -1,5 +1,6 @@
 import { AppError, errorMessage } from '../lib/errors.js';
-import { appendTimeline, checkpointRun, insertEvents } from '../runs/lifecycle-queries.js';
+import type { ClaimedSlot } from '../runs/claim-queries.js';
+import { checkpointRun, insertEvents } from '../runs/lifecycle-queries.js';
 import type { RunRow } from '../runs/types.js';
 import { gateCriticalStep, recordCriticalOutcome } from './critical.js';
 import { stepImpactClass } from './impact.js';
@@ -8,12 +9,15 @@ import {
   bufferedTransaction,
   LeaseLostError,
   pushEvent as event,
+  RUNNING_ROW_AFTER_SECONDS,
   saveOutput,
   stepLabel,
   summarizeOutput,
   type ExecutorDeps,
   type RunOutcome,
   type RunState,
+  writeRunSoFar,
+  writeUnwrittenRun,
 } from './run-state.js';
 import type { WorkflowRow } from './queries.js';
 import { stepSchema, type Step } from './schema.js';
@@ -75,13 +79,19 @@ async function attemptStep(
       if (!retryable || attempt >= step.max_attempts) throw err;
       const delayMs = backoffDelay(step.backoff_ms, attempt, s.deps.random());
       event(s, 'step_retrying', index, { attempt, next_attempt_in_ms: delayMs, error: errorMessage(err) });
+      // A run that retries is written (as running) before it waits.
+      await writeUnwrittenRun(s);
       await abortableDelay(delayMs, s.deps.signal);
     }
   }
 }
 
-/** Executes a claimed run from its checkpoint until it finishes, parks at a Class C step, or is released. */
-export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRow): Promise<RunOutcome> {
+/**
+ * Executes a claimed run from its checkpoint until it finishes, parks at a Class C step, or is
+ * released. A run of a batch claim (`slot`) has no row until it needs one; `slot.written` says
+ * whether it got one.
+ */
+export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRow, slot?: ClaimedSlot): Promise<RunOutcome> {
   const s: RunState = {
     deps,
     wf,
@@ -90,8 +100,10 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     events: [],
     timeline: [],
     lastAt: 0,
+    slot,
     internalChannels: wf.steps.some((st) => st.type === 'slack_message') ? await deps.internalChannels(deps.db, run.tenant_id) : [],
   };
+  const startedAt = deps.clock();
   for (let i = run.step_index; i < wf.steps.length; i++) {
     const step = wf.steps[i] as Step;
     if (deps.signal.aborted) return released(s);
@@ -112,6 +124,9 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
     const cls = stepImpactClass(step, wf.impact_class, s.internalChannels);
     event(s, 'step_started', i, { type: step.type, impact_class: cls, attempt: run.attempt }, cls);
     try {
+      // A run that lasts is written (as running) and shown as today. Its own time counts, not its
+      // wait behind its workflow's earlier slots in the batch (shown from the claim meanwhile).
+      if (slot?.written === false && deps.clock() - startedAt >= RUNNING_ROW_AFTER_SECONDS) await writeRunSoFar(s);
       let output: unknown;
       if (cls === 'C') {
         const gate = await gateCriticalStep(s, rendered, i, cls);
@@ -159,12 +174,7 @@ export async function executeRun(deps: ExecutorDeps, wf: WorkflowRow, run: RunRo
         continue;
       } else {
         // A long wait should be visible while it lasts, not only when the run ends.
-        if (rendered.type === 'delay' && rendered.ms >= 1000) {
-          await bufferedTransaction(s, async (tx) => {
-            await appendTimeline(tx, deps.owner, run.id, s.timeline.splice(0));
-            await insertEvents(tx, s.events.splice(0));
-          });
-        }
+        if (rendered.type === 'delay' && rendered.ms >= 1000) await writeRunSoFar(s);
         output = await attemptStep(s, rendered, i, (signal) => runResolved(s, rendered, stepEnv(s, deps.db, signal)), true);
       }
       saveOutput(s, rendered, i, output);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/types.js';
 import { AppError } from '../lib/errors.js';
-import type { RunFinish } from '../runs/lifecycle-queries.js';
+import { writeClaimedRun, type ClaimedSlot } from '../runs/claim-queries.js';
+import { appendTimeline, insertEvents, type RunFinish } from '../runs/lifecycle-queries.js';
 import type { NewEvent, RunContext, RunRow, TimelineEntry } from '../runs/types.js';
 import type { ImpactClass } from '../lib/impact.js';
 import type { EnginePorts } from './ports.js';
@@ -50,7 +51,16 @@ export interface RunState {
   lastAt: number;
   /** The tenant's internal Slack channels (slack_message steps to them are Class B). */
   internalChannels: readonly string[];
+  /** A run of a batch claim: its row is written by the first transaction that writes the run (see bufferedTransaction). */
+  slot?: ClaimedSlot;
 }
+
+/**
+ * A claimed run still going after this many seconds gets its `running` row (see
+ * src/runs/claim-queries.ts): `runs show` and the console see it as before. Shorter runs are
+ * written once, when they end, and are shown from their claim meanwhile.
+ */
+export const RUNNING_ROW_AFTER_SECONDS = 1;
 
 const TIMELINE_TYPES: ReadonlySet<string> = new Set(['run_started', 'step_started', 'step_finished', 'run_finished']);
 
@@ -126,8 +136,15 @@ export async function bufferedTransaction<T>(s: RunState, fn: (tx: Queryable) =>
   const timeline = s.timeline.slice();
   const steps = { ...s.ctx.steps };
   const vars = { ...s.ctx.vars };
+  const slot = s.slot?.written === false ? s.slot : undefined;
   try {
-    return await s.deps.db.transaction(fn);
+    const result = await s.deps.db.transaction(async (tx) => {
+      // A claimed run's row comes first: what fn writes refers to it.
+      if (slot && !(await writeClaimedRun(tx, s.deps.owner, s.run, slot.claimId))) throw new LeaseLostError();
+      return fn(tx);
+    });
+    if (slot) slot.written = true;
+    return result;
   } catch (err) {
     s.events.splice(0, s.events.length, ...events);
     s.timeline.splice(0, s.timeline.length, ...timeline);
@@ -135,6 +152,19 @@ export async function bufferedTransaction<T>(s: RunState, fn: (tx: Queryable) =>
     s.ctx.vars = vars;
     throw err;
   }
+}
+
+/** Writes what the run has buffered (its timeline so far, its events), and its row first if it has none yet. */
+export async function writeRunSoFar(s: RunState): Promise<void> {
+  await bufferedTransaction(s, async (tx) => {
+    if (!(await appendTimeline(tx, s.deps.owner, s.run.id, s.timeline.splice(0)))) throw new LeaseLostError();
+    await insertEvents(tx, s.events.splice(0));
+  });
+}
+
+/** Writes a claimed run's row now if it has none yet (it is about to wait, or it has lasted). */
+export async function writeUnwrittenRun(s: RunState): Promise<void> {
+  if (s.slot?.written === false) await writeRunSoFar(s);
 }
 
 /** A bounded preview of an output for the event log. */

@@ -5,7 +5,7 @@ import type { StopMode } from './helpers/cluster.js';
 import { useFaultDb } from './helpers/fault-db.js';
 import { startReplica, startReplicas, stopReplicas, type Replica } from './helpers/replicas.js';
 import { recordFigures } from './helpers/results.js';
-import { auditSlots, readGrids } from './helpers/slots.js';
+import { auditSlots, readGrids, RUNS_IN_FLIGHT } from './helpers/slots.js';
 
 // Experiment 3: Postgres restarted under 6 scheduler replicas while runs are in flight, once
 // with -m fast and once with -m immediate (a crash: recovery from WAL). A replica reconnects by
@@ -16,6 +16,8 @@ const REPLICAS = 6;
 const WORKFLOWS = 1_000;
 const STEP = 0.05 * 60;
 const LEASE_SECONDS = 3;
+/** Runs in flight: written as running, or claimed in a batch and not written yet (see src/runs/claim-queries.ts). */
+const IN_FLIGHT_SQL = `SELECT count(*)::int AS n FROM (${RUNS_IN_FLIGHT}) r`;
 const MODES: StopMode[] = ['fast', 'immediate'];
 
 const fault = useFaultDb();
@@ -66,14 +68,14 @@ describe('Postgres restarts under scheduler replicas', () => {
       await pollUntil(
         async () => {
           await supervise();
-          const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
+          const { rows } = await db.query<{ n: number }>(IN_FLIGHT_SQL);
           return (rows[0]?.n ?? 0) >= 20 ? rows[0]?.n : undefined;
         },
         { what: 'runs in flight', attempts: 300, intervalMs: 100 },
       );
       const {
         rows: [inFlight],
-      } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'running'`);
+      } = await db.query<{ n: number }>(IN_FLIGHT_SQL);
       const marks = new Map(live.map((r) => [r, r.proc.logs.length]));
       const exitsBefore = exits.length;
       await cluster.restart(mode);

@@ -264,6 +264,8 @@ export function waitForRunningRun(db: Queryable, workflowId: string, opts: { own
 export async function expectNothingRunning(db: Queryable): Promise<void> {
   const { rows } = await db.query(`SELECT id FROM workflow_runs WHERE status = 'running'`);
   expect(rows).toEqual([]);
+  // No batch claim is left either: every claimed run was settled (or recovered).
+  expect((await db.query('SELECT id, owner FROM scheduler_claims')).rows).toEqual([]);
 }
 
 /** Runs `levqor scheduler --once` to the end, expecting exit 0, and returns it for its logs. */

@@ -3,6 +3,11 @@ import type { Queryable } from '../../../src/db/types.js';
 // The exactly-once audit of scheduled slots: every slot of each workflow's grid up to a time
 // must have exactly one run, and no run may be left running or queued.
 
+/** Runs in flight (ids): written as running, or claimed in a batch and not written yet. */
+export const RUNS_IN_FLIGHT = `SELECT id FROM workflow_runs WHERE status = 'running'
+  UNION ALL SELECT p.id FROM scheduler_claims c, unnest(c.run_ids) AS p(id)
+  WHERE NOT EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = p.id)`;
+
 /** A seeded workflow's grid: its first slot and the seconds between slots. */
 export interface Grid {
   anchor: number;
@@ -20,7 +25,7 @@ export interface SlotAudit {
   missed: number;
   /** Runs on no grid slot (a slot computed wrongly). */
   offGrid: number;
-  /** Runs still running or queued. */
+  /** Runs still running or queued, or claimed and not written. */
   stuck: number;
   byStatus: Record<string, number>;
   /** Most seconds between a slot at or after `since` and its run's start (catch-up slots are late by design). */
@@ -49,6 +54,11 @@ export async function auditSlots(db: Queryable, grids: Map<string, Grid>, until:
     'SELECT status, count(*)::int AS n FROM workflow_runs GROUP BY 1',
   );
   const byStatus = Object.fromEntries(statuses.map((s) => [s.status, s.n]));
+  // Runs of batch claims not settled nor recovered: in flight, so stuck once the schedulers are gone.
+  const { rows: claimed } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM scheduler_claims c, unnest(c.run_ids) AS p(id)
+     WHERE NOT EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = p.id)`,
+  );
   const seen = new Map<string, Set<number>>();
   const audit: SlotAudit = {
     workflows: grids.size,
@@ -57,7 +67,7 @@ export async function auditSlots(db: Queryable, grids: Map<string, Grid>, until:
     duplicates: 0,
     missed: 0,
     offGrid: 0,
-    stuck: (byStatus.running ?? 0) + (byStatus.queued ?? 0),
+    stuck: (byStatus.running ?? 0) + (byStatus.queued ?? 0) + (claimed[0]?.n ?? 0),
     byStatus,
     maxLagSeconds: 0,
   };
