@@ -3,9 +3,10 @@ import { getRunEvents, listRuns } from '../src/runs/queries.js';
 import { startRun } from '../src/scheduler/manual.js';
 import { runTick } from '../src/scheduler/tick.js';
 import { dbNow, getWorkflowByName } from '../src/workflows/queries.js';
-import { BACKENDS, useTestDb } from './helpers/db.js';
+import { BACKENDS, openPgTestDb, useTestDb } from './helpers/db.js';
 import { testSchedulerDeps } from './helpers/deps.js';
 import { makeDue, makeTenant, makeWorkflow } from './helpers/fixtures.js';
+import { pollUntil } from './helpers/proc.js';
 
 describe.each(BACKENDS)('scheduler tick on $name', ({ open }) => {
   const t = useTestDb(open);
@@ -223,5 +224,32 @@ describe.each(BACKENDS)('scheduler tick on $name', ({ open }) => {
     expect(summary).toMatchObject({ claimed: 1, succeeded: 1 });
     const [run] = await listRuns(t.db, { workflowId: wf.id, limit: 1 });
     expect(run).toMatchObject({ id: queued.runId, status: 'succeeded', trigger: 'manual', scheduled_for: null });
+  });
+});
+
+describe('claims per batch (Postgres: a second connection acts mid-batch)', () => {
+  it('a workflow deleted while its claimed run is in flight costs the rest of the batch nothing', async () => {
+    const t = await openPgTestDb();
+    try {
+      const tenant = await makeTenant(t.db);
+      const steps = [{ type: 'delay' as const, ms: 600 }];
+      const kept = await makeWorkflow(t.db, tenant.id, { name: 'kept', steps, schedule_config: { enabled: true, interval_minutes: 5 } });
+      const gone = await makeWorkflow(t.db, tenant.id, { name: 'gone', steps, schedule_config: { enabled: true, interval_minutes: 5 } });
+      const tick = runTick(testSchedulerDeps(t.db));
+      // Once the batch is claimed (its claim row exists, no run row yet), the workflow goes.
+      await pollUntil(async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM scheduler_claims')).rows[0]?.n === 1, {
+        what: 'the batch claim',
+      });
+      await t.db.query('DELETE FROM workflows WHERE id = $1', [gone.id]);
+      const summary = await tick;
+      expect(summary).toMatchObject({ claimed: 2 });
+      // The other run is recorded by the batch's settle, once, on its first attempt: not left to
+      // lease recovery (which would run it again).
+      expect(await listRuns(t.db, { workflowId: kept.id, limit: 10 })).toMatchObject([{ status: 'succeeded', attempt: 1 }]);
+      expect((await t.db.query('SELECT 1 FROM workflow_runs WHERE workflow_id = $1', [gone.id])).rowCount).toBe(0);
+      expect((await t.db.query('SELECT 1 FROM scheduler_claims')).rowCount).toBe(0);
+    } finally {
+      await t.close();
+    }
   });
 });

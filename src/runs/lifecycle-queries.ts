@@ -297,8 +297,9 @@ export async function settleRuns(
 /**
  * A batch claim's part of a settle (CTEs claim_done, claim_kept, inserted): the claim row is
  * deleted, or, when some of its runs were lost mid-batch (keep), its lease ends (set to its
- * claim time: the heartbeat leaves it alone) so that lease recovery records those; the runs that ended are inserted, already ended, only while
- * the claim is still this owner's ($1).
+ * claim time: the heartbeat leaves it alone) so that lease recovery records those; the runs
+ * that ended are inserted, already ended, only while the claim is still this owner's ($1) and
+ * their workflow still exists.
  */
 function settleClaimSql(p: { claimId: string; keep: string; ends: string }): string {
   return `claim_done AS (
@@ -318,6 +319,9 @@ function settleClaimSql(p: { claimId: string; keep: string; ends: string }): str
          AS f(id uuid, tenant_id uuid, workflow_id uuid, scheduled_for double precision, started_at double precision,
               status text, step_index integer, context jsonb, error text, finished_at double precision, timeline jsonb),
          (SELECT * FROM claim_done UNION ALL SELECT * FROM claim_kept) h
+       -- A workflow deleted mid-batch takes its run with it (as its runs' rows cascade): its end
+       -- is not inserted, and the rest of the batch settles.
+       WHERE EXISTS (SELECT 1 FROM workflows w WHERE w.id = f.workflow_id)
        ON CONFLICT DO NOTHING
        RETURNING id, tenant_id, workflow_id, status
      )`;
