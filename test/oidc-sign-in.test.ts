@@ -42,20 +42,20 @@ describe.each(BACKENDS)('sign-in and person sessions on $name', ({ open }) => {
     );
     expect(links).toEqual([{ identity: 'oidc:sub-alice', linked_by: SIGN_IN_LINKER }]);
     const { rows: audit } = await t.db.query<{ actor: string; action: string; subject: string; detail: Record<string, unknown> }>(
-      "SELECT actor, action, subject, detail FROM audit_log WHERE tenant_id = $1 AND action = 'person.identity_linked'",
+      "SELECT actor, action, subject, detail FROM audit_log WHERE tenant_id = $1 AND action = 'person.autolinked'",
       [tenant.id],
     );
     expect(audit).toEqual([
       {
         actor: SIGN_IN_LINKER,
-        action: 'person.identity_linked',
+        action: 'person.autolinked',
         subject: 'person:alice',
-        detail: { identity: 'oidc:sub-alice', by: 'verified email at console sign-in', email: 'alice@example.com' },
+        detail: { identity: 'oidc:sub-alice', via: 'verified email at console sign-in', email: 'alice@example.com' },
       },
     ]);
     // Next time the subject is linked: no second link, no second audit entry.
     expect(await matchSignIn(t.db, claims('sub-alice', 'alice@example.com'))).toMatchObject({ kind: 'person', linkedByEmail: false });
-    const again = await t.db.query("SELECT 1 FROM audit_log WHERE tenant_id = $1 AND action = 'person.identity_linked'", [tenant.id]);
+    const again = await t.db.query("SELECT 1 FROM audit_log WHERE tenant_id = $1 AND action = 'person.autolinked'", [tenant.id]);
     expect(again.rowCount).toBe(1);
 
     // Another subject with Alice's verified email does not take her over.

@@ -99,7 +99,8 @@ export async function linkIdentity(
       'conflict',
       `${link.identity} is already linked to ${result.holder} (levqor people unlink ${result.holder} ${link.identity} first)`,
     );
-  await audit(tx, tenantId, by, how, handle, { identity: link.identity, slack_team_id: link.slackTeamId, ...detail });
+  const team = link.slackTeamId ? { slack_team_id: link.slackTeamId } : {};
+  await audit(tx, tenantId, by, how, handle, { identity: link.identity, ...team, ...detail });
   return person;
 }
 

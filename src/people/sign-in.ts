@@ -2,10 +2,10 @@
 // (`oidc:<sub>`), else the person with the provider-verified email, who is then linked (and the
 // link recorded in audit_log). A person belongs to one tenant; an identity that matches people in
 // several tenants signs in to none until the browser names one (the sign-in page's choice).
-import { insertAudit } from '../audit/queries.js';
 import type { OidcClaims } from '../auth/oidc-client.js';
 import type { Db, Queryable } from '../db/types.js';
 import { isRole, type Role } from './roles.js';
+import { linkIdentity } from './service.js';
 
 /** A person as sign-in finds them, with their tenant's name. */
 export interface SignInPerson {
@@ -64,20 +64,11 @@ export async function matchSignIn(db: Db, claims: OidcClaims, tenant?: string): 
   if (!found) return { kind: 'unknown' };
   const { subjects, ...person } = found;
   if (subjects > 0) return { kind: 'other_subject', person };
-  await db.transaction(async (tx) => {
-    const res = await tx.query(
-      `INSERT INTO person_identities (tenant_id, person_id, identity, linked_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, identity) DO NOTHING`,
-      [person.tenant_id, person.id, identity, SIGN_IN_LINKER],
-    );
-    if (res.rowCount !== 1) return;
-    await insertAudit(tx, {
-      tenant_id: person.tenant_id,
-      actor: SIGN_IN_LINKER,
-      action: 'person.identity_linked',
-      subject: `person:${person.handle}`,
-      detail: { identity, by: 'verified email at console sign-in', email: claims.email },
-    });
-  });
+  await db.transaction((tx) =>
+    linkIdentity(tx, person.tenant_id, person.handle, { identity, slackTeamId: null }, SIGN_IN_LINKER, 'person.autolinked', {
+      email: claims.email,
+      via: 'verified email at console sign-in',
+    }),
+  );
   return { kind: 'person', person, linkedByEmail: true };
 }
