@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getRun, getRunEvents } from '../src/runs/queries.js';
 import type { RunRow } from '../src/runs/types.js';
+import { readDoctorFacts } from '../src/workflows/doctor-queries.js';
 import {
   expectCleanExit,
   expectNothingRunning,
@@ -146,6 +147,7 @@ describe('a scheduler killed mid-run (kill -9)', () => {
     const inFlight = await getRun(t.db, claim.run_ids[0] as string);
     expect(inFlight).toMatchObject({ status: 'running', lease_owner: owner, attempt: 1 });
     expect((await t.db.query('SELECT id FROM workflow_runs WHERE id = ANY($1)', [claim.run_ids])).rows).toEqual([]);
+    expect((await readDoctorFacts(t.db, failing[0] as string)).active).toEqual([{ status: 'running', n: 1 }]);
     first.signal('SIGKILL');
     expect(await first.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
     await pollUntil(

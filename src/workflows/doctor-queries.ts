@@ -2,6 +2,7 @@
 // workflow's last run, last failure and runs in progress.
 import { dbNow } from '../db/now.js';
 import type { Queryable } from '../db/types.js';
+import { CLAIMED_RUNS_SQL } from '../runs/claim-queries.js';
 
 /** The facts the "Workflow Not Running" checklist is evaluated on. */
 export interface DoctorFacts {
@@ -34,8 +35,11 @@ export async function readDoctorFacts(db: Queryable, workflowId: string): Promis
   ).rows[0];
   const active = (
     await db.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM workflow_runs
-       WHERE workflow_id = $1 AND status IN ('queued', 'running', 'waiting_approval') GROUP BY status ORDER BY status`,
+      // Claimed runs not written yet are in flight too.
+      `SELECT status, count(*)::int AS n
+       FROM (SELECT status FROM workflow_runs WHERE workflow_id = $1 AND status IN ('queued', 'running', 'waiting_approval')
+             UNION ALL SELECT status FROM (${CLAIMED_RUNS_SQL}) claimed WHERE workflow_id = $1) r
+       GROUP BY status ORDER BY status`,
       [workflowId],
     )
   ).rows;
