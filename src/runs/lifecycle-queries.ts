@@ -153,19 +153,28 @@ export async function appendTimeline(db: Queryable, owner: string, runId: string
   return res.rowCount === 1;
 }
 
+/** The runs and batch claims a tick is executing: the only leases its heartbeat extends. */
+export interface HeldWork {
+  runIds: readonly string[];
+  claimIds: readonly string[];
+}
+
 /**
- * Extends the leases of every run and batch claim this owner holds (as long as lease recovery
- * has not taken them); returns the runs renewed. A claim handed to recovery by its settle (its
- * lease set to its claim time) is not renewed.
+ * Extends the leases of the runs and batch claims this owner is executing now (as long as
+ * lease recovery has not taken them); returns the runs renewed. Only what is in hand: a run or
+ * claim whose settle failed (a database restart mid-batch) is this owner's no longer, so its
+ * lease runs out and lease recovery records it, however long this process goes on ticking. A
+ * claim handed to recovery by its settle (its lease set to its claim time) is not renewed.
  */
-export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number): Promise<number> {
+export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number, held: HeldWork): Promise<number> {
+  if (held.runIds.length === 0 && held.claimIds.length === 0) return 0;
   const res = await db.query(
     `WITH claims AS (
        UPDATE scheduler_claims SET lease_expires_at = extract(epoch FROM now()) + $2
-       WHERE owner = $1 AND lease_expires_at > claimed_at
+       WHERE id = ANY($4::uuid[]) AND owner = $1 AND lease_expires_at > claimed_at
      )
-     UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`,
-    [owner, leaseSeconds],
+     UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE r.id = ANY($3::uuid[]) AND ${HELD}`,
+    [owner, leaseSeconds, held.runIds, held.claimIds],
   );
   return res.rowCount;
 }

@@ -276,19 +276,29 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
   const summary = emptySummary();
   const { db } = deps;
   if (opts.maintenance !== false) await maintain(deps, summary, opts.recovery !== false);
+  // The batches in hand (claimed, not settled yet): the heartbeat extends their leases only.
+  const inHand = new Set<ClaimedRun[]>();
   const heartbeat = setInterval(
     () => {
-      heartbeatRuns(db, deps.owner, deps.leaseSeconds).catch((err: unknown) =>
+      const runs = [...inHand].flat();
+      const held = { runIds: runs.map((c) => c.run.id), claimIds: [...new Set(runs.flatMap((c) => (c.slot ? [c.slot.claimId] : [])))] };
+      heartbeatRuns(db, deps.owner, deps.leaseSeconds, held).catch((err: unknown) =>
         deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'),
       );
     },
     Math.max(250, (deps.leaseSeconds * 1000) / 3),
   );
+  const claim = (dueBefore: number | null, queue: { look: boolean }) =>
+    claimBatch(deps, opts, dueBefore, queue).then((b) => {
+      if (b.runs.length > 0) inHand.add(b.runs);
+      return b;
+    });
+  const execute = (runs: ClaimedRun[]) => executeBatch(deps, runs, summary).finally(() => inHand.delete(runs));
   let next: Promise<ClaimedBatch> | null = null;
   try {
     if (deps.stopClaiming.aborted) return summary;
     const queue = { look: true };
-    let batch = await claimBatch(deps, opts, null, queue);
+    let batch = await claim(null, queue);
     let dueBefore: number | null = null;
     for (;;) {
       dueBefore ??= batch.now;
@@ -296,10 +306,10 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
       summary.skipped += batch.skipped;
       if (batch.found === 0) break;
       summary.claimed += batch.runs.length;
-      next = deps.stopClaiming.aborted ? Promise.resolve(NOTHING) : claimBatch(deps, opts, dueBefore, queue);
+      next = deps.stopClaiming.aborted ? Promise.resolve(NOTHING) : claim(dueBefore, queue);
       // Claimed runs are executed (or released, on shutdown) even when the next claim failed.
       next.catch(() => undefined);
-      if (batch.runs.length > 0) await executeBatch(deps, batch.runs, summary);
+      if (batch.runs.length > 0) await execute(batch.runs);
       batch = await next;
       next = null;
     }
@@ -308,9 +318,7 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
     const pending = await next?.catch(() => NOTHING);
     if (pending && pending.runs.length > 0) {
       summary.claimed += pending.runs.length;
-      await executeBatch(deps, pending.runs, summary).catch((err: unknown) =>
-        deps.log.error({ err: errorMessage(err) }, 'settling a claimed batch failed'),
-      );
+      await execute(pending.runs).catch((err: unknown) => deps.log.error({ err: errorMessage(err) }, 'settling a claimed batch failed'));
     }
     clearInterval(heartbeat);
   }

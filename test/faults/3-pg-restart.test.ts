@@ -104,7 +104,9 @@ describe('Postgres restarts under scheduler replicas', () => {
         await supervise();
         const { rows } = await db.query<{ behind: number; active: number; now: number }>(
           `SELECT (SELECT count(*)::int FROM workflows WHERE next_run_at <= $1) AS behind,
-                (SELECT count(*)::int FROM workflow_runs WHERE status IN ('running', 'queued') AND scheduled_for <= $1) AS active,
+                (SELECT count(*)::int FROM workflow_runs WHERE status IN ('running', 'queued') AND scheduled_for <= $1)
+                  + (SELECT count(*)::int FROM scheduler_claims c, unnest(c.run_ids, c.slots) AS p(id, slot)
+                     WHERE p.slot <= $1 AND NOT EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = p.id)) AS active,
                 extract(epoch FROM now())::float8 AS now`,
           [until],
         );
