@@ -130,7 +130,10 @@ describe('the bot health port on the embedded database through levqor serve', ()
 
       serve.signal('SIGTERM');
       expect((await serve.waitForExit(60_000)).code).toBe(0);
-      const noDb = await readinessBecomes(base, 503, 'not ready once serve stopped');
+      // The bot outlives its database: if it exited instead, its own last lines say why.
+      const noDb = await readinessBecomes(base, 503, 'not ready once serve stopped').catch((err: unknown) => {
+        throw new Error(`${String(err)}; the bot: ${JSON.stringify(bot.exit)}\n${bot.tail(40)}`);
+      });
       expect(noDb.body.checks.database).toBe('not answering');
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       bot.signal('SIGTERM');

@@ -292,6 +292,9 @@ describe('log lines', () => {
     log.warn({ url, token: 'ops-laptop', headers: { echoed: 'Bearer sk_live_abcdefgh12345678' } }, `POST ${url} failed`);
     log.error({ err: new Error(`connect ECONNREFUSED ${url}`) }, 'step failed');
     log.info('plain xoxb-1234-5678-abcdef in a message');
+    // Host errors (an aborted fetch's DOMException) have getter-only fields: logged, never thrown.
+    log.warn({ err: new DOMException(`aborted ${url}`, 'AbortError') }, 'fetch aborted');
+    log.warn({ err: new DOMException('The operation was aborted due to timeout', 'TimeoutError') }, 'timed out');
     const text = chunks.join('');
     for (const secret of ['hunter2-pw', 'sk_live_abcdefgh12345678', 'xoxb-1234-5678-abcdef']) expect(text).not.toContain(secret);
     const lines = text
@@ -304,5 +307,7 @@ describe('log lines', () => {
       message: 'connect ECONNREFUSED https://deploy:[redacted]@deploy.example.com/hook',
     });
     expect(lines[2]?.msg).toBe('plain [redacted] in a message');
+    expect(lines[3]?.err).toMatchObject({ type: 'DOMException', message: 'aborted https://deploy:[redacted]@deploy.example.com/hook' });
+    expect(lines[4]?.err).toMatchObject({ type: 'DOMException', message: 'The operation was aborted due to timeout' });
   });
 });

@@ -11,15 +11,35 @@ import { redactString } from './redact.js';
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactString(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Error, value);
-    copy.message = redactString(value.message);
-    if (value.stack) copy.stack = redactString(value.stack);
-    return copy;
-  }
+  if (value instanceof Error) return scrubError(value, depth);
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
+}
+
+/**
+ * An error as it may be logged: itself when it holds nothing to redact (the common case), else
+ * a plain Error with the redacted message, stack, fields and cause that still names its kind.
+ * Never a copy built on the original's prototype: host errors such as DOMException (an aborted
+ * fetch) have getter-only, brand-checked properties that throw on such a copy.
+ */
+function scrubError(err: Error, depth: number): Error {
+  const message = redactString(err.message);
+  const stack = err.stack === undefined ? undefined : redactString(err.stack);
+  const own = Object.entries(err);
+  const fields = own.map(([k, v]) => [k, scrub(v, depth + 1)] as const);
+  const cause = err.cause === undefined ? undefined : scrub(err.cause, depth + 1);
+  const same = message === err.message && stack === err.stack && cause === err.cause && fields.every(([, v], i) => v === own[i]?.[1]);
+  if (same) return err;
+  const copy = new Error(message, cause === undefined ? undefined : { cause });
+  Object.defineProperties(copy, {
+    name: { value: err.name, writable: true, configurable: true },
+    stack: { value: stack, writable: true, configurable: true },
+    // pino names an error's type by its constructor.
+    constructor: { value: err.constructor, writable: true, configurable: true },
+  });
+  for (const [k, v] of fields) (copy as unknown as Record<string, unknown>)[k] = v;
+  return copy;
 }
 
 /** JSON lines on stdout; human-readable lines when stdout is a terminal (or LEVQOR_LOG_PRETTY=true). */
