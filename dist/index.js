@@ -1,3 +1,3 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
 var s="0.1.0";if(process.argv.includes("--version"))process.stdout.write(`levqor-action ${s}
-`);else{let{run:e}=await import("./chunks/main-6GZ4CJXH.js");await e(),setTimeout(()=>process.exit(),250).unref()}
+`);else{let{run:e}=await import("./chunks/main-ATLJDAYZ.js");await e(),setTimeout(()=>process.exit(),250).unref()}

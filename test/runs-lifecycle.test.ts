@@ -80,15 +80,13 @@ describe.each(BACKENDS)('run lifecycle on $name', ({ open }) => {
     expect(await checkpointRun(t.db, 'other', { id: done, stepIndex: 1, context: {} })).toBe(false);
     expect(await appendTimeline(t.db, 'other', done, [entry('x', 1)])).toBe(false);
     expect(await parkRun(t.db, 'other', { id: done, stepIndex: 0, context: {} })).toBe(false);
-    expect(await heartbeatRuns(t.db, 'other', 60, { runIds: [done, back], claimIds: [] })).toBe(0);
+    expect(await heartbeatRuns(t.db, 'other', 60, [])).toBe(0);
     expect(await settleRuns(t.db, 'other', settle)).toEqual({ finished: new Set(), released: 0 });
     expect(await getRun(t.db, done)).toMatchObject({ status: 'running', lease_owner: 'holder', step_index: 0 });
     expect((await getRunEvents(t.db, done)).map((e) => e.type)).toEqual(['run_started']);
 
     // The holder: one statement finishes one run, releases the other, writes both runs' events.
-    // Only the runs in hand: one whose settle failed earlier is left to run out its lease.
-    expect(await heartbeatRuns(t.db, 'holder', 60, { runIds: [done], claimIds: [] })).toBe(1);
-    expect(await heartbeatRuns(t.db, 'holder', 60, { runIds: [done, back], claimIds: [] })).toBe(2);
+    expect(await heartbeatRuns(t.db, 'holder', 60, [])).toBe(2);
     expect(await settleRuns(t.db, 'holder', settle)).toEqual({ finished: new Set([done]), released: 1 });
     expect(await getRun(t.db, done)).toMatchObject({ status: 'succeeded', lease_owner: null, step_index: 1, context: { vars: { x: 1 } } });
     expect(await getRun(t.db, back)).toMatchObject({ status: 'queued', lease_owner: null, lease_expires_at: null });
@@ -184,6 +182,17 @@ describe.each(BACKENDS)('batch claims on $name', ({ open }) => {
     expect(await settleRuns(t.db, 'holder', settle(false))).toEqual({ finished: new Set(), released: 0 });
   });
 
+  it('renews a claim only while its batch is in hand (named by id), so an orphaned claim runs out its lease', async () => {
+    const { claimId } = await claimTwo('holder');
+    const lease = async () =>
+      (await t.db.query<{ l: number }>('SELECT lease_expires_at AS l FROM scheduler_claims WHERE id = $1', [claimId])).rows[0]?.l;
+    const before = await lease();
+    await heartbeatRuns(t.db, 'holder', 3600, []);
+    expect(await lease()).toBe(before);
+    await heartbeatRuns(t.db, 'holder', 3600, [claimId]);
+    expect(await lease()).toBeGreaterThan((before ?? 0) + 1000);
+  });
+
   it('writes a claimed run as running when it must be seen, only while the claim is held', async () => {
     const { claimId, runs } = await claimTwo('holder');
     const run = { ...(runs[0] as ScheduledRun), started_at: 1001 };
@@ -199,7 +208,7 @@ describe.each(BACKENDS)('batch claims on $name', ({ open }) => {
     const { claimId, runs } = await claimTwo('dead', { leaseSeconds: -1, maxRunAttempts: 2 });
     const [written, unsettled] = runs as [ScheduledRun, ScheduledRun];
     expect(await writeClaimedRun(t.db, 'dead', { ...written, started_at: 1001 }, claimId)).toBe(true);
-    expect(await heartbeatRuns(t.db, 'dead', 60, { runIds: [written.id, unsettled.id], claimIds: [claimId] })).toBe(1);
+    expect(await heartbeatRuns(t.db, 'dead', 60, [claimId])).toBe(1);
     // A claim whose lease is not after its claim time (handed to recovery) is not renewed.
     expect((await t.db.query('SELECT id FROM scheduler_claims WHERE lease_expires_at > 1001 + 30')).rows).toEqual([]);
     const recovered = await recoverExpiredClaims(t.db);

@@ -153,28 +153,21 @@ export async function appendTimeline(db: Queryable, owner: string, runId: string
   return res.rowCount === 1;
 }
 
-/** The runs and batch claims a tick is executing: the only leases its heartbeat extends. */
-export interface HeldWork {
-  runIds: readonly string[];
-  claimIds: readonly string[];
-}
-
 /**
- * Extends the leases of the runs and batch claims this owner is executing now (as long as
- * lease recovery has not taken them); returns the runs renewed. Only what is in hand: a run or
- * claim whose settle failed (a database restart mid-batch) is this owner's no longer, so its
- * lease runs out and lease recovery records it, however long this process goes on ticking. A
- * claim handed to recovery by its settle (its lease set to its claim time) is not renewed.
+ * Extends the leases of every run this owner holds and of the batch claims it is executing now
+ * (by id, as long as lease recovery has not taken them); returns the runs renewed. Claims only
+ * by id: a claim whose settle failed (a database restart mid-batch) is in no process's hands,
+ * and renewing it with the owner's later ticks would keep lease recovery from ever recording its
+ * runs. A claim handed to recovery by its settle (its lease set to its claim time) is not renewed.
  */
-export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number, held: HeldWork): Promise<number> {
-  if (held.runIds.length === 0 && held.claimIds.length === 0) return 0;
+export async function heartbeatRuns(db: Queryable, owner: string, leaseSeconds: number, claimIds: readonly string[]): Promise<number> {
   const res = await db.query(
     `WITH claims AS (
        UPDATE scheduler_claims SET lease_expires_at = extract(epoch FROM now()) + $2
-       WHERE id = ANY($4::uuid[]) AND owner = $1 AND lease_expires_at > claimed_at
+       WHERE id = ANY($3::uuid[]) AND owner = $1 AND lease_expires_at > claimed_at
      )
-     UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE r.id = ANY($3::uuid[]) AND ${HELD}`,
-    [owner, leaseSeconds, held.runIds, held.claimIds],
+     UPDATE workflow_runs r SET lease_expires_at = extract(epoch FROM now()) + $2 WHERE ${HELD}`,
+    [owner, leaseSeconds, claimIds],
   );
   return res.rowCount;
 }

@@ -276,13 +276,12 @@ export async function runTick(deps: SchedulerDeps, opts: TickOptions = {}): Prom
   const summary = emptySummary();
   const { db } = deps;
   if (opts.maintenance !== false) await maintain(deps, summary, opts.recovery !== false);
-  // The batches in hand (claimed, not settled yet): the heartbeat extends their leases only.
+  // The batches in hand (claimed, not settled yet): the heartbeat extends their claims only.
   const inHand = new Set<ClaimedRun[]>();
   const heartbeat = setInterval(
     () => {
-      const runs = [...inHand].flat();
-      const held = { runIds: runs.map((c) => c.run.id), claimIds: [...new Set(runs.flatMap((c) => (c.slot ? [c.slot.claimId] : [])))] };
-      heartbeatRuns(db, deps.owner, deps.leaseSeconds, held).catch((err: unknown) =>
+      const claimIds = [...new Set([...inHand].flat().flatMap((c) => (c.slot ? [c.slot.claimId] : [])))];
+      heartbeatRuns(db, deps.owner, deps.leaseSeconds, claimIds).catch((err: unknown) =>
         deps.log.warn({ err: errorMessage(err) }, 'lease heartbeat failed'),
       );
     },

@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as J}from"./chunk-5ICNTFSZ.js";import{A as Y,B as G,C as Q,E as z,d as B}from"./chunk-YEITTGUD.js";import{a as q,f as M,i as R,k as P,l as v,m as C,p as U}from"./chunk-27ZGM5RE.js";import{a as j}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as k}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function $(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
+import{c as J}from"./chunk-Y24CQWOO.js";import{A as Y,B as G,C as Q,E as z,d as B}from"./chunk-IHXZVKEQ.js";import{a as q,f as M,i as R,k as P,l as v,m as C,p as U}from"./chunk-27ZGM5RE.js";import{a as j}from"./chunk-Z4RSC2WM.js";import"./chunk-VFROMMMS.js";import{a as k}from"./chunk-55LD7SBG.js";import"./chunk-KKM7PONK.js";var d=e=>e==null?null:Number(e);async function $(e,t,n){let{rows:r}=await e.query(`SELECT count(*)::int AS runs,
        count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
        count(*) FILTER (WHERE status = 'failed')::int AS failed,
        count(*) FILTER (WHERE status IN ('rejected', 'expired', 'cancelled'))::int AS stopped,

@@ -1,5 +1,5 @@
 import { createRequire } from 'module'; const require = createRequire(import.meta.url);
-import{c as d}from"./chunk-YEITTGUD.js";async function g(t,e){await t.query("INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)",[e.tenant_id,e.actor,e.action,e.subject,JSON.stringify(e.detail??{})])}import{createHash as v}from"node:crypto";var i=`id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
+import{c as d}from"./chunk-IHXZVKEQ.js";async function g(t,e){await t.query("INSERT INTO audit_log (tenant_id, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)",[e.tenant_id,e.actor,e.action,e.subject,JSON.stringify(e.detail??{})])}import{createHash as v}from"node:crypto";var i=`id, tenant_id, run_id, workflow_id, step_index, action_type, impact_class, summary, payload, payload_hash,
   status, requested_by, requested_at, expires_at, processed_at, processed_by, reason, execution_started_at, execution_finished_at,
   required_approvals, approvals_count, reminded_at, previous_id, source, route, stage, reminders_sent`,E=`SELECT ${i} FROM approval_queue WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,b=`SELECT ${i} FROM approval_queue
      WHERE tenant_id = $1 AND status = $2 AND ($4::float8 IS NULL OR (requested_at, id) > ($4::float8, $5::uuid))
